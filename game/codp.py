@@ -1,0 +1,132 @@
+"""The customer order decoupling point (CODP) and its five positions.
+
+After Hoekstra & Romme: the CODP is the stage up to which a customer order
+penetrates the chain. Stages at and upstream of it are make-to-stock (MTS,
+forecast-driven, stock risk); stages downstream of it are make-to-order (MTO,
+order-driven, lead-time and capacity risk).
+
+Positions are counted along the retail chain from the consumer: depth 0 is the
+consumer-facing stage. A position's ``depth`` is the depth of the CODP stage;
+depth equal to the chain's length means nothing is held in stock.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from game.scenario import Scenario
+
+
+@dataclass(frozen=True)
+class Position:
+    """One CODP position."""
+
+    key: str
+    depth: int
+    title: str
+    summary: str
+
+
+_POSITIONS = (
+    Position(
+        "mts-local",
+        0,
+        "Make and ship to stock",
+        "Finished goods wait near the customer: instant delivery, the most stock risk.",
+    ),
+    Position(
+        "mts-central",
+        1,
+        "Make to stock, central",
+        "Finished goods wait at a central stock point; the last leg is shipped per order.",
+    ),
+    Position(
+        "ato",
+        2,
+        "Assemble to order",
+        "Modules wait at the manufacturer; assembly and delivery follow the order.",
+    ),
+    Position(
+        "mto",
+        3,
+        "Make to order",
+        "Only materials wait at the supplier; production starts with the order.",
+    ),
+    Position(
+        "eto",
+        4,
+        "Purchase / engineer to order",
+        "Nothing waits in stock: every step follows the order, the longest lead time.",
+    ),
+)
+
+POSITIONS: dict[str, Position] = {p.key: p for p in _POSITIONS}
+
+
+def retail_path(scenario: Scenario) -> list[str]:
+    """Roles from the consumer-facing stage with the largest market share up to the source."""
+    facing = max((s for s in scenario.stages if s.consumer_facing), key=lambda s: s.market_share)
+    path = [facing.role]
+    supplier = facing.supplier
+    while supplier is not None:
+        path.append(supplier)
+        supplier = scenario.stage(supplier).supplier
+    return path
+
+
+def positions_for(scenario: Scenario) -> list[str]:
+    """The positions that fit this scenario's chain (all, when it has four stages)."""
+    n = len(retail_path(scenario))
+    return [p.key for p in _POSITIONS if p.depth <= n]
+
+
+def codp_stage(scenario: Scenario, position: str) -> str | None:
+    """The role at the CODP for ``position`` (None: nothing in stock)."""
+    path = retail_path(scenario)
+    depth = POSITIONS[position].depth
+    return path[depth] if depth < len(path) else None
+
+
+def apply_codp(scenario: Scenario, position: str) -> Scenario:
+    """A copy of ``scenario`` with stage modes set for ``position``.
+
+    Retail-chain stages downstream of the CODP become MTO (no finished stock);
+    the CODP stage and everything upstream become MTS. Stages off the retail
+    chain (the e-commerce seller) keep their own mode.
+    """
+    if position not in POSITIONS:
+        raise ValueError(f"unknown position {position!r} (known: {', '.join(POSITIONS)})")
+    path = retail_path(scenario)
+    depth = POSITIONS[position].depth
+    if depth > len(path):
+        raise ValueError(f"position {position!r} needs a chain of {depth} stages, this one has {len(path)}")
+    mto = set(path[:depth])
+    stages = []
+    for s in scenario.stages:
+        if s.role in mto:
+            stages.append(replace(s, mode="mto", on_hand=0))
+        elif s.role in path:
+            stages.append(replace(s, mode="mts"))
+        else:
+            stages.append(s)
+    return scenario.with_stages(tuple(stages), codp=position)
+
+
+def customisable(scenario: Scenario, modes: dict[str, str]) -> bool:
+    """True when the scenario's customisation stage works to order under ``modes``.
+
+    Customised segments only pay their premium when the product is finished
+    after the order arrives: the customisation stage, or every stage between it
+    and the consumer, runs make-to-order; assemble-to-order counts, because its
+    final step at the CODP follows the order.
+    """
+    if scenario.customisation_stage is None:
+        return False
+    path = retail_path(scenario)
+    target = scenario.customisation_stage
+    if target not in path:
+        return False
+    downstream = path[: path.index(target)]
+    return all(modes[r] == "mto" for r in downstream)

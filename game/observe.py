@@ -1,0 +1,46 @@
+"""What a stage knows about itself at the decision point (the basis of every view)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from game.engine import decision_bounds, decision_kind, supply_line
+from game.scenario import Scenario
+from game.state import GameState
+
+
+def initial_rate(scenario: Scenario, index: int) -> int:
+    """The order rate the stage's pipeline was set up with (the anchor before any history)."""
+    spec = scenario.stages[index]
+    boxes = spec.orders or spec.shipments
+    return round(sum(boxes) / len(boxes)) if boxes else 0
+
+
+def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
+    """The role's own situation this week: its stock, backlog, this week's flows,
+    its supply line and the one decision it has to make, with bounds."""
+    i = scenario.index(role)
+    spec = scenario.stages[i]
+    s = state.stages[i]
+    ev = state.events[i] if state.events else {}
+    return {
+        "role": role,
+        "week": state.week,
+        "weeks": scenario.weeks,
+        "mode": s.mode,
+        "decision": decision_kind(scenario, state, role),
+        "bounds": decision_bounds(scenario, state, role),
+        "on_hand": s.on_hand,
+        "backlog": sum(s.owed),
+        "wip": s.wip,
+        "capacity": s.capacity,
+        "received": ev.get("received", 0),
+        "incoming_order": ev.get("incoming_order", 0),
+        "shipped": ev.get("shipped", 0),
+        "supply_line": supply_line(scenario, state, i),
+        "on_the_way": list(s.ship_q),
+        "orders_in_mail": list(s.order_q),
+        "lead_time": spec.order_delay + spec.ship_delay,
+        "initial_rate": initial_rate(scenario, i),
+        "cost": ev.get("cost", 0.0),
+    }

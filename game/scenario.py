@@ -1,0 +1,427 @@
+"""Scenarios: the data that defines a chain, its demand, costs and options.
+
+A scenario is plain data, loaded from ``config/scenarios/*.toml`` and validated
+on load. Errors name the file, the key and the problem (``ScenarioError``).
+"""
+
+from __future__ import annotations
+
+import math
+import tomllib
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+SCENARIO_DIR = Path(__file__).resolve().parent.parent / "config" / "scenarios"
+
+INFINITE = math.inf
+
+DEMAND_KINDS = ("step", "constant", "normal", "uniform", "poisson", "series")
+VISIBILITY_KEYS = ("pos_demand", "inventories", "pipelines")
+
+
+class ScenarioError(ValueError):
+    """A scenario file or mapping is invalid; the message names file, key and problem."""
+
+
+@dataclass(frozen=True)
+class StageSpec:
+    """One stage of the chain and everything fixed about it."""
+
+    role: str
+    label: str
+    supplier: str | None
+    order_delay: int
+    ship_delay: int
+    on_hand: int
+    backlog: int
+    orders: tuple[int, ...]
+    shipments: tuple[int, ...]
+    holding_cost: float
+    backlog_cost: float
+    capacity_cost: float = 0.0
+    fulfilment_cost: float = 0.0
+    wip_holding_cost: float = 0.0
+    unit_value: float = 0.0
+    market_share: float = 0.0
+    delivery_delay: int = 0
+    mode: str = "mts"
+    capacity: int = 0
+    max_order: int = 1000
+    max_capacity: int = 1000
+    can_switch_mode: bool = False
+
+    @property
+    def consumer_facing(self) -> bool:
+        """True when consumers buy from this stage."""
+        return self.market_share > 0
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A group of consumers with the same real needs."""
+
+    name: str
+    share: float
+    tolerance: float = INFINITE
+    price: float = 0.0
+    premium: float = 0.0
+    customised: bool = False
+    goodwill: float = 0.0
+
+
+@dataclass(frozen=True)
+class Demand:
+    """How total consumer demand per week is generated (before the split)."""
+
+    kind: str = "step"
+    base: float = 4.0
+    step_week: int = 5
+    after: float = 8.0
+    mean: float = 4.0
+    sd: float = 0.0
+    low: int = 0
+    high: int = 8
+    series: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A complete, validated scenario."""
+
+    name: str
+    title: str
+    description: str
+    weeks: int
+    stages: tuple[StageSpec, ...]
+    demand: Demand
+    segments: tuple[Segment, ...] = (Segment("all", 1.0),)
+    unit_cost: float = 0.0
+    write_off_rate: float = 0.0
+    visibility: dict[str, bool] = field(default_factory=dict)
+    codp: str | None = None
+    codp_positions: tuple[str, ...] = ()
+    customisation_stage: str | None = None
+    review_weeks: tuple[int, ...] = ()
+    fixed_order_weeks: int = 0
+    debrief: str = ""
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Roles from most upstream to most downstream."""
+        return tuple(s.role for s in self.stages)
+
+    def stage(self, role: str) -> StageSpec:
+        """The stage spec for ``role``."""
+        for s in self.stages:
+            if s.role == role:
+                return s
+        raise KeyError(role)
+
+    def index(self, role: str) -> int:
+        """Position of ``role`` in ``stages``."""
+        return self.roles.index(role)
+
+    @property
+    def has_prices(self) -> bool:
+        """True when the scenario earns revenue (profit scoring), else cost only."""
+        return any(seg.price > 0 for seg in self.segments)
+
+    @cached_property
+    def topology(self) -> Topology:
+        """Index-based links between stages, computed once per scenario."""
+        return Topology(self)
+
+    def with_stages(self, stages: tuple[StageSpec, ...], **changes: Any) -> Scenario:
+        """A copy with other stage specs (and other fields)."""
+        return replace(self, stages=stages, **changes)
+
+
+class Topology:
+    """Stage links by index: who supplies whom, in which order customers are served."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        roles = scenario.roles
+        self.n = len(roles)
+        self.supplier: list[int] = [-1 if s.supplier is None else roles.index(s.supplier) for s in scenario.stages]
+        # customers[i]: downstream stage indices, or [-1] for the consumer.
+        self.customers: list[list[int]] = [
+            [-1] if s.consumer_facing else [j for j in range(self.n) if self.supplier[j] == i]
+            for i, s in enumerate(scenario.stages)
+        ]
+        # slot[j]: position of stage j among its supplier's customers.
+        self.slot: list[int] = [
+            -1 if self.supplier[j] < 0 else self.customers[self.supplier[j]].index(j) for j in range(self.n)
+        ]
+        self.facing: list[int] = [i for i, s in enumerate(scenario.stages) if s.consumer_facing]
+        self.channel: list[int] = [self.facing.index(i) if i in self.facing else -1 for i in range(self.n)]
+        self.segment_order: list[int] = sorted(
+            range(len(scenario.segments)), key=lambda k: (scenario.segments[k].tolerance, k)
+        )
+        self.simple_market = all(seg.tolerance == INFINITE for seg in scenario.segments) and all(
+            scenario.stages[i].delivery_delay == 0 for i in self.facing
+        )
+
+
+# ----------------------------------------------------------------------------
+# Loading and validation
+# ----------------------------------------------------------------------------
+
+
+class _Reader:
+    """Typed access to a TOML table that reports errors with file and key."""
+
+    def __init__(self, source: str, table: dict[str, Any], prefix: str) -> None:
+        self.source = source
+        self.table = table
+        self.prefix = prefix
+        self.used: set[str] = set()
+
+    def fail(self, key: str, problem: str) -> ScenarioError:
+        return ScenarioError(f"{self.source}: {self.prefix}{key}: {problem}")
+
+    def get(self, key: str, default: Any = ..., kind: type | tuple[type, ...] = object) -> Any:
+        self.used.add(key)
+        if key not in self.table:
+            if default is ...:
+                raise self.fail(key, "is required")
+            return default
+        value = self.table[key]
+        if kind is float and isinstance(value, int) and not isinstance(value, bool):
+            value = float(value)
+        if kind is not object and (not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool)):
+            name = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+            raise self.fail(key, f"must be {name}, got {value!r}")
+        return value
+
+    def int(self, key: str, default: Any = ..., lo: int | None = None, hi: int | None = None) -> int:
+        value = self.get(key, default, int)
+        if lo is not None and value < lo:
+            raise self.fail(key, f"must be at least {lo}, got {value}")
+        if hi is not None and value > hi:
+            raise self.fail(key, f"must be at most {hi}, got {value}")
+        return value
+
+    def num(self, key: str, default: Any = ..., lo: float | None = 0.0, hi: float | None = None) -> float:
+        value = self.get(key, default, float)
+        if value is None:
+            return value
+        if math.isnan(value):
+            raise self.fail(key, "must be a number, got nan")
+        if lo is not None and value < lo:
+            raise self.fail(key, f"must be at least {lo}, got {value}")
+        if hi is not None and value > hi:
+            raise self.fail(key, f"must be at most {hi}, got {value}")
+        return value
+
+    def ints(self, key: str, default: Any = ..., length: int | None = None) -> tuple[int, ...]:
+        value = self.get(key, default, list)
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
+            raise self.fail(key, f"must be a list of whole numbers >= 0, got {value!r}")
+        if length is not None and len(value) != length:
+            raise self.fail(key, f"must have {length} entries (one per week of delay), got {len(value)}")
+        return tuple(value)
+
+    def check_unknown(self) -> None:
+        extra = sorted(set(self.table) - self.used)
+        if extra:
+            raise self.fail(extra[0], "unknown key")
+
+
+def _stage(source: str, idx: int, table: Any, known: list[str]) -> StageSpec:
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source}: stages[{idx}]: must be a table")
+    r = _Reader(source, table, f"stages[{idx}].")
+    role = r.get("role", kind=str)
+    if not role.isidentifier() or not role.islower():
+        raise r.fail("role", f"must be a lower-case identifier, got {role!r}")
+    if role in known:
+        raise r.fail("role", f"duplicate role {role!r}")
+    r.prefix = f"stages.{role}."
+    supplier = r.get("supplier", None, str)
+    if supplier is not None and supplier not in known:
+        raise r.fail("supplier", f"must name a stage listed earlier, got {supplier!r}")
+    order_delay = r.int("order_delay", 2, lo=1, hi=12)
+    ship_delay = r.int("ship_delay", 2, lo=1, hi=12)
+    mode = r.get("mode", "mts", str)
+    if mode not in ("mts", "mto"):
+        raise r.fail("mode", f"must be 'mts' or 'mto', got {mode!r}")
+    max_order = r.int("max_order", 1000, lo=1, hi=1_000_000)
+    max_capacity = r.int("max_capacity", 1000, lo=1, hi=1_000_000)
+    spec = StageSpec(
+        role=role,
+        label=r.get("label", role.capitalize(), str),
+        supplier=supplier,
+        order_delay=order_delay,
+        ship_delay=ship_delay,
+        on_hand=r.int("on_hand", 0, lo=0),
+        backlog=r.int("backlog", 0, lo=0),
+        orders=r.ints("orders", (0,) * order_delay, order_delay),
+        shipments=r.ints("shipments", (0,) * ship_delay, ship_delay),
+        holding_cost=r.num("holding_cost", 0.5),
+        backlog_cost=r.num("backlog_cost", 1.0),
+        capacity_cost=r.num("capacity_cost", 0.0),
+        fulfilment_cost=r.num("fulfilment_cost", 0.0),
+        wip_holding_cost=r.num("wip_holding_cost", 0.0),
+        unit_value=r.num("unit_value", 0.0),
+        market_share=r.num("market_share", 0.0, hi=1.0),
+        delivery_delay=r.int("delivery_delay", 0, lo=0, hi=12),
+        mode=mode,
+        capacity=r.int("capacity", 0, lo=0, hi=max_capacity),
+        max_order=max_order,
+        max_capacity=max_capacity,
+        can_switch_mode=r.get("can_switch_mode", False, bool),
+    )
+    r.check_unknown()
+    return spec
+
+
+def _segment(source: str, idx: int, table: Any) -> Segment:
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source}: segments[{idx}]: must be a table")
+    r = _Reader(source, table, f"segments[{idx}].")
+    tol = r.get("tolerance", "inf", (int, float, str))
+    if isinstance(tol, str):
+        if tol != "inf":
+            raise r.fail("tolerance", f"must be a number of weeks or 'inf', got {tol!r}")
+        tol = INFINITE
+    elif isinstance(tol, bool) or tol < 0:
+        raise r.fail("tolerance", f"must be >= 0, got {tol!r}")
+    seg = Segment(
+        name=r.get("name", kind=str),
+        share=r.num("share", lo=0.0, hi=1.0),
+        tolerance=float(tol),
+        price=r.num("price", 0.0),
+        premium=r.num("premium", 0.0),
+        customised=r.get("customised", False, bool),
+        goodwill=r.num("goodwill", 0.0),
+    )
+    r.check_unknown()
+    return seg
+
+
+def _demand(source: str, table: Any) -> Demand:
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source}: demand: must be a table")
+    r = _Reader(source, table, "demand.")
+    kind = r.get("kind", "step", str)
+    if kind not in DEMAND_KINDS:
+        raise r.fail("kind", f"must be one of {', '.join(DEMAND_KINDS)}, got {kind!r}")
+    d = Demand(
+        kind=kind,
+        base=r.num("base", 4.0),
+        step_week=r.int("step_week", 5, lo=1),
+        after=r.num("after", 8.0),
+        mean=r.num("mean", 4.0),
+        sd=r.num("sd", 0.0),
+        low=r.int("low", 0, lo=0),
+        high=r.int("high", 8, lo=0),
+        series=r.ints("series", ()),
+    )
+    if d.high < d.low:
+        raise r.fail("high", f"must be >= low ({d.low}), got {d.high}")
+    if kind == "series" and not d.series:
+        raise r.fail("series", "is required when kind = 'series'")
+    r.check_unknown()
+    return d
+
+
+def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
+    """Validate a parsed TOML mapping and build a ``Scenario``."""
+    from game.codp import POSITIONS  # local: codp imports this module
+
+    if not isinstance(data, dict):
+        raise ScenarioError(f"{source}: must be a table")
+    r = _Reader(source, data, "")
+    name = r.get("name", kind=str)
+    stages_raw = r.get("stages", kind=list)
+    if not stages_raw:
+        raise r.fail("stages", "must list at least one stage")
+    stages: list[StageSpec] = []
+    for i, t in enumerate(stages_raw):
+        stages.append(_stage(source, i, t, [s.role for s in stages]))
+    if not any(s.supplier is None for s in stages):
+        raise r.fail("stages", "no stage buys from the outside source (supplier omitted)")
+    facing = [s for s in stages if s.consumer_facing]
+    if not facing:
+        raise r.fail("stages", "no stage sells to consumers (market_share > 0)")
+    if abs(sum(s.market_share for s in facing) - 1.0) > 1e-6:
+        raise r.fail("stages", "market_share of the consumer-facing stages must add up to 1")
+    for s in facing:
+        if any(o.supplier == s.role for o in stages):
+            raise r.fail(f"stages.{s.role}", "a consumer-facing stage cannot also supply another stage")
+    segments_raw = r.get("segments", [{"name": "all", "share": 1.0}], list)
+    segments = tuple(_segment(source, i, t) for i, t in enumerate(segments_raw))
+    if not segments:
+        raise r.fail("segments", "must list at least one segment")
+    if abs(sum(s.share for s in segments) - 1.0) > 1e-6:
+        raise r.fail("segments", "shares must add up to 1")
+    vis_raw = r.get("visibility", {}, dict)
+    for k, v in vis_raw.items():
+        if k not in VISIBILITY_KEYS:
+            raise ScenarioError(f"{source}: visibility.{k}: unknown key (known: {', '.join(VISIBILITY_KEYS)})")
+        if not isinstance(v, bool):
+            raise ScenarioError(f"{source}: visibility.{k}: must be true or false, got {v!r}")
+    visibility = {k: bool(vis_raw.get(k, False)) for k in VISIBILITY_KEYS}
+    codp = r.get("codp", None, str)
+    positions = tuple(r.get("codp_positions", [], list))
+    for p in positions + ((codp,) if codp else ()):
+        if p not in POSITIONS:
+            raise r.fail("codp", f"unknown position {p!r} (known: {', '.join(POSITIONS)})")
+    custom = r.get("customisation_stage", None, str)
+    if custom is not None and custom not in [s.role for s in stages]:
+        raise r.fail("customisation_stage", f"names no stage: {custom!r}")
+    weeks = r.int("weeks", 36, lo=1, hi=520)
+    scenario = Scenario(
+        name=name,
+        title=r.get("title", name, str),
+        description=r.get("description", "", str),
+        weeks=weeks,
+        stages=tuple(stages),
+        demand=_demand(source, r.get("demand", {}, dict)),
+        segments=segments,
+        unit_cost=r.num("unit_cost", 0.0),
+        write_off_rate=r.num("write_off_rate", 0.0, hi=1.0),
+        visibility=visibility,
+        codp=codp,
+        codp_positions=positions,
+        customisation_stage=custom,
+        review_weeks=r.ints("review_weeks", ()),
+        fixed_order_weeks=r.int("fixed_order_weeks", 0, lo=0),
+        debrief=r.get("debrief", "", str),
+    )
+    r.check_unknown()
+    if codp:
+        from game.codp import apply_codp
+
+        try:
+            scenario = apply_codp(scenario, codp)
+        except ValueError as exc:
+            raise ScenarioError(f"{source}: codp: {exc}") from None
+    return scenario
+
+
+def load_scenario(name_or_path: str | Path) -> Scenario:
+    """Load a preset by name (``classic``) or a TOML file by path."""
+    path = Path(name_or_path)
+    if path.suffix != ".toml":
+        candidate = SCENARIO_DIR / f"{name_or_path}.toml"
+        if not candidate.exists():
+            known = ", ".join(list_presets()) or "none"
+            raise ScenarioError(f"unknown scenario {str(name_or_path)!r} (presets: {known})")
+        path = candidate
+    if not path.exists():
+        raise ScenarioError(f"{path}: file not found")
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{path.name}: not valid TOML: {exc}") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(f"{path}: cannot read: {exc}") from None
+    return scenario_from_dict(data, path.name)
+
+
+def list_presets() -> list[str]:
+    """Names of the preset scenarios shipped in ``config/scenarios``."""
+    return sorted(p.stem for p in SCENARIO_DIR.glob("*.toml"))

@@ -1,0 +1,172 @@
+"""Game state: plain data that serialises to and from JSON-compatible dicts."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+from game.demand import demand_table
+from game.scenario import Scenario
+
+
+@dataclass(slots=True)
+class StageState:
+    """What one stage holds at the end of a week.
+
+    ``order_q`` holds the orders this stage has placed that are still in the
+    mail to its supplier (front = read next week); ``ship_q`` the goods on the
+    way to this stage (front = arrives next week). ``owed`` is the backlog per
+    customer (the topology's customer order). ``open_orders`` are the accepted
+    consumer orders not yet shipped, oldest first, as
+    ``[week accepted, units, segment index, revenue per unit]``; ``deliveries``
+    the parcels on the way to consumers.
+    """
+
+    on_hand: int
+    owed: list[int]
+    order_q: list[int]
+    ship_q: list[int]
+    mode: str = "mts"
+    capacity: int = 0
+    wip: int = 0
+    open_orders: list[list[Any]] = field(default_factory=list)
+    deliveries: list[int] = field(default_factory=list)
+
+    @property
+    def backlog(self) -> int:
+        """Units owed to all customers."""
+        return sum(self.owed)
+
+    def copy(self) -> StageState:
+        """An independent copy (the engine never mutates its input)."""
+        return StageState(
+            self.on_hand,
+            self.owed[:],
+            self.order_q[:],
+            self.ship_q[:],
+            self.mode,
+            self.capacity,
+            self.wip,
+            [o[:] for o in self.open_orders],
+            self.deliveries[:],
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form."""
+        return {
+            "on_hand": self.on_hand,
+            "owed": self.owed[:],
+            "order_q": self.order_q[:],
+            "ship_q": self.ship_q[:],
+            "mode": self.mode,
+            "capacity": self.capacity,
+            "wip": self.wip,
+            "open_orders": [o[:] for o in self.open_orders],
+            "deliveries": self.deliveries[:],
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> StageState:
+        """Inverse of ``to_dict``."""
+        return cls(
+            int(d["on_hand"]),
+            [int(x) for x in d["owed"]],
+            [int(x) for x in d["order_q"]],
+            [int(x) for x in d["ship_q"]],
+            str(d.get("mode", "mts")),
+            int(d.get("capacity", 0)),
+            int(d.get("wip", 0)),
+            [list(o) for o in d.get("open_orders", [])],
+            [int(x) for x in d.get("deliveries", [])],
+        )
+
+
+@dataclass(slots=True)
+class GameState:
+    """The whole state of one team's game at a decision point.
+
+    ``week`` is the week now being decided (1-based): steps 1-4 of that week
+    have run and ``events`` holds their outcome per stage; the decisions (step 5)
+    are still to come. ``done`` is set once the last week's decisions are in.
+    """
+
+    week: int
+    stages: list[StageState]
+    demand: list[list[list[int]]]
+    codp: str | None = None
+    seed: int = 0
+    events: list[dict[str, Any]] = field(default_factory=list)
+    done: bool = False
+
+    def copy(self) -> GameState:
+        """An independent copy; the demand table is shared (it is never mutated)."""
+        return GameState(
+            self.week,
+            [s.copy() for s in self.stages],
+            self.demand,
+            self.codp,
+            self.seed,
+            [dict(e) for e in self.events],
+            self.done,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form (round-trips through ``from_dict``)."""
+        return {
+            "week": self.week,
+            "stages": [s.to_dict() for s in self.stages],
+            "demand": self.demand,
+            "codp": self.codp,
+            "seed": self.seed,
+            "events": [dict(e) for e in self.events],
+            "done": self.done,
+        }
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> GameState:
+        """Inverse of ``to_dict``."""
+        return cls(
+            int(d["week"]),
+            [StageState.from_dict(s) for s in d["stages"]],
+            d["demand"],
+            d.get("codp"),
+            int(d.get("seed", 0)),
+            [dict(e) for e in d.get("events", [])],
+            bool(d.get("done", False)),
+        )
+
+    def modes(self, scenario: Scenario) -> dict[str, str]:
+        """Mode per role."""
+        return {spec.role: st.mode for spec, st in zip(scenario.stages, self.stages, strict=True)}
+
+
+def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None) -> GameState:
+    """The state at the first decision point (week 1, after its steps 1-4).
+
+    Demand for the whole game is drawn here from ``rng`` (default:
+    ``random.Random(seed)``), so the same scenario and seed give the same game."""
+    rng = rng if rng is not None else random.Random(seed)
+    topo = scenario.topology
+    stages = []
+    for i, spec in enumerate(scenario.stages):
+        owed = [0] * len(topo.customers[i])
+        if owed:
+            owed[0] = spec.backlog
+        open_orders = [[0, spec.backlog, 0, 0.0]] if spec.consumer_facing and spec.backlog else []
+        stages.append(
+            StageState(
+                on_hand=spec.on_hand,
+                owed=owed,
+                order_q=list(spec.orders),
+                ship_q=list(spec.shipments),
+                mode=spec.mode,
+                capacity=spec.capacity,
+                wip=0,
+                open_orders=open_orders,
+                deliveries=[0] * spec.delivery_delay,
+            )
+        )
+    from game.engine import advance  # local: the engine imports this module
+
+    return advance(scenario, GameState(0, stages, demand_table(scenario, rng), scenario.codp, seed))
