@@ -132,7 +132,8 @@ def read_orders(path: str, scenario: Scenario, weeks: int, seed: int = 0) -> dic
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CliError(f"orders file {path}: not valid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        where = f"line {exc.lineno} column {exc.colno}"
+        raise CliError(f"orders file {path}: not valid JSON: {exc.msg} at {where}") from None
     if not isinstance(data, dict):
         raise CliError(f'orders file {path}: must be a JSON object {{"<role>": [decisions...]}}')
     state = new_game(scenario, seed)
