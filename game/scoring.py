@@ -1,0 +1,319 @@
+"""Scoring: money, lost sales and KPIs from a game's week records.
+
+Input everywhere is the scenario and a list of week records
+``[{"week": w, "roles": {role: event}}]`` (``GameResult.weeks``, also what the
+server stores), in week order. Events are the engine's (see ``game.engine``).
+
+Money
+    ``cost`` is the engine's weekly cost per stage: holding, backlog, capacity,
+    fulfilment, material, write-off and goodwill. ``profit = revenue - cost``.
+    In a game without prices (the classic) revenue is 0 and the score is
+    ``-cost``. ``lost_margin`` (the margin the lost customers would have paid)
+    is reported but is *not* a cost: the revenue was simply never earned.
+
+KPIs (``None`` when undefined, e.g. no demand yet)
+    fill_rate
+        Units shipped to consumers from stock in the week they were demanded,
+        divided by units demanded. A unit that waits (backlog) or walks away
+        (lost sale) is not filled. Derived per consumer-facing stage as
+        ``max(0, sold - backlog at the end of the previous week)``: the engine
+        serves the oldest orders first, so what it ships beyond the old backlog
+        went to this week's customers.
+    lost_share, backorder_share
+        Share of demand lost, and share that had to wait.
+    avg_lead_time, max_lead_time
+        Weeks from a consumer's order to delivery (parcel delay included), over
+        the units sold; units still waiting at the end are not counted.
+    bullwhip (per stage)
+        ``Var(orders placed by the stage) / Var(consumer demand it serves)``,
+        population variances over the weeks whose order is known. "The
+        consumer demand it serves" is the demand at the consumer-facing stages
+        downstream of it (the e-commerce seller's channel counts for the
+        manufacturer, not for the wholesaler). When that demand has zero
+        variance (constant demand) the ratio is ``None``; ``order_variance``
+        still shows the swing the stage made.
+    inventory_turns (per stage)
+        Units the stage shipped over the game divided by its average on-hand
+        stock at the end of the weeks; ``None`` when it never held stock (a
+        make-to-order stage). The team figure is consumer sales over the
+        average total on-hand stock of the chain.
+
+Ranking: ``team_score`` is the profit (one scale for every scenario) and
+``rank_teams`` gives equal scores the same rank (1, 2, 2, 4).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from game.scenario import Scenario
+from game.state import GameState
+
+#: Money fields summed per stage and week, in display order.
+MONEY = (
+    "revenue",
+    "holding_cost",
+    "backlog_cost",
+    "capacity_cost",
+    "fulfilment_cost",
+    "material_cost",
+    "write_off",
+    "goodwill",
+    "cost",
+    "profit",
+)
+#: Unit flows summed per stage and week.
+UNITS = ("received", "shipped", "order", "processed", "demand", "accepted", "lost", "sold", "delivered")
+#: Everything summed per stage and week (``lost_margin`` is money but not a cost).
+SUMMED = (*MONEY, "lost_margin", *UNITS)
+
+_DIGITS = 9  # rounding of float sums, so equal games give equal numbers
+
+
+WeekRecord = Mapping[str, Any]
+
+
+def _r(x: float) -> float:
+    return round(x, _DIGITS) + 0.0
+
+
+def _variance(xs: Sequence[float]) -> float | None:
+    """Population variance; ``None`` for an empty series."""
+    n = len(xs)
+    if not n:
+        return None
+    mean = sum(xs) / n
+    return sum((x - mean) ** 2 for x in xs) / n
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return _r(num / den) if den else None
+
+
+def _downstream_facing(scenario: Scenario) -> dict[str, list[str]]:
+    """For each role, the consumer-facing roles it (indirectly) supplies, itself included."""
+    topo = scenario.topology
+    roles = scenario.roles
+    out: dict[str, list[str]] = {}
+    for i, role in enumerate(roles):
+        found = []
+        for j in topo.facing:
+            k = j
+            while k >= 0 and k != i:
+                k = topo.supplier[k]
+            if k == i:
+                found.append(roles[j])
+        out[role] = found
+    return out
+
+
+def team_score(scenario: Scenario, weeks: Iterable[WeekRecord]) -> float:
+    """The one number teams are ranked by: profit (revenue - cost); ``-cost`` without prices.
+
+    Fast path (no KPIs), for optimisers that score many games.
+    """
+    total = 0.0
+    for w in weeks:
+        for ev in w["roles"].values():
+            total += ev.get("revenue", 0.0) - ev["cost"]
+    return _r(total)
+
+
+def weeks_so_far(scenario: Scenario, state: GameState, history: Iterable[WeekRecord] | None) -> list[dict[str, Any]]:
+    """The week records up to the state's week: ``history`` (weeks after the state's
+    week are dropped) plus the current week's outcome from ``state.events`` when
+    the history does not hold it yet (its ``order`` is still ``None``)."""
+    out = [dict(w) for w in (history or ()) if w["week"] <= state.week]
+    out.sort(key=lambda w: w["week"])
+    if state.events and not any(w["week"] == state.week for w in out):
+        out.append({"week": state.week, "roles": dict(zip(scenario.roles, state.events, strict=True))})
+    return out
+
+
+def score_game(scenario: Scenario, weeks: Sequence[WeekRecord]) -> dict[str, Any]:
+    """Everything the debrief and the leaderboard need, JSON-compatible.
+
+    ``{"score", "totals", "stages": {role: {...}}, "channels": {role: {...}},
+    "weeks": [{"week", "totals", "stages": {role: {...}}}], "kpis": {...}}``.
+    Sums cover ``SUMMED``; see the module docstring for the KPIs.
+    """
+    roles = scenario.roles
+    facing = [roles[i] for i in scenario.topology.facing]
+    facing_set = set(facing)
+    serves = _downstream_facing(scenario)
+
+    zero: dict[str, float] = {k: (0 if k in UNITS else 0.0) for k in SUMMED}
+    stage_sum = {r: dict(zero) for r in roles}
+    inv_sum = dict.fromkeys(roles, 0)
+    backlog_sum = dict.fromkeys(roles, 0)
+    wip_sum = dict.fromkeys(roles, 0)
+    orders: dict[str, list[tuple[int, int]]] = {r: [] for r in roles}
+    demand_by_week: dict[str, list[int]] = {r: [] for r in facing}
+    filled = dict.fromkeys(facing, 0)
+    lt_sum = dict.fromkeys(facing, 0)
+    lt_max: dict[str, float | None] = dict.fromkeys(facing)
+    lost_by_segment = {r: [0] * len(scenario.segments) for r in facing}
+    prev_backlog = {r: scenario.stage(r).backlog for r in facing}
+    chain_stock: list[int] = []
+    week_rows: list[dict[str, Any]] = []
+    last_mode: dict[str, str] = {r: scenario.stage(r).mode for r in roles}
+    last_capacity: dict[str, int] = {r: scenario.stage(r).capacity for r in roles}
+
+    for n, rec in enumerate(weeks):
+        evs = rec["roles"]
+        row_stages: dict[str, dict[str, Any]] = {}
+        row_tot = dict(zero)
+        stock = 0
+        for role in roles:
+            ev = evs[role]
+            acc = stage_sum[role]
+            rev = ev.get("revenue", 0.0) or 0.0
+            cost = ev["cost"]
+            wk: dict[str, Any] = {}
+            for key in SUMMED:
+                if key == "profit":
+                    v = rev - cost
+                elif key == "revenue":
+                    v = rev
+                else:
+                    v = ev.get(key) or 0
+                wk[key] = v
+                acc[key] += v
+                row_tot[key] += v
+            wk["inventory"] = ev["inventory"]
+            wk["backlog"] = ev["backlog"]
+            wk["wip"] = ev.get("wip", 0)
+            wk["mode"] = ev.get("mode", last_mode[role])
+            wk["capacity"] = ev.get("capacity", 0)
+            wk["order"] = ev.get("order")
+            row_stages[role] = wk
+            inv_sum[role] += ev["inventory"]
+            backlog_sum[role] += ev["backlog"]
+            wip_sum[role] += wk["wip"]
+            stock += ev["inventory"]
+            last_mode[role] = wk["mode"]
+            last_capacity[role] = wk["capacity"]
+            if ev.get("order") is not None:
+                orders[role].append((n, ev["order"]))
+            if role in facing_set:
+                demand_by_week[role].append(ev.get("demand", 0))
+                sold = ev.get("sold", ev["shipped"])
+                now = sold - prev_backlog[role]
+                wk["filled"] = now if now > 0 else 0
+                filled[role] += wk["filled"]
+                prev_backlog[role] = ev["backlog"]
+                lt_sum[role] += ev.get("lead_time_sum", 0) or 0
+                m = ev.get("lead_time_max")
+                if m is not None and (lt_max[role] is None or m > lt_max[role]):
+                    lt_max[role] = m
+                for k, x in enumerate(ev.get("lost_by_segment") or ()):
+                    lost_by_segment[role][k] += x
+        chain_stock.append(stock)
+        week_rows.append(
+            {
+                "week": rec["week"],
+                "totals": {k: (_r(v) if isinstance(v, float) else v) for k, v in row_tot.items()},
+                "stages": {
+                    r: {k: (_r(v) if isinstance(v, float) else v) for k, v in row_stages[r].items()} for r in roles
+                },
+            }
+        )
+
+    n_weeks = len(week_rows)
+    consumer_demand = [sum(demand_by_week[r][n] for r in facing) for n in range(n_weeks)]
+    consumer_demand_variance = _variance(consumer_demand)
+
+    stages_out: dict[str, dict[str, Any]] = {}
+    for role in roles:
+        acc = stage_sum[role]
+        out: dict[str, Any] = {k: (_r(v) if isinstance(v, float) else v) for k, v in acc.items()}
+        out["mode"] = last_mode[role]
+        out["capacity"] = last_capacity[role]
+        out["avg_inventory"] = _r(inv_sum[role] / n_weeks) if n_weeks else None
+        out["avg_backlog"] = _r(backlog_sum[role] / n_weeks) if n_weeks else None
+        out["avg_wip"] = _r(wip_sum[role] / n_weeks) if n_weeks else None
+        out["inventory_turns"] = _ratio(acc["shipped"] * n_weeks, inv_sum[role]) if n_weeks else None
+        idx = [n for n, _ in orders[role]]
+        ov = _variance([o for _, o in orders[role]])
+        dv = _variance([sum(demand_by_week[r][n] for r in serves[role]) for n in idx])
+        out["order_variance"] = None if ov is None else _r(ov)
+        out["demand_variance"] = None if dv is None else _r(dv)
+        out["bullwhip"] = _ratio(ov, dv) if ov is not None and dv else None
+        stages_out[role] = out
+
+    channels: dict[str, dict[str, Any]] = {}
+    total_sold = sum(stage_sum[r]["sold"] for r in facing)
+    for role in facing:
+        acc = stage_sum[role]
+        channels[role] = {
+            "demand": acc["demand"],
+            "accepted": acc["accepted"],
+            "sold": acc["sold"],
+            "filled": filled[role],
+            "lost": acc["lost"],
+            "lost_by_segment": dict(zip((s.name for s in scenario.segments), lost_by_segment[role], strict=True)),
+            "revenue": _r(acc["revenue"]),
+            "fill_rate": _ratio(filled[role], acc["demand"]),
+            "avg_lead_time": _ratio(lt_sum[role], acc["sold"]),
+            "max_lead_time": lt_max[role],
+            "share_of_sales": _ratio(acc["sold"], total_sold),
+        }
+
+    totals = {k: _r(sum(stage_sum[r][k] for r in roles)) for k in (*MONEY, "lost_margin")}
+    demand = sum(stage_sum[r]["demand"] for r in facing)
+    sold = sum(stage_sum[r]["sold"] for r in facing)
+    lost = sum(stage_sum[r]["lost"] for r in facing)
+    accepted = sum(stage_sum[r]["accepted"] for r in facing)
+    totals.update(demand=demand, sold=sold, lost=lost, accepted=accepted)
+    worst = [lt_max[r] for r in facing if lt_max[r] is not None]
+    kpis = {
+        "fill_rate": _ratio(sum(filled.values()), demand),
+        "lost_share": _ratio(lost, demand),
+        "backorder_share": _ratio(demand - lost - sum(filled.values()), demand),
+        "avg_lead_time": _ratio(sum(lt_sum.values()), sold),
+        "max_lead_time": max(worst) if worst else None,
+        "bullwhip": {r: stages_out[r]["bullwhip"] for r in roles},
+        "inventory_turns": _ratio(sold * n_weeks, sum(chain_stock)) if n_weeks else None,
+        "consumer_demand_variance": _r(consumer_demand_variance) if consumer_demand_variance is not None else None,
+    }
+    return {
+        "score": _r(totals["profit"]),
+        "weeks_played": n_weeks,
+        "totals": totals,
+        "stages": stages_out,
+        "channels": channels,
+        "kpis": kpis,
+        "weeks": week_rows,
+    }
+
+
+def summary(scenario: Scenario, weeks: Sequence[WeekRecord]) -> dict[str, Any]:
+    """``score_game`` without the per-week rows (what dashboards and tables show)."""
+    out = score_game(scenario, weeks)
+    del out["weeks"]
+    return out
+
+
+def _tie_key(team: Any) -> tuple[int, Any]:
+    return (0, team) if isinstance(team, int | float) and not isinstance(team, bool) else (1, str(team))
+
+
+def rank_teams(entries: Iterable[tuple[Any, float | None]]) -> list[dict[str, Any]]:
+    """Rank ``(team, score)`` pairs, highest score first.
+
+    Equal scores (to 1e-9) share a rank and the next rank skips (1, 2, 2, 4);
+    within a tie teams are listed by id (numbers before names). Teams without a
+    score (``None``) come last, ranked together.
+    """
+    rows = [(team, None if s is None else round(float(s), _DIGITS)) for team, s in entries]
+    rows.sort(key=lambda t: (t[1] is None, -(t[1] or 0.0), _tie_key(t[0])))
+    out: list[dict[str, Any]] = []
+    prev: Any = object()
+    rank = 0
+    for pos, (team, s) in enumerate(rows, 1):
+        if s != prev:
+            rank = pos
+            prev = s
+        out.append({"rank": rank, "team": team, "score": s})
+    return out
