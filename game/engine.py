@@ -85,7 +85,12 @@ def _wait(scenario: Scenario, st: list[StageState], i: int, extra: int, depth: i
     if need <= 0:
         return 0
     sup = topo.supplier[i]
-    upstream = 0.0 if sup < 0 or depth > 8 else _wait(scenario, st, sup, need, depth + 1)
+    # Pass upstream only what is neither here, on its way, nor already owed by the supplier
+    # (the supplier counts what it owes us itself): otherwise the wait is counted twice.
+    upstream = 0.0
+    if sup >= 0 and depth <= 8:
+        short = need - s.wip - sum(s.ship_q) - st[sup].owed[topo.slot[i]]
+        upstream = _wait(scenario, st, sup, short if short > 0 else 0, depth + 1)
     structural = spec.order_delay + spec.ship_delay + upstream
     if s.mode == "mts":
         cum = 0
