@@ -1,0 +1,173 @@
+"""Who may see what: the only shapes of game state that leave the server.
+
+Three audiences:
+
+``view``
+    One player's role: its own situation (``game.observe.observe``) and its own
+    week history, plus what the visibility options share (keys are *absent*
+    when an option is off, never empty):
+
+    - ``pos_demand``: consumer demand at the point of sale, this and past weeks;
+    - ``inventories``: the other stages' stock, backlog and work in process;
+    - ``pipelines``: the other stages' orders in the mail and goods in transit.
+``facilitator_view``
+    Everything about one team except what would reveal future demand (the
+    demand table and the seed).
+``public_view``
+    The projector: the team's week, cost and profit.
+
+``history`` is the team's list of week records (``GameResult.weeks`` shape);
+weeks after the state's week are ignored, and the current week's outcome is
+taken from ``state.events`` when the history does not hold it yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from game.observe import observe
+from game.scenario import VISIBILITY_KEYS, Scenario
+from game.scoring import summary, weeks_so_far
+from game.state import GameState
+
+WeekRecord = Mapping[str, Any]
+
+
+def options(scenario: Scenario, visibility: Mapping[str, Any] | None = None) -> dict[str, bool]:
+    """The visibility flags in force: the scenario's, overridden by ``visibility``
+    (a session's options). Raises ``ValueError`` for an unknown option."""
+    flags = {k: bool(scenario.visibility.get(k, False)) for k in VISIBILITY_KEYS}
+    for key, value in (visibility or {}).items():
+        if key not in flags:
+            raise ValueError(f"unknown visibility option {key!r} (known: {', '.join(VISIBILITY_KEYS)})")
+        flags[key] = bool(value)
+    return flags
+
+
+def chain(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
+    """The chain's structure (scenario data every player knows): roles upstream first."""
+    return [
+        {
+            "role": spec.role,
+            "label": spec.label,
+            "supplier": spec.supplier,
+            "consumer_facing": spec.consumer_facing,
+            "mode": s.mode,
+        }
+        for spec, s in zip(scenario.stages, state.stages, strict=True)
+    ]
+
+
+def pos_demand(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
+    """Consumer demand per week up to and including the current week (never later),
+    in total and per consumer-facing stage."""
+    facing = [scenario.roles[i] for i in scenario.topology.facing]
+    out = []
+    for week in range(1, min(state.week, len(state.demand)) + 1):
+        row = state.demand[week - 1]
+        by_channel = {role: sum(row[c]) for c, role in enumerate(facing)}
+        out.append({"week": week, "demand": sum(by_channel.values()), "by_channel": by_channel})
+    return out
+
+
+def _inventory(state: GameState, i: int) -> dict[str, int]:
+    s = state.stages[i]
+    return {"on_hand": s.on_hand, "backlog": sum(s.owed), "wip": s.wip}
+
+
+def _pipeline(state: GameState, i: int) -> dict[str, list[int]]:
+    s = state.stages[i]
+    return {"orders_in_mail": list(s.order_q), "on_the_way": list(s.ship_q)}
+
+
+def _jsonable(obs: dict[str, Any]) -> dict[str, Any]:
+    out = dict(obs)
+    out["bounds"] = list(out["bounds"])
+    return out
+
+
+def view(
+    scenario: Scenario,
+    state: GameState,
+    role: str,
+    visibility: Mapping[str, Any] | None = None,
+    history: Iterable[WeekRecord] | None = None,
+) -> dict[str, Any]:
+    """Exactly what ``role`` may see now (JSON-compatible).
+
+    Always: ``role``, ``label``, ``week``, ``weeks``, ``done``, ``codp``,
+    ``visibility`` (the flags), ``chain`` (structure), ``me`` (the observation)
+    and ``history`` (``[{"week", **own event}]``). Only when the option is on:
+    ``pos_demand``, ``inventories`` and ``pipelines`` (other roles only).
+    """
+    i = scenario.index(role)
+    flags = options(scenario, visibility)
+    out: dict[str, Any] = {
+        "role": role,
+        "label": scenario.stages[i].label,
+        "week": state.week,
+        "weeks": scenario.weeks,
+        "done": state.done,
+        "codp": state.codp,
+        "visibility": flags,
+        "chain": chain(scenario, state),
+        "me": _jsonable(observe(scenario, state, role)),
+        "history": [{**dict(w["roles"][role]), "week": w["week"]} for w in weeks_so_far(scenario, state, history)],
+    }
+    others = [j for j in range(len(scenario.stages)) if j != i]
+    if flags["pos_demand"]:
+        out["pos_demand"] = pos_demand(scenario, state)
+    if flags["inventories"]:
+        out["inventories"] = {scenario.roles[j]: _inventory(state, j) for j in others}
+    if flags["pipelines"]:
+        out["pipelines"] = {scenario.roles[j]: _pipeline(state, j) for j in others}
+    return out
+
+
+def facilitator_view(
+    scenario: Scenario, state: GameState, history: Iterable[WeekRecord] | None = None
+) -> dict[str, Any]:
+    """Everything about one team except future demand: every stage's state, the
+    week history, demand so far and the score (no demand table, no seed)."""
+    weeks = weeks_so_far(scenario, state, history)
+    stages = {}
+    for i, role in enumerate(scenario.roles):
+        s = state.stages[i]
+        stages[role] = {
+            **_inventory(state, i),
+            **_pipeline(state, i),
+            "mode": s.mode,
+            "capacity": s.capacity,
+            "owed": list(s.owed),
+            "waiting_customers": sum(o[1] for o in s.open_orders),
+            "parcels": list(s.deliveries),
+            "observation": _jsonable(observe(scenario, state, role)),
+        }
+    return {
+        "week": state.week,
+        "weeks": scenario.weeks,
+        "done": state.done,
+        "codp": state.codp,
+        "chain": chain(scenario, state),
+        "stages": stages,
+        "pos_demand": pos_demand(scenario, state),
+        "history": [{"week": w["week"], "roles": {r: dict(ev) for r, ev in w["roles"].items()}} for w in weeks],
+        "score": summary(scenario, weeks),
+    }
+
+
+def public_view(scenario: Scenario, state: GameState, history: Iterable[WeekRecord] | None = None) -> dict[str, Any]:
+    """What the projector may show of one team: week, cost and profit so far."""
+    cost = revenue = 0.0
+    for w in weeks_so_far(scenario, state, history):
+        for ev in w["roles"].values():
+            cost += ev["cost"]
+            revenue += ev.get("revenue", 0.0) or 0.0
+    return {
+        "week": state.week,
+        "weeks": scenario.weeks,
+        "done": state.done,
+        "cost": round(cost, 9) + 0.0,
+        "profit": round(revenue - cost, 9) + 0.0,
+    }
