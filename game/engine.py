@@ -19,7 +19,7 @@ One week, for every stage at once (Sterman's board game order):
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from game.codp import customisable
@@ -31,17 +31,88 @@ class DecisionError(ValueError):
     """A decision is missing, not a whole number, or out of the scenario's bounds."""
 
 
+class _Plan:
+    """Per-scenario constants for the weekly loop, computed once and cached on the scenario."""
+
+    __slots__ = (
+        "backlog_cost",
+        "capacity_cost",
+        "channel",
+        "custom_cache",
+        "customers",
+        "delivery_delay",
+        "facing",
+        "fulfilment_cost",
+        "holding_cost",
+        "index",
+        "max_capacity",
+        "max_order",
+        "n",
+        "roles",
+        "simple_market",
+        "slot",
+        "supplier",
+        "unit_value",
+        "wip_holding_cost",
+    )
+
+    def __init__(self, scenario: Scenario) -> None:
+        topo = scenario.topology
+        specs = scenario.stages
+        self.roles: tuple[str, ...] = scenario.roles
+        self.index: dict[str, int] = {r: i for i, r in enumerate(self.roles)}
+        self.n: int = topo.n
+        self.supplier: list[int] = topo.supplier
+        self.customers: list[list[int]] = topo.customers
+        self.slot: list[int] = topo.slot
+        self.channel: list[int] = topo.channel
+        self.facing: list[int] = topo.facing
+        self.simple_market: bool = topo.simple_market
+        self.max_order = [s.max_order for s in specs]
+        self.max_capacity = [s.max_capacity for s in specs]
+        self.holding_cost = [s.holding_cost for s in specs]
+        self.wip_holding_cost = [s.wip_holding_cost for s in specs]
+        self.backlog_cost = [s.backlog_cost for s in specs]
+        self.capacity_cost = [s.capacity_cost for s in specs]
+        self.fulfilment_cost = [s.fulfilment_cost for s in specs]
+        self.unit_value = [s.unit_value for s in specs]
+        self.delivery_delay = [s.delivery_delay for s in specs]
+        # customisable() per tuple of stage modes (modes change only at strategy reviews)
+        self.custom_cache: dict[tuple[str, ...], bool] = {}
+
+
+def _plan(scenario: Scenario) -> _Plan:
+    """The scenario's cached ``_Plan`` (stored like the cached ``topology``)."""
+    cache = scenario.__dict__
+    plan = cache.get("_engine_plan")
+    if plan is None:
+        plan = cache["_engine_plan"] = _Plan(scenario)
+    return plan
+
+
+def _custom_ok(scenario: Scenario, plan: _Plan, st: list[StageState]) -> bool:
+    """``customisable`` for the stages' current modes, memoised per mode combination."""
+    if scenario.customisation_stage is None:
+        return False
+    modes = tuple(s.mode for s in st)
+    ok = plan.custom_cache.get(modes)
+    if ok is None:
+        ok = plan.custom_cache[modes] = customisable(scenario, dict(zip(plan.roles, modes, strict=True)))
+    return ok
+
+
 def decision_kind(scenario: Scenario, state: GameState, role: str) -> str:
     """``"order"`` for a make-to-stock stage, ``"capacity"`` for a make-to-order one."""
-    return "capacity" if state.stages[scenario.index(role)].mode == "mto" else "order"
+    return "capacity" if state.stages[_plan(scenario).index[role]].mode == "mto" else "order"
 
 
 def decision_bounds(scenario: Scenario, state: GameState, role: str) -> tuple[int, int]:
     """Inclusive bounds for ``role``'s decision this week."""
-    spec = scenario.stage(role)
-    if decision_kind(scenario, state, role) == "capacity":
-        return 0, spec.max_capacity
-    return 0, spec.max_order
+    plan = _plan(scenario)
+    i = plan.index[role]
+    if state.stages[i].mode == "mto":
+        return 0, plan.max_capacity[i]
+    return 0, plan.max_order[i]
 
 
 def validate_decisions(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> dict[str, int]:
@@ -66,13 +137,31 @@ def validate_decisions(scenario: Scenario, state: GameState, decisions: Mapping[
     return out
 
 
+def _decision_list(scenario: Scenario, plan: _Plan, state: GameState, decisions: Mapping[str, Any]) -> list[int]:
+    """The decisions as a list in stage order; plain in-bounds ints take the fast path,
+    anything else goes through ``validate_decisions`` (same checks, same messages)."""
+    if len(decisions) == plan.n:
+        out = []
+        st = state.stages
+        get = decisions.get
+        for i, role in enumerate(plan.roles):
+            v = get(role)
+            if type(v) is not int or v < 0 or v > (plan.max_capacity[i] if st[i].mode == "mto" else plan.max_order[i]):
+                break
+            out.append(v)
+        else:
+            return out
+    checked = validate_decisions(scenario, state, decisions)
+    return [checked[r] for r in plan.roles]
+
+
 def supply_line(scenario: Scenario, state: GameState, index: int) -> int:
     """Units ordered by stage ``index`` and not yet received: orders in the mail,
     the supplier's backlog owed to it, and goods in transit to it."""
-    topo = scenario.topology
+    plan = _plan(scenario)
     s = state.stages[index]
-    sup = topo.supplier[index]
-    owed = state.stages[sup].owed[topo.slot[index]] if sup >= 0 else 0
+    sup = plan.supplier[index]
+    owed = state.stages[sup].owed[plan.slot[index]] if sup >= 0 else 0
     return sum(s.order_q) + owed + sum(s.ship_q)
 
 
@@ -85,12 +174,7 @@ def _wait(scenario: Scenario, st: list[StageState], i: int, extra: int, depth: i
     if need <= 0:
         return 0
     sup = topo.supplier[i]
-    # Pass upstream only what is neither here, on its way, nor already owed by the supplier
-    # (the supplier counts what it owes us itself): otherwise the wait is counted twice.
-    upstream = 0.0
-    if sup >= 0 and depth <= 8:
-        short = need - s.wip - sum(s.ship_q) - st[sup].owed[topo.slot[i]]
-        upstream = _wait(scenario, st, sup, short if short > 0 else 0, depth + 1)
+    upstream = 0.0 if sup < 0 or depth > 8 else _wait(scenario, st, sup, need, depth + 1)
     structural = spec.order_delay + spec.ship_delay + upstream
     if s.mode == "mts":
         cum = 0
@@ -133,32 +217,65 @@ def step(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> 
     """
     if state.done:
         raise ValueError(f"the game is over (week {state.week} of {scenario.weeks})")
-    dec = validate_decisions(scenario, state, decisions)
+    plan = _plan(scenario)
+    dec = _decision_list(scenario, plan, state, decisions)
     new = state.copy()
-    events = _place_orders(scenario, new, dec)
-    if new.week >= scenario.weeks:
-        new.done = True
-    else:
-        _advance(scenario, new)
-    return new, events
+    return new, _week(scenario, plan, new, dec)
+
+
+def play_week(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> list[dict[str, Any]]:
+    """``step`` in place: ``state`` itself moves on to the next decision point and the
+    finished week's events are returned. For whole-game loops that own their state
+    (``run``, ``game.simulate``); everything else should use ``step``."""
+    if state.done:
+        raise ValueError(f"the game is over (week {state.week} of {scenario.weeks})")
+    plan = _plan(scenario)
+    return _week(scenario, plan, state, _decision_list(scenario, plan, state, decisions))
+
+
+def run(
+    scenario: Scenario, state: GameState, decide: Callable[[GameState], Mapping[str, Any]]
+) -> tuple[GameState, list[list[dict[str, Any]]]]:
+    """Play from ``state`` to the end of the game: each week ``decide(state)`` returns
+    every role's decision. Returns the final state and the events of each week played.
+
+    Same results as calling ``step`` week by week, but the state is copied once and
+    then moved on in place (``state`` itself is not modified)."""
+    plan = _plan(scenario)
+    state = state.copy()
+    weeks: list[list[dict[str, Any]]] = []
+    while not state.done:
+        weeks.append(_week(scenario, plan, state, _decision_list(scenario, plan, state, decide(state))))
+    return state, weeks
 
 
 def advance(scenario: Scenario, state: GameState) -> GameState:
     """A copy of ``state`` moved on by steps 1-4 of the next week (used to start a game)."""
     new = state.copy()
-    _advance(scenario, new)
+    _advance(scenario, _plan(scenario), new)
     return new
 
 
-def _place_orders(scenario: Scenario, new: GameState, dec: dict[str, int]) -> list[dict[str, Any]]:
+def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int]) -> list[dict[str, Any]]:
+    """Step 5 of this week and steps 1-4 of the next, in place; returns this week's events."""
+    events = _place_orders(scenario, plan, new, dec)
+    if new.week >= scenario.weeks:
+        new.done = True
+    else:
+        _advance(scenario, plan, new)
+    return events
+
+
+def _place_orders(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int]) -> list[dict[str, Any]]:
     """Step 5, in place: every stage places its order (make-to-order: sets its capacity)."""
     st = new.stages
     events = new.events
-    for i, role in enumerate(scenario.roles):
-        s = st[i]
-        d = dec[role]
+    for i, s in enumerate(st):
+        d = dec[i]
         if s.mode == "mto":
-            need = sum(s.owed) - s.on_hand - s.wip - supply_line(scenario, new, i)
+            sup = plan.supplier[i]
+            owed = st[sup].owed[plan.slot[i]] if sup >= 0 else 0
+            need = sum(s.owed) - s.on_hand - s.wip - (sum(s.order_q) + owed + sum(s.ship_q))
             order = need if need > 0 else 0
             s.capacity = d
         else:
@@ -171,19 +288,21 @@ def _place_orders(scenario: Scenario, new: GameState, dec: dict[str, int]) -> li
     return events
 
 
-def _advance(scenario: Scenario, new: GameState) -> None:
-    """Steps 1-4 of the next week, in place; the outcome goes to ``new.events``."""
-    topo = scenario.topology
-    specs = scenario.stages
+def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
+    """Steps 1-4 of the next week, in place; the outcome goes to ``new.events``.
+
+    Step 1 runs for every stage first (the quoted lead times read the chain after
+    receiving); steps 2-3 then run stage by stage in scenario order, which is
+    exact because a stage is only touched by itself and by its supplier, listed
+    before it."""
     week = new.week + 1
     st = new.stages
-    n = topo.n
+    n = plan.n
 
     # 1. receive (and process, for make-to-order)
     received = [0] * n
     processed = [0] * n
-    for i in range(n):
-        s = st[i]
+    for i, s in enumerate(st):
         r = s.ship_q.pop(0)
         received[i] = r
         if s.mode == "mts":
@@ -196,21 +315,28 @@ def _advance(scenario: Scenario, new: GameState) -> None:
             processed[i] = p
 
     quotes = [0.0] * n
-    if not topo.simple_market:
-        for i in topo.facing:
+    if not plan.simple_market:
+        specs = scenario.stages
+        for i in plan.facing:
             quotes[i] = _wait(scenario, st, i, 1) + specs[i].delivery_delay
-    custom_ok = scenario.customisation_stage is not None and customisable(scenario, new.modes(scenario))
+    custom_ok = _custom_ok(scenario, plan, st)
 
-    # 2. incoming orders and shipping
-    incoming = [0] * n
-    shipped = [0] * n
-    market: list[dict[str, Any] | None] = [None] * n
-    for i in range(n):
-        s = st[i]
+    # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
+    last = week == scenario.weeks
+    write_off_rate = scenario.write_off_rate
+    unit_cost = scenario.unit_cost
+    channel = plan.channel
+    supplier = plan.supplier
+    customers_of = plan.customers
+    holding_cost = plan.holding_cost
+    wip_holding_cost = plan.wip_holding_cost
+    backlog_cost_of = plan.backlog_cost
+    events: list[dict[str, Any]] = []
+    for i, s in enumerate(st):
         owed = s.owed
-        if topo.channel[i] >= 0:
+        m: dict[str, Any] | None = None
+        if channel[i] >= 0:
             m = _consumers(scenario, new, i, week, quotes[i], custom_ok)
-            market[i] = m
             inc = m["accepted"]
             owed[0] += inc
             total = owed[0]
@@ -219,52 +345,56 @@ def _advance(scenario: Scenario, new: GameState) -> None:
             owed[0] -= ship
             _deliver(scenario, s, i, ship, week, m)
         else:
-            customers = topo.customers[i]
-            inc = 0
-            for k, j in enumerate(customers):
-                o = st[j].order_q.pop(0)
-                inc += o
-                owed[k] += o
-            total = sum(owed)
-            if total <= s.on_hand:
-                ship = total
-                for k, j in enumerate(customers):
-                    st[j].ship_q.append(owed[k])
-                    owed[k] = 0
+            customers = customers_of[i]
+            if len(customers) == 1:
+                c = st[customers[0]]
+                inc = c.order_q.pop(0)
+                total = owed[0] + inc
+                if total <= s.on_hand:
+                    ship = total
+                    owed[0] = 0
+                else:
+                    ship = s.on_hand
+                    owed[0] = total - ship
+                c.ship_q.append(ship)
             else:
-                ship = s.on_hand
-                parts = _ration(owed, ship)
+                inc = 0
                 for k, j in enumerate(customers):
-                    st[j].ship_q.append(parts[k])
-                    owed[k] -= parts[k]
+                    o = st[j].order_q.pop(0)
+                    inc += o
+                    owed[k] += o
+                total = sum(owed)
+                if total <= s.on_hand:
+                    ship = total
+                    for k, j in enumerate(customers):
+                        st[j].ship_q.append(owed[k])
+                        owed[k] = 0
+                else:
+                    ship = s.on_hand
+                    parts = _ration(owed, ship)
+                    for k, j in enumerate(customers):
+                        st[j].ship_q.append(parts[k])
+                        owed[k] -= parts[k]
             s.on_hand -= ship
-        incoming[i] = inc
-        shipped[i] = ship
-        if topo.supplier[i] < 0:  # the outside source fills every order in full
+        source = supplier[i] < 0
+        if source:  # the outside source fills every order in full
             s.ship_q.append(s.order_q.pop(0))
 
-    # 3. costs (4: the order queues advanced as they were read)
-    last = week == scenario.weeks
-    events: list[dict[str, Any]] = []
-    for i in range(n):
-        s = st[i]
-        spec = specs[i]
-        backlog = sum(s.owed)
-        holding = spec.holding_cost * s.on_hand + spec.wip_holding_cost * s.wip
-        backlog_cost = spec.backlog_cost * backlog
-        capacity_cost = spec.capacity_cost * s.capacity if s.mode == "mto" else 0.0
-        m = market[i]
-        fulfilment = spec.fulfilment_cost * shipped[i] if m is not None else 0.0
-        material = scenario.unit_cost * s.ship_q[-1] if topo.supplier[i] < 0 else 0.0
+        backlog = sum(owed)
+        holding = holding_cost[i] * s.on_hand + wip_holding_cost[i] * s.wip
+        backlog_cost = backlog_cost_of[i] * backlog
+        capacity_cost = plan.capacity_cost[i] * s.capacity if s.mode == "mto" else 0.0
+        fulfilment = plan.fulfilment_cost[i] * ship if m is not None else 0.0
+        material = unit_cost * s.ship_q[-1] if source else 0.0
         write_off = 0.0
-        if last and scenario.write_off_rate:
+        if last and write_off_rate:
             left = s.on_hand + s.wip + sum(s.ship_q)
-            write_off = left * spec.unit_value * scenario.write_off_rate
+            write_off = left * plan.unit_value[i] * write_off_rate
         goodwill = m["goodwill"] if m else 0.0
         ev = {
             "received": received[i],
-            "incoming_order": incoming[i],
-            "shipped": shipped[i],
+            "incoming_order": inc,
+            "shipped": ship,
             "inventory": s.on_hand,
             "backlog": backlog,
             "order": None,

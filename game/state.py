@@ -167,6 +167,8 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
                 deliveries=[0] * spec.delivery_delay,
             )
         )
-    from game.engine import advance  # local: the engine imports this module
+    from game.engine import _advance, _plan  # local: the engine imports this module
 
-    return advance(scenario, GameState(0, stages, demand_table(scenario, rng), scenario.codp, seed))
+    state = GameState(0, stages, demand_table(scenario, rng), scenario.codp, seed)
+    _advance(scenario, _plan(scenario), state)
+    return state
