@@ -2,11 +2,107 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask
+import io
+import re
+from urllib.parse import urlsplit
+
+import segno
+from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, init_i18n, js_catalogue
 
 bp = Blueprint("pages", __name__)
+
+CODE_RE = re.compile(r"^[A-Za-z0-9]{3,12}$")
+
+
+def _code(code: str) -> str:
+    """A join code in canonical form; 404 for anything that cannot be one."""
+    if not CODE_RE.match(code):
+        abort(404)
+    return code.upper()
+
+
+def _page(template: str, **context: object) -> str:
+    return render_template(template, js_strings=js_catalogue(), **context)
+
+
+@bp.get("/")
+def landing() -> str:
+    """Join a game by code (the player screen starts here)."""
+    return _page("play.html", code="")
+
+
+@bp.get("/join/<code>")
+def join(code: str) -> str:
+    """The QR code's target: the player screen with the code filled in."""
+    return _page("play.html", code=_code(code))
+
+
+@bp.get("/facilitate")
+def facilitate_new() -> str:
+    """Create a session from a preset."""
+    return _page("facilitate.html", code="")
+
+
+@bp.get("/facilitate/<code>")
+def facilitate(code: str) -> str:
+    """The live dashboard of one session (needs the facilitator secret kept by this browser)."""
+    return _page("facilitate.html", code=_code(code))
+
+
+@bp.get("/projector/<code>")
+def projector(code: str) -> str:
+    """Large-type leaderboard and QR code for the room; shows nothing secret."""
+    code = _code(code)
+    return _page("projector.html", code=code, join_url=_join_url(code))
+
+
+@bp.get("/debrief/<code>")
+def debrief(code: str) -> str:
+    """Charts, KPIs and ranking after (or during) the game."""
+    return _page("debrief.html", code=_code(code))
+
+
+def _join_url(code: str) -> str:
+    return url_for("pages.join", code=code, _external=True)
+
+
+@bp.get("/qr/<code>.svg")
+def qr(code: str) -> Response:
+    """The join link of ``code`` as an SVG QR code, drawn on the server."""
+    code = _code(code)
+    out = io.BytesIO()
+    segno.make(_join_url(code), error="m").save(
+        out, kind="svg", scale=8, border=2, dark="#000", light="#fff", xmldecl=False, title=f"QR {code}"
+    )
+    resp = Response(out.getvalue(), mimetype="image/svg+xml")
+    resp.headers["Cache-Control"] = "public, max-age=3600"
+    return resp
+
+
+def _safe_next(target: str | None) -> str:
+    """Only same-site paths are followed after switching language."""
+    if not target:
+        return url_for("pages.landing")
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
+        return url_for("pages.landing")
+    return target
+
+
+@bp.get("/lang/<lang>")
+def set_language(lang: str) -> BaseResponse:
+    """Remember the chosen language in a cookie and go back to the page it was chosen on."""
+    if lang not in LANGUAGES:
+        abort(404)
+    resp = redirect(_safe_next(request.args.get("next")))
+    resp.set_cookie(COOKIE, lang, max_age=COOKIE_MAX_AGE, samesite="Lax")
+    return resp
 
 
 def init_pages(app: Flask) -> None:
     """Register the pages blueprint and the translation machinery on ``app``."""
+    init_i18n(app)
     app.register_blueprint(bp)

@@ -1,0 +1,122 @@
+"""Languages: Flask-Babel set-up, the per-request locale and the strings the browser scripts use."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, request
+from flask_babel import Babel, get_locale
+from flask_babel import lazy_gettext as _l
+
+LANGUAGES: dict[str, str] = {"en": "English", "nl": "Nederlands"}
+DEFAULT_LANGUAGE = "en"
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+TRANSLATIONS = Path(__file__).parent / "translations"
+
+
+def select_locale() -> str:
+    """The language cookie when it names a known language, else the browser's best match."""
+    chosen = request.cookies.get(COOKIE, "")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(list(LANGUAGES), default=DEFAULT_LANGUAGE) or DEFAULT_LANGUAGE
+
+
+def current_language() -> str:
+    """The language code of this request (``en`` or ``nl``)."""
+    locale = get_locale()
+    return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def init_i18n(app: Flask) -> None:
+    """Attach Flask-Babel to ``app`` unless the app factory already did."""
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
+    app.config.setdefault("BABEL_TRANSLATION_DIRECTORIES", str(TRANSLATIONS))
+    if "babel" not in app.extensions:
+        Babel(app, locale_selector=select_locale)
+
+    @app.context_processor
+    def _languages() -> dict[str, object]:
+        return {"languages": LANGUAGES, "lang": current_language()}
+
+
+# Strings the browser scripts show, passed to each page as a JSON catalogue.
+JS_STRINGS = {
+    "connecting": _l("Connecting…"),
+    "connected": _l("Connected"),
+    "reconnecting": _l("Connection lost, reconnecting…"),
+    "order": _l("Your order this week"),
+    "capacity": _l("Your capacity this week"),
+    "order_help": _l("Cases to order from your supplier, between %(lo)s and %(hi)s."),
+    "order_help_source": _l("Cases to put into production, between %(lo)s and %(hi)s."),
+    "capacity_help": _l("Cases you can make per week (you work to order), between %(lo)s and %(hi)s."),
+    "submit": _l("Submit"),
+    "submitted": _l("Submitted: %(value)s. Waiting for the others…"),
+    "waiting_start": _l("Waiting for the facilitator to start the game."),
+    "paused": _l("The game is paused."),
+    "game_over": _l("The game is over."),
+    "week_of": _l("Week %(week)s of %(weeks)s"),
+    "week": _l("Week"),
+    "seconds_left": _l("%(s)s s left"),
+    "no_timer": _l("No time limit"),
+    "decided_by": _l("Decided: %(n)s of %(total)s"),
+    "bot": _l("bot"),
+    "human": _l("player"),
+    "you": _l("you"),
+    "rank": _l("Rank %(rank)s of %(n)s"),
+    "bad_number": _l("Enter a whole number between %(lo)s and %(hi)s."),
+    "join_failed": _l("Could not join: %(message)s"),
+    "any_team": _l("Any team"),
+    "any_role": _l("Any free role"),
+    "team_n": _l("Team %(n)s"),
+    "full": _l("full"),
+    "unknown_session": _l("No game with this code."),
+    "arrives_in": _l("in %(n)s wk"),
+    "nothing_on_way": _l("Nothing on the way."),
+    "inventory": _l("On hand"),
+    "backlog": _l("Backlog"),
+    "orders": _l("Orders"),
+    "incoming": _l("Incoming orders"),
+    "demand": _l("Consumer demand"),
+    "cost": _l("Cost"),
+    "profit": _l("Profit"),
+    "holding": _l("Holding"),
+    "backlog_cost": _l("Backlog"),
+    "lost_sales": _l("Lost sales"),
+    "capacity_cost": _l("Capacity"),
+    "fulfilment": _l("Fulfilment"),
+    "other_cost": _l("Material and write-off"),
+    "copied": _l("Copied"),
+    "start": _l("Start"),
+    "pause": _l("Pause"),
+    "resume": _l("Resume"),
+    "to_bot": _l("Bot"),
+    "to_human": _l("Human"),
+    "seat_to_bot": _l("Let a bot play %(role)s of team %(team)s"),
+    "seat_to_human": _l("Give %(role)s of team %(team)s back to its player"),
+    "confirm_end": _l("End the game for every team now?"),
+    "control_failed": _l("That did not work: %(message)s"),
+    "status_setup": _l("Not started"),
+    "status_running": _l("Running"),
+    "status_paused": _l("Paused"),
+    "status_over": _l("Over"),
+    "no_results": _l("Results are not available (yet)."),
+    "best_plan": _l("Best plan"),
+    "this_team": _l("This team"),
+    "bullwhip_ratio": _l("Bullwhip ratio"),
+    "open_seat": _l("open"),
+    "visible_demand": _l("Consumer demand (point of sale)"),
+    "visible_inventories": _l("Other stages' stock and backlog"),
+    "visible_pipelines": _l("Other stages' goods on the way"),
+    "visible_own": _l("Your own stock, backlog, orders and goods on the way"),
+    "hidden": _l("hidden"),
+    "shown": _l("shown"),
+    "class": _l("Whole class"),
+}
+
+
+def js_catalogue() -> dict[str, str]:
+    """``JS_STRINGS`` rendered in the request's language."""
+    return {key: str(value) for key, value in JS_STRINGS.items()}

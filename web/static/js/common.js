@@ -1,0 +1,94 @@
+/* Shared helpers: translated strings, DOM, storage, HTTP and Socket.IO with acks. */
+"use strict";
+const BG = (() => {
+  const catalogue = JSON.parse(document.getElementById("i18n").textContent || "{}");
+  const lang = document.documentElement.lang || "en";
+  const numberFormat = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+
+  /** Translated string for key, with %(name)s placeholders filled from params. */
+  function t(key, params) {
+    let s = catalogue[key] ?? key;
+    if (params) s = s.replace(/%\((\w+)\)s/g, (m, k) => (k in params ? String(params[k]) : m));
+    return s;
+  }
+  function $(sel, root) { return (root || document).querySelector(sel); }
+  function $$(sel, root) { return Array.from((root || document).querySelectorAll(sel)); }
+  /** Create an element: el("li", {class: "x", text: "y"}, [children]). */
+  function el(tag, attrs, children) {
+    const node = document.createElement(tag);
+    for (const [k, v] of Object.entries(attrs || {})) {
+      if (v === null || v === undefined || v === false) continue;
+      if (k === "text") node.textContent = v;
+      else if (k === "class") node.className = v;
+      else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+      else node.setAttribute(k, v === true ? "" : v);
+    }
+    for (const c of children || []) node.append(c);
+    return node;
+  }
+  function num(x) {
+    if (x === null || x === undefined || Number.isNaN(x)) return "–";
+    return numberFormat.format(x);
+  }
+  function money(x) { return num(Math.round((x || 0) * 100) / 100); }
+  function setText(sel, text) { const n = $(sel); if (n) n.textContent = text; }
+
+  const store = {
+    get(key, session) {
+      try { return JSON.parse((session ? sessionStorage : localStorage).getItem(key)); } catch { return null; }
+    },
+    set(key, value, session) {
+      try { (session ? sessionStorage : localStorage).setItem(key, JSON.stringify(value)); } catch { /* private mode */ }
+    },
+    del(key) { try { localStorage.removeItem(key); sessionStorage.removeItem(key); } catch { /* ignore */ } },
+  };
+
+  /** JSON over HTTP; resolves to {ok, status, data}. */
+  async function api(path, options) {
+    const opts = Object.assign({ headers: {} }, options || {});
+    if (opts.json !== undefined) {
+      opts.body = JSON.stringify(opts.json);
+      opts.headers["Content-Type"] = "application/json";
+      delete opts.json;
+    }
+    try {
+      const resp = await fetch(path, opts);
+      let data = null;
+      try { data = await resp.json(); } catch { data = null; }
+      return { ok: resp.ok, status: resp.status, data };
+    } catch (err) {
+      return { ok: false, status: 0, data: { error: { code: "network", message: String(err) } } };
+    }
+  }
+
+  /** Socket.IO connection with a status line and a promise-based emit. */
+  function connect(statusSel) {
+    const socket = io({ reconnectionDelayMax: 4000 });
+    const status = statusSel ? $(statusSel) : null;
+    const show = (text, cls) => { if (status) { status.textContent = text; status.className = "conn " + cls; } };
+    show(t("connecting"), "wait");
+    socket.on("connect", () => show(t("connected"), "ok"));
+    socket.on("disconnect", () => show(t("reconnecting"), "bad"));
+    socket.on("connect_error", () => show(t("reconnecting"), "bad"));
+    socket.request = (event, payload) => new Promise((resolve) => {
+      socket.timeout(10000).emit(event, payload, (err, ack) => {
+        if (err) resolve({ ok: false, error: { code: "timeout", message: t("reconnecting") } });
+        else resolve(ack || { ok: false, error: { code: "bad_request", message: "no answer" } });
+      });
+    });
+    return socket;
+  }
+
+  function errorText(ack) {
+    const e = (ack && (ack.error || ack)) || {};
+    return e.message || e.code || "error";
+  }
+
+  /** Seconds left until an epoch deadline (null when there is none). */
+  function secondsLeft(deadline, skew) {
+    if (!deadline) return null;
+    return Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + (skew || 0))));
+  }
+
+  return { t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, lang };
+})();

@@ -1,0 +1,181 @@
+/* Facilitator: create a session from a preset, then run it from a live dashboard. */
+"use strict";
+(() => {
+  const { t, $, $$, el, money, setText, store, api } = BG;
+  const FAC_KEY = (code) => "beergame.fac." + code;
+  const root = $("#fac");
+  let code = root.dataset.code;
+  let scenarios = [];
+  let socket = null;
+  let last = null;
+
+  // ---- create ---------------------------------------------------------------------------------
+  async function loadScenarios() {
+    const r = await api("/api/scenarios");
+    if (!r.ok) { setText("#create-error", BG.errorText(r.data && r.data.error)); return; }
+    scenarios = r.data || [];
+    const sel = $("#scenario");
+    sel.replaceChildren(...scenarios.map((s) => el("option", { value: s.name, text: s.title || s.name })));
+    sel.addEventListener("change", applyPreset);
+    applyPreset();
+  }
+
+  function applyPreset() {
+    const s = scenarios.find((x) => x.name === $("#scenario").value);
+    if (!s) return;
+    setText("#scenario-desc", s.description || "");
+    $("#weeks").value = s.weeks;
+    const pos = $("#codp_position");
+    pos.replaceChildren(el("option", { value: "", text: t("codp_default") }),
+      ...(s.codp_positions || []).map((p) => el("option", { value: p.key || p, text: p.title || p })));
+    const vis = s.visibility || {};
+    for (const k of ["pos_demand", "inventories", "pipelines"]) $("#vis_" + k).checked = !!vis[k];
+  }
+
+  async function create(ev) {
+    ev.preventDefault();
+    const int = (id) => Number.parseInt($(id).value, 10);
+    const body = {
+      scenario: $("#scenario").value,
+      teams: int("#teams"),
+      weeks: int("#weeks"),
+      round_seconds: int("#round_seconds") || 0,
+      visibility: { pos_demand: $("#vis_pos_demand").checked, inventories: $("#vis_inventories").checked, pipelines: $("#vis_pipelines").checked },
+      bot_policy: $("#bot_policy").value,
+      seed: int("#seed") || 0,
+    };
+    const codp = { rule: $("#codp_rule").value };
+    if ($("#codp_position").value) codp.position = $("#codp_position").value;
+    body.codp = codp;
+    for (const [k, v] of Object.entries(body)) if (typeof v === "number" && Number.isNaN(v)) delete body[k];
+    $("#create-btn").disabled = true;
+    const r = await api("/api/sessions", { method: "POST", json: body });
+    $("#create-btn").disabled = false;
+    if (!r.ok) { setText("#create-error", BG.errorText(r.data && r.data.error)); return; }
+    code = r.data.code;
+    store.set(FAC_KEY(code), { code, secret: r.data.facilitator_secret, join_url: r.data.join_url });
+    location.href = "/facilitate/" + code;
+  }
+
+  // ---- dashboard ------------------------------------------------------------------------------
+  function secret() {
+    const m = /(?:^#|&)s=([^&]+)/.exec(location.hash);
+    if (m) {
+      store.set(FAC_KEY(code), { code, secret: decodeURIComponent(m[1]) });
+      history.replaceState(null, "", location.pathname);
+    }
+    const entry = store.get(FAC_KEY(code));
+    return entry ? entry.secret : null;
+  }
+
+  async function facilitate() {
+    const s = secret();
+    if (!s) { setText("#dash-error", t("no_secret")); return; }
+    const ack = await socket.request("facilitate", { code, secret: s });
+    if (!ack.ok) setText("#dash-error", BG.errorText(ack));
+    else setText("#dash-error", "");
+  }
+
+  function statusOf(session) {
+    if (session.paused) return "paused";
+    return session.status || "setup";
+  }
+
+  function render(d) {
+    last = d;
+    last.receivedAt = Date.now() / 1000;
+    const s = d.session || {};
+    const st = statusOf(s);
+    const pill = $("#d-status");
+    pill.textContent = t("status_" + st) === "status_" + st ? st : t("status_" + st);
+    pill.className = "status-pill " + st;
+    setText("#d-week", t("week_of", { week: s.week, weeks: s.weeks }));
+    setText("#d-title", s.title || "");
+    if (s.round_seconds !== undefined && document.activeElement !== $("#timer-seconds")) $("#timer-seconds").value = s.round_seconds;
+    const body = $("#teams-body");
+    body.replaceChildren(...(d.teams || []).map(teamRow));
+    tick();
+  }
+
+  function teamRow(tm) {
+    const decided = tm.decided || [];
+    const bots = tm.bots || [];
+    const seats = (tm.seats || []).map((seat) => {
+      const role = seat.role;
+      const isBot = seat.bot ?? bots.includes(role);
+      const done = decided.includes(role);
+      const who = seat.name || (isBot ? "" : t("open_seat"));
+      const btn = el("button", {
+        type: "button",
+        class: "btn small",
+        text: isBot ? t("to_human") : t("to_bot"),
+        "aria-label": t(isBot ? "seat_to_human" : "seat_to_bot", { role: seat.label || role, team: tm.team }),
+        onclick: () => control(isBot ? "seat_to_human" : "seat_to_bot", { team: tm.team, role }),
+      });
+      return el("div", { class: "seat" }, [
+        el("span", { class: "mark " + (done ? "done" : "todo"), "aria-hidden": "true", text: done ? "✓" : "…" }),
+        el("span", { class: "sr-only", text: done ? t("has_decided") : t("not_decided") }),
+        el("span", { text: seat.label || role }),
+        who ? el("span", { class: "muted", text: "(" + who + ")" }) : "",
+        isBot ? el("span", { class: "tag bot", text: t("bot") }) : "",
+        seat.connected === false && !isBot ? el("span", { class: "tag", text: t("offline") }) : "",
+        btn,
+      ]);
+    });
+    return el("tr", {}, [
+      el("th", { scope: "row", text: tm.name || t("team_n", { n: tm.team }) }),
+      el("td", { text: tm.week }),
+      el("td", {}, seats),
+      el("td", { text: money(tm.cost) }),
+      el("td", { text: money(tm.profit) }),
+    ]);
+  }
+
+  function tick() {
+    if (!last) return;
+    const s = last.session || {};
+    const left = s.status === "running" && !s.paused ? BG.secondsLeft(s.deadline) : null;
+    setText("#d-timer", left === null ? "" : t("seconds_left", { s: left }));
+  }
+
+  async function control(action, extra) {
+    if (action === "end" && !window.confirm(t("confirm_end"))) return;
+    const ack = await socket.request("control", Object.assign({ action }, extra || {}));
+    setText("#control-status", ack.ok ? t("done_action") : t("control_failed", { message: BG.errorText(ack) }));
+  }
+
+  function startDashboard() {
+    const entry = store.get(FAC_KEY(code)) || {};
+    const joinUrl = entry.join_url || location.origin + "/join/" + code;
+    const link = $("#d-link");
+    link.href = joinUrl;
+    link.textContent = joinUrl.replace(/^https?:\/\//, "");
+    $("#d-projector").href = "/projector/" + code;
+    $("#d-debrief").href = "/debrief/" + code;
+    $("#d-other").addEventListener("click", async (ev) => {
+      ev.preventDefault();
+      const url = location.origin + "/facilitate/" + code + "#s=" + encodeURIComponent(secret() || "");
+      try { await navigator.clipboard.writeText(url); setText("#control-status", t("copied")); }
+      catch { window.prompt(t("copy_this"), url); }
+    });
+    socket = BG.connect("#conn");
+    socket.on("connect", facilitate);
+    socket.on("dashboard", render);
+    socket.on("game_over", () => { if (last) { last.session.status = "over"; render(last); } });
+    for (const b of $$("[data-action]")) b.addEventListener("click", () => control(b.dataset.action));
+    $("#timer-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const seconds = Number.parseInt($("#timer-seconds").value, 10);
+      if (Number.isNaN(seconds) || seconds < 0) return;
+      control("set_timer", { seconds });
+    });
+    setInterval(tick, 1000);
+  }
+
+  if (code) {
+    startDashboard();
+  } else {
+    $("#create-form").addEventListener("submit", create);
+    loadScenarios();
+  }
+})();

@@ -1,0 +1,381 @@
+/* The player screen: join or resume a seat, show the role's week, submit the one decision. */
+"use strict";
+(() => {
+  const { t, $, el, num, money, setText, store, api } = BG;
+  const SEAT_KEY = (code) => "beergame.seat." + code;
+  const LAST_KEY = "beergame.last";
+  const CODE_RE = /^[A-Za-z0-9]{3,12}$/;
+
+  let socket = null;
+  let seat = null; // {code, token, name, team, role}
+  let current = null; // last state payload
+  let pending = false;
+  let seats = null; // public session info (seat labels, bots)
+  let rank = null;
+
+  const joinBox = $("#join");
+  const gameBox = $("#game");
+
+  function showJoin(message) {
+    gameBox.hidden = true;
+    joinBox.hidden = false;
+    setText("#join-error", message || "");
+    const last = store.get(LAST_KEY);
+    const entry = last ? store.get(SEAT_KEY(last)) : null;
+    if (entry && entry.token && !message) {
+      $("#rejoin").hidden = false;
+      setText("#rejoin-text", t("rejoin", { code: entry.code, name: entry.name }));
+    } else {
+      $("#rejoin").hidden = true;
+    }
+  }
+
+  function showGame() {
+    joinBox.hidden = true;
+    gameBox.hidden = false;
+  }
+
+  // ---- seats on offer -------------------------------------------------------------------------
+  async function loadSeats(code) {
+    if (!CODE_RE.test(code)) return;
+    const r = await api("/api/sessions/" + encodeURIComponent(code.toUpperCase()));
+    if (!r.ok) {
+      if (r.status === 404) setText("#join-error", t("unknown_session"));
+      return;
+    }
+    setText("#join-error", "");
+    seats = r.data;
+    fillTeams();
+  }
+
+  function fillTeams() {
+    const team = $("#team");
+    const keep = team.value;
+    team.replaceChildren(el("option", { value: "", text: t("any_team") }));
+    for (const tm of seats.teams || []) {
+      const free = (tm.seats || []).filter((s) => !s.taken).length;
+      const label = (tm.name || t("team_n", { n: tm.team })) + (free ? "" : " (" + t("full") + ")");
+      team.append(el("option", { value: tm.team, text: label, disabled: !free }));
+    }
+    team.value = keep;
+    fillRoles();
+  }
+
+  function fillRoles() {
+    const role = $("#role");
+    const keep = role.value;
+    role.replaceChildren(el("option", { value: "", text: t("any_role") }));
+    const teams = seats ? seats.teams || [] : [];
+    const tm = teams.find((x) => String(x.team) === $("#team").value);
+    const list = tm ? tm.seats : teams.length ? teams[0].seats : [];
+    for (const s of list || []) {
+      const taken = tm ? s.taken : false;
+      role.append(el("option", { value: s.role, text: s.label + (taken ? " (" + t("taken") + ")" : ""), disabled: taken }));
+    }
+    role.value = keep;
+    if (role.selectedIndex < 0) role.value = "";
+  }
+
+  // ---- join and resume -----------------------------------------------------------------------
+  async function join(ev) {
+    ev.preventDefault();
+    const code = $("#code").value.trim().toUpperCase();
+    const name = $("#name").value.trim();
+    if (!CODE_RE.test(code)) { setText("#join-error", t("bad_code")); $("#code").focus(); return; }
+    if (!name) { setText("#join-error", t("need_name")); $("#name").focus(); return; }
+    const payload = { code, name };
+    if ($("#team").value) payload.team = Number($("#team").value);
+    if ($("#role").value) payload.role = $("#role").value;
+    $("#join-btn").disabled = true;
+    const ack = await socket.request("join", payload);
+    $("#join-btn").disabled = false;
+    if (!ack.ok) {
+      setText("#join-error", t("join_failed", { message: BG.errorText(ack) }));
+      loadSeats(code);
+      return;
+    }
+    seat = { code, name, token: ack.token, team: ack.team, role: ack.role };
+    store.set(SEAT_KEY(code), seat);
+    store.set(LAST_KEY, code);
+    history.replaceState(null, "", "/join/" + code);
+    showGame();
+    loadSeats(code);
+  }
+
+  async function resume() {
+    if (!seat || !seat.token) return false;
+    const ack = await socket.request("resume", { token: seat.token });
+    if (ack.ok) {
+      seat.team = ack.team;
+      seat.role = ack.role;
+      showGame();
+      if (!seats) loadSeats(seat.code);
+      return true;
+    }
+    const code = ack.error && ack.error.code;
+    if (code === "bad_token" || code === "unknown_session") {
+      store.del(SEAT_KEY(seat.code));
+      seat = null;
+      showJoin(BG.errorText(ack));
+    }
+    return false;
+  }
+
+  // ---- rendering ----------------------------------------------------------------------------
+  function render(st) {
+    current = st;
+    const s = st.session || {};
+    const view = st.view || {};
+    const v = view.me || view;
+    const seatInfo = st.seat || {};
+    setText("#seat-label", seatInfo.label || seatInfo.role || "");
+    setText("#seat-team", t("team_n", { n: seatInfo.team }));
+    setText("#seat-code", s.code || (seat && seat.code) || "");
+    setText("#seat-name", (seat && seat.name) || "");
+    setText("#week", t("week_of", { week: s.week, weeks: s.weeks }));
+    document.title = (seatInfo.label || "") + " · " + t("week_of", { week: s.week, weeks: s.weeks });
+
+    for (const k of ["on_hand", "backlog", "incoming_order", "received", "shipped", "supply_line", "wip", "capacity", "lead_time"]) {
+      setText("#v-" + k, num(v[k]));
+    }
+    const mto = v.mode === "mto";
+    for (const n of document.querySelectorAll(".mto-only")) n.hidden = !mto;
+    pipeline("#on-the-way", v.on_the_way);
+    pipeline("#in-mail", v.orders_in_mail);
+    renderDecision(st);
+    renderHistory(st.history || view.history || []);
+    renderTeam(st);
+    renderVisibility(view);
+    tick();
+  }
+
+  function pipeline(sel, boxes) {
+    const list = $(sel);
+    list.replaceChildren();
+    if (!boxes || !boxes.length) {
+      list.append(el("li", { class: "empty", text: t("nothing_on_way") }));
+      return;
+    }
+    boxes.forEach((q, i) => {
+      list.append(el("li", {}, [el("span", { class: "q", text: num(q) }), el("span", { class: "when", text: t("arrives_in", { n: i + 1 }) })]));
+    });
+  }
+
+  function running(st) {
+    const s = st.session || {};
+    return s.status === "running" && !s.paused;
+  }
+
+  function renderDecision(st) {
+    const v = (st.view && st.view.me) || st.view || {};
+    const s = st.session || {};
+    const [lo, hi] = v.bounds || [0, 0];
+    const capacity = v.decision === "capacity";
+    setText("#decision-label", capacity ? t("capacity") : t("order"));
+    const mine = ((st.view && st.view.chain) || []).find((c) => c.role === v.role);
+    const source = mine ? mine.supplier === null : false;
+    const helpKey = capacity ? "capacity_help" : source ? "order_help_source" : "order_help";
+    setText("#decision-help", t(helpKey, { lo, hi }));
+    const input = $("#value");
+    input.setAttribute("aria-valuemin", lo);
+    input.setAttribute("aria-valuemax", hi);
+    const open = running(st) && !st.decided && !pending;
+    input.disabled = !open;
+    $("#submit").disabled = !open;
+    $("#decide").classList.toggle("done", !!st.decided);
+    let banner = "";
+    if (s.status === "over" || s.status === "finished" || s.status === "ended") banner = t("game_over");
+    else if (s.paused || s.status === "paused") banner = t("paused");
+    else if (s.status !== "running") banner = t("waiting_start");
+    const b = $("#banner");
+    b.textContent = banner;
+    b.hidden = !banner;
+    const over = banner === t("game_over");
+    $("#debrief-link").hidden = !over;
+    $("#debrief-link a").href = "/debrief/" + (s.code || seat.code);
+    $("#decide").hidden = over;
+    if (st.decided) {
+      const sent = st.submitted;
+      setText("#decision-status", sent === undefined ? t("submitted_wait") : t("submitted", { value: sent }));
+    } else {
+      setText("#decision-status", "");
+    }
+  }
+
+  function renderHistory(history) {
+    const last = history.slice(-12);
+    const weeks = last.map((h) => h.week);
+    const series = [
+      { label: t("incoming"), values: last.map((h) => h.incoming_order), color: "#0b5cad" },
+      { label: t("orders"), values: last.map((h) => h.order), color: "#b3261e", dash: "6 4" },
+      { label: t("inventory"), values: last.map((h) => h.inventory), color: "#1b6e3a" },
+      { label: t("backlog"), values: last.map((h) => h.backlog), color: "#7a4a00", dash: "2 3" },
+    ];
+    const summary = series.map((s) => s.label + " " + num(s.values[s.values.length - 1])).join(", ");
+    Spark.draw($("#history-chart"), weeks, series, t("history_chart") + ": " + summary);
+    const body = $("#history-table tbody");
+    body.replaceChildren();
+    for (const h of last.slice().reverse().slice(0, 6)) {
+      body.append(el("tr", {}, [
+        el("th", { scope: "row", text: h.week }),
+        el("td", { text: num(h.incoming_order) }),
+        el("td", { text: num(h.order) }),
+        el("td", { text: num(h.inventory) }),
+        el("td", { text: num(h.backlog) }),
+        el("td", { text: money(h.cost) }),
+      ]));
+    }
+  }
+
+  function renderTeam(st) {
+    const tm = st.team || {};
+    setText("#t-cost", money(tm.cost));
+    setText("#t-rank", rank ? t("rank", rank) : "–");
+    const decided = tm.decided || [];
+    const teamSeats = teamSeatList();
+    const total = teamSeats.length || decided.length;
+    setText("#t-decided", running(st) ? t("decided_by", { n: decided.length, total }) : "");
+    const chips = $("#t-roles");
+    chips.replaceChildren();
+    for (const s of teamSeats) {
+      const done = decided.includes(s.role);
+      const me = st.seat && s.role === st.seat.role;
+      const who = me ? t("you") : s.bot ? t("bot") : t("human");
+      chips.append(el("li", { class: "chip" + (done ? " done" : "") + (me ? " me" : "") }, [
+        el("span", { "aria-hidden": "true", text: done ? "✓ " : "… " }),
+        s.label + " (" + who + ")",
+        el("span", { class: "sr-only", text: done ? " " + t("has_decided") : " " + t("not_decided") }),
+      ]));
+    }
+  }
+
+  function teamSeatList() {
+    if (!seats || !current || !current.seat) return [];
+    const tm = (seats.teams || []).find((x) => x.team === current.seat.team);
+    return tm ? tm.seats || [] : [];
+  }
+
+  function renderVisibility(v) {
+    const vis = v.visibility || {};
+    const list = $("#visibility");
+    list.replaceChildren(el("li", { class: "yes", text: t("visible_own") }));
+    const extra = $("#visible-extra");
+    extra.replaceChildren();
+    const items = [
+      ["pos_demand", t("visible_demand")],
+      ["inventories", t("visible_inventories")],
+      ["pipelines", t("visible_pipelines")],
+    ];
+    for (const [key, label] of items) {
+      const on = !!vis[key];
+      list.append(el("li", { class: on ? "yes" : "no" }, [label + ": ", el("strong", { text: on ? t("shown") : t("hidden") })]));
+    }
+    if (Array.isArray(v.pos_demand) && v.pos_demand.length) {
+      const last = v.pos_demand.slice(-6);
+      extra.append(el("p", {}, [t("demand_recent") + ": ", el("strong", { text: last.map((d) => num(d.demand)).join(" · ") })]));
+    }
+    const roles = new Set([...Object.keys(v.inventories || {}), ...Object.keys(v.pipelines || {})]);
+    if (roles.size) {
+      const labels = Object.fromEntries((v.chain || []).map((c) => [c.role, c.label]));
+      const inv = v.inventories || {};
+      const pipe = v.pipelines || {};
+      const head = [t("stage")];
+      if (v.inventories) head.push(t("inventory"), t("backlog"));
+      if (v.pipelines) head.push(t("on_the_way"));
+      const rows = (v.chain || []).filter((c) => roles.has(c.role)).map((c) => {
+        const cells = [el("th", { scope: "row", text: labels[c.role] || c.role })];
+        if (v.inventories) cells.push(el("td", { text: num(inv[c.role].on_hand) }), el("td", { text: num(inv[c.role].backlog) }));
+        if (v.pipelines) cells.push(el("td", { text: (pipe[c.role].on_the_way || []).map(num).join(" · ") || "–" }));
+        return el("tr", {}, cells);
+      });
+      extra.append(el("div", { class: "table-wrap" }, [el("table", { class: "compact" }, [
+        el("caption", { class: "sr-only", text: t("visible_inventories") }),
+        el("thead", {}, [el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))]),
+        el("tbody", {}, rows),
+      ])]));
+    }
+  }
+
+  // ---- timer ----------------------------------------------------------------------------------
+  function tick() {
+    const timer = $("#timer");
+    if (!current) return;
+    const s = current.session || {};
+    const left = running(current) ? BG.secondsLeft(s.deadline, s.now ? s.now - receivedAt : 0) : null;
+    timer.textContent = left === null ? "" : t("seconds_left", { s: left });
+    timer.classList.toggle("urgent", left !== null && left <= 10);
+  }
+  let receivedAt = Date.now() / 1000;
+
+  // ---- submit ---------------------------------------------------------------------------------
+  async function submit(ev) {
+    ev.preventDefault();
+    if (!current || pending) return;
+    const v = (current.view && current.view.me) || current.view || {};
+    const [lo, hi] = v.bounds || [0, 0];
+    const raw = $("#value").value.trim();
+    const value = Number(raw);
+    if (!/^[0-9]+$/.test(raw) || value < lo || value > hi) {
+      setText("#decision-error", t("bad_number", { lo, hi }));
+      $("#value").focus();
+      return;
+    }
+    setText("#decision-error", "");
+    pending = true;
+    renderDecision(current);
+    const week = (current.session || {}).week;
+    const ack = await socket.request("submit", { week, value });
+    pending = false;
+    if (ack.ok || (ack.error && ack.error.code === "already_decided")) {
+      if (current.session.week === week) {
+        current.decided = true;
+        current.submitted = value;
+        $("#value").value = "";
+      }
+    } else {
+      setText("#decision-error", BG.errorText(ack));
+    }
+    renderDecision(current);
+  }
+
+  // ---- wiring ---------------------------------------------------------------------------------
+  function start() {
+    socket = BG.connect("#conn");
+    const code = joinBox.dataset.code;
+    if (code) {
+      seat = store.get(SEAT_KEY(code));
+      if (seat && seat.token) joinBox.hidden = true;
+      else { seat = null; showJoin(); loadSeats(code); }
+    } else {
+      showJoin();
+    }
+    socket.on("connect", () => { if (seat) resume(); });
+    socket.on("state", (st) => {
+      receivedAt = Date.now() / 1000;
+      const week = current && current.session ? current.session.week : null;
+      const keepSubmitted = current && current.session && st.session && st.session.week === week ? current.submitted : undefined;
+      if (st.decided && keepSubmitted !== undefined) st.submitted = keepSubmitted;
+      render(st);
+    });
+    socket.on("leaderboard", (lb) => {
+      const mine = seat && (lb.ranking || []).find((r) => r.team === seat.team);
+      rank = mine ? { rank: mine.rank, n: lb.ranking.length } : null;
+      if (current) renderTeam(current);
+    });
+    socket.on("dashboard", () => {});
+    socket.on("game_over", () => {
+      if (current) { current.session.status = "over"; render(current); }
+      if (seat) loadSeats(seat.code);
+    });
+    $("#join-form").addEventListener("submit", join);
+    $("#decide").addEventListener("submit", submit);
+    $("#code").addEventListener("change", () => loadSeats($("#code").value.trim()));
+    $("#team").addEventListener("change", fillRoles);
+    $("#rejoin-btn").addEventListener("click", () => {
+      const last = store.get(LAST_KEY);
+      location.href = "/join/" + last;
+    });
+    setInterval(tick, 1000);
+  }
+  start();
+})();

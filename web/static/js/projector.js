@@ -1,0 +1,31 @@
+/* Projector: the public leaderboard, updated live. */
+"use strict";
+(() => {
+  const { t, $, el, money, setText } = BG;
+  const code = $("#proj").dataset.code;
+  const socket = BG.connect("#conn");
+  const teamWeek = {};
+
+  function render(lb) {
+    const s = lb.session || {};
+    setText("#p-title", s.title || code);
+    setText("#p-week", s.week ? t("week_of", { week: s.week, weeks: s.weeks }) : "");
+    const st = s.paused ? "paused" : s.status || "setup";
+    setText("#p-status", "(" + (t("status_" + st) === "status_" + st ? st : t("status_" + st)) + ")");
+    const rows = (lb.ranking || []).map((r) => el("tr", { class: r.rank === 1 ? "top" : "" }, [
+      el("td", { text: r.rank }),
+      el("th", { scope: "row", text: r.name || t("team_n", { n: r.team }) }),
+      el("td", { text: r.week ?? teamWeek[r.team] ?? "" }),
+      el("td", { text: money(r.cost) }),
+      el("td", { text: money(r.profit) }),
+    ]));
+    if (rows.length) $("#board-body").replaceChildren(...rows);
+  }
+
+  socket.on("connect", async () => {
+    const ack = await socket.request("watch", { code });
+    if (!ack.ok) setText("#p-status", BG.errorText(ack));
+  });
+  socket.on("leaderboard", render);
+  socket.on("game_over", (g) => render({ session: { status: "over" }, ranking: g.ranking || [] }));
+})();
