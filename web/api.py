@@ -1,0 +1,117 @@
+"""The HTTP JSON API: health, scenarios, sessions and results."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, request
+
+from game.codp import positions_for
+from web import sessions, views
+from web.errors import GameError
+from web.results import results_csv, session_results
+from web.scenarios import base_scenario, presets
+from web.store import digest
+
+bp = Blueprint("api", __name__)
+
+MAX_BODY_BYTES = 4096
+
+
+def _hub() -> Any:
+    return current_app.extensions["beergame"]
+
+
+@bp.errorhandler(GameError)
+def _game_error(exc: GameError) -> tuple[Response, int]:
+    return jsonify({"error": exc.to_dict()}), exc.status
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """200 when the store answers, 503 when it does not."""
+    store = _hub().store
+    ok = store.reachable()
+    return jsonify({"ok": ok, "store": store.kind, "reachable": ok}), 200 if ok else 503
+
+
+@bp.get("/api/scenarios")
+def scenarios() -> Response:
+    """The presets a facilitator can start a session from."""
+    out = []
+    for name in presets():
+        scn = base_scenario(name)
+        out.append(
+            {
+                "name": scn.name,
+                "title": scn.title,
+                "description": scn.description,
+                "weeks": scn.weeks,
+                "roles": list(scn.roles),
+                "labels": {s.role: s.label for s in scn.stages},
+                "codp": scn.codp,
+                "codp_positions": list(scn.codp_positions) or positions_for(scn),
+                "visibility": dict(scn.visibility),
+                "has_prices": scn.has_prices,
+            }
+        )
+    return jsonify(out)
+
+
+@bp.post("/api/sessions")
+def create_session() -> tuple[Response, int]:
+    """Create a session; the answer holds the facilitator secret (shown once)."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise GameError("bad_request", "the body is too large")
+    body = request.get_json(silent=True)
+    if body is None:
+        raise GameError("bad_request", "the body must be JSON")
+    hub = _hub()
+    out = sessions.create_session(hub.store, hub.cfg, body, hub.clock())
+    out["join_url"] = request.host_url.rstrip("/") + f"/join/{out['code']}"
+    return jsonify(out), 201
+
+
+@bp.get("/api/sessions/<code>")
+def session_info(code: str) -> Response:
+    """Public information: status, weeks, which seats are taken."""
+    hub = _hub()
+    return jsonify(views.public_session(hub.store, sessions.load_meta(hub.store, code)))
+
+
+def _results_allowed(code: str) -> dict[str, Any]:
+    """The results, for the facilitator (secret header) or, once the game is over, a player of it."""
+    hub = _hub()
+    meta = sessions.load_meta(hub.store, code)
+    secret = request.headers.get("X-Facilitator-Secret")
+    if secret:
+        sessions.check_facilitator(meta, secret)
+    else:
+        token = request.args.get("token", "")
+        where = hub.store.token(digest(token)) if 8 <= len(token) <= 200 else None
+        if not where or where["code"] != meta.code:
+            raise GameError("forbidden", "send the facilitator secret, or a player token once the game is over")
+        if hub.store.session(meta.code).get("status") != "over":
+            raise GameError("forbidden", "players see the results once the game is over")
+        seat = hub.store.seats(meta.code, int(where["team"])).get(where["role"])
+        if not seat or not hmac.compare_digest(seat["token"], digest(token)):
+            raise GameError("forbidden", "this token no longer holds a seat")
+    return session_results(hub.store, meta.code)
+
+
+@bp.get("/api/sessions/<code>/results.json")
+def results_json(code: str) -> Response:
+    """Every team's weeks, state and score."""
+    return jsonify(_results_allowed(code))
+
+
+@bp.get("/api/sessions/<code>/results.csv")
+def results_as_csv(code: str) -> Response:
+    """One row per team, week and role."""
+    data = _results_allowed(code)
+    return Response(
+        results_csv(data),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="beergame-{data["code"]}.csv"'},
+    )

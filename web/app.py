@@ -1,0 +1,105 @@
+"""The Flask application factory: store, Socket.IO, HTTP API, pages and the ticker."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any
+
+from flask import Flask
+from flask_socketio import SocketIO
+
+from web import events, pages, rounds
+from web.api import bp as api_bp
+from web.config import load_config
+from web.store import Store
+
+log = logging.getLogger(__name__)
+
+MEMORY_WARNING = (
+    "No REDIS_URL set: games live in this process only (embedded fakeredis) and will NOT survive a restart. "
+    "Set REDIS_URL=redis://... to keep them."
+)
+
+
+class Hub:
+    """Everything the handlers share: settings, store, Socket.IO, connections, clock."""
+
+    def __init__(self, cfg: dict[str, Any], store: Store, socketio: SocketIO, clock: Callable[[], float]) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.socketio = socketio
+        self.clock = clock
+        self.connections = events.Connections()
+        self.broadcaster = events.Broadcaster(self)
+        self._ticker_started = False
+        self._stop = False
+
+    def publish(self, changes: rounds.Changes) -> None:
+        """Tell every client concerned about ``changes``."""
+        self.broadcaster.publish(changes)
+
+    def tick(self, now: float | None = None) -> rounds.Changes:
+        """One ticker pass (timers, drop-outs, bot pacing); publishes what changed."""
+        changes = rounds.tick(self.store, self.cfg, self.clock() if now is None else now, self.connections.held())
+        self.publish(changes)
+        return changes
+
+    def start_ticker(self) -> None:
+        """Run ``tick`` every ``TICK_SECONDS`` in a background task (once)."""
+        if self._ticker_started:
+            return
+        self._ticker_started = True
+        self.socketio.start_background_task(self._run_ticker)
+
+    def stop_ticker(self) -> None:
+        self._stop = True
+
+    def _run_ticker(self) -> None:
+        period = float(self.cfg["TICK_SECONDS"])
+        while not self._stop:
+            self.socketio.sleep(period)
+            try:
+                self.tick()
+            except Exception:  # keep ticking: a store hiccup must not stop the timers
+                log.exception("ticker pass failed")
+
+
+def create_app(config: dict[str, Any] | None = None) -> Flask:
+    """Build the app. ``config`` overrides the environment (see ``web.config``); it
+    may also hold ``CLOCK`` (a ``() -> epoch seconds`` callable, for tests) and
+    ``STORE`` (a ready ``web.store.Store``)."""
+    config = dict(config or {})
+    clock = config.pop("CLOCK", time.time)
+    store = config.pop("STORE", None)
+    cfg = load_config(config)
+    app = Flask(__name__)
+    app.config.update(SECRET_KEY=cfg["SECRET_KEY"], JSON_SORT_KEYS=False)
+    app.config["BEERGAME"] = cfg
+    if store is None:
+        store = Store.from_url(cfg["REDIS_URL"])
+    if store.kind == "memory":
+        log.warning(MEMORY_WARNING)
+    socketio = SocketIO(
+        app,
+        async_mode=cfg["ASYNC_MODE"],
+        message_queue=cfg["MESSAGE_QUEUE"],
+        cors_allowed_origins=[],
+        max_http_buffer_size=64 * 1024,
+        ping_interval=10,
+        ping_timeout=20,
+    )
+    hub = Hub(cfg, store, socketio, clock)
+    app.extensions["beergame"] = hub
+    events.register(socketio, hub)
+    app.register_blueprint(api_bp)
+    pages.init_pages(app)
+    if cfg["TICKER"]:
+        hub.start_ticker()
+    return app
+
+
+def socketio_of(app: Flask) -> SocketIO:
+    """The app's Socket.IO server."""
+    return app.extensions["beergame"].socketio

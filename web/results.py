@@ -1,0 +1,112 @@
+"""A session's results: every team's weeks and state, as a dict, JSON or CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from typing import Any
+
+from flask import Flask
+
+from game.scoring import summary
+from game.state import GameState
+from web.sessions import load_meta
+from web.store import Store
+from web.views import jsonsafe, ranking
+
+CSV_FIELDS = (
+    "team",
+    "name",
+    "codp",
+    "week",
+    "role",
+    "bot",
+    "received",
+    "incoming_order",
+    "shipped",
+    "inventory",
+    "backlog",
+    "order",
+    "decision",
+    "cost",
+    "holding_cost",
+    "backlog_cost",
+    "capacity_cost",
+    "fulfilment_cost",
+    "material_cost",
+    "write_off",
+    "goodwill",
+    "demand",
+    "lost",
+    "revenue",
+)
+
+
+def _store(store_or_app: Store | Flask) -> Store:
+    if isinstance(store_or_app, Store):
+        return store_or_app
+    return store_or_app.extensions["beergame"].store
+
+
+def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
+    """Every team of session ``code``: ``{"code", "scenario", "weeks", "seed", "status",
+    "ranking", "teams": [{"team", "name", "codp", "weeks": [GameResult.weeks records],
+    "state": GameState dict, "score": game.scoring.summary}]}``.
+
+    Raises ``web.errors.GameError`` (``unknown_session``) for an unknown code."""
+    store = _store(store_or_app)
+    meta = load_meta(store, code)
+    teams = []
+    for n in range(1, meta.teams + 1):
+        t = store.team(meta.code, n)
+        scn = meta.scenario_for(t.get("codp") or None)
+        weeks = store.weeks(meta.code, n)
+        state = json.loads(t["state"])
+        teams.append(
+            {
+                "team": n,
+                "name": t.get("name", f"Team {n}"),
+                "codp": t.get("codp") or None,
+                "weeks": weeks,
+                "state": state,
+                "score": summary(scn, weeks) if weeks else None,
+                "done": GameState.from_dict(state).done,
+            }
+        )
+    return jsonsafe(
+        {
+            "code": meta.code,
+            "scenario": meta.scenario,
+            "title": meta.base.title,
+            "weeks": meta.weeks,
+            "seed": meta.seed,
+            "status": store.session(meta.code).get("status"),
+            "roles": list(meta.base.roles),
+            "ranking": ranking(store, meta),
+            "teams": teams,
+        }
+    )
+
+
+def results_csv(results: dict[str, Any]) -> str:
+    """One row per team, week and role."""
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for team in results["teams"]:
+        for week in team["weeks"]:
+            bots = set(week.get("bots", ()))
+            for role, ev in week["roles"].items():
+                w.writerow(
+                    {
+                        **ev,
+                        "team": team["team"],
+                        "name": team["name"],
+                        "codp": team["codp"] or "",
+                        "week": week["week"],
+                        "role": role,
+                        "bot": int(role in bots),
+                    }
+                )
+    return out.getvalue()

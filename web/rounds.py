@@ -1,0 +1,349 @@
+"""Rounds: submissions, advancing a team's week exactly once, timers, bots and drop-outs.
+
+A team's week advances when every seat a human plays has decided, when its
+deadline passes, or when the facilitator forces it. The seats without a human
+decision are played by the session's bot policy. The new state is written by
+``commit.lua``, a compare-and-set on the week: the engine is pure and
+deterministic, so any number of racing callers may compute the step, and
+exactly one of them writes it (and only that one tells the clients).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from game.engine import decision_bounds, step
+from game.observe import observe
+from game.policies import parse_policy
+from game.state import GameState
+from web.errors import GameError, bad
+from web.sessions import SessionMeta, load_meta, round_seconds
+from web.store import Store
+
+
+@dataclass
+class Changes:
+    """What a call changed, for the broadcaster: teams whose week moved on,
+    teams whose seats or decisions changed, sessions that ended."""
+
+    advanced: set[tuple[str, int]] = field(default_factory=set)
+    seats: set[tuple[str, int]] = field(default_factory=set)
+    over: set[str] = field(default_factory=set)
+    sessions: set[str] = field(default_factory=set)
+
+    def merge(self, other: Changes) -> Changes:
+        self.advanced |= other.advanced
+        self.seats |= other.seats
+        self.over |= other.over
+        self.sessions |= other.sessions
+        return self
+
+    def __bool__(self) -> bool:
+        return bool(self.advanced or self.seats or self.over or self.sessions)
+
+
+def _whole(value: Any, name: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad(f"{name} must be a whole number")
+    return value
+
+
+def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, body: Any, now: float) -> Changes:
+    """Record a player's decision; advance the team when it was the last one missing."""
+    if not isinstance(body, dict) or set(body) - {"week", "value"}:
+        raise bad('submit needs {"week": n, "value": n}')
+    week = _whole(body.get("week"), "week")
+    value = _whole(body.get("value"), "value")
+    meta = load_meta(store, code)
+    t = store.team(code, team)
+    if meta.status != "running":
+        raise GameError("not_running", "the game is not running" if meta.status != "paused" else "the game is paused")
+    if t.get("done") == "1":
+        raise GameError("not_running", "this team's game is over")
+    if week != int(t["week"]):
+        raise GameError("stale_week", f"it is week {t['week']}, not week {week}")
+    state = GameState.from_dict(json.loads(t["state"]))
+    scn = meta.scenario_for(t.get("codp") or None)
+    lo, hi = decision_bounds(scn, state, role)
+    if not lo <= value <= hi:
+        raise GameError("out_of_bounds", f"the value must be between {lo} and {hi}")
+    status, complete = store.submit(code, team, week, role, value)
+    if status == "forbidden":
+        raise GameError("forbidden", "a bot plays this seat now")
+    if status == "already_decided":
+        raise GameError("already_decided", f"you already decided week {week}")
+    if status != "ok":
+        raise GameError(status, {"not_running": "the game is not running", "stale_week": "that week is over"}[status])
+    changes = Changes(seats={(code, team)})
+    if complete:
+        changes.merge(advance(store, cfg, code, team, now, force=False))
+    return changes
+
+
+def advance(
+    store: Store, cfg: dict[str, Any], code: str, team: int, now: float, force: bool, meta: SessionMeta | None = None
+) -> Changes:
+    """Play the team's current week if it is ready (``force``: ready or not).
+
+    Bots decide for every seat without a human decision. Returns what changed;
+    empty when another caller advanced the week first or it was not ready."""
+    meta = meta or load_meta(store, code)
+    changes = Changes()
+    for _ in range(5):  # -1 from commit: a decision arrived while we computed; read again
+        snap = store.team_snapshot(code, team)
+        t, dec, humans = snap["team"], snap["dec"], snap["humans"]
+        if not t or t.get("done") == "1":
+            return changes
+        if not force and (not humans or not humans <= set(dec)):
+            return changes
+        scn = meta.scenario_for(t.get("codp") or None)
+        state = GameState.from_dict(json.loads(t["state"]))
+        memory: dict[str, Any] = json.loads(t.get("memory") or "{}")
+        policy = parse_policy(meta.bot_policy)
+        decisions: dict[str, int] = {}
+        bots = []
+        for role in scn.roles:
+            if role in dec:
+                decisions[role] = dec[role]
+            else:
+                decisions[role], memory[role] = policy.decide(observe(scn, state, role), memory.get(role, {}))
+                bots.append(role)
+        new, events = step(scn, state, decisions)
+        record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots}
+        seconds = _next_round_seconds(store, cfg, meta, team, new.done)
+        result = store.commit(code, team, state.week, len(dec), new.to_dict(), record, memory, new.done, seconds, now)
+        if result == 0:
+            return changes
+        if result == 1:
+            changes.advanced.add((code, team))
+            if new.done:
+                changes.merge(_maybe_over(store, cfg, meta))
+            else:
+                store.touch(code, meta.teams, int(cfg["IDLE_TTL_SECONDS"]))
+            return changes
+    return changes  # pragma: no cover - five decisions racing one commit
+
+
+def _next_round_seconds(store: Store, cfg: dict[str, Any], meta: SessionMeta, team: int, done: bool) -> float | None:
+    """Seconds the team's next week may take: the round timer, else none."""
+    if done:
+        return None
+    rs = int(store.session(meta.code).get("round_seconds") or 0)
+    return float(rs) if rs else None
+
+
+def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
+    """End the session when every team has played its last week."""
+    pipe = store.r.pipeline(transaction=False)
+    for n in range(1, meta.teams + 1):
+        pipe.hget(store.team_key(meta.code, n), "done")
+    if all(d == "1" for d in pipe.execute()):
+        return end(store, cfg, meta)
+    return Changes()
+
+
+def end(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
+    """Mark the session over; it expires ``GAME_TTL_SECONDS`` later."""
+    if store.session(meta.code).get("status") == "over":
+        return Changes()
+    store.set_session(meta.code, status="over")
+    store.drop_deadlines(meta.code, meta.teams)
+    store.touch(meta.code, meta.teams, int(cfg["GAME_TTL_SECONDS"]))
+    return Changes(over={meta.code}, sessions={meta.code})
+
+
+# -- facilitator controls ---------------------------------------------------------------
+
+
+def _team_arg(meta: SessionMeta, body: dict[str, Any], required: bool) -> int | None:
+    team = body.get("team")
+    if team is None and not required:
+        return None
+    if isinstance(team, bool) or not isinstance(team, int) or not 1 <= team <= meta.teams:
+        raise bad(f"team must be a number from 1 to {meta.teams}")
+    return team
+
+
+def _role_arg(meta: SessionMeta, body: dict[str, Any]) -> str:
+    role = body.get("role")
+    if not isinstance(role, str) or role not in meta.base.roles:
+        raise bad(f"role must be one of {', '.join(meta.base.roles)}")
+    return role
+
+
+CONTROL_FIELDS = {"action", "seconds", "team", "role"}
+ACTIONS = ("start", "pause", "resume", "force_round", "set_timer", "seat_to_bot", "seat_to_human", "end")
+
+
+def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float) -> Changes:
+    """Apply one facilitator action (the caller has been checked)."""
+    if not isinstance(body, dict) or set(body) - CONTROL_FIELDS:
+        raise bad('control needs {"action": ..., "seconds"?, "team"?, "role"?}')
+    action = body.get("action")
+    if action not in ACTIONS:
+        raise bad(f"action must be one of {', '.join(ACTIONS)}")
+    meta = load_meta(store, code)
+    if meta.status == "over":
+        raise GameError("not_running", "the game is over")
+    changes = Changes(sessions={code})
+    ttl = int(cfg["IDLE_TTL_SECONDS"])
+    teams = range(1, meta.teams + 1)
+    if action == "start":
+        if meta.status != "setup":
+            raise GameError("not_running", "the game has already started")
+        store.set_session(code, status="running", started=f"{now:.3f}")
+        for n in teams:
+            store.set_team(code, n, advanced_at=f"{now:.3f}")
+            store.set_deadline(code, n, now + meta.round_seconds if meta.round_seconds else None)
+        changes.seats |= {(code, n) for n in teams}
+    elif action == "pause":
+        if meta.status != "running":
+            raise GameError("not_running", "the game is not running")
+        store.set_session(code, status="paused")
+        for n in teams:
+            d = store.team(code, n).get("deadline")
+            if d:
+                store.set_deadline(code, n, None, max(0.0, float(d) - now))
+        changes.seats |= {(code, n) for n in teams}
+    elif action == "resume":
+        if meta.status != "paused":
+            raise GameError("not_running", "the game is not paused")
+        store.set_session(code, status="running")
+        for n in teams:
+            t = store.team(code, n)
+            if t.get("remaining") and t.get("done") != "1":
+                store.set_deadline(code, n, now + float(t["remaining"]))
+            store.set_team(code, n, advanced_at=f"{now:.3f}")
+        changes.seats |= {(code, n) for n in teams}
+    elif action == "set_timer":
+        seconds = round_seconds(body.get("seconds"))
+        store.set_session(code, round_seconds=seconds)
+        for n in teams:
+            if store.team(code, n).get("done") == "1":
+                continue
+            if meta.status == "running":
+                store.set_deadline(code, n, now + seconds if seconds else None)
+            elif meta.status == "paused":
+                store.set_deadline(code, n, None, float(seconds) if seconds else None)
+        changes.seats |= {(code, n) for n in teams}
+    elif action == "force_round":
+        if meta.status != "running":
+            raise GameError("not_running", "start or resume the game first")
+        team = _team_arg(meta, body, required=False)
+        for n in [team] if team else teams:
+            changes.merge(advance(store, cfg, code, n, now, force=True, meta=meta))
+    elif action in ("seat_to_bot", "seat_to_human"):
+        team = _team_arg(meta, body, required=True)
+        role = _role_arg(meta, body)
+        if action == "seat_to_bot":
+            store.set_forced(code, team, role, True, ttl)
+            store.set_human(code, team, role, False, ttl)
+        else:
+            store.set_forced(code, team, role, False, ttl)
+            seen = store.seen(code).get((team, role), 0.0)
+            if role in store.seats(code, team) and now - seen <= float(cfg["DISCONNECT_GRACE_SECONDS"]):
+                store.set_human(code, team, role, True, ttl)
+        changes.seats.add((code, team))
+        if meta.status == "running":
+            changes.merge(advance(store, cfg, code, team, now, force=False, meta=meta))
+    elif action == "end":
+        changes.merge(end(store, cfg, meta))
+    return changes
+
+
+# -- the ticker ---------------------------------------------------------------------
+
+
+def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tuple[int, str]]]) -> Changes:
+    """One pass of the background ticker at time ``now``.
+
+    ``held`` lists the seats this process's connections hold, per session: they
+    are marked as seen. Then: human seats not seen for the grace period go to
+    their bot; teams past their deadline advance; teams nobody plays keep pace
+    with the session's leading team (or ``BOT_ROUND_SECONDS`` when no human
+    plays at all)."""
+    changes = Changes()
+    for code, seats in held.items():
+        store.mark_seen(code, seats, now)
+    for code, team in store.due(now):
+        try:
+            meta = load_meta(store, code)
+        except GameError:
+            store.r.zrem("bg:deadlines", f"{code}:{team}")
+            continue
+        if meta.status == "running":
+            changes.merge(advance(store, cfg, code, team, now, force=True, meta=meta))
+    grace = float(cfg["DISCONNECT_GRACE_SECONDS"])
+    ttl = int(cfg["IDLE_TTL_SECONDS"])
+    for code in store.codes():
+        try:
+            meta = load_meta(store, code)
+        except GameError:  # pragma: no cover - expired between the two reads
+            continue
+        if meta.status == "over":
+            continue
+        seen = store.seen(code)
+        for n in range(1, meta.teams + 1):
+            for role in store.humans(code, n):
+                if now - seen.get((n, role), 0.0) > grace:
+                    store.set_human(code, n, role, False, ttl)
+                    changes.seats.add((code, n))
+                    if meta.status == "running":
+                        changes.merge(advance(store, cfg, code, n, now, force=False, meta=meta))
+        if meta.status == "running":
+            changes.merge(_pace_bots(store, cfg, meta, now))
+    return changes
+
+
+def _pace_bots(store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float) -> Changes:
+    """Advance teams with no human seat: up to the leading team's week, or one
+    week per ``BOT_ROUND_SECONDS`` when nobody in the session plays."""
+    changes = Changes()
+    pipe = store.r.pipeline(transaction=False)
+    for n in range(1, meta.teams + 1):
+        pipe.hmget(store.team_key(meta.code, n), "week", "done", "advanced_at")
+        pipe.scard(store.team_key(meta.code, n, "humans"))
+    raw = pipe.execute()
+    teams = []
+    for n in range(1, meta.teams + 1):
+        (week, done, at), humans = raw[2 * n - 2], raw[2 * n - 1]
+        teams.append((n, int(week), done == "1", float(at or 0), humans))
+    played = [w for _, w, _, _, h in teams if h]
+    lead = max(played) if played else None
+    for n, week, done, at, humans in teams:
+        if done or humans:
+            continue
+        if lead is not None:
+            if week < lead:
+                changes.merge(advance(store, cfg, meta.code, n, now, force=True, meta=meta))
+        elif now - at >= float(cfg["BOT_ROUND_SECONDS"]):
+            changes.merge(advance(store, cfg, meta.code, n, now, force=True, meta=meta))
+    return changes
+
+
+def observation(store: Store, meta: SessionMeta, team: int, role: str) -> dict[str, Any]:
+    """The engine observation of ``role`` (used by the views)."""
+    t = store.team(meta.code, team)
+    scn = meta.scenario_for(t.get("codp") or None)
+    return observe(scn, GameState.from_dict(json.loads(t["state"])), role)
+
+
+def choose_codp(store: Store, cfg: dict[str, Any], code: str, team: int, position: Any) -> Changes:
+    """A team picks its CODP position (sessions with ``codp.rule = "team"``, before the start)."""
+    from game.codp import positions_for
+    from web.sessions import team_fields
+
+    meta = load_meta(store, code)
+    if meta.codp_rule != "team":
+        raise GameError("forbidden", "the facilitator fixed the decoupling point for this session")
+    if meta.status != "setup":
+        raise GameError("not_running", "the decoupling point can only be chosen before the game starts")
+    allowed = positions_for(meta.base)
+    if not isinstance(position, str) or position not in allowed:
+        raise bad(f"position must be one of {', '.join(allowed)}")
+    fields = team_fields({"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed}, team, position)
+    del fields["name"]
+    store.set_team(code, team, **fields)
+    return Changes(seats={(code, team)})

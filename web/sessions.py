@@ -1,0 +1,302 @@
+"""Sessions, teams and seats: create a session, join a seat, resume it with the token."""
+
+from __future__ import annotations
+
+import hmac
+import json
+import secrets
+import unicodedata
+from dataclasses import dataclass
+from typing import Any
+
+from game.codp import positions_for
+from game.policies import PolicyError, parse_policy
+from game.scenario import VISIBILITY_KEYS, Scenario, ScenarioError
+from game.state import GameState, new_game
+from web.errors import GameError, bad
+from web.scenarios import base_scenario, presets, team_scenario
+from web.store import Store, digest
+
+CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
+CODE_LENGTH = 6
+NAME_MAX = 30
+MIN_ROUND_SECONDS = 5
+MAX_ROUND_SECONDS = 3600
+MAX_SEED = 2**31 - 1
+SESSION_FIELDS = ("scenario", "teams", "round_seconds", "codp", "visibility", "bot_policy", "weeks", "seed")
+
+
+@dataclass(frozen=True)
+class SessionMeta:
+    """A session's settings and status, read from its hash."""
+
+    code: str
+    scenario: str
+    teams: int
+    weeks: int
+    seed: int
+    codp_rule: str
+    codp: str | None
+    visibility: dict[str, bool]
+    bot_policy: str
+    status: str
+    round_seconds: int
+    secret_hash: str
+
+    @property
+    def base(self) -> Scenario:
+        """The preset with the session's weeks (no team CODP applied)."""
+        return team_scenario(self.scenario, self.weeks, self.codp)
+
+    def scenario_for(self, codp: str | None) -> Scenario:
+        """The scenario a team with CODP position ``codp`` plays."""
+        return team_scenario(self.scenario, self.weeks, codp or self.codp)
+
+    def public(self) -> dict[str, Any]:
+        return {"code": self.code, "status": self.status, "weeks": self.weeks, "title": self.base.title}
+
+
+def load_meta(store: Store, code: Any) -> SessionMeta:
+    """The session ``code``; ``unknown_session`` when there is none."""
+    if not isinstance(code, str) or not 1 <= len(code) <= 16:
+        raise GameError("unknown_session", "no session with that code")
+    code = code.strip().upper()
+    raw = store.session(code)
+    if not raw or "config" not in raw:
+        raise GameError("unknown_session", f"no session with code {code}")
+    cfg = json.loads(raw["config"])
+    return SessionMeta(
+        code=code,
+        scenario=cfg["scenario"],
+        teams=int(cfg["teams"]),
+        weeks=int(cfg["weeks"]),
+        seed=int(cfg["seed"]),
+        codp_rule=cfg["codp"]["rule"],
+        codp=cfg["codp"]["position"],
+        visibility=dict(cfg["visibility"]),
+        bot_policy=cfg["bot_policy"],
+        status=raw.get("status", "setup"),
+        round_seconds=int(raw.get("round_seconds") or 0),
+        secret_hash=raw.get("secret", ""),
+    )
+
+
+def check_facilitator(meta: SessionMeta, secret: Any) -> None:
+    """``forbidden`` unless ``secret`` is the session's facilitator secret."""
+    if not isinstance(secret, str) or not 1 <= len(secret) <= 200:
+        raise GameError("forbidden", "wrong facilitator secret")
+    if not hmac.compare_digest(digest(secret), meta.secret_hash):
+        raise GameError("forbidden", "wrong facilitator secret")
+
+
+# -- validation helpers -------------------------------------------------------------
+
+
+def _int(body: dict[str, Any], key: str, default: Any, lo: int, hi: int) -> Any:
+    value = body.get(key, default)
+    if value is None or value is default:
+        return value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad(f"{key} must be a whole number")
+    if not lo <= value <= hi:
+        raise bad(f"{key} must be between {lo} and {hi}")
+    return value
+
+
+def round_seconds(value: Any) -> int:
+    """0 (no timer) or a whole number of seconds within the limits."""
+    if value is None or value == 0:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise bad("round_seconds must be a whole number or null")
+    if not MIN_ROUND_SECONDS <= value <= MAX_ROUND_SECONDS:
+        raise bad(f"round_seconds must be between {MIN_ROUND_SECONDS} and {MAX_ROUND_SECONDS}, or null")
+    return value
+
+
+def clean_name(value: Any) -> str:
+    """A display name: text, 1..30 characters after trimming, no control characters."""
+    if not isinstance(value, str):
+        raise GameError("invalid_name", "the name must be text")
+    name = unicodedata.normalize("NFC", value).strip()
+    if not 1 <= len(name) <= NAME_MAX:
+        raise GameError("invalid_name", f"the name must have 1 to {NAME_MAX} characters")
+    if any(unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp") for ch in name):
+        raise GameError("invalid_name", "the name contains control characters")
+    return name
+
+
+def new_code() -> str:
+    """A short join code of unambiguous letters and digits."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+def _settings(body: Any, max_teams: int) -> dict[str, Any]:
+    """Validate the body of ``POST /api/sessions``; the session's config."""
+    if not isinstance(body, dict):
+        raise bad("the body must be a JSON object")
+    extra = sorted(set(body) - set(SESSION_FIELDS))
+    if extra:
+        raise bad(f"unknown field {extra[0]!r}")
+    name = body.get("scenario", "classic")
+    if not isinstance(name, str) or name not in presets():
+        raise bad(f"scenario must be one of {', '.join(presets())}")
+    try:
+        scn = base_scenario(name)
+    except ScenarioError as exc:  # pragma: no cover - presets are validated by the engine tests
+        raise bad(str(exc)) from None
+    teams = _int(body, "teams", 1, 1, max_teams)
+    weeks = _int(body, "weeks", scn.weeks, 1, 520)
+    seed = body.get("seed")
+    seed = secrets.randbelow(MAX_SEED) if seed is None else _int(body, "seed", None, 0, MAX_SEED)
+    codp_raw = body.get("codp") or {}
+    if not isinstance(codp_raw, dict) or set(codp_raw) - {"rule", "position"}:
+        raise bad('codp must be {"rule": "fixed"|"team", "position": ...}')
+    rule = codp_raw.get("rule", "fixed")
+    if rule not in ("fixed", "team"):
+        raise bad("codp.rule must be 'fixed' or 'team'")
+    position = codp_raw.get("position", scn.codp)
+    if position is not None and (not isinstance(position, str) or position not in positions_for(scn)):
+        raise bad(f"codp.position must be one of {', '.join(positions_for(scn))}")
+    vis_raw = body.get("visibility") or {}
+    if not isinstance(vis_raw, dict):
+        raise bad("visibility must be an object")
+    visibility = dict(scn.visibility)
+    for k, v in vis_raw.items():
+        if k not in VISIBILITY_KEYS or not isinstance(v, bool):
+            raise bad(f"visibility keys are {', '.join(VISIBILITY_KEYS)}, each true or false")
+        visibility[k] = v
+    policy = body.get("bot_policy", "sterman")
+    if not isinstance(policy, str) or len(policy) > 200:
+        raise bad("bot_policy must be a policy spec such as 'sterman'")
+    try:
+        policy = parse_policy(policy).spec
+    except PolicyError as exc:
+        raise bad(str(exc)) from None
+    return {
+        "scenario": name,
+        "teams": teams,
+        "weeks": weeks,
+        "seed": seed,
+        "codp": {"rule": rule, "position": position},
+        "visibility": visibility,
+        "bot_policy": policy,
+        "round_seconds": round_seconds(body.get("round_seconds")),
+    }
+
+
+def team_fields(meta_like: dict[str, Any], n: int, codp: str | None) -> dict[str, Any]:
+    """The initial hash of team ``n``: its game at week 1."""
+    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp)
+    state = new_game(scn, meta_like["seed"])
+    return {
+        "week": state.week,
+        "state": json.dumps(state.to_dict()),
+        "memory": "{}",
+        "done": "0",
+        "codp": codp or "",
+        "name": f"Team {n}",
+        "deadline": "",
+        "remaining": "",
+        "advanced_at": "",
+    }
+
+
+def create_session(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
+    """Create a session from the API body; returns the answer of ``POST /api/sessions``."""
+    settings = _settings(body, int(cfg["MAX_TEAMS"]))
+    secret = secrets.token_urlsafe(24)
+    meta = {
+        "created": f"{now:.3f}",
+        "config": json.dumps({k: v for k, v in settings.items() if k != "round_seconds"}),
+        "secret": digest(secret),
+        "status": "setup",
+        "round_seconds": settings["round_seconds"],
+    }
+    position = settings["codp"]["position"]
+    teams = [team_fields(settings, n, position) for n in range(1, settings["teams"] + 1)]
+    for _ in range(20):
+        code = new_code()
+        if store.create_session(code, meta, teams, int(cfg["IDLE_TTL_SECONDS"])):
+            break
+    else:  # pragma: no cover - 31^6 codes
+        raise GameError("rate_limited", "could not find a free join code, try again")
+    return {
+        "session_id": code,
+        "code": code,
+        "facilitator_secret": secret,
+        "join_url": f"/play/{code}",
+        "scenario": settings["scenario"],
+        "teams": settings["teams"],
+        "weeks": settings["weeks"],
+        "seed": settings["seed"],
+    }
+
+
+def team_state(store: Store, code: str, team: int) -> GameState:
+    """A team's engine state."""
+    return GameState.from_dict(json.loads(store.team(code, team)["state"]))
+
+
+# -- seats ----------------------------------------------------------------------
+
+
+def _free_seat(store: Store, meta: SessionMeta, team: int | None, role: str | None) -> list[tuple[int, str]]:
+    """Candidate seats for a join request, in fill order."""
+    roles = list(meta.base.roles)
+    teams = [team] if team is not None else list(range(1, meta.teams + 1))
+    out = []
+    for n in teams:
+        taken = set(store.seats(meta.code, n)) | store.forced(meta.code, n)
+        for r in reversed(roles) if role is None else [role]:  # consumer end first
+            if r not in taken:
+                out.append((n, r))
+    return out
+
+
+def join(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
+    """Give a player a seat: ``{"token", "code", "team", "role"}``."""
+    if not isinstance(body, dict):
+        raise bad("join needs an object")
+    meta = load_meta(store, body.get("code"))
+    name = clean_name(body.get("name"))
+    if meta.status == "over":
+        raise GameError("not_running", "this game is over")
+    team = body.get("team")
+    if team is not None and (isinstance(team, bool) or not isinstance(team, int) or not 1 <= team <= meta.teams):
+        raise bad(f"team must be a number from 1 to {meta.teams}")
+    role = body.get("role")
+    if role is not None and (not isinstance(role, str) or role not in meta.base.roles):
+        raise bad(f"role must be one of {', '.join(meta.base.roles)}")
+    token = secrets.token_urlsafe(24)
+    seat = {"name": name, "token": digest(token), "joined": round(now, 3)}
+    ttl = int(cfg["IDLE_TTL_SECONDS"])
+    for n, r in _free_seat(store, meta, team, role):
+        if store.claim_seat(meta.code, n, r, seat, ttl):
+            store.mark_seen(meta.code, [(n, r)], now)
+            store.set_human(meta.code, n, r, True, ttl)
+            return {"token": token, "code": meta.code, "team": n, "role": r}
+    if role is not None:
+        raise GameError("seat_taken", f"the {role} seat is taken")
+    raise GameError("team_full", "no free seat" + (f" in team {team}" if team else " in this session"))
+
+
+def resume(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
+    """Reclaim the seat a token belongs to: ``{"code", "team", "role", "reclaimed"}``."""
+    token = body.get("token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not 8 <= len(token) <= 200:
+        raise GameError("bad_token", "unknown seat token")
+    h = digest(token)
+    where = store.token(h)
+    if not where:
+        raise GameError("bad_token", "unknown seat token")
+    meta = load_meta(store, where["code"])
+    team, role = int(where["team"]), where["role"]
+    seat = store.seats(meta.code, team).get(role)
+    if not seat or not hmac.compare_digest(seat["token"], h):
+        raise GameError("bad_token", "this token no longer holds a seat")
+    store.mark_seen(meta.code, [(team, role)], now)
+    reclaimed = False
+    if role not in store.forced(meta.code, team):
+        reclaimed = store.set_human(meta.code, team, role, True, int(cfg["IDLE_TTL_SECONDS"]))
+    return {"code": meta.code, "team": team, "role": role, "reclaimed": reclaimed}

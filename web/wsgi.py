@@ -1,0 +1,13 @@
+"""WSGI entry point for gunicorn: ``gunicorn -k gevent -w 1 "web.wsgi:app"`` (see Procfile).
+
+gunicorn's gevent worker has already monkey-patched the standard library, so
+the default async mode here is gevent.
+"""
+
+from __future__ import annotations
+
+import os
+
+from web.app import create_app
+
+app = create_app({"ASYNC_MODE": os.environ.get("ASYNC_MODE", "gevent")})
