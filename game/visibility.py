@@ -23,6 +23,7 @@ taken from ``state.events`` when the history does not hold it yet.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -81,9 +82,15 @@ def _pipeline(state: GameState, i: int) -> dict[str, list[int]]:
     return {"orders_in_mail": list(s.order_q), "on_the_way": list(s.ship_q)}
 
 
-def _jsonable(obs: dict[str, Any]) -> dict[str, Any]:
-    out = dict(obs)
-    out["bounds"] = list(out["bounds"])
+def _jsonable(obs: Mapping[str, Any]) -> dict[str, Any]:
+    """A copy that strict JSON accepts: tuples become lists, an endless wait (inf) becomes None."""
+    out: dict[str, Any] = {}
+    for key, value in obs.items():
+        if isinstance(value, float) and not math.isfinite(value):
+            value = None
+        elif isinstance(value, tuple):
+            value = list(value)
+        out[key] = value
     return out
 
 
@@ -113,7 +120,7 @@ def view(
         "visibility": flags,
         "chain": chain(scenario, state),
         "me": _jsonable(observe(scenario, state, role)),
-        "history": [{**dict(w["roles"][role]), "week": w["week"]} for w in weeks_so_far(scenario, state, history)],
+        "history": [{**_jsonable(w["roles"][role]), "week": w["week"]} for w in weeks_so_far(scenario, state, history)],
     }
     others = [j for j in range(len(scenario.stages)) if j != i]
     if flags["pos_demand"]:
@@ -152,7 +159,7 @@ def facilitator_view(
         "chain": chain(scenario, state),
         "stages": stages,
         "pos_demand": pos_demand(scenario, state),
-        "history": [{"week": w["week"], "roles": {r: dict(ev) for r, ev in w["roles"].items()}} for w in weeks],
+        "history": [{"week": w["week"], "roles": {r: _jsonable(ev) for r, ev in w["roles"].items()}} for w in weeks],
         "score": summary(scenario, weeks),
     }
 
