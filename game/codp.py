@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from game.scenario import Scenario
+    from game.state import GameState
 
 
 @dataclass(frozen=True)
@@ -130,3 +131,49 @@ def customisable(scenario: Scenario, modes: dict[str, str]) -> bool:
         return False
     downstream = path[: path.index(target)]
     return all(modes[r] == "mto" for r in downstream)
+
+
+class CodpError(ValueError):
+    """A CODP change that the scenario does not allow."""
+
+
+def is_review_week(scenario: Scenario, week: int) -> bool:
+    """True when teams may move their CODP at the decision point of ``week``."""
+    return week in scenario.review_weeks
+
+
+def switch_codp(
+    scenario: Scenario, state: GameState, position: str, *, any_week: bool = False
+) -> tuple[Scenario, GameState]:
+    """Move a running game's CODP at a strategy review (the decision point of a review week).
+
+    Returns the scenario with the new stage modes and a new state; the input state
+    is not modified. A stage going make-to-order -> make-to-stock turns its work in
+    progress into stock on hand; a stage going make-to-stock -> make-to-order keeps
+    its stock, which is shipped first. Orders, backlogs and goods in transit carry on.
+    Raises ``CodpError`` for a position the scenario does not offer, or (unless
+    ``any_week``) outside its ``review_weeks``.
+    """
+    allowed = scenario.codp_positions or tuple(positions_for(scenario))
+    if position not in POSITIONS:
+        raise CodpError(f"unknown position {position!r} (known: {', '.join(POSITIONS)})")
+    if position not in allowed:
+        raise CodpError(f"position {position!r} is not offered (allowed: {', '.join(allowed)})")
+    if state.done:
+        raise CodpError("the game is over")
+    if not any_week and not is_review_week(scenario, state.week):
+        weeks = ", ".join(str(w) for w in scenario.review_weeks) or "none"
+        raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
+    new_scenario = apply_codp(scenario, position)
+    new = state.copy()
+    for spec, s in zip(new_scenario.stages, new.stages, strict=True):
+        if spec.mode == s.mode:
+            continue
+        if spec.mode == "mts":
+            s.on_hand += s.wip
+            s.wip = 0
+        elif s.capacity <= 0:
+            s.capacity = spec.capacity
+        s.mode = spec.mode
+    new.codp = position
+    return new_scenario, new

@@ -1,0 +1,231 @@
+"""Side-by-side comparison of CODP positions and bot policies on the same demand.
+
+``compare(scenario, seeds, policies)`` plays every allowed decoupling point with
+every bot policy on the same seeds (so the same consumer demand) and averages
+the money per game: holding, backlog, lost sales, capacity, fulfilment,
+write-off, revenue, total cost and profit. ``main(argv)`` is
+``python -m game compare``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import sys
+from collections.abc import Sequence
+from typing import Any
+
+from game.codp import POSITIONS, apply_codp, positions_for
+from game.policies import Policy, PolicyError, parse_policy
+from game.scenario import Scenario, ScenarioError, load_scenario
+from game.scoring import summary
+from game.simulate import simulate
+
+DEFAULT_POLICIES = ("passthrough", "base_stock", "sterman")
+
+# Column -> key in ``game.scoring`` totals.
+_MONEY = {
+    "holding": "holding_cost",
+    "backlog": "backlog_cost",
+    "lost_units": "lost",
+    "lost_margin": "lost_margin",
+    "goodwill": "goodwill",
+    "capacity": "capacity_cost",
+    "fulfilment": "fulfilment_cost",
+    "material": "material_cost",
+    "write_off": "write_off",
+    "revenue": "revenue",
+    "cost": "cost",
+    "profit": "profit",
+}
+
+COLUMNS = (
+    "codp",
+    "policy",
+    "holding",
+    "backlog",
+    "lost_units",
+    "lost_margin",
+    "goodwill",
+    "capacity",
+    "fulfilment",
+    "material",
+    "write_off",
+    "revenue",
+    "cost",
+    "profit",
+    "fill_rate",
+    "lead_time",
+)
+
+
+def game_totals(scenario: Scenario, weeks: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """The compare columns of one game (``simulate`` week records), from the scoring engine."""
+    scored = summary(scenario, weeks)
+    out = {col: float(scored["totals"][key]) for col, key in _MONEY.items()}
+    kpis = scored["kpis"]
+    out["fill_rate"] = kpis["fill_rate"] if kpis["fill_rate"] is not None else 1.0
+    out["lead_time"] = kpis["avg_lead_time"] or 0.0
+    return out
+
+
+def positions_allowed(scenario: Scenario) -> list[str]:
+    """The positions a team may choose: the scenario's list, else every position its chain fits."""
+    return list(scenario.codp_positions) or positions_for(scenario)
+
+
+def play(scenario: Scenario, position: str | None, policy: Policy | dict[str, Policy], seeds: Sequence[int]) -> dict:
+    """Average totals of ``policy`` at ``position`` over ``seeds``."""
+    scn = apply_codp(scenario, position) if position else scenario
+    acc: dict[str, float] = {}
+    for seed in seeds:
+        for k, v in game_totals(scn, simulate(scn, seed, policy).weeks).items():
+            acc[k] = acc.get(k, 0.0) + v
+    return {k: v / len(seeds) for k, v in acc.items()}
+
+
+def compare(
+    scenario: Scenario,
+    seeds: Sequence[int] = (0,),
+    policies: Sequence[str | Policy] = DEFAULT_POLICIES,
+    positions: Sequence[str] | None = None,
+) -> list[dict[str, Any]]:
+    """One row per (CODP position, policy): the per-game averages over ``seeds``.
+
+    Every row is played on the same seeds, so every position and policy faces the
+    same consumer demand. Rows come position by position, policies in the given order.
+    """
+    if not seeds:
+        raise ValueError("at least one seed is needed")
+    pols = [parse_policy(p) if isinstance(p, str) else p for p in policies]
+    if not pols:
+        raise ValueError("at least one policy is needed")
+    chosen = list(positions) if positions is not None else positions_allowed(scenario)
+    rows = []
+    for position in chosen or [None]:
+        for pol in pols:
+            row: dict[str, Any] = {"codp": position or "-", "policy": pol.spec}
+            row.update(play(scenario, position, pol, seeds))
+            rows.append({c: row[c] for c in COLUMNS})
+    return rows
+
+
+def winners(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
+    """The most profitable position per policy."""
+    best: dict[str, dict[str, Any]] = {}
+    for r in rows:
+        if r["policy"] not in best or r["profit"] > best[r["policy"]]["profit"]:
+            best[r["policy"]] = r
+    return {p: r["codp"] for p, r in best.items()}
+
+
+def position_means(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
+    """Mean profit per position over the policies compared (in row order)."""
+    sums: dict[str, list[float]] = {}
+    for r in rows:
+        sums.setdefault(r["codp"], []).append(r["profit"])
+    return {p: sum(v) / len(v) for p, v in sums.items()}
+
+
+def best_position(rows: Sequence[dict[str, Any]]) -> str:
+    """The winning position: the highest profit averaged over the bot policies compared."""
+    means = position_means(rows)
+    return max(means, key=lambda p: means[p])
+
+
+# ----------------------------------------------------------------------------
+# Output
+# ----------------------------------------------------------------------------
+
+
+def _fmt(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:.2f}" if abs(value) < 10 else f"{value:.0f}"
+    return str(value)
+
+
+def format_table(rows: Sequence[dict[str, Any]]) -> str:
+    """A plain-text table (the profit winner per policy is marked with ``*``)."""
+    win = winners(rows)
+    cells = [list(COLUMNS)]
+    for r in rows:
+        line = [_fmt(r[c]) for c in COLUMNS]
+        if win.get(r["policy"]) == r["codp"]:
+            line[COLUMNS.index("profit")] += "*"
+        cells.append(line)
+    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+    lines = []
+    for n, row in enumerate(cells):
+        lines.append(
+            "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+        )
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def format_csv(rows: Sequence[dict[str, Any]]) -> str:
+    """CSV with a header row."""
+    buf = io.StringIO()
+    writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    writer.writeheader()
+    for r in rows:
+        writer.writerow({c: (round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in COLUMNS})
+    return buf.getvalue()
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that raises instead of printing usage and exiting."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        raise ValueError(message)
+
+
+def _parser() -> _Parser:
+    p = _Parser(prog="python -m game compare", description="Every CODP position x bot policy on the same demand.")
+    p.add_argument("--scenario", required=True, help="preset name or path to a TOML file")
+    p.add_argument("--seeds", type=int, default=5, help="games per row, seeds 0..N-1 (default 5)")
+    p.add_argument("--policy", action="append", help="bot policy NAME[:k=v,...]; repeat for several (default: all)")
+    p.add_argument("--codp", action="append", help="only this position; repeat for several (default: all allowed)")
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """``python -m game compare``: print the table; bad input -> one line on stderr, exit 2."""
+    try:
+        args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
+        if args.seeds < 1 or args.seeds > 1000:
+            raise ValueError(f"--seeds must be between 1 and 1000, got {args.seeds}")
+        scenario = load_scenario(args.scenario)
+        allowed = positions_allowed(scenario)
+        for pos in args.codp or []:
+            if pos not in POSITIONS:
+                raise ValueError(f"--codp: unknown position {pos!r} (known: {', '.join(POSITIONS)})")
+            if pos not in allowed:
+                raise ValueError(f"--codp: {pos!r} is not allowed in {scenario.name} (allowed: {', '.join(allowed)})")
+        policies = [parse_policy(p) for p in (args.policy or DEFAULT_POLICIES)]
+        rows = compare(scenario, range(args.seeds), policies, args.codp)
+    except (ValueError, ScenarioError, PolicyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.format == "json":
+        print(json.dumps({"scenario": scenario.name, "seeds": args.seeds, "rows": rows}, indent=1))
+    elif args.format == "csv":
+        sys.stdout.write(format_csv(rows))
+    else:
+        print(
+            f"{scenario.title}: average per game over seeds 0..{args.seeds - 1} (* = most profitable CODP per policy)"
+        )
+        print(format_table(rows))
+        means = position_means(rows)
+        ranked = sorted(means, key=lambda p: -means[p])
+        print("mean profit over policies: " + ", ".join(f"{p} {means[p]:.0f}" for p in ranked))
+        print(f"winner: {ranked[0]}")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())
