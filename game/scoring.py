@@ -131,11 +131,12 @@ def weeks_so_far(scenario: Scenario, state: GameState, history: Iterable[WeekRec
     return out
 
 
-def score_game(scenario: Scenario, weeks: Sequence[WeekRecord]) -> dict[str, Any]:
+def score_game(scenario: Scenario, weeks: Sequence[WeekRecord], weekly: bool = True) -> dict[str, Any]:
     """Everything the debrief and the leaderboard need, JSON-compatible.
 
-    ``{"score", "totals", "stages": {role: {...}}, "channels": {role: {...}},
-    "weeks": [{"week", "totals", "stages": {role: {...}}}], "kpis": {...}}``.
+    ``{"score", "weeks_played", "totals", "stages": {role: {...}},
+    "channels": {role: {...}}, "kpis": {...}, "weeks": [{"week", "totals",
+    "stages": {role: {...}}}]}`` (``weeks`` only when ``weekly``).
     Sums cover ``SUMMED``; see the module docstring for the KPIs.
     """
     roles = scenario.roles
@@ -210,17 +211,18 @@ def score_game(scenario: Scenario, weeks: Sequence[WeekRecord]) -> dict[str, Any
                 for k, x in enumerate(ev.get("lost_by_segment") or ()):
                     lost_by_segment[role][k] += x
         chain_stock.append(stock)
-        week_rows.append(
-            {
-                "week": rec["week"],
-                "totals": {k: (_r(v) if isinstance(v, float) else v) for k, v in row_tot.items()},
-                "stages": {
-                    r: {k: (_r(v) if isinstance(v, float) else v) for k, v in row_stages[r].items()} for r in roles
-                },
-            }
-        )
+        if weekly:
+            week_rows.append(
+                {
+                    "week": rec["week"],
+                    "totals": {k: (_r(v) if isinstance(v, float) else v) for k, v in row_tot.items()},
+                    "stages": {
+                        r: {k: (_r(v) if isinstance(v, float) else v) for k, v in row_stages[r].items()} for r in roles
+                    },
+                }
+            )
 
-    n_weeks = len(week_rows)
+    n_weeks = len(chain_stock)
     consumer_demand = [sum(demand_by_week[r][n] for r in facing) for n in range(n_weeks)]
     consumer_demand_variance = _variance(consumer_demand)
 
@@ -277,22 +279,22 @@ def score_game(scenario: Scenario, weeks: Sequence[WeekRecord]) -> dict[str, Any
         "inventory_turns": _ratio(sold * n_weeks, sum(chain_stock)) if n_weeks else None,
         "consumer_demand_variance": _r(consumer_demand_variance) if consumer_demand_variance is not None else None,
     }
-    return {
+    out = {
         "score": _r(totals["profit"]),
         "weeks_played": n_weeks,
         "totals": totals,
         "stages": stages_out,
         "channels": channels,
         "kpis": kpis,
-        "weeks": week_rows,
     }
+    if weekly:
+        out["weeks"] = week_rows
+    return out
 
 
 def summary(scenario: Scenario, weeks: Sequence[WeekRecord]) -> dict[str, Any]:
     """``score_game`` without the per-week rows (what dashboards and tables show)."""
-    out = score_game(scenario, weeks)
-    del out["weeks"]
-    return out
+    return score_game(scenario, weeks, weekly=False)
 
 
 def _tie_key(team: Any) -> tuple[int, Any]:

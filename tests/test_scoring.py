@@ -186,3 +186,11 @@ def test_rank_teams_orders_games_by_score():
     scores = [r["score"] for r in ranking]
     assert scores == sorted(scores, reverse=True)
     assert {r["team"] for r in ranking} == set(range(len(GAMES)))
+
+
+def test_summary_is_the_score_without_week_rows():
+    scn, res = GAMES[1]
+    full = score_game(scn, res.weeks)
+    rows = full.pop("weeks")
+    assert len(rows) == len(res.weeks)
+    assert summary(scn, res.weeks) == full
