@@ -1,11 +1,13 @@
--- Write a team's next week exactly once (compare-and-set on the week).
+-- Write a team's next week exactly once (compare-and-set on the week; the last
+-- week keeps its number and sets done, so a finished game refuses every write).
 -- KEYS: 1 session hash, 2 team hash, 3 decisions hash, 4 weeks list, 5 deadlines zset
 -- ARGV: 1 expected week, 2 number of decisions read, 3 new week, 4 state json,
 --       5 week record json, 6 memory json, 7 done '0'|'1', 8 seconds to the next
 --       deadline ('' for none), 9 now (epoch seconds), 10 deadlines member
 -- Returns 1 when written, 0 when another caller already advanced this week,
 -- -1 when a decision arrived after the caller read them (read again).
-if redis.call('HGET', KEYS[2], 'week') ~= ARGV[1] then
+local current = redis.call('HMGET', KEYS[2], 'week', 'done')
+if current[1] ~= ARGV[1] or current[2] == '1' then
   return 0
 end
 if redis.call('HLEN', KEYS[3]) ~= tonumber(ARGV[2]) then

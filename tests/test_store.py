@@ -1,0 +1,199 @@
+"""The Redis store: key scheme, the submit and commit scripts, races, expiry.
+
+Runs against a real redis-server and against the in-process fakeredis."""
+
+from __future__ import annotations
+
+import json
+import threading
+from typing import Any
+
+import pytest
+
+from web import rounds, sessions
+from web.config import load_config
+from web.store import DEADLINES, SESSIONS, Store
+
+NOW = 1_700_000_000.0
+
+
+@pytest.fixture(params=["redis", "memory"])
+def store(request: pytest.FixtureRequest) -> Store:
+    if request.param == "redis":
+        return Store.from_url(request.getfixturevalue("redis_url"))
+    return Store.from_url(None)
+
+
+def cfg(**over: Any) -> dict[str, Any]:
+    return load_config({"TICKER": False, **over}, environ={})
+
+
+def new_session(store: Store, **body: Any) -> dict[str, Any]:
+    return sessions.create_session(store, cfg(), {"scenario": "classic", "weeks": 6, "seed": 1, **body}, NOW)
+
+
+def fill(store: Store, code: str, team: int = 1, roles: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    out = []
+    for role in roles or ("retailer", "wholesaler", "distributor", "factory"):
+        out.append(sessions.join(store, cfg(), {"code": code, "name": role, "team": team, "role": role}, NOW))
+    return out
+
+
+def test_create_writes_the_documented_keys(store: Store) -> None:
+    s = new_session(store, teams=2)
+    code = s["code"]
+    assert code in store.r.smembers(SESSIONS)
+    meta = store.session(code)
+    assert meta["status"] == "setup"
+    assert s["facilitator_secret"] not in json.dumps(meta)  # only the hash is stored
+    assert json.loads(meta["config"])["teams"] == 2
+    for n in (1, 2):
+        t = store.team(code, n)
+        assert t["week"] == "1" and json.loads(t["state"])["week"] == 1
+    assert store.r.ttl(store.session_key(code)) > 0
+
+
+def test_tokens_are_stored_as_hashes(store: Store) -> None:
+    code = new_session(store)["code"]
+    seat = fill(store, code, roles=("retailer",))[0]
+    dump = json.dumps({k: store.r.get(k) if store.r.type(k) == "string" else None for k in store.r.keys("*")})
+    dump += json.dumps(store.seats(code, 1))
+    assert seat["token"] not in dump
+    assert store.token(sessions.digest(seat["token"]))["role"] == "retailer"
+
+
+def test_submit_script_checks_status_week_seat_and_duplicates(store: Store) -> None:
+    code = new_session(store)["code"]
+    fill(store, code, roles=("retailer", "factory"))
+    assert store.submit(code, 1, 1, "retailer", 4) == ("not_running", False)
+    store.set_session(code, status="running")
+    assert store.submit(code, 1, 2, "retailer", 4) == ("stale_week", False)
+    assert store.submit(code, 1, 1, "wholesaler", 4) == ("forbidden", False)  # a bot plays it
+    assert store.submit(code, 1, 1, "retailer", 4) == ("ok", False)
+    assert store.submit(code, 1, 1, "retailer", 9) == ("already_decided", False)
+    assert store.decisions(code, 1) == {"retailer": 4}
+    assert store.submit(code, 1, 1, "factory", 5) == ("ok", True)
+
+
+def test_commit_is_a_compare_and_set_on_the_week(store: Store) -> None:
+    code = new_session(store)["code"]
+    store.set_session(code, status="running")
+    state = json.loads(store.team(code, 1)["state"])
+    new = dict(state, week=2)
+    record = {"week": 1, "roles": {}, "bots": []}
+    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW) == 1
+    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW) == 0
+    assert store.team(code, 1)["week"] == "2"
+    assert len(store.weeks(code, 1)) == 1
+
+
+def test_commit_refuses_when_a_decision_arrived_meanwhile(store: Store) -> None:
+    code = new_session(store)["code"]
+    fill(store, code, roles=("retailer",))
+    store.set_session(code, status="running")
+    state = json.loads(store.team(code, 1)["state"])
+    assert store.submit(code, 1, 1, "retailer", 7)[0] == "ok"
+    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, None, NOW) == -1
+    assert store.team(code, 1)["week"] == "1"
+    assert store.decisions(code, 1) == {"retailer": 7}
+
+
+def test_commit_sets_the_next_deadline_or_keeps_it_while_paused(store: Store) -> None:
+    code = new_session(store)["code"]
+    state = json.loads(store.team(code, 1)["state"])
+    store.set_session(code, status="running")
+    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, 30, NOW) == 1
+    assert float(store.team(code, 1)["deadline"]) == pytest.approx(NOW + 30)
+    assert store.due(NOW + 31) == [(code, 1)]
+    store.set_session(code, status="paused")
+    assert store.commit(code, 1, 2, 0, dict(state, week=3), {"week": 2, "roles": {}}, {}, False, 30, NOW) == 1
+    t = store.team(code, 1)
+    assert t["deadline"] == "" and float(t["remaining"]) == 30
+    assert store.r.zscore(DEADLINES, f"{code}:1") is None
+
+
+def test_racing_advances_write_each_week_exactly_once(store: Store) -> None:
+    """Many threads force the same team's round at once: one week per round, no lost or doubled week."""
+    c = cfg()
+    code = new_session(store, weeks=4)["code"]
+    store.set_session(code, status="running")
+    wins: list[int] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(8)
+
+    def racer() -> None:
+        barrier.wait()
+        for _ in range(3):
+            ch = rounds.advance(store, c, code, 1, NOW, force=True)
+            with lock:
+                wins.extend(w for _, w in ch.advanced)
+
+    threads = [threading.Thread(target=racer) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    weeks = [w["week"] for w in store.weeks(code, 1)]
+    assert weeks == sorted(set(weeks)) == list(range(1, len(weeks) + 1))
+    assert len(wins) == len(weeks)  # one reported win per written week
+    assert len(weeks) == 4  # the whole (short) game got played, nothing more
+
+
+def test_racing_last_submissions_advance_once(store: Store) -> None:
+    """Threads hammer submit for the last undecided seat while others force the round."""
+    c = cfg()
+    code = new_session(store)["code"]
+    fill(store, code)
+    store.set_session(code, status="running")
+    for role in ("retailer", "wholesaler", "distributor"):
+        rounds.submit(store, c, code, 1, role, {"week": 1, "value": 4}, NOW)
+    results: list[str] = []
+    advanced: list[tuple[str, int]] = []
+    lock = threading.Lock()
+    barrier = threading.Barrier(10)
+
+    def submitter() -> None:
+        barrier.wait()
+        try:
+            ch = rounds.submit(store, c, code, 1, "factory", {"week": 1, "value": 6}, NOW)
+            out = "ok"
+        except rounds.GameError as exc:
+            ch, out = rounds.Changes(), exc.code
+        with lock:
+            results.append(out)
+            advanced.extend(ch.advanced)
+
+    threads = [threading.Thread(target=submitter) for _ in range(10)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results.count("ok") == 1
+    assert set(results) <= {"ok", "already_decided", "stale_week"}
+    assert advanced == [(code, 1)]
+    weeks = store.weeks(code, 1)
+    assert [w["week"] for w in weeks] == [1]
+    assert weeks[0]["roles"]["factory"]["decision"] == 6
+    assert weeks[0]["bots"] == []
+    assert store.team(code, 1)["week"] == "2"
+
+
+def test_finished_games_expire(store: Store) -> None:
+    c = cfg(GAME_TTL_SECONDS=120, IDLE_TTL_SECONDS=10_000)
+    code = sessions.create_session(store, c, {"weeks": 2, "seed": 1}, NOW)["code"]
+    seat = fill(store, code, roles=("retailer",))[0]
+    store.set_session(code, status="running")
+    assert store.r.ttl(store.session_key(code)) > 1000
+    for _ in range(2):
+        rounds.advance(store, c, code, 1, NOW, force=True)
+    assert store.session(code)["status"] == "over"
+    for key in (store.session_key(code), store.team_key(code, 1), store.team_key(code, 1, "weeks")):
+        assert 0 < store.r.ttl(key) <= 120
+    assert 0 < store.r.ttl(store.token_key(sessions.digest(seat["token"]))) <= 120
+    assert store.r.zscore(DEADLINES, f"{code}:1") is None
+
+
+def test_same_seed_same_demand_for_every_team(store: Store) -> None:
+    code = new_session(store, teams=3, seed=42)["code"]
+    demands = [json.loads(store.team(code, n)["state"])["demand"] for n in (1, 2, 3)]
+    assert demands[0] == demands[1] == demands[2]
