@@ -25,8 +25,9 @@ from game.simulate import simulate
 
 DEFAULT_POLICIES = ("passthrough", "base_stock", "sterman")
 
-# Column -> key in ``game.scoring`` totals.
+# Column -> key in ``game.scoring`` totals (units demanded and lost, the rest money).
 _MONEY = {
+    "demand": "demand",
     "holding": "holding_cost",
     "backlog": "backlog_cost",
     "lost_units": "lost",
@@ -44,6 +45,7 @@ _MONEY = {
 COLUMNS = (
     "codp",
     "policy",
+    "demand",
     "holding",
     "backlog",
     "lost_units",

@@ -1,0 +1,118 @@
+"""``compare``: every CODP position x bot policy on the same demand, and its command line."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+import pytest
+
+from game.codp import apply_codp
+from game.compare import COLUMNS, best_position, compare, main, position_means
+from game.scenario import SCENARIO_DIR, load_scenario
+from game.scoring import team_score
+from game.simulate import simulate
+
+
+def test_one_row_per_position_and_policy_on_the_same_demand() -> None:
+    scn = load_scenario("segments")
+    rows = compare(scn, [0, 1], ["base_stock", "passthrough"])
+    assert [(r["codp"], r["policy"]) for r in rows] == [
+        (p, pol) for p in scn.codp_positions for pol in ("base_stock", "passthrough")
+    ]
+    assert len({r["demand"] for r in rows}) == 1, "every row must face the same consumer demand"
+    for r in rows:
+        assert set(r) == set(COLUMNS)
+        assert r["profit"] == pytest.approx(r["revenue"] - r["cost"])
+        assert 0 <= r["lost_units"] <= r["demand"]
+
+
+def test_rows_are_averages_of_real_games() -> None:
+    scn = load_scenario("customer-intimacy")
+    (row,) = compare(scn, [2, 5], ["sterman"], positions=["ato"])
+    played = apply_codp(scn, "ato")
+    games = [simulate(played, seed, "sterman").weeks for seed in (2, 5)]
+    assert row["profit"] == pytest.approx(sum(team_score(played, g) for g in games) / 2)
+
+
+def test_same_input_same_table_and_seeds_matter() -> None:
+    scn = load_scenario("decoupling-point")
+    a = compare(scn, [0], ["sterman"], positions=["mts-central"])
+    assert a == compare(scn, [0], ["sterman"], positions=["mts-central"])
+    assert a != compare(scn, [1], ["sterman"], positions=["mts-central"])
+
+
+def test_best_position_is_the_highest_mean_over_policies() -> None:
+    rows = [
+        {"codp": "a", "policy": "x", "profit": 10.0},
+        {"codp": "a", "policy": "y", "profit": -30.0},
+        {"codp": "b", "policy": "x", "profit": 0.0},
+        {"codp": "b", "policy": "y", "profit": 0.0},
+    ]
+    assert position_means(rows) == {"a": -10.0, "b": 0.0}
+    assert best_position(rows) == "b"
+
+
+def test_bad_arguments() -> None:
+    scn = load_scenario("segments")
+    with pytest.raises(ValueError):
+        compare(scn, [], ["sterman"])
+    with pytest.raises(ValueError):
+        compare(scn, [0], [])
+
+
+def test_cli_table(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--scenario", "operational-excellence", "--seeds", "2"]) == 0
+    out = capsys.readouterr().out
+    for pos in ("mts-local", "mts-central", "ato", "mto", "eto"):
+        assert pos in out
+    assert "winner: " in out
+    assert "profit" in out.splitlines()[1]
+
+
+def test_cli_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--scenario", "segments", "--seeds", "1", "--policy", "sterman", "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scenario"] == "segments" and len(data["rows"]) == 5
+    assert (
+        main(["--scenario", "segments", "--seeds", "1", "--policy", "sterman", "--codp", "ato", "--format", "csv"]) == 0
+    )
+    rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
+    assert [r["codp"] for r in rows] == ["ato"]
+    assert list(rows[0]) == list(COLUMNS)
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["--scenario", "no-such-preset"],
+        ["--scenario", "segments", "--seeds", "0"],
+        ["--scenario", "segments", "--seeds", "two"],
+        ["--scenario", "segments", "--policy", "oracle"],
+        ["--scenario", "segments", "--policy", "sterman:alpha=-1"],
+        ["--scenario", "segments", "--codp", "somewhere"],
+        ["--scenario", "segments", "--format", "xml"],
+        [],
+    ],
+)
+def test_cli_bad_input_is_one_line_and_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(argv) == 2
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+
+
+def test_cli_position_not_offered(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = (SCENARIO_DIR / "segments.toml").read_text()
+    narrow = text.replace(
+        'codp_positions = ["mts-local", "mts-central", "ato", "mto", "eto"]', 'codp_positions = ["mts-local", "ato"]'
+    )
+    assert narrow != text
+    path = tmp_path / "narrow.toml"
+    path.write_text(narrow)
+    assert main(["--scenario", str(path), "--codp", "eto"]) == 2
+    assert "not allowed" in capsys.readouterr().err
+    assert main(["--scenario", str(path), "--seeds", "1", "--format", "json"]) == 0
+    assert [r["codp"] for r in json.loads(capsys.readouterr().out)["rows"]] == ["mts-local"] * 3 + ["ato"] * 3
