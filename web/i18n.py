@@ -1,4 +1,13 @@
-"""Languages: Flask-Babel set-up, the per-request locale and the strings the browser scripts use."""
+"""Languages: Flask-Babel set-up, the per-request locale and the strings the browser scripts use.
+
+Catalogues live in ``web/translations/<lang>/LC_MESSAGES/messages.po`` (compiled ``.mo`` next to
+them). After changing user-facing strings::
+
+    pybabel extract -F babel.cfg -k _l --no-location --sort-output -o web/translations/messages.pot .
+    pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+    # translate the new entries in web/translations/nl/LC_MESSAGES/messages.po, then
+    pybabel compile -d web/translations
+"""
 
 from __future__ import annotations
 
@@ -52,7 +61,6 @@ JS_STRINGS = {
     "order_help": _l("Cases to order from your supplier, between %(lo)s and %(hi)s."),
     "order_help_source": _l("Cases to put into production, between %(lo)s and %(hi)s."),
     "capacity_help": _l("Cases you can make per week (you work to order), between %(lo)s and %(hi)s."),
-    "submit": _l("Submit"),
     "submitted": _l("Submitted: %(value)s. Waiting for the others…"),
     "waiting_start": _l("Waiting for the facilitator to start the game."),
     "paused": _l("The game is paused."),
@@ -60,7 +68,6 @@ JS_STRINGS = {
     "week_of": _l("Week %(week)s of %(weeks)s"),
     "week": _l("Week"),
     "seconds_left": _l("%(s)s s left"),
-    "no_timer": _l("No time limit"),
     "decided_by": _l("Decided: %(n)s of %(total)s"),
     "bot": _l("bot"),
     "human": _l("player"),
@@ -81,7 +88,6 @@ JS_STRINGS = {
     "incoming": _l("Incoming orders"),
     "demand": _l("Consumer demand"),
     "cost": _l("Cost"),
-    "profit": _l("Profit"),
     "holding": _l("Holding"),
     "backlog_cost": _l("Backlog"),
     "lost_sales": _l("Lost sales"),
@@ -89,9 +95,6 @@ JS_STRINGS = {
     "fulfilment": _l("Fulfilment"),
     "other_cost": _l("Material and write-off"),
     "copied": _l("Copied"),
-    "start": _l("Start"),
-    "pause": _l("Pause"),
-    "resume": _l("Resume"),
     "to_bot": _l("Bot"),
     "to_human": _l("Human"),
     "seat_to_bot": _l("Let a bot play %(role)s of team %(team)s"),
@@ -105,7 +108,6 @@ JS_STRINGS = {
     "no_results": _l("Results are not available (yet)."),
     "best_plan": _l("Best plan"),
     "this_team": _l("This team"),
-    "bullwhip_ratio": _l("Bullwhip ratio"),
     "open_seat": _l("open"),
     "visible_demand": _l("Consumer demand (point of sale)"),
     "visible_inventories": _l("Other stages' stock and backlog"),
@@ -114,6 +116,45 @@ JS_STRINGS = {
     "hidden": _l("hidden"),
     "shown": _l("shown"),
     "class": _l("Whole class"),
+    "codp_mts-local": _l("Make and ship to stock"),
+    "codp_mts-central": _l("Make to stock, central"),
+    "codp_ato": _l("Assemble to order"),
+    "codp_mto": _l("Make to order"),
+    "codp_eto": _l("Purchase / engineer to order"),
+    "avg_lead_time": _l("Average lead time (weeks)"),
+    "bad_code": _l("A game code has 3 to 12 letters and digits."),
+    "bullwhip_source": _l("Bullwhip at the source"),
+    "codp_default": _l("As in the preset"),
+    "compare_note": _l(
+        "Scores are profit (minus cost when nothing is sold): higher is better. "
+        "The comparisons are played by the computer on the same consumer demand."
+    ),
+    "no_compare": _l("No comparison is available for this game."),
+    "copy_this": _l("Copy this link (it contains the facilitator secret):"),
+    "demand_recent": _l("Consumer demand, last weeks"),
+    "done_action": _l("Done."),
+    "fill_rate": _l("Fill rate"),
+    "has_decided": _l("has decided"),
+    "not_decided": _l("has not decided yet"),
+    "history_chart": _l("Your last weeks"),
+    "lost_margin": _l("Margin lost on customers who left"),
+    "lost_share": _l("Demand lost"),
+    "mode_mto": _l("to order"),
+    "mode_mts": _l("to stock"),
+    "need_name": _l("Please enter your name."),
+    "net_stock": _l("Stock minus backlog"),
+    "no_secret": _l(
+        "This browser does not hold the facilitator secret for this game. "
+        "Open the dashboard link from the device that created it."
+    ),
+    "offline": _l("offline"),
+    "on_the_way": _l("On the way"),
+    "rejoin": _l("You are playing game %(code)s as %(name)s."),
+    "score": _l("Score"),
+    "stage": _l("Stage"),
+    "submitted_wait": _l("Submitted. Waiting for the others…"),
+    "taken": _l("taken"),
+    "weeks_played": _l("Weeks played"),
 }
 
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import io
 import re
+from typing import Any
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, Flask, Response, abort, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, init_i18n, js_catalogue
@@ -61,8 +62,33 @@ def projector(code: str) -> str:
 
 @bp.get("/debrief/<code>")
 def debrief(code: str) -> str:
-    """Charts, KPIs and ranking after (or during) the game."""
-    return _page("debrief.html", code=_code(code))
+    """Charts, KPIs and ranking after (or during) the game. The page shows the scenario's
+    public description; the results themselves are fetched with the facilitator secret
+    or, once the game is over, a player's token."""
+    code = _code(code)
+    return _page("debrief.html", code=code, scenario_info=_scenario_info(code))
+
+
+def _scenario_info(code: str) -> dict[str, Any] | None:
+    """The public part of a session's scenario (title, debrief text, stages), or None."""
+    from web.errors import GameError
+    from web.sessions import load_meta
+
+    ext = current_app.extensions.get("beergame")
+    if ext is None:
+        return None
+    try:
+        scn = load_meta(ext.store, code).base
+    except GameError:
+        return None
+    return {
+        "title": scn.title,
+        "debrief": scn.debrief,
+        "stages": [
+            {"role": st.role, "label": st.label, "supplier": st.supplier, "consumer_facing": st.consumer_facing}
+            for st in scn.stages
+        ],
+    }
 
 
 def _join_url(code: str) -> str:

@@ -90,5 +90,14 @@ const BG = (() => {
     return Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + (skew || 0))));
   }
 
-  return { t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, lang };
+  /** A team's display name: the server's default "Team n" in the page's language. */
+  function teamName(team, name) {
+    return !name || name === "Team " + team ? t("team_n", { n: team }) : name;
+  }
+  /** The title of a CODP position key in the page's language. */
+  function codpTitle(key) {
+    return key ? t("codp_" + key) : "";
+  }
+
+  return { t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, teamName, codpTitle, lang };
 })();

@@ -27,7 +27,7 @@
     $("#weeks").value = s.weeks;
     const pos = $("#codp_position");
     pos.replaceChildren(el("option", { value: "", text: t("codp_default") }),
-      ...(s.codp_positions || []).map((p) => el("option", { value: p.key || p, text: p.title || p })));
+      ...(s.codp_positions || []).map((p) => el("option", { value: p.key || p, text: BG.codpTitle(p.key || p) })));
     const vis = s.visibility || {};
     for (const k of ["pos_demand", "inventories", "pipelines"]) $("#vis_" + k).checked = !!vis[k];
   }
@@ -89,9 +89,11 @@
     const pill = $("#d-status");
     pill.textContent = t("status_" + st) === "status_" + st ? st : t("status_" + st);
     pill.className = "status-pill " + st;
-    setText("#d-week", t("week_of", { week: s.week, weeks: s.weeks }));
+    const wks = (d.teams || []).map((x) => x.week);
+    const lo = Math.min(...wks), hi = Math.max(...wks);
+    setText("#d-week", wks.length ? t("week_of", { week: lo === hi ? lo : lo + "–" + hi, weeks: s.weeks }) : "");
     setText("#d-title", s.title || "");
-    if (s.round_seconds !== undefined && document.activeElement !== $("#timer-seconds")) $("#timer-seconds").value = s.round_seconds;
+    if (document.activeElement !== $("#timer-seconds")) $("#timer-seconds").value = s.round_seconds || 0;
     const body = $("#teams-body");
     body.replaceChildren(...(d.teams || []).map(teamRow));
     tick();
@@ -115,7 +117,7 @@
       return el("div", { class: "seat" }, [
         el("span", { class: "mark " + (done ? "done" : "todo"), "aria-hidden": "true", text: done ? "✓" : "…" }),
         el("span", { class: "sr-only", text: done ? t("has_decided") : t("not_decided") }),
-        el("span", { text: seat.label || role }),
+        el("span", { class: "role", text: seat.label || role }),
         who ? el("span", { class: "muted", text: "(" + who + ")" }) : "",
         isBot ? el("span", { class: "tag bot", text: t("bot") }) : "",
         seat.connected === false && !isBot ? el("span", { class: "tag", text: t("offline") }) : "",
@@ -123,9 +125,9 @@
       ]);
     });
     return el("tr", {}, [
-      el("th", { scope: "row", text: tm.name || t("team_n", { n: tm.team }) }),
+      el("th", { scope: "row", text: BG.teamName(tm.team, tm.name) + (tm.codp ? " · " + BG.codpTitle(tm.codp) : "") }),
       el("td", { text: tm.week }),
-      el("td", {}, seats),
+      el("td", { class: "seats" }, seats),
       el("td", { text: money(tm.cost) }),
       el("td", { text: money(tm.profit) }),
     ]);
@@ -134,7 +136,8 @@
   function tick() {
     if (!last) return;
     const s = last.session || {};
-    const left = s.status === "running" && !s.paused ? BG.secondsLeft(s.deadline) : null;
+    const deadlines = (last.teams || []).map((x) => x.deadline).filter(Boolean);
+    const left = s.status === "running" && deadlines.length ? BG.secondsLeft(Math.min(...deadlines)) : null;
     setText("#d-timer", left === null ? "" : t("seconds_left", { s: left }));
   }
 

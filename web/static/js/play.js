@@ -54,7 +54,7 @@
     team.replaceChildren(el("option", { value: "", text: t("any_team") }));
     for (const tm of seats.teams || []) {
       const free = (tm.seats || []).filter((s) => !s.taken).length;
-      const label = (tm.name || t("team_n", { n: tm.team })) + (free ? "" : " (" + t("full") + ")");
+      const label = BG.teamName(tm.team, tm.name) + (free ? "" : " (" + t("full") + ")");
       team.append(el("option", { value: tm.team, text: label, disabled: !free }));
     }
     team.value = keep;
@@ -129,7 +129,7 @@
     const v = view.me || view;
     const seatInfo = st.seat || {};
     setText("#seat-label", seatInfo.label || seatInfo.role || "");
-    setText("#seat-team", t("team_n", { n: seatInfo.team }));
+    setText("#seat-team", BG.teamName(seatInfo.team, seatInfo.team_name));
     setText("#seat-code", s.code || (seat && seat.code) || "");
     setText("#seat-name", (seat && seat.name) || "");
     setText("#week", t("week_of", { week: s.week, weeks: s.weeks }));
@@ -138,6 +138,7 @@
     for (const k of ["on_hand", "backlog", "incoming_order", "received", "shipped", "supply_line", "wip", "capacity", "lead_time"]) {
       setText("#v-" + k, num(v[k]));
     }
+    $("#tile-backlog").classList.toggle("on", (v.backlog || 0) > 0);
     const mto = v.mode === "mto";
     for (const n of document.querySelectorAll(".mto-only")) n.hidden = !mto;
     pipeline("#on-the-way", v.on_the_way);
@@ -222,7 +223,7 @@
         el("td", { text: num(h.order) }),
         el("td", { text: num(h.inventory) }),
         el("td", { text: num(h.backlog) }),
-        el("td", { text: money(h.cost) }),
+        el("td", { class: "wide-only", text: money(h.cost) }),
       ]));
     }
   }

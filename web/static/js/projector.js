@@ -14,7 +14,7 @@
     setText("#p-status", "(" + (t("status_" + st) === "status_" + st ? st : t("status_" + st)) + ")");
     const rows = (lb.ranking || []).map((r) => el("tr", { class: r.rank === 1 ? "top" : "" }, [
       el("td", { text: r.rank }),
-      el("th", { scope: "row", text: r.name || t("team_n", { n: r.team }) }),
+      el("th", { scope: "row", text: BG.teamName(r.team, r.name) }),
       el("td", { text: r.week ?? teamWeek[r.team] ?? "" }),
       el("td", { text: money(r.cost) }),
       el("td", { text: money(r.profit) }),

@@ -1,0 +1,255 @@
+/* Debrief: the class ranking and, per team, the bullwhip, stock and backlog, costs and comparisons. */
+"use strict";
+(() => {
+  const { t, $, el, num, money, setText, store } = BG;
+  const code = $("#debrief").dataset.code;
+  const COLORS = ["#0b5cad", "#b3261e", "#1b6e3a", "#7a4a00", "#6a3d9a", "#00767a", "#a6336a", "#4a5568"];
+  const COST_PARTS = [
+    ["holding_cost", "holding", "#0b5cad"],
+    ["backlog_cost", "backlog_cost", "#b3261e"],
+    ["goodwill", "lost_sales", "#a6336a"],
+    ["capacity_cost", "capacity_cost", "#7a4a00"],
+    ["fulfilment_cost", "fulfilment", "#00767a"],
+    ["other", "other_cost", "#4a5568"],
+  ];
+  let data = null;
+  const charts = {};
+
+  // ---- access ---------------------------------------------------------------------------------
+  function credentials() {
+    const fac = store.get("beergame.fac." + code);
+    if (fac && fac.secret) return { headers: { "X-Facilitator-Secret": fac.secret }, query: "" };
+    const seat = store.get("beergame.seat." + code);
+    if (seat && seat.token) return { headers: {}, query: "?token=" + encodeURIComponent(seat.token) };
+    return null;
+  }
+
+  async function fetchResults(kind) {
+    const cred = credentials();
+    if (!cred) return { ok: false, status: 403 };
+    const resp = await fetch(`/api/sessions/${code}/results.${kind}${cred.query}`, { headers: cred.headers });
+    return { ok: resp.ok, status: resp.status, resp };
+  }
+
+  async function load() {
+    const r = await fetchResults("json");
+    if (!r.ok) {
+      let message = t("no_results");
+      if (r.resp) { try { message = (await r.resp.json()).error.message || message; } catch { /* keep */ } }
+      setText("#db-error", message);
+      $("#db-secret").hidden = r.status !== 403;
+      return;
+    }
+    data = await r.resp.json();
+    setText("#db-error", "");
+    $("#db-secret").hidden = true;
+    $("#downloads").hidden = false;
+    $("#explain").hidden = false;
+    setText("#db-title", [data.title, data.status ? t("status_" + data.status) : ""].filter(Boolean).join(" · "));
+    setText("#scenario-debrief", scn.debrief || "");
+    tabs();
+    const mine = store.get("beergame.seat." + code);
+    const start = location.hash.slice(1) || (mine && !store.get("beergame.fac." + code) ? "team-" + mine.team : "class");
+    show(start);
+  }
+
+  async function download(kind) {
+    const r = await fetchResults(kind);
+    if (!r.ok) { setText("#db-error", t("no_results")); return; }
+    const blob = await r.resp.blob();
+    const a = el("a", { href: URL.createObjectURL(blob), download: `beergame-${code}.${kind}` });
+    document.body.append(a);
+    a.click();
+    setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+  }
+
+  // ---- data access (one place that knows the results shape) -------------------------------------
+  const scn = JSON.parse($("#scenario-info").textContent || "null") || {};
+  const teams = () => data.teams || [];
+  const roles = () => scn.stages || (data.roles || []).map((role) => ({ role, label: role, supplier: null }));
+  const label = (role) => (roles().find((r) => r.role === role) || { label: role }).label;
+  const teamName = (tm) => BG.teamName(tm.team, tm.name);
+  const score = (tm) => tm.score || {};
+  /** The team's week records as {week, demand, stages: {role: event}}. */
+  const weeks = (tm) => (tm.weeks || []).map((w) => {
+    const evs = w.roles || {};
+    const demand = Object.values(evs).reduce((acc, ev) => acc + (ev.demand || 0), 0);
+    return { week: w.week, demand, stages: evs };
+  });
+  const sourceRole = () => (roles().find((r) => !r.supplier) || roles()[0] || {}).role;
+
+  function stageCost(st) {
+    const other = (st.material_cost || 0) + (st.write_off || 0);
+    return Object.assign({}, st, { other });
+  }
+
+  // ---- views ----------------------------------------------------------------------------------
+  function tabs() {
+    const nav = $("#tabs");
+    const items = [["class", t("class")], ...teams().map((tm) => ["team-" + tm.team, teamName(tm)])];
+    nav.replaceChildren(...items.map(([id, text]) => el("button", {
+      type: "button", class: "btn small", "data-view": id, "aria-pressed": "false", text, onclick: () => show(id),
+    })));
+  }
+
+  function show(id) {
+    for (const b of nav()) b.setAttribute("aria-pressed", String(b.dataset.view === id));
+    const tm = teams().find((x) => "team-" + x.team === id);
+    $("#class-view").hidden = !!tm;
+    $("#team-view").hidden = !tm;
+    if (tm) renderTeam(tm); else renderClass();
+    history.replaceState(null, "", "#" + id);
+  }
+  const nav = () => Array.from(document.querySelectorAll("#tabs [data-view]"));
+
+  function chart(id, config) {
+    if (charts[id]) charts[id].destroy();
+    const legend = { position: "bottom", labels: { usePointStyle: config.type === "line", pointStyle: "line" } };
+    config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false,
+      interaction: { mode: "index", intersect: false }, plugins: { legend } }, config.options || {});
+    if (config.type === "line") for (const ds of config.data.datasets) ds.backgroundColor = ds.borderColor;
+    charts[id] = new Chart($("#" + id), config);
+  }
+
+  function renderClass() {
+    const rankOf = Object.fromEntries((data.ranking || []).map((r) => [r.team, r.rank]));
+    const rows = teams().slice().sort((a, b) => (rankOf[a.team] ?? 999) - (rankOf[b.team] ?? 999)).map((tm) => {
+      const s = score(tm);
+      const k = s.kpis || {};
+      const bw = (k.bullwhip || {})[sourceRole()];
+      const best = tm.best_plan ? money(tm.best_plan.score) : "–";
+      return el("tr", {}, [
+        el("td", { text: rankOf[tm.team] ?? "–" }),
+        el("th", { scope: "row" }, [el("a", { href: "#team-" + tm.team, onclick: (e) => { e.preventDefault(); show("team-" + tm.team); }, text: teamName(tm) })]),
+        el("td", { text: money(s.score) }),
+        el("td", { text: money((s.totals || {}).cost) }),
+        el("td", { text: pct(k.fill_rate) }),
+        el("td", { text: ratio(bw) }),
+        el("td", { text: best }),
+      ]);
+    });
+    $("#ranking tbody").replaceChildren(...rows);
+    const list = teams();
+    chart("c-class", {
+      type: "bar",
+      data: {
+        labels: list.map(teamName),
+        datasets: COST_PARTS.map(([key, lab, color]) => ({
+          label: t(lab), backgroundColor: color,
+          data: list.map((tm) => sumStages(tm, key)),
+        })),
+      },
+      options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t("cost") } } } },
+    });
+  }
+
+  function sumStages(tm, key) {
+    return Object.values(score(tm).stages || {}).reduce((acc, st) => acc + (stageCost(st)[key] || 0), 0);
+  }
+
+  function renderTeam(tm) {
+    const s = score(tm);
+    const k = s.kpis || {};
+    const tot = s.totals || {};
+    setText("#h-team", teamName(tm) + (tm.codp ? " · " + BG.codpTitle(tm.codp) : ""));
+    const tiles = [
+      [t("score"), money(s.score)],
+      [t("cost"), money(tot.cost)],
+      [t("fill_rate"), pct(k.fill_rate)],
+      [t("lost_share"), pct(k.lost_share)],
+      [t("avg_lead_time"), k.avg_lead_time === null || k.avg_lead_time === undefined ? "–" : num(k.avg_lead_time)],
+      [t("bullwhip_source"), ratio((k.bullwhip || {})[sourceRole()])],
+      [t("lost_margin"), money(tot.lost_margin)],
+      [t("weeks_played"), num(s.weeks_played)],
+    ];
+    $("#kpis").replaceChildren(...tiles.map(([a, b]) => el("div", { class: "tile" }, [el("dt", { text: a }), el("dd", { text: b })])));
+
+    const ws = weeks(tm);
+    const xs = ws.map((w) => w.week);
+    const rs = roles().map((r) => r.role);
+    const demand = ws.map((w) => w.demand);
+    chart("c-orders", {
+      type: "line",
+      data: {
+        labels: xs,
+        datasets: [
+          { label: t("demand"), data: demand, borderColor: "#1a2433", borderDash: [6, 4], pointRadius: 0, borderWidth: 2 },
+          ...rs.slice().reverse().map((role, i) => ({
+            label: label(role), data: ws.map((w) => (w.stages[role] || {}).order ?? null),
+            borderColor: COLORS[i % COLORS.length], pointRadius: 0, borderWidth: 2,
+          })),
+        ],
+      },
+      options: { scales: { x: { title: { display: true, text: t("week") } }, y: { beginAtZero: true, title: { display: true, text: t("orders") } } } },
+    });
+    chart("c-stock", {
+      type: "line",
+      data: {
+        labels: xs,
+        datasets: rs.slice().reverse().map((role, i) => ({
+          label: label(role), data: ws.map((w) => { const st = w.stages[role] || {}; return (st.inventory || 0) - (st.backlog || 0); }),
+          borderColor: COLORS[i % COLORS.length], pointRadius: 0, borderWidth: 2,
+        })),
+      },
+      options: { scales: { x: { title: { display: true, text: t("week") } }, y: { suggestedMin: 0, title: { display: true, text: t("net_stock") } } } },
+    });
+    const stages = s.stages || {};
+    chart("c-cost", {
+      type: "bar",
+      data: {
+        labels: rs.map(label),
+        datasets: COST_PARTS.map(([key, lab, color]) => ({
+          label: t(lab), backgroundColor: color, data: rs.map((role) => stageCost(stages[role] || {})[key] || 0),
+        })),
+      },
+      options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t("cost") } } } },
+    });
+    renderCompare(tm);
+    $("#stages-table tbody").replaceChildren(...rs.map((role) => {
+      const st = stages[role] || {};
+      return el("tr", {}, [
+        el("th", { scope: "row", text: label(role) }),
+        el("td", { text: st.mode === "mto" ? t("mode_mto") : t("mode_mts") }),
+        el("td", { text: ratio(st.bullwhip) }),
+        el("td", { text: st.order_variance === null || st.order_variance === undefined ? "–" : num(st.order_variance) }),
+        el("td", { text: num(st.avg_inventory) }),
+        el("td", { text: num(st.avg_backlog) }),
+        el("td", { text: money(st.cost) }),
+      ]);
+    }));
+  }
+
+  function renderCompare(tm) {
+    const s = score(tm);
+    const bars = [{ label: t("this_team"), value: s.score, color: "#0b5cad" }];
+    if (tm.best_plan && tm.best_plan.score !== undefined) bars.push({ label: t("best_plan"), value: tm.best_plan.score, color: "#1b6e3a" });
+    for (const alt of tm.alternatives || []) {
+      bars.push({ label: BG.codpTitle(alt.position), value: alt.score, color: alt.position === tm.codp ? "#4a5568" : "#7a4a00" });
+    }
+    setText("#compare-note", bars.length > 1 ? t("compare_note") : t("no_compare"));
+    chart("c-compare", {
+      type: "bar",
+      data: { labels: bars.map((b) => b.label), datasets: [{ label: t("score"), data: bars.map((b) => b.value), backgroundColor: bars.map((b) => b.color) }] },
+      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: t("score") } } } },
+    });
+  }
+
+  function pct(x) { return x === null || x === undefined ? "–" : num(Math.round(x * 1000) / 10) + "%"; }
+  function ratio(x) { return x === null || x === undefined ? "–" : num(Math.round(x * 10) / 10); }
+
+  // ---- wiring ---------------------------------------------------------------------------------
+  $("#dl-csv").addEventListener("click", () => download("csv"));
+  $("#dl-json").addEventListener("click", () => download("json"));
+  $("#db-secret").addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    const secret = $("#secret-input").value.trim();
+    if (!secret) return;
+    store.set("beergame.fac." + code, { code, secret });
+    load();
+  });
+  if (window.Chart) {
+    Chart.defaults.font.family = getComputedStyle(document.body).fontFamily;
+    Chart.defaults.color = "#1a2433";
+  }
+  load();
+})();
