@@ -310,13 +310,14 @@ def _pace_bots(store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float)
     for n in range(1, meta.teams + 1):
         (week, done, at), humans = raw[2 * n - 2], raw[2 * n - 1]
         teams.append((n, int(week), done == "1", float(at or 0), humans))
-    played = [w for _, w, _, _, h in teams if h]
+    # progress = weeks played: the last week keeps its number and sets done
+    played = [w - 1 + d for _, w, d, _, h in teams if h]
     lead = max(played) if played else None
     for n, week, done, at, humans in teams:
         if done or humans:
             continue
         if lead is not None:
-            if week < lead:
+            if week - 1 < lead:
                 changes.merge(advance(store, cfg, meta.code, n, now, force=True, meta=meta))
         elif now - at >= float(cfg["BOT_ROUND_SECONDS"]):
             changes.merge(advance(store, cfg, meta.code, n, now, force=True, meta=meta))
