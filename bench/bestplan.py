@@ -1,0 +1,44 @@
+"""Time the best-plan benchmark on a 52-week game: ``python bench/bestplan.py [--repeat N]``.
+
+Prints the median wall time per preset (the team's position plus every other
+position offered) and the slowest of them; the target is under 0.5 s.
+"""
+
+from __future__ import annotations
+
+import argparse
+import platform
+import statistics
+import time
+
+from game.bestplan import benchmark
+from game.scenario import load_scenario
+
+PRESETS = ("decoupling-point", "ecommerce", "segments", "operational-excellence", "customer-intimacy")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeat", type=int, default=5)
+    args = parser.parse_args()
+    worst = 0.0
+    for name in PRESETS:
+        scenario = load_scenario(name)
+        times = []
+        for seed in range(args.repeat):
+            t = time.perf_counter()
+            result = benchmark(scenario, seed)
+            times.append(time.perf_counter() - t)
+        med = statistics.median(times)
+        worst = max(worst, med)
+        games = result.chosen.games + sum(p.games for p in result.by_position.values())
+        print(f"{name:24} {scenario.weeks} weeks  {games:3d} games  median {med:.3f} s  max {max(times):.3f} s")
+    print(
+        f"slowest preset median: {worst:.3f} s (target < 0.5 s) on {platform.python_implementation()} "
+        f"{platform.python_version()}"
+    )
+    return 0 if worst < 0.5 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,192 @@
+"""Best-plan benchmark for the debrief: what the best simple plan would have earned.
+
+Given the consumer demand a team actually faced (the scenario and its seed: the
+demand table is drawn from the seed), search for the best *stationary* plan for
+a CODP position: a fixed base-stock level for every make-to-stock stage (order
+up to the level each week) and a fixed capacity for every make-to-order stage.
+Doing this for every position answers "what would the best plan have earned at
+our decoupling point" and "what would another decoupling point have earned".
+
+The search is a pattern search (coordinate steps that halve when nothing
+improves) from a rate-based starting plan, with a budget of games per position.
+It plays the real engine, so every rule (segments, lost sales, capacity queues,
+write-off) is in the figure. It is a good plan, not a proven optimum.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from game.codp import apply_codp
+from game.engine import step, supply_line
+from game.policies import Policy
+from game.scenario import Scenario
+from game.state import GameState, new_game
+
+DEFAULT_BUDGET = 30  # games per position
+CHOSEN_BUDGET = 48  # games for the team's own position
+
+
+@dataclass(frozen=True)
+class Plan:
+    """A stationary plan at one CODP position and what it earns on the given demand."""
+
+    position: str | None
+    levels: dict[str, int]  # make-to-stock stages: base-stock level
+    capacities: dict[str, int]  # make-to-order stages: capacity per week
+    profit: float
+    games: int = 0
+
+    def policies(self) -> dict[str, Policy]:
+        """The plan as bot policies, for ``simulate(policy=...)``."""
+        out = {r: Policy("base_stock", {"level": float(v)}) for r, v in self.levels.items()}
+        out.update({r: Policy("base_stock", {"capacity": float(v)}) for r, v in self.capacities.items()})
+        return out
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form."""
+        return {
+            "position": self.position,
+            "levels": dict(self.levels),
+            "capacities": dict(self.capacities),
+            "profit": round(self.profit, 2),
+        }
+
+
+@dataclass
+class Benchmark:
+    """Best plans per position on one demand history."""
+
+    chosen: Plan
+    by_position: dict[str, Plan] = field(default_factory=dict)
+
+    @property
+    def best(self) -> Plan:
+        """The most profitable position's plan."""
+        return max([self.chosen, *self.by_position.values()], key=lambda p: p.profit)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form for the debrief."""
+        return {
+            "chosen": self.chosen.to_dict(),
+            "best": self.best.to_dict(),
+            "by_position": {p: plan.to_dict() for p, plan in self.by_position.items()},
+        }
+
+
+def play_plan(scenario: Scenario, seed: int, plan: dict[str, int], start: GameState | None = None) -> float:
+    """Profit (revenue - cost) of one game in which every stage follows ``plan``.
+
+    Make-to-stock stages order up to ``plan[role]`` (their inventory position:
+    on hand - backlog + supply line); make-to-order stages run at capacity ``plan[role]``.
+    """
+    state = start if start is not None else new_game(scenario, seed)
+    specs = scenario.stages
+    roles = scenario.roles
+    n = len(roles)
+    total = 0.0
+    while not state.done:
+        dec: dict[str, int] = {}
+        for i in range(n):
+            role = roles[i]
+            s = state.stages[i]
+            target = plan[role]
+            if s.mode == "mto":
+                dec[role] = min(target, specs[i].max_capacity)
+            else:
+                order = target - (s.on_hand - sum(s.owed) + supply_line(scenario, state, i))
+                dec[role] = 0 if order < 0 else min(order, specs[i].max_order)
+        state, events = step(scenario, state, dec)
+        for ev in events:
+            total += ev.get("revenue", 0.0) - ev["cost"]
+    return total
+
+
+def _rate(state: GameState) -> float:
+    """Mean consumer demand per week over the whole game (all channels)."""
+    weeks = state.demand
+    return sum(sum(sum(ch) for ch in week) for week in weeks) / max(1, len(weeks))
+
+
+def _start_plan(scenario: Scenario, state: GameState, rate: float) -> dict[str, int]:
+    """Levels covering lead time plus a week, capacities a little above the rate."""
+    plan: dict[str, int] = {}
+    for spec, s in zip(scenario.stages, state.stages, strict=True):
+        share = rate if not spec.consumer_facing else rate * spec.market_share
+        if s.mode == "mto":
+            plan[spec.role] = math.ceil(share * 1.15)
+        else:
+            plan[spec.role] = round(share * (spec.order_delay + spec.ship_delay + 1))
+    return plan
+
+
+def optimise(scenario: Scenario, seed: int, budget: int = DEFAULT_BUDGET) -> Plan:
+    """The best stationary plan found for ``scenario`` as it stands (its stage modes)."""
+    start = new_game(scenario, seed)
+    rate = _rate(start)
+    roles = scenario.roles
+    x = _start_plan(scenario, start, rate)
+    seen: dict[tuple[int, ...], float] = {}
+
+    def f(plan: dict[str, int]) -> float:
+        key = tuple(plan[r] for r in roles)
+        if key not in seen:
+            seen[key] = play_plan(scenario, seed, plan, start)
+        return seen[key]
+
+    best = f(x)
+    steps = dict.fromkeys(roles, max(1, round(rate / 2)))
+    while len(seen) < budget:
+        improved = False
+        for role in roles:
+            for sign in (1, -1):
+                if len(seen) >= budget:
+                    break
+                y = dict(x)
+                y[role] = max(0, x[role] + sign * steps[role])
+                if y[role] == x[role]:
+                    continue
+                value = f(y)
+                if value > best + 1e-9:
+                    x, best, improved = y, value, True
+                    break
+        if not improved:
+            if all(v == 1 for v in steps.values()):
+                break
+            steps = {r: max(1, v // 2) for r, v in steps.items()}
+    modes = {spec.role: s.mode for spec, s in zip(scenario.stages, start.stages, strict=True)}
+    return Plan(
+        scenario.codp,
+        {r: x[r] for r in roles if modes[r] == "mts"},
+        {r: x[r] for r in roles if modes[r] == "mto"},
+        best,
+        len(seen),
+    )
+
+
+def benchmark(
+    scenario: Scenario,
+    seed: int,
+    chosen: str | None = None,
+    positions: Sequence[str] | None = None,
+    budget: int = DEFAULT_BUDGET,
+    chosen_budget: int = CHOSEN_BUDGET,
+) -> Benchmark:
+    """Best plans on the demand of ``seed``: at the team's ``chosen`` position (default:
+    the scenario's) and at every other position offered."""
+    chosen = chosen or scenario.codp
+    others = list(positions) if positions is not None else list(scenario.codp_positions)
+    own = optimise(apply_codp(scenario, chosen) if chosen else scenario, seed, chosen_budget)
+    result = Benchmark(own)
+    for pos in others:
+        if pos != chosen:
+            result.by_position[pos] = optimise(apply_codp(scenario, pos), seed, budget)
+    return result
+
+
+def for_game(scenario: Scenario, state: GameState, **kwargs: Any) -> Benchmark:
+    """The benchmark for a team's game: its seed (so its demand) and its current CODP."""
+    return benchmark(scenario, state.seed, chosen=state.codp or scenario.codp, **kwargs)
