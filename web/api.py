@@ -82,6 +82,13 @@ def session_info(code: str) -> Response:
 
 def _results_allowed(code: str) -> dict[str, Any]:
     """The results, for the facilitator (secret header) or, once the game is over, a player of it."""
+    meta = check_results_access(code)
+    return session_results(_hub().store, meta.code)
+
+
+def check_results_access(code: str) -> sessions.SessionMeta:
+    """The session, if this request may see its results (facilitator secret header, or a
+    player ``token`` query parameter once the game is over); ``GameError`` otherwise."""
     hub = _hub()
     meta = sessions.load_meta(hub.store, code)
     secret = request.headers.get("X-Facilitator-Secret")
@@ -97,7 +104,7 @@ def _results_allowed(code: str) -> dict[str, Any]:
         seat = hub.store.seats(meta.code, int(where["team"])).get(where["role"])
         if not seat or not hmac.compare_digest(seat["token"], digest(token)):
             raise GameError("forbidden", "this token no longer holds a seat")
-    return session_results(hub.store, meta.code)
+    return meta
 
 
 @bp.get("/api/sessions/<code>/results.json")
