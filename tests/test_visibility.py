@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from game.engine import step
+from game.engine import quote, step
 from game.observe import observe
 from game.scenario import Scenario, load_scenario
 from game.scoring import score_game
@@ -227,7 +227,8 @@ def test_an_endless_quoted_wait_is_sent_as_null():
     scn = shop.with_stages((replace(shop.stages[0], mode="mto", capacity=0),))
     state, history = _play(scn, 0)
     state, events = step(scn, state, {"shop": 0})
-    assert events[0]["quoted_lead_time"] == float("inf")  # no capacity: the wait never ends
+    assert quote(scn, state, "shop") == float("inf")  # no capacity: the wait never ends
+    assert events[0]["quoted_lead_time"] is None  # events stay strict JSON
     history = [{"week": 1, "roles": {"shop": events[0]}}]
     v = view(scn, state, "shop", None, history)
     assert v["history"][0]["quoted_lead_time"] is None
