@@ -89,8 +89,13 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     )
 
 
+def _cell(text: str) -> str:
+    """Text a spreadsheet will not run as a formula."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def results_csv(results: dict[str, Any]) -> str:
-    """One row per team, week and role."""
+    """One row per team, week and role (team names guarded against spreadsheet formulas)."""
     out = io.StringIO()
     w = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
     w.writeheader()
@@ -102,7 +107,7 @@ def results_csv(results: dict[str, Any]) -> str:
                     {
                         **ev,
                         "team": team["team"],
-                        "name": team["name"],
+                        "name": _cell(team["name"]),
                         "codp": team["codp"] or "",
                         "week": week["week"],
                         "role": role,

@@ -1,0 +1,274 @@
+"""Bad input, every class of it: each gets a stable error code and changes nothing."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from web.app import socketio_of
+from web.events import Connections
+
+ROLES = ("retailer", "wholesaler", "distributor", "factory")
+
+
+@pytest.fixture
+def app(make_app: Any) -> Any:
+    return make_app()  # fakeredis: fast
+
+
+def snapshot(app: Any) -> str:
+    """Every key and value in the store (to prove a refused call changed nothing)."""
+    r = app.extensions["beergame"].store.r
+    out = {}
+    for key in sorted(r.keys("*")):
+        kind = r.type(key)
+        if kind == "hash":
+            out[key] = r.hgetall(key)
+        elif kind == "set":
+            out[key] = sorted(r.smembers(key))
+        elif kind == "list":
+            out[key] = r.lrange(key, 0, -1)
+        elif kind == "zset":
+            out[key] = r.zrange(key, 0, -1, withscores=True)
+        else:
+            out[key] = r.get(key)
+    return json.dumps(out, sort_keys=True)
+
+
+@pytest.fixture
+def setup(app: Any) -> dict[str, Any]:
+    http = app.test_client()
+    s = http.post("/api/sessions", json={"scenario": "classic", "teams": 1, "weeks": 4, "seed": 1}).json
+    sio = socketio_of(app)
+    fac = sio.test_client(app)
+    assert fac.emit("facilitate", {"code": s["code"], "secret": s["facilitator_secret"]}, callback=True)["ok"]
+    players = {}
+    for role in ROLES:
+        c = sio.test_client(app)
+        assert c.emit("join", {"code": s["code"], "name": role, "team": 1, "role": role}, callback=True)["ok"]
+        players[role] = c
+    return {"code": s["code"], "secret": s["facilitator_secret"], "fac": fac, "players": players, "http": http}
+
+
+def refused(app: Any, client: Any, event: str, data: Any, code: str) -> None:
+    before = snapshot(app)
+    client.get_received()
+    ack = client.emit(event, data, callback=True)
+    assert ack["ok"] is False, ack
+    assert ack["error"]["code"] == code, ack
+    assert isinstance(ack["error"]["message"], str) and ack["error"]["message"]
+    errors = [e["args"][0] for e in client.get_received() if e["name"] == "error"]
+    assert errors and errors[-1]["code"] == code and errors[-1]["event"] == event
+    assert snapshot(app) == before
+
+
+JOIN_CASES = [
+    ({"name": "Ada"}, "unknown_session"),  # no code
+    ({"code": "NOPE99", "name": "Ada"}, "unknown_session"),
+    ({"code": 12345, "name": "Ada"}, "unknown_session"),
+    ({"name": ""}, "invalid_name"),
+    ({"name": "   "}, "invalid_name"),
+    ({"name": "x" * 31}, "invalid_name"),
+    ({"name": "bad\x00name"}, "invalid_name"),
+    ({"name": "line\nbreak"}, "invalid_name"),
+    ({"name": "rtl\u202eoverride"}, "invalid_name"),
+    ({"name": 42}, "invalid_name"),
+    ({"name": ["Ada"]}, "invalid_name"),
+    ({"name": "Ada", "team": 0}, "bad_request"),
+    ({"name": "Ada", "team": 2}, "bad_request"),
+    ({"name": "Ada", "team": "1"}, "bad_request"),
+    ({"name": "Ada", "team": True}, "bad_request"),
+    ({"name": "Ada", "role": "brewer"}, "bad_request"),
+    ({"name": "Ada", "team": 1, "role": "retailer"}, "seat_taken"),
+    ({"name": "Ada", "team": 1}, "team_full"),
+    ({"name": "Ada"}, "team_full"),
+]
+
+
+@pytest.mark.parametrize(("body", "code"), JOIN_CASES)
+def test_bad_join(app: Any, setup: dict[str, Any], body: dict[str, Any], code: str) -> None:
+    if "code" not in body and code != "unknown_session":
+        body = {"code": setup["code"], **body}
+    refused(app, socketio_of(app).test_client(app), "join", body, code)
+
+
+def test_names_are_trimmed_and_stored_as_text(app: Any) -> None:
+    http = app.test_client()
+    s = http.post("/api/sessions", json={"teams": 1}).json
+    c = socketio_of(app).test_client(app)
+    ack = c.emit("join", {"code": s["code"].lower(), "name": "  <b>Zoë</b>  "}, callback=True)
+    assert ack["ok"]
+    seat = app.extensions["beergame"].store.seats(s["code"], 1)[ack["role"]]
+    assert seat["name"] == "<b>Zoë</b>"
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"week": 1, "value": -1}, "out_of_bounds"),
+        ({"week": 1, "value": 1001}, "out_of_bounds"),
+        ({"week": 1, "value": 4.5}, "bad_request"),
+        ({"week": 1, "value": "4"}, "bad_request"),
+        ({"week": 1, "value": True}, "bad_request"),
+        ({"week": 1, "value": None}, "bad_request"),
+        ({"week": "1", "value": 4}, "bad_request"),
+        ({"week": 1}, "bad_request"),
+        ({"week": 1, "value": 4, "extra": 1}, "bad_request"),
+        ({"week": 2, "value": 4}, "stale_week"),
+        ({"week": 0, "value": 4}, "stale_week"),
+        ("submit", "bad_request"),
+        ([1, 2], "bad_request"),
+        ({"week": 1, "value": 4, "pad": "x" * 5000}, "bad_request"),
+    ],
+)
+def test_bad_submit(app: Any, setup: dict[str, Any], body: Any, code: str) -> None:
+    setup["fac"].emit("control", {"action": "start"}, callback=True)
+    refused(app, setup["players"]["retailer"], "submit", body, code)
+
+
+def test_submit_twice_and_before_start_and_without_a_seat(app: Any, setup: dict[str, Any]) -> None:
+    p = setup["players"]["retailer"]
+    refused(app, p, "submit", {"week": 1, "value": 4}, "not_running")
+    setup["fac"].emit("control", {"action": "start"}, callback=True)
+    assert p.emit("submit", {"week": 1, "value": 4}, callback=True)["ok"]
+    refused(app, p, "submit", {"week": 1, "value": 5}, "already_decided")
+    stranger = socketio_of(app).test_client(app)
+    refused(app, stranger, "submit", {"week": 1, "value": 4}, "not_joined")
+    refused(app, stranger, "choose_codp", {"position": "mto"}, "not_joined")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [{"token": "x" * 32}, {"token": ""}, {"token": 5}, {}, {"token": "a" * 500}, {"token": "x" * 32, "more": 1}],
+)
+def test_bad_resume(app: Any, setup: dict[str, Any], body: dict[str, Any]) -> None:
+    code = "bad_request" if "more" in body else "bad_token"
+    refused(app, socketio_of(app).test_client(app), "resume", body, code)
+
+
+@pytest.mark.parametrize(
+    ("body", "code"),
+    [
+        ({"action": "explode"}, "bad_request"),
+        ({}, "bad_request"),
+        ({"action": "set_timer", "seconds": 1}, "bad_request"),
+        ({"action": "set_timer", "seconds": 99999}, "bad_request"),
+        ({"action": "set_timer", "seconds": "60"}, "bad_request"),
+        ({"action": "force_round", "team": 9}, "not_running"),
+        ({"action": "seat_to_bot", "team": 2, "role": "retailer"}, "bad_request"),
+        ({"action": "seat_to_bot", "team": 1, "role": "brewer"}, "bad_request"),
+        ({"action": "seat_to_bot", "team": 1}, "bad_request"),
+        ({"action": "pause"}, "not_running"),
+        ({"action": "resume"}, "not_running"),
+        ({"action": "start", "secret": "x"}, "bad_request"),
+    ],
+)
+def test_bad_control(app: Any, setup: dict[str, Any], body: dict[str, Any], code: str) -> None:
+    refused(app, setup["fac"], "control", body, code)
+
+
+def test_bad_facilitate_and_watch(app: Any, setup: dict[str, Any]) -> None:
+    c = socketio_of(app).test_client(app)
+    refused(app, c, "facilitate", {"code": setup["code"], "secret": "nope"}, "forbidden")
+    refused(app, c, "facilitate", {"code": setup["code"]}, "forbidden")
+    refused(app, c, "facilitate", {"code": "ZZZZZZ", "secret": setup["secret"]}, "unknown_session")
+    refused(app, c, "watch", {"code": "ZZZZZZ"}, "unknown_session")
+    refused(app, c, "watch", {"code": None}, "unknown_session")
+
+
+def test_rate_limit_window() -> None:
+    conns = Connections()
+    assert all(conns.allow("sid", 100.0, 3) for _ in range(3))
+    assert conns.allow("sid", 100.5, 3) is False
+    assert conns.allow("other", 100.5, 3) is True
+    assert conns.allow("sid", 101.2, 3) is True
+
+
+def test_a_rate_limited_event_changes_nothing(make_app: Any) -> None:
+    app = make_app(RATE_LIMIT_PER_SECOND=0)
+    http = app.test_client()
+    s = http.post("/api/sessions", json={"teams": 1}).json
+    refused(app, socketio_of(app).test_client(app), "join", {"code": s["code"], "name": "Ada"}, "rate_limited")
+
+
+# -- HTTP --------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"scenario": "nope"},
+        {"teams": 0},
+        {"teams": 61},
+        {"teams": "2"},
+        {"teams": 2.0},
+        {"round_seconds": 2},
+        {"round_seconds": -5},
+        {"codp": {"rule": "anything"}},
+        {"codp": {"rule": "fixed", "position": "nowhere"}},
+        {"codp": "mto"},
+        {"visibility": {"everything": True}},
+        {"visibility": {"pos_demand": "yes"}},
+        {"bot_policy": "genius"},
+        {"bot_policy": "sterman:alpha=99"},
+        {"weeks": 0},
+        {"weeks": 10_000},
+        {"seed": -1},
+        {"seed": "1"},
+        {"surprise": 1},
+        [],
+        "classic",
+    ],
+)
+def test_bad_session_bodies(app: Any, body: Any) -> None:
+    before = snapshot(app)
+    r = app.test_client().post("/api/sessions", json=body)
+    assert r.status_code == 400
+    assert r.json["error"]["code"] == "bad_request" and r.json["error"]["message"]
+    assert snapshot(app) == before
+
+
+def test_non_json_and_oversized_bodies(app: Any) -> None:
+    http = app.test_client()
+    r = http.post("/api/sessions", data="not json", content_type="application/json")
+    assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
+    r = http.post("/api/sessions", json={"scenario": "classic", "pad": "x" * 10_000})
+    assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
+
+
+def test_http_endpoints(app: Any, setup: dict[str, Any]) -> None:
+    http = setup["http"]
+    assert http.get("/healthz").json == {"ok": True, "store": "memory", "reachable": True}
+    scenarios = http.get("/api/scenarios").json
+    classic = next(s for s in scenarios if s["name"] == "classic")
+    assert classic["roles"] == ["factory", "distributor", "wholesaler", "retailer"]
+    info = http.get(f"/api/sessions/{setup['code']}").json
+    assert info["status"] == "setup" and info["teams"][0]["seats"][0]["taken"] is True
+    assert "name" not in json.dumps(info["teams"][0]["seats"])
+    r = http.get("/api/sessions/NOPE99")
+    assert r.status_code == 404 and r.json["error"]["code"] == "unknown_session"
+    code = setup["code"]
+    assert http.get(f"/api/sessions/{code}/results.json").status_code == 403
+    r = http.get(f"/api/sessions/{code}/results.json", headers={"X-Facilitator-Secret": "wrong"})
+    assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
+    ok = http.get(f"/api/sessions/{code}/results.json", headers={"X-Facilitator-Secret": setup["secret"]})
+    assert ok.status_code == 200 and ok.json["teams"][0]["team"] == 1
+
+
+def test_players_get_results_once_the_game_is_over(app: Any) -> None:
+    http = app.test_client()
+    s = http.post("/api/sessions", json={"teams": 1, "weeks": 2}).json
+    sio = socketio_of(app)
+    c = sio.test_client(app)
+    token = c.emit("join", {"code": s["code"], "name": "Ada"}, callback=True)["token"]
+    url = f"/api/sessions/{s['code']}/results.csv?token={token}"
+    assert http.get(url).status_code == 403
+    fac = sio.test_client(app)
+    fac.emit("facilitate", {"code": s["code"], "secret": s["facilitator_secret"]}, callback=True)
+    fac.emit("control", {"action": "start"}, callback=True)
+    fac.emit("control", {"action": "end"}, callback=True)
+    r = http.get(url)
+    assert r.status_code == 200 and r.mimetype == "text/csv"
+    assert http.get(f"/api/sessions/{s['code']}/results.csv?token=wrongtoken").status_code == 403
