@@ -44,6 +44,8 @@ def weekly_totals(demand: Demand, weeks: int, rng: random.Random) -> list[int]:
 
 def split(total: int, shares: list[float]) -> list[int]:
     """Split ``total`` into whole parts by ``shares`` (largest remainder, ties to the first)."""
+    if len(shares) == 1 and shares[0] == 1.0:
+        return [total]
     raw = [total * s for s in shares]
     parts = [math.floor(x + 1e-9) for x in raw]
     rest = total - sum(parts)

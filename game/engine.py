@@ -34,28 +34,6 @@ class DecisionError(ValueError):
 class _Plan:
     """Per-scenario constants for the weekly loop, computed once and cached on the scenario."""
 
-    __slots__ = (
-        "backlog_cost",
-        "capacity_cost",
-        "channel",
-        "custom_cache",
-        "customers",
-        "delivery_delay",
-        "facing",
-        "fulfilment_cost",
-        "holding_cost",
-        "index",
-        "max_capacity",
-        "max_order",
-        "n",
-        "roles",
-        "simple_market",
-        "slot",
-        "supplier",
-        "unit_value",
-        "wip_holding_cost",
-    )
-
     def __init__(self, scenario: Scenario) -> None:
         topo = scenario.topology
         specs = scenario.stages
@@ -79,6 +57,28 @@ class _Plan:
         self.delivery_delay = [s.delivery_delay for s in specs]
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
+        self.ids = range(self.n)
+        self.zero_quotes = [0.0] * self.n
+        # per stage: consumer-facing, buys from the outside source, customers, one customer only,
+        # "plain" (no wip, fulfilment or material cost: see _advance), then the cost rates
+        self.rows = [
+            (
+                topo.channel[i] >= 0,
+                topo.supplier[i] < 0,
+                topo.customers[i],
+                len(topo.customers[i]) == 1,
+                s.wip_holding_cost == 0
+                and (s.fulfilment_cost == 0 or topo.channel[i] < 0)
+                and (scenario.unit_cost == 0 or topo.supplier[i] >= 0),
+                s.holding_cost,
+                s.wip_holding_cost,
+                s.backlog_cost,
+                s.capacity_cost,
+                s.fulfilment_cost,
+                s.unit_value,
+            )
+            for i, s in enumerate(specs)
+        ]
 
 
 def _plan(scenario: Scenario) -> _Plan:
@@ -174,7 +174,12 @@ def _wait(scenario: Scenario, st: list[StageState], i: int, extra: int, depth: i
     if need <= 0:
         return 0
     sup = topo.supplier[i]
-    upstream = 0.0 if sup < 0 or depth > 8 else _wait(scenario, st, sup, need, depth + 1)
+    # Pass upstream only what is neither here, on its way, nor already owed by the supplier
+    # (the supplier counts what it owes us itself): otherwise the wait is counted twice.
+    upstream = 0.0
+    if sup >= 0 and depth <= 8:
+        short = need - s.wip - sum(s.ship_q) - st[sup].owed[topo.slot[i]]
+        upstream = _wait(scenario, st, sup, short if short > 0 else 0, depth + 1)
     structural = spec.order_delay + spec.ship_delay + upstream
     if s.mode == "mts":
         cum = 0
@@ -288,54 +293,81 @@ def _place_orders(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int
     return events
 
 
+_PLAIN_EVENT: dict[str, Any] = {
+    "received": 0,
+    "incoming_order": 0,
+    "shipped": 0,
+    "inventory": 0,
+    "backlog": 0,
+    "order": None,
+    "decision": None,
+    "cost": 0.0,
+    "mode": "mts",
+    "capacity": 0,
+    "processed": 0,
+    "wip": 0,
+    "holding_cost": 0.0,
+    "backlog_cost": 0.0,
+    "capacity_cost": 0.0,
+    "fulfilment_cost": 0.0,
+    "material_cost": 0.0,
+    "write_off": 0.0,
+}
+
+
+# the same with room for the market keys (``_consumers`` and ``_deliver``), in their order
+_FACING_EVENT: dict[str, Any] = {
+    **_PLAIN_EVENT,
+    **dict.fromkeys(("demand", "demand_by_segment", "accepted", "lost", "lost_by_segment", "lost_margin")),
+    **dict.fromkeys(("goodwill", "quoted_lead_time", "sold", "delivered", "revenue", "lead_time_sum")),
+    "lead_time_max": None,
+}
+
+
 def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
     """Steps 1-4 of the next week, in place; the outcome goes to ``new.events``.
 
-    Step 1 runs for every stage first (the quoted lead times read the chain after
-    receiving); steps 2-3 then run stage by stage in scenario order, which is
-    exact because a stage is only touched by itself and by its supplier, listed
-    before it."""
+    Steps 2-3 run stage by stage in scenario order, which is exact because a
+    stage is only touched by itself and by its supplier, listed before it. Step 1
+    runs for every stage first when lead times are quoted (the quote reads the
+    chain after receiving), else inside the same loop."""
     week = new.week + 1
     st = new.stages
-    n = plan.n
-
-    # 1. receive (and process, for make-to-order)
-    received = [0] * n
-    processed = [0] * n
-    for i, s in enumerate(st):
-        r = s.ship_q.pop(0)
-        received[i] = r
-        if s.mode == "mts":
-            s.on_hand += r
-        else:
-            s.wip += r
-            p = s.wip if s.wip < s.capacity else s.capacity
-            s.wip -= p
-            s.on_hand += p
-            processed[i] = p
-
-    quotes = [0.0] * n
-    if not plan.simple_market:
+    simple = plan.simple_market
+    if simple:
+        quotes = plan.zero_quotes
+        pre: list[tuple[int, int]] = []
+    else:
+        pre = [_receive(s) for s in st]
+        quotes = [0.0] * plan.n
         specs = scenario.stages
         for i in plan.facing:
             quotes[i] = _wait(scenario, st, i, 1) + specs[i].delivery_delay
-    custom_ok = _custom_ok(scenario, plan, st)
+    custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
 
     # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
-    last = week == scenario.weeks
-    write_off_rate = scenario.write_off_rate
+    write_off_rate = scenario.write_off_rate if week == scenario.weeks else 0.0
     unit_cost = scenario.unit_cost
-    channel = plan.channel
-    supplier = plan.supplier
-    customers_of = plan.customers
-    holding_cost = plan.holding_cost
-    wip_holding_cost = plan.wip_holding_cost
-    backlog_cost_of = plan.backlog_cost
     events: list[dict[str, Any]] = []
-    for i, s in enumerate(st):
+    append = events.append
+    for i, s, (facing, source, customers, single, plain, hc, whc, bc, cc, fc, uv) in zip(
+        plan.ids, st, plan.rows, strict=True
+    ):
+        # 1. receive (and process, for make-to-order); same as _receive
+        if simple:
+            r = s.ship_q.pop(0)
+            if s.mode == "mts":
+                s.on_hand += r
+                p = 0
+            else:
+                s.wip += r
+                p = s.wip if s.wip < s.capacity else s.capacity
+                s.wip -= p
+                s.on_hand += p
+        else:
+            r, p = pre[i]
         owed = s.owed
-        m: dict[str, Any] | None = None
-        if channel[i] >= 0:
+        if facing:
             m = _consumers(scenario, new, i, week, quotes[i], custom_ok)
             inc = m["accepted"]
             owed[0] += inc
@@ -345,7 +377,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             owed[0] -= ship
             _deliver(scenario, s, i, ship, week, m)
         else:
-            customers = customers_of[i]
+            m = None
             if len(customers) == 1:
                 c = st[customers[0]]
                 inc = c.order_q.pop(0)
@@ -376,46 +408,73 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                         st[j].ship_q.append(parts[k])
                         owed[k] -= parts[k]
             s.on_hand -= ship
-        source = supplier[i] < 0
         if source:  # the outside source fills every order in full
             s.ship_q.append(s.order_q.pop(0))
 
-        backlog = sum(owed)
-        holding = holding_cost[i] * s.on_hand + wip_holding_cost[i] * s.wip
-        backlog_cost = backlog_cost_of[i] * backlog
-        capacity_cost = plan.capacity_cost[i] * s.capacity if s.mode == "mto" else 0.0
-        fulfilment = plan.fulfilment_cost[i] * ship if m is not None else 0.0
-        material = unit_cost * s.ship_q[-1] if source else 0.0
-        write_off = 0.0
-        if last and write_off_rate:
-            left = s.on_hand + s.wip + sum(s.ship_q)
-            write_off = left * plan.unit_value[i] * write_off_rate
-        goodwill = m["goodwill"] if m else 0.0
-        ev = {
-            "received": received[i],
-            "incoming_order": inc,
-            "shipped": ship,
-            "inventory": s.on_hand,
-            "backlog": backlog,
-            "order": None,
-            "decision": None,
-            "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off + goodwill,
-            "mode": s.mode,
-            "capacity": s.capacity,
-            "processed": processed[i],
-            "wip": s.wip,
-            "holding_cost": holding,
-            "backlog_cost": backlog_cost,
-            "capacity_cost": capacity_cost,
-            "fulfilment_cost": fulfilment,
-            "material_cost": material,
-            "write_off": write_off,
-        }
+        on_hand = s.on_hand
+        wip = s.wip
+        backlog = owed[0] if single else sum(owed)
+        holding = hc * on_hand + whc * wip
+        backlog_cost = bc * backlog
+        mode = s.mode
+        if plain and mode == "mts" and not write_off_rate:
+            # no capacity, fulfilment, material or write-off cost: fill in a template
+            # (the terms left out are 0.0, so the cost is the same sum)
+            ev = _FACING_EVENT.copy() if m else _PLAIN_EVENT.copy()
+            ev["received"] = r
+            ev["incoming_order"] = inc
+            ev["shipped"] = ship
+            ev["inventory"] = on_hand
+            ev["backlog"] = backlog
+            ev["cost"] = holding + backlog_cost + m["goodwill"] if m else holding + backlog_cost
+            ev["capacity"] = s.capacity
+            ev["wip"] = wip
+            ev["holding_cost"] = holding
+            ev["backlog_cost"] = backlog_cost
+        else:
+            capacity_cost = cc * s.capacity if mode == "mto" else 0.0
+            fulfilment = fc * ship if facing else 0.0
+            material = unit_cost * s.ship_q[-1] if source else 0.0
+            write_off = (on_hand + wip + sum(s.ship_q)) * uv * write_off_rate if write_off_rate else 0.0
+            goodwill = m["goodwill"] if m else 0.0
+            ev = {
+                "received": r,
+                "incoming_order": inc,
+                "shipped": ship,
+                "inventory": on_hand,
+                "backlog": backlog,
+                "order": None,
+                "decision": None,
+                "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off + goodwill,
+                "mode": mode,
+                "capacity": s.capacity,
+                "processed": p,
+                "wip": wip,
+                "holding_cost": holding,
+                "backlog_cost": backlog_cost,
+                "capacity_cost": capacity_cost,
+                "fulfilment_cost": fulfilment,
+                "material_cost": material,
+                "write_off": write_off,
+            }
         if m is not None:
             ev.update(m)
-        events.append(ev)
+        append(ev)
     new.week = week
     new.events = events
+
+
+def _receive(s: StageState) -> tuple[int, int]:
+    """Step 1 for one stage, in place: (units received, units processed)."""
+    r = s.ship_q.pop(0)
+    if s.mode == "mts":
+        s.on_hand += r
+        return r, 0
+    s.wip += r
+    p = s.wip if s.wip < s.capacity else s.capacity
+    s.wip -= p
+    s.on_hand += p
+    return r, p
 
 
 def _consumers(
@@ -467,7 +526,7 @@ def _consumers(
         "lost_by_segment": lost_by,
         "lost_margin": lost_margin,
         "goodwill": goodwill,
-        "quoted_lead_time": quote_weeks,
+        "quoted_lead_time": quote_weeks if quote_weeks != INFINITE else None,  # None: no lead time can be quoted
     }
 
 
