@@ -80,31 +80,30 @@ def session_info(code: str) -> Response:
     return jsonify(views.public_session(hub.store, sessions.load_meta(hub.store, code)))
 
 
-def _results_allowed(code: str) -> dict[str, Any]:
-    """The results, for the facilitator (secret header) or, once the game is over, a player of it."""
-    meta = check_results_access(code)
-    return session_results(_hub().store, meta.code)
-
-
 def check_results_access(code: str) -> sessions.SessionMeta:
-    """The session, if this request may see its results (facilitator secret header, or a
-    player ``token`` query parameter once the game is over); ``GameError`` otherwise."""
+    """The session, when this request may read its results: the facilitator (header
+    ``X-Facilitator-Secret``) always, a player of it (query ``token``) once the game
+    is over. Raises ``GameError`` (``unknown_session``, ``forbidden``)."""
     hub = _hub()
     meta = sessions.load_meta(hub.store, code)
     secret = request.headers.get("X-Facilitator-Secret")
     if secret:
         sessions.check_facilitator(meta, secret)
-    else:
-        token = request.args.get("token", "")
-        where = hub.store.token(digest(token)) if 8 <= len(token) <= 200 else None
-        if not where or where["code"] != meta.code:
-            raise GameError("forbidden", "send the facilitator secret, or a player token once the game is over")
-        if hub.store.session(meta.code).get("status") != "over":
-            raise GameError("forbidden", "players see the results once the game is over")
-        seat = hub.store.seats(meta.code, int(where["team"])).get(where["role"])
-        if not seat or not hmac.compare_digest(seat["token"], digest(token)):
-            raise GameError("forbidden", "this token no longer holds a seat")
+        return meta
+    token = request.args.get("token", "")
+    where = hub.store.token(digest(token)) if 8 <= len(token) <= 200 else None
+    if not where or where["code"] != meta.code:
+        raise GameError("forbidden", "send the facilitator secret, or a player token once the game is over")
+    if hub.store.session(meta.code).get("status") != "over":
+        raise GameError("forbidden", "players see the results once the game is over")
+    seat = hub.store.seats(meta.code, int(where["team"])).get(where["role"])
+    if not seat or not hmac.compare_digest(seat["token"], digest(token)):
+        raise GameError("forbidden", "this token no longer holds a seat")
     return meta
+
+
+def _results_allowed(code: str) -> dict[str, Any]:
+    return session_results(_hub().store, check_results_access(code).code)
 
 
 @bp.get("/api/sessions/<code>/results.json")

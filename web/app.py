@@ -40,6 +40,10 @@ class Hub:
         """Tell every client concerned about ``changes``."""
         self.broadcaster.publish(changes)
 
+    def online_since(self) -> float:
+        """Seats seen at or after this time count as connected (the ticker marks them)."""
+        return self.clock() - 3 * float(self.cfg["TICK_SECONDS"]) - 1.0
+
     def tick(self, now: float | None = None) -> rounds.Changes:
         """One ticker pass (timers, drop-outs, bot pacing); publishes what changed."""
         changes = rounds.tick(self.store, self.cfg, self.clock() if now is None else now, self.connections.held())

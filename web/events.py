@@ -118,7 +118,7 @@ class Broadcaster:
             m = meta(code)
             if not m:
                 continue
-            sio.emit("dashboard", views.dashboard(store, m), to=f"f:{code}")
+            sio.emit("dashboard", views.dashboard(store, m, online_since=self.hub.online_since()), to=f"f:{code}")
             if changes.advanced or code in changes.over or code in changes.sessions:
                 sio.emit("leaderboard", views.leaderboard(store, m), to=f"s:{code}")
         for code in sorted(changes.over):
@@ -230,7 +230,7 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         meta = sessions.load_meta(hub.store, data.get("code"))
         sessions.check_facilitator(meta, data.get("secret"))
         seat_rooms(sid, Identity("facilitator", meta.code))
-        socketio.emit("dashboard", views.dashboard(hub.store, meta), to=sid)
+        socketio.emit("dashboard", views.dashboard(hub.store, meta, online_since=hub.online_since()), to=sid)
         return {"code": meta.code}
 
     @handler("control")

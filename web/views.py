@@ -89,8 +89,11 @@ def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str
     )
 
 
-def team_summary(store: Store, meta: SessionMeta, n: int, full: bool = False) -> dict[str, Any]:
-    """One team on the facilitator's dashboard (``full``: with the facilitator view)."""
+def team_summary(
+    store: Store, meta: SessionMeta, n: int, full: bool = False, online_since: float | None = None
+) -> dict[str, Any]:
+    """One team on the facilitator's dashboard (``full``: with the facilitator view).
+    A seat is ``connected`` when a connection held it at or after ``online_since``."""
     scn, state, snap, history = _team_parts(store, meta, n)
     t = snap["team"]
     seen = store.seen(meta.code)
@@ -107,6 +110,7 @@ def team_summary(store: Store, meta: SessionMeta, n: int, full: bool = False) ->
                 "forced": spec.role in snap["forced"],
                 "decided": spec.role in snap["dec"],
                 "last_seen": seen.get((n, spec.role)),
+                "connected": online_since is not None and seen.get((n, spec.role), 0.0) >= online_since,
             }
         )
     out = {
@@ -127,13 +131,13 @@ def team_summary(store: Store, meta: SessionMeta, n: int, full: bool = False) ->
     return out
 
 
-def dashboard(store: Store, meta: SessionMeta, full: bool = False) -> dict[str, Any]:
+def dashboard(store: Store, meta: SessionMeta, full: bool = False, online_since: float | None = None) -> dict[str, Any]:
     """The facilitator's ``dashboard`` event: every team."""
     return jsonsafe(
         {
             "session": session_info(store, meta),
             "roles": list(meta.base.roles),
-            "teams": [team_summary(store, meta, n, full) for n in range(1, meta.teams + 1)],
+            "teams": [team_summary(store, meta, n, full, online_since) for n in range(1, meta.teams + 1)],
         }
     )
 
