@@ -197,3 +197,34 @@ def test_same_seed_same_demand_for_every_team(store: Store) -> None:
     code = new_session(store, teams=3, seed=42)["code"]
     demands = [json.loads(store.team(code, n)["state"])["demand"] for n in (1, 2, 3)]
     assert demands[0] == demands[1] == demands[2]
+
+
+@pytest.mark.redis
+def test_redis_conf_is_durable_and_loads(tmp_path: Any) -> None:
+    """config/redis.conf starts a real redis-server with AOF on and fsync on every write."""
+    import shutil
+    import subprocess
+
+    import redis as redis_lib
+    from conftest import REDIS_BIN, ROOT, free_port, wait_until
+
+    if not shutil.which(REDIS_BIN):
+        pytest.skip("redis-server is not installed")
+    port = free_port()
+    proc = subprocess.Popen(
+        [REDIS_BIN, str(ROOT / "config" / "redis.conf"), "--port", str(port), "--dir", str(tmp_path)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        client = redis_lib.Redis(port=port, decode_responses=True)
+        wait_until(client.ping, timeout=20)
+        assert client.config_get("appendonly")["appendonly"] == "yes"
+        assert client.config_get("appendfsync")["appendfsync"] == "always"
+        assert client.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
+        store = Store(client)
+        code = sessions.create_session(store, cfg(), {"weeks": 3}, NOW)["code"]
+        assert store.session(code)["status"] == "setup"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
