@@ -201,3 +201,47 @@ def test_healthz_answers_503_when_redis_is_unreachable(make_app: Any) -> None:
     r = app.test_client().get("/healthz")
     assert r.status_code == 503
     assert r.json == {"ok": False, "store": "redis", "reachable": False}
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_racing_submissions_for_the_last_seat_advance_once(live_server: str) -> None:
+    """Eight connections hold the factory seat (same token, many phones) and submit at once."""
+    import threading
+
+    s = create(live_server, teams=1, weeks=5)
+    code, secret = s["code"], s["facilitator_secret"]
+    players = {r: Player(live_server) for r in ROLES}
+    tokens = {r: p.call("join", {"code": code, "name": r, "team": 1, "role": r})["token"] for r, p in players.items()}
+    phones = [Player(live_server) for _ in range(8)]
+    for ph in phones:
+        assert ph.call("resume", {"token": tokens["factory"]})["ok"]
+    fac = Player(live_server)
+    assert fac.call("facilitate", {"code": code, "secret": secret})["ok"]
+    assert fac.call("control", {"action": "start"})["ok"]
+    for r in ROLES[:3]:
+        assert players[r].call("submit", {"week": 1, "value": 4})["ok"]
+    barrier = threading.Barrier(len(phones))
+    acks: list[dict[str, Any]] = []
+    lock = threading.Lock()
+
+    def go(ph: Player, value: int) -> None:
+        barrier.wait()
+        ack = ph.call("submit", {"week": 1, "value": value})
+        with lock:
+            acks.append(ack)
+
+    threads = [threading.Thread(target=go, args=(ph, 10 + i)) for i, ph in enumerate(phones)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    wins = [a for a in acks if a["ok"]]
+    assert len(wins) == 1
+    assert {a["error"]["code"] for a in acks if not a["ok"]} <= {"already_decided", "stale_week"}
+    result = team(live_server, secret, code)
+    assert [w["week"] for w in result["weeks"]] == [1]
+    assert result["state"]["week"] == 2
+    assert 10 <= result["weeks"][0]["roles"]["factory"]["decision"] < 18
+    for p in [*players.values(), *phones, fac]:
+        p.close()
