@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from game.codp import apply_codp
-from game.engine import step, supply_line
+from game.engine import play_week, supply_line
 from game.policies import Policy
 from game.scenario import Scenario
 from game.state import GameState, new_game
@@ -82,8 +82,9 @@ def play_plan(scenario: Scenario, seed: int, plan: dict[str, int], start: GameSt
 
     Make-to-stock stages order up to ``plan[role]`` (their inventory position:
     on hand - backlog + supply line); make-to-order stages run at capacity ``plan[role]``.
+    ``start`` (the game's first decision point) is copied, never changed.
     """
-    state = start if start is not None else new_game(scenario, seed)
+    state = start.copy() if start is not None else new_game(scenario, seed)
     specs = scenario.stages
     roles = scenario.roles
     n = len(roles)
@@ -99,8 +100,7 @@ def play_plan(scenario: Scenario, seed: int, plan: dict[str, int], start: GameSt
             else:
                 order = target - (s.on_hand - sum(s.owed) + supply_line(scenario, state, i))
                 dec[role] = 0 if order < 0 else min(order, specs[i].max_order)
-        state, events = step(scenario, state, dec)
-        for ev in events:
+        for ev in play_week(scenario, state, dec):
             total += ev.get("revenue", 0.0) - ev["cost"]
     return total
 
