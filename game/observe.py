@@ -23,7 +23,7 @@ def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
     spec = scenario.stages[i]
     s = state.stages[i]
     ev = state.events[i] if state.events else {}
-    return {
+    obs: dict[str, Any] = {
         "role": role,
         "week": state.week,
         "weeks": scenario.weeks,
@@ -44,3 +44,7 @@ def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
         "initial_rate": initial_rate(scenario, i),
         "cost": ev.get("cost", 0.0),
     }
+    if spec.consumer_facing:
+        obs["demand"] = ev.get("demand", 0)
+        obs["lost"] = ev.get("lost", 0)
+    return obs

@@ -31,13 +31,23 @@ def _forecast(obs: dict[str, Any], memory: dict[str, Any], theta: float) -> floa
     return theta * obs["incoming_order"] + (1.0 - theta) * previous
 
 
-def _capacity(obs: dict[str, Any], forecast: float, params: dict[str, float]) -> int:
-    """Capacity for a make-to-order stage: a fixed level, or the forecast plus a share
-    of the work already waiting (orders held and not yet processed)."""
+def _capacity(obs: dict[str, Any], memory: dict[str, Any], theta: float, params: dict[str, float]) -> int:
+    """Capacity for a make-to-order stage: a fixed level, or the expected workload plus a
+    share of the work already waiting (orders held and not yet processed).
+
+    The workload is smoothed from every consumer who came (served, waiting or lost) at a
+    consumer-facing stage, and from incoming orders elsewhere, so that a stage that is
+    losing customers for want of capacity adds capacity instead of cutting it. Capacity
+    never drops below ``cap_floor`` times the rate the chain was set up for.
+    """
     if params.get("capacity") is not None:
         return int(params["capacity"])
-    waiting = obs["backlog"] - obs["on_hand"]
-    return _round(forecast * params.get("cap_slack", 1.1) + max(0, waiting) / params.get("cap_weeks", 4.0))
+    signal = obs.get("demand", obs["incoming_order"])
+    workload = theta * signal + (1.0 - theta) * memory.get("workload", obs["initial_rate"])
+    memory["workload"] = workload
+    waiting = max(0, obs["backlog"] - obs["on_hand"])
+    rule = _round(workload * params.get("cap_slack", 1.1) + waiting / params.get("cap_weeks", 4.0))
+    return max(rule, math.ceil(params.get("cap_floor", 0.5) * obs["initial_rate"]))
 
 
 @dataclass(frozen=True)
@@ -63,7 +73,7 @@ class Policy:
         memory["forecast"] = forecast
         fixed = int(p.get("fixed_weeks", 0))
         if obs["decision"] == "capacity":
-            decision = _capacity(obs, forecast, p)
+            decision = _capacity(obs, memory, theta, p)
         elif obs["week"] <= fixed:
             decision = int(p.get("fixed_order", obs["initial_rate"]))
         elif self.name == "passthrough":
@@ -106,6 +116,7 @@ _PARAMS = {
     "capacity": (0.0, 1e6),
     "cap_slack": (0.0, 10.0),
     "cap_weeks": (0.1, 52.0),
+    "cap_floor": (0.0, 10.0),
 }
 
 

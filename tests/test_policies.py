@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import math
+
 import pytest
 
+from game.codp import apply_codp
 from game.engine import step
-from game.observe import observe
+from game.observe import initial_rate, observe
 from game.policies import POLICIES, Policy, PolicyError, parse_policy
 from game.scenario import load_scenario
 from game.simulate import simulate
@@ -171,6 +174,26 @@ def test_capacity_decision_fixed_or_from_forecast_and_waiting_work():
     # forecast 10 x 1.1 + (12 - 4) / 4 = 13
     assert parse_policy("passthrough").decide(o)[0] == 13
     assert parse_policy("passthrough:cap_slack=1,cap_weeks=2").decide(o)[0] == 14
+
+
+def test_capacity_follows_every_consumer_who_came_not_only_those_who_stayed():
+    # A consumer-facing make-to-order stage that lost all 10 customers (none accepted)
+    # must add capacity, not cut it: the workload counts the lost customers too.
+    o = obs(decision="capacity", mode="mto", incoming_order=0, demand=10, lost=10, backlog=0, on_hand=0)
+    assert parse_policy("passthrough").decide(o)[0] == 11  # 10 x 1.1
+    without = dict(o)
+    del without["demand"]
+    assert parse_policy("passthrough").decide(without)[0] == 2  # the floor: 0.5 x initial rate 4
+
+
+def test_capacity_never_spirals_to_zero_in_a_make_to_order_game():
+    scn = apply_codp(load_scenario("customer-intimacy"), "eto")
+    result = simulate(scn, seed=1, policy="sterman")
+    for week in result.weeks[1:]:
+        for i, role in enumerate(scn.roles):
+            ev = week["roles"][role]
+            assert ev["mode"] == "mto"
+            assert ev["capacity"] >= math.ceil(0.5 * initial_rate(scn, i)) > 0
 
 
 # ---------------------------------------------------------------------------
