@@ -50,7 +50,6 @@ class StageSpec:
     capacity: int = 0
     max_order: int = 1000
     max_capacity: int = 1000
-    can_switch_mode: bool = False
 
     @property
     def consumer_facing(self) -> bool:
@@ -104,7 +103,6 @@ class Scenario:
     codp_positions: tuple[str, ...] = ()
     customisation_stage: str | None = None
     review_weeks: tuple[int, ...] = ()
-    fixed_order_weeks: int = 0
     debrief: str = ""
 
     @property
@@ -271,7 +269,6 @@ def _stage(source: str, idx: int, table: Any, known: list[str]) -> StageSpec:
         capacity=r.int("capacity", 0, lo=0, hi=max_capacity),
         max_order=max_order,
         max_capacity=max_capacity,
-        can_switch_mode=r.get("can_switch_mode", False, bool),
     )
     r.check_unknown()
     return spec
@@ -388,7 +385,6 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         codp_positions=positions,
         customisation_stage=custom,
         review_weeks=r.ints("review_weeks", ()),
-        fixed_order_weeks=r.int("fixed_order_weeks", 0, lo=0),
         debrief=r.get("debrief", "", str),
     )
     r.check_unknown()
