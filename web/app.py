@@ -48,6 +48,7 @@ class Hub:
         """One ticker pass (timers, drop-outs, bot pacing); publishes what changed."""
         changes = rounds.tick(self.store, self.cfg, self.clock() if now is None else now, self.connections.held())
         self.publish(changes)
+        self.broadcaster.flush()
         return changes
 
     def start_ticker(self) -> None:

@@ -46,25 +46,69 @@ def session_info(store: Store, meta: SessionMeta, team: dict[str, str] | None = 
     return out
 
 
-def _team_parts(store: Store, meta: SessionMeta, n: int) -> tuple[Any, GameState, dict[str, Any], list[dict[str, Any]]]:
+_MONEY: dict[tuple[str, int, int, bool, str], dict[str, float]] = {}
+
+
+def _money(
+    scn: Any, state: GameState, history: list[dict[str, Any]] | None, key: tuple[str, int] | None = None
+) -> dict[str, float]:
+    """Cost, profit and score so far (cached per team and week: a played week never changes)."""
+    ck = (*key, state.week, state.done, f"{state.codp}:{state.seed}") if key else None
+    if ck and ck in _MONEY:
+        return _MONEY[ck]
+    if history is None:
+        raise KeyError(ck)
+    pv = public_view(scn, state, history)
+    out = {"cost": pv["cost"], "profit": pv["profit"], "score": team_score(scn, weeks_so_far(scn, state, history))}
+    if ck:
+        if len(_MONEY) > 20_000:
+            _MONEY.clear()
+        _MONEY[ck] = out
+    return out
+
+
+def _cached_money(store: Store, meta: SessionMeta, n: int, scn: Any, state: GameState) -> dict[str, float]:
+    """``_money`` reading the week records only when the cache misses."""
+    try:
+        return _money(scn, state, None, (meta.code, n))
+    except KeyError:
+        return _money(scn, state, store.weeks(meta.code, n), (meta.code, n))
+
+
+def player_states(store: Store, meta: SessionMeta, n: int) -> dict[str, dict[str, Any]]:
+    """The ``state`` payload of every taken seat of team ``n`` (the team is read once)."""
     snap = store.team_snapshot(meta.code, n)
+    if not snap["seats"]:
+        return {}
     t = snap["team"]
     scn = meta.scenario_for(t.get("codp") or None)
     state = GameState.from_dict(json.loads(t["state"]))
-    return scn, state, snap, store.weeks(meta.code, n)
-
-
-def _money(scn: Any, state: GameState, history: list[dict[str, Any]]) -> dict[str, float]:
-    pv = public_view(scn, state, history)
-    return {"cost": pv["cost"], "profit": pv["profit"]}
+    history = store.weeks(meta.code, n)
+    return {role: _player_state(store, meta, n, role, scn, state, snap, history) for role in snap["seats"]}
 
 
 def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str, Any]:
     """The ``state`` event for the player in seat (``n``, ``role``)."""
-    scn, state, snap, history = _team_parts(store, meta, n)
+    snap = store.team_snapshot(meta.code, n)
+    t = snap["team"]
+    scn = meta.scenario_for(t.get("codp") or None)
+    state = GameState.from_dict(json.loads(t["state"]))
+    return _player_state(store, meta, n, role, scn, state, snap, store.weeks(meta.code, n))
+
+
+def _player_state(
+    store: Store,
+    meta: SessionMeta,
+    n: int,
+    role: str,
+    scn: Any,
+    state: GameState,
+    snap: dict[str, Any],
+    history: list[dict[str, Any]],
+) -> dict[str, Any]:
     t = snap["team"]
     v = view(scn, state, role, meta.visibility, history)
-    decided = sorted(snap["dec"])
+    money = _money(scn, state, history, (meta.code, n))
     return jsonsafe(
         {
             "session": session_info(store, meta, t),
@@ -82,24 +126,33 @@ def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str
             "team": {
                 "week": int(t["week"]),
                 "done": t.get("done") == "1",
-                "decided": decided,
-                **_money(scn, state, history),
+                "decided": sorted(snap["dec"]),
+                "cost": money["cost"],
+                "profit": money["profit"],
             },
         }
     )
 
 
 def team_summary(
-    store: Store, meta: SessionMeta, n: int, full: bool = False, online_since: float | None = None
+    store: Store,
+    meta: SessionMeta,
+    n: int,
+    full: bool = False,
+    online_since: float | None = None,
+    seen: dict[tuple[int, str], float] | None = None,
 ) -> dict[str, Any]:
     """One team on the facilitator's dashboard (``full``: with the facilitator view).
     A seat is ``connected`` when a connection held it at or after ``online_since``."""
-    scn, state, snap, history = _team_parts(store, meta, n)
+    snap = store.team_snapshot(meta.code, n)
     t = snap["team"]
-    seen = store.seen(meta.code)
+    scn = meta.scenario_for(t.get("codp") or None)
+    state = GameState.from_dict(json.loads(t["state"]))
+    seen = store.seen(meta.code) if seen is None else seen
     seats = []
     for spec in scn.stages:
         seat = snap["seats"].get(spec.role)
+        last = seen.get((n, spec.role))
         seats.append(
             {
                 "role": spec.role,
@@ -109,10 +162,11 @@ def team_summary(
                 "bot": spec.role not in snap["humans"],
                 "forced": spec.role in snap["forced"],
                 "decided": spec.role in snap["dec"],
-                "last_seen": seen.get((n, spec.role)),
-                "connected": online_since is not None and seen.get((n, spec.role), 0.0) >= online_since,
+                "last_seen": last,
+                "connected": seat is not None and online_since is not None and (last or 0.0) >= online_since,
             }
         )
+    money = _cached_money(store, meta, n, scn, state)
     out = {
         "team": n,
         "name": t.get("name", f"Team {n}"),
@@ -124,42 +178,38 @@ def team_summary(
         "decided": sorted(snap["dec"]),
         "bots": [s["role"] for s in seats if s["bot"]],
         "seats": seats,
-        **_money(scn, state, history),
+        "cost": money["cost"],
+        "profit": money["profit"],
     }
     if full:
-        out["view"] = facilitator_view(scn, state, history)
+        out["view"] = facilitator_view(scn, state, store.weeks(meta.code, n))
     return out
 
 
 def dashboard(store: Store, meta: SessionMeta, full: bool = False, online_since: float | None = None) -> dict[str, Any]:
     """The facilitator's ``dashboard`` event: every team."""
+    seen = store.seen(meta.code)
     return jsonsafe(
         {
             "session": session_info(store, meta),
             "roles": list(meta.base.roles),
-            "teams": [team_summary(store, meta, n, full, online_since) for n in range(1, meta.teams + 1)],
+            "teams": [team_summary(store, meta, n, full, online_since, seen) for n in range(1, meta.teams + 1)],
         }
     )
 
 
 def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
-    """Teams ranked by score (profit; minus cost when the scenario has no prices)."""
-    rows = {}
+    """Teams ranked by score (``game.scoring.team_score``: profit, or minus cost without prices)."""
+    pipe = store.r.pipeline(transaction=False)
     for n in range(1, meta.teams + 1):
-        t = store.team(meta.code, n)
-        scn = meta.scenario_for(t.get("codp") or None)
-        state = GameState.from_dict(json.loads(t["state"]))
-        history = store.weeks(meta.code, n)
-        pv = public_view(scn, state, history)
-        rows[n] = {
-            "name": t.get("name", f"Team {n}"),
-            "week": pv["week"],
-            "done": pv["done"],
-            "cost": pv["cost"],
-            "profit": pv["profit"],
-            "score": team_score(scn, weeks_so_far(scn, state, history)),
-        }
-    return [{**r, **rows[r["team"]]} for r in rank_teams((n, rows[n]["score"]) for n in rows)]
+        pipe.hmget(store.team_key(meta.code, n), "state", "name", "codp")
+    rows = {}
+    for n, (raw, name, codp) in enumerate(pipe.execute(), 1):
+        scn = meta.scenario_for(codp or None)
+        state = GameState.from_dict(json.loads(raw))
+        money = _cached_money(store, meta, n, scn, state)
+        rows[n] = {"name": name or f"Team {n}", "week": state.week, "done": state.done, **money}
+    return [{**rows[r["team"]], **r} for r in rank_teams((n, rows[n]["score"]) for n in rows)]
 
 
 def leaderboard(store: Store, meta: SessionMeta) -> dict[str, Any]:
