@@ -116,6 +116,7 @@ JS_STRINGS = {
     "hidden": _l("hidden"),
     "shown": _l("shown"),
     "class": _l("Whole class"),
+    "computing": _l("Computing the best plans…"),
     "codp_mts-local": _l("Make and ship to stock"),
     "codp_mts-central": _l("Make to stock, central"),
     "codp_ato": _l("Assemble to order"),
@@ -126,8 +127,9 @@ JS_STRINGS = {
     "bullwhip_source": _l("Bullwhip at the source"),
     "codp_default": _l("As in the preset"),
     "compare_note": _l(
-        "Scores are profit (minus cost when nothing is sold): higher is better. "
-        "The comparisons are played by the computer on the same consumer demand."
+        "Scores are profit (minus cost when nothing is sold): higher is better. The best plans are played "
+        "by the computer on the same consumer demand, with a fixed order-up-to level per stock point "
+        "and a fixed capacity per make-to-order stage."
     ),
     "no_compare": _l("No comparison is available for this game."),
     "copy_this": _l("Copy this link (it contains the facilitator secret):"),

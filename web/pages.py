@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import io
+import json
 import re
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
 import segno
-from flask import Blueprint, Flask, Response, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from game.bestplan import benchmark as benchmark_game
+from game.state import GameState
 from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, init_i18n, js_catalogue
+from web.scenarios import team_scenario
 
 bp = Blueprint("pages", __name__)
 
@@ -89,6 +94,34 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
             for st in scn.stages
         ],
     }
+
+
+@bp.get("/debrief/<code>/benchmark/<int:team>.json")
+def benchmark(code: str, team: int) -> tuple[Response, int]:
+    """The best stationary plan on the team's own demand, at its decoupling point and at
+    every other one (``game.bestplan``). Same access rule as the results."""
+    from web.api import check_results_access
+    from web.errors import GameError
+
+    try:
+        meta = check_results_access(_code(code))
+    except GameError as exc:
+        return jsonify({"error": exc.to_dict()}), exc.status
+    if not 1 <= team <= meta.teams:
+        return jsonify({"error": {"code": "bad_request", "message": "no such team"}}), 404
+    store = current_app.extensions["beergame"].store
+    raw = store.team(meta.code, team)
+    seed = GameState.from_dict(json.loads(raw["state"])).seed
+    played = len(store.weeks(meta.code, team)) or meta.weeks
+    return jsonify(_benchmark(meta.scenario, played, raw.get("codp") or meta.base.codp, seed)), 200
+
+
+@lru_cache(maxsize=512)
+def _benchmark(scenario: str, weeks: int, codp: str | None, seed: int) -> dict[str, Any]:
+    """Cached: the same scenario, length, position and seed always give the same plans."""
+    scn = team_scenario(scenario, weeks, None)
+    positions = list(scn.codp_positions) if scn.codp_positions else None
+    return benchmark_game(scn, seed, chosen=codp, positions=positions).to_dict()
 
 
 def _join_url(code: str) -> str:

@@ -117,7 +117,6 @@
       const s = score(tm);
       const k = s.kpis || {};
       const bw = (k.bullwhip || {})[sourceRole()];
-      const best = tm.best_plan ? money(tm.best_plan.score) : "–";
       return el("tr", {}, [
         el("td", { text: rankOf[tm.team] ?? "–" }),
         el("th", { scope: "row" }, [el("a", { href: "#team-" + tm.team, onclick: (e) => { e.preventDefault(); show("team-" + tm.team); }, text: teamName(tm) })]),
@@ -125,7 +124,7 @@
         el("td", { text: money((s.totals || {}).cost) }),
         el("td", { text: pct(k.fill_rate) }),
         el("td", { text: ratio(bw) }),
-        el("td", { text: best }),
+        el("td", { text: tm.codp ? BG.codpTitle(tm.codp) : "–" }),
       ]);
     });
     $("#ranking tbody").replaceChildren(...rows);
@@ -219,14 +218,28 @@
     }));
   }
 
-  function renderCompare(tm) {
-    const s = score(tm);
-    const bars = [{ label: t("this_team"), value: s.score, color: "#0b5cad" }];
-    if (tm.best_plan && tm.best_plan.score !== undefined) bars.push({ label: t("best_plan"), value: tm.best_plan.score, color: "#1b6e3a" });
-    for (const alt of tm.alternatives || []) {
-      bars.push({ label: BG.codpTitle(alt.position), value: alt.score, color: alt.position === tm.codp ? "#4a5568" : "#7a4a00" });
+  const benchCache = {};
+  async function benchmark(tm) {
+    if (!(tm.team in benchCache)) {
+      const cred = credentials();
+      const resp = await fetch(`/debrief/${code}/benchmark/${tm.team}.json${cred ? cred.query : ""}`, { headers: cred ? cred.headers : {} });
+      benchCache[tm.team] = resp.ok ? await resp.json() : null;
     }
-    setText("#compare-note", bars.length > 1 ? t("compare_note") : t("no_compare"));
+    return benchCache[tm.team];
+  }
+
+  async function renderCompare(tm) {
+    const s = score(tm);
+    setText("#compare-note", t("computing"));
+    const bench = await benchmark(tm);
+    const bars = [{ label: t("this_team"), value: s.score ?? 0, color: "#0b5cad" }];
+    if (bench && bench.chosen) {
+      bars.push({ label: t("best_plan") + (bench.chosen.position ? " · " + BG.codpTitle(bench.chosen.position) : ""), value: bench.chosen.profit, color: "#1b6e3a" });
+      for (const [pos, plan] of Object.entries(bench.by_position || {})) {
+        bars.push({ label: t("best_plan") + " · " + BG.codpTitle(pos), value: plan.profit, color: "#7a4a00" });
+      }
+    }
+    setText("#compare-note", bench ? t("compare_note") : t("no_compare"));
     chart("c-compare", {
       type: "bar",
       data: { labels: bars.map((b) => b.label), datasets: [{ label: t("score"), data: bars.map((b) => b.value), backgroundColor: bars.map((b) => b.color) }] },

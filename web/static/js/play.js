@@ -46,6 +46,7 @@
     setText("#join-error", "");
     seats = r.data;
     fillTeams();
+    if (current) renderTeam(current);
   }
 
   function fillTeams() {
@@ -147,6 +148,7 @@
     renderHistory(st.history || view.history || []);
     renderTeam(st);
     renderVisibility(view);
+    renderCodp(st);
     tick();
   }
 
@@ -250,10 +252,13 @@
     }
   }
 
+  /** The team's seats: every stage of the chain, with bot flags from the public session info. */
   function teamSeatList() {
-    if (!seats || !current || !current.seat) return [];
-    const tm = (seats.teams || []).find((x) => x.team === current.seat.team);
-    return tm ? tm.seats || [] : [];
+    if (!current || !current.seat) return [];
+    const tm = seats ? (seats.teams || []).find((x) => x.team === current.seat.team) : null;
+    const flags = Object.fromEntries(((tm && tm.seats) || []).map((x) => [x.role, x]));
+    const chain = (current.view && current.view.chain) || [];
+    return chain.slice().reverse().map((c) => ({ role: c.role, label: c.label, bot: !!(flags[c.role] && flags[c.role].bot) }));
   }
 
   function renderVisibility(v) {
@@ -295,6 +300,37 @@
         el("tbody", {}, rows),
       ])]));
     }
+  }
+
+  // ---- choosing the decoupling point (sessions where teams choose, before the start) ----------
+  let positions = null;
+  async function renderCodp(st) {
+    const s = st.session || {};
+    const card = $("#codp-card");
+    const open = s.codp_rule === "team" && s.status === "setup";
+    card.hidden = !open;
+    if (!open) return;
+    if (positions === null) {
+      const r = await api("/api/scenarios");
+      const scn = r.ok ? (r.data || []).find((x) => x.name === s.scenario) : null;
+      positions = scn ? scn.codp_positions || [] : [];
+    }
+    const box = $("#codp-options");
+    const now = (st.view || {}).codp;
+    if (box.childElementCount !== positions.length) {
+      box.replaceChildren(...positions.map((p) => el("label", { class: "check" }, [
+        el("input", { type: "radio", name: "codp", value: p }), BG.codpTitle(p),
+      ])));
+    }
+    for (const r of box.querySelectorAll("input")) if (document.activeElement !== r && !card.contains(document.activeElement)) r.checked = r.value === now;
+  }
+
+  async function chooseCodp(ev) {
+    ev.preventDefault();
+    const picked = $("#codp-options input:checked");
+    if (!picked) return;
+    const ack = await socket.request("choose_codp", { position: picked.value });
+    setText("#codp-status", ack.ok ? t("done_action") : BG.errorText(ack));
   }
 
   // ---- timer ----------------------------------------------------------------------------------
@@ -357,6 +393,7 @@
       const keepSubmitted = current && current.session && st.session && st.session.week === week ? current.submitted : undefined;
       if (st.decided && keepSubmitted !== undefined) st.submitted = keepSubmitted;
       render(st);
+      if (seat && st.session && st.session.week !== week) loadSeats(seat.code);
     });
     socket.on("leaderboard", (lb) => {
       const mine = seat && (lb.ranking || []).find((r) => r.team === seat.team);
@@ -370,6 +407,7 @@
     });
     $("#join-form").addEventListener("submit", join);
     $("#decide").addEventListener("submit", submit);
+    $("#codp-card").addEventListener("submit", chooseCodp);
     $("#code").addEventListener("change", () => loadSeats($("#code").value.trim()));
     $("#team").addEventListener("change", fillRoles);
     $("#rejoin-btn").addEventListener("click", () => {
