@@ -58,6 +58,9 @@ class _Plan:
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
         self.ids = range(self.n)
+        # the decision bound when every stage has the same one whatever its mode, else 0
+        bounds = set(self.max_order) | set(self.max_capacity)
+        self.same_bound = bounds.pop() if len(bounds) == 1 else 0
         self.zero_quotes = [0.0] * self.n
         # per stage: consumer-facing, buys from the outside source, customers, one customer only,
         # "plain" (no wip, fulfilment or material cost: see _advance), then the cost rates
@@ -141,16 +144,21 @@ def _decision_list(scenario: Scenario, plan: _Plan, state: GameState, decisions:
     """The decisions as a list in stage order; plain in-bounds ints take the fast path,
     anything else goes through ``validate_decisions`` (same checks, same messages)."""
     if len(decisions) == plan.n:
-        out = []
-        st = state.stages
         get = decisions.get
-        for i, role in enumerate(plan.roles):
-            v = get(role)
-            if type(v) is not int or v < 0 or v > (plan.max_capacity[i] if st[i].mode == "mto" else plan.max_order[i]):
-                break
-            out.append(v)
+        out = [get(role) for role in plan.roles]
+        hi = plan.same_bound
+        if hi:
+            for v in out:
+                if type(v) is not int or v < 0 or v > hi:
+                    break
+            else:
+                return out
         else:
-            return out
+            for v, s, hi_order, hi_capacity in zip(out, state.stages, plan.max_order, plan.max_capacity, strict=True):
+                if type(v) is not int or v < 0 or v > (hi_capacity if s.mode == "mto" else hi_order):
+                    break
+            else:
+                return out
     checked = validate_decisions(scenario, state, decisions)
     return [checked[r] for r in plan.roles]
 
@@ -275,8 +283,7 @@ def _place_orders(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int
     """Step 5, in place: every stage places its order (make-to-order: sets its capacity)."""
     st = new.stages
     events = new.events
-    for i, s in enumerate(st):
-        d = dec[i]
+    for i, s, d, ev in zip(plan.ids, st, dec, events, strict=True):
         if s.mode == "mto":
             sup = plan.supplier[i]
             owed = st[sup].owed[plan.slot[i]] if sup >= 0 else 0
@@ -286,7 +293,6 @@ def _place_orders(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int
         else:
             order = d
         s.order_q.append(order)
-        ev = events[i]
         ev["order"] = order
         ev["decision"] = d
     new.events = []
@@ -315,7 +321,8 @@ _PLAIN_EVENT: dict[str, Any] = {
 }
 
 
-# the same with room for the market keys (``_consumers`` and ``_deliver``), in their order
+# the same with room for the market keys, in the order ``_consumers`` and ``_deliver`` set them
+# (a key added there lands at the end of a plain week's event; keep this list in step)
 _FACING_EVENT: dict[str, Any] = {
     **_PLAIN_EVENT,
     **dict.fromkeys(("demand", "demand_by_segment", "accepted", "lost", "lost_by_segment", "lost_margin")),
@@ -368,7 +375,9 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             r, p = pre[i]
         owed = s.owed
         if facing:
-            m = _consumers(scenario, new, i, week, quotes[i], custom_ok)
+            # a plain week writes the market straight into its event template (see below)
+            lean = plain and s.mode == "mts" and not write_off_rate
+            m = _consumers(scenario, new, i, week, quotes[i], custom_ok, _FACING_EVENT.copy() if lean else None)
             inc = m["accepted"]
             owed[0] += inc
             total = owed[0]
@@ -378,7 +387,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             _deliver(scenario, s, i, ship, week, m)
         else:
             m = None
-            if len(customers) == 1:
+            if single:
                 c = st[customers[0]]
                 inc = c.order_q.pop(0)
                 total = owed[0] + inc
@@ -420,7 +429,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
         if plain and mode == "mts" and not write_off_rate:
             # no capacity, fulfilment, material or write-off cost: fill in a template
             # (the terms left out are 0.0, so the cost is the same sum)
-            ev = _FACING_EVENT.copy() if m else _PLAIN_EVENT.copy()
+            ev = m if m is not None else _PLAIN_EVENT.copy()
             ev["received"] = r
             ev["incoming_order"] = inc
             ev["shipped"] = ship
@@ -457,8 +466,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                 "material_cost": material,
                 "write_off": write_off,
             }
-        if m is not None:
-            ev.update(m)
+            if m is not None:
+                ev.update(m)
         append(ev)
     new.week = week
     new.events = events
@@ -478,13 +487,20 @@ def _receive(s: StageState) -> tuple[int, int]:
 
 
 def _consumers(
-    scenario: Scenario, state: GameState, i: int, week: int, quote_weeks: float, custom_ok: bool
+    scenario: Scenario,
+    state: GameState,
+    i: int,
+    week: int,
+    quote_weeks: float,
+    custom_ok: bool,
+    out: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """This week's consumers at consumer-facing stage ``i``: who buys, waits or walks away.
 
     Units in stock (after the backlog) are sold now (lead time = parcel
     delivery); the rest wait when the segment tolerates the quoted lead time,
-    and are lost sales otherwise.
+    and are lost sales otherwise. The market keys go into ``out`` (default: a
+    new dict), which is returned.
     """
     s = state.stages[i]
     spec = scenario.stages[i]
@@ -518,16 +534,16 @@ def _consumers(
             lost_by[k] = gone
             lost_margin += gone * (seg.price - scenario.unit_cost)
             goodwill += gone * seg.goodwill
-    return {
-        "demand": sum(demand),
-        "demand_by_segment": list(demand),
-        "accepted": accepted,
-        "lost": lost,
-        "lost_by_segment": lost_by,
-        "lost_margin": lost_margin,
-        "goodwill": goodwill,
-        "quoted_lead_time": quote_weeks if quote_weeks != INFINITE else None,  # None: no lead time can be quoted
-    }
+    m = {} if out is None else out
+    m["demand"] = sum(demand)
+    m["demand_by_segment"] = list(demand)
+    m["accepted"] = accepted
+    m["lost"] = lost
+    m["lost_by_segment"] = lost_by
+    m["lost_margin"] = lost_margin
+    m["goodwill"] = goodwill
+    m["quoted_lead_time"] = quote_weeks if quote_weeks != INFINITE else None  # None: no lead time can be quoted
+    return m
 
 
 def _deliver(scenario: Scenario, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
