@@ -94,6 +94,9 @@
     setText("#d-week", wks.length ? t("week_of", { week: lo === hi ? lo : lo + "–" + hi, weeks: s.weeks }) : "");
     setText("#d-title", s.title || "");
     if (document.activeElement !== $("#timer-seconds")) $("#timer-seconds").value = s.round_seconds || 0;
+    const over = st === "over";
+    const enable = { start: st === "setup", pause: st === "running", resume: st === "paused", force_round: st === "running", end: !over };
+    for (const b of $$("[data-action]")) b.disabled = !enable[b.dataset.action];
     const body = $("#teams-body");
     body.replaceChildren(...(d.teams || []).map(teamRow));
     tick();
@@ -114,11 +117,11 @@
         "aria-label": t(isBot ? "seat_to_human" : "seat_to_bot", { role: seat.label || role, team: tm.team }),
         onclick: () => control(isBot ? "seat_to_human" : "seat_to_bot", { team: tm.team, role }),
       });
-      return el("div", { class: "seat" }, [
+      return el("div", { class: "seat" + (done ? " decided" : "") }, [
         el("span", { class: "mark " + (done ? "done" : "todo"), "aria-hidden": "true", text: done ? "✓" : "…" }),
         el("span", { class: "sr-only", text: done ? t("has_decided") : t("not_decided") }),
         el("span", { class: "role", text: seat.label || role }),
-        who ? el("span", { class: "muted", text: "(" + who + ")" }) : "",
+        who ? el("span", { class: "muted who", title: who, text: who }) : "",
         isBot ? el("span", { class: "tag bot", text: t("bot") }) : "",
         seat.connected === false && !isBot ? el("span", { class: "tag", text: t("offline") }) : "",
         btn,

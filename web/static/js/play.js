@@ -124,6 +124,11 @@
 
   // ---- rendering ----------------------------------------------------------------------------
   function render(st) {
+    const before = current && current.session ? current.session.week : null;
+    if (st.session && st.session.week !== before) {
+      $("#value").value = "";
+      setText("#decision-error", "");
+    }
     current = st;
     const s = st.session || {};
     const view = st.view || {};

@@ -1,0 +1,184 @@
+"""The pages one by one: languages, QR code, projector without secrets, labels and keyboard,
+contrast, the 360 px phone layout, and the player page's weight."""
+
+from __future__ import annotations
+
+import io
+import re
+import xml.etree.ElementTree as ET
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+import segno
+from playwright.sync_api import Page, expect
+
+pytestmark = pytest.mark.browser
+
+
+def new_session(base: str, **body: Any) -> dict[str, Any]:
+    r = requests.post(f"{base}/api/sessions", json={"scenario": "classic", "round_seconds": 0, **body}, timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def join_by_keyboard(page: Page, base: str, code: str, name: str) -> None:
+    """Join using the keyboard only: type the code, Tab to the name, Enter to send."""
+    page.goto(base + "/")
+    page.focus("#code")
+    page.keyboard.type(code)
+    page.keyboard.press("Tab")
+    expect(page.locator("#name")).to_be_focused()
+    page.keyboard.type(name)
+    page.keyboard.press("Enter")
+    expect(page.locator("#game")).to_be_visible()
+
+
+def test_language_follows_the_browser_and_the_switch(live_server: str, new_page) -> None:
+    page = new_page(lang="nl-NL")
+    page.goto(live_server + "/")
+    expect(page.locator("html")).to_have_attribute("lang", "nl")
+    expect(page.locator("#h-join")).to_have_text("Doe mee met een spel")
+    # strings made by the scripts come from the same catalogue
+    expect(page.locator("#conn")).to_have_text("Verbonden")
+    page.click("nav.langs a[lang=en]")
+    expect(page.locator("#h-join")).to_have_text("Join a game")
+    expect(page.locator("#conn")).to_have_text("Connected")
+    page.reload()
+    expect(page.locator("#h-join")).to_have_text("Join a game")
+    # an English browser gets English until it switches
+    other = new_page(lang="en-US")
+    other.goto(live_server + "/facilitate")
+    expect(other.locator("#h-create")).to_have_text("Set up a game")
+    other.click("nav.langs a[lang=nl]")
+    expect(other.locator("#h-create")).to_have_text("Een spel opzetten")
+    expect(other).to_have_url(re.compile(r"/facilitate$"))
+
+
+def test_qr_code_is_an_svg_of_the_join_link(live_server: str) -> None:
+    code = new_session(live_server)["code"]
+    r = requests.get(f"{live_server}/qr/{code}.svg", timeout=10)
+    assert r.status_code == 200
+    assert r.headers["Content-Type"].startswith("image/svg+xml")
+    root = ET.fromstring(r.content)
+    assert root.tag == "{http://www.w3.org/2000/svg}svg"
+    paths = [p.get("d") for p in root.iter("{http://www.w3.org/2000/svg}path")]
+    # the drawn modules are exactly those of the join link's QR code
+    expected = io.BytesIO()
+    segno.make(f"{live_server}/join/{code}", error="m").save(expected, kind="svg", scale=8, border=2, xmldecl=False)
+    want = [p.get("d") for p in ET.fromstring(expected.getvalue()).iter("{http://www.w3.org/2000/svg}path")]
+    assert paths[-1] == want[-1]
+    other = io.BytesIO()
+    segno.make(f"{live_server}/join/XXXX", error="m").save(other, kind="svg", scale=8, border=2, xmldecl=False)
+    assert (
+        paths[-1] != [p.get("d") for p in ET.fromstring(other.getvalue()).iter("{http://www.w3.org/2000/svg}path")][-1]
+    )
+    assert requests.get(f"{live_server}/qr/not%20a%20code.svg", timeout=10).status_code == 404
+
+
+def test_projector_shows_the_ranking_and_no_secrets(live_server: str, new_page) -> None:
+    created = new_session(live_server, teams=3)
+    page = new_page(width=1280, height=720, mobile=False)
+    frames: list[str] = []
+    page.on("websocket", lambda ws: ws.on("framereceived", lambda f: frames.append(str(f))))
+    page.goto(f"{live_server}/projector/{created['code']}")
+    expect(page.locator("#board-body tr")).to_have_count(3)
+    expect(page.locator(".joincode")).to_have_text(created["code"])
+    expect(page.locator("img.qr")).to_be_visible()
+    html = page.content()
+    assert created["facilitator_secret"] not in html
+    assert not any(created["facilitator_secret"] in f for f in frames)
+    assert not any('"token"' in f or '"demand"' in f for f in frames)
+
+
+def accessible_names_missing(page: Page) -> list[str]:
+    """Visible form controls without an accessible name (label, aria-label(ledby) or text)."""
+    return page.evaluate(
+        """() => Array.from(document.querySelectorAll('input, select, button, textarea, a[href]'))
+          .filter((n) => n.offsetParent !== null && n.type !== 'hidden')
+          .filter((n) => !((n.labels && n.labels.length) || n.getAttribute('aria-label')
+                 || n.getAttribute('aria-labelledby') || (n.textContent || '').trim() || n.title))
+          .map((n) => n.outerHTML.slice(0, 80))"""
+    )
+
+
+CONTRAST = (Path(__file__).parent / "contrast.js").read_text(encoding="utf-8")
+TEXT = ["h1", "h2", "h3", "p", "label", "dt", "dd", "th", "td", "a", "button", "legend", "li", "span", "strong"]
+
+
+def test_player_screen_is_labelled_keyboard_operable_and_fits_a_phone(live_server: str, new_page) -> None:
+    created = new_session(live_server, teams=1, visibility={"pos_demand": True, "inventories": True})
+    page = new_page(width=360, height=740)
+    page.goto(live_server + "/")
+    assert accessible_names_missing(page) == []
+    join_by_keyboard(page, live_server, created["code"], "Grace")
+    expect(page.locator("#banner")).to_be_visible()
+    # the facilitator starts; the player decides with the keyboard
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{created['code']}#s={created['facilitator_secret']}")
+    fac.click("[data-action=start]")
+    expect(page.locator("#value")).to_be_enabled()
+    value = page.locator("#value")
+    assert value.get_attribute("inputmode") == "numeric"
+    assert value.get_attribute("pattern") == "[0-9]*"
+    page.focus("#value")
+    page.keyboard.type("99999")
+    page.keyboard.press("Enter")
+    expect(page.locator("#decision-error")).to_contain_text("between 0 and")
+    page.fill("#value", "")
+    page.keyboard.type("7")
+    page.keyboard.press("Enter")
+    expect(page.locator("#week")).to_have_text(re.compile(r"^Week 2 of"))
+    expect(page.locator("#visibility li.yes")).to_have_count(3)
+    assert accessible_names_missing(page) == []
+    assert page.evaluate(CONTRAST, TEXT) == []
+    # nothing sticks out sideways on a 360 px phone
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 360
+    # the facilitator's pages pass the same checks
+    assert accessible_names_missing(fac) == []
+    assert fac.evaluate(CONTRAST, TEXT) == []
+
+
+def test_projector_and_dashboard_contrast(live_server: str, new_page) -> None:
+    created = new_session(live_server, teams=2)
+    page = new_page(width=1280, height=720, mobile=False)
+    page.goto(f"{live_server}/projector/{created['code']}")
+    expect(page.locator("#board-body tr")).to_have_count(2)
+    assert page.evaluate(CONTRAST, TEXT) == []
+    create = new_page(width=360, mobile=True)
+    create.goto(live_server + "/facilitate")
+    expect(create.locator("#scenario option[value=classic]")).to_be_attached()
+    assert accessible_names_missing(create) == []
+    assert create.evaluate(CONTRAST, TEXT) == []
+    assert create.evaluate("() => document.documentElement.scrollWidth") <= 360
+
+
+PAGE_BUDGET_BYTES = 150_000
+
+
+def test_player_page_weight(live_server: str, new_page) -> None:
+    """Everything the player page transfers on a first visit (cache empty), Socket.IO included."""
+    created = new_session(live_server, teams=1)
+    page = new_page(width=360, height=740)
+    sizes: dict[str, int] = {}
+
+    def record(response: Any) -> None:
+        try:
+            body = response.body()
+        except Exception:  # redirects and aborted polls have no body
+            return
+        headers = sum(len(k) + len(v) + 4 for k, v in response.headers.items())
+        sizes[response.url] = sizes.get(response.url, 0) + len(body) + headers
+
+    page.on("response", record)
+    page.goto(f"{live_server}/join/{created['code']}")
+    expect(page.locator("#conn")).to_have_text("Connected")
+    expect(page.locator("#team option[value='1']")).to_be_attached()
+    total = sum(sizes.values())
+    for url, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
+        print(f"{size:>8} {url.replace(live_server, '')}")
+    print(f"{total:>8} total ({len(sizes)} responses)")
+    assert any("socket.io-4.8.4.min.js" in u for u in sizes)
+    assert not any("chart-" in u for u in sizes), "the player page must not load the chart library"
+    assert total < PAGE_BUDGET_BYTES
