@@ -64,6 +64,7 @@ JS_STRINGS = {
     "submitted": _l("Submitted: %(value)s. Waiting for the others…"),
     "waiting_start": _l("Waiting for the facilitator to start the game."),
     "paused": _l("The game is paused."),
+    "bot_plays": _l("A bot is playing your seat for now. The facilitator can give it back to you."),
     "game_over": _l("The game is over."),
     "week_of": _l("Week %(week)s of %(weeks)s"),
     "week": _l("Week"),

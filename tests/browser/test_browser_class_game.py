@@ -130,6 +130,19 @@ def test_a_class_plays_in_browsers(live_server: str, new_page) -> None:
         submit(players[role], 5, last=role == ROLES[-1])
     for page in players.values():
         expect(page.locator("#week")).to_have_text(week_text(6))
+    # the facilitator lets a bot play the distributor's seat, then gives it back
+    distributor = players["distributor"]
+    fac.get_by_role("button", name="Let a bot play Distributor of team 1").click()
+    expect(distributor.locator("#banner")).to_contain_text("A bot is playing your seat")
+    expect(distributor.locator("#value")).to_be_disabled()
+    seat = fac.locator("#teams-body tr").nth(0).locator(".seat", has_text="Distributor")
+    expect(seat.locator(".tag.bot")).to_have_count(1)
+    fac.get_by_role("button", name="Give Distributor of team 1 back to its player").click()
+    expect(seat.locator(".tag.bot")).to_have_count(0)
+    expect(distributor.locator("#banner")).to_be_hidden()
+    expect(distributor.locator("#value")).to_be_enabled()
+    expect(distributor.locator("#week")).to_have_text(week_text(6))
+
     fac.click("[data-action=end]")
     for page in players.values():
         expect(page.locator("#banner")).to_contain_text("The game is over")

@@ -110,7 +110,8 @@
       const isBot = seat.bot ?? bots.includes(role);
       const done = decided.includes(role);
       const who = seat.name || (isBot ? "" : t("open_seat"));
-      const btn = el("button", {
+      const canReturn = seat.forced || seat.taken;
+      const btn = isBot && !canReturn ? "" : el("button", {
         type: "button",
         class: "btn small",
         text: isBot ? t("to_human") : t("to_bot"),
