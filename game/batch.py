@@ -1,0 +1,433 @@
+"""Many games at once: the weekly rules of ``game.engine`` on numpy arrays across games.
+
+``run_batch`` plays G games of one scenario side by side (different seeds, so
+different demand, and/or different decisions or policy parameters) and gives,
+game by game, the same numbers as ``game.simulate.simulate``: every array has
+the games on axis 0, and per week and stage the same values as the scalar
+engine's events. It mirrors the scalar step line by line, with each whole
+number of the scalar state an int64 array over the games.
+
+Supported (anything else raises ``NotImplementedError`` instead of giving a
+wrong answer):
+
+- any chain or tree of stages (a supplier serving several customers rations
+  like the scalar engine), make-to-stock and make-to-order stages (their modes
+  as the scenario sets them), several consumer-facing stages (e-commerce);
+- consumer markets where every segment is patient (no finite lead-time
+  tolerance, so no lost sales) and no parcel delivery delay: the scalar
+  engine's "simple market", as in the classic game;
+- costs: holding (and work-in-progress holding), backlog, capacity,
+  fulfilment, material and end-of-game write-off;
+- fixed decisions per game and week, and the bot policies ``passthrough``,
+  ``base_stock`` and ``sterman`` (including the make-to-order capacity rule),
+  vectorised with the same arithmetic and rounding (``floor(x + 0.5)``, clipped
+  to the decision bounds); any policy parameter may be an array with one value
+  per game (e.g. a base-stock ``level`` per game for a what-if search).
+
+Not supported: segments with a finite tolerance (lost sales, goodwill, lead
+time quotes), parcel delivery delays, and prices (revenue needs the order by
+order ledger of consumer orders); ``revenue`` would be missing, so scenarios
+with prices are refused.
+"""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from typing import Any
+
+import numpy as np
+
+from game.demand import demand_table
+from game.engine import DecisionError
+from game.observe import initial_rate
+from game.policies import _THETA, Policy
+from game.scenario import Scenario
+
+#: Per week and stage arrays of a ``BatchResult`` (int64 unless named in ``MONEY``).
+FIELDS = (
+    "received",
+    "incoming_order",
+    "shipped",
+    "inventory",
+    "backlog",
+    "order",
+    "decision",
+    "capacity",
+    "processed",
+    "wip",
+    "demand",
+    "cost",
+    "holding_cost",
+    "backlog_cost",
+    "capacity_cost",
+    "fulfilment_cost",
+    "material_cost",
+    "write_off",
+)
+MONEY = frozenset(
+    ("cost", "holding_cost", "backlog_cost", "capacity_cost", "fulfilment_cost", "material_cost", "write_off")
+)
+
+ArrayLike = Any  # numbers, sequences or numpy arrays
+
+
+def unsupported(scenario: Scenario) -> str | None:
+    """Why ``run_batch`` cannot play ``scenario`` exactly, or None when it can."""
+    topo = scenario.topology
+    if not topo.simple_market:
+        return "segments with a finite lead-time tolerance or parcel delivery delays (lost sales, quotes)"
+    if any(seg.price or seg.premium for seg in scenario.segments):
+        return "prices (revenue needs the ledger of consumer orders)"
+    return None
+
+
+@dataclass
+class BatchResult:
+    """G games of one scenario. ``weeks[field]`` has shape (G, weeks, stages), stages in
+    scenario order; ``week_totals`` and ``cost_totals`` add up week by week like
+    ``GameResult.totals`` (so the floats are the same)."""
+
+    scenario: Scenario
+    seeds: list[int]
+    weeks: dict[str, np.ndarray]
+
+    @property
+    def games(self) -> int:
+        """Number of games."""
+        return len(self.seeds)
+
+    def cost_totals(self) -> np.ndarray:
+        """Cost per game and stage over the whole game, shape (G, stages)."""
+        cost = self.weeks["cost"]
+        total = np.zeros(cost.shape[::2])
+        for w in range(cost.shape[1]):
+            total = total + cost[:, w, :]
+        return total
+
+    def team_cost(self) -> np.ndarray:
+        """Team cost per game, shape (G,): the stages' totals added in scenario order."""
+        per_stage = self.cost_totals()
+        team = np.zeros(per_stage.shape[0])
+        for i in range(per_stage.shape[1]):
+            team = team + per_stage[:, i]
+        return team
+
+    def game(self, g: int) -> list[dict[str, Any]]:
+        """Game ``g`` as week records ``{"week", "roles": {role: {field: value}}}``
+        (the fields of ``FIELDS`` only), for comparisons with ``GameResult.weeks``."""
+        roles = self.scenario.roles
+        out = []
+        cols = {f: a[g].tolist() for f, a in self.weeks.items()}
+        for w in range(len(cols["cost"])):
+            out.append({"week": w + 1, "roles": {r: {f: cols[f][w][i] for f in cols} for i, r in enumerate(roles)}})
+        return out
+
+
+class _Policies:
+    """Vectorised bot policies, one per stage, with their memory (forecast, workload)."""
+
+    def __init__(self, scenario: Scenario, pols: Mapping[str, Policy], games: int, overrides: Mapping) -> None:
+        self.games = games
+        self.per_stage: list[dict[str, Any] | None] = []
+        for i, spec in enumerate(scenario.stages):
+            pol = pols.get(spec.role)
+            if pol is None:
+                self.per_stage.append(None)
+                continue
+            params: dict[str, Any] = dict(pol.params)
+            for key, value in overrides.get(spec.role, {}).items():
+                params[key] = np.broadcast_to(np.asarray(value, dtype=float), (games,))
+            rate = initial_rate(scenario, i)
+            self.per_stage.append(
+                {
+                    "name": pol.name,
+                    "p": params,
+                    "theta": params.get("theta", _THETA.get(pol.name, 1.0)),
+                    "rate": rate,
+                    "forecast": np.full(games, float(rate)),
+                    "workload": np.full(games, float(rate)),
+                    "target": params.get(f"target_{spec.role}", params.get("target", 17.0)),
+                    "lead_time": spec.order_delay + spec.ship_delay,
+                }
+            )
+
+    def decide(self, i: int, week: int, obs: dict[str, np.ndarray], capacity_mode: bool, hi: int) -> np.ndarray:
+        """Stage ``i``'s decisions this week (as ``Policy.decide`` on each game's observation)."""
+        m = self.per_stage[i]
+        assert m is not None
+        p = m["p"]
+        theta = m["theta"]
+        incoming = obs["incoming_order"]
+        forecast = theta * incoming + (1.0 - theta) * m["forecast"]
+        m["forecast"] = forecast
+        if capacity_mode:
+            if p.get("capacity") is not None:
+                decision = np.broadcast_to(np.trunc(np.asarray(p["capacity"], dtype=float)), (self.games,))
+            else:
+                signal = obs.get("demand", incoming)
+                workload = theta * signal + (1.0 - theta) * m["workload"]
+                m["workload"] = workload
+                waiting = np.maximum(0, obs["backlog"] - obs["on_hand"])
+                rule = _round(workload * p.get("cap_slack", 1.1) + waiting / p.get("cap_weeks", 4.0))
+                floor = np.ceil(np.asarray(p.get("cap_floor", 0.5)) * m["rate"])
+                decision = np.maximum(rule, floor)
+        else:
+            name = m["name"]
+            if name == "passthrough":
+                decision = incoming.astype(float)
+            elif name == "base_stock":
+                level = p.get("level")
+                if level is None:
+                    cover = m["lead_time"] + 1 + p.get("safety_weeks", 1.0)
+                    level = forecast * cover
+                position = obs["on_hand"] - obs["backlog"] + obs["supply_line"]
+                decision = _round(level - position)
+            else:  # sterman
+                stock = obs["on_hand"] - obs["backlog"]
+                target = m["target"]
+                adjust = p.get("alpha", 0.26) * (target - stock - p.get("beta", 0.34) * obs["supply_line"])
+                decision = _round(forecast + adjust)
+            if "fixed_weeks" in p:
+                fixed = np.trunc(np.asarray(p["fixed_weeks"], dtype=float))
+                fixed_order = np.trunc(np.asarray(p.get("fixed_order", m["rate"]), dtype=float))
+                decision = np.where(week <= fixed, fixed_order, decision)
+        return np.clip(decision, 0, hi).astype(np.int64)
+
+
+def _round(x: np.ndarray) -> np.ndarray:
+    """Round half up to a whole case, never negative (``game.policies._round``)."""
+    return np.maximum(0.0, np.floor(x + 0.5))
+
+
+def _ration(owed: np.ndarray, available: np.ndarray) -> np.ndarray:
+    """``game.engine._ration`` per game: ``owed`` (G, k) shared out of ``available`` (G,)
+    in proportion, largest remainder first, ties to the first listed."""
+    total = owed.sum(axis=1)
+    safe = np.where(total > 0, total, 1)
+    parts = owed * available[:, None] // safe[:, None]
+    rest = available - parts.sum(axis=1)
+    remainder = owed * available[:, None] - parts * safe[:, None]
+    order = np.argsort(-remainder, axis=1, kind="stable")
+    rank = np.empty_like(order)
+    np.put_along_axis(rank, order, np.arange(owed.shape[1])[None, :].repeat(owed.shape[0], 0), axis=1)
+    return parts + (rank < rest[:, None])
+
+
+def _decision_array(scenario: Scenario, role: str, values: ArrayLike, games: int, weeks: int) -> np.ndarray:
+    """Fixed decisions for ``role`` as int64 (G, weeks); checks whole numbers >= 0."""
+    arr = np.asarray(values)
+    if arr.ndim == 1:
+        arr = np.broadcast_to(arr, (games, arr.shape[0]))
+    if arr.ndim != 2 or arr.shape[0] != games or arr.shape[1] < weeks:
+        raise DecisionError(f"{role}: need decisions of shape (weeks,) or ({games}, weeks >= {weeks}), got {arr.shape}")
+    arr = arr[:, :weeks]
+    if arr.dtype.kind == "f":
+        if not np.all(np.isfinite(arr)) or not np.all(arr == np.trunc(arr)):
+            raise DecisionError(f"{role}: decisions must be whole numbers")
+    elif arr.dtype.kind not in "iu" or arr.dtype == np.bool_:
+        raise DecisionError(f"{role}: decisions must be whole numbers, got dtype {arr.dtype}")
+    return arr.astype(np.int64)
+
+
+def run_batch(
+    scenario: Scenario,
+    seeds: Sequence[int] | int = 1,
+    policy: str | Policy | Mapping[str, str | Policy] | None = None,
+    orders: Mapping[str, ArrayLike] | None = None,
+    params: Mapping[str, Mapping[str, ArrayLike]] | None = None,
+    weeks: int | None = None,
+) -> BatchResult:
+    """Play one game per seed at once, like ``simulate(scenario, seed, policy, orders, weeks)``.
+
+    ``seeds``: the seeds (or a count: seeds 0..n-1); each game's demand is drawn
+    from its seed exactly as ``new_game`` draws it. ``orders``: role -> fixed
+    decisions, shape (weeks,) for every game or (games, weeks); the other roles
+    follow ``policy`` (a spec, a ``Policy`` or role -> spec, as in ``simulate``).
+    ``params``: role -> {policy parameter: value or one value per game}, on top
+    of the policy's own parameters. Raises ``NotImplementedError`` for scenarios
+    outside the supported rules (see the module docstring), ``DecisionError`` for
+    fixed decisions that are not whole numbers or out of bounds.
+    """
+    from game.simulate import policies_for  # local: simulate imports the engine
+
+    reason = unsupported(scenario)
+    if reason:
+        raise NotImplementedError(f"batch engine: scenario {scenario.name!r} uses {reason}")
+    if weeks is not None and weeks != scenario.weeks:
+        scenario = replace(scenario, weeks=weeks)
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    if not seed_list:
+        raise ValueError("no games: give at least one seed")
+    n_games = len(seed_list)
+    n_weeks = scenario.weeks
+    orders = orders or {}
+    for role in orders:
+        if role not in scenario.roles:
+            raise DecisionError(f"unknown role {role!r}")
+    fixed = {r: _decision_array(scenario, r, v, n_games, n_weeks) for r, v in orders.items()}
+    pols = {r: p for r, p in policies_for(scenario, policy).items() if r not in fixed}
+    for role in params or {}:
+        if role not in scenario.roles:
+            raise ValueError(f"params: unknown role {role!r}")
+    bots = _Policies(scenario, pols, n_games, params or {})
+    demand = np.array([demand_table(scenario, random.Random(s)) for s in seed_list], dtype=np.int64)
+    # demand[g, week - 1, channel]: every segment is accepted in a simple market
+    demand = demand.sum(axis=3)
+    return _play(scenario, seed_list, demand, fixed, bots)
+
+
+def _play(
+    scenario: Scenario, seeds: list[int], demand: np.ndarray, fixed: dict[str, np.ndarray], bots: _Policies
+) -> BatchResult:
+    """The weekly loop (same order of operations as ``game.engine``)."""
+    topo = scenario.topology
+    specs = scenario.stages
+    n = topo.n
+    G = len(seeds)
+    W = scenario.weeks
+    zeros = np.zeros(G, dtype=np.int64)
+    mto = [s.mode == "mto" for s in specs]
+    facing = [topo.channel[i] >= 0 for i in range(n)]
+    source = [topo.supplier[i] < 0 for i in range(n)]
+    customers = topo.customers
+    # state: one int64 array over the games per scalar number
+    on_hand = [np.full(G, s.on_hand, dtype=np.int64) for s in specs]
+    wip = [zeros.copy() for _ in specs]
+    capacity = [np.full(G, s.capacity, dtype=np.int64) for s in specs]
+    order_q = [[np.full(G, x, dtype=np.int64) for x in s.orders] for s in specs]
+    ship_q = [[np.full(G, x, dtype=np.int64) for x in s.shipments] for s in specs]
+    # owed[i][k]: what stage i owes its k-th customer (the consumer for a facing stage)
+    owed = [
+        [np.full(G, s.backlog if k == 0 else 0, dtype=np.int64) for k in range(len(customers[i]))]
+        for i, s in enumerate(specs)
+    ]
+
+    out = {f: np.zeros((G, W, n), dtype=float if f in MONEY else np.int64) for f in FIELDS}
+    incoming_now = [zeros] * n
+    demand_now = [zeros] * n
+
+    def advance(week: int) -> None:
+        """Steps 1-4 of ``week`` (1-based), recording its events."""
+        w = week - 1
+        last = week == W
+        for i in range(n):
+            r = ship_q[i].pop(0)
+            if mto[i]:
+                wip[i] = wip[i] + r
+                p = np.minimum(wip[i], capacity[i])
+                wip[i] = wip[i] - p
+                on_hand[i] = on_hand[i] + p
+            else:
+                on_hand[i] = on_hand[i] + r
+                p = zeros
+            out["received"][:, w, i] = r
+            out["processed"][:, w, i] = p
+        for i in range(n):
+            spec = specs[i]
+            if facing[i]:
+                inc = demand[:, w, topo.channel[i]]
+                total = owed[i][0] + inc
+                ship = np.minimum(total, on_hand[i])
+                on_hand[i] = on_hand[i] - ship
+                owed[i][0] = total - ship
+                out["demand"][:, w, i] = inc
+                demand_now[i] = inc
+            else:
+                cust = customers[i]
+                if len(cust) == 1:
+                    j = cust[0]
+                    inc = order_q[j].pop(0)
+                    total = owed[i][0] + inc
+                    ship = np.minimum(total, on_hand[i])
+                    owed[i][0] = total - ship
+                    ship_q[j].append(ship)
+                else:
+                    incs = [order_q[j].pop(0) for j in cust]
+                    inc = sum(incs[1:], incs[0])
+                    ow = np.stack([owed[i][k] + incs[k] for k in range(len(cust))], axis=1)
+                    total = ow.sum(axis=1)
+                    enough = total <= on_hand[i]
+                    ship = np.where(enough, total, on_hand[i])
+                    parts = np.where(enough[:, None], ow, _ration(ow, ship))
+                    for k, j in enumerate(cust):
+                        ship_q[j].append(parts[:, k])
+                        owed[i][k] = ow[:, k] - parts[:, k]
+                on_hand[i] = on_hand[i] - ship
+            if source[i]:
+                ship_q[i].append(order_q[i].pop(0))
+            incoming_now[i] = inc
+            backlog = sum(owed[i][1:], owed[i][0])
+            holding = spec.holding_cost * on_hand[i] + spec.wip_holding_cost * wip[i]
+            backlog_cost = spec.backlog_cost * backlog
+            capacity_cost = spec.capacity_cost * capacity[i] if mto[i] else 0.0
+            fulfilment = spec.fulfilment_cost * ship if facing[i] else 0.0
+            material = scenario.unit_cost * ship_q[i][-1] if source[i] else 0.0
+            write_off = 0.0
+            if last and scenario.write_off_rate:
+                left = on_hand[i] + wip[i] + sum(ship_q[i][1:], ship_q[i][0])
+                write_off = left * spec.unit_value * scenario.write_off_rate
+            cost = holding + backlog_cost + capacity_cost + fulfilment + material + write_off + 0.0
+            out["incoming_order"][:, w, i] = inc
+            out["shipped"][:, w, i] = ship
+            out["inventory"][:, w, i] = on_hand[i]
+            out["backlog"][:, w, i] = backlog
+            out["capacity"][:, w, i] = capacity[i]
+            out["wip"][:, w, i] = wip[i]
+            out["cost"][:, w, i] = cost
+            out["holding_cost"][:, w, i] = holding
+            out["backlog_cost"][:, w, i] = backlog_cost
+            out["capacity_cost"][:, w, i] = capacity_cost
+            out["fulfilment_cost"][:, w, i] = fulfilment
+            out["material_cost"][:, w, i] = material
+            out["write_off"][:, w, i] = write_off
+
+    def supply_line(i: int) -> np.ndarray:
+        sup = topo.supplier[i]
+        owed_up = owed[sup][topo.slot[i]] if sup >= 0 else zeros
+        return sum(order_q[i], zeros) + owed_up + sum(ship_q[i], zeros)
+
+    advance(1)
+    for week in range(1, W + 1):
+        w = week - 1
+        # decisions at the decision point (every stage sees the same state)
+        dec: list[np.ndarray] = []
+        for i, spec in enumerate(specs):
+            hi = spec.max_capacity if mto[i] else spec.max_order
+            if spec.role in fixed:
+                d = fixed[spec.role][:, w]
+                bad = (d < 0) | (d > hi)
+                if bad.any():
+                    g = int(np.argmax(bad))
+                    raise DecisionError(
+                        f"{spec.role}: decision must be between 0 and {hi}, got {int(d[g])} (game {g}, week {week})"
+                    )
+            else:
+                backlog = sum(owed[i][1:], owed[i][0])
+                obs = {
+                    "incoming_order": incoming_now[i],
+                    "on_hand": on_hand[i],
+                    "backlog": backlog,
+                    "supply_line": supply_line(i),
+                }
+                if facing[i]:
+                    obs["demand"] = demand_now[i]
+                d = bots.decide(i, week, obs, mto[i], hi)
+            dec.append(d)
+        # step 5: place the orders
+        for i in range(n):
+            d = dec[i]
+            if mto[i]:
+                backlog = sum(owed[i][1:], owed[i][0])
+                need = backlog - on_hand[i] - wip[i] - supply_line(i)
+                order = np.maximum(need, 0)
+                capacity[i] = d
+            else:
+                order = d
+            order_q[i].append(order)
+            out["order"][:, w, i] = order
+            out["decision"][:, w, i] = d
+        if week < W:
+            advance(week + 1)
+    return BatchResult(scenario, seeds, out)
