@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from game.demand import demand_table
+from game.demand import weekly_totals
 from game.engine import DecisionError
 from game.observe import initial_rate
 from game.policies import _THETA, Policy
@@ -210,8 +210,7 @@ def _ration(owed: np.ndarray, available: np.ndarray) -> np.ndarray:
     rest = available - parts.sum(axis=1)
     remainder = owed * available[:, None] - parts * safe[:, None]
     order = np.argsort(-remainder, axis=1, kind="stable")
-    rank = np.empty_like(order)
-    np.put_along_axis(rank, order, np.arange(owed.shape[1])[None, :].repeat(owed.shape[0], 0), axis=1)
+    rank = np.argsort(order, axis=1, kind="stable")
     return parts + (rank < rest[:, None])
 
 
@@ -272,10 +271,33 @@ def run_batch(
         if role not in scenario.roles:
             raise ValueError(f"params: unknown role {role!r}")
     bots = _Policies(scenario, pols, n_games, params or {})
-    demand = np.array([demand_table(scenario, random.Random(s)) for s in seed_list], dtype=np.int64)
-    # demand[g, week - 1, channel]: every segment is accepted in a simple market
-    demand = demand.sum(axis=3)
-    return _play(scenario, seed_list, demand, fixed, bots)
+    return _play(scenario, seed_list, channel_demand(scenario, seed_list), fixed, bots)
+
+
+def channel_demand(scenario: Scenario, seeds: Sequence[int]) -> np.ndarray:
+    """Consumer demand per game, week and consumer-facing stage, shape (G, weeks, channels):
+    ``new_game``'s demand table summed over the segments, drawn the same way (the weekly
+    totals from ``random.Random(seed)``, split across channels by largest remainder)."""
+    weeks = scenario.weeks
+    if scenario.demand.kind in ("step", "constant", "series"):  # no random draws
+        one = np.array(weekly_totals(scenario.demand, weeks, random.Random(0)), dtype=np.int64)
+        totals = np.broadcast_to(one, (len(seeds), weeks))
+    else:
+        totals = np.array([weekly_totals(scenario.demand, weeks, random.Random(s)) for s in seeds], dtype=np.int64)
+    shares = [s.market_share for s in scenario.stages if s.consumer_facing]
+    if shares == [1.0]:
+        return totals[:, :, None]
+    return split(totals, shares)
+
+
+def split(total: np.ndarray, shares: Sequence[float]) -> np.ndarray:
+    """``game.demand.split`` for an array of totals: a new last axis with one part per share."""
+    raw = total[..., None] * np.asarray(shares, dtype=float)
+    parts = np.floor(raw + 1e-9).astype(np.int64)
+    rest = total - parts.sum(axis=-1)
+    order = np.argsort(-(raw - parts), axis=-1, kind="stable")
+    rank = np.argsort(order, axis=-1, kind="stable")
+    return parts + (rank < rest[..., None])
 
 
 def _play(
@@ -304,7 +326,8 @@ def _play(
         for i, s in enumerate(specs)
     ]
 
-    out = {f: np.zeros((G, W, n), dtype=float if f in MONEY else np.int64) for f in FIELDS}
+    # recorded as (week, stage, game) so that each write is contiguous; returned as (game, week, stage)
+    out = {f: np.zeros((W, n, G), dtype=float if f in MONEY else np.int64) for f in FIELDS}
     incoming_now = [zeros] * n
     demand_now = [zeros] * n
 
@@ -322,8 +345,8 @@ def _play(
             else:
                 on_hand[i] = on_hand[i] + r
                 p = zeros
-            out["received"][:, w, i] = r
-            out["processed"][:, w, i] = p
+            out["received"][w, i] = r
+            out["processed"][w, i] = p
         for i in range(n):
             spec = specs[i]
             if facing[i]:
@@ -332,7 +355,7 @@ def _play(
                 ship = np.minimum(total, on_hand[i])
                 on_hand[i] = on_hand[i] - ship
                 owed[i][0] = total - ship
-                out["demand"][:, w, i] = inc
+                out["demand"][w, i] = inc
                 demand_now[i] = inc
             else:
                 cust = customers[i]
@@ -369,19 +392,19 @@ def _play(
                 left = on_hand[i] + wip[i] + sum(ship_q[i][1:], ship_q[i][0])
                 write_off = left * spec.unit_value * scenario.write_off_rate
             cost = holding + backlog_cost + capacity_cost + fulfilment + material + write_off + 0.0
-            out["incoming_order"][:, w, i] = inc
-            out["shipped"][:, w, i] = ship
-            out["inventory"][:, w, i] = on_hand[i]
-            out["backlog"][:, w, i] = backlog
-            out["capacity"][:, w, i] = capacity[i]
-            out["wip"][:, w, i] = wip[i]
-            out["cost"][:, w, i] = cost
-            out["holding_cost"][:, w, i] = holding
-            out["backlog_cost"][:, w, i] = backlog_cost
-            out["capacity_cost"][:, w, i] = capacity_cost
-            out["fulfilment_cost"][:, w, i] = fulfilment
-            out["material_cost"][:, w, i] = material
-            out["write_off"][:, w, i] = write_off
+            out["incoming_order"][w, i] = inc
+            out["shipped"][w, i] = ship
+            out["inventory"][w, i] = on_hand[i]
+            out["backlog"][w, i] = backlog
+            out["capacity"][w, i] = capacity[i]
+            out["wip"][w, i] = wip[i]
+            out["cost"][w, i] = cost
+            out["holding_cost"][w, i] = holding
+            out["backlog_cost"][w, i] = backlog_cost
+            out["capacity_cost"][w, i] = capacity_cost
+            out["fulfilment_cost"][w, i] = fulfilment
+            out["material_cost"][w, i] = material
+            out["write_off"][w, i] = write_off
 
     def supply_line(i: int) -> np.ndarray:
         sup = topo.supplier[i]
@@ -426,8 +449,8 @@ def _play(
             else:
                 order = d
             order_q[i].append(order)
-            out["order"][:, w, i] = order
-            out["decision"][:, w, i] = d
+            out["order"][w, i] = order
+            out["decision"][w, i] = d
         if week < W:
             advance(week + 1)
-    return BatchResult(scenario, seeds, out)
+    return BatchResult(scenario, seeds, {f: a.transpose(2, 0, 1) for f, a in out.items()})
