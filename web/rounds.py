@@ -121,7 +121,7 @@ def advance(
             if new.done:
                 changes.merge(_maybe_over(store, cfg, meta))
             else:
-                store.touch(code, meta.teams, int(cfg["IDLE_TTL_SECONDS"]))
+                store.touch_team(code, team, int(cfg["IDLE_TTL_SECONDS"]))
             return changes
     return changes  # pragma: no cover - five decisions racing one commit
 

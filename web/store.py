@@ -109,8 +109,8 @@ class Store:
         for key in self.session_keys(code, len(teams)):
             pipe.expire(key, ttl)
         pipe.execute()
-        # expire() on keys that do not exist yet is a no-op: the first write to
-        # them re-applies the TTL (see ``touch``).
+        # expire() on keys that do not exist yet is a no-op: the keys created
+        # later copy the TTL of the team or session hash when they are written.
         return True
 
     def session(self, code: str) -> dict[str, str]:
@@ -144,6 +144,18 @@ class Store:
                 pipe.expire(self.token_key(seat["token"]), ttl)
         pipe.execute()
 
+    def touch_team(self, code: str, team: int, ttl: int) -> None:
+        """Reset the expiry of the session hash and one team's keys and tokens (after its round)."""
+        pipe = self.r.pipeline(transaction=False)
+        pipe.expire(self.session_key(code), ttl)
+        pipe.expire(f"bg:s:{code}:seen", ttl)
+        pipe.expire(self.team_key(code, team), ttl)
+        for part in ("dec", "weeks", "seats", "humans", "forced"):
+            pipe.expire(self.team_key(code, team, part), ttl)
+        for seat in self.seats(code, team).values():
+            pipe.expire(self.token_key(seat["token"]), ttl)
+        pipe.execute()
+
     # -- teams ------------------------------------------------------------------
     def team(self, code: str, team: int) -> dict[str, str]:
         return self.r.hgetall(self.team_key(code, team))
@@ -154,8 +166,9 @@ class Store:
     def decisions(self, code: str, team: int) -> dict[str, int]:
         return {k: int(v) for k, v in self.r.hgetall(self.team_key(code, team, "dec")).items()}
 
-    def weeks(self, code: str, team: int) -> list[dict[str, Any]]:
-        return [json.loads(x) for x in self.r.lrange(self.team_key(code, team, "weeks"), 0, -1)]
+    def weeks(self, code: str, team: int, start: int = 0) -> list[dict[str, Any]]:
+        """The team's week records from index ``start`` on."""
+        return [json.loads(x) for x in self.r.lrange(self.team_key(code, team, "weeks"), start, -1)]
 
     def seats(self, code: str, team: int) -> dict[str, dict[str, Any]]:
         raw = self.r.hgetall(self.team_key(code, team, "seats"))
@@ -220,7 +233,13 @@ class Store:
     def mark_seen(self, code: str, seats: list[tuple[int, str]], now: float) -> None:
         """Record that connections hold these seats now."""
         if seats:
-            self.r.hset(f"bg:s:{code}:seen", mapping={f"{t}:{r}": f"{now:.3f}" for t, r in seats})
+            key = f"bg:s:{code}:seen"
+            pipe = self.r.pipeline(transaction=False)
+            pipe.hset(key, mapping={f"{t}:{r}": f"{now:.3f}" for t, r in seats})
+            pipe.pttl(self.session_key(code))
+            ttl = pipe.execute()[1]
+            if ttl > 0:
+                self.r.pexpire(key, ttl)
 
     def seen(self, code: str) -> dict[tuple[int, str], float]:
         out = {}

@@ -46,33 +46,54 @@ def session_info(store: Store, meta: SessionMeta, team: dict[str, str] | None = 
     return out
 
 
-_MONEY: dict[tuple[str, int, int, bool, str], dict[str, float]] = {}
+_MONEY: dict[tuple[Any, ...], dict[str, float]] = {}
+_WEEKS: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
+_CACHE_LIMIT = 5000
+
+
+def history(store: Store, meta: SessionMeta, n: int) -> list[dict[str, Any]]:
+    """Team ``n``'s week records; the list only grows, so only new records are read."""
+    key = (meta.code, meta.seed, n)
+    known = _WEEKS.get(key, [])
+    new = store.weeks(meta.code, n, start=len(known))
+    if new or key not in _WEEKS:
+        if len(_WEEKS) > _CACHE_LIMIT:
+            _WEEKS.clear()
+        known = known + new
+        _WEEKS[key] = known
+    return known
+
+
+def _mkey(meta: SessionMeta, n: int, week: int, done: bool, codp: str | None) -> tuple[Any, ...]:
+    return (meta.code, meta.seed, n, week, done, codp or "")
 
 
 def _money(
-    scn: Any, state: GameState, history: list[dict[str, Any]] | None, key: tuple[str, int] | None = None
+    meta: SessionMeta, n: int, t: dict[str, str], scn: Any, state: GameState, weeks: list[dict[str, Any]]
 ) -> dict[str, float]:
     """Cost, profit and score so far (cached per team and week: a played week never changes)."""
-    ck = (*key, state.week, state.done, f"{state.codp}:{state.seed}") if key else None
-    if ck and ck in _MONEY:
-        return _MONEY[ck]
-    if history is None:
-        raise KeyError(ck)
-    pv = public_view(scn, state, history)
-    out = {"cost": pv["cost"], "profit": pv["profit"], "score": team_score(scn, weeks_so_far(scn, state, history))}
-    if ck:
-        if len(_MONEY) > 20_000:
+    key = _mkey(meta, n, state.week, state.done, t.get("codp"))
+    if key not in _MONEY:
+        pv = public_view(scn, state, weeks)
+        if len(_MONEY) > 4 * _CACHE_LIMIT:
             _MONEY.clear()
-        _MONEY[ck] = out
-    return out
+        _MONEY[key] = {
+            "cost": pv["cost"],
+            "profit": pv["profit"],
+            "score": team_score(scn, weeks_so_far(scn, state, weeks)),
+        }
+    return _MONEY[key]
 
 
-def _cached_money(store: Store, meta: SessionMeta, n: int, scn: Any, state: GameState) -> dict[str, float]:
-    """``_money`` reading the week records only when the cache misses."""
-    try:
-        return _money(scn, state, None, (meta.code, n))
-    except KeyError:
-        return _money(scn, state, store.weeks(meta.code, n), (meta.code, n))
+def _cached_money(store: Store, meta: SessionMeta, n: int, fields: dict[str, str]) -> dict[str, float]:
+    """Money of team ``n`` from its small hash fields (week, done, codp), reading
+    the state and records only when the cache misses."""
+    key = _mkey(meta, n, int(fields["week"]), fields.get("done") == "1", fields.get("codp"))
+    if key in _MONEY:
+        return _MONEY[key]
+    t = store.team(meta.code, n)
+    state = GameState.from_dict(json.loads(t["state"]))
+    return _money(meta, n, t, meta.scenario_for(t.get("codp") or None), state, history(store, meta, n))
 
 
 def player_states(store: Store, meta: SessionMeta, n: int) -> dict[str, dict[str, Any]]:
@@ -83,8 +104,8 @@ def player_states(store: Store, meta: SessionMeta, n: int) -> dict[str, dict[str
     t = snap["team"]
     scn = meta.scenario_for(t.get("codp") or None)
     state = GameState.from_dict(json.loads(t["state"]))
-    history = store.weeks(meta.code, n)
-    return {role: _player_state(store, meta, n, role, scn, state, snap, history) for role in snap["seats"]}
+    weeks = history(store, meta, n)
+    return {role: _player_state(store, meta, n, role, scn, state, snap, weeks) for role in snap["seats"]}
 
 
 def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str, Any]:
@@ -93,7 +114,7 @@ def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str
     t = snap["team"]
     scn = meta.scenario_for(t.get("codp") or None)
     state = GameState.from_dict(json.loads(t["state"]))
-    return _player_state(store, meta, n, role, scn, state, snap, store.weeks(meta.code, n))
+    return _player_state(store, meta, n, role, scn, state, snap, history(store, meta, n))
 
 
 def _player_state(
@@ -104,11 +125,12 @@ def _player_state(
     scn: Any,
     state: GameState,
     snap: dict[str, Any],
-    history: list[dict[str, Any]],
+    weeks: list[dict[str, Any]],
 ) -> dict[str, Any]:
     t = snap["team"]
-    v = view(scn, state, role, meta.visibility, history)
-    money = _money(scn, state, history, (meta.code, n))
+    v = view(scn, state, role, meta.visibility, weeks)
+    own = v.pop("history")  # sent once, at the top level
+    money = _money(meta, n, t, scn, state, weeks)
     return jsonsafe(
         {
             "session": session_info(store, meta, t),
@@ -121,7 +143,7 @@ def _player_state(
                 "bot": role not in snap["humans"],
             },
             "view": v,
-            "history": v["history"],
+            "history": own,
             "decided": role in snap["dec"],
             "team": {
                 "week": int(t["week"]),
@@ -134,21 +156,46 @@ def _player_state(
     )
 
 
+def _snapshots(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
+    """Every team's small fields, decisions, seats, humans and forced roles in one round trip."""
+    pipe = store.r.pipeline(transaction=False)
+    fields = ("week", "done", "codp", "name", "deadline", "remaining")
+    for n in range(1, meta.teams + 1):
+        pipe.hmget(store.team_key(meta.code, n), *fields)
+        pipe.hgetall(store.team_key(meta.code, n, "dec"))
+        pipe.hgetall(store.team_key(meta.code, n, "seats"))
+        pipe.smembers(store.team_key(meta.code, n, "humans"))
+        pipe.smembers(store.team_key(meta.code, n, "forced"))
+    raw = pipe.execute()
+    out = []
+    for i in range(meta.teams):
+        t, dec, seats, humans, forced = raw[5 * i : 5 * i + 5]
+        out.append(
+            {
+                "team": {k: v or "" for k, v in zip(fields, t, strict=True)},
+                "dec": dec,
+                "seats": {r: json.loads(v) for r, v in seats.items()},
+                "humans": set(humans),
+                "forced": set(forced),
+            }
+        )
+    return out
+
+
 def team_summary(
     store: Store,
     meta: SessionMeta,
     n: int,
-    full: bool = False,
+    snap: dict[str, Any],
     online_since: float | None = None,
     seen: dict[tuple[int, str], float] | None = None,
+    full: bool = False,
 ) -> dict[str, Any]:
     """One team on the facilitator's dashboard (``full``: with the facilitator view).
     A seat is ``connected`` when a connection held it at or after ``online_since``."""
-    snap = store.team_snapshot(meta.code, n)
     t = snap["team"]
     scn = meta.scenario_for(t.get("codp") or None)
-    state = GameState.from_dict(json.loads(t["state"]))
-    seen = store.seen(meta.code) if seen is None else seen
+    seen = seen or {}
     seats = []
     for spec in scn.stages:
         seat = snap["seats"].get(spec.role)
@@ -166,10 +213,10 @@ def team_summary(
                 "connected": seat is not None and online_since is not None and (last or 0.0) >= online_since,
             }
         )
-    money = _cached_money(store, meta, n, scn, state)
+    money = _cached_money(store, meta, n, t)
     out = {
         "team": n,
-        "name": t.get("name", f"Team {n}"),
+        "name": t.get("name") or f"Team {n}",
         "codp": t.get("codp") or None,
         "week": int(t["week"]),
         "done": t.get("done") == "1",
@@ -182,18 +229,20 @@ def team_summary(
         "profit": money["profit"],
     }
     if full:
-        out["view"] = facilitator_view(scn, state, store.weeks(meta.code, n))
+        state = GameState.from_dict(json.loads(store.team(meta.code, n)["state"]))
+        out["view"] = facilitator_view(scn, state, history(store, meta, n))
     return out
 
 
 def dashboard(store: Store, meta: SessionMeta, full: bool = False, online_since: float | None = None) -> dict[str, Any]:
     """The facilitator's ``dashboard`` event: every team."""
     seen = store.seen(meta.code)
+    snaps = _snapshots(store, meta)
     return jsonsafe(
         {
             "session": session_info(store, meta),
             "roles": list(meta.base.roles),
-            "teams": [team_summary(store, meta, n, full, online_since, seen) for n in range(1, meta.teams + 1)],
+            "teams": [team_summary(store, meta, n, snap, online_since, seen, full) for n, snap in enumerate(snaps, 1)],
         }
     )
 
@@ -202,13 +251,11 @@ def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
     """Teams ranked by score (``game.scoring.team_score``: profit, or minus cost without prices)."""
     pipe = store.r.pipeline(transaction=False)
     for n in range(1, meta.teams + 1):
-        pipe.hmget(store.team_key(meta.code, n), "state", "name", "codp")
+        pipe.hmget(store.team_key(meta.code, n), "week", "done", "codp", "name")
     rows = {}
-    for n, (raw, name, codp) in enumerate(pipe.execute(), 1):
-        scn = meta.scenario_for(codp or None)
-        state = GameState.from_dict(json.loads(raw))
-        money = _cached_money(store, meta, n, scn, state)
-        rows[n] = {"name": name or f"Team {n}", "week": state.week, "done": state.done, **money}
+    for n, (week, done, codp, name) in enumerate(pipe.execute(), 1):
+        money = _cached_money(store, meta, n, {"week": week, "done": done or "", "codp": codp or ""})
+        rows[n] = {"name": name or f"Team {n}", "week": int(week), "done": done == "1", **money}
     return [{**rows[r["team"]], **r} for r in rank_teams((n, rows[n]["score"]) for n in rows)]
 
 

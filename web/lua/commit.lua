@@ -24,6 +24,10 @@ end
 redis.call('HSET', KEYS[2], 'week', ARGV[3], 'state', ARGV[4], 'memory', ARGV[6], 'done', ARGV[7],
   'deadline', deadline, 'remaining', remaining, 'advanced_at', ARGV[9])
 redis.call('RPUSH', KEYS[4], ARGV[5])
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[4], ttl)
+end
 redis.call('DEL', KEYS[3])
 if deadline == '' then
   redis.call('ZREM', KEYS[5], ARGV[10])

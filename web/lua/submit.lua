@@ -19,6 +19,10 @@ end
 if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[3]) == 0 then
   return {'already_decided', 0}
 end
+local ttl = redis.call('PTTL', KEYS[2])
+if ttl > 0 then
+  redis.call('PEXPIRE', KEYS[3], ttl)
+end
 for _, role in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   if redis.call('HEXISTS', KEYS[3], role) == 0 then
     return {'ok', 0}
