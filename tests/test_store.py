@@ -228,3 +228,17 @@ def test_redis_conf_is_durable_and_loads(tmp_path: Any) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def test_every_key_of_a_session_carries_a_ttl_mid_game(store: Store) -> None:
+    c = cfg()
+    code = new_session(store, teams=2)["code"]
+    fill(store, code)
+    store.set_session(code, status="running")
+    store.mark_seen(code, [(1, "retailer")], NOW)
+    rounds.submit(store, c, code, 1, "retailer", {"week": 1, "value": 4}, NOW)
+    rounds.advance(store, c, code, 2, NOW, force=True)
+    rounds.control(store, c, code, {"action": "seat_to_bot", "team": 2, "role": "factory"}, NOW)
+    keys = store.r.keys("bg:s:*") + store.r.keys("bg:tok:*")
+    assert {k for k in keys if k.endswith(":dec")} and {k for k in keys if k.endswith(":weeks")}
+    assert {k: store.r.ttl(k) for k in keys if store.r.ttl(k) <= 0} == {}
