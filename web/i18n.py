@@ -89,6 +89,8 @@ JS_STRINGS = {
     "incoming": _l("Incoming orders"),
     "demand": _l("Consumer demand"),
     "cost": _l("Cost"),
+    "cost_is": _l("cost %(cost)s"),
+    "profit": _l("Profit"),
     "holding": _l("Holding"),
     "backlog_cost": _l("Backlog"),
     "lost_sales": _l("Lost sales"),

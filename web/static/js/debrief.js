@@ -234,9 +234,10 @@
     const bench = await benchmark(tm);
     const bars = [{ label: t("this_team"), value: s.score ?? 0, color: "#0b5cad" }];
     if (bench && bench.chosen) {
-      bars.push({ label: t("best_plan") + (bench.chosen.position ? " · " + BG.codpTitle(bench.chosen.position) : ""), value: bench.chosen.profit, color: "#1b6e3a" });
+      const own = bench.chosen.position ? [t("best_plan"), BG.codpTitle(bench.chosen.position)] : t("best_plan");
+      bars.push({ label: own, value: bench.chosen.profit, color: "#1b6e3a" });
       for (const [pos, plan] of Object.entries(bench.by_position || {})) {
-        bars.push({ label: t("best_plan") + " · " + BG.codpTitle(pos), value: plan.profit, color: "#7a4a00" });
+        bars.push({ label: [t("best_plan"), BG.codpTitle(pos)], value: plan.profit, color: "#7a4a00" });
       }
     }
     setText("#compare-note", bench ? t("compare_note") : t("no_compare"));

@@ -129,11 +129,14 @@
       ]);
     });
     return el("tr", {}, [
-      el("th", { scope: "row", text: BG.teamName(tm.team, tm.name) + (tm.codp ? " · " + BG.codpTitle(tm.codp) : "") }),
-      el("td", { text: tm.week }),
-      el("td", { class: "seats" }, seats),
-      el("td", { text: money(tm.cost) }),
-      el("td", { text: money(tm.profit) }),
+      el("th", { scope: "row" }, [
+        BG.teamName(tm.team, tm.name),
+        tm.codp ? el("span", { class: "codp", text: BG.codpTitle(tm.codp) }) : "",
+      ]),
+      el("td", { "data-label": t("week"), text: tm.week }),
+      el("td", { class: "seats" }, [el("div", { class: "seat-grid" }, seats)]),
+      el("td", { "data-label": t("cost"), text: money(tm.cost) }),
+      el("td", { "data-label": t("profit"), text: money(tm.profit) }),
     ]);
   }
 

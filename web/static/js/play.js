@@ -240,7 +240,8 @@
 
   function renderTeam(st) {
     const tm = st.team || {};
-    setText("#t-cost", money(tm.cost));
+    setText("#t-score", money(tm.profit));
+    setText("#t-cost", t("cost_is", { cost: money(tm.cost) }));
     setText("#t-rank", rank ? t("rank", rank) : "–");
     const decided = tm.decided || [];
     const teamSeats = teamSeatList();
