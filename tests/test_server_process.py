@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 import requests
 import socketio
-from conftest import ROOT, free_port, server_env, start_server, stop_server, wait_until
+from support import ROOT, free_port, server_env, start_server, stop_server, wait_until
 
 from game.policies import parse_policy
 from web.bot import SeatBot

@@ -206,7 +206,7 @@ def test_redis_conf_is_durable_and_loads(tmp_path: Any) -> None:
     import subprocess
 
     import redis as redis_lib
-    from conftest import REDIS_BIN, ROOT, free_port, wait_until
+    from support import REDIS_BIN, ROOT, free_port, wait_until
 
     if not shutil.which(REDIS_BIN):
         pytest.skip("redis-server is not installed")
