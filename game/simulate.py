@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from game.engine import step
+from game.engine import play_week
 from game.observe import observe
 from game.policies import Policy, parse_policy
 from game.scenario import Scenario
@@ -80,6 +80,6 @@ def simulate(
                 decisions[role] = orders[role][w - 1]
             else:
                 decisions[role], memory[role] = pols[role].decide(observe(scenario, state, role), memory[role])
-        state, events = step(scenario, state, decisions)
+        events = play_week(scenario, state, decisions)  # in place: this loop owns ``state``
         out.append({"week": w, "roles": dict(zip(scenario.roles, events, strict=True))})
     return GameResult(scenario, seed, out, state)
