@@ -245,3 +245,20 @@ def test_racing_submissions_for_the_last_seat_advance_once(live_server: str) -> 
     assert 10 <= result["weeks"][0]["roles"]["factory"]["decision"] < 18
     for p in [*players.values(), *phones, fac]:
         p.close()
+
+
+@pytest.mark.slow
+def test_readme_run_command_uses_the_embedded_store_and_says_so(tmp_path: Path) -> None:
+    port = free_port()
+    log = tmp_path / "readme.log"
+    proc = start_server([sys.executable, "-m", "web"], server_env(None, port), port, log)
+    try:
+        health = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10).json()
+        assert health == {"ok": True, "store": "memory", "reachable": True}
+        s = create(f"http://127.0.0.1:{port}", teams=1)
+        p = Player(f"http://127.0.0.1:{port}")
+        assert p.call("join", {"code": s["code"], "name": "Ada"})["ok"]
+        p.close()
+    finally:
+        stop_server(proc)
+    assert "will NOT survive a restart" in log.read_text()
