@@ -119,6 +119,7 @@ JS_STRINGS = {
     "hidden": _l("hidden"),
     "shown": _l("shown"),
     "class": _l("Whole class"),
+    "bullwhip_ratio": _l("Bullwhip ratio"),
     "computing": _l("Computing the best plans…"),
     "codp_mts-local": _l("Make and ship to stock"),
     "codp_mts-central": _l("Make to stock, central"),

@@ -151,6 +151,8 @@ def test_a_class_plays_in_browsers(live_server: str, new_page) -> None:
     # debrief: class ranking, then team 1's charts hold the weeks played
     fac.goto(f"{base}/debrief/{code}")
     expect(fac.locator("#ranking tbody tr")).to_have_count(2)
+    bullwhip = fac.evaluate("() => Chart.getChart('c-class-bw').data.datasets.map((d) => d.data.length)")
+    assert bullwhip == [2] * len(ROLES)
     fac.click("[data-view=team-1]")
     expect(fac.locator("#team-view")).to_be_visible()
     for canvas in ("c-orders", "c-stock", "c-cost", "c-compare"):

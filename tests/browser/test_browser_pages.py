@@ -182,3 +182,26 @@ def test_player_page_weight(live_server: str, new_page) -> None:
     assert any("socket.io-4.8.4.min.js" in u for u in sizes)
     assert not any("chart-" in u for u in sizes), "the player page must not load the chart library"
     assert total < PAGE_BUDGET_BYTES
+
+
+def test_a_team_chooses_its_decoupling_point(live_server: str, new_page) -> None:
+    created = new_session(live_server, teams=2, codp={"rule": "team"})
+    page = new_page()
+    page.goto(f"{live_server}/join/{created['code']}")
+    expect(page.locator("#team option[value='1']")).to_be_attached()
+    page.fill("#name", "Lin")
+    page.select_option("#team", "1")
+    page.select_option("#role", "retailer")
+    page.click("#join-btn")
+    expect(page.locator("#codp-card")).to_be_visible()
+    expect(page.locator("#decision-label")).to_have_text("Your order this week")
+    page.get_by_label("Make to order").check()
+    page.click("#codp-card button[type=submit]")
+    # the retailer now works to order: its decision is its capacity
+    expect(page.locator("#decision-label")).to_have_text("Your capacity this week")
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{created['code']}#s={created['facilitator_secret']}")
+    expect(fac.locator("#teams-body tr").nth(0).locator("th .codp")).to_have_text("Make to order")
+    # once the game runs the choice is closed
+    fac.click("[data-action=start]")
+    expect(page.locator("#codp-card")).to_be_hidden()

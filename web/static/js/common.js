@@ -53,6 +53,7 @@ const BG = (() => {
     }
     try {
       const resp = await fetch(path, opts);
+      noteServerClock(resp);
       let data = null;
       try { data = await resp.json(); } catch { data = null; }
       return { ok: resp.ok, status: resp.status, data };
@@ -84,10 +85,20 @@ const BG = (() => {
     return e.message || e.code || "error";
   }
 
-  /** Seconds left until an epoch deadline (null when there is none). */
-  function secondsLeft(deadline, skew) {
+  // The server's clock minus ours, from the Date header (whole seconds, so only a clear
+  // difference counts): round deadlines are the server's epoch seconds.
+  let skew = 0;
+  function noteServerClock(resp) {
+    const date = Date.parse(resp.headers.get("Date") || "");
+    if (Number.isNaN(date)) return;
+    const diff = (date - Date.now()) / 1000;
+    skew = Math.abs(diff) > 2 ? diff : 0;
+  }
+
+  /** Seconds left until an epoch deadline of the server (null when there is none). */
+  function secondsLeft(deadline) {
     if (!deadline) return null;
-    return Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + (skew || 0))));
+    return Math.max(0, Math.ceil(deadline - (Date.now() / 1000 + skew)));
   }
 
   /** A team's display name: the server's default "Team n" in the page's language. */

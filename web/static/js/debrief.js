@@ -37,7 +37,7 @@
       let message = t("no_results");
       if (r.resp) { try { message = (await r.resp.json()).error.message || message; } catch { /* keep */ } }
       setText("#db-error", message);
-      $("#db-secret").hidden = r.status !== 403;
+      $("#db-secret").hidden = r.status !== 403 || !!store.get("beergame.seat." + code);
       return;
     }
     data = await r.resp.json();
@@ -139,6 +139,22 @@
         })),
       },
       options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t("cost") } } } },
+    });
+    classBullwhip(list);
+  }
+
+  function classBullwhip(list) {
+    const rs = roles().map((r) => r.role).reverse();
+    chart("c-class-bw", {
+      type: "bar",
+      data: {
+        labels: list.map(teamName),
+        datasets: rs.map((role, i) => ({
+          label: label(role), backgroundColor: COLORS[i % COLORS.length],
+          data: list.map((tm) => ((score(tm).stages || {})[role] || {}).bullwhip ?? null),
+        })),
+      },
+      options: { scales: { y: { beginAtZero: true, title: { display: true, text: t("bullwhip_ratio") } } } },
     });
   }
 

@@ -347,11 +347,10 @@
     const timer = $("#timer");
     if (!current) return;
     const s = current.session || {};
-    const left = running(current) ? BG.secondsLeft(s.deadline, s.now ? s.now - receivedAt : 0) : null;
+    const left = running(current) ? BG.secondsLeft(s.deadline) : null;
     timer.textContent = left === null ? "" : t("seconds_left", { s: left });
     timer.classList.toggle("urgent", left !== null && left <= 10);
   }
-  let receivedAt = Date.now() / 1000;
 
   // ---- submit ---------------------------------------------------------------------------------
   async function submit(ev) {
@@ -397,7 +396,6 @@
     }
     socket.on("connect", () => { if (seat) resume(); });
     socket.on("state", (st) => {
-      receivedAt = Date.now() / 1000;
       const week = current && current.session ? current.session.week : null;
       const keepSubmitted = current && current.session && st.session && st.session.week === week ? current.submitted : undefined;
       if (st.decided && keepSubmitted !== undefined) st.submitted = keepSubmitted;
