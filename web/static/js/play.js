@@ -16,13 +16,13 @@
   const joinBox = $("#join");
   const gameBox = $("#game");
 
-  function showJoin(message) {
+  function showJoin(message, offerRejoin) {
     gameBox.hidden = true;
     joinBox.hidden = false;
     setText("#join-error", message || "");
     const last = store.get(LAST_KEY);
     const entry = last ? store.get(SEAT_KEY(last)) : null;
-    if (entry && entry.token && !message) {
+    if (entry && entry.token && (!message || offerRejoin)) {
       $("#rejoin").hidden = false;
       setText("#rejoin-text", t("rejoin", { code: entry.code, name: entry.name }));
     } else {
@@ -118,6 +118,9 @@
       store.del(SEAT_KEY(seat.code));
       seat = null;
       showJoin(BG.errorText(ack));
+    } else if (!current) {
+      // keep the token: the next connection tries again, and "Continue" retries by hand
+      showJoin(BG.errorText(ack), true);
     }
     return false;
   }
@@ -185,8 +188,6 @@
     const helpKey = capacity ? "capacity_help" : source ? "order_help_source" : "order_help";
     setText("#decision-help", t(helpKey, { lo, hi }));
     const input = $("#value");
-    input.setAttribute("aria-valuemin", lo);
-    input.setAttribute("aria-valuemax", hi);
     const open = running(st) && !st.decided && !pending && !(st.seat && st.seat.bot) && !(st.team && st.team.done);
     input.disabled = !open;
     $("#submit").disabled = !open;
