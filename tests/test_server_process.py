@@ -262,3 +262,14 @@ def test_readme_run_command_uses_the_embedded_store_and_says_so(tmp_path: Path) 
     finally:
         stop_server(proc)
     assert "will NOT survive a restart" in log.read_text()
+
+
+@pytest.mark.slow
+def test_socketio_refuses_pages_of_other_origins(live_server: str) -> None:
+    foreign = socketio.Client(reconnection=False)
+    with pytest.raises(socketio.exceptions.ConnectionError):
+        foreign.connect(live_server, headers={"Origin": "http://elsewhere.invalid"}, wait_timeout=5)
+    same = socketio.Client(reconnection=False)
+    same.connect(live_server, headers={"Origin": live_server}, wait_timeout=5)
+    assert same.connected
+    same.disconnect()

@@ -90,7 +90,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=cfg["ASYNC_MODE"],
         message_queue=cfg["MESSAGE_QUEUE"],
-        cors_allowed_origins=[],
         max_http_buffer_size=64 * 1024,
         ping_interval=10,
         ping_timeout=20,

@@ -11,6 +11,7 @@ exactly one of them writes it (and only that one tells the clients).
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +22,8 @@ from game.state import GameState
 from web.errors import GameError, bad
 from web.sessions import SessionMeta, load_meta, round_seconds
 from web.store import Store
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -270,30 +273,40 @@ def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tup
     for code, team in store.due(now):
         try:
             meta = load_meta(store, code)
+            if meta.status == "running":
+                changes.merge(advance(store, cfg, code, team, now, force=True, meta=meta))
         except GameError:
             store.r.zrem("bg:deadlines", f"{code}:{team}")
-            continue
-        if meta.status == "running":
-            changes.merge(advance(store, cfg, code, team, now, force=True, meta=meta))
-    grace = float(cfg["DISCONNECT_GRACE_SECONDS"])
-    ttl = int(cfg["IDLE_TTL_SECONDS"])
+        except Exception:  # one broken game must not stop the others' timers
+            log.exception("ticker: round of %s team %s failed", code, team)
     for code in store.codes():
         try:
-            meta = load_meta(store, code)
+            changes.merge(_tick_session(store, cfg, code, now))
         except GameError:  # pragma: no cover - expired between the two reads
             continue
-        if meta.status == "over":
-            continue
-        seen = store.seen(code)
-        for n in range(1, meta.teams + 1):
-            for role in store.humans(code, n):
-                if now - seen.get((n, role), 0.0) > grace:
-                    store.set_human(code, n, role, False, ttl)
-                    changes.seats.add((code, n))
-                    if meta.status == "running":
-                        changes.merge(advance(store, cfg, code, n, now, force=False, meta=meta))
-        if meta.status == "running":
-            changes.merge(_pace_bots(store, cfg, meta, now))
+        except Exception:
+            log.exception("ticker: session %s failed", code)
+    return changes
+
+
+def _tick_session(store: Store, cfg: dict[str, Any], code: str, now: float) -> Changes:
+    """Drop-outs to bots and bot pacing for one session."""
+    changes = Changes()
+    meta = load_meta(store, code)
+    if meta.status == "over":
+        return changes
+    grace = float(cfg["DISCONNECT_GRACE_SECONDS"])
+    ttl = int(cfg["IDLE_TTL_SECONDS"])
+    seen = store.seen(code)
+    for n in range(1, meta.teams + 1):
+        for role in store.humans(code, n):
+            if now - seen.get((n, role), 0.0) > grace:
+                store.set_human(code, n, role, False, ttl)
+                changes.seats.add((code, n))
+                if meta.status == "running":
+                    changes.merge(advance(store, cfg, code, n, now, force=False, meta=meta))
+    if meta.status == "running":
+        changes.merge(_pace_bots(store, cfg, meta, now))
     return changes
 
 
