@@ -337,13 +337,6 @@ def _pace_bots(store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float)
     return changes
 
 
-def observation(store: Store, meta: SessionMeta, team: int, role: str) -> dict[str, Any]:
-    """The engine observation of ``role`` (used by the views)."""
-    t = store.team(meta.code, team)
-    scn = meta.scenario_for(t.get("codp") or None)
-    return observe(scn, GameState.from_dict(json.loads(t["state"])), role)
-
-
 def choose_codp(store: Store, cfg: dict[str, Any], code: str, team: int, position: Any) -> Changes:
     """A team picks its CODP position (sessions with ``codp.rule = "team"``, before the start)."""
     from game.codp import positions_for

@@ -52,9 +52,6 @@ class SessionMeta:
         """The scenario a team with CODP position ``codp`` plays."""
         return team_scenario(self.scenario, self.weeks, codp or self.codp)
 
-    def public(self) -> dict[str, Any]:
-        return {"code": self.code, "status": self.status, "weeks": self.weeks, "title": self.base.title}
-
 
 def load_meta(store: Store, code: Any) -> SessionMeta:
     """The session ``code``; ``unknown_session`` when there is none."""
