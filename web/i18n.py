@@ -119,6 +119,20 @@ JS_STRINGS = {
     "hidden": _l("hidden"),
     "shown": _l("shown"),
     "class": _l("Whole class"),
+    "err_bad_request": _l("The server did not understand that request."),
+    "err_unknown_session": _l("No game with this code."),
+    "err_bad_token": _l("This seat is no longer yours. Join again."),
+    "err_seat_taken": _l("Someone else already has that seat. Pick another role."),
+    "err_team_full": _l("That team is full. Pick another team."),
+    "err_not_joined": _l("Join the game first."),
+    "err_stale_week": _l("That week is already over."),
+    "err_already_decided": _l("You already decided this week."),
+    "err_out_of_bounds": _l("That number is outside the allowed range."),
+    "err_forbidden": _l("You are not allowed to do that."),
+    "err_not_running": _l("The game is not running right now."),
+    "err_invalid_name": _l("Please use a name of 1 to 30 ordinary characters."),
+    "err_rate_limited": _l("Slow down a little and try again."),
+    "err_timeout": _l("No answer from the server. Check the connection and try again."),
     "bullwhip_ratio": _l("Bullwhip ratio"),
     "computing": _l("Computing the best plans…"),
     "codp_mts-local": _l("Make and ship to stock"),
@@ -150,8 +164,8 @@ JS_STRINGS = {
     "need_name": _l("Please enter your name."),
     "net_stock": _l("Stock minus backlog"),
     "no_secret": _l(
-        "This browser does not hold the facilitator secret for this game. "
-        "Open the dashboard link from the device that created it."
+        "This browser does not hold the facilitator secret for this game. Paste it below, "
+        "or open the link for another device from the dashboard that created the game."
     ),
     "offline": _l("offline"),
     "on_the_way": _l("On the way"),

@@ -205,3 +205,20 @@ def test_a_team_chooses_its_decoupling_point(live_server: str, new_page) -> None
     # once the game runs the choice is closed
     fac.click("[data-action=start]")
     expect(page.locator("#codp-card")).to_be_hidden()
+
+
+def test_dashboard_needs_the_facilitator_secret(live_server: str, new_page) -> None:
+    created = new_session(live_server, teams=2)
+    page = new_page(width=1280, mobile=False)
+    page.goto(f"{live_server}/facilitate/{created['code']}")
+    expect(page.locator("#secret-form")).to_be_visible()
+    expect(page.locator("#teams-body tr")).to_have_count(0)
+    page.fill("#secret-input", "not-the-secret")
+    page.click("#secret-form button")
+    expect(page.locator("#dash-error")).to_have_text("You are not allowed to do that.")
+    expect(page.locator("#teams-body tr")).to_have_count(0)
+    page.fill("#secret-input", created["facilitator_secret"])
+    page.click("#secret-form button")
+    expect(page.locator("#teams-body tr")).to_have_count(2)
+    expect(page.locator("#secret-form")).to_be_hidden()
+    expect(page.locator("[data-action=start]")).to_be_enabled()

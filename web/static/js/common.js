@@ -80,9 +80,11 @@ const BG = (() => {
     return socket;
   }
 
+  /** A refusal in the page's language: the catalogue's text for its stable code, else the server's message. */
   function errorText(ack) {
     const e = (ack && (ack.error || ack)) || {};
-    return e.message || e.code || "error";
+    const key = "err_" + e.code;
+    return key in catalogue ? catalogue[key] : e.message || e.code || "error";
   }
 
   // The server's clock minus ours, from the Date header (whole seconds, so only a clear

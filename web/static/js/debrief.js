@@ -35,7 +35,7 @@
     const r = await fetchResults("json");
     if (!r.ok) {
       let message = t("no_results");
-      if (r.resp) { try { message = (await r.resp.json()).error.message || message; } catch { /* keep */ } }
+      if (r.resp) { try { message = BG.errorText(await r.resp.json()); } catch { /* keep */ } }
       setText("#db-error", message);
       $("#db-secret").hidden = r.status !== 403 || !!store.get("beergame.seat." + code);
       return;

@@ -70,10 +70,10 @@
 
   async function facilitate() {
     const s = secret();
-    if (!s) { setText("#dash-error", t("no_secret")); return; }
+    if (!s) { setText("#dash-error", t("no_secret")); $("#secret-form").hidden = false; return; }
     const ack = await socket.request("facilitate", { code, secret: s });
-    if (!ack.ok) setText("#dash-error", BG.errorText(ack));
-    else setText("#dash-error", "");
+    setText("#dash-error", ack.ok ? "" : BG.errorText(ack));
+    $("#secret-form").hidden = ack.ok || (ack.error && ack.error.code) !== "forbidden";
   }
 
   function statusOf(session) {
@@ -167,6 +167,13 @@
       const url = location.origin + "/facilitate/" + code + "#s=" + encodeURIComponent(secret() || "");
       try { await navigator.clipboard.writeText(url); setText("#control-status", t("copied")); }
       catch { window.prompt(t("copy_this"), url); }
+    });
+    $("#secret-form").addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      const value = $("#secret-input").value.trim();
+      if (!value) return;
+      store.set(FAC_KEY(code), Object.assign(store.get(FAC_KEY(code)) || {}, { code, secret: value }));
+      facilitate();
     });
     socket = BG.connect("#conn");
     socket.on("connect", facilitate);
