@@ -503,7 +503,8 @@ def _consumers(
     new dict), which is returned.
     """
     s = state.stages[i]
-    spec = scenario.stages[i]
+    delay = scenario.stages[i].delivery_delay
+    segments = scenario.segments
     topo = scenario.topology
     demand = state.demand[week - 1][topo.channel[i]]
     avail = s.on_hand - s.owed[0]
@@ -516,9 +517,9 @@ def _consumers(
         n = demand[k]
         if not n:
             continue
-        seg = scenario.segments[k]
+        seg = segments[k]
         now = n if n <= avail else avail
-        if spec.delivery_delay > seg.tolerance:
+        if delay > seg.tolerance:
             now = 0
         avail -= now
         rest = n - now

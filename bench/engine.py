@@ -1,0 +1,200 @@
+"""Engine throughput in stage-weeks per second: ``python bench/engine.py [--write]``.
+
+A stage-week is one stage played for one week; a classic game is 36 weeks x 4
+stages = 144 stage-weeks. Cases (classic scenario unless named):
+
+- single game, fixed decisions: ``new_game`` + ``game.engine.run`` (copies the
+  state once, then plays in place), and the same through ``simulate(orders=...)``
+  and through a ``step()`` loop (pure: a new state every week, as the server does);
+- single game, Sterman bots: ``simulate(policy="sterman")`` (observation and
+  policy per role and week included);
+- batch: ``game.batch.run_batch`` on ``--games`` games at once, fixed decisions
+  and Sterman bots, classic and classic-random (random demand drawn per seed).
+
+Each case runs ``--repeat`` times; the table shows the best and the median run
+(wall clock). ``--write`` puts the table, the machine and the command in the
+"## Engine" section of docs/PERFORMANCE.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+
+from game.batch import run_batch
+from game.engine import run, step
+from game.scenario import Scenario, load_scenario
+from game.simulate import simulate
+from game.state import new_game
+
+DOC = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
+SINGLE_TARGET = 500_000
+BATCH_TARGET = 2_500_000
+
+
+def _stage_weeks(scenario: Scenario, games: int) -> int:
+    return games * scenario.weeks * len(scenario.stages)
+
+
+def _measure(fn: Callable[[], int], repeat: int) -> tuple[float, float, float]:
+    """Stage-weeks per second of ``fn`` (which returns the stage-weeks it played): best and
+    median over the runs by the process's CPU time, and best by wall-clock time."""
+    cpu, wall = [], []
+    for _ in range(repeat):
+        t, c = time.perf_counter(), time.process_time()
+        done = fn()
+        cpu.append(done / max(time.process_time() - c, 1e-9))
+        wall.append(done / (time.perf_counter() - t))
+    return max(cpu), statistics.median(cpu), max(wall)
+
+
+def cases(games: int, single_games: int) -> list[tuple[str, str, Callable[[], int], int]]:
+    """(label, kind, function, target) for every case."""
+    classic = load_scenario("classic")
+    rand = load_scenario("classic-random")
+    fixed = dict.fromkeys(classic.roles, 5)
+    script = {r: [5] * classic.weeks for r in classic.roles}
+    block = _stage_weeks(classic, single_games)
+
+    def run_fixed() -> int:
+        for seed in range(single_games):
+            run(classic, new_game(classic, seed), lambda _state: fixed)
+        return block
+
+    def simulate_fixed() -> int:
+        for seed in range(single_games):
+            simulate(classic, seed, orders=script)
+        return block
+
+    def step_loop() -> int:
+        for seed in range(single_games):
+            state = new_game(classic, seed)
+            while not state.done:
+                state, _events = step(classic, state, fixed)
+        return block
+
+    def sterman_single() -> int:
+        for seed in range(single_games):
+            simulate(classic, seed, "sterman")
+        return block
+
+    batch_orders = {r: np.full(classic.weeks, 5) for r in classic.roles}
+
+    def batch_fixed() -> int:
+        run_batch(classic, games, orders=batch_orders)
+        return _stage_weeks(classic, games)
+
+    def batch_sterman() -> int:
+        run_batch(classic, games, policy="sterman")
+        return _stage_weeks(classic, games)
+
+    def batch_random() -> int:
+        run_batch(rand, games, policy="sterman")
+        return _stage_weeks(rand, games)
+
+    return [
+        ("one game, fixed decisions: new_game + engine.run", "single", run_fixed, SINGLE_TARGET),
+        ("one game, fixed decisions: simulate(orders=...)", "single", simulate_fixed, 0),
+        ("one game, fixed decisions: step() every week (pure)", "single", step_loop, 0),
+        ("one game, Sterman bots: simulate(policy='sterman')", "single", sterman_single, 0),
+        (f"batch of {games} games, fixed decisions", "batch", batch_fixed, BATCH_TARGET),
+        (f"batch of {games} games, Sterman bots", "batch", batch_sterman, BATCH_TARGET),
+        (f"batch of {games} games, Sterman bots, classic-random", "batch", batch_random, BATCH_TARGET),
+    ]
+
+
+def table(rows: list[tuple[str, float, float, float, int]]) -> str:
+    """Markdown table of the results."""
+    out = [
+        "| case | CPU time, best | CPU time, median | wall clock, best | target |",
+        "| --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, best, med, wall, target in rows:
+        goal = f"{target:,}" if target else ""
+        out.append(f"| {label} | {best:,.0f} | {med:,.0f} | {wall:,.0f} | {goal} |")
+    return "\n".join(out)
+
+
+def machine() -> str:
+    """Cores, Python and numpy versions, load average."""
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}, "
+        f"numpy {np.__version__}, {platform.system()} {platform.machine()}, "
+        f"load average {load:.1f} at the start"
+    )
+
+
+def write_section(text: str, doc: Path = DOC) -> None:
+    """Replace (or add) the "## Engine" section of ``doc``; other sections stay as they are."""
+    lines = doc.read_text(encoding="utf-8").splitlines() if doc.exists() else ["# Performance", ""]
+    section = text.rstrip("\n").splitlines()
+    start = next((k for k, line in enumerate(lines) if line.strip() == "## Engine"), None)
+    if start is None:
+        first = next((k for k, line in enumerate(lines) if line.startswith("## ")), len(lines))
+        lines[first:first] = [*section, ""]
+    else:
+        end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")), len(lines))
+        lines[start:end] = [*section, ""] if end < len(lines) else section
+    doc.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--games", type=int, default=1000, help="games per batch (default 1000)")
+    parser.add_argument("--single-games", type=int, default=50, help="games per single-game run (default 50)")
+    parser.add_argument("--repeat", type=int, default=7, help="runs per case (default 7)")
+    parser.add_argument("--write", action="store_true", help="update the Engine section of docs/PERFORMANCE.md")
+    args = parser.parse_args(argv)
+    info = machine()
+    rows = []
+    for label, _kind, fn, target in cases(args.games, args.single_games):
+        fn()  # warm up
+        best, med, wall = _measure(fn, args.repeat)
+        rows.append((label, best, med, wall, target))
+        print(f"{label:60} {best:>12,.0f} {med:>12,.0f} {wall:>12,.0f}  stage-weeks/s", flush=True)
+    print(f"columns: CPU-time best, CPU-time median, wall-clock best; {info}")
+    met = all(best >= target for _label, best, _med, _wall, target in rows)
+    if args.write:
+        command = "python bench/engine.py " + " ".join(sys.argv[1:] if argv is None else argv)
+        when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+        text = "\n".join(
+            [
+                "## Engine",
+                "",
+                "Stage-weeks simulated per second (games x weeks x stages / seconds); one stage-week is one",
+                "stage played for one week, a classic game is 36 x 4 = 144. Classic scenario unless named.",
+                "Rates by the process's CPU time (best and median of the runs: other work on the two cores",
+                "stretches wall-clock time but not this) and the best by wall-clock time. Targets from the",
+                "engine issue: 500,000 for a single game, 2,500,000 in batch (compared with the CPU-time best).",
+                "",
+                "```",
+                command.strip(),
+                "```",
+                "",
+                table(rows),
+                "",
+                f"Measured {when} on {info}.",
+                "`engine.run` and `simulate` copy the state once and play in place (`play_week`); `step()`",
+                "returns a new state every week and leaves its input untouched, which the server needs.",
+                "The batch engine (`game.batch.run_batch`) plays the classic rules, make-to-order stages and",
+                "patient markets with numpy across games; the random-demand case includes drawing each",
+                "game's demand from its seed in Python.",
+            ]
+        )
+        write_section(text)
+        print(f"wrote the Engine section of {DOC}")
+    return 0 if met else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
