@@ -189,6 +189,8 @@
     setText("#decision-help", t(helpKey, { lo, hi }));
     const input = $("#value");
     const open = running(st) && !st.decided && !pending && !(st.seat && st.seat.bot) && !(st.team && st.team.done);
+    // a make-to-order stage usually keeps its capacity: offer the current one
+    if (open && capacity && input.value === "" && document.activeElement !== input) input.value = v.capacity ?? "";
     input.disabled = !open;
     $("#submit").disabled = !open;
     $("#decide").classList.toggle("done", !!st.decided);
