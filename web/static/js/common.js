@@ -84,7 +84,9 @@ const BG = (() => {
   function errorText(ack) {
     const e = (ack && (ack.error || ack)) || {};
     const key = "err_" + e.code;
-    return key in catalogue ? catalogue[key] : e.message || e.code || "error";
+    if (!(key in catalogue)) return e.message || e.code || "error";
+    // a malformed request is the page's or the form's fault: the server's detail helps fix it
+    return e.code === "bad_request" && e.message ? catalogue[key] + " (" + e.message + ")" : catalogue[key];
   }
 
   // The server's clock minus ours, from the Date header (whole seconds, so only a clear
