@@ -273,3 +273,30 @@ def test_socketio_refuses_pages_of_other_origins(live_server: str) -> None:
     same.connect(live_server, headers={"Origin": live_server}, wait_timeout=5)
     assert same.connected
     same.disconnect()
+
+
+@pytest.mark.slow
+@pytest.mark.redis
+def test_two_workers_share_clients_through_the_message_queue(redis_url: str, tmp_path: Path) -> None:
+    """A player on one server process sees what the facilitator does on another (MESSAGE_QUEUE)."""
+    procs, bases = [], []
+    try:
+        for i in range(2):
+            port = free_port()
+            env = server_env(redis_url, port, MESSAGE_QUEUE=redis_url)
+            procs.append(start_server([sys.executable, "-m", "web"], env, port, tmp_path / f"worker{i}.log"))
+            bases.append(f"http://127.0.0.1:{port}")
+        s = create(bases[0], teams=1, weeks=3)
+        player = Player(bases[0])
+        assert player.call("join", {"code": s["code"], "name": "Ada"})["ok"]
+        fac = Player(bases[1])
+        assert fac.call("facilitate", {"code": s["code"], "secret": s["facilitator_secret"]})["ok"]
+        assert fac.call("control", {"action": "start"})["ok"]
+        wait_until(lambda: player.states and player.states[-1]["session"]["status"] == "running", timeout=30)
+        assert fac.call("control", {"action": "force_round"})["ok"]
+        wait_until(lambda: player.states[-1]["view"]["week"] == 2, timeout=30)
+        player.close()
+        fac.close()
+    finally:
+        for proc in procs:
+            stop_server(proc)
