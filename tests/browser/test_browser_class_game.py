@@ -132,12 +132,15 @@ def test_a_class_plays_in_browsers(live_server: str, new_page) -> None:
         expect(page.locator("#week")).to_have_text(week_text(6))
     # the facilitator lets a bot play the distributor's seat, then gives it back
     distributor = players["distributor"]
-    fac.get_by_role("button", name="Let a bot play Distributor of team 1").click()
+    # (with the keyboard: the redrawn grid keeps the focus on the same seat's button)
+    fac.get_by_role("button", name="Let a bot play Distributor of team 1").focus()
+    fac.keyboard.press("Enter")
     expect(distributor.locator("#banner")).to_contain_text("A bot is playing your seat")
     expect(distributor.locator("#value")).to_be_disabled()
     seat = fac.locator("#teams-body tr").nth(0).locator(".seat", has_text="Distributor")
     expect(seat.locator(".tag.bot")).to_have_count(1)
-    fac.get_by_role("button", name="Give Distributor of team 1 back to its player").click()
+    expect(fac.get_by_role("button", name="Give Distributor of team 1 back to its player")).to_be_focused()
+    fac.keyboard.press("Enter")
     expect(seat.locator(".tag.bot")).to_have_count(0)
     expect(distributor.locator("#banner")).to_be_hidden()
     expect(distributor.locator("#value")).to_be_enabled()

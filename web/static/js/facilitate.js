@@ -97,8 +97,14 @@
     const over = st === "over";
     const enable = { start: st === "setup", pause: st === "running", resume: st === "paused", force_round: st === "running", end: !over };
     for (const b of $$("[data-action]")) b.disabled = !enable[b.dataset.action];
+    // the grid is redrawn on every update: keep keyboard focus on the same seat button
+    const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
     const body = $("#teams-body");
     body.replaceChildren(...(d.teams || []).map(teamRow));
+    if (focused) {
+      const again = body.querySelector(`[data-key="${focused}"]`);
+      if (again) again.focus();
+    }
     tick();
   }
 
@@ -116,6 +122,7 @@
         class: "btn small",
         text: isBot ? t("to_human") : t("to_bot"),
         "aria-label": t(isBot ? "seat_to_human" : "seat_to_bot", { role: seat.label || role, team: tm.team }),
+        "data-key": `seat-${tm.team}-${role}`,
         onclick: () => control(isBot ? "seat_to_human" : "seat_to_bot", { team: tm.team, role }),
       });
       return el("div", { class: "seat" + (done ? " decided" : "") }, [
