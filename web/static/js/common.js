@@ -31,7 +31,11 @@ const BG = (() => {
     return numberFormat.format(x);
   }
   function money(x) { return num(Math.round((x || 0) * 100) / 100); }
-  function setText(sel, text) { const n = $(sel); if (n) n.textContent = text; }
+  /** Set an element's text only when it changes (live regions then announce real news only). */
+  function setText(sel, text) {
+    const n = $(sel);
+    if (n && n.textContent !== String(text)) n.textContent = text;
+  }
 
   const store = {
     get(key, session) {
