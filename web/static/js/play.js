@@ -201,9 +201,8 @@
     else if (s.paused || s.status === "paused") banner = t("paused");
     else if (s.status !== "running") banner = t("waiting_start");
     else if (byBot) banner = t("bot_plays");
-    const b = $("#banner");
-    b.textContent = banner;
-    b.hidden = !banner;
+    setText("#banner", banner);
+    $("#banner").hidden = !banner;
     const over = banner === t("game_over");
     $("#debrief-link").hidden = !over;
     $("#debrief-link a").href = "/debrief/" + (s.code || seat.code);
