@@ -63,7 +63,7 @@ class _Plan:
         self.same_bound = bounds.pop() if len(bounds) == 1 else 0
         self.zero_quotes = [0.0] * self.n
         # per stage: consumer-facing, buys from the outside source, customers, one customer only,
-        # "plain" (no wip, fulfilment or material cost: see _advance), then the cost rates
+        # "plain" (no wip, fulfilment or material cost: see _advance), holding and backlog cost rates
         self.rows = [
             (
                 topo.channel[i] >= 0,
@@ -74,11 +74,7 @@ class _Plan:
                 and (s.fulfilment_cost == 0 or topo.channel[i] < 0)
                 and (scenario.unit_cost == 0 or topo.supplier[i] >= 0),
                 s.holding_cost,
-                s.wip_holding_cost,
                 s.backlog_cost,
-                s.capacity_cost,
-                s.fulfilment_cost,
-                s.unit_value,
             )
             for i, s in enumerate(specs)
         ]
@@ -357,9 +353,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
     unit_cost = scenario.unit_cost
     events: list[dict[str, Any]] = []
     append = events.append
-    for i, s, (facing, source, customers, single, plain, hc, whc, bc, cc, fc, uv) in zip(
-        plan.ids, st, plan.rows, strict=True
-    ):
+    plain_event = _PLAIN_EVENT.copy
+    for i, s, (facing, source, customers, single, plain, hc, bc) in zip(plan.ids, st, plan.rows, strict=True):
         # 1. receive (and process, for make-to-order); same as _receive
         if simple:
             r = s.ship_q.pop(0)
@@ -421,15 +416,14 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             s.ship_q.append(s.order_q.pop(0))
 
         on_hand = s.on_hand
-        wip = s.wip
         backlog = owed[0] if single else sum(owed)
-        holding = hc * on_hand + whc * wip
-        backlog_cost = bc * backlog
         mode = s.mode
         if plain and mode == "mts" and not write_off_rate:
-            # no capacity, fulfilment, material or write-off cost: fill in a template
-            # (the terms left out are 0.0, so the cost is the same sum)
-            ev = m if m is not None else _PLAIN_EVENT.copy()
+            # no wip holding, capacity, fulfilment, material or write-off cost: fill in a
+            # template (the terms left out are 0.0, so the sums are the same floats)
+            holding = hc * on_hand
+            backlog_cost = bc * backlog
+            ev = m if m is not None else plain_event()
             ev["received"] = r
             ev["incoming_order"] = inc
             ev["shipped"] = ship
@@ -437,14 +431,19 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             ev["backlog"] = backlog
             ev["cost"] = holding + backlog_cost + m["goodwill"] if m else holding + backlog_cost
             ev["capacity"] = s.capacity
-            ev["wip"] = wip
+            ev["wip"] = s.wip
             ev["holding_cost"] = holding
             ev["backlog_cost"] = backlog_cost
         else:
-            capacity_cost = cc * s.capacity if mode == "mto" else 0.0
-            fulfilment = fc * ship if facing else 0.0
+            wip = s.wip
+            holding = hc * on_hand + plan.wip_holding_cost[i] * wip
+            backlog_cost = bc * backlog
+            capacity_cost = plan.capacity_cost[i] * s.capacity if mode == "mto" else 0.0
+            fulfilment = plan.fulfilment_cost[i] * ship if facing else 0.0
             material = unit_cost * s.ship_q[-1] if source else 0.0
-            write_off = (on_hand + wip + sum(s.ship_q)) * uv * write_off_rate if write_off_rate else 0.0
+            write_off = 0.0
+            if write_off_rate:
+                write_off = (on_hand + wip + sum(s.ship_q)) * plan.unit_value[i] * write_off_rate
             goodwill = m["goodwill"] if m else 0.0
             ev = {
                 "received": r,
