@@ -8,6 +8,7 @@
     ["holding_cost", "holding", "#0b5cad"],
     ["backlog_cost", "backlog_cost", "#b3261e"],
     ["goodwill", "lost_sales", "#a6336a"],
+    ["lost_margin", "lost_margin_part", "#d98cb3"],
     ["capacity_cost", "capacity_cost", "#7a4a00"],
     ["fulfilment_cost", "fulfilment", "#00767a"],
     ["other", "other_cost", "#4a5568"],
