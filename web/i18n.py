@@ -89,6 +89,7 @@ JS_STRINGS = {
     "incoming": _l("Incoming orders"),
     "demand": _l("Consumer demand"),
     "cost": _l("Cost"),
+    "money": _l("Money"),
     "cost_is": _l("cost %(cost)s"),
     "profit": _l("Profit"),
     "holding": _l("Holding"),

@@ -139,7 +139,7 @@
           data: list.map((tm) => sumStages(tm, key)),
         })),
       },
-      options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t("cost") } } } },
+      options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t("money") } } } },
     });
     classBullwhip(list);
   }
@@ -218,7 +218,7 @@
           label: t(lab), backgroundColor: color, data: rs.map((role) => stageCost(stages[role] || {})[key] || 0),
         })),
       },
-      options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t("cost") } } } },
+      options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t("money") } } } },
     });
     renderCompare(tm);
     $("#stages-table tbody").replaceChildren(...rs.map((role) => {
