@@ -111,6 +111,9 @@ JS_STRINGS = {
     "status_paused": _l("Paused"),
     "status_over": _l("Over"),
     "no_results": _l("Results are not available (yet)."),
+    "results_after_game": _l(
+        "The results open for players once every team has finished or the facilitator has ended the game."
+    ),
     "best_plan": _l("Best plan"),
     "this_team": _l("This team"),
     "open_seat": _l("open"),

@@ -37,6 +37,8 @@
     if (!r.ok) {
       let message = t("no_results");
       if (r.resp) { try { message = BG.errorText(await r.resp.json()); } catch { /* keep */ } }
+      const player = !store.get("beergame.fac." + code) && store.get("beergame.seat." + code);
+      if (r.status === 403 && player) message = t("results_after_game");
       setText("#db-error", message);
       $("#db-secret").hidden = r.status !== 403 || !!store.get("beergame.seat." + code);
       return;

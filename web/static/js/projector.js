@@ -27,5 +27,7 @@
     if (!ack.ok) setText("#p-status", BG.errorText(ack));
   });
   socket.on("leaderboard", render);
-  socket.on("game_over", (g) => render({ session: { status: "over" }, ranking: g.ranking || [] }));
+  let session = {};
+  socket.on("leaderboard", (lb) => { session = lb.session || session; });
+  socket.on("game_over", (g) => render({ session: Object.assign({}, session, { status: "over" }), ranking: g.ranking || [] }));
 })();
