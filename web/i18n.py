@@ -124,6 +124,7 @@ JS_STRINGS = {
     "hidden": _l("hidden"),
     "shown": _l("shown"),
     "class": _l("Whole class"),
+    "more_teams": _l("… and %(n)s more teams"),
     "err_bad_request": _l("The server did not understand that request."),
     "err_unknown_session": _l("No game with this code."),
     "err_bad_token": _l("This seat is no longer yours. Join again."),

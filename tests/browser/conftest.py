@@ -26,8 +26,6 @@ ARGS = [
     "--no-first-run",
 ]
 
-pytestmark = pytest.mark.browser
-
 
 @pytest.fixture(scope="session")
 def playwright_sync() -> Iterator[Any]:

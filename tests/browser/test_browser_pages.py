@@ -222,3 +222,11 @@ def test_dashboard_needs_the_facilitator_secret(live_server: str, new_page) -> N
     expect(page.locator("#teams-body tr")).to_have_count(2)
     expect(page.locator("#secret-form")).to_be_hidden()
     expect(page.locator("[data-action=start]")).to_be_enabled()
+
+
+def test_projector_fits_a_big_class(live_server: str, new_page) -> None:
+    created = new_session(live_server, teams=14)
+    page = new_page(width=1280, height=720, mobile=False)
+    page.goto(f"{live_server}/projector/{created['code']}")
+    expect(page.locator("#board-body tr")).to_have_count(13)
+    expect(page.locator("#board-body td.more")).to_have_text("… and 2 more teams")

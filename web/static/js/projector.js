@@ -4,7 +4,7 @@
   const { t, $, el, money, setText } = BG;
   const code = $("#proj").dataset.code;
   const socket = BG.connect("#conn");
-  const teamWeek = {};
+  const TOP = 12; // rows that fit a projected screen in large type
 
   function render(lb) {
     const s = lb.session || {};
@@ -12,13 +12,17 @@
     setText("#p-week", s.week ? t("week_of", { week: s.week, weeks: s.weeks }) : "");
     const st = s.paused ? "paused" : s.status || "setup";
     setText("#p-status", "(" + (t("status_" + st) === "status_" + st ? st : t("status_" + st)) + ")");
-    const rows = (lb.ranking || []).map((r) => el("tr", { class: r.rank === 1 ? "top" : "" }, [
+    const ranking = lb.ranking || [];
+    const rows = ranking.slice(0, TOP).map((r) => el("tr", { class: r.rank === 1 ? "top" : "" }, [
       el("td", { text: r.rank }),
       el("th", { scope: "row", text: BG.teamName(r.team, r.name) }),
-      el("td", { text: r.week ?? teamWeek[r.team] ?? "" }),
+      el("td", { text: r.week ?? "" }),
       el("td", { text: money(r.cost) }),
       el("td", { text: money(r.profit) }),
     ]));
+    if (ranking.length > TOP) {
+      rows.push(el("tr", {}, [el("td", { colspan: 5, class: "more", text: t("more_teams", { n: ranking.length - TOP }) })]));
+    }
     if (rows.length) $("#board-body").replaceChildren(...rows);
   }
 
