@@ -4,30 +4,30 @@
 different demand, and/or different decisions or policy parameters) and gives,
 game by game, the same numbers as ``game.simulate.simulate``: every array has
 the games on axis 0, and per week and stage the same values as the scalar
-engine's events. It mirrors the scalar step line by line, with each whole
-number of the scalar state an int64 array over the games.
+engine's events. It mirrors the scalar step line by line, with each number of
+the scalar state an array over the games.
 
-Supported (anything else raises ``NotImplementedError`` instead of giving a
-wrong answer):
+It plays:
 
 - any chain or tree of stages (a supplier serving several customers rations
   like the scalar engine), make-to-stock and make-to-order stages (their modes
   as the scenario sets them), several consumer-facing stages (e-commerce);
-- consumer markets where every segment is patient (no finite lead-time
-  tolerance, so no lost sales) and no parcel delivery delay: the scalar
-  engine's "simple market", as in the classic game;
-- costs: holding (and work-in-progress holding), backlog, capacity,
-  fulfilment, material and end-of-game write-off;
+- the consumer market with segments: lead-time quotes, lost sales with lost
+  margin and goodwill, parcel delivery delays, prices and customisation
+  premiums, revenue and customer lead times from the ledger of consumer orders
+  (oldest first);
+- every cost: holding (and work-in-progress holding), backlog, capacity,
+  fulfilment, material, end-of-game write-off, goodwill;
 - fixed decisions per game and week, and the bot policies ``passthrough``,
   ``base_stock`` and ``sterman`` (including the make-to-order capacity rule),
   vectorised with the same arithmetic and rounding (``floor(x + 0.5)``, clipped
   to the decision bounds); any policy parameter may be an array with one value
-  per game (e.g. a base-stock ``level`` per game for a what-if search).
+  per game (e.g. a base-stock ``level`` or a ``capacity`` per game for a
+  what-if search: give every game the same seed).
 
-Not supported: segments with a finite tolerance (lost sales, goodwill, lead
-time quotes), parcel delivery delays, and prices (revenue needs the order by
-order ledger of consumer orders); ``revenue`` would be missing, so scenarios
-with prices are refused.
+Stage modes stay as the scenario sets them for the whole game (no strategy
+reviews). A scenario the batch engine cannot play exactly makes ``unsupported``
+return the reason and ``run_batch`` raise ``NotImplementedError``.
 """
 
 from __future__ import annotations
@@ -39,13 +39,14 @@ from typing import Any
 
 import numpy as np
 
+from game.codp import customisable
 from game.demand import weekly_totals
 from game.engine import DecisionError
 from game.observe import initial_rate
 from game.policies import _THETA, Policy
-from game.scenario import Scenario
+from game.scenario import INFINITE, Scenario
 
-#: Per week and stage arrays of a ``BatchResult`` (int64 unless named in ``MONEY``).
+#: Per week and stage arrays of every stage.
 FIELDS = (
     "received",
     "incoming_order",
@@ -57,7 +58,6 @@ FIELDS = (
     "capacity",
     "processed",
     "wip",
-    "demand",
     "cost",
     "holding_cost",
     "backlog_cost",
@@ -66,8 +66,34 @@ FIELDS = (
     "material_cost",
     "write_off",
 )
+#: Per week and stage arrays that only consumer-facing stages fill (0 elsewhere).
+MARKET = (
+    "demand",
+    "accepted",
+    "lost",
+    "lost_margin",
+    "goodwill",
+    "quoted_lead_time",
+    "sold",
+    "delivered",
+    "revenue",
+    "lead_time_sum",
+    "lead_time_max",
+)
 MONEY = frozenset(
-    ("cost", "holding_cost", "backlog_cost", "capacity_cost", "fulfilment_cost", "material_cost", "write_off")
+    (
+        "cost",
+        "holding_cost",
+        "backlog_cost",
+        "capacity_cost",
+        "fulfilment_cost",
+        "material_cost",
+        "write_off",
+        "lost_margin",
+        "goodwill",
+        "revenue",
+        "quoted_lead_time",
+    )
 )
 
 ArrayLike = Any  # numbers, sequences or numpy arrays
@@ -75,23 +101,28 @@ ArrayLike = Any  # numbers, sequences or numpy arrays
 
 def unsupported(scenario: Scenario) -> str | None:
     """Why ``run_batch`` cannot play ``scenario`` exactly, or None when it can."""
-    topo = scenario.topology
-    if not topo.simple_market:
-        return "segments with a finite lead-time tolerance or parcel delivery delays (lost sales, quotes)"
-    if any(seg.price or seg.premium for seg in scenario.segments):
-        return "prices (revenue needs the ledger of consumer orders)"
+    roles = scenario.roles
+    if any(spec.supplier is not None and roles.index(spec.supplier) > i for i, spec in enumerate(scenario.stages)):
+        return "a stage listed before its supplier"
     return None
 
 
 @dataclass
 class BatchResult:
-    """G games of one scenario. ``weeks[field]`` has shape (G, weeks, stages), stages in
-    scenario order; ``week_totals`` and ``cost_totals`` add up week by week like
-    ``GameResult.totals`` (so the floats are the same)."""
+    """G games of one scenario.
+
+    ``weeks[field]`` has shape (G, weeks, stages), stages in scenario order, for
+    ``FIELDS`` and ``MARKET`` (a lead time that cannot be quoted is ``inf``, a week
+    without deliveries has ``lead_time_max`` -1); ``segments[field]`` has shape (G,
+    weeks, stages, segments) for ``demand_by_segment`` and ``lost_by_segment``.
+    ``cost_totals``, ``team_cost`` and ``profit`` add up week by week like
+    ``GameResult.totals`` and a loop over the events would (so the floats are the same).
+    """
 
     scenario: Scenario
     seeds: list[int]
     weeks: dict[str, np.ndarray]
+    segments: dict[str, np.ndarray]
 
     @property
     def games(self) -> int:
@@ -114,14 +145,39 @@ class BatchResult:
             team = team + per_stage[:, i]
         return team
 
+    def profit(self) -> np.ndarray:
+        """Revenue minus cost per game, shape (G,): ``total += revenue - cost`` event by
+        event, weeks in order and stages in scenario order."""
+        revenue = self.weeks["revenue"]
+        cost = self.weeks["cost"]
+        total = np.zeros(cost.shape[0])
+        for w in range(cost.shape[1]):
+            for i in range(cost.shape[2]):
+                total = total + (revenue[:, w, i] - cost[:, w, i])
+        return total
+
     def game(self, g: int) -> list[dict[str, Any]]:
-        """Game ``g`` as week records ``{"week", "roles": {role: {field: value}}}``
-        (the fields of ``FIELDS`` only), for comparisons with ``GameResult.weeks``."""
+        """Game ``g`` as week records ``{"week", "roles": {role: {field: value}}}`` with the
+        engine's event keys and values (``MARKET`` keys and the by-segment lists only at
+        consumer-facing stages), for comparisons with ``GameResult.weeks``."""
         roles = self.scenario.roles
-        out = []
+        facing = [spec.consumer_facing for spec in self.scenario.stages]
         cols = {f: a[g].tolist() for f, a in self.weeks.items()}
+        segs = {f: a[g].tolist() for f, a in self.segments.items()}
+        out = []
         for w in range(len(cols["cost"])):
-            out.append({"week": w + 1, "roles": {r: {f: cols[f][w][i] for f in cols} for i, r in enumerate(roles)}})
+            week: dict[str, Any] = {}
+            for i, r in enumerate(roles):
+                ev = {f: cols[f][w][i] for f in FIELDS}
+                if facing[i]:
+                    ev.update({f: cols[f][w][i] for f in MARKET})
+                    ev.update({f: segs[f][w][i] for f in segs})
+                    if ev["quoted_lead_time"] == INFINITE:
+                        ev["quoted_lead_time"] = None
+                    if ev["lead_time_max"] < 0:
+                        ev["lead_time_max"] = None
+                week[r] = ev
+            out.append({"week": w + 1, "roles": week})
         return out
 
 
@@ -271,23 +327,28 @@ def run_batch(
         if role not in scenario.roles:
             raise ValueError(f"params: unknown role {role!r}")
     bots = _Policies(scenario, pols, n_games, params or {})
-    return _play(scenario, seed_list, channel_demand(scenario, seed_list), fixed, bots)
+    return _play(scenario, seed_list, segment_demand(scenario, seed_list), fixed, bots)
 
 
-def channel_demand(scenario: Scenario, seeds: Sequence[int]) -> np.ndarray:
-    """Consumer demand per game, week and consumer-facing stage, shape (G, weeks, channels):
-    ``new_game``'s demand table summed over the segments, drawn the same way (the weekly
-    totals from ``random.Random(seed)``, split across channels by largest remainder)."""
+def segment_demand(scenario: Scenario, seeds: Sequence[int]) -> np.ndarray:
+    """Consumer demand per game, week, consumer-facing stage and segment, shape (G, weeks,
+    channels, segments): ``new_game``'s demand table for each seed, drawn the same way
+    (weekly totals from ``random.Random(seed)``, split by channel, then by segment)."""
     weeks = scenario.weeks
     if scenario.demand.kind in ("step", "constant", "series"):  # no random draws
         one = np.array(weekly_totals(scenario.demand, weeks, random.Random(0)), dtype=np.int64)
         totals = np.broadcast_to(one, (len(seeds), weeks))
     else:
         totals = np.array([weekly_totals(scenario.demand, weeks, random.Random(s)) for s in seeds], dtype=np.int64)
-    shares = [s.market_share for s in scenario.stages if s.consumer_facing]
-    if shares == [1.0]:
-        return totals[:, :, None]
-    return split(totals, shares)
+    channels = [s.market_share for s in scenario.stages if s.consumer_facing]
+    by_channel = totals[:, :, None] if channels == [1.0] else split(totals, channels)
+    segments = [seg.share for seg in scenario.segments]
+    return by_channel[..., None] if segments == [1.0] else split(by_channel, segments)
+
+
+def channel_demand(scenario: Scenario, seeds: Sequence[int]) -> np.ndarray:
+    """Consumer demand per game, week and consumer-facing stage, shape (G, weeks, channels)."""
+    return segment_demand(scenario, seeds).sum(axis=3)
 
 
 def split(total: np.ndarray, shares: Sequence[float]) -> np.ndarray:
@@ -303,17 +364,24 @@ def split(total: np.ndarray, shares: Sequence[float]) -> np.ndarray:
 def _play(
     scenario: Scenario, seeds: list[int], demand: np.ndarray, fixed: dict[str, np.ndarray], bots: _Policies
 ) -> BatchResult:
-    """The weekly loop (same order of operations as ``game.engine``)."""
+    """The weekly loop (same order of operations as ``game.engine``). ``demand`` is
+    (G, weeks, channels, segments)."""
     topo = scenario.topology
     specs = scenario.stages
+    segments = scenario.segments
     n = topo.n
     G = len(seeds)
     W = scenario.weeks
+    S = len(segments)
     zeros = np.zeros(G, dtype=np.int64)
+    fzeros = np.zeros(G)
     mto = [s.mode == "mto" for s in specs]
     facing = [topo.channel[i] >= 0 for i in range(n)]
     source = [topo.supplier[i] < 0 for i in range(n)]
     customers = topo.customers
+    modes = {s.role: s.mode for s in specs}
+    custom_ok = scenario.customisation_stage is not None and customisable(scenario, modes)
+    prices = [seg.price + (seg.premium if seg.customised and custom_ok else 0.0) for seg in segments]
     # state: one int64 array over the games per scalar number
     on_hand = [np.full(G, s.on_hand, dtype=np.int64) for s in specs]
     wip = [zeros.copy() for _ in specs]
@@ -325,11 +393,118 @@ def _play(
         [np.full(G, s.backlog if k == 0 else 0, dtype=np.int64) for k in range(len(customers[i]))]
         for i, s in enumerate(specs)
     ]
+    # consumer orders not yet shipped, oldest first: [week accepted, units per game, price]
+    ledger: list[list[list[Any]]] = [
+        [[0, np.full(G, s.backlog, dtype=np.int64), 0.0]] if facing[i] and s.backlog else []
+        for i, s in enumerate(specs)
+    ]
+    deliveries = [[zeros] * s.delivery_delay for s in specs]
 
     # recorded as (week, stage, game) so that each write is contiguous; returned as (game, week, stage)
-    out = {f: np.zeros((W, n, G), dtype=float if f in MONEY else np.int64) for f in FIELDS}
+    out = {f: np.zeros((W, n, G), dtype=float if f in MONEY else np.int64) for f in (*FIELDS, *MARKET)}
+    by_segment = {f: np.zeros((W, n, S, G), dtype=np.int64) for f in ("demand_by_segment", "lost_by_segment")}
     incoming_now = [zeros] * n
     demand_now = [zeros] * n
+
+    def total(arrays: list[np.ndarray]) -> np.ndarray:
+        return sum(arrays[1:], arrays[0]) if arrays else zeros
+
+    def wait(i: int, extra: np.ndarray, depth: int = 0) -> np.ndarray:
+        """``game.engine._wait`` per game (float weeks)."""
+        spec = specs[i]
+        need = total(owed[i]) + extra - on_hand[i]
+        sup = topo.supplier[i]
+        upstream: Any = 0.0
+        if sup >= 0 and depth <= 8:
+            short = need - wip[i] - total(ship_q[i]) - owed[sup][topo.slot[i]]
+            upstream = wait(sup, np.maximum(short, 0), depth + 1)
+        structural = spec.order_delay + spec.ship_delay + upstream
+        if not mto[i]:
+            cum = zeros
+            found = np.zeros(G, dtype=bool)
+            res = np.zeros(G)
+            for k, x in enumerate(ship_q[i], 1):
+                cum = cum + x
+                hit = ~found & (cum >= need)
+                res = np.where(hit, k, res)
+                found |= hit
+            res = np.where(found, res, np.maximum(len(ship_q[i]) + 1, structural))
+        else:
+            cap = capacity[i]
+            weeks_of_work = np.ceil(need / np.where(cap > 0, cap, 1))
+            queued = wip[i] + total(ship_q[i])
+            cum = wip[i]
+            arrive = zeros
+            for k, x in enumerate(ship_q[i], 1):
+                going = cum < need
+                arrive = np.where(going, k, arrive)
+                cum = np.where(going, cum + x, cum)
+            res = np.where(queued >= need, np.maximum(arrive, weeks_of_work), np.maximum(structural, weeks_of_work))
+            res = np.where(cap <= 0, INFINITE, res)
+        return np.where(need <= 0, 0.0, res)
+
+    def market(i: int, week: int, quote: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """``game.engine._consumers``: who buys, waits or walks away; returns (accepted, goodwill)."""
+        w = week - 1
+        spec = specs[i]
+        dem = demand[:, w, topo.channel[i], :]
+        avail = np.maximum(on_hand[i] - owed[i][0], 0)
+        accepted = lost = zeros
+        lost_margin = goodwill = fzeros
+        for k in topo.segment_order:
+            seg = segments[k]
+            n_k = dem[:, k]
+            now = zeros if spec.delivery_delay > seg.tolerance else np.minimum(n_k, avail)
+            avail = avail - now
+            rest = n_k - now
+            waits = np.where(quote <= seg.tolerance, rest, 0)
+            gone = rest - waits
+            take = now + waits
+            ledger[i].append([week, take, prices[k]])
+            accepted = accepted + take
+            lost = lost + gone
+            lost_margin = lost_margin + gone * (seg.price - scenario.unit_cost)
+            goodwill = goodwill + gone * seg.goodwill
+            by_segment["lost_by_segment"][w, i, k] = gone
+            by_segment["demand_by_segment"][w, i, k] = n_k
+        out["demand"][w, i] = dem.sum(axis=1)
+        out["accepted"][w, i] = accepted
+        out["lost"][w, i] = lost
+        out["lost_margin"][w, i] = lost_margin
+        out["goodwill"][w, i] = goodwill
+        out["quoted_lead_time"][w, i] = quote
+        demand_now[i] = dem.sum(axis=1)
+        return accepted, goodwill
+
+    def deliver(i: int, week: int, ship: np.ndarray) -> None:
+        """``game.engine._deliver``: ship oldest consumer orders first; revenue and lead times."""
+        w = week - 1
+        delay = specs[i].delivery_delay
+        revenue = fzeros
+        lt_sum = zeros
+        lt_max = zeros - 1
+        left = ship
+        for entry in ledger[i]:
+            units = entry[1]
+            take = np.minimum(units, left)
+            revenue = revenue + take * entry[2]
+            lead = week - entry[0] + delay
+            lt_sum = lt_sum + lead * take
+            lt_max = np.where((take > 0) & (lead > lt_max), lead, lt_max)
+            left = left - take
+            entry[1] = units - take
+        while ledger[i] and not ledger[i][0][1].any():
+            ledger[i].pop(0)
+        if delay:
+            deliveries[i].append(ship)
+            delivered = deliveries[i].pop(0)
+        else:
+            delivered = ship
+        out["sold"][w, i] = ship
+        out["delivered"][w, i] = delivered
+        out["revenue"][w, i] = revenue
+        out["lead_time_sum"][w, i] = lt_sum
+        out["lead_time_max"][w, i] = lt_max
 
     def advance(week: int) -> None:
         """Steps 1-4 of ``week`` (1-based), recording its events."""
@@ -347,32 +522,38 @@ def _play(
                 p = zeros
             out["received"][w, i] = r
             out["processed"][w, i] = p
+        quotes = {}
+        for i in topo.facing:
+            if topo.simple_market:
+                quotes[i] = fzeros
+            else:
+                quotes[i] = wait(i, zeros + 1) + specs[i].delivery_delay
         for i in range(n):
             spec = specs[i]
+            goodwill: Any = 0.0
             if facing[i]:
-                inc = demand[:, w, topo.channel[i]]
-                total = owed[i][0] + inc
-                ship = np.minimum(total, on_hand[i])
+                inc, goodwill = market(i, week, quotes[i])
+                total_owed = owed[i][0] + inc
+                ship = np.minimum(total_owed, on_hand[i])
                 on_hand[i] = on_hand[i] - ship
-                owed[i][0] = total - ship
-                out["demand"][w, i] = inc
-                demand_now[i] = inc
+                owed[i][0] = total_owed - ship
+                deliver(i, week, ship)
             else:
                 cust = customers[i]
                 if len(cust) == 1:
                     j = cust[0]
                     inc = order_q[j].pop(0)
-                    total = owed[i][0] + inc
-                    ship = np.minimum(total, on_hand[i])
-                    owed[i][0] = total - ship
+                    total_owed = owed[i][0] + inc
+                    ship = np.minimum(total_owed, on_hand[i])
+                    owed[i][0] = total_owed - ship
                     ship_q[j].append(ship)
                 else:
                     incs = [order_q[j].pop(0) for j in cust]
-                    inc = sum(incs[1:], incs[0])
+                    inc = total(incs)
                     ow = np.stack([owed[i][k] + incs[k] for k in range(len(cust))], axis=1)
-                    total = ow.sum(axis=1)
-                    enough = total <= on_hand[i]
-                    ship = np.where(enough, total, on_hand[i])
+                    total_owed = ow.sum(axis=1)
+                    enough = total_owed <= on_hand[i]
+                    ship = np.where(enough, total_owed, on_hand[i])
                     parts = np.where(enough[:, None], ow, _ration(ow, ship))
                     for k, j in enumerate(cust):
                         ship_q[j].append(parts[:, k])
@@ -381,7 +562,7 @@ def _play(
             if source[i]:
                 ship_q[i].append(order_q[i].pop(0))
             incoming_now[i] = inc
-            backlog = sum(owed[i][1:], owed[i][0])
+            backlog = total(owed[i])
             holding = spec.holding_cost * on_hand[i] + spec.wip_holding_cost * wip[i]
             backlog_cost = spec.backlog_cost * backlog
             capacity_cost = spec.capacity_cost * capacity[i] if mto[i] else 0.0
@@ -389,9 +570,9 @@ def _play(
             material = scenario.unit_cost * ship_q[i][-1] if source[i] else 0.0
             write_off = 0.0
             if last and scenario.write_off_rate:
-                left = on_hand[i] + wip[i] + sum(ship_q[i][1:], ship_q[i][0])
+                left = on_hand[i] + wip[i] + total(ship_q[i])
                 write_off = left * spec.unit_value * scenario.write_off_rate
-            cost = holding + backlog_cost + capacity_cost + fulfilment + material + write_off + 0.0
+            cost = holding + backlog_cost + capacity_cost + fulfilment + material + write_off + goodwill
             out["incoming_order"][w, i] = inc
             out["shipped"][w, i] = ship
             out["inventory"][w, i] = on_hand[i]
@@ -409,7 +590,7 @@ def _play(
     def supply_line(i: int) -> np.ndarray:
         sup = topo.supplier[i]
         owed_up = owed[sup][topo.slot[i]] if sup >= 0 else zeros
-        return sum(order_q[i], zeros) + owed_up + sum(ship_q[i], zeros)
+        return total(order_q[i]) + owed_up + total(ship_q[i])
 
     advance(1)
     for week in range(1, W + 1):
@@ -427,11 +608,10 @@ def _play(
                         f"{spec.role}: decision must be between 0 and {hi}, got {int(d[g])} (game {g}, week {week})"
                     )
             else:
-                backlog = sum(owed[i][1:], owed[i][0])
                 obs = {
                     "incoming_order": incoming_now[i],
                     "on_hand": on_hand[i],
-                    "backlog": backlog,
+                    "backlog": total(owed[i]),
                     "supply_line": supply_line(i),
                 }
                 if facing[i]:
@@ -442,8 +622,7 @@ def _play(
         for i in range(n):
             d = dec[i]
             if mto[i]:
-                backlog = sum(owed[i][1:], owed[i][0])
-                need = backlog - on_hand[i] - wip[i] - supply_line(i)
+                need = total(owed[i]) - on_hand[i] - wip[i] - supply_line(i)
                 order = np.maximum(need, 0)
                 capacity[i] = d
             else:
@@ -453,4 +632,9 @@ def _play(
             out["decision"][w, i] = d
         if week < W:
             advance(week + 1)
-    return BatchResult(scenario, seeds, {f: a.transpose(2, 0, 1) for f, a in out.items()})
+    return BatchResult(
+        scenario,
+        seeds,
+        {f: a.transpose(2, 0, 1) for f, a in out.items()},
+        {f: a.transpose(3, 0, 1, 2) for f, a in by_segment.items()},
+    )

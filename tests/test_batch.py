@@ -1,9 +1,10 @@
 """The numpy batch engine gives, game by game, exactly what the scalar engine gives.
 
-Every week, stage and field of ``game.batch.FIELDS`` is compared with the events
-of ``game.simulate.simulate`` for the same scenario, seed and decisions (fixed
-random decision matrices, the bot policies, per-game policy parameters), and the
-cost totals must be the same floats.
+Every week, stage and event key the batch engine reports is compared with the
+events of ``game.simulate.simulate`` for the same scenario, seed and decisions
+(fixed random decision matrices, the bot policies, per-game policy parameters),
+on every preset at every decoupling point, and the cost and profit totals must be
+the same floats.
 """
 
 from __future__ import annotations
@@ -16,11 +17,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from game.batch import FIELDS, channel_demand, run_batch, split, unsupported
+from game.batch import channel_demand, run_batch, segment_demand, split, unsupported
+from game.bestplan import play_plan
+from game.codp import apply_codp, positions_for
 from game.demand import split as scalar_split
 from game.engine import DecisionError
 from game.policies import Policy
-from game.scenario import Scenario, load_scenario, scenario_from_dict
+from game.scenario import Scenario, list_presets, load_scenario, scenario_from_dict
 from game.simulate import policies_for, simulate
 from game.state import new_game
 
@@ -133,23 +136,29 @@ SCENARIOS = {
 
 
 def assert_same_games(scenario: Scenario, seeds: list[int], batch: Any, scalar_games: list[Any]) -> None:
-    """Every field, week and stage of each batch game equals the scalar game's events."""
+    """Each batch game has the scalar game's event keys (all but ``mode``) with the same
+    values, week by week and stage by stage, and the same cost and profit totals."""
     totals = batch.cost_totals()
     team = batch.team_cost()
+    profit = batch.profit()
     assert batch.games == len(seeds)
     for g, result in enumerate(scalar_games):
         assert len(result.weeks) == scenario.weeks
         mine = batch.game(g)
+        money = 0.0
         for week, theirs in zip(mine, result.weeks, strict=True):
             assert week["week"] == theirs["week"]
             for role in scenario.roles:
                 ev = theirs["roles"][role]
                 got = week["roles"][role]
-                for field in FIELDS:
-                    assert got[field] == ev.get(field, 0), (seeds[g], week["week"], role, field)
+                assert set(got) == set(ev) - {"mode"}, (role, set(got) ^ set(ev))
+                for field, value in got.items():
+                    assert value == ev[field], (seeds[g], week["week"], role, field, value, ev[field])
+                money += ev.get("revenue", 0.0) - ev["cost"]
         expected = result.totals()
         assert totals[g].tolist() == [expected["cost"][r] for r in scenario.roles]
         assert team[g] == expected["team_cost"]
+        assert profit[g] == money
 
 
 def test_sterman_benchmark_in_batch() -> None:
@@ -245,12 +254,66 @@ def test_split_matches_scalar(totals: list[int], shares: list[int]) -> None:
     assert got.tolist() == [scalar_split(t, fractions) for t in totals]
 
 
-@pytest.mark.parametrize("name", ["segments", "decoupling-point", "ecommerce"])
-def test_refuses_lost_sales_and_prices(name: str) -> None:
+def _preset_variants() -> list[tuple[str, str | None]]:
+    out: list[tuple[str, str | None]] = []
+    for name in list_presets():
+        out += [(name, None)] + [(name, p) for p in positions_for(load_scenario(name))]
+    return out
+
+
+@pytest.mark.parametrize(("name", "position"), _preset_variants())
+def test_every_preset_and_decoupling_point(name: str, position: str | None) -> None:
+    """Segments with lost sales, quotes, prices and premiums, parcel delays, e-commerce,
+    make-to-order stages, write-off: bots and random decisions, as in the scalar engine."""
     scn = load_scenario(name)
-    assert unsupported(scn)
-    with pytest.raises(NotImplementedError, match="batch engine"):
-        run_batch(scn, 2)
+    scn = apply_codp(scn, position) if position else scn
+    assert unsupported(scn) is None
+    seeds = [2, 31, 700]
+    for policy in ("sterman", "base_stock"):
+        batch = run_batch(scn, seeds, policy=policy)
+        assert_same_games(scn, seeds, batch, [simulate(scn, s, policy) for s in seeds])
+    rng = np.random.default_rng(len(name) * 7 + len(position or ""))
+    orders = {r: rng.integers(0, 25, size=(len(seeds), scn.weeks)) for r in scn.roles}
+    batch = run_batch(scn, seeds, orders=orders)
+    scalar = [simulate(scn, s, orders={r: orders[r][g].tolist() for r in scn.roles}) for g, s in enumerate(seeds)]
+    assert_same_games(scn, seeds, batch, scalar)
+
+
+def test_lost_sales_and_revenue_are_exercised() -> None:
+    """The presets above really lose customers, quote lead times and earn revenue."""
+    scn = apply_codp(load_scenario("segments"), "eto")
+    batch = run_batch(scn, [1, 2, 3], policy="sterman")
+    retailer = scn.index("retailer")
+    assert batch.weeks["lost"][:, :, retailer].sum() > 0
+    assert batch.weeks["revenue"][:, :, retailer].sum() > 0
+    assert batch.weeks["goodwill"][:, :, retailer].sum() > 0
+    assert (batch.weeks["quoted_lead_time"][:, :, retailer] > 0).any()
+
+
+def test_what_if_plans_in_one_batch() -> None:
+    """Many stationary plans on one team's demand in one call: the same profit as the
+    best-plan search's scalar replay of each plan."""
+    scn = apply_codp(load_scenario("decoupling-point"), "ato")
+    seed = 11
+    modes = {s.role: s.mode for s in scn.stages}
+    plans = [
+        {r: (base + 4 * k if modes[r] == "mts" else 8 + k) for r in scn.roles}
+        for k, base in enumerate([10, 20, 30, 45, 60])
+    ]
+    params = {
+        r: ({"level": [p[r] for p in plans]} if modes[r] == "mts" else {"capacity": [p[r] for p in plans]})
+        for r in scn.roles
+    }
+    batch = run_batch(scn, [seed] * len(plans), policy="base_stock", params=params)
+    assert batch.profit().tolist() == [play_plan(scn, seed, p) for p in plans]
+    assert len(set(batch.profit().tolist())) == len(plans)
+
+
+def test_segment_demand_matches_new_game() -> None:
+    scn = load_scenario("ecommerce")
+    got = segment_demand(scn, [4, 5])
+    assert got[0].tolist() == new_game(scn, 4).demand
+    assert got[1].tolist() == new_game(scn, 5).demand
 
 
 def test_supported_scenarios_report_none() -> None:
