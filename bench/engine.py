@@ -61,6 +61,7 @@ def cases(games: int, single_games: int) -> list[tuple[str, str, Callable[[], in
     """(label, kind, function, target) for every case."""
     classic = load_scenario("classic")
     rand = load_scenario("classic-random")
+    market = load_scenario("decoupling-point")
     fixed = dict.fromkeys(classic.roles, 5)
     script = {r: [5] * classic.weeks for r in classic.roles}
     block = _stage_weeks(classic, single_games)
@@ -101,6 +102,10 @@ def cases(games: int, single_games: int) -> list[tuple[str, str, Callable[[], in
         run_batch(rand, games, policy="sterman")
         return _stage_weeks(rand, games)
 
+    def batch_market() -> int:
+        run_batch(market, games, policy="base_stock")
+        return _stage_weeks(market, games)
+
     return [
         ("one game, fixed decisions: new_game + engine.run", "single", run_fixed, SINGLE_TARGET),
         ("one game, fixed decisions: simulate(orders=...)", "single", simulate_fixed, 0),
@@ -109,6 +114,7 @@ def cases(games: int, single_games: int) -> list[tuple[str, str, Callable[[], in
         (f"batch of {games} games, fixed decisions", "batch", batch_fixed, BATCH_TARGET),
         (f"batch of {games} games, Sterman bots", "batch", batch_sterman, BATCH_TARGET),
         (f"batch of {games} games, Sterman bots, classic-random", "batch", batch_random, BATCH_TARGET),
+        (f"batch of {games} games, base-stock bots, decoupling-point (segments, lost sales)", "batch", batch_market, 0),
     ]
 
 
@@ -197,11 +203,12 @@ def main(argv: list[str] | None = None) -> int:
                 "keys at the consumer-facing stage) that the server, the scoring and the CSV read.",
                 "",
                 "The batch engine (`game.batch.run_batch`) runs the same rules with numpy across games:",
-                "make-to-stock and make-to-order stages, trees with rationing, patient markets, fixed",
-                "decisions or the vectorised bots (per-game policy parameters allowed); it refuses lost-sale",
-                "segments, parcel delays and prices with `NotImplementedError` (`game.batch.unsupported`).",
-                "`tests/test_batch.py` checks it against `simulate` game by game. The random-demand case",
-                "includes drawing each game's demand from its seed in Python, which is most of its time.",
+                "make-to-stock and make-to-order stages, trees with rationing (e-commerce), segments with",
+                "lead-time quotes and lost sales, prices, premiums and revenue, every cost; fixed decisions",
+                "or the vectorised bots, with per-game policy parameters (many what-if plans on one demand",
+                "history in one call). `tests/test_batch.py` checks it against `simulate` game by game on",
+                "every preset and decoupling point. The random-demand cases include drawing each game's",
+                "demand from its seed in Python (the same draws as `new_game`), a large part of their time.",
             ]
         )
         write_section(text)
