@@ -96,6 +96,11 @@ def test_a_class_plays_in_browsers(live_server: str, new_page) -> None:
             expect(page.locator("#week")).to_have_text(week_text(week + 1))
             expect(page.locator("#value")).to_be_enabled()
 
+    # only the consumer-facing retailer sees its market (sold, walked away)
+    expect(players["retailer"].locator("#v-lost")).to_be_visible()
+    expect(players["retailer"].locator("#v-lost")).to_have_text("0")
+    expect(players["wholesaler"].locator("#v-lost")).to_be_hidden()
+
     # the history shows the weeks played, the facilitator sees team 1 in week 3
     expect(players["retailer"].locator("#history-table tbody tr")).to_have_count(3)
     expect(fac.locator("#teams-body tr").nth(0).locator("td").nth(0)).to_have_text("3")

@@ -150,6 +150,16 @@
     $("#tile-backlog").classList.toggle("on", (v.backlog || 0) > 0);
     const mto = v.mode === "mto";
     for (const n of document.querySelectorAll(".mto-only")) n.hidden = !mto;
+    // a consumer-facing stage also sees its market: what it sold and whom it lost this week
+    const hist = st.history || view.history || [];
+    const now = hist.length ? hist[hist.length - 1] : {};
+    const facing = now.demand !== undefined && now.demand !== null;
+    for (const n of document.querySelectorAll(".facing-only")) n.hidden = !facing;
+    if (facing) {
+      setText("#v-sold", num(now.sold ?? now.shipped));
+      setText("#v-lost", num(now.lost || 0));
+      $("#tile-lost").classList.toggle("on", (now.lost || 0) > 0);
+    }
     pipeline("#on-the-way", v.on_the_way);
     pipeline("#in-mail", v.orders_in_mail);
     renderDecision(st);
