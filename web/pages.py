@@ -15,8 +15,11 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from game.bestplan import benchmark as benchmark_game
 from game.state import GameState
+from web.api import check_results_access
+from web.errors import GameError
 from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, init_i18n, js_catalogue
 from web.scenarios import team_scenario
+from web.sessions import load_meta
 
 bp = Blueprint("pages", __name__)
 
@@ -76,9 +79,6 @@ def debrief(code: str) -> str:
 
 def _scenario_info(code: str) -> dict[str, Any] | None:
     """The public part of a session's scenario (title, debrief text, stages), or None."""
-    from web.errors import GameError
-    from web.sessions import load_meta
-
     ext = current_app.extensions.get("beergame")
     if ext is None:
         return None
@@ -100,9 +100,6 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
 def benchmark(code: str, team: int) -> tuple[Response, int]:
     """The best stationary plan on the team's own demand, at its decoupling point and at
     every other one (``game.bestplan``). Same access rule as the results."""
-    from web.api import check_results_access
-    from web.errors import GameError
-
     try:
         meta = check_results_access(_code(code))
     except GameError as exc:
