@@ -242,3 +242,25 @@ def test_every_key_of_a_session_carries_a_ttl_mid_game(store: Store) -> None:
     keys = store.r.keys("bg:s:*") + store.r.keys("bg:tok:*")
     assert {k for k in keys if k.endswith(":dec")} and {k for k in keys if k.endswith(":weeks")}
     assert {k: store.r.ttl(k) for k in keys if store.r.ttl(k) <= 0} == {}
+
+
+@pytest.mark.redis
+def test_many_concurrent_callers_wait_for_a_connection(redis_url: str) -> None:
+    """More callers than pooled connections queue for one instead of failing."""
+    store = Store.from_url(redis_url, max_connections=2)
+    code = sessions.create_session(store, cfg(), {"weeks": 3}, NOW)["code"]
+    errors: list[BaseException] = []
+
+    def reader() -> None:
+        try:
+            for _ in range(20):
+                store.team_snapshot(code, 1)
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=reader) for _ in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []

@@ -83,7 +83,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.config.update(SECRET_KEY=cfg["SECRET_KEY"], JSON_SORT_KEYS=False)
     app.config["BEERGAME"] = cfg
     if store is None:
-        store = Store.from_url(cfg["REDIS_URL"])
+        store = Store.from_url(cfg["REDIS_URL"], int(cfg["REDIS_MAX_CONNECTIONS"]))
     if store.kind == "memory":
         log.warning(MEMORY_WARNING)
     socketio = SocketIO(

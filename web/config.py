@@ -6,6 +6,7 @@
 | ``SECRET_KEY`` | random per process | Flask secret (cookies of the pages) |
 | ``HOST`` / ``PORT`` | ``0.0.0.0`` / ``5000`` | where ``python -m web`` listens |
 | ``ASYNC_MODE`` | ``threading`` (``gevent`` in ``web.wsgi``, ``python -m web``) | gevent, threading or eventlet |
+| ``REDIS_MAX_CONNECTIONS`` | ``50`` | Redis connections per process (more requests wait for one) |
 | ``MESSAGE_QUEUE`` | unset | Redis URL Flask-SocketIO uses to reach clients of other worker processes |
 | ``GAME_TTL_SECONDS`` | ``86400`` | how long a finished game is kept |
 | ``IDLE_TTL_SECONDS`` | ``604800`` | how long an unfinished game is kept after its last change |
@@ -31,6 +32,7 @@ DEFAULTS: dict[str, Any] = {
     "PORT": 5000,
     "ASYNC_MODE": "threading",
     "MESSAGE_QUEUE": None,
+    "REDIS_MAX_CONNECTIONS": 50,
     "GAME_TTL_SECONDS": 86400,
     "IDLE_TTL_SECONDS": 7 * 86400,
     "DISCONNECT_GRACE_SECONDS": 30.0,

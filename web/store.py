@@ -41,11 +41,18 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
 
 
-def connect(url: str | None) -> tuple[redis.Redis, str]:
+def connect(url: str | None, max_connections: int = 50) -> tuple[redis.Redis, str]:
     """A Redis client for ``url`` and the store kind (``redis``), or an in-process
-    fakeredis with Lua (``memory``) when ``url`` is empty."""
+    fakeredis with Lua (``memory``) when ``url`` is empty.
+
+    The pool blocks (up to 30 s) when all ``max_connections`` are busy: with
+    gevent, hundreds of handlers may want Redis at the same moment, and they
+    should queue for a connection rather than fail."""
     if url:
-        return redis.Redis.from_url(url, decode_responses=True, health_check_interval=30), "redis"
+        pool = redis.BlockingConnectionPool.from_url(
+            url, max_connections=max_connections, timeout=30, decode_responses=True, health_check_interval=30
+        )
+        return redis.Redis(connection_pool=pool), "redis"
     import fakeredis
 
     return fakeredis.FakeRedis(decode_responses=True), "memory"
@@ -61,9 +68,9 @@ class Store:
         self._commit = client.register_script((LUA_DIR / "commit.lua").read_text())
 
     @classmethod
-    def from_url(cls, url: str | None) -> Store:
+    def from_url(cls, url: str | None, max_connections: int = 50) -> Store:
         """Connect to ``url`` (or the in-process store when empty)."""
-        client, kind = connect(url)
+        client, kind = connect(url, max_connections)
         return cls(client, kind)
 
     # -- keys ---------------------------------------------------------------
