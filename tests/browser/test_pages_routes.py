@@ -1,0 +1,85 @@
+"""The page routes without a browser: language choice, safe redirects, codes, QR, benchmark access."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+
+@pytest.fixture
+def client(make_app) -> Any:
+    return make_app().test_client()
+
+
+def create(client: Any, **body: Any) -> dict[str, Any]:
+    r = client.post("/api/sessions", json={"scenario": "classic", **body})
+    assert r.status_code == 201, r.get_data(as_text=True)
+    return r.get_json()
+
+
+def test_language_from_browser_then_cookie(client: Any) -> None:
+    assert 'lang="nl"' in client.get("/", headers={"Accept-Language": "nl-BE,nl;q=0.9"}).get_data(as_text=True)
+    assert 'lang="en"' in client.get("/", headers={"Accept-Language": "de-DE"}).get_data(as_text=True)
+    r = client.get("/lang/nl?next=/facilitate")
+    assert r.status_code == 302 and r.headers["Location"] == "/facilitate"
+    assert "lang=nl" in r.headers["Set-Cookie"]
+    page = client.get("/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert 'lang="nl"' in page and "Doe mee met een spel" in page
+    # the script catalogue is rendered in the same language
+    catalogue = page.split('<script id="i18n" type="application/json">')[1].split("</script>")[0]
+    assert json.loads(catalogue)["connected"] == "Verbonden"
+    assert client.get("/lang/fr").status_code == 404
+
+
+@pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "javascript:alert(1)", "evil"])
+def test_language_switch_never_leaves_the_site(client: Any, target: str) -> None:
+    r = client.get("/lang/en", query_string={"next": target})
+    assert r.status_code == 302
+    assert r.headers["Location"] == "/"
+
+
+def test_codes_are_checked_and_normalised(client: Any) -> None:
+    assert client.get("/join/ab").status_code == 404
+    assert client.get("/join/<script>").status_code == 404
+    page = client.get("/join/k7qx2m").get_data(as_text=True)
+    assert 'value="K7QX2M"' in page
+    assert client.get("/projector/../../etc").status_code == 404
+
+
+def test_qr_code_route(client: Any) -> None:
+    code = create(client)["code"]
+    r = client.get(f"/qr/{code}.svg")
+    assert r.status_code == 200 and r.mimetype == "image/svg+xml"
+    assert r.data.startswith(b"<svg") and b'xmlns="http://www.w3.org/2000/svg"' in r.data
+    assert client.get(f"/qr/{code}.png").status_code == 404
+
+
+def test_debrief_page_holds_only_public_scenario_data(client: Any) -> None:
+    created = create(client, teams=2)
+    page = client.get(f"/debrief/{created['code']}").get_data(as_text=True)
+    info = json.loads(page.split('<script id="scenario-info" type="application/json">')[1].split("</script>")[0])
+    assert [s["role"] for s in info["stages"]] == ["factory", "distributor", "wholesaler", "retailer"]
+    assert created["facilitator_secret"] not in page
+    assert "demand" not in info
+    unknown = client.get("/debrief/ZZZZZZ").get_data(as_text=True)
+    assert '<script id="scenario-info" type="application/json">null</script>' in unknown
+
+
+def test_benchmark_needs_the_facilitator_or_a_finished_game(client: Any) -> None:
+    created = create(client, teams=2, weeks=8)
+    code = created["code"]
+    assert client.get(f"/debrief/{code}/benchmark/1.json").status_code == 403
+    wrong = client.get(f"/debrief/{code}/benchmark/1.json", headers={"X-Facilitator-Secret": "nope"})
+    assert wrong.status_code == 403
+    assert wrong.get_json()["error"]["code"] == "forbidden"
+    fac = {"X-Facilitator-Secret": created["facilitator_secret"]}
+    ok = client.get(f"/debrief/{code}/benchmark/1.json", headers=fac)
+    assert ok.status_code == 200
+    plan = ok.get_json()
+    assert set(plan) == {"chosen", "best", "by_position"}
+    assert plan["best"]["profit"] >= plan["chosen"]["profit"]
+    assert set(plan["chosen"]["levels"]) == {"factory", "distributor", "wholesaler", "retailer"}
+    far = client.get(f"/debrief/{code}/benchmark/3.json", headers=fac)
+    assert far.status_code == 404
