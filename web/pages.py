@@ -26,6 +26,22 @@ bp = Blueprint("pages", __name__)
 CODE_RE = re.compile(r"^[A-Za-z0-9]{3,12}$")
 
 
+# The pages load only their own scripts and styles (no inline code, no CDN).
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+
+
+@bp.after_request
+def _security_headers(resp: Response) -> Response:
+    if resp.mimetype == "text/html":
+        resp.headers.setdefault("Content-Security-Policy", CSP)
+        resp.headers.setdefault("Referrer-Policy", "same-origin")
+    resp.headers.setdefault("X-Content-Type-Options", "nosniff")
+    return resp
+
+
 def _code(code: str) -> str:
     """A join code in canonical form; 404 for anything that cannot be one."""
     if not CODE_RE.match(code):

@@ -83,3 +83,16 @@ def test_benchmark_needs_the_facilitator_or_a_finished_game(client: Any) -> None
     assert set(plan["chosen"]["levels"]) == {"factory", "distributor", "wholesaler", "retailer"}
     far = client.get(f"/debrief/{code}/benchmark/3.json", headers=fac)
     assert far.status_code == 404
+
+
+def test_pages_forbid_inline_and_foreign_code(client: Any) -> None:
+    r = client.get("/")
+    csp = r.headers["Content-Security-Policy"]
+    assert "script-src 'self'" in csp and "style-src 'self'" in csp and "frame-ancestors 'none'" in csp
+    assert r.headers["X-Content-Type-Options"] == "nosniff"
+    html = r.get_data(as_text=True)
+    assert " style=" not in html and "<style" not in html
+    # every script tag loads a same-site file, or is a JSON data block
+    for tag in html.split("<script")[1:]:
+        head = tag.split(">", 1)[0]
+        assert 'src="/static/' in head or 'type="application/json"' in head, head
