@@ -373,3 +373,19 @@ def test_projector_sees_the_leaderboard_only(app: Any) -> None:
     assert [r["team"] for r in board["ranking"]] == [1, 2]
     assert {n for n, _ in proj.events} == {"leaderboard"}
     assert "facilitator_secret" not in json.dumps(board) and game.secret not in json.dumps(board)
+
+
+def test_a_connection_has_one_identity_at_a_time(app: Any) -> None:
+    game = Game(app, teams=2)
+    c = game.fac  # the facilitator's connection turns into a player
+    assert c.call("join", {"code": game.code, "name": "Switcher", "team": 2, "role": "factory"})["ok"]
+    c.events.clear()
+    fac2 = Client(app)
+    assert fac2.call("facilitate", {"code": game.code, "secret": game.secret})["ok"]
+    fac2.events.clear()
+    assert fac2.call("control", {"action": "start"})["ok"]
+    game.hub.broadcaster.flush()
+    assert fac2.all("dashboard")
+    assert not c.all("dashboard")  # left the facilitators' room
+    assert c.last("state")["seat"]["role"] == "factory"
+    assert c.call("control", {"action": "pause"})["error"]["code"] == "forbidden"

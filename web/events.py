@@ -201,15 +201,21 @@ def register(socketio: SocketIO, hub: Hub) -> None:
 
         return wrap
 
-    def seat_rooms(sid: str, ident: Identity) -> None:
-        old = conns.set(sid, ident)
-        if old and old.kind == "player":
-            leave_room(f"seat:{old.code}:{old.team}:{old.role}", sid=sid)
-        join_room(f"s:{ident.code}", sid=sid)
+    def rooms(ident: Identity) -> list[str]:
+        out = [f"s:{ident.code}"]
         if ident.kind == "player":
-            join_room(f"seat:{ident.code}:{ident.team}:{ident.role}", sid=sid)
+            out.append(f"seat:{ident.code}:{ident.team}:{ident.role}")
         elif ident.kind == "facilitator":
-            join_room(f"f:{ident.code}", sid=sid)
+            out.append(f"f:{ident.code}")
+        return out
+
+    def seat_rooms(sid: str, ident: Identity) -> None:
+        """Make ``ident`` this connection's one identity, in exactly its rooms."""
+        old = conns.set(sid, ident)
+        for room in rooms(old) if old else []:
+            leave_room(room, sid=sid)
+        for room in rooms(ident):
+            join_room(room, sid=sid)
 
     def player(sid: str) -> Identity:
         ident = conns.get(sid)
