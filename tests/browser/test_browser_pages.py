@@ -230,3 +230,26 @@ def test_projector_fits_a_big_class(live_server: str, new_page) -> None:
     page.goto(f"{live_server}/projector/{created['code']}")
     expect(page.locator("#board-body tr")).to_have_count(13)
     expect(page.locator("#board-body td.more")).to_have_text("… and 2 more teams")
+
+
+def test_pause_resume_and_timer(live_server: str, new_page) -> None:
+    created = new_session(live_server, teams=1)
+    player = new_page()
+    join_by_keyboard(player, live_server, created["code"], "Rosa")
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{created['code']}#s={created['facilitator_secret']}")
+    fac.click("[data-action=start]")
+    expect(player.locator("#value")).to_be_enabled()
+    expect(player.locator("#timer")).to_have_text("")  # no timer in this session
+    fac.click("[data-action=pause]")
+    expect(player.locator("#banner")).to_have_text("The game is paused.")
+    expect(player.locator("#value")).to_be_disabled()
+    expect(fac.locator("#d-status")).to_have_text("Paused")
+    fac.click("[data-action=resume]")
+    expect(player.locator("#banner")).to_be_hidden()
+    expect(player.locator("#value")).to_be_enabled()
+    # a round timer from now on: the player sees the seconds left
+    fac.fill("#timer-seconds", "300")
+    fac.click("#timer-form button[type=submit]")
+    expect(player.locator("#timer")).to_have_text(re.compile(r"^\d+ s left$"))
+    expect(fac.locator("#d-timer")).to_have_text(re.compile(r"^\d+ s left$"))
