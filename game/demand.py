@@ -64,7 +64,10 @@ def demand_table(scenario: Scenario, rng: random.Random) -> list[list[list[int]]
     facing = [s for s in scenario.stages if s.consumer_facing]
     channel_shares = [s.market_share for s in facing]
     segment_shares = [seg.share for seg in scenario.segments]
+    totals = weekly_totals(scenario.demand, scenario.weeks, rng)
+    if channel_shares == [1.0] and segment_shares == [1.0]:  # one channel, one segment: nothing to split
+        return [[[total]] for total in totals]
     table = []
-    for total in weekly_totals(scenario.demand, scenario.weeks, rng):
+    for total in totals:
         table.append([split(part, segment_shares) for part in split(total, channel_shares)])
     return table

@@ -253,8 +253,14 @@ def run(
     plan = _plan(scenario)
     state = state.copy()
     weeks: list[list[dict[str, Any]]] = []
+    append = weeks.append
+    last = scenario.weeks
     while not state.done:
-        weeks.append(_week(scenario, plan, state, _decision_list(scenario, plan, state, decide(state))))
+        append(_place_orders(scenario, plan, state, _decision_list(scenario, plan, state, decide(state))))
+        if state.week >= last:
+            state.done = True
+        else:
+            _advance(scenario, plan, state)
     return state, weeks
 
 
@@ -506,34 +512,45 @@ def _consumers(
     segments = scenario.segments
     topo = scenario.topology
     demand = state.demand[week - 1][topo.channel[i]]
-    avail = s.on_hand - s.owed[0]
-    if avail < 0:
-        avail = 0
     accepted = lost = 0
     lost_margin = goodwill = 0.0
     lost_by = [0] * len(demand)
-    for k in topo.segment_order:
-        n = demand[k]
-        if not n:
-            continue
-        seg = segments[k]
-        now = n if n <= avail else avail
-        if delay > seg.tolerance:
-            now = 0
-        avail -= now
-        rest = n - now
-        waits = rest if quote_weeks <= seg.tolerance else 0
-        gone = rest - waits
-        take = now + waits
-        if take:
-            price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
-            s.open_orders.append([week, take, k, price])
-            accepted += take
-        if gone:
-            lost += gone
-            lost_by[k] = gone
-            lost_margin += gone * (seg.price - scenario.unit_cost)
-            goodwill += gone * seg.goodwill
+    if topo.simple_market:
+        # every segment waits as long as it takes and there is no parcel delay: all are
+        # accepted (the general rule below gives the same, with nobody gone)
+        for k in topo.segment_order:
+            n = demand[k]
+            if n:
+                seg = segments[k]
+                price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
+                s.open_orders.append([week, n, k, price])
+                accepted += n
+    else:
+        avail = s.on_hand - s.owed[0]
+        if avail < 0:
+            avail = 0
+        for k in topo.segment_order:
+            n = demand[k]
+            if not n:
+                continue
+            seg = segments[k]
+            now = n if n <= avail else avail
+            if delay > seg.tolerance:
+                now = 0
+            avail -= now
+            rest = n - now
+            waits = rest if quote_weeks <= seg.tolerance else 0
+            gone = rest - waits
+            take = now + waits
+            if take:
+                price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
+                s.open_orders.append([week, take, k, price])
+                accepted += take
+            if gone:
+                lost += gone
+                lost_by[k] = gone
+                lost_margin += gone * (seg.price - scenario.unit_cost)
+                goodwill += gone * seg.goodwill
     m = {} if out is None else out
     m["demand"] = sum(demand)
     m["demand_by_segment"] = list(demand)
