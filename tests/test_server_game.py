@@ -389,3 +389,32 @@ def test_a_connection_has_one_identity_at_a_time(app: Any) -> None:
     assert not c.all("dashboard")  # left the facilitators' room
     assert c.last("state")["seat"]["role"] == "factory"
     assert c.call("control", {"action": "pause"})["error"]["code"] == "forbidden"
+
+
+def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
+    game = Game(app, scenario="decoupling-point", weeks=14, codp={"rule": "team", "position": "mts-local"})
+    c, _ = game.join("Ada", team=1, role="retailer")
+    w, _ = game.join("Wim", team=1, role="wholesaler")
+    game.control(action="start")
+    assert c.last("state")["view"]["me"]["decision"] == "order"
+    for _ in range(11):
+        game.control(action="force_round")
+    assert game.week() == 12
+    assert c.call("choose_codp", {"position": "mto"})["error"]["code"] == "not_running"  # not a review week
+    game.control(action="force_round")
+    assert game.week() == 13
+    assert c.call("submit", {"week": 13, "value": 3})["ok"]
+    ack = w.call("choose_codp", {"position": "mto"})
+    assert ack["ok"], ack
+    state = c.last("state")
+    assert game.team()["codp"] == "mto" and state["view"]["codp"] == "mto"
+    assert state["view"]["me"]["decision"] == "capacity"
+    assert state["decided"] is False and game.hub.store.decisions(game.code, 1) == {}  # decide again
+    assert c.call("choose_codp", {"position": "nowhere"})["error"]["code"] == "bad_request"
+    assert c.call("submit", {"week": 13, "value": 12})["ok"]
+    assert w.call("submit", {"week": 13, "value": 9})["ok"]
+    assert game.week() == 14
+    assert game.records()[12]["roles"]["retailer"]["decision"] == 12
+    retailer = json.loads(game.team()["state"])["stages"][-1]
+    assert retailer["mode"] == "mto" and retailer["capacity"] == 12  # the decision was a capacity
+    assert w.call("choose_codp", {"position": "ato"})["error"]["code"] == "not_running"

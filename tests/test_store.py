@@ -264,3 +264,17 @@ def test_many_concurrent_callers_wait_for_a_connection(redis_url: str) -> None:
     for t in threads:
         t.join()
     assert errors == []
+
+
+def test_replace_state_swaps_within_the_week_only(store: Store) -> None:
+    code = new_session(store)["code"]
+    fill(store, code, roles=("retailer", "factory"))
+    store.set_session(code, status="running")
+    store.submit(code, 1, 1, "retailer", 4)
+    state = json.loads(store.team(code, 1)["state"])
+    assert store.replace_state(code, 1, 2, dict(state, codp="mto"), "mto") is False
+    assert store.decisions(code, 1) == {"retailer": 4}
+    assert store.replace_state(code, 1, 1, dict(state, codp="mto"), "mto") is True
+    t = store.team(code, 1)
+    assert t["codp"] == "mto" and json.loads(t["state"])["codp"] == "mto"
+    assert store.decisions(code, 1) == {}

@@ -338,19 +338,33 @@ def _pace_bots(store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float)
 
 
 def choose_codp(store: Store, cfg: dict[str, Any], code: str, team: int, position: Any) -> Changes:
-    """A team picks its CODP position (sessions with ``codp.rule = "team"``, before the start)."""
-    from game.codp import positions_for
+    """A team picks its CODP position (sessions with ``codp.rule = "team"``): before
+    the start, or at the decision point of one of the scenario's review weeks (then
+    the week's decisions so far are cleared: the team decides again in its new modes)."""
+    from game.codp import CodpError, positions_for, switch_codp
     from web.sessions import team_fields
 
     meta = load_meta(store, code)
     if meta.codp_rule != "team":
         raise GameError("forbidden", "the facilitator fixed the decoupling point for this session")
-    if meta.status != "setup":
-        raise GameError("not_running", "the decoupling point can only be chosen before the game starts")
-    allowed = positions_for(meta.base)
+    allowed = list(meta.base.codp_positions) or positions_for(meta.base)
     if not isinstance(position, str) or position not in allowed:
         raise bad(f"position must be one of {', '.join(allowed)}")
-    fields = team_fields({"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed}, team, position)
-    del fields["name"]
-    store.set_team(code, team, **fields)
+    if meta.status == "setup":
+        fields = team_fields({"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed}, team, position)
+        del fields["name"]
+        store.set_team(code, team, **fields)
+        return Changes(seats={(code, team)})
+    if meta.status not in ("running", "paused"):
+        raise GameError("not_running", "the game is over")
+    t = store.team(code, team)
+    state = GameState.from_dict(json.loads(t["state"]))
+    try:
+        _, new = switch_codp(meta.scenario_for(t.get("codp") or None), state, position)
+    except CodpError as exc:
+        raise GameError(
+            "not_running", f"the decoupling point moves only before the start or at a review: {exc}"
+        ) from None
+    if not store.replace_state(code, team, state.week, new.to_dict(), position):
+        raise GameError("stale_week", "the week changed meanwhile; look again and retry")
     return Changes(seats={(code, team)})

@@ -302,6 +302,25 @@ class Store:
         ]
         return int(self._commit(keys=keys, args=args))
 
+    def replace_state(self, code: str, team: int, week: int, state: dict[str, Any], codp: str) -> bool:
+        """Swap a team's state and CODP within its current week (a strategy review),
+        clearing the week's decisions. Optimistic: False when the week moved on or a
+        decision arrived meanwhile (WATCH on the team hash and its decisions)."""
+        key, dec = self.team_key(code, team), self.team_key(code, team, "dec")
+        with self.r.pipeline(transaction=True) as pipe:
+            try:
+                pipe.watch(key, dec)
+                week_now, done = pipe.hmget(key, "week", "done")
+                if week_now != str(week) or done == "1":
+                    return False
+                pipe.multi()
+                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp})
+                pipe.delete(dec)
+                pipe.execute()
+                return True
+            except redis.WatchError:
+                return False
+
     def set_deadline(self, code: str, team: int, deadline: float | None, remaining: float | None = None) -> None:
         """Set (or clear) a team's round deadline and the time kept while paused."""
         member = f"{code}:{team}"
