@@ -418,3 +418,19 @@ def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
     retailer = json.loads(game.team()["state"])["stages"][-1]
     assert retailer["mode"] == "mto" and retailer["capacity"] == 12  # the decision was a capacity
     assert w.call("choose_codp", {"position": "ato"})["error"]["code"] == "not_running"
+
+
+def test_the_facilitator_inspects_a_team_players_cannot(app: Any) -> None:
+    game = Game(app, teams=2)
+    players = four(game)
+    game.control(action="start")
+    for role in ROLES:
+        players[role].call("submit", {"week": 1, "value": 7})
+    ack = game.fac.call("inspect", {"team": 1})
+    assert ack["ok"]
+    detail = ack["team"]
+    assert detail["week"] == 2 and set(detail["view"]["stages"]) == set(ROLES)
+    assert detail["view"]["history"][0]["roles"]["factory"]["decision"] == 7
+    assert "demand" not in detail["view"] and "seed" not in detail["view"]  # no future demand
+    assert game.fac.call("inspect", {"team": 3})["error"]["code"] == "bad_request"
+    assert players["retailer"].call("inspect", {"team": 1})["error"]["code"] == "forbidden"

@@ -281,6 +281,19 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         hub.publish(rounds.control(hub.store, hub.cfg, ident.code, data, hub.clock()))
         return {}
 
+    @handler("inspect")
+    def on_inspect(sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        ident = conns.get(sid)
+        if not ident or ident.kind != "facilitator":
+            raise GameError("forbidden", "only the facilitator may do this (send facilitate first)")
+        if set(data) - {"team"}:
+            raise bad('inspect needs {"team": n}')
+        meta = sessions.load_meta(hub.store, ident.code)
+        team = data.get("team")
+        if isinstance(team, bool) or not isinstance(team, int) or not 1 <= team <= meta.teams:
+            raise bad(f"team must be a number from 1 to {meta.teams}")
+        return {"team": views.team_detail(hub.store, meta, team)}
+
     @handler("watch")
     def on_watch(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         if set(data) - {"code"}:

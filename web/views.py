@@ -234,6 +234,13 @@ def team_summary(
     return out
 
 
+def team_detail(store: Store, meta: SessionMeta, n: int) -> dict[str, Any]:
+    """Everything about one team for the facilitator: the dashboard row plus
+    ``game.visibility.facilitator_view`` (every stage, the history, the score)."""
+    snap = _snapshots(store, meta)[n - 1]
+    return jsonsafe(team_summary(store, meta, n, snap, seen=store.seen(meta.code), full=True))
+
+
 def dashboard(store: Store, meta: SessionMeta, full: bool = False, online_since: float | None = None) -> dict[str, Any]:
     """The facilitator's ``dashboard`` event: every team."""
     seen = store.seen(meta.code)
