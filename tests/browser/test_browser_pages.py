@@ -222,6 +222,10 @@ def test_dashboard_needs_the_facilitator_secret(live_server: str, new_page) -> N
     expect(page.locator("#teams-body tr")).to_have_count(2)
     expect(page.locator("#secret-form")).to_be_hidden()
     expect(page.locator("[data-action=start]")).to_be_enabled()
+    # the secret stays out of sight until asked for
+    expect(page.locator("#d-secret")).to_be_hidden()
+    page.click("#d-secret-box summary")
+    expect(page.locator("#d-secret")).to_have_text(created["facilitator_secret"])
 
 
 def test_projector_fits_a_big_class(live_server: str, new_page) -> None:

@@ -168,6 +168,7 @@
     link.href = joinUrl;
     link.textContent = joinUrl.replace(/^https?:\/\//, "");
     $("#d-projector").href = "/projector/" + code;
+    $("#d-secret-box").addEventListener("toggle", () => setText("#d-secret", $("#d-secret-box").open ? secret() || "" : ""));
     $("#d-debrief").href = "/debrief/" + code;
     $("#d-other").addEventListener("click", async (ev) => {
       ev.preventDefault();
