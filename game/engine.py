@@ -141,7 +141,7 @@ def _decision_list(scenario: Scenario, plan: _Plan, state: GameState, decisions:
     anything else goes through ``validate_decisions`` (same checks, same messages)."""
     if len(decisions) == plan.n:
         get = decisions.get
-        out = [get(role) for role in plan.roles]
+        out = list(map(get, plan.roles))
         hi = plan.same_bound
         if hi:
             for v in out:
