@@ -104,3 +104,14 @@ def make_app() -> Callable[..., Any]:
         return app
 
     return build
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[Any]) -> Iterator[None]:
+    """In CI (``CI`` set), a skipped test fails: a missing redis-server, Chromium or tool
+    must not pass for a green run."""
+    outcome = yield
+    report = outcome.get_result()
+    if os.environ.get("CI") and report.skipped and not hasattr(report, "wasxfail"):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where every test must run: {report.longrepr}"
