@@ -41,20 +41,15 @@ class _Plan:
         self.index: dict[str, int] = {r: i for i, r in enumerate(self.roles)}
         self.n: int = topo.n
         self.supplier: list[int] = topo.supplier
-        self.customers: list[list[int]] = topo.customers
         self.slot: list[int] = topo.slot
-        self.channel: list[int] = topo.channel
         self.facing: list[int] = topo.facing
         self.simple_market: bool = topo.simple_market
         self.max_order = [s.max_order for s in specs]
         self.max_capacity = [s.max_capacity for s in specs]
-        self.holding_cost = [s.holding_cost for s in specs]
         self.wip_holding_cost = [s.wip_holding_cost for s in specs]
-        self.backlog_cost = [s.backlog_cost for s in specs]
         self.capacity_cost = [s.capacity_cost for s in specs]
         self.fulfilment_cost = [s.fulfilment_cost for s in specs]
         self.unit_value = [s.unit_value for s in specs]
-        self.delivery_delay = [s.delivery_delay for s in specs]
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
         self.ids = range(self.n)
@@ -100,15 +95,21 @@ def _custom_ok(scenario: Scenario, plan: _Plan, st: list[StageState]) -> bool:
     return ok
 
 
+def _index(scenario: Scenario, role: str) -> int:
+    """Position of ``role`` (``ValueError`` for an unknown role, like ``Scenario.index``)."""
+    i = _plan(scenario).index.get(role)
+    return scenario.index(role) if i is None else i
+
+
 def decision_kind(scenario: Scenario, state: GameState, role: str) -> str:
     """``"order"`` for a make-to-stock stage, ``"capacity"`` for a make-to-order one."""
-    return "capacity" if state.stages[_plan(scenario).index[role]].mode == "mto" else "order"
+    return "capacity" if state.stages[_index(scenario, role)].mode == "mto" else "order"
 
 
 def decision_bounds(scenario: Scenario, state: GameState, role: str) -> tuple[int, int]:
     """Inclusive bounds for ``role``'s decision this week."""
     plan = _plan(scenario)
-    i = plan.index[role]
+    i = _index(scenario, role)
     if state.stages[i].mode == "mto":
         return 0, plan.max_capacity[i]
     return 0, plan.max_order[i]
