@@ -48,7 +48,7 @@ class StageState:
             self.mode,
             self.capacity,
             self.wip,
-            [o[:] for o in self.open_orders],
+            list(map(list, self.open_orders)),
             self.deliveries[:],
         )
 
@@ -103,11 +103,11 @@ class GameState:
         """An independent copy; the demand table is shared (it is never mutated)."""
         return GameState(
             self.week,
-            [s.copy() for s in self.stages],
+            list(map(StageState.copy, self.stages)),
             self.demand,
             self.codp,
             self.seed,
-            [dict(e) for e in self.events],
+            list(map(dict, self.events)),
             self.done,
         )
 
