@@ -4,8 +4,9 @@ A stage-week is one stage played for one week; a classic game is 36 weeks x 4
 stages = 144 stage-weeks. Cases (classic scenario unless named):
 
 - single game, fixed decisions: ``new_game`` + ``game.engine.run`` (copies the
-  state once, then plays in place), and the same through ``simulate(orders=...)``
-  and through a ``step()`` loop (pure: a new state every week, as the server does);
+  state once, then plays in place); ``run`` alone from a prepared start state (a
+  replay, as the what-if searches do); ``simulate(orders=...)``; a ``step()`` loop
+  (pure: a new state every week, as the server does);
 - single game, Sterman bots: ``simulate(policy="sterman")`` (observation and
   policy per role and week included);
 - batch: ``game.batch.run_batch`` on ``--games`` games at once, fixed decisions
@@ -71,6 +72,13 @@ def cases(games: int, single_games: int) -> list[tuple[str, str, Callable[[], in
             run(classic, new_game(classic, seed), lambda _state: fixed)
         return block
 
+    start = new_game(classic, 1)
+
+    def run_from_start() -> int:
+        for _ in range(single_games):
+            run(classic, start, lambda _state: fixed)
+        return block
+
     def simulate_fixed() -> int:
         for seed in range(single_games):
             simulate(classic, seed, orders=script)
@@ -108,6 +116,7 @@ def cases(games: int, single_games: int) -> list[tuple[str, str, Callable[[], in
 
     return [
         ("one game, fixed decisions: new_game + engine.run", "single", run_fixed, SINGLE_TARGET),
+        ("one game, fixed decisions: engine.run from a start (a replay)", "single", run_from_start, SINGLE_TARGET),
         ("one game, fixed decisions: simulate(orders=...)", "single", simulate_fixed, 0),
         ("one game, fixed decisions: step() every week (pure)", "single", step_loop, 0),
         ("one game, Sterman bots: simulate(policy='sterman')", "single", sterman_single, 0),
@@ -157,8 +166,8 @@ def write_section(text: str, doc: Path = DOC) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=1000, help="games per batch (default 1000)")
-    parser.add_argument("--single-games", type=int, default=50, help="games per single-game run (default 50)")
-    parser.add_argument("--repeat", type=int, default=7, help="runs per case (default 7)")
+    parser.add_argument("--single-games", type=int, default=20, help="games per single-game run (default 20)")
+    parser.add_argument("--repeat", type=int, default=15, help="runs per case (default 15)")
     parser.add_argument("--write", action="store_true", help="update the Engine section of docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
     info = machine()

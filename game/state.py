@@ -141,12 +141,18 @@ class GameState:
         return {spec.role: st.mode for spec, st in zip(scenario.stages, self.stages, strict=True)}
 
 
+# demand kinds that draw nothing from the RNG (so new_game need not seed one)
+_DRAWLESS = ("step", "constant", "series")
+
+
 def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None) -> GameState:
     """The state at the first decision point (week 1, after its steps 1-4).
 
     Demand for the whole game is drawn here from ``rng`` (default:
-    ``random.Random(seed)``), so the same scenario and seed give the same game."""
-    rng = rng if rng is not None else random.Random(seed)
+    ``random.Random(seed)``, seeded only when the demand kind draws anything), so
+    the same scenario and seed give the same game."""
+    if rng is None and scenario.demand.kind not in _DRAWLESS:
+        rng = random.Random(seed)
     topo = scenario.topology
     stages = []
     for i, spec in enumerate(scenario.stages):
@@ -169,6 +175,6 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
         )
     from game.engine import _advance, _plan  # local: the engine imports this module
 
-    state = GameState(0, stages, demand_table(scenario, rng), scenario.codp, seed)
+    state = GameState(0, stages, demand_table(scenario, rng), scenario.codp, seed)  # type: ignore[arg-type]
     _advance(scenario, _plan(scenario), state)
     return state
