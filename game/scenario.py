@@ -19,6 +19,8 @@ INFINITE = math.inf
 
 DEMAND_KINDS = ("step", "constant", "normal", "uniform", "poisson", "series")
 VISIBILITY_KEYS = ("pos_demand", "inventories", "pipelines")
+TEXT_LANGUAGES = ("nl",)  # translations in ``[text.<lang>]``; English is the top-level keys
+TEXT_KEYS = ("title", "description", "debrief")
 
 
 class ScenarioError(ValueError):
@@ -104,6 +106,21 @@ class Scenario:
     customisation_stage: str | None = None
     review_weeks: tuple[int, ...] = ()
     debrief: str = ""
+    texts: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def text(self, key: str, lang: str | None = None) -> str:
+        """``title``, ``description`` or ``debrief`` in ``lang`` (``nl``, ``nl-BE``...), else in English."""
+        if key not in TEXT_KEYS:
+            raise KeyError(key)
+        return self.texts.get(_language(lang), {}).get(key) or getattr(self, key)
+
+    def label(self, role: str, lang: str | None = None) -> str:
+        """The display name of ``role`` in ``lang``, else the English ``label``."""
+        return self.texts.get(_language(lang), {}).get(f"labels.{role}") or self.stage(role).label
+
+    def labels(self, lang: str | None = None) -> dict[str, str]:
+        """Every role's display name in ``lang`` (English where there is no translation)."""
+        return {s.role: self.label(s.role, lang) for s in self.stages}
 
     @property
     def roles(self) -> tuple[str, ...]:
@@ -160,6 +177,11 @@ class Topology:
         self.simple_market = all(seg.tolerance == INFINITE for seg in scenario.segments) and all(
             scenario.stages[i].delivery_delay == 0 for i in self.facing
         )
+
+
+def _language(lang: str | None) -> str:
+    """The primary language subtag of a locale name: ``nl_BE`` and ``nl-be`` give ``nl``."""
+    return (lang or "").replace("_", "-").split("-")[0].lower()
 
 
 # ----------------------------------------------------------------------------
@@ -324,6 +346,41 @@ def _demand(source: str, table: Any) -> Demand:
     return d
 
 
+def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str]]:
+    """The ``[text.<lang>]`` tables: translated title, description, debrief and stage labels."""
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source}: text: must be a table of languages, e.g. [text.nl]")
+    out: dict[str, dict[str, str]] = {}
+    for lang, entries in table.items():
+        where = f"{source}: text.{lang}"
+        if lang not in TEXT_LANGUAGES:
+            raise ScenarioError(
+                f"{where}: unknown language (known: {', '.join(TEXT_LANGUAGES)}; English is the top level)"
+            )
+        if not isinstance(entries, dict):
+            raise ScenarioError(f"{where}: must be a table")
+        texts: dict[str, str] = {}
+        for key, value in entries.items():
+            if key == "labels":
+                if not isinstance(value, dict):
+                    raise ScenarioError(f"{where}.labels: must be a table of role = label")
+                for role, label in value.items():
+                    if role not in roles:
+                        raise ScenarioError(f"{where}.labels.{role}: names no stage (stages: {', '.join(roles)})")
+                    if not isinstance(label, str) or not label.strip():
+                        raise ScenarioError(f"{where}.labels.{role}: must be a non-empty string, got {label!r}")
+                    texts[f"labels.{role}"] = label
+            elif key in TEXT_KEYS:
+                if not isinstance(value, str) or not value.strip():
+                    raise ScenarioError(f"{where}.{key}: must be a non-empty string, got {value!r}")
+                texts[key] = value
+            else:
+                known = ", ".join((*TEXT_KEYS, "labels"))
+                raise ScenarioError(f"{where}.{key}: unknown key (known: {known})")
+        out[lang] = texts
+    return out
+
+
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a parsed TOML mapping and build a ``Scenario``."""
     from game.codp import POSITIONS  # local: codp imports this module
@@ -386,6 +443,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         customisation_stage=custom,
         review_weeks=r.ints("review_weeks", ()),
         debrief=r.get("debrief", "", str),
+        texts=_texts(source, r.get("text", {}), [s.role for s in stages]),
     )
     r.check_unknown()
     if codp:

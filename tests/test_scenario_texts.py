@@ -1,0 +1,163 @@
+"""Translated scenario texts: ``[text.<lang>]`` tables, their validation, the fallback to
+English, and the pages and API answering in the page's language."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from game.scenario import (
+    SCENARIO_DIR,
+    TEXT_KEYS,
+    TEXT_LANGUAGES,
+    ScenarioError,
+    list_presets,
+    load_scenario,
+    scenario_from_dict,
+)
+
+PRESETS = list_presets()
+
+# How the Dutch debriefs name each position (the course's terms).
+DUTCH_POSITIONS = {
+    "mts-local": "produceren op voorraad en verzenden naar voorraadpunten",
+    "mts-central": "centrale voorraad",
+    "ato": "assembleren op order",
+    "mto": "produceren op order",
+    "eto": "ontwerpen op order",
+}
+
+
+def write(tmp_path: Path, extra: str, base: str = "classic") -> Path:
+    """A copy of preset ``base`` with ``extra`` TOML appended (tables go at the end)."""
+    path = tmp_path / "mine.toml"
+    text = (SCENARIO_DIR / f"{base}.toml").read_text(encoding="utf-8")
+    text = re.sub(r"(?ms)^\[text\.nl\]\n.*?(?=^\[(?!text))", "", text)  # drop the preset's own translation
+    path.write_text(text + "\n" + extra, encoding="utf-8")
+    return path
+
+
+# ---- presets ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_has_dutch_title_description_debrief_and_labels(name: str) -> None:
+    scn = load_scenario(name)
+    for key in TEXT_KEYS:
+        english = getattr(scn, key)
+        dutch = scn.text(key, "nl")
+        assert dutch, (name, key)
+        if english:
+            assert dutch != english, f"{name}: {key} is not translated"
+    for stage in scn.stages:
+        assert scn.label(stage.role, "nl") != stage.label, f"{name}: label of {stage.role} is not translated"
+
+
+def test_presets_use_the_course_terms() -> None:
+    dutch = " ".join(load_scenario(n).text("debrief", "nl") for n in PRESETS).lower()
+    for term in ("klantorderontkoppelpunt", "voorraadrisico", "klassieke distributiemodel", "nieuwe distributiemodel"):
+        assert term in dutch, term
+    titles = {n: load_scenario(n).text("title", "nl") for n in PRESETS}
+    assert titles["operational-excellence"].startswith("Kostenleiderschap")
+    assert titles["customer-intimacy"].startswith("Klantpartnerschap")
+    assert titles["product-leadership"].startswith("Productleiderschap")
+
+
+@pytest.mark.parametrize("name", ["operational-excellence", "customer-intimacy", "product-leadership"])
+def test_dutch_debrief_names_the_same_winner_as_the_english_one(name: str) -> None:
+    scn = load_scenario(name)
+    clauses = [c for c in re.split(r"[.;]", scn.text("debrief", "nl").lower()) if re.search(r"\bwint\b", c)]
+    assert clauses, "the Dutch debrief should say which position wins"
+    named = {key for key, phrase in DUTCH_POSITIONS.items() for c in clauses if phrase in c}
+    assert named == {scn.codp}
+
+
+def test_decoupling_point_dutch_debrief_recommends_the_central_stock() -> None:
+    scn = load_scenario("decoupling-point")
+    assert scn.codp == "mts-central"
+    assert DUTCH_POSITIONS["mts-central"] in scn.text("debrief", "nl").lower()
+
+
+def test_preset_numbers_do_not_depend_on_the_texts() -> None:
+    """The translation is data beside the game: dropping it changes nothing else."""
+    for name in PRESETS:
+        data = tomllib.loads((SCENARIO_DIR / f"{name}.toml").read_text(encoding="utf-8"))
+        assert set(data["text"]) == {"nl"}
+        bare = scenario_from_dict({k: v for k, v in data.items() if k != "text"}, name)
+        full = load_scenario(name)
+        assert bare.stages == full.stages and bare.segments == full.segments and bare.demand == full.demand
+        assert bare.texts == {} and full.texts != {}
+
+
+# ---- lookup and fallback ------------------------------------------------------------------------
+
+
+def test_text_falls_back_to_english_for_missing_languages_and_keys(tmp_path: Path) -> None:
+    scn = load_scenario(write(tmp_path, '[text.nl]\ntitle = "Mijn spel"\n'))
+    assert scn.text("title", "nl") == "Mijn spel"
+    assert scn.text("title", "nl-BE") == "Mijn spel"
+    assert scn.text("title", "nl_NL") == "Mijn spel"
+    assert scn.text("title", "en") == scn.title != "Mijn spel"
+    assert scn.text("title", "de") == scn.title
+    assert scn.text("title", None) == scn.title
+    assert scn.text("debrief", "nl") == scn.debrief  # not translated: English
+    assert scn.label("retailer", "nl") == "Retailer"
+    with pytest.raises(KeyError):
+        scn.text("weeks", "nl")
+
+
+def test_labels_are_translated_per_role(tmp_path: Path) -> None:
+    scn = load_scenario(write(tmp_path, '[text.nl.labels]\nretailer = "Winkel"\n'))
+    assert scn.label("retailer", "nl") == "Winkel"
+    assert scn.labels("nl") == {"factory": "Factory", "distributor": "Distributor", "wholesaler": "Wholesaler",
+                                "retailer": "Winkel"}  # fmt: skip
+    assert scn.labels("en")["retailer"] == "Retailer"
+
+
+def test_texts_survive_a_codp_change() -> None:
+    from game.codp import apply_codp
+
+    scn = load_scenario("decoupling-point")
+    moved = apply_codp(scn, "eto")
+    assert moved.text("title", "nl") == scn.text("title", "nl") == "Het klantorderontkoppelpunt"
+
+
+# ---- validation ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("extra", "key", "problem"),
+    [
+        ('[text.fr]\ntitle = "Le jeu"\n', "text.fr", "unknown language"),
+        ('[text.en]\ntitle = "The game"\n', "text.en", "unknown language"),
+        ('[text.nl]\ntitel = "Het spel"\n', "text.nl.titel", "unknown key"),
+        ("[text.nl]\ntitle = 3\n", "text.nl.title", "non-empty string"),
+        ('[text.nl]\ndebrief = "  "\n', "text.nl.debrief", "non-empty string"),
+        ('[text]\nnl = "Het spel"\n', "text.nl", "must be a table"),
+        ('[text.nl]\nlabels = "Winkel"\n', "text.nl.labels", "role = label"),
+        ('[text.nl.labels]\nshop = "Winkel"\n', "text.nl.labels.shop", "names no stage"),
+        ("[text.nl.labels]\nretailer = 1\n", "text.nl.labels.retailer", "non-empty string"),
+    ],
+)
+def test_bad_texts_name_file_key_and_problem(tmp_path: Path, extra: str, key: str, problem: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(write(tmp_path, extra))
+    message = str(err.value)
+    assert message.startswith("mine.toml: "), message
+    assert f": {key}: " in message, message
+    assert problem in message, message
+
+
+def test_text_must_be_a_table() -> None:
+    data = tomllib.loads((SCENARIO_DIR / "classic.toml").read_text(encoding="utf-8"))
+    with pytest.raises(ScenarioError, match=r"^mine\.toml: text: must be a table"):
+        scenario_from_dict({**data, "text": "hallo"}, "mine.toml")
+
+
+def test_known_languages_are_the_pages_languages() -> None:
+    from web.i18n import DEFAULT_LANGUAGE, LANGUAGES
+
+    assert set(TEXT_LANGUAGES) == set(LANGUAGES) - {DEFAULT_LANGUAGE}
