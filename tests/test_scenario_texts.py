@@ -3,9 +3,11 @@ English, and the pages and API answering in the page's language."""
 
 from __future__ import annotations
 
+import json
 import re
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -161,3 +163,85 @@ def test_known_languages_are_the_pages_languages() -> None:
     from web.i18n import DEFAULT_LANGUAGE, LANGUAGES
 
     assert set(TEXT_LANGUAGES) == set(LANGUAGES) - {DEFAULT_LANGUAGE}
+
+
+# ---- the server answers in the page's language --------------------------------------------------
+
+NL = {"Accept-Language": "nl-NL,nl;q=0.9,en;q=0.5"}
+EN = {"Accept-Language": "en-GB,en;q=0.9"}
+
+
+@pytest.fixture
+def client(make_app: Any, redis_url: str) -> Any:
+    """The real app against a real redis-server."""
+    return make_app(redis_url).test_client()
+
+
+def presets_by_name(client: Any, **kwargs: Any) -> dict[str, dict[str, Any]]:
+    r = client.get("/api/scenarios", **kwargs)
+    assert r.status_code == 200
+    return {s["name"]: s for s in r.get_json()}
+
+
+def data_block(page: str, block: str) -> Any:
+    return json.loads(page.split(f'<script id="{block}" type="application/json">')[1].split("</script>")[0])
+
+
+def test_api_scenarios_in_dutch_by_accept_language(client: Any) -> None:
+    nl = presets_by_name(client, headers=NL)
+    en = presets_by_name(client, headers=EN)
+    assert set(nl) == set(list_presets())
+    for name, scn in nl.items():
+        preset = load_scenario(name)
+        assert scn["title"] == preset.text("title", "nl") != en[name]["title"] == preset.title
+        assert scn["description"] == preset.text("description", "nl") != preset.description
+        assert scn["labels"] == preset.labels("nl") and en[name]["labels"] == preset.labels("en")
+    assert nl["customer-intimacy"]["title"].startswith("Klantpartnerschap")
+    assert nl["classic"]["labels"]["retailer"] == "Detaillist"
+
+
+def test_api_scenarios_follow_the_language_cookie(client: Any) -> None:
+    client.set_cookie("lang", "nl")
+    assert presets_by_name(client, headers=EN)["decoupling-point"]["title"] == "Het klantorderontkoppelpunt"
+    client.set_cookie("lang", "en")
+    assert presets_by_name(client, headers=NL)["decoupling-point"]["title"] == "The decoupling point"
+
+
+def test_session_info_carries_texts_in_the_request_language(client: Any) -> None:
+    r = client.post("/api/sessions", json={"scenario": "ecommerce", "teams": 1}, headers=NL)
+    assert r.status_code == 201, r.get_data(as_text=True)
+    code = r.get_json()["code"]
+    nl = client.get(f"/api/sessions/{code}", headers=NL).get_json()
+    en = client.get(f"/api/sessions/{code}", headers=EN).get_json()
+    assert nl["texts"] == {
+        "title": "E-commerce naast de winkelketen",
+        "labels": load_scenario("ecommerce").labels("nl"),
+    }
+    assert nl["texts"]["labels"]["ecommerce"] == "Webwinkel"
+    assert en["texts"]["title"] == "E-commerce beside the retail chain"
+    assert en["texts"]["labels"]["ecommerce"] == "Web shop"
+    # the rest of the answer does not depend on the language
+    assert {k: v for k, v in nl.items() if k != "texts"} == {k: v for k, v in en.items() if k != "texts"}
+
+
+def test_pages_with_a_code_hold_the_translated_title_and_labels(client: Any) -> None:
+    code = client.post("/api/sessions", json={"scenario": "segments", "teams": 1}).get_json()["code"]
+    scn = load_scenario("segments")
+    for path in (f"/join/{code}", f"/projector/{code}", f"/facilitate/{code}", f"/debrief/{code}"):
+        page = client.get(path, headers=NL).get_data(as_text=True)
+        assert data_block(page, "scenario-texts") == {"title": "Klantsegmenten", "labels": scn.labels("nl")}, path
+        english = client.get(path, headers=EN).get_data(as_text=True)
+        assert data_block(english, "scenario-texts")["title"] == "Customer segments", path
+    assert '<script id="scenario-texts"' not in client.get("/", headers=NL).get_data(as_text=True)
+    assert '<script id="scenario-texts"' not in client.get("/join/ZZZZZZ", headers=NL).get_data(as_text=True)
+
+
+def test_debrief_page_shows_the_dutch_debrief(client: Any) -> None:
+    code = client.post("/api/sessions", json={"scenario": "product-leadership", "teams": 1}).get_json()["code"]
+    scn = load_scenario("product-leadership")
+    info = data_block(client.get(f"/debrief/{code}", headers=NL).get_data(as_text=True), "scenario-info")
+    assert info["title"] == "Productleiderschap (product leadership)"
+    assert info["debrief"] == scn.text("debrief", "nl") and "produceren op order wint" in info["debrief"].lower()
+    assert {s["role"]: s["label"] for s in info["stages"]} == scn.labels("nl")
+    info = data_block(client.get(f"/debrief/{code}", headers=EN).get_data(as_text=True), "scenario-info")
+    assert info["debrief"] == scn.debrief

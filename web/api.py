@@ -10,6 +10,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from game.codp import positions_for
 from web import sessions, views
 from web.errors import GameError
+from web.i18n import scenario_texts
 from web.results import results_csv, session_results
 from web.scenarios import base_scenario, presets
 from web.store import digest
@@ -38,18 +39,19 @@ def healthz() -> tuple[Response, int]:
 
 @bp.get("/api/scenarios")
 def scenarios() -> Response:
-    """The presets a facilitator can start a session from."""
+    """The presets a facilitator can start a session from (texts in the request's language)."""
     out = []
     for name in presets():
         scn = base_scenario(name)
+        texts = scenario_texts(scn)
         out.append(
             {
                 "name": scn.name,
-                "title": scn.title,
-                "description": scn.description,
+                "title": texts["title"],
+                "description": texts["description"],
                 "weeks": scn.weeks,
                 "roles": list(scn.roles),
-                "labels": {s.role: s.label for s in scn.stages},
+                "labels": texts["labels"],
                 "codp": scn.codp,
                 "codp_positions": list(scn.codp_positions) or positions_for(scn),
                 "visibility": dict(scn.visibility),
@@ -75,9 +77,12 @@ def create_session() -> tuple[Response, int]:
 
 @bp.get("/api/sessions/<code>")
 def session_info(code: str) -> Response:
-    """Public information: status, weeks, which seats are taken."""
+    """Public information: status, weeks, which seats are taken; ``texts``: the scenario's
+    title and stage labels in the request's language."""
     hub = _hub()
-    return jsonify(views.public_session(hub.store, sessions.load_meta(hub.store, code)))
+    meta = sessions.load_meta(hub.store, code)
+    texts = scenario_texts(meta.base)
+    return jsonify({**views.public_session(hub.store, meta), "texts": {k: texts[k] for k in ("title", "labels")}})
 
 
 def check_results_access(code: str) -> sessions.SessionMeta:

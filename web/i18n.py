@@ -12,10 +12,14 @@ them). After changing user-facing strings::
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, request
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
+
+if TYPE_CHECKING:
+    from game.scenario import Scenario
 
 LANGUAGES: dict[str, str] = {"en": "English", "nl": "Nederlands"}
 DEFAULT_LANGUAGE = "en"
@@ -37,6 +41,18 @@ def current_language() -> str:
     """The language code of this request (``en`` or ``nl``)."""
     locale = get_locale()
     return locale.language if locale is not None else DEFAULT_LANGUAGE
+
+
+def scenario_texts(scenario: Scenario) -> dict[str, Any]:
+    """A scenario's title, description, debrief and stage labels in the request's language
+    (English where the scenario has no translation)."""
+    lang = current_language()
+    return {
+        "title": scenario.text("title", lang),
+        "description": scenario.text("description", lang),
+        "debrief": scenario.text("debrief", lang),
+        "labels": scenario.labels(lang),
+    }
 
 
 def init_i18n(app: Flask) -> None:

@@ -17,7 +17,7 @@ from game.bestplan import benchmark as benchmark_game
 from game.state import GameState
 from web.api import check_results_access
 from web.errors import GameError
-from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, init_i18n, js_catalogue
+from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, init_i18n, js_catalogue, scenario_texts
 from web.scenarios import team_scenario
 from web.sessions import load_meta
 
@@ -49,8 +49,13 @@ def _code(code: str) -> str:
     return code.upper()
 
 
-def _page(template: str, **context: object) -> str:
-    return render_template(template, js_strings=js_catalogue(), **context)
+def _page(template: str, **context: Any) -> str:
+    info: dict[str, Any] | None = context.get("scenario_info")
+    if context.get("code") and info is None:
+        info = _scenario_info(str(context["code"]))
+    # the session's title and stage labels in the page's language, for the scripts (common.js)
+    texts = {"title": info["title"], "labels": info["labels"]} if info else None
+    return render_template(template, js_strings=js_catalogue(), scenario_texts=texts, **context)
 
 
 @bp.get("/")
@@ -102,11 +107,18 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
         scn = load_meta(ext.store, code).base
     except GameError:
         return None
+    texts = scenario_texts(scn)
     return {
-        "title": scn.title,
-        "debrief": scn.debrief,
+        "title": texts["title"],
+        "debrief": texts["debrief"],
+        "labels": texts["labels"],
         "stages": [
-            {"role": st.role, "label": st.label, "supplier": st.supplier, "consumer_facing": st.consumer_facing}
+            {
+                "role": st.role,
+                "label": texts["labels"][st.role],
+                "supplier": st.supplier,
+                "consumer_facing": st.consumer_facing,
+            }
             for st in scn.stages
         ],
     }

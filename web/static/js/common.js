@@ -118,5 +118,18 @@ const BG = (() => {
     return key ? t("codp_" + key) : "";
   }
 
-  return { t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, teamName, codpTitle, lang };
+  // The session's scenario title and stage labels in the page's language: from the page
+  // (pages with a game code) or, on the join page, from GET /api/sessions/<code> (useTexts).
+  const texts = JSON.parse((document.getElementById("scenario-texts") || {}).textContent || "null") || {};
+  /** Adopt translated scenario texts ({title, labels}) sent by the server. */
+  function useTexts(more) { if (more) Object.assign(texts, more); }
+  /** A stage's display name in the page's language, else the label the server sent. */
+  function roleLabel(role, label) { return (texts.labels || {})[role] || label || role || ""; }
+  /** The scenario's title in the page's language, else the title the server sent. */
+  function scenarioTitle(title) { return texts.title || title || ""; }
+
+  return {
+    t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, teamName, codpTitle, lang,
+    useTexts, roleLabel, scenarioTitle,
+  };
 })();

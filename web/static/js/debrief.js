@@ -48,7 +48,7 @@
     $("#db-secret").hidden = true;
     $("#downloads").hidden = false;
     $("#explain").hidden = false;
-    setText("#db-title", [data.title, data.status ? t("status_" + data.status) : ""].filter(Boolean).join(" · "));
+    setText("#db-title", [BG.scenarioTitle(data.title), data.status ? t("status_" + data.status) : ""].filter(Boolean).join(" · "));
     setText("#scenario-debrief", scn.debrief || "");
     tabs();
     const mine = store.get("beergame.seat." + code);

@@ -92,7 +92,7 @@
     const wks = (d.teams || []).map((x) => x.week);
     const lo = Math.min(...wks), hi = Math.max(...wks);
     setText("#d-week", wks.length ? t("week_of", { week: lo === hi ? lo : lo + "–" + hi, weeks: s.weeks }) : "");
-    setText("#d-title", s.title || "");
+    setText("#d-title", BG.scenarioTitle(s.title));
     if (document.activeElement !== $("#timer-seconds")) $("#timer-seconds").value = s.round_seconds || 0;
     const over = st === "over";
     const enable = { start: st === "setup", pause: st === "running", resume: st === "paused", force_round: st === "running", end: !over };
@@ -113,6 +113,7 @@
     const bots = tm.bots || [];
     const seats = (tm.seats || []).map((seat) => {
       const role = seat.role;
+      const label = BG.roleLabel(role, seat.label);
       const isBot = seat.bot ?? bots.includes(role);
       const done = decided.includes(role);
       const who = seat.name || (isBot ? "" : t("open_seat"));
@@ -121,14 +122,14 @@
         type: "button",
         class: "btn small",
         text: isBot ? t("to_human") : t("to_bot"),
-        "aria-label": t(isBot ? "seat_to_human" : "seat_to_bot", { role: seat.label || role, team: tm.team }),
+        "aria-label": t(isBot ? "seat_to_human" : "seat_to_bot", { role: label, team: tm.team }),
         "data-key": `seat-${tm.team}-${role}`,
         onclick: () => control(isBot ? "seat_to_human" : "seat_to_bot", { team: tm.team, role }),
       });
       return el("div", { class: "seat" + (done ? " decided" : "") }, [
         el("span", { class: "mark " + (done ? "done" : "todo"), "aria-hidden": "true", text: done ? "✓" : "…" }),
         el("span", { class: "sr-only", text: done ? t("has_decided") : t("not_decided") }),
-        el("span", { class: "role", text: seat.label || role }),
+        el("span", { class: "role", text: label }),
         who ? el("span", { class: "muted who", title: who, text: who }) : "",
         isBot ? el("span", { class: "tag bot", text: t("bot") }) : "",
         seat.connected === false && !isBot ? el("span", { class: "tag", text: t("offline") }) : "",

@@ -45,6 +45,7 @@
     }
     setText("#join-error", "");
     seats = r.data;
+    BG.useTexts(seats.texts);
     fillTeams();
     if (current) renderTeam(current);
   }
@@ -71,7 +72,7 @@
     const list = tm ? tm.seats : teams.length ? teams[0].seats : [];
     for (const s of list || []) {
       const taken = tm ? s.taken : false;
-      role.append(el("option", { value: s.role, text: s.label + (taken ? " (" + t("taken") + ")" : ""), disabled: taken }));
+      role.append(el("option", { value: s.role, text: BG.roleLabel(s.role, s.label) + (taken ? " (" + t("taken") + ")" : ""), disabled: taken }));
     }
     role.value = keep;
     if (role.selectedIndex < 0) role.value = "";
@@ -137,12 +138,13 @@
     const view = st.view || {};
     const v = view.me || view;
     const seatInfo = st.seat || {};
-    setText("#seat-label", seatInfo.label || seatInfo.role || "");
+    const seatLabel = BG.roleLabel(seatInfo.role, seatInfo.label);
+    setText("#seat-label", seatLabel);
     setText("#seat-team", BG.teamName(seatInfo.team, seatInfo.team_name));
     setText("#seat-code", s.code || (seat && seat.code) || "");
     setText("#seat-name", (seat && seat.name) || "");
     setText("#week", t("week_of", { week: s.week, weeks: s.weeks }));
-    document.title = (seatInfo.label || "") + " · " + t("week_of", { week: s.week, weeks: s.weeks });
+    document.title = seatLabel + " · " + t("week_of", { week: s.week, weeks: s.weeks });
 
     for (const k of ["on_hand", "backlog", "incoming_order", "received", "shipped", "supply_line", "wip", "capacity", "lead_time"]) {
       setText("#v-" + k, num(v[k]));
@@ -267,7 +269,7 @@
       const who = me ? t("you") : s.bot ? t("bot") : t("human");
       chips.append(el("li", { class: "chip" + (done ? " done" : "") + (me ? " me" : "") }, [
         el("span", { "aria-hidden": "true", text: done ? "✓ " : "… " }),
-        s.label + " (" + who + ")",
+        BG.roleLabel(s.role, s.label) + " (" + who + ")",
         el("span", { class: "sr-only", text: done ? " " + t("has_decided") : " " + t("not_decided") }),
       ]));
     }
