@@ -305,7 +305,7 @@
     }
     const roles = new Set([...Object.keys(v.inventories || {}), ...Object.keys(v.pipelines || {})]);
     if (roles.size) {
-      const labels = Object.fromEntries((v.chain || []).map((c) => [c.role, c.label]));
+      const labels = Object.fromEntries((v.chain || []).map((c) => [c.role, BG.roleLabel(c.role, c.label)]));
       const inv = v.inventories || {};
       const pipe = v.pipelines || {};
       const head = [t("stage")];
