@@ -362,30 +362,33 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
     append = events.append
     plain_event = _PLAIN_EVENT.copy
     for i, s, (facing, source, customers, single, plain, hc, bc) in zip(plan.ids, st, plan.rows, strict=True):
+        mode = s.mode
         # 1. receive (and process, for make-to-order); same as _receive
         if simple:
             r = s.ship_q.pop(0)
-            if s.mode == "mts":
-                s.on_hand += r
+            if mode == "mts":
+                on_hand = s.on_hand + r
                 p = 0
             else:
-                s.wip += r
-                p = s.wip if s.wip < s.capacity else s.capacity
-                s.wip -= p
-                s.on_hand += p
+                wip = s.wip + r
+                p = wip if wip < s.capacity else s.capacity
+                s.wip = wip - p
+                on_hand = s.on_hand + p
+            s.on_hand = on_hand
         else:
             r, p = pre[i]
+            on_hand = s.on_hand
         owed = s.owed
         if facing:
             # a plain week writes the market straight into its event template (see below)
-            lean = plain and s.mode == "mts" and not write_off_rate
+            lean = plain and mode == "mts" and not write_off_rate
             m = _consumers(scenario, new, i, week, quotes[i], custom_ok, _FACING_EVENT.copy() if lean else None)
+            total = owed[0] + m["accepted"]
             inc = m["accepted"]
-            owed[0] += inc
-            total = owed[0]
-            ship = total if total <= s.on_hand else s.on_hand
-            s.on_hand -= ship
-            owed[0] -= ship
+            ship = total if total <= on_hand else on_hand
+            on_hand -= ship
+            owed[0] = total - ship
+            s.on_hand = on_hand
             _deliver(scenario, s, i, ship, week, m)
         else:
             m = None
@@ -393,11 +396,11 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                 c = st[customers[0]]
                 inc = c.order_q.pop(0)
                 total = owed[0] + inc
-                if total <= s.on_hand:
+                if total <= on_hand:
                     ship = total
                     owed[0] = 0
                 else:
-                    ship = s.on_hand
+                    ship = on_hand
                     owed[0] = total - ship
                 c.ship_q.append(ship)
             else:
@@ -407,24 +410,23 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                     inc += o
                     owed[k] += o
                 total = sum(owed)
-                if total <= s.on_hand:
+                if total <= on_hand:
                     ship = total
                     for k, j in enumerate(customers):
                         st[j].ship_q.append(owed[k])
                         owed[k] = 0
                 else:
-                    ship = s.on_hand
+                    ship = on_hand
                     parts = _ration(owed, ship)
                     for k, j in enumerate(customers):
                         st[j].ship_q.append(parts[k])
                         owed[k] -= parts[k]
-            s.on_hand -= ship
+            on_hand -= ship
+            s.on_hand = on_hand
         if source:  # the outside source fills every order in full
             s.ship_q.append(s.order_q.pop(0))
 
-        on_hand = s.on_hand
         backlog = owed[0] if single else sum(owed)
-        mode = s.mode
         if plain and mode == "mts" and not write_off_rate:
             # no wip holding, capacity, fulfilment, material or write-off cost: fill in a
             # template (the terms left out are 0.0, so the sums are the same floats)
