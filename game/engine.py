@@ -508,7 +508,8 @@ def _consumers(
     Units in stock (after the backlog) are sold now (lead time = parcel
     delivery); the rest wait when the segment tolerates the quoted lead time,
     and are lost sales otherwise. The market keys go into ``out`` (default: a
-    new dict), which is returned.
+    new dict), which is returned; a key added or dropped here (or in ``_deliver``)
+    must be added to or dropped from ``_FACING_EVENT`` too.
     """
     s = state.stages[i]
     delay = scenario.stages[i].delivery_delay
