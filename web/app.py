@@ -10,7 +10,7 @@ from typing import Any
 from flask import Flask
 from flask_socketio import SocketIO
 
-from web import events, pages, rounds
+from web import events, pages, rounds, wire
 from web.api import bp as api_bp
 from web.config import load_config
 from web.store import Store
@@ -93,6 +93,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         max_http_buffer_size=64 * 1024,
         ping_interval=10,
         ping_timeout=20,
+        json=wire,
     )
     hub = Hub(cfg, store, socketio, clock)
     app.extensions["beergame"] = hub

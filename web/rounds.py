@@ -20,8 +20,9 @@ from game.observe import observe
 from game.policies import parse_policy
 from game.state import GameState
 from web.errors import GameError, bad
-from web.sessions import SessionMeta, load_meta, round_seconds
+from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
 from web.store import Store
+from web.views import parsed_state
 
 log = logging.getLogger(__name__)
 
@@ -59,15 +60,15 @@ def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, b
         raise bad('submit needs {"week": n, "value": n}')
     week = _whole(body.get("week"), "week")
     value = _whole(body.get("value"), "value")
-    meta = load_meta(store, code)
-    t = store.team(code, team)
+    raw, t = store.session_and_team(code, team)
+    meta = meta_from(code, raw)
     if meta.status != "running":
         raise GameError("not_running", "the game is not running" if meta.status != "paused" else "the game is paused")
     if t.get("done") == "1":
         raise GameError("not_running", "this team's game is over")
     if week != int(t["week"]):
         raise GameError("stale_week", f"it is week {t['week']}, not week {week}")
-    state = GameState.from_dict(json.loads(t["state"]))
+    state = parsed_state(meta, team, t["state"])
     scn = meta.scenario_for(t.get("codp") or None)
     lo, hi = decision_bounds(scn, state, role)
     if not lo <= value <= hi:
@@ -81,7 +82,7 @@ def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, b
         raise GameError(status, {"not_running": "the game is not running", "stale_week": "that week is over"}[status])
     changes = Changes(seats={(code, team)})
     if complete:
-        changes.merge(advance(store, cfg, code, team, now, force=False))
+        changes.merge(advance(store, cfg, code, team, now, force=False, meta=meta))
     return changes
 
 
@@ -115,7 +116,7 @@ def advance(
                 bots.append(role)
         new, events = step(scn, state, decisions)
         record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots}
-        seconds = _next_round_seconds(store, cfg, meta, team, new.done)
+        seconds = None if new.done else float(snap["round_seconds"]) or None  # the round timer, else none
         result = store.commit(code, team, state.week, len(dec), new.to_dict(), record, memory, new.done, seconds, now)
         if result == 0:
             return changes
@@ -124,17 +125,9 @@ def advance(
             if new.done:
                 changes.merge(_maybe_over(store, cfg, meta))
             else:
-                store.touch_team(code, team, int(cfg["IDLE_TTL_SECONDS"]))
+                store.touch_team(code, team, int(cfg["IDLE_TTL_SECONDS"]), snap["seats"])
             return changes
     return changes  # pragma: no cover - five decisions racing one commit
-
-
-def _next_round_seconds(store: Store, cfg: dict[str, Any], meta: SessionMeta, team: int, done: bool) -> float | None:
-    """Seconds the team's next week may take: the round timer, else none."""
-    if done:
-        return None
-    rs = int(store.session(meta.code).get("round_seconds") or 0)
-    return float(rs) if rs else None
 
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
@@ -297,9 +290,15 @@ def _tick_session(store: Store, cfg: dict[str, Any], code: str, now: float) -> C
         return changes
     grace = float(cfg["DISCONNECT_GRACE_SECONDS"])
     ttl = int(cfg["IDLE_TTL_SECONDS"])
+    # humans before seen: join and resume mark a seat seen before adding it to humans,
+    # so a seat that joins while this pass runs is never taken for a drop-out
+    pipe = store.r.pipeline(transaction=False)
+    for n in range(1, meta.teams + 1):
+        pipe.smembers(store.team_key(code, n, "humans"))
+    humans = pipe.execute()
     seen = store.seen(code)
     for n in range(1, meta.teams + 1):
-        for role in store.humans(code, n):
+        for role in sorted(humans[n - 1]):
             if now - seen.get((n, role), 0.0) > grace:
                 store.set_human(code, n, role, False, ttl)
                 changes.seats.add((code, n))

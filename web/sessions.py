@@ -58,7 +58,11 @@ def load_meta(store: Store, code: Any) -> SessionMeta:
     if not isinstance(code, str) or not 1 <= len(code) <= 16:
         raise GameError("unknown_session", "no session with that code")
     code = code.strip().upper()
-    raw = store.session(code)
+    return meta_from(code, store.session(code))
+
+
+def meta_from(code: str, raw: dict[str, str]) -> SessionMeta:
+    """The session ``code`` from its hash ``raw``; ``unknown_session`` when empty."""
     if not raw or "config" not in raw:
         raise GameError("unknown_session", f"no session with code {code}")
     cfg = json.loads(raw["config"])

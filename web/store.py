@@ -151,15 +151,16 @@ class Store:
                 pipe.expire(self.token_key(seat["token"]), ttl)
         pipe.execute()
 
-    def touch_team(self, code: str, team: int, ttl: int) -> None:
-        """Reset the expiry of the session hash and one team's keys and tokens (after its round)."""
+    def touch_team(self, code: str, team: int, ttl: int, seats: dict[str, dict[str, Any]] | None = None) -> None:
+        """Reset the expiry of the session hash and one team's keys and tokens (after its round);
+        ``seats`` (as ``seats()`` returns them) saves reading them."""
         pipe = self.r.pipeline(transaction=False)
         pipe.expire(self.session_key(code), ttl)
         pipe.expire(f"bg:s:{code}:seen", ttl)
         pipe.expire(self.team_key(code, team), ttl)
         for part in ("dec", "weeks", "seats", "humans", "forced"):
             pipe.expire(self.team_key(code, team, part), ttl)
-        for seat in self.seats(code, team).values():
+        for seat in (self.seats(code, team) if seats is None else seats).values():
             pipe.expire(self.token_key(seat["token"]), ttl)
         pipe.execute()
 
@@ -187,22 +188,38 @@ class Store:
     def forced(self, code: str, team: int) -> set[str]:
         return set(self.r.smembers(self.team_key(code, team, "forced")))
 
-    def team_snapshot(self, code: str, team: int) -> dict[str, Any]:
-        """Team hash, decisions, seats, humans and forced roles in one round trip."""
+    def team_snapshot(self, code: str, team: int, weeks_from: int | None = None) -> dict[str, Any]:
+        """Team hash, decisions, seats, humans and forced roles in one round trip, with
+        the session's ``round_seconds`` and (``weeks_from``) the week records from that index."""
         pipe = self.r.pipeline(transaction=True)
         pipe.hgetall(self.team_key(code, team))
         pipe.hgetall(self.team_key(code, team, "dec"))
         pipe.hgetall(self.team_key(code, team, "seats"))
         pipe.smembers(self.team_key(code, team, "humans"))
         pipe.smembers(self.team_key(code, team, "forced"))
-        t, dec, seats, humans, forced = pipe.execute()
-        return {
+        pipe.hget(self.session_key(code), "round_seconds")
+        if weeks_from is not None:
+            pipe.lrange(self.team_key(code, team, "weeks"), weeks_from, -1)
+        t, dec, seats, humans, forced, rs, *weeks = pipe.execute()
+        out = {
             "team": t,
             "dec": {k: int(v) for k, v in dec.items()},
             "seats": {r: json.loads(v) for r, v in seats.items()},
             "humans": set(humans),
             "forced": set(forced),
+            "round_seconds": int(rs or 0),
         }
+        if weeks_from is not None:
+            out["weeks"] = [json.loads(x) for x in weeks[0]]
+        return out
+
+    def session_and_team(self, code: str, team: int) -> tuple[dict[str, str], dict[str, str]]:
+        """The session hash and a team's ``week``, ``done``, ``codp`` and ``state`` in one round trip."""
+        pipe = self.r.pipeline(transaction=True)
+        pipe.hgetall(self.session_key(code))
+        pipe.hmget(self.team_key(code, team), "week", "done", "codp", "state")
+        raw, fields = pipe.execute()
+        return raw, {k: v for k, v in zip(("week", "done", "codp", "state"), fields, strict=True) if v is not None}
 
     # -- seats ------------------------------------------------------------------
     def claim_seat(self, code: str, team: int, role: str, seat: dict[str, Any], ttl: int) -> bool:

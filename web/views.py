@@ -12,6 +12,7 @@ from game.state import GameState
 from game.visibility import facilitator_view, public_view, view
 from web.sessions import SessionMeta
 from web.store import Store
+from web.wire import Raw
 
 
 def jsonsafe(obj: Any) -> Any:
@@ -25,18 +26,17 @@ def jsonsafe(obj: Any) -> Any:
     return obj
 
 
-def session_info(store: Store, meta: SessionMeta, team: dict[str, str] | None = None) -> dict[str, Any]:
-    """The session part of every payload; ``deadline``/``paused`` of one team when given."""
-    raw = store.session(meta.code)
-    status = raw.get("status", meta.status)
+def session_info(store: Store | None, meta: SessionMeta, team: dict[str, str] | None = None) -> dict[str, Any]:
+    """The session part of every payload; ``deadline``/``paused`` of one team when given.
+    Status and timer come from ``meta``, which the callers read fresh for each payload."""
     out = {
         "code": meta.code,
         "title": meta.base.title,
         "scenario": meta.scenario,
-        "status": status,
-        "paused": status == "paused",
+        "status": meta.status,
+        "paused": meta.status == "paused",
         "weeks": meta.weeks,
-        "round_seconds": int(raw.get("round_seconds") or 0) or None,
+        "round_seconds": meta.round_seconds or None,
         "codp_rule": meta.codp_rule,
     }
     if team is not None:
@@ -51,11 +51,16 @@ _WEEKS: dict[tuple[str, int, int], list[dict[str, Any]]] = {}
 _CACHE_LIMIT = 5000
 
 
-def history(store: Store, meta: SessionMeta, n: int) -> list[dict[str, Any]]:
-    """Team ``n``'s week records; the list only grows, so only new records are read."""
+def history(
+    store: Store, meta: SessionMeta, n: int, new: list[dict[str, Any]] | None = None, start: int = 0
+) -> list[dict[str, Any]]:
+    """Team ``n``'s week records; the list only grows, so only new records are read
+    (or taken from ``new``, the records from index ``start`` read by the caller)."""
     key = (meta.code, meta.seed, n)
     known = _WEEKS.get(key, [])
-    new = store.weeks(meta.code, n, start=len(known))
+    if new is None:
+        new, start = store.weeks(meta.code, n, start=len(known)), len(known)
+    new = new[len(known) - start :] if start <= len(known) else store.weeks(meta.code, n, start=len(known))
     if new or key not in _WEEKS:
         if len(_WEEKS) > _CACHE_LIMIT:
             _WEEKS.clear()
@@ -64,16 +69,22 @@ def history(store: Store, meta: SessionMeta, n: int) -> list[dict[str, Any]]:
     return known
 
 
+def _snapshot_with_weeks(store: Store, meta: SessionMeta, n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Team ``n``'s snapshot and its week records, in one round trip."""
+    start = len(_WEEKS.get((meta.code, meta.seed, n), []))
+    snap = store.team_snapshot(meta.code, n, weeks_from=start)
+    return snap, history(store, meta, n, snap["weeks"], start)
+
+
 def _mkey(meta: SessionMeta, n: int, week: int, done: bool, codp: str | None) -> tuple[Any, ...]:
     return (meta.code, meta.seed, n, week, done, codp or "")
 
 
-def _money(
-    meta: SessionMeta, n: int, t: dict[str, str], scn: Any, state: GameState, weeks: list[dict[str, Any]]
-) -> dict[str, float]:
+def _money(meta: SessionMeta, n: int, t: dict[str, str], scn: Any, weeks: list[dict[str, Any]]) -> dict[str, float]:
     """Cost, profit and score so far (cached per team and week: a played week never changes)."""
-    key = _mkey(meta, n, state.week, state.done, t.get("codp"))
+    key = _mkey(meta, n, int(t["week"]), t.get("done") == "1", t.get("codp"))
     if key not in _MONEY:
+        state = parsed_state(meta, n, t["state"])
         pv = public_view(scn, state, weeks)
         if len(_MONEY) > 4 * _CACHE_LIMIT:
             _MONEY.clear()
@@ -92,48 +103,71 @@ def _cached_money(store: Store, meta: SessionMeta, n: int, fields: dict[str, str
     if key in _MONEY:
         return _MONEY[key]
     t = store.team(meta.code, n)
-    state = GameState.from_dict(json.loads(t["state"]))
-    return _money(meta, n, t, meta.scenario_for(t.get("codp") or None), state, history(store, meta, n))
+    return _money(meta, n, t, meta.scenario_for(t.get("codp") or None), history(store, meta, n))
+
+
+_STATES: dict[tuple[str, int, int], tuple[str, GameState]] = {}
+_SEATS: dict[tuple[str, int, int, str], tuple[str, str, int, Raw, Raw]] = {}
+
+
+def parsed_state(meta: SessionMeta, n: int, raw: str) -> GameState:
+    """Team ``n``'s ``GameState`` from its stored JSON ``raw`` (parsed once per change)."""
+    key = (meta.code, meta.seed, n)
+    hit = _STATES.get(key)
+    if hit is not None and hit[0] == raw:
+        return hit[1]
+    if len(_STATES) > _CACHE_LIMIT:
+        _STATES.clear()
+    state = GameState.from_dict(json.loads(raw))
+    _STATES[key] = (raw, state)
+    return state
+
+
+def _seat_view(
+    meta: SessionMeta, n: int, role: str, t: dict[str, str], scn: Any, weeks: list[dict[str, Any]]
+) -> tuple[Raw, Raw]:
+    """The role's ``view`` (without its history) and its own history, encoded.
+
+    Computed and encoded once per team state and week count: within a week only
+    the decisions change, so teammates' submissions reuse both."""
+    key = (meta.code, meta.seed, n, role)
+    raw, codp = t["state"], t.get("codp") or ""
+    hit = _SEATS.get(key)
+    if hit is not None and hit[0] == raw and hit[1] == codp and hit[2] == len(weeks):
+        return hit[3], hit[4]
+    v = view(scn, parsed_state(meta, n, raw), role, meta.visibility, weeks)
+    own = Raw(jsonsafe(v.pop("history")))  # sent once, at the top level
+    v = Raw(jsonsafe(v))
+    if len(_SEATS) > 4 * _CACHE_LIMIT:
+        _SEATS.clear()
+    _SEATS[key] = (raw, codp, len(weeks), v, own)
+    return v, own
 
 
 def player_states(store: Store, meta: SessionMeta, n: int) -> dict[str, dict[str, Any]]:
     """The ``state`` payload of every taken seat of team ``n`` (the team is read once)."""
-    snap = store.team_snapshot(meta.code, n)
+    snap, weeks = _snapshot_with_weeks(store, meta, n)
     if not snap["seats"]:
         return {}
-    t = snap["team"]
-    scn = meta.scenario_for(t.get("codp") or None)
-    state = GameState.from_dict(json.loads(t["state"]))
-    weeks = history(store, meta, n)
-    return {role: _player_state(store, meta, n, role, scn, state, snap, weeks) for role in snap["seats"]}
+    return {role: _player_state(meta, n, role, snap, weeks) for role in snap["seats"]}
 
 
 def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str, Any]:
     """The ``state`` event for the player in seat (``n``, ``role``)."""
-    snap = store.team_snapshot(meta.code, n)
-    t = snap["team"]
-    scn = meta.scenario_for(t.get("codp") or None)
-    state = GameState.from_dict(json.loads(t["state"]))
-    return _player_state(store, meta, n, role, scn, state, snap, history(store, meta, n))
+    snap, weeks = _snapshot_with_weeks(store, meta, n)
+    return _player_state(meta, n, role, snap, weeks)
 
 
 def _player_state(
-    store: Store,
-    meta: SessionMeta,
-    n: int,
-    role: str,
-    scn: Any,
-    state: GameState,
-    snap: dict[str, Any],
-    weeks: list[dict[str, Any]],
+    meta: SessionMeta, n: int, role: str, snap: dict[str, Any], weeks: list[dict[str, Any]]
 ) -> dict[str, Any]:
     t = snap["team"]
-    v = view(scn, state, role, meta.visibility, weeks)
-    own = v.pop("history")  # sent once, at the top level
-    money = _money(meta, n, t, scn, state, weeks)
-    return jsonsafe(
+    scn = meta.scenario_for(t.get("codp") or None)
+    v, own = _seat_view(meta, n, role, t, scn, weeks)
+    money = _money(meta, n, t, scn, weeks)
+    small = jsonsafe(
         {
-            "session": session_info(store, meta, t),
+            "session": session_info(None, meta, t),
             "seat": {
                 "team": n,
                 "team_name": t.get("name", f"Team {n}"),
@@ -142,9 +176,6 @@ def _player_state(
                 "name": snap["seats"].get(role, {}).get("name"),
                 "bot": role not in snap["humans"],
             },
-            "view": v,
-            "history": own,
-            "decided": role in snap["dec"],
             "team": {
                 "week": int(t["week"]),
                 "done": t.get("done") == "1",
@@ -154,6 +185,14 @@ def _player_state(
             },
         }
     )
+    return {
+        "session": small["session"],
+        "seat": small["seat"],
+        "view": v,
+        "history": own,
+        "decided": role in snap["dec"],
+        "team": small["team"],
+    }
 
 
 def _snapshots(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
@@ -274,24 +313,25 @@ def leaderboard(store: Store, meta: SessionMeta) -> dict[str, Any]:
 def public_session(store: Store, meta: SessionMeta) -> dict[str, Any]:
     """``GET /api/sessions/<code>``: status and which seats are taken (no names, no state)."""
     roles = meta.base.roles
+    pipe = store.r.pipeline(transaction=False)
+    for n in range(1, meta.teams + 1):
+        pipe.hmget(store.team_key(meta.code, n), "week", "name")
+        pipe.hkeys(store.team_key(meta.code, n, "seats"))
+        pipe.smembers(store.team_key(meta.code, n, "humans"))
+    raw = pipe.execute()  # every team in one round trip: each player page asks once a week
     teams = []
     week = None
     for n in range(1, meta.teams + 1):
-        snap = store.team_snapshot(meta.code, n)
-        w = int(snap["team"]["week"])
+        (w, name), taken, humans = raw[3 * n - 3 : 3 * n]
+        w = int(w)
         week = w if week is None else min(week, w)
         teams.append(
             {
                 "team": n,
-                "name": snap["team"].get("name", f"Team {n}"),
+                "name": name if name is not None else f"Team {n}",
                 "week": w,
                 "seats": [
-                    {
-                        "role": r,
-                        "label": meta.base.stage(r).label,
-                        "taken": r in snap["seats"],
-                        "bot": r not in snap["humans"],
-                    }
+                    {"role": r, "label": meta.base.stage(r).label, "taken": r in taken, "bot": r not in humans}
                     for r in roles
                 ],
             }
