@@ -8,6 +8,9 @@ facilitator, a projector and ``--players`` players per team over Socket.IO
 game and plays ``--weeks`` weeks: every player waits for its week's ``state``,
 thinks for a random time and submits. Measured:
 
+Like the player page, each player also reloads the public session info
+(``GET /api/sessions/<code>``) whenever a new week reaches it.
+
 - submit ack latency: from sending ``submit`` to its ack;
 - delivery: from a team's last submission being sent to the last of its players
   receiving the next week's ``state``;
@@ -30,6 +33,7 @@ import platform
 import random
 import shlex
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -40,6 +44,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import redis
 import requests
 import socketio
@@ -167,9 +172,12 @@ class Results:
 class Player:
     """One simulated student: joins a seat, then decides each week after a think time."""
 
-    def __init__(self, url: str, code: str, team: int, role: str, res: Results, rng: random.Random) -> None:
+    def __init__(
+        self, url: str, code: str, team: int, role: str, res: Results, rng: random.Random, http: aiohttp.ClientSession
+    ) -> None:
         self.url, self.code, self.team, self.role = url, code, team, role
-        self.res, self.rng = res, rng
+        self.res, self.rng, self.http = res, rng, http
+        self.fetches: set[asyncio.Task[None]] = set()
         self.sio = socketio.AsyncClient(reconnection=False)
         self.week = 0
         self.changed = asyncio.Event()
@@ -180,7 +188,17 @@ class Player:
         if week > self.week:
             self.week = week
             self.res.got.setdefault((self.team, week), []).append(time.perf_counter())
+            # the player page reloads the public session info at every new week: so do we
+            task = asyncio.ensure_future(self._session_info())
+            self.fetches.add(task)
+            task.add_done_callback(self.fetches.discard)
         self.changed.set()
+
+    async def _session_info(self) -> None:
+        async with self.http.get(f"{self.url}/api/sessions/{self.code}") as r:
+            if r.status != 200:
+                self.res.errors.append(f"GET /api/sessions: {r.status}")
+            await r.read()
 
     async def connect(self) -> None:
         await self.sio.connect(self.url, transports=["websocket"], wait_timeout=30)
@@ -220,7 +238,8 @@ async def run_class(srv: Servers, args: argparse.Namespace) -> dict[str, Any]:
     rng = random.Random(args.seed)
     roles = requests.get(f"{srv.url}/api/sessions/{code}", timeout=30).json()["roles"]
     seats = [(n, role) for n in range(1, args.teams + 1) for role in list(reversed(roles))[: args.players]]
-    players = [Player(srv.url, code, n, r, res, random.Random(rng.random())) for n, r in seats]
+    http = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=50))
+    players = [Player(srv.url, code, n, r, res, random.Random(rng.random()), http) for n, r in seats]
 
     facilitator = socketio.AsyncClient(reconnection=False)
     projector = socketio.AsyncClient(reconnection=False)
@@ -253,6 +272,13 @@ async def run_class(srv: Servers, args: argparse.Namespace) -> dict[str, Any]:
     cpu0 = cpu_seconds(srv.worker)
     rcpu0 = cpu_seconds(srv.redis_pid())
     own0 = time.process_time()
+    spy = None
+    if args.profile:
+        spy = subprocess.Popen(
+            ["py-spy", "record", "--pid", str(srv.worker), "--format", "raw", "--nonblocking", "-o", args.profile],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
     t0 = time.perf_counter()
     assert (await facilitator.call("control", {"action": "start"}, timeout=30))["ok"]
     await asyncio.gather(*(p.play(args.weeks, args.think, args.timeout) for p in players))
@@ -260,6 +286,9 @@ async def run_class(srv: Servers, args: argparse.Namespace) -> dict[str, Any]:
     cpu = cpu_seconds(srv.worker) - cpu0
     rcpu = cpu_seconds(srv.redis_pid()) - rcpu0
     own = time.process_time() - own0
+    if spy is not None:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=60)
 
     for (team, week), sent in res.sent.items():
         got = res.got.get((team, week + 1), [])
@@ -270,6 +299,8 @@ async def run_class(srv: Servers, args: argparse.Namespace) -> dict[str, Any]:
     memory = srv.redis_memory()
     for c in [facilitator, projector, *(p.sio for p in players)]:
         await c.disconnect()
+    await asyncio.gather(*(t for p in players for t in p.fetches))
+    await http.close()
     return {
         "code": code,
         "join_seconds": join_seconds,
@@ -353,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--think", type=float, default=3.0, help="longest think time in seconds (default 3)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=120.0, help="longest wait for any one event (seconds)")
+    parser.add_argument("--profile", metavar="FILE", help="py-spy the worker while playing (collapsed stacks)")
     parser.add_argument("--write", action="store_true", help="update the Server section of docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
     facts = machine()
