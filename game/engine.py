@@ -58,7 +58,8 @@ class _Plan:
         self.same_bound = bounds.pop() if len(bounds) == 1 else 0
         self.zero_quotes = [0.0] * self.n
         # per stage: consumer-facing, buys from the outside source, customers, one customer only,
-        # "plain" (no wip, fulfilment or material cost: see _advance), holding and backlog cost rates
+        # "plain" (no wip, fulfilment or material cost: see _advance), holding and backlog cost rates,
+        # a plain week's event template with the stage's initial capacity, and that capacity
         self.rows = [
             (
                 topo.channel[i] >= 0,
@@ -70,6 +71,8 @@ class _Plan:
                 and (scenario.unit_cost == 0 or topo.supplier[i] >= 0),
                 s.holding_cost,
                 s.backlog_cost,
+                {**_PLAIN_EVENT, "capacity": s.capacity}.copy,
+                s.capacity,
             )
             for i, s in enumerate(specs)
         ]
@@ -360,8 +363,9 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
     unit_cost = scenario.unit_cost
     events: list[dict[str, Any]] = []
     append = events.append
-    plain_event = _PLAIN_EVENT.copy
-    for i, s, (facing, source, customers, single, plain, hc, bc) in zip(plan.ids, st, plan.rows, strict=True):
+    for i, s, (facing, source, customers, single, plain, hc, bc, plain_event, capacity) in zip(
+        plan.ids, st, plan.rows, strict=True
+    ):
         mode = s.mode
         # 1. receive (and process, for make-to-order); same as _receive
         if simple:
@@ -439,8 +443,10 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             ev["inventory"] = on_hand
             ev["backlog"] = backlog
             ev["cost"] = holding + backlog_cost + m["goodwill"] if m else holding + backlog_cost
-            ev["capacity"] = s.capacity
-            ev["wip"] = s.wip
+            if s.capacity != capacity or m is not None:
+                ev["capacity"] = s.capacity
+            if s.wip:
+                ev["wip"] = s.wip
             ev["holding_cost"] = holding
             ev["backlog_cost"] = backlog_cost
         else:
