@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 
 from game.codp import positions_for
-from web import sessions, views
+from web import sessions
 from web.errors import GameError
 from web.i18n import scenario_texts
 from web.results import results_csv, session_results
@@ -82,7 +82,7 @@ def session_info(code: str) -> Response:
     hub = _hub()
     meta = sessions.load_meta(hub.store, code)
     texts = scenario_texts(meta.base)
-    return jsonify({**views.public_session(hub.store, meta), "texts": {k: texts[k] for k in ("title", "labels")}})
+    return jsonify({**hub.public_session(meta), "texts": {k: texts[k] for k in ("title", "labels")}})
 
 
 def check_results_access(code: str) -> sessions.SessionMeta:

@@ -10,9 +10,10 @@ from typing import Any
 from flask import Flask
 from flask_socketio import SocketIO
 
-from web import events, pages, rounds, wire
+from web import events, pages, rounds, views, wire
 from web.api import bp as api_bp
 from web.config import load_config
+from web.sessions import SessionMeta
 from web.store import Store
 
 log = logging.getLogger(__name__)
@@ -33,12 +34,26 @@ class Hub:
         self.clock = clock
         self.connections = events.Connections()
         self.broadcaster = events.Broadcaster(self)
+        self._public: dict[str, tuple[float, str, dict[str, Any]]] = {}
         self._ticker_started = False
         self._stop = False
 
     def publish(self, changes: rounds.Changes) -> None:
         """Tell every client concerned about ``changes``."""
+        for code in {c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over:
+            self._public.pop(code, None)
         self.broadcaster.publish(changes)
+
+    def public_session(self, meta: SessionMeta) -> dict[str, Any]:
+        """``views.public_session``, kept until the session changes (at most two ticks):
+        every player page asks for it at each new week."""
+        now = time.monotonic()
+        hit = self._public.get(meta.code)
+        if hit and now - hit[0] < 2 * float(self.cfg["TICK_SECONDS"]) and hit[1] == meta.status:
+            return hit[2]
+        out = views.public_session(self.store, meta)
+        self._public[meta.code] = (now, meta.status, out)
+        return out
 
     def online_since(self) -> float:
         """Seats seen at or after this time count as connected (the ticker marks them)."""
