@@ -38,15 +38,18 @@ class Hub:
         self._ticker_started = False
         self._stop = False
 
-    def publish(self, changes: rounds.Changes) -> None:
-        """Tell every client concerned about ``changes``."""
-        for code in {c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over:
-            self._public.pop(code, None)
+    def publish(self, changes: rounds.Changes, keep_public: bool = False) -> None:
+        """Tell every client concerned about ``changes``. ``keep_public``: the public
+        session info may stay as it is (a submission: who sits where did not change,
+        a team's week number may lag by up to two ticks)."""
+        if not keep_public:
+            for code in {c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over:
+                self._public.pop(code, None)
         self.broadcaster.publish(changes)
 
     def public_session(self, meta: SessionMeta) -> dict[str, Any]:
-        """``views.public_session``, kept until the session changes (at most two ticks):
-        every player page asks for it at each new week."""
+        """``views.public_session``, kept for at most two ticks and until a change other
+        than a submission: every player page asks for it at each new week."""
         now = time.monotonic()
         hit = self._public.get(meta.code)
         if hit and now - hit[0] < 2 * float(self.cfg["TICK_SECONDS"]) and hit[1] == meta.status:

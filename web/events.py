@@ -252,7 +252,7 @@ def register(socketio: SocketIO, hub: Hub) -> None:
     def on_submit(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         ident = player(sid)
         changes = rounds.submit(hub.store, hub.cfg, ident.code, ident.team, ident.role, data, hub.clock())
-        hub.publish(changes)
+        hub.publish(changes, keep_public=True)
         return {"week": data["week"]}
 
     @handler("choose_codp")
