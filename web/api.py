@@ -82,7 +82,8 @@ def session_info(code: str) -> Response:
     hub = _hub()
     meta = sessions.load_meta(hub.store, code)
     texts = scenario_texts(meta.base)
-    return jsonify({**hub.public_session(meta), "texts": {k: texts[k] for k in ("title", "labels")}})
+    body = hub.public_session(meta, {"texts": {k: texts[k] for k in ("title", "labels")}})
+    return current_app.response_class(body, mimetype="application/json")
 
 
 def check_results_access(code: str) -> sessions.SessionMeta:

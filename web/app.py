@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from flask_compress import Compress
 from flask_socketio import SocketIO
 
 from web import events, pages, rounds, views, wire
@@ -34,7 +36,7 @@ class Hub:
         self.clock = clock
         self.connections = events.Connections()
         self.broadcaster = events.Broadcaster(self)
-        self._public: dict[str, tuple[float, str, dict[str, Any]]] = {}
+        self._public: dict[str, tuple[float, str, dict[str, Any], dict[str, str]]] = {}
         self._ticker_started = False
         self._stop = False
 
@@ -47,16 +49,20 @@ class Hub:
                 self._public.pop(code, None)
         self.broadcaster.publish(changes)
 
-    def public_session(self, meta: SessionMeta) -> dict[str, Any]:
-        """``views.public_session``, kept for at most two ticks and until a change other
-        than a submission: every player page asks for it at each new week."""
+    def public_session(self, meta: SessionMeta, extra: dict[str, Any]) -> str:
+        """``views.public_session`` with ``extra`` fields, as JSON text. Kept for at most
+        two ticks and until a change other than a submission (every player page asks
+        for it at each new week), per ``extra`` (the texts in the reader's language)."""
         now = time.monotonic()
         hit = self._public.get(meta.code)
-        if hit and now - hit[0] < 2 * float(self.cfg["TICK_SECONDS"]) and hit[1] == meta.status:
-            return hit[2]
-        out = views.public_session(self.store, meta)
-        self._public[meta.code] = (now, meta.status, out)
-        return out
+        if not hit or now - hit[0] >= 2 * float(self.cfg["TICK_SECONDS"]) or hit[1] != meta.status:
+            hit = (now, meta.status, views.public_session(self.store, meta), {})
+            self._public[meta.code] = hit
+        key = json.dumps(extra, sort_keys=True)
+        body = hit[3].get(key)
+        if body is None:
+            body = hit[3][key] = json.dumps({**hit[2], **extra}, separators=(",", ":"))
+        return body
 
     def online_since(self) -> float:
         """Seats seen at or after this time count as connected (the ticker marks them)."""
@@ -118,6 +124,9 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     events.register(socketio, hub)
     app.register_blueprint(api_bp)
     pages.init_pages(app)
+    # gzip/brotli/zstd for pages, scripts and JSON (Flask's after_request: the
+    # Socket.IO traffic is answered by the middleware before Flask and never touched)
+    Compress(app)
     if cfg["TICKER"]:
         hub.start_ticker()
     return app

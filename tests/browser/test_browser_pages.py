@@ -162,14 +162,17 @@ def test_player_page_weight(live_server: str, new_page) -> None:
     created = new_session(live_server, teams=1)
     page = new_page(width=360, height=740)
     sizes: dict[str, int] = {}
+    wire: dict[str, int] = {}  # as transferred: bodies compressed by the server
 
     def record(response: Any) -> None:
         try:
             body = response.body()
+            sent = response.request.sizes()
         except Exception:  # redirects and aborted polls have no body
             return
         headers = sum(len(k) + len(v) + 4 for k, v in response.headers.items())
         sizes[response.url] = sizes.get(response.url, 0) + len(body) + headers
+        wire[response.url] = wire.get(response.url, 0) + sent["responseBodySize"] + sent["responseHeadersSize"]
 
     page.on("response", record)
     page.goto(f"{live_server}/join/{created['code']}")
@@ -177,8 +180,10 @@ def test_player_page_weight(live_server: str, new_page) -> None:
     expect(page.locator("#team option[value='1']")).to_be_attached()
     total = sum(sizes.values())
     for url, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
-        print(f"{size:>8} {url.replace(live_server, '')}")
-    print(f"{total:>8} total ({len(sizes)} responses)")
+        print(f"{size:>8} {wire.get(url, 0):>8} {url.replace(live_server, '')}")
+    print(f"{total:>8} {sum(wire.values()):>8} total ({len(sizes)} responses; uncompressed, as transferred)")
+    # the server compresses pages, scripts and JSON
+    assert sum(wire.values()) < total / 2
     assert any("socket.io-4.8.4.min.js" in u for u in sizes)
     assert not any("chart-" in u for u in sizes), "the player page must not load the chart library"
     assert total < PAGE_BUDGET_BYTES
