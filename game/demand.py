@@ -7,6 +7,9 @@ import random
 
 from game.scenario import Demand, Scenario
 
+#: Demand kinds that draw nothing from the RNG.
+DETERMINISTIC = frozenset(("step", "constant", "series"))
+
 
 def _poisson(rng: random.Random, lam: float) -> int:
     """Poisson draw (Knuth for small means, rounded normal approximation for large)."""
@@ -61,13 +64,20 @@ def demand_table(scenario: Scenario, rng: random.Random) -> list[list[list[int]]
     ``table[w][c][s]`` is the demand in week ``w + 1`` at the ``c``-th
     consumer-facing stage from segment ``s``.
     """
+    deterministic = scenario.demand.kind in DETERMINISTIC
+    if deterministic:
+        # the same table for every seed: build it once per scenario and share it (never mutated)
+        cached = scenario.__dict__.get("_demand_table")
+        if cached is not None:
+            return cached
     facing = [s for s in scenario.stages if s.consumer_facing]
     channel_shares = [s.market_share for s in facing]
     segment_shares = [seg.share for seg in scenario.segments]
     totals = weekly_totals(scenario.demand, scenario.weeks, rng)
     if channel_shares == [1.0] and segment_shares == [1.0]:  # one channel, one segment: nothing to split
-        return [[[total]] for total in totals]
-    table = []
-    for total in totals:
-        table.append([split(part, segment_shares) for part in split(total, channel_shares)])
+        table = [[[total]] for total in totals]
+    else:
+        table = [[split(part, segment_shares) for part in split(total, channel_shares)] for total in totals]
+    if deterministic:
+        scenario.__dict__["_demand_table"] = table
     return table
