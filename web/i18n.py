@@ -176,6 +176,7 @@ JS_STRINGS = {
     "demand_recent": _l("Consumer demand, last weeks"),
     "done_action": _l("Done."),
     "fill_rate": _l("Fill rate"),
+    "demand_served": _l("Demand served"),
     "has_decided": _l("has decided"),
     "not_decided": _l("has not decided yet"),
     "history_chart": _l("Your last weeks"),

@@ -114,6 +114,10 @@
     charts[id] = new Chart($("#" + id), config);
   }
 
+  /** Share of consumer demand that was served or is still waiting (not lost). */
+  const served = (k) => (k.lost_share === null || k.lost_share === undefined ? null : 1 - k.lost_share);
+  const leadTime = (k) => (k.avg_lead_time === null || k.avg_lead_time === undefined ? "–" : num(k.avg_lead_time));
+
   function renderClass() {
     const rankOf = Object.fromEntries((data.ranking || []).map((r) => [r.team, r.rank]));
     const rows = teams().slice().sort((a, b) => (rankOf[a.team] ?? 999) - (rankOf[b.team] ?? 999)).map((tm) => {
@@ -125,7 +129,8 @@
         el("th", { scope: "row" }, [el("a", { href: "#team-" + tm.team, onclick: (e) => { e.preventDefault(); show("team-" + tm.team); }, text: teamName(tm) })]),
         el("td", { text: money(s.score) }),
         el("td", { text: money((s.totals || {}).cost) }),
-        el("td", { text: pct(k.fill_rate) }),
+        el("td", { text: pct(served(k)) }),
+        el("td", { text: leadTime(k) }),
         el("td", { text: ratio(bw) }),
         el("td", { text: tm.codp ? BG.codpTitle(tm.codp) : "–" }),
       ]);
@@ -173,9 +178,10 @@
     const tiles = [
       [t("score"), money(s.score)],
       [t("cost"), money(tot.cost)],
+      [t("demand_served"), pct(served(k))],
       [t("fill_rate"), pct(k.fill_rate)],
       [t("lost_share"), pct(k.lost_share)],
-      [t("avg_lead_time"), k.avg_lead_time === null || k.avg_lead_time === undefined ? "–" : num(k.avg_lead_time)],
+      [t("avg_lead_time"), leadTime(k)],
       [t("bullwhip_source"), ratio((k.bullwhip || {})[sourceRole()])],
       [t("lost_margin"), money(tot.lost_margin)],
       [t("weeks_played"), num(s.weeks_played)],
