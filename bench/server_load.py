@@ -162,6 +162,7 @@ class Servers:
 @dataclass
 class Results:
     acks: list[float] = field(default_factory=list)
+    acks_by_week: dict[int, list[float]] = field(default_factory=dict)
     delivery: list[float] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)
     # (team, week) -> send time of each submission / receive time of the next week's state
@@ -195,10 +196,16 @@ class Player:
         self.changed.set()
 
     async def _session_info(self) -> None:
-        async with self.http.get(f"{self.url}/api/sessions/{self.code}") as r:
-            if r.status != 200:
-                self.res.errors.append(f"GET /api/sessions: {r.status}")
-            await r.read()
+        for attempt in range(2):  # a kept-alive connection the server just closed: once more, like a browser
+            try:
+                async with self.http.get(f"{self.url}/api/sessions/{self.code}") as r:
+                    if r.status != 200:
+                        self.res.errors.append(f"GET /api/sessions: {r.status}")
+                    await r.read()
+                    return
+            except aiohttp.ClientError as exc:
+                if attempt:
+                    self.res.errors.append(f"GET /api/sessions: {exc!r}")
 
     async def connect(self) -> None:
         await self.sio.connect(self.url, transports=["websocket"], wait_timeout=30)
@@ -221,6 +228,7 @@ class Player:
             self.res.sent.setdefault((self.team, week), []).append(t0)
             ack = await self.sio.call("submit", {"week": week, "value": self.rng.randint(2, 8)}, timeout=timeout)
             self.res.acks.append(time.perf_counter() - t0)
+            self.res.acks_by_week.setdefault(week, []).append(self.res.acks[-1])
             if not ack.get("ok"):
                 self.res.errors.append(f"team {self.team} {self.role} week {week}: {ack['error']['code']}")
         end = time.monotonic() + timeout
@@ -310,6 +318,7 @@ async def run_class(srv: Servers, args: argparse.Namespace) -> dict[str, Any]:
         "own_cpu": own,
         "memory": memory,
         "acks": res.acks,
+        "acks_by_week": res.acks_by_week,
         "delivery": res.delivery,
         "errors": res.errors,
         "dashboards": counts["dashboard"],
@@ -398,6 +407,13 @@ def main(argv: list[str] | None = None) -> int:
             srv.stop()
     text = table(fig, args)
     print(text)
+    print(
+        "ack median / max by week:",
+        ", ".join(
+            f"{w}: {statistics.median(a) * 1000:.0f}/{max(a) * 1000:.0f} ms"
+            for w, a in sorted(fig["acks_by_week"].items())
+        ),
+    )
     for err in fig["errors"][:10]:
         print("error:", err)
     if args.write:
