@@ -386,6 +386,7 @@ def _play(
     on_hand = [np.full(G, s.on_hand, dtype=np.int64) for s in specs]
     wip = [zeros.copy() for _ in specs]
     capacity = [np.full(G, s.capacity, dtype=np.int64) for s in specs]
+    spec_change = [s.capacity_change_cost for s in specs]
     order_q = [[np.full(G, x, dtype=np.int64) for x in s.orders] for s in specs]
     ship_q = [[np.full(G, x, dtype=np.int64) for x in s.shipments] for s in specs]
     # owed[i][k]: what stage i owes its k-th customer (the consumer for a facing stage)
@@ -624,6 +625,10 @@ def _play(
             if mto[i]:
                 need = total(owed[i]) - on_hand[i] - wip[i] - supply_line(i)
                 order = np.maximum(need, 0)
+                if spec_change[i]:
+                    change = spec_change[i] * np.abs(d - capacity[i])
+                    out["capacity_cost"][w, i] += change
+                    out["cost"][w, i] += change
                 capacity[i] = d
             else:
                 order = d

@@ -48,6 +48,7 @@ class _Plan:
         self.max_capacity = [s.max_capacity for s in specs]
         self.wip_holding_cost = [s.wip_holding_cost for s in specs]
         self.capacity_cost = [s.capacity_cost for s in specs]
+        self.capacity_change_cost = [s.capacity_change_cost for s in specs]
         self.fulfilment_cost = [s.fulfilment_cost for s in specs]
         self.unit_value = [s.unit_value for s in specs]
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
@@ -295,6 +296,10 @@ def _place_orders(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int
             owed = st[sup].owed[plan.slot[i]] if sup >= 0 else 0
             need = sum(s.owed) - s.on_hand - s.wip - (sum(s.order_q) + owed + sum(s.ship_q))
             order = need if need > 0 else 0
+            change = plan.capacity_change_cost[i] * abs(d - s.capacity)
+            if change:  # hiring, overtime or idle shifts: booked in the week it is decided
+                ev["capacity_cost"] += change
+                ev["cost"] += change
             s.capacity = d
         else:
             order = d

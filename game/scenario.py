@@ -43,6 +43,7 @@ class StageSpec:
     holding_cost: float
     backlog_cost: float
     capacity_cost: float = 0.0
+    capacity_change_cost: float = 0.0
     fulfilment_cost: float = 0.0
     wip_holding_cost: float = 0.0
     unit_value: float = 0.0
@@ -282,6 +283,7 @@ def _stage(source: str, idx: int, table: Any, known: list[str]) -> StageSpec:
         holding_cost=r.num("holding_cost", 0.5),
         backlog_cost=r.num("backlog_cost", 1.0),
         capacity_cost=r.num("capacity_cost", 0.0),
+        capacity_change_cost=r.num("capacity_change_cost", 0.0),
         fulfilment_cost=r.num("fulfilment_cost", 0.0),
         wip_holding_cost=r.num("wip_holding_cost", 0.0),
         unit_value=r.num("unit_value", 0.0),

@@ -46,6 +46,21 @@ def test_capacity_cost_paid_whether_used_or_not():
     assert weeks[4]["roles"]["maker"]["processed"] == 4  # 4 of 8 used
 
 
+def test_a_capacity_change_costs_in_the_week_it_is_decided():
+    scn = load_scenario(HERE / "maker.toml")
+    scn = scn.with_stages((replace(scn.stages[0], capacity_change_cost=0.5),))
+    plan = [2, 8, 8, 5, 5, 5] + [5] * (scn.weeks - 6)  # starts at 2: +0, +6, 0, -3, 0, ...
+    weeks = simulate(scn, orders={"maker": plan}).weeks
+    caps = [2, *plan[:-1]]  # the capacity in force each week
+    for k, w in enumerate(weeks):
+        ev = w["roles"]["maker"]
+        change = 0.5 * abs(plan[k] - caps[k])
+        assert ev["capacity_cost"] == 0.75 * caps[k] + change
+        parts = ("holding_cost", "backlog_cost", "capacity_cost", "fulfilment_cost", "material_cost", "write_off")
+        assert ev["cost"] == pytest.approx(sum(ev[p] for p in parts) + ev.get("goodwill", 0.0))
+    assert [0.5 * abs(p - c) for p, c in zip(plan, caps, strict=False)][:4] == [0.0, 3.0, 0.0, 1.5]
+
+
 def test_work_beyond_capacity_waits_and_lengthens_lead_time():
     scn, slow = _maker(2)
     _, fast = _maker(4)
