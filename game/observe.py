@@ -18,7 +18,8 @@ def initial_rate(scenario: Scenario, index: int) -> int:
 
 def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
     """The role's own situation this week: its stock, backlog, this week's flows,
-    its supply line and the one decision it has to make, with bounds."""
+    its supply line, what its stock, backlog and capacity cost per unit, and the one
+    decision it has to make, with bounds."""
     i = scenario.index(role)
     spec = scenario.stages[i]
     s = state.stages[i]
@@ -43,6 +44,13 @@ def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
         "lead_time": spec.order_delay + spec.ship_delay,
         "initial_rate": initial_rate(scenario, i),
         "cost": ev.get("cost", 0.0),
+        "rates": {
+            "holding": spec.holding_cost,
+            "backlog": spec.backlog_cost,
+            "capacity": spec.capacity_cost,
+            "capacity_change": spec.capacity_change_cost,
+            "fulfilment": spec.fulfilment_cost,
+        },
     }
     if spec.consumer_facing:
         obs["demand"] = ev.get("demand", 0)

@@ -131,6 +131,10 @@ def test_player_screen_is_labelled_keyboard_operable_and_fits_a_phone(live_serve
     page.keyboard.press("Enter")
     expect(page.locator("#week")).to_have_text(re.compile(r"^Week 2 of"))
     expect(page.locator("#visibility li.yes")).to_have_count(3)
+    # the classic game's cost rates, as the rules set them, are on the screen
+    expect(page.locator("#rates")).to_have_text(
+        "Your costs each week: 0.50 per unit in stock · 1.00 per unit owed (backlog)"
+    )
     assert accessible_names_missing(page) == []
     assert page.evaluate(CONTRAST, TEXT) == []
     # nothing sticks out sideways on a 360 px phone

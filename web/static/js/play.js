@@ -162,6 +162,7 @@
       setText("#v-lost", num(now.lost || 0));
       $("#tile-lost").classList.toggle("on", (now.lost || 0) > 0);
     }
+    renderRates(v.rates || {}, mto);
     pipeline("#on-the-way", v.on_the_way);
     pipeline("#in-mail", v.orders_in_mail);
     renderDecision(st);
@@ -187,6 +188,17 @@
   function running(st) {
     const s = st.session || {};
     return s.status === "running" && !s.paused;
+  }
+
+  /** What this role pays each week, per unit: the numbers behind the cost. */
+  function renderRates(r, mto) {
+    const fmt = new Intl.NumberFormat(document.documentElement.lang || undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+    const m = (x) => fmt.format(x || 0);
+    const parts = [t("rate_holding", { x: m(r.holding) }), t("rate_backlog", { x: m(r.backlog) })];
+    if (mto && r.capacity) parts.push(t("rate_capacity", { x: m(r.capacity) }));
+    if (mto && r.capacity_change) parts.push(t("rate_capacity_change", { x: m(r.capacity_change) }));
+    if (r.fulfilment) parts.push(t("rate_fulfilment", { x: m(r.fulfilment) }));
+    setText("#rates", t("your_costs") + " " + parts.join(" · "));
   }
 
   function renderDecision(st) {
