@@ -107,7 +107,8 @@ def _cached_money(store: Store, meta: SessionMeta, n: int, fields: dict[str, str
 
 
 _STATES: dict[tuple[str, int, int], tuple[str, GameState]] = {}
-_SEATS: dict[tuple[str, int, int, str], tuple[str, str, int, Raw, Raw]] = {}
+_SEATS: dict[tuple[str, int, int, str], tuple[GameState, str, int, Raw, Raw]] = {}
+_STATE_LIMIT = 1000  # teams (a class is at most MAX_TEAMS); each entry holds the state JSON once
 
 
 def parsed_state(meta: SessionMeta, n: int, raw: str) -> GameState:
@@ -116,7 +117,7 @@ def parsed_state(meta: SessionMeta, n: int, raw: str) -> GameState:
     hit = _STATES.get(key)
     if hit is not None and hit[0] == raw:
         return hit[1]
-    if len(_STATES) > _CACHE_LIMIT:
+    if len(_STATES) > _STATE_LIMIT:
         _STATES.clear()
     state = GameState.from_dict(json.loads(raw))
     _STATES[key] = (raw, state)
@@ -131,16 +132,16 @@ def _seat_view(
     Computed and encoded once per team state and week count: within a week only
     the decisions change, so teammates' submissions reuse both."""
     key = (meta.code, meta.seed, n, role)
-    raw, codp = t["state"], t.get("codp") or ""
+    state, codp = parsed_state(meta, n, t["state"]), t.get("codp") or ""
     hit = _SEATS.get(key)
-    if hit is not None and hit[0] == raw and hit[1] == codp and hit[2] == len(weeks):
+    if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
         return hit[3], hit[4]
-    v = view(scn, parsed_state(meta, n, raw), role, meta.visibility, weeks)
+    v = view(scn, state, role, meta.visibility, weeks)
     own = Raw(jsonsafe(v.pop("history")))  # sent once, at the top level
     v = Raw(jsonsafe(v))
-    if len(_SEATS) > 4 * _CACHE_LIMIT:
+    if len(_SEATS) > 4 * _STATE_LIMIT:
         _SEATS.clear()
-    _SEATS[key] = (raw, codp, len(weeks), v, own)
+    _SEATS[key] = (state, codp, len(weeks), v, own)
     return v, own
 
 

@@ -1,0 +1,102 @@
+"""What the server keeps to answer a class quickly: pre-encoded payload parts
+(``web.wire``), the seat views reused within a week, the cached public session
+info, and the ticker's drop-out check while players join."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from typing import Any
+
+import pytest
+from test_server_game import ROLES, Game, four
+
+from web import rounds, sessions, wire
+from web.wire import Raw
+
+
+def test_raw_values_are_spliced_as_their_json() -> None:
+    inner = {"a": [1, 2.5, None], "name": 'quote " and \\u0000 and "x:0"', "ü": "ß"}
+    doc = {"event": "state", "parts": [Raw(inner), Raw([1, 2]), {"deep": Raw("text")}], "plain": 3}
+    plain = {"event": "state", "parts": [inner, [1, 2], {"deep": "text"}], "plain": 3}
+    assert json.loads(wire.dumps(doc, separators=(",", ":"))) == plain
+    assert json.loads(wire.dumps(["state", doc])) == ["state", plain]
+    # a string that looks like a placeholder stays a string
+    assert json.loads(wire.dumps({"s": "0123456789abcdef:0", "r": Raw(1)})) == {"s": "0123456789abcdef:0", "r": 1}
+    # a message queue pickles payloads: the value survives
+    assert pickle.loads(pickle.dumps(Raw(inner))) == Raw(inner)
+    with pytest.raises(TypeError):
+        wire.dumps({"x": object()})
+    with pytest.raises(ValueError):
+        Raw(float("inf"))
+
+
+@pytest.fixture
+def app(make_app: Any, redis_url: str) -> Any:
+    return make_app(redis_url, DISCONNECT_GRACE_SECONDS=10)
+
+
+def test_states_within_a_week_carry_the_teams_decisions_and_the_new_week_its_view(app: Any) -> None:
+    game = Game(app, teams=1, weeks=4)
+    players = four(game)
+    assert game.control(action="start")["ok"]
+    first = players["factory"].last("state")
+    for i, role in enumerate(ROLES[:3]):
+        assert players[role].call("submit", {"week": 1, "value": 4 + i})["ok"]
+        st = players["factory"].last("state")
+        assert st["team"]["decided"] == sorted(ROLES[: i + 1])
+        assert st["decided"] is False
+        assert st["view"] == first["view"] and st["history"] == first["history"]
+    mine = players["retailer"].last("state")
+    assert mine["decided"] is True and mine["view"]["role"] == "retailer"
+    assert players["factory"].call("submit", {"week": 1, "value": 7})["ok"]
+    st = players["factory"].last("state")
+    assert st["view"]["week"] == 2 and st["team"]["decided"] == [] and st["decided"] is False
+    assert [h["week"] for h in st["history"]] == [1, 2]
+    assert st["history"][0]["order"] == 7
+    assert st["view"]["role"] == "factory" and "inventories" not in st["view"]
+
+
+def test_public_session_info_follows_joins_and_seat_changes_at_once(app: Any) -> None:
+    game = Game(app, teams=2)
+
+    def seats(team: int = 1) -> dict[str, dict[str, Any]]:
+        r = game.http.get(f"/api/sessions/{game.code}")
+        assert r.status_code == 200 and r.mimetype == "application/json"
+        return {s["role"]: s for s in r.json["teams"][team - 1]["seats"]}
+
+    assert not seats()["retailer"]["taken"]
+    game.join("Ada", team=1, role="retailer")
+    assert seats()["retailer"] == {"role": "retailer", "label": "Retailer", "taken": True, "bot": False}
+    assert game.control(action="seat_to_bot", team=1, role="retailer")["ok"]
+    assert seats()["retailer"]["bot"] is True
+    assert game.control(action="start")["ok"]
+    assert game.http.get(f"/api/sessions/{game.code}").json["status"] == "running"
+    # Dutch texts are kept apart from English ones
+    nl = game.http.get(f"/api/sessions/{game.code}", headers={"Accept-Language": "nl"}).json["texts"]
+    en = game.http.get(f"/api/sessions/{game.code}", headers={"Accept-Language": "en"}).json["texts"]
+    assert nl != en
+
+
+def test_a_seat_taken_while_the_ticker_looks_for_drop_outs_stays_human(app: Any, monkeypatch: Any) -> None:
+    game = Game(app, teams=1)
+    assert game.control(action="start")["ok"]
+    store = game.hub.store
+    real_seen = store.seen
+    joined: list[dict[str, Any]] = []
+
+    def seen_then_someone_joins(code: str) -> dict[tuple[int, str], float]:
+        out = real_seen(code)
+        if not joined:  # the join lands between the ticker's reads
+            body = {"code": code, "name": "Late", "team": 1, "role": "retailer"}
+            joined.append(sessions.join(store, game.hub.cfg, body, app.clock()))
+        return out
+
+    monkeypatch.setattr(store, "seen", seen_then_someone_joins)
+    app.clock.advance(1)
+    rounds.tick(store, game.hub.cfg, app.clock(), {})
+    assert joined and "retailer" in store.humans(game.code, 1)
+    monkeypatch.setattr(store, "seen", real_seen)
+    app.clock.advance(11)  # past the grace period without a connection: now a bot plays it
+    rounds.tick(store, game.hub.cfg, app.clock(), {})
+    assert "retailer" not in store.humans(game.code, 1)
