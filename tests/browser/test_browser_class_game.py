@@ -177,6 +177,7 @@ def test_a_class_plays_in_browsers(live_server: str, new_page) -> None:
     assert len(orders) == 1 + len(ROLES)
     expect(fac.locator("#compare-note")).to_contain_text("best plans")
     expect(fac.locator("#stages-table tbody tr")).to_have_count(len(ROLES))
+    expect(fac.locator("#channels-card")).to_be_hidden()  # one channel: nothing to compare
 
     # the CSV download holds every week played, for every role of both teams
     with fac.expect_download() as info:

@@ -13,6 +13,7 @@ import pytest
 import requests
 import segno
 from playwright.sync_api import Page, expect
+from support import wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -266,3 +267,25 @@ def test_pause_resume_and_timer(live_server: str, new_page) -> None:
     fac.click("#timer-form button[type=submit]")
     expect(player.locator("#timer")).to_have_text(re.compile(r"^\d+ s left$"))
     expect(fac.locator("#d-timer")).to_have_text(re.compile(r"^\d+ s left$"))
+
+
+def test_debrief_shows_the_sales_of_each_channel(live_server: str, new_page) -> None:
+    """E-commerce beside the retail chain: the debrief puts both channels side by side."""
+    created = new_session(live_server, scenario="ecommerce", teams=1, weeks=3)
+    code = created["code"]
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{code}#s={created['facilitator_secret']}")
+    fac.click("[data-action=start]")  # nobody joined: the bots play every seat at their own pace
+
+    def over() -> bool:
+        return requests.get(f"{live_server}/api/sessions/{code}", timeout=5).json()["status"] == "over"
+
+    wait_until(over, timeout=60, every=0.2)
+    fac.goto(f"{live_server}/debrief/{code}")
+    fac.click("[data-view=team-1]")
+    rows = fac.locator("#channels-table tbody tr")
+    expect(rows).to_have_count(2)
+    expect(rows.nth(0).locator("th")).to_have_text("Retailer")
+    expect(rows.nth(1).locator("th")).to_have_text("Web shop")
+    shares = [rows.nth(k).locator("td").nth(3).inner_text() for k in range(2)]
+    assert all(share.endswith("%") for share in shares)

@@ -229,6 +229,7 @@
       options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t("money") } } } },
     });
     renderCompare(tm);
+    renderChannels(s.channels || {});
     $("#stages-table tbody").replaceChildren(...rs.map((role) => {
       const st = stages[role] || {};
       return el("tr", {}, [
@@ -241,6 +242,21 @@
         el("td", { text: money(st.cost) }),
       ]);
     }));
+  }
+
+  /** The consumer-facing channels side by side (shown when there is more than one). */
+  function renderChannels(channels) {
+    const rows = roles().map((r) => r.role).filter((role) => role in channels).map((role) => [role, channels[role]]);
+    $("#channels-card").hidden = rows.length < 2;
+    $("#channels-table tbody").replaceChildren(...rows.map(([role, c]) => el("tr", {}, [
+      el("th", { scope: "row", text: label(role) }),
+      el("td", { text: num(c.demand) }),
+      el("td", { text: num(c.sold) }),
+      el("td", { text: num(c.lost) }),
+      el("td", { text: pct(c.share_of_sales) }),
+      el("td", { text: money(c.revenue) }),
+      el("td", { text: c.avg_lead_time === null || c.avg_lead_time === undefined ? "–" : num(c.avg_lead_time) }),
+    ])));
   }
 
   const benchCache = {};
