@@ -20,7 +20,7 @@ Like the player page, each player also reloads the public session info
 
 Everything is loopback traffic; every wait is bounded and the run stops by
 itself. ``--write`` puts the figures in the "## Server" section of
-docs/PERFORMANCE.md.
+docs/PERFORMANCE.md. Needs the ``bench`` extra: ``pip install -e '.[bench]'``.
 """
 
 from __future__ import annotations
@@ -379,7 +379,8 @@ A class of {players} players ({teams} teams of {per_team}) playing {weeks} weeks
 0.1–{think} s before each submission and, like the player page, fetches `GET /api/sessions/<code>`
 whenever a new week reaches it. A facilitator and a projector are connected too. The clients are
 `socketio.AsyncClient`s (websocket) on one asyncio loop on the same two cores as the server, so
-the figures include that contention (and whatever else the machine was running).
+the figures include that contention (and whatever else the machine was running). The load
+generator needs the `bench` extra (`pip install -e '.[bench]'`: aiohttp, and py-spy for `--profile`).
 
 ```
 {command}
