@@ -523,10 +523,27 @@ def _consumers(
     must be added to or dropped from ``_FACING_EVENT`` too.
     """
     s = state.stages[i]
-    delay = scenario.stages[i].delivery_delay
     segments = scenario.segments
     topo = scenario.topology
     demand = state.demand[week - 1][topo.channel[i]]
+    m = {} if out is None else out
+    if topo.simple_market and len(demand) == 1:
+        # the classic market: one patient segment, no parcels; everybody is accepted
+        # (what the general rule below gives, without the bookkeeping)
+        n = demand[0]
+        if n:
+            seg = segments[0]
+            s.open_orders.append([week, n, 0, seg.price + (seg.premium if seg.customised and custom_ok else 0.0)])
+        m["demand"] = n
+        m["demand_by_segment"] = [n]
+        m["accepted"] = n
+        m["lost"] = 0
+        m["lost_by_segment"] = [0]
+        m["lost_margin"] = 0.0
+        m["goodwill"] = 0.0
+        m["quoted_lead_time"] = quote_weeks
+        return m
+    delay = scenario.stages[i].delivery_delay
     accepted = lost = 0
     lost_margin = goodwill = 0.0
     lost_by = [0] * len(demand)
@@ -566,7 +583,6 @@ def _consumers(
                 lost_by[k] = gone
                 lost_margin += gone * (seg.price - scenario.unit_cost)
                 goodwill += gone * seg.goodwill
-    m = {} if out is None else out
     m["demand"] = sum(demand)
     m["demand_by_segment"] = list(demand)
     m["accepted"] = accepted
