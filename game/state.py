@@ -6,7 +6,7 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from game.demand import demand_table
+from game.demand import DETERMINISTIC, demand_table
 from game.scenario import Scenario
 
 
@@ -141,17 +141,21 @@ class GameState:
         return {spec.role: st.mode for spec, st in zip(scenario.stages, self.stages, strict=True)}
 
 
-# demand kinds that draw nothing from the RNG (so new_game need not seed one)
-_DRAWLESS = ("step", "constant", "series")
-
-
 def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None) -> GameState:
     """The state at the first decision point (week 1, after its steps 1-4).
 
     Demand for the whole game is drawn here from ``rng`` (default:
     ``random.Random(seed)``, seeded only when the demand kind draws anything), so
     the same scenario and seed give the same game."""
-    if rng is None and scenario.demand.kind not in _DRAWLESS:
+    drawless = scenario.demand.kind in DETERMINISTIC
+    if drawless:
+        # the same start for every seed: build it once per scenario, hand out copies
+        start = scenario.__dict__.get("_start_state")
+        if start is not None:
+            state = start.copy()
+            state.seed = seed
+            return state
+    elif rng is None:
         rng = random.Random(seed)
     topo = scenario.topology
     stages = []
@@ -177,4 +181,6 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
 
     state = GameState(0, stages, demand_table(scenario, rng), scenario.codp, seed)  # type: ignore[arg-type]
     _advance(scenario, _plan(scenario), state)
+    if drawless:
+        scenario.__dict__["_start_state"] = state.copy()
     return state
