@@ -28,9 +28,9 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
+from perfdoc import DOC, write_section
 
 from game.batch import run_batch
 from game.engine import run, step
@@ -38,7 +38,6 @@ from game.scenario import Scenario, load_scenario
 from game.simulate import simulate
 from game.state import new_game
 
-DOC = Path(__file__).resolve().parent.parent / "docs" / "PERFORMANCE.md"
 SINGLE_TARGET = 500_000
 BATCH_TARGET = 2_500_000
 
@@ -146,20 +145,6 @@ def machine() -> str:
     )
 
 
-def write_section(text: str, doc: Path = DOC) -> None:
-    """Replace (or add) the "## Engine" section of ``doc``; other sections stay as they are."""
-    lines = doc.read_text(encoding="utf-8").splitlines() if doc.exists() else ["# Performance", ""]
-    section = text.rstrip("\n").splitlines()
-    start = next((k for k, line in enumerate(lines) if line.strip() == "## Engine"), None)
-    if start is None:
-        first = next((k for k, line in enumerate(lines) if line.startswith("## ")), len(lines))
-        lines[first:first] = [*section, ""]
-    else:
-        end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")), len(lines))
-        lines[start:end] = [*section, ""] if end < len(lines) else section
-    doc.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--games", type=int, default=1000, help="games per batch (default 1000)")
@@ -231,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
                 "demand from its seed in Python (the same draws as `new_game`), a large part of their time.",
             ]
         )
-        write_section(text)
+        write_section("Engine", text, new_at_top=True)
         print(f"wrote the Engine section of {DOC}")
     return 0 if met else 1
 

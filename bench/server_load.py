@@ -48,9 +48,9 @@ import aiohttp
 import redis
 import requests
 import socketio
+from perfdoc import DOC, write_section
 
 ROOT = Path(__file__).resolve().parent.parent
-DOC = ROOT / "docs" / "PERFORMANCE.md"
 PROCFILE = ROOT / "Procfile"
 REDIS_BIN = shutil.which("redis-server") or "/usr/bin/redis-server"
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -417,19 +417,6 @@ per week: the session info read each team with its own round trip, and every tea
 submission rebuilt and re-encoded four full player states."""
 
 
-def write_section(text: str, doc: Path = DOC) -> None:
-    """Replace (or add at the end) the "## Server" section of ``doc``; other sections stay."""
-    lines = doc.read_text(encoding="utf-8").splitlines() if doc.exists() else ["# Performance", ""]
-    section = text.rstrip("\n").splitlines()
-    start = next((k for k, line in enumerate(lines) if line.strip() == "## Server"), None)
-    if start is None:
-        lines += ["", *section]
-    else:
-        end = next((k for k in range(start + 1, len(lines)) if lines[k].startswith("## ")), len(lines))
-        lines[start:end] = [*section, ""] if end < len(lines) else section
-    doc.write_text("\n".join(lines).rstrip("\n") + "\n", encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--teams", type=int, default=50, help="teams in the session (default 50)")
@@ -464,6 +451,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         today = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d")
         write_section(
+            "Server",
             SECTION.format(
                 players=args.teams * args.players,
                 teams=args.teams,
@@ -474,7 +462,7 @@ def main(argv: list[str] | None = None) -> int:
                 table=text,
                 today=today,
                 facts=facts,
-            )
+            ),
         )
         print(f"wrote the Server section of {DOC}")
     return 1 if fig["errors"] else 0
