@@ -289,3 +289,26 @@ def test_debrief_shows_the_sales_of_each_channel(live_server: str, new_page) -> 
     expect(rows.nth(1).locator("th")).to_have_text("Web shop")
     shares = [rows.nth(k).locator("td").nth(3).inner_text() for k in range(2)]
     assert all(share.endswith("%") for share in shares)
+
+
+def test_a_player_takes_the_seat_to_another_phone(live_server: str, new_page) -> None:
+    """The hand-off link carries the seat token in the URL fragment: the new phone resumes the seat."""
+    created = new_session(live_server, teams=1)
+    code = created["code"]
+    first = new_page()
+    join_by_keyboard(first, live_server, code, "Linus")
+    seat = first.locator("#seat-label").inner_text()
+    link = first.locator("#handoff-link").get_attribute("href")
+    assert link.startswith(f"{live_server}/join/{code}#t=")
+    other = new_page()  # another phone: its own storage, no token
+    other.goto(link)
+    expect(other.locator("#game")).to_be_visible()
+    expect(other.locator("#seat-label")).to_have_text(seat)
+    assert "#" not in other.url  # the token leaves the address bar
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{code}#s={created['facilitator_secret']}")
+    fac.click("[data-action=start]")
+    expect(other.locator("#value")).to_be_enabled()
+    other.fill("#value", "6")
+    other.keyboard.press("Enter")
+    expect(other.locator("#week")).to_have_text(re.compile(r"^Week 2 of"))

@@ -100,6 +100,7 @@
     store.set(SEAT_KEY(code), seat);
     store.set(LAST_KEY, code);
     history.replaceState(null, "", "/join/" + code);
+    renderHandoff();
     showGame();
     loadSeats(code);
   }
@@ -110,6 +111,7 @@
     if (ack.ok) {
       seat.team = ack.team;
       seat.role = ack.role;
+      renderHandoff();
       showGame();
       if (!seats) loadSeats(seat.code);
       return true;
@@ -410,9 +412,27 @@
   }
 
   // ---- wiring ---------------------------------------------------------------------------------
+  /** A seat handed over from another device: /join/CODE#t=TOKEN (the token never reaches the server in a URL). */
+  function takeHandoff(code) {
+    const token = new URLSearchParams(location.hash.slice(1)).get("t");
+    if (!code || !token) return;
+    store.set(SEAT_KEY(code), { code, token, name: "" });
+    store.set(LAST_KEY, code);
+    history.replaceState(null, "", "/join/" + code);
+  }
+
+  function renderHandoff() {
+    if (!seat || !seat.token) return;
+    const link = `${location.origin}/join/${encodeURIComponent(seat.code)}#t=${encodeURIComponent(seat.token)}`;
+    const a = $("#handoff-link");
+    a.href = link;
+    a.textContent = link;
+  }
+
   function start() {
     socket = BG.connect("#conn");
     const code = joinBox.dataset.code;
+    takeHandoff(code);
     if (code) {
       seat = store.get(SEAT_KEY(code));
       if (seat && seat.token) joinBox.hidden = true;
