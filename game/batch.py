@@ -41,7 +41,7 @@ import numpy as np
 
 from game.codp import customisable
 from game.demand import weekly_totals
-from game.engine import DecisionError
+from game.engine import COST_PARTS, DecisionError
 from game.observe import initial_rate
 from game.policies import _THETA, Policy
 from game.scenario import INFINITE, Scenario
@@ -59,12 +59,7 @@ FIELDS = (
     "processed",
     "wip",
     "cost",
-    "holding_cost",
-    "backlog_cost",
-    "capacity_cost",
-    "fulfilment_cost",
-    "material_cost",
-    "write_off",
+    *COST_PARTS,
 )
 #: Per week and stage arrays that only consumer-facing stages fill (0 elsewhere).
 MARKET = (
@@ -80,21 +75,8 @@ MARKET = (
     "lead_time_sum",
     "lead_time_max",
 )
-MONEY = frozenset(
-    (
-        "cost",
-        "holding_cost",
-        "backlog_cost",
-        "capacity_cost",
-        "fulfilment_cost",
-        "material_cost",
-        "write_off",
-        "lost_margin",
-        "goodwill",
-        "revenue",
-        "quoted_lead_time",
-    )
-)
+#: Arrays of floats (money, and the lead time quoted in weeks); the rest count units.
+MONEY = frozenset(("cost", *COST_PARTS, "lost_margin", "goodwill", "revenue", "quoted_lead_time"))
 
 ArrayLike = Any  # numbers, sequences or numpy arrays
 

@@ -310,6 +310,10 @@ def _place_orders(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int
     return events
 
 
+#: The cost terms of every stage's weekly event; ``cost`` is their sum plus goodwill (lost
+#: sales) for a consumer-facing stage.
+COST_PARTS = ("holding_cost", "backlog_cost", "capacity_cost", "fulfilment_cost", "material_cost", "write_off")
+
 _PLAIN_EVENT: dict[str, Any] = {
     "received": 0,
     "incoming_order": 0,

@@ -47,22 +47,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from game.engine import COST_PARTS
 from game.scenario import Scenario
 from game.state import GameState
 
 #: Money fields summed per stage and week, in display order.
-MONEY = (
-    "revenue",
-    "holding_cost",
-    "backlog_cost",
-    "capacity_cost",
-    "fulfilment_cost",
-    "material_cost",
-    "write_off",
-    "goodwill",
-    "cost",
-    "profit",
-)
+MONEY = ("revenue", *COST_PARTS, "goodwill", "cost", "profit")
 #: Unit flows summed per stage and week.
 UNITS = ("received", "shipped", "order", "processed", "demand", "accepted", "lost", "sold", "delivered")
 #: Everything summed per stage and week (``lost_margin`` is money but not a cost).

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from game.engine import COST_PARTS
 from game.scoring import summary
 from game.state import GameState
 from web.sessions import load_meta
@@ -30,12 +31,7 @@ CSV_FIELDS = (
     "order",
     "decision",
     "cost",
-    "holding_cost",
-    "backlog_cost",
-    "capacity_cost",
-    "fulfilment_cost",
-    "material_cost",
-    "write_off",
+    *COST_PARTS,
     "goodwill",
     "demand",
     "lost",
