@@ -19,6 +19,7 @@ from typing import Any, NoReturn, TextIO
 
 from game.codp import POSITIONS, apply_codp
 from game.engine import DecisionError, decision_bounds, decision_kind
+from game.jsonsafe import jsonsafe
 from game.policies import POLICIES, Policy, PolicyError, parse_policy
 from game.scenario import Scenario, ScenarioError, list_presets, load_scenario
 from game.simulate import DEFAULT_POLICY, GameResult, simulate
@@ -162,17 +163,6 @@ def read_orders(path: str, scenario: Scenario, weeks: int, seed: int = 0) -> dic
     return orders
 
 
-def _finite(value: Any) -> Any:
-    """``value`` with infinite or NaN floats replaced by None (strict JSON has no Infinity)."""
-    if isinstance(value, float):
-        return value if math.isfinite(value) else None
-    if isinstance(value, dict):
-        return {k: _finite(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_finite(v) for v in value]
-    return value
-
-
 def _cell(value: Any) -> Any:
     """A CSV cell: lists joined with ';', None empty."""
     if value is None:
@@ -210,7 +200,7 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
     if args.format == "csv":
         write_csv(result, out)
     else:
-        json.dump(_finite(result.to_dict()), out, allow_nan=False)
+        json.dump(jsonsafe(result.to_dict()), out, allow_nan=False)
         out.write("\n")
     return 0
 

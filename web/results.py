@@ -10,11 +10,12 @@ from typing import Any
 from flask import Flask
 
 from game.engine import COST_PARTS
+from game.jsonsafe import jsonsafe
 from game.scoring import summary
 from game.state import GameState
 from web.sessions import load_meta
 from web.store import Store
-from web.views import jsonsafe, ranking
+from web.views import ranking
 
 CSV_FIELDS = (
     "team",

@@ -4,26 +4,15 @@ the public leaderboard and session info. Nothing else leaves the server."""
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
+from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
 from game.visibility import facilitator_view, public_view, view
 from web.sessions import SessionMeta
 from web.store import Store
 from web.wire import Raw
-
-
-def jsonsafe(obj: Any) -> Any:
-    """``obj`` with infinities and NaN replaced by ``None`` (browsers reject them in JSON)."""
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
-    if isinstance(obj, dict):
-        return {k: jsonsafe(v) for k, v in obj.items()}
-    if isinstance(obj, list | tuple):
-        return [jsonsafe(v) for v in obj]
-    return obj
 
 
 def session_info(store: Store | None, meta: SessionMeta, team: dict[str, str] | None = None) -> dict[str, Any]:
