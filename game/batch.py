@@ -388,6 +388,8 @@ def _play(
     by_segment = {f: np.zeros((W, n, S, G), dtype=np.int64) for f in ("demand_by_segment", "lost_by_segment")}
     incoming_now = [zeros] * n
     demand_now = [zeros] * n
+    churns = any(seg.churn for seg in segments)
+    loyalty = [np.ones((G, S)) if churns and facing[i] else None for i in range(n)]
 
     def total(arrays: list[np.ndarray]) -> np.ndarray:
         return sum(arrays[1:], arrays[0]) if arrays else zeros
@@ -431,6 +433,9 @@ def _play(
         w = week - 1
         spec = specs[i]
         dem = demand[:, w, topo.channel[i], :]
+        loyal = loyalty[i]
+        if loyal is not None:  # customers lost for good no longer come (game.engine._consumers)
+            dem = np.floor(dem * loyal + 0.5).astype(np.int64)
         avail = np.maximum(on_hand[i] - owed[i][0], 0)
         accepted = lost = zeros
         lost_margin = goodwill = fzeros
@@ -448,6 +453,9 @@ def _play(
             lost = lost + gone
             lost_margin = lost_margin + gone * (seg.price - scenario.unit_cost)
             goodwill = goodwill + gone * seg.goodwill
+            if loyal is not None and seg.churn:
+                hit = gone > 0
+                loyal[:, k] = np.where(hit, loyal[:, k] * (1.0 - seg.churn * gone / np.where(hit, n_k, 1)), loyal[:, k])
             by_segment["lost_by_segment"][w, i, k] = gone
             by_segment["demand_by_segment"][w, i, k] = n_k
         out["demand"][w, i] = dem.sum(axis=1)

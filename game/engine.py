@@ -531,7 +531,7 @@ def _consumers(
     topo = scenario.topology
     demand = state.demand[week - 1][topo.channel[i]]
     m = {} if out is None else out
-    if topo.simple_market and len(demand) == 1:
+    if topo.simple_market and len(demand) == 1 and not s.loyalty:
         # the classic market: one patient segment, no parcels; everybody is accepted
         # (what the general rule below gives, without the bookkeeping)
         n = demand[0]
@@ -548,6 +548,10 @@ def _consumers(
         m["quoted_lead_time"] = quote_weeks
         return m
     delay = scenario.stages[i].delivery_delay
+    loyalty = s.loyalty
+    if loyalty:  # customers lost for good no longer come
+        demand = [math.floor(d * share + 0.5) for d, share in zip(demand, loyalty, strict=True)]
+        s.came.append(sum(demand))
     accepted = lost = 0
     lost_margin = goodwill = 0.0
     lost_by = [0] * len(demand)
@@ -587,6 +591,8 @@ def _consumers(
                 lost_by[k] = gone
                 lost_margin += gone * (seg.price - scenario.unit_cost)
                 goodwill += gone * seg.goodwill
+                if loyalty and seg.churn:
+                    loyalty[k] *= 1.0 - seg.churn * gone / n
     m["demand"] = sum(demand)
     m["demand_by_segment"] = list(demand)
     m["accepted"] = accepted

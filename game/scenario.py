@@ -71,6 +71,7 @@ class Segment:
     premium: float = 0.0
     customised: bool = False
     goodwill: float = 0.0
+    churn: float = 0.0
 
 
 @dataclass(frozen=True)
@@ -317,6 +318,7 @@ def _segment(source: str, idx: int, table: Any) -> Segment:
         premium=r.num("premium", 0.0),
         customised=r.get("customised", False, bool),
         goodwill=r.num("goodwill", 0.0),
+        churn=r.num("churn", 0.0, hi=1.0),
     )
     r.check_unknown()
     return seg

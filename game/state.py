@@ -20,7 +20,9 @@ class StageState:
     customer (the topology's customer order). ``open_orders`` are the accepted
     consumer orders not yet shipped, oldest first, as
     ``[week accepted, units, segment index, revenue per unit]``; ``deliveries``
-    the parcels on the way to consumers.
+    the parcels on the way to consumers. Where segments churn, ``loyalty`` is the
+    share of each segment's drawn demand that still comes to this stage and
+    ``came`` the consumers who came in each week played (both empty otherwise).
     """
 
     on_hand: int
@@ -32,6 +34,8 @@ class StageState:
     wip: int = 0
     open_orders: list[list[Any]] = field(default_factory=list)
     deliveries: list[int] = field(default_factory=list)
+    loyalty: list[float] = field(default_factory=list)
+    came: list[int] = field(default_factory=list)
 
     @property
     def backlog(self) -> int:
@@ -50,6 +54,8 @@ class StageState:
             self.wip,
             list(map(list, self.open_orders)),
             self.deliveries[:],
+            self.loyalty[:],
+            self.came[:],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,6 +70,8 @@ class StageState:
             "wip": self.wip,
             "open_orders": [o[:] for o in self.open_orders],
             "deliveries": self.deliveries[:],
+            "loyalty": self.loyalty[:],
+            "came": self.came[:],
         }
 
     @classmethod
@@ -79,6 +87,8 @@ class StageState:
             int(d.get("wip", 0)),
             [list(o) for o in d.get("open_orders", [])],
             [int(x) for x in d.get("deliveries", [])],
+            [float(x) for x in d.get("loyalty", [])],
+            [int(x) for x in d.get("came", [])],
         )
 
 
@@ -158,6 +168,7 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
     elif rng is None:
         rng = random.Random(seed)
     topo = scenario.topology
+    churns = any(seg.churn for seg in scenario.segments)
     stages = []
     for i, spec in enumerate(scenario.stages):
         owed = [0] * len(topo.customers[i])
@@ -175,6 +186,7 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
                 wip=0,
                 open_orders=open_orders,
                 deliveries=[0] * spec.delivery_delay,
+                loyalty=[1.0] * len(scenario.segments) if churns and spec.consumer_facing else [],
             )
         )
     from game.engine import _advance, _plan  # local: the engine imports this module

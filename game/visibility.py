@@ -63,11 +63,14 @@ def chain(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
 def pos_demand(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
     """Consumer demand per week up to and including the current week (never later),
     in total and per consumer-facing stage."""
-    facing = [scenario.roles[i] for i in scenario.topology.facing]
+    facing = scenario.topology.facing
     out = []
     for week in range(1, min(state.week, len(state.demand)) + 1):
         row = state.demand[week - 1]
-        by_channel = {role: sum(row[c]) for c, role in enumerate(facing)}
+        by_channel = {}
+        for c, i in enumerate(facing):
+            came = state.stages[i].came  # where customers churn, those who still came
+            by_channel[scenario.roles[i]] = came[week - 1] if came else sum(row[c])
         out.append({"week": week, "demand": sum(by_channel.values()), "by_channel": by_channel})
     return out
 

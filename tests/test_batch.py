@@ -9,6 +9,7 @@ the same floats.
 
 from __future__ import annotations
 
+import dataclasses
 import random
 from typing import Any
 
@@ -290,6 +291,30 @@ def test_lost_sales_and_revenue_are_exercised() -> None:
     assert batch.weeks["revenue"][:, :, retailer].sum() > 0
     assert batch.weeks["goodwill"][:, :, retailer].sum() > 0
     assert (batch.weeks["quoted_lead_time"][:, :, retailer] > 0).any()
+
+
+@pytest.mark.parametrize(
+    ("name", "position"), [("decoupling-point", "ato"), ("ecommerce", "mts-local"), ("segments", "eto")]
+)
+def test_churn_matches_scalar(name: str, position: str) -> None:
+    """Impatient customers who are lost go elsewhere for good: the same shrinking demand in both engines."""
+    base = apply_codp(load_scenario(name), position)
+    scn = dataclasses.replace(
+        base,
+        segments=tuple(dataclasses.replace(seg, churn=0.7) if seg.tolerance < 1e9 else seg for seg in base.segments),
+    )
+    seeds = [2, 31, 700]
+    for policy in ("sterman", "base_stock"):
+        batch = run_batch(scn, seeds, policy=policy)
+        scalar = [simulate(scn, s, policy) for s in seeds]
+        assert_same_games(scn, seeds, batch, scalar)
+    rng = np.random.default_rng(5)
+    orders = {r: rng.integers(0, 25, size=(len(seeds), scn.weeks)) for r in scn.roles}
+    batch = run_batch(scn, seeds, orders=orders)
+    scalar = [simulate(scn, s, orders={r: orders[r][g].tolist() for r in scn.roles}) for g, s in enumerate(seeds)]
+    assert_same_games(scn, seeds, batch, scalar)
+    # churn really happened: some consumer-facing stage ends with a segment below full loyalty
+    assert any(share < 1.0 for game in scalar for st in game.state.stages for share in st.loyalty)
 
 
 def test_what_if_plans_in_one_batch() -> None:

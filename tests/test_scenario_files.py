@@ -165,6 +165,11 @@ BAD = [
         "bad.toml",
         "segments[0].tolerance: must be >= 0, got -2",
     ),
+    (
+        lambda t: t + '\n[[segments]]\nname = "all"\nshare = 1.0\nchurn = 1.5\n',
+        "bad.toml",
+        "segments[0].churn: must be at most 1.0, got 1.5",
+    ),
 ]
 
 

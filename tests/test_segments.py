@@ -114,3 +114,31 @@ def test_customised_premium_only_when_customisation_stage_works_to_order(positio
     revenue = sum(w["roles"]["retailer"]["revenue"] for w in res.weeks)
     assert sold > 0
     assert revenue == sold * (15 if expected else 10)
+
+
+def test_churned_customers_do_not_come_back():
+    """With churn 0.5, each week the impatient segment keeps 1 - 0.5 x (share of it lost)."""
+    shop = load_scenario(HERE / "shop.toml")
+    scn = replace(shop, segments=(replace(shop.segments[0], churn=0.5), shop.segments[1]))
+    game = simulate(scn, orders=SHOP_ORDERS)
+    seen = [w["roles"]["shop"]["demand_by_segment"] for w in game.weeks]
+    lost = [w["roles"]["shop"]["lost_by_segment"] for w in game.weeks]
+    # week 1: all 5 lost -> loyalty 0.5; week 2: floor(5 x 0.5 + 0.5) = 3 come, all lost -> 0.25;
+    # week 3 on: floor(5 x 0.25 + 0.5) = 1 comes and buys from the stock that arrived
+    assert seen == [[5, 5], [3, 5]] + [[1, 5]] * 6
+    assert lost[:3] == [[5, 0], [3, 0], [0, 0]]
+    assert [w["roles"]["shop"]["demand"] for w in game.weeks] == [10, 8] + [6] * 6
+    assert game.state.stages[0].loyalty == [0.25, 1.0]
+    # without churn the same game keeps its 10 consumers a week
+    plain = simulate(shop, orders=SHOP_ORDERS)
+    assert [w["roles"]["shop"]["demand"] for w in plain.weeks] == [10] * 8
+
+
+def test_point_of_sale_demand_shows_who_still_came():
+    from game.visibility import view
+
+    shop = load_scenario(HERE / "shop.toml")
+    scn = replace(shop, segments=(replace(shop.segments[0], churn=0.5), shop.segments[1]))
+    state = simulate(scn, orders=SHOP_ORDERS, weeks=4).state
+    v = view(scn, state, "shop", {"pos_demand": True})
+    assert [row["demand"] for row in v["pos_demand"]] == [10, 8, 6, 6]
