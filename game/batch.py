@@ -41,20 +41,14 @@ import numpy as np
 
 from game.codp import customisable
 from game.demand import weekly_totals
-from game.engine import COST_PARTS, DecisionError
+from game.engine import COST_PARTS, FLOW_FIELDS, DecisionError
 from game.observe import initial_rate
 from game.policies import _THETA, Policy
 from game.scenario import INFINITE, Scenario
 
 #: Per week and stage arrays of every stage.
 FIELDS = (
-    "received",
-    "incoming_order",
-    "shipped",
-    "inventory",
-    "backlog",
-    "order",
-    "decision",
+    *FLOW_FIELDS,
     "capacity",
     "processed",
     "wip",

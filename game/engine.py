@@ -313,6 +313,8 @@ def _place_orders(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int
 #: The cost terms of every stage's weekly event; ``cost`` is their sum plus goodwill (lost
 #: sales) for a consumer-facing stage.
 COST_PARTS = ("holding_cost", "backlog_cost", "capacity_cost", "fulfilment_cost", "material_cost", "write_off")
+#: The unit flows of every stage's weekly event, in the order tables show them.
+FLOW_FIELDS = ("received", "incoming_order", "shipped", "inventory", "backlog", "order", "decision")
 
 _PLAIN_EVENT: dict[str, Any] = {
     "received": 0,

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Flask
 
-from game.engine import COST_PARTS
+from game.engine import COST_PARTS, FLOW_FIELDS
 from game.jsonsafe import jsonsafe
 from game.scoring import summary
 from game.state import GameState
@@ -24,13 +24,7 @@ CSV_FIELDS = (
     "week",
     "role",
     "bot",
-    "received",
-    "incoming_order",
-    "shipped",
-    "inventory",
-    "backlog",
-    "order",
-    "decision",
+    *FLOW_FIELDS,
     "cost",
     *COST_PARTS,
     "goodwill",
