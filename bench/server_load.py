@@ -77,10 +77,10 @@ def wait_for(check: Any, timeout: float, what: str) -> None:
 
 
 def procfile_command(port: int) -> list[str]:
-    """The Procfile's ``web`` command, bound to 127.0.0.1:``port``."""
+    """The Procfile's ``web`` command (it listens on ``$HOST:$PORT``: the caller sets them)."""
     line = next(x for x in PROCFILE.read_text().splitlines() if x.startswith("web:"))
-    cmd = shlex.split(line.removeprefix("web:").strip().replace("0.0.0.0:${PORT:-5000}", f"127.0.0.1:{port}"))
-    if cmd[0] != "gunicorn" or f"127.0.0.1:{port}" not in cmd:
+    cmd = shlex.split(line.removeprefix("web:").strip())
+    if cmd[0] != "gunicorn":
         raise RuntimeError(f"unexpected Procfile command: {line}")
     return [sys.executable, "-m", "gunicorn", *cmd[1:]]
 
@@ -123,7 +123,8 @@ class Servers:
         client = redis.Redis(port=self.redis_port)
         wait_for(client.ping, 20, "redis-server")
         env = {k: v for k, v in os.environ.items() if k not in ("ASYNC_MODE", "MESSAGE_QUEUE")}
-        env.update(REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0", PYTHONUNBUFFERED="1")
+        env.update(REDIS_URL=f"redis://127.0.0.1:{self.redis_port}/0", PYTHONUNBUFFERED="1", HOST="127.0.0.1")
+        env["PORT"] = str(self.port)
         self.log = Path(self.tmp) / "server.log"
         with open(self.log, "wb") as out:
             self.web_proc = subprocess.Popen(

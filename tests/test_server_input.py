@@ -201,7 +201,7 @@ def test_a_rate_limited_event_changes_nothing(make_app: Any) -> None:
     [
         {"scenario": "nope"},
         {"teams": 0},
-        {"teams": 61},
+        {"teams": 301},
         {"teams": "2"},
         {"teams": 2.0},
         {"round_seconds": 2},

@@ -127,7 +127,7 @@ def _smoke(base: str) -> None:
 @pytest.mark.redis
 def test_procfile_gunicorn_gevent_serves_http_and_socketio(redis_url: str, tmp_path: Path) -> None:
     line = (ROOT / "Procfile").read_text().strip()
-    assert line.startswith("web: gunicorn -k gevent -w 1 ")
+    assert line.startswith("web: gunicorn -c config/gunicorn.conf.py ")  # gevent, one worker: tests/test_deploy.py
     port = free_port()
     cmd = ["bash", "-c", "exec " + line.removeprefix("web: ").replace("0.0.0.0", "127.0.0.1")]
     proc = start_server(cmd, server_env(redis_url, port), port, tmp_path / "gunicorn.log")

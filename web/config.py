@@ -13,7 +13,7 @@
 | ``DISCONNECT_GRACE_SECONDS`` | ``30`` | how long a disconnected player keeps the seat before a bot plays it |
 | ``BOT_ROUND_SECONDS`` | ``3`` | pace of a session in which no human plays any seat |
 | ``TICK_SECONDS`` | ``0.5`` | how often the background ticker checks timers and presence |
-| ``MAX_TEAMS`` | ``60`` | most teams one session may have |
+| ``MAX_TEAMS`` | ``300`` | most teams one session may have |
 | ``RATE_LIMIT_PER_SECOND`` | ``20`` | most events one connection may send per second |
 | ``TICKER`` | ``1`` | ``0`` turns the background ticker off (tests drive it by hand) |
 """
@@ -38,7 +38,7 @@ DEFAULTS: dict[str, Any] = {
     "DISCONNECT_GRACE_SECONDS": 30.0,
     "BOT_ROUND_SECONDS": 3.0,
     "TICK_SECONDS": 0.5,
-    "MAX_TEAMS": 60,
+    "MAX_TEAMS": 300,
     "RATE_LIMIT_PER_SECOND": 20,
     "TICKER": True,
 }
