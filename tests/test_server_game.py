@@ -43,6 +43,19 @@ class Client:
         assert got, f"no {name} event received (got {[n for n, _ in self.events]})"
         return got[-1]
 
+    def board(self) -> dict[str, Any]:
+        """The facilitator's table now: the last ``dashboard`` with the later ``dashboard_update`` rows."""
+        self.pull()
+        board: dict[str, Any] | None = None
+        for name, data in self.events:
+            if name == "dashboard":
+                board = data
+            elif name == "dashboard_update" and board is not None:
+                rows = {t["team"]: t for t in board["teams"]} | {t["team"]: t for t in data["teams"]}
+                board = {**board, "session": data["session"], "teams": [rows[n] for n in sorted(rows)]}
+        assert board is not None, "no dashboard received"
+        return board
+
     def disconnect(self) -> None:
         self.c.disconnect()
 
@@ -118,7 +131,7 @@ def test_full_game_four_players_matches_the_engine(app: Any) -> None:
     final = players["retailer"].last("state")
     assert final["team"]["cost"] == pytest.approx(expected.totals()["team_cost"])
     assert len(final["history"]) == 8
-    board = game.fac.last("dashboard")
+    board = game.fac.board()
     assert [t["week"] for t in board["teams"]] == [8, 8]
     assert set(board["teams"][1]["bots"]) == set(ROLES) and board["teams"][0]["bots"] == []
     r = game.http.get(f"/api/sessions/{game.code}/results.csv", headers={"X-Facilitator-Secret": game.secret})
@@ -162,9 +175,10 @@ def test_a_player_never_receives_another_roles_hidden_data(app: Any) -> None:
     for w in range(1, 5):
         for role in ROLES:
             players[role].call("submit", {"week": w, "value": 913 if role == "factory" else 4})
+    game.hub.broadcaster.flush()  # the held-back session updates
     retailer = players["retailer"]
     names = {n for n, _ in retailer.events}
-    assert names <= {"state", "leaderboard", "error", "game_over"}
+    assert names <= {"state", "standings", "error", "game_over"}
     for state in retailer.all("state"):
         assert set(state) == ALLOWED_STATE_KEYS
         assert not HIDDEN_VIEW_KEYS & set(state["view"])
@@ -173,9 +187,10 @@ def test_a_player_never_receives_another_roles_hidden_data(app: Any) -> None:
         assert all("roles" not in h for h in state["history"])
         assert "913" not in json.dumps(state["view"])  # the factory's orders stay at the factory
     assert "913" in json.dumps(players["factory"].last("state")["view"])
-    for board in retailer.all("leaderboard"):
-        assert set(board) == {"session", "ranking"}
-        assert _keys(board["ranking"]) <= {"rank", "team", "name", "score", "cost", "profit", "week", "done"}
+    assert retailer.all("standings")
+    for board in retailer.all("standings"):
+        assert set(board) == {"teams", "ranks", "top"}
+        assert _keys(board["top"]) <= {"rank", "team", "name", "score", "cost", "profit", "week", "done"}
 
 
 def test_visibility_options_share_what_they_say(app: Any) -> None:
@@ -237,7 +252,7 @@ def test_a_dropout_is_played_by_a_bot_and_reclaimed(app: Any) -> None:
     app.clock.advance(11)
     game.hub.tick()
     assert "retailer" not in game.hub.store.humans(game.code, 1)
-    seat = next(s for s in game.fac.last("dashboard")["teams"][0]["seats"] if s["role"] == "retailer")
+    seat = next(s for s in game.fac.board()["teams"][0]["seats"] if s["role"] == "retailer")
     assert seat["bot"] is True and seat["taken"] is True
     for role in ROLES[1:]:
         players[role].call("submit", {"week": 1, "value": 4})
@@ -385,8 +400,8 @@ def test_a_connection_has_one_identity_at_a_time(app: Any) -> None:
     fac2.events.clear()
     assert fac2.call("control", {"action": "start"})["ok"]
     game.hub.broadcaster.flush()
-    assert fac2.all("dashboard")
-    assert not c.all("dashboard")  # left the facilitators' room
+    assert fac2.all("dashboard_update")
+    assert not c.all("dashboard_update")  # left the facilitators' room
     assert c.last("state")["seat"]["role"] == "factory"
     assert c.call("control", {"action": "pause"})["error"]["code"] == "forbidden"
 

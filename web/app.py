@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
@@ -14,11 +13,17 @@ from flask_socketio import SocketIO
 
 from web import events, pages, rounds, views, wire
 from web.api import bp as api_bp
+from web.broadcast import Broadcaster
 from web.config import load_config
+from web.leader import Lease
+from web.publicinfo import PublicInfo
+from web.relay import LocalFirstRedisManager, Relay
 from web.sessions import SessionMeta
 from web.store import Store
 
 log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 3.0  # the ticker lease outlives a few missed ticks; a new leader takes over after it
 
 MEMORY_WARNING = (
     "No REDIS_URL set: games live in this process only (embedded fakeredis) and will NOT survive a restart. "
@@ -27,7 +32,8 @@ MEMORY_WARNING = (
 
 
 class Hub:
-    """Everything the handlers share: settings, store, Socket.IO, connections, clock."""
+    """Everything the handlers share: settings, store, Socket.IO, connections, clock;
+    with ``MESSAGE_QUEUE``, the relay to the other processes and the ticker lease."""
 
     def __init__(self, cfg: dict[str, Any], store: Store, socketio: SocketIO, clock: Callable[[], float]) -> None:
         self.cfg = cfg
@@ -35,45 +41,59 @@ class Hub:
         self.socketio = socketio
         self.clock = clock
         self.connections = events.Connections()
-        self.broadcaster = events.Broadcaster(self)
-        self._public: dict[str, tuple[float, str, dict[str, Any], dict[str, str]]] = {}
+        self.broadcaster = Broadcaster(self)
+        tick = float(cfg["TICK_SECONDS"])
+        self.public = PublicInfo(lambda meta: views.public_session(store, meta), max_age=2 * tick)
+        self.relay: Relay | None = None
+        self.lease: Lease | None = None
+        if cfg["MESSAGE_QUEUE"]:
+            self.relay = Relay(cfg["MESSAGE_QUEUE"], self.broadcaster.deliver, socketio.sleep)
+            self.lease = Lease(store.r, seconds=max(LEASE_SECONDS, 4 * tick))
         self._ticker_started = False
         self._stop = False
+
+    def leads(self) -> bool:
+        """Whether this process runs the session-wide work: always when it is the only
+        one (no ``MESSAGE_QUEUE``), else while it holds the ticker lease."""
+        return self.lease is None or self.lease.held
 
     def publish(self, changes: rounds.Changes, keep_public: bool = False) -> None:
         """Tell every client concerned about ``changes``. ``keep_public``: the public
         session info may stay as it is (a submission: who sits where did not change,
         a team's week number may lag by up to two ticks)."""
-        if not keep_public:
-            for code in {c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over:
-                self._public.pop(code, None)
-        self.broadcaster.publish(changes)
+        self.broadcaster.publish(changes, keep_public)
 
     def public_session(self, meta: SessionMeta, extra: dict[str, Any]) -> str:
-        """``views.public_session`` with ``extra`` fields, as JSON text. Kept for at most
-        two ticks and until a change other than a submission (every player page asks
-        for it at each new week), per ``extra`` (the texts in the reader's language)."""
-        now = time.monotonic()
-        hit = self._public.get(meta.code)
-        if not hit or now - hit[0] >= 2 * float(self.cfg["TICK_SECONDS"]) or hit[1] != meta.status:
-            hit = (now, meta.status, views.public_session(self.store, meta), {})
-            self._public[meta.code] = hit
-        key = json.dumps(extra, sort_keys=True)
-        body = hit[3].get(key)
-        if body is None:
-            body = hit[3][key] = json.dumps({**hit[2], **extra}, separators=(",", ":"))
-        return body
+        """``views.public_session`` with ``extra`` fields (the texts in the reader's
+        language), as JSON text, from ``web.publicinfo``: kept for at most two ticks
+        and until a change other than a submission, built once however many wait."""
+        return self.public.get(meta, extra)
 
     def online_since(self) -> float:
         """Seats seen at or after this time count as connected (the ticker marks them)."""
         return self.clock() - 3 * float(self.cfg["TICK_SECONDS"]) - 1.0
 
     def tick(self, now: float | None = None) -> rounds.Changes:
-        """One ticker pass (timers, drop-outs, bot pacing); publishes what changed."""
-        changes = rounds.tick(self.store, self.cfg, self.clock() if now is None else now, self.connections.held())
+        """One ticker pass: marks the seats this process's connections hold as seen;
+        on the leader also timers, drop-outs and bot pacing (publishing what changed)
+        and the held-back session updates."""
+        now = self.clock() if now is None else now
+        held = self.connections.held()
+        if self.lease is not None:
+            self.lease.renew()
+        if not self.leads():
+            for code, seats in held.items():
+                self.store.mark_seen(code, seats, now)
+            return rounds.Changes()
+        changes = rounds.tick(self.store, self.cfg, now, held)
         self.publish(changes)
         self.broadcaster.flush()
         return changes
+
+    def start_relay(self) -> None:
+        """Listen to the other processes' changes in a background task (with ``MESSAGE_QUEUE``)."""
+        if self.relay is not None:
+            self.socketio.start_background_task(self.relay.listen)
 
     def start_ticker(self) -> None:
         """Run ``tick`` every ``TICK_SECONDS`` in a background task (once)."""
@@ -84,6 +104,10 @@ class Hub:
 
     def stop_ticker(self) -> None:
         self._stop = True
+        if self.relay is not None:
+            self.relay.stop()
+        if self.lease is not None:
+            self.lease.release()
 
     def _run_ticker(self) -> None:
         period = float(self.cfg["TICK_SECONDS"])
@@ -110,14 +134,17 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         store = Store.from_url(cfg["REDIS_URL"], int(cfg["REDIS_MAX_CONNECTIONS"]))
     if store.kind == "memory":
         log.warning(MEMORY_WARNING)
+    queue = {}
+    if cfg["MESSAGE_QUEUE"]:
+        queue["client_manager"] = LocalFirstRedisManager(cfg["MESSAGE_QUEUE"], channel="flask-socketio")
     socketio = SocketIO(
         app,
         async_mode=cfg["ASYNC_MODE"],
-        message_queue=cfg["MESSAGE_QUEUE"],
         max_http_buffer_size=64 * 1024,
         ping_interval=10,
         ping_timeout=20,
         json=wire,
+        **queue,
     )
     hub = Hub(cfg, store, socketio, clock)
     app.extensions["beergame"] = hub
@@ -127,6 +154,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # gzip/brotli/zstd for pages, scripts and JSON (Flask's after_request: the
     # Socket.IO traffic is answered by the middleware before Flask and never touched)
     Compress(app)
+    hub.start_relay()
     if cfg["TICKER"]:
         hub.start_ticker()
     return app

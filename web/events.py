@@ -1,7 +1,8 @@
 """Socket.IO events: validate, act through ``web.rounds``/``web.sessions``, tell the clients.
 
-Rooms: ``s:{code}`` everyone in a session, ``f:{code}`` its facilitators,
-``seat:{code}:{n}:{role}`` the connections of one seat.
+Rooms: ``s:{code}`` everyone in a session, ``p:{code}`` its players, ``f:{code}`` its
+facilitators, ``w:{code}`` its projectors, ``seat:{code}:{n}:{role}`` the connections of one seat.
+The broadcaster (what a change sends to whom) is ``web.broadcast``.
 """
 
 from __future__ import annotations
@@ -81,86 +82,6 @@ class Connections:
             return count <= per_second
 
 
-class Broadcaster:
-    """Sends each client what a change means for it.
-
-    Players get their ``state`` at once. The session-wide ``dashboard`` and
-    ``leaderboard`` go out at most once per ``TICK_SECONDS`` per session (the
-    first change at once, later ones with the next ticker pass), so a class of
-    50 teams submitting together costs a few payloads, not hundreds."""
-
-    def __init__(self, hub: Hub) -> None:
-        self.hub = hub
-        self._lock = threading.Lock()
-        self._sent: dict[str, float] = {}
-        self._dirty: dict[str, bool] = {}  # code -> leaderboard too
-
-    def publish(self, changes: rounds.Changes) -> None:
-        """Emit ``state`` to every seat of changed teams, ``dashboard`` to the
-        facilitators and ``leaderboard``/``game_over`` to the session."""
-        if not changes:
-            return
-        store, sio = self.hub.store, self.hub.socketio
-        metas: dict[str, sessions.SessionMeta | None] = {}
-
-        def meta(code: str) -> sessions.SessionMeta | None:
-            if code not in metas:
-                try:
-                    metas[code] = sessions.load_meta(store, code)
-                except GameError:
-                    metas[code] = None
-            return metas[code]
-
-        teams = changes.advanced | changes.seats
-        for code in changes.sessions | changes.over:
-            m = meta(code)
-            if m:
-                teams |= {(code, n) for n in range(1, m.teams + 1)}
-        for code, n in sorted(teams):
-            m = meta(code)
-            if m:
-                for role, payload in views.player_states(store, m, n).items():
-                    sio.emit("state", payload, to=f"seat:{code}:{n}:{role}")
-        advanced = {c for c, _ in changes.advanced}
-        for code in sorted({c for c, _ in teams} | changes.sessions):
-            self._session_update(code, code in advanced or code in changes.sessions, force=code in changes.over)
-        for code in sorted(changes.over):
-            m = meta(code)
-            if m:
-                sio.emit("game_over", {"code": code, "ranking": views.ranking(store, m)}, to=f"s:{code}")
-
-    def _session_update(self, code: str, leaderboard: bool, force: bool = False) -> None:
-        now = time.monotonic()
-        period = float(self.hub.cfg["TICK_SECONDS"])
-        with self._lock:
-            if not force and now - self._sent.get(code, -1e18) < period:
-                self._dirty[code] = self._dirty.get(code, False) or leaderboard
-                return
-            self._sent[code] = now
-            leaderboard = self._dirty.pop(code, False) or leaderboard
-        self._emit_session(code, leaderboard or force)
-
-    def _emit_session(self, code: str, leaderboard: bool) -> None:
-        store, sio = self.hub.store, self.hub.socketio
-        try:
-            m = sessions.load_meta(store, code)
-        except GameError:
-            return
-        sio.emit("dashboard", views.dashboard(store, m, online_since=self.hub.online_since()), to=f"f:{code}")
-        if leaderboard:
-            sio.emit("leaderboard", views.leaderboard(store, m), to=f"s:{code}")
-
-    def flush(self) -> None:
-        """Send the session updates that were held back (the ticker calls this)."""
-        with self._lock:
-            dirty, self._dirty = self._dirty, {}
-            now = time.monotonic()
-            for code in dirty:
-                self._sent[code] = now
-        for code, leaderboard in sorted(dirty.items()):
-            self._emit_session(code, leaderboard)
-
-
 def register(socketio: SocketIO, hub: Hub) -> None:
     """Attach every event handler to ``socketio``."""
     conns = hub.connections
@@ -204,9 +125,11 @@ def register(socketio: SocketIO, hub: Hub) -> None:
     def rooms(ident: Identity) -> list[str]:
         out = [f"s:{ident.code}"]
         if ident.kind == "player":
-            out.append(f"seat:{ident.code}:{ident.team}:{ident.role}")
+            out += [f"p:{ident.code}", f"seat:{ident.code}:{ident.team}:{ident.role}"]
         elif ident.kind == "facilitator":
             out.append(f"f:{ident.code}")
+        else:
+            out.append(f"w:{ident.code}")
         return out
 
     def seat_rooms(sid: str, ident: Identity) -> None:

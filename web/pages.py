@@ -73,7 +73,7 @@ def join(code: str) -> str:
 @bp.get("/facilitate")
 def facilitate_new() -> str:
     """Create a session from a preset."""
-    return _page("facilitate.html", code="")
+    return _page("facilitate.html", code="", max_teams=int(current_app.config["BEERGAME"]["MAX_TEAMS"]))
 
 
 @bp.get("/facilitate/<code>")

@@ -134,12 +134,12 @@ def _seat_view(
     return v, own
 
 
-def player_states(store: Store, meta: SessionMeta, n: int) -> dict[str, dict[str, Any]]:
-    """The ``state`` payload of every taken seat of team ``n`` (the team is read once)."""
+def player_states(store: Store, meta: SessionMeta, n: int, roles: set[str] | None = None) -> dict[str, dict[str, Any]]:
+    """The ``state`` payload of every taken seat of team ``n`` (the team is read once);
+    ``roles``: of these seats only (the ones with a connection on this process)."""
     snap, weeks = _snapshot_with_weeks(store, meta, n)
-    if not snap["seats"]:
-        return {}
-    return {role: _player_state(meta, n, role, snap, weeks) for role in snap["seats"]}
+    wanted = [r for r in snap["seats"] if roles is None or r in roles]
+    return {role: _player_state(meta, n, role, snap, weeks) for role in wanted}
 
 
 def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str, Any]:
@@ -170,6 +170,7 @@ def _player_state(
                 "week": int(t["week"]),
                 "done": t.get("done") == "1",
                 "decided": sorted(snap["dec"]),
+                "bots": [r for r in scn.roles if r not in snap["humans"]],
                 "cost": money["cost"],
                 "profit": money["profit"],
             },
@@ -185,11 +186,13 @@ def _player_state(
     }
 
 
-def _snapshots(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
-    """Every team's small fields, decisions, seats, humans and forced roles in one round trip."""
+def _snapshots(store: Store, meta: SessionMeta, teams: list[int] | None = None) -> list[dict[str, Any]]:
+    """The small fields, decisions, seats, humans and forced roles of ``teams`` (default:
+    every team, in order) in one round trip."""
+    teams = list(range(1, meta.teams + 1)) if teams is None else teams
     pipe = store.r.pipeline(transaction=False)
     fields = ("week", "done", "codp", "name", "deadline", "remaining")
-    for n in range(1, meta.teams + 1):
+    for n in teams:
         pipe.hmget(store.team_key(meta.code, n), *fields)
         pipe.hgetall(store.team_key(meta.code, n, "dec"))
         pipe.hgetall(store.team_key(meta.code, n, "seats"))
@@ -197,7 +200,7 @@ def _snapshots(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
         pipe.smembers(store.team_key(meta.code, n, "forced"))
     raw = pipe.execute()
     out = []
-    for i in range(meta.teams):
+    for i in range(len(teams)):
         t, dec, seats, humans, forced = raw[5 * i : 5 * i + 5]
         out.append(
             {
@@ -266,7 +269,7 @@ def team_summary(
 def team_detail(store: Store, meta: SessionMeta, n: int) -> dict[str, Any]:
     """Everything about one team for the facilitator: the dashboard row plus
     ``game.visibility.facilitator_view`` (every stage, the history, the score)."""
-    snap = _snapshots(store, meta)[n - 1]
+    snap = _snapshots(store, meta, [n])[0]
     return jsonsafe(team_summary(store, meta, n, snap, seen=store.seen(meta.code), full=True))
 
 
@@ -283,6 +286,18 @@ def dashboard(store: Store, meta: SessionMeta, full: bool = False, online_since:
     )
 
 
+def dashboard_update(
+    store: Store, meta: SessionMeta, teams: list[int], online_since: float, seen: dict[tuple[int, str], float]
+) -> dict[str, Any]:
+    """The facilitator's ``dashboard_update`` event: the session and the rows of ``teams``
+    (the ones that changed), shaped as in ``dashboard``."""
+    rows = [
+        team_summary(store, meta, n, snap, online_since, seen)
+        for n, snap in zip(teams, _snapshots(store, meta, teams), strict=True)
+    ]
+    return jsonsafe({"session": session_info(store, meta), "teams": rows})
+
+
 def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
     """Teams ranked by score (``game.scoring.team_score``: profit, or minus cost without prices)."""
     pipe = store.r.pipeline(transaction=False)
@@ -295,9 +310,21 @@ def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
     return [{**rows[r["team"]], **r} for r in rank_teams((n, rows[n]["score"]) for n in rows)]
 
 
-def leaderboard(store: Store, meta: SessionMeta) -> dict[str, Any]:
-    """The public ``leaderboard`` event (projector and players)."""
-    return jsonsafe({"session": session_info(store, meta), "ranking": ranking(store, meta)})
+def leaderboard(store: Store, meta: SessionMeta, rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The public ``leaderboard`` event (the projector): the whole ``ranking`` (or ``rows``)."""
+    return jsonsafe({"session": session_info(store, meta), "ranking": ranking(store, meta) if rows is None else rows})
+
+
+STANDINGS_TOP = 5
+
+
+def standings(meta: SessionMeta, rows: list[dict[str, Any]]) -> dict[str, Any]:
+    """The players' ``standings`` event from a ``ranking``: every team's rank (a list in
+    team order, a few bytes per team) and the top rows of the table."""
+    ranks = [0] * meta.teams
+    for r in rows:
+        ranks[r["team"] - 1] = r["rank"]
+    return jsonsafe({"teams": meta.teams, "ranks": ranks, "top": rows[:STANDINGS_TOP]})
 
 
 def public_session(store: Store, meta: SessionMeta) -> dict[str, Any]:

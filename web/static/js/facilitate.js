@@ -81,7 +81,8 @@
     return session.status || "setup";
   }
 
-  function render(d) {
+  /** Draw the whole table (``dashboard``) or, given ``changed`` rows, only those. */
+  function render(d, changed) {
     last = d;
     last.receivedAt = Date.now() / 1000;
     const s = d.session || {};
@@ -100,7 +101,17 @@
     // the grid is redrawn on every update: keep keyboard focus on the same seat button
     const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
     const body = $("#teams-body");
-    body.replaceChildren(...(d.teams || []).map(teamRow));
+    if (changed) {
+      // an update: redraw only the rows that changed (a lecture hall has hundreds)
+      for (const tm of changed) {
+        const tr = teamRow(tm);
+        const old = body.querySelector(`tr[data-team="${tm.team}"]`);
+        if (old) old.replaceWith(tr);
+        else body.append(tr);
+      }
+    } else {
+      body.replaceChildren(...(d.teams || []).map(teamRow));
+    }
     if (focused) {
       const again = body.querySelector(`[data-key="${focused}"]`);
       if (again) again.focus();
@@ -136,7 +147,7 @@
         btn,
       ]);
     });
-    return el("tr", {}, [
+    return el("tr", { "data-team": tm.team }, [
       el("th", { scope: "row" }, [
         BG.teamName(tm.team, tm.name),
         tm.codp ? el("span", { class: "codp", text: BG.codpTitle(tm.codp) }) : "",
@@ -186,7 +197,14 @@
     });
     socket = BG.connect("#conn");
     socket.on("connect", facilitate);
-    socket.on("dashboard", render);
+    socket.on("dashboard", (d) => render(d));
+    socket.on("dashboard_update", (u) => {
+      if (!last) return;
+      const rows = new Map((last.teams || []).map((tm) => [tm.team, tm]));
+      for (const tm of u.teams || []) rows.set(tm.team, tm);
+      const teams = [...rows.values()].sort((a, b) => a.team - b.team);
+      render(Object.assign({}, last, { session: u.session, teams }), u.teams || []);
+    });
     socket.on("game_over", () => { if (last) { last.session.status = "over"; render(last); } });
     for (const b of $$("[data-action]")) b.addEventListener("click", () => control(b.dataset.action));
     $("#timer-form").addEventListener("submit", (ev) => {

@@ -289,13 +289,12 @@
     }
   }
 
-  /** The team's seats: every stage of the chain, with bot flags from the public session info. */
+  /** The team's seats: every stage of the chain, with the bot flags of the state's team. */
   function teamSeatList() {
     if (!current || !current.seat) return [];
-    const tm = seats ? (seats.teams || []).find((x) => x.team === current.seat.team) : null;
-    const flags = Object.fromEntries(((tm && tm.seats) || []).map((x) => [x.role, x]));
+    const bots = (current.team && current.team.bots) || [];
     const chain = (current.view && current.view.chain) || [];
-    return chain.slice().reverse().map((c) => ({ role: c.role, label: c.label, bot: !!(flags[c.role] && flags[c.role].bot) }));
+    return chain.slice().reverse().map((c) => ({ role: c.role, label: c.label, bot: bots.includes(c.role) }));
   }
 
   function renderVisibility(v) {
@@ -446,17 +445,15 @@
       const keepSubmitted = current && current.session && st.session && st.session.week === week ? current.submitted : undefined;
       if (st.decided && keepSubmitted !== undefined) st.submitted = keepSubmitted;
       render(st);
-      if (seat && st.session && st.session.week !== week) loadSeats(seat.code);
     });
-    socket.on("leaderboard", (lb) => {
-      const mine = seat && (lb.ranking || []).find((r) => r.team === seat.team);
-      rank = mine ? { rank: mine.rank, n: lb.ranking.length } : null;
+    socket.on("standings", (sd) => {
+      const mine = seat ? (sd.ranks || [])[seat.team - 1] : 0;
+      rank = mine ? { rank: mine, n: sd.teams } : null;
       if (current) renderTeam(current);
     });
     socket.on("dashboard", () => {});
     socket.on("game_over", () => {
       if (current) { current.session.status = "over"; render(current); }
-      if (seat) loadSeats(seat.code);
     });
     $("#join-form").addEventListener("submit", join);
     $("#decide").addEventListener("submit", submit);

@@ -1,0 +1,165 @@
+"""What a change sends to whom (``web.broadcast``), the public session info cache
+(``web.publicinfo``), and several server processes on one Redis (``web.relay``,
+``web.leader``): two apps in this process stand in for two processes."""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+import pytest
+from test_server_game import ROLES, Client, Game, four
+
+from web import relay, rounds
+from web.publicinfo import PublicInfo
+
+
+@pytest.fixture
+def app(make_app: Any, redis_url: str) -> Any:
+    return make_app(redis_url, DISCONNECT_GRACE_SECONDS=10)
+
+
+def updates(c: Client) -> list[dict[str, Any]]:
+    return c.all("dashboard_update")
+
+
+def drain(c: Client) -> None:
+    """Forget everything ``c`` received so far."""
+    c.pull()
+    c.events.clear()
+
+
+def test_the_dashboard_gets_the_rows_that_changed(app: Any) -> None:
+    game = Game(app, teams=3)
+    players = four(game, team=2)
+    game.control(action="start")
+    game.hub.tick()
+    before = len(updates(game.fac))
+    players["retailer"].call("submit", {"week": 1, "value": 4})
+    game.hub.tick()  # whatever the throttle held back
+    got = updates(game.fac)[before:]
+    assert got and all([t["team"] for t in u["teams"]] == [2] for u in got)
+    row = got[-1]["teams"][0]
+    assert row["decided"] == ["retailer"] and row["week"] == 1
+    assert got[-1]["session"]["status"] == "running"
+    # the merged table is the one a fresh dashboard shows
+    fresh = Client(app)
+    assert fresh.call("facilitate", {"code": game.code, "secret": game.secret})["ok"]
+    assert game.fac.board()["teams"] == fresh.last("dashboard")["teams"]
+
+
+def test_a_seat_going_off_line_updates_its_row(app: Any) -> None:
+    game = Game(app, teams=2)
+    players = four(game, team=2)
+    game.control(action="start")
+    game.hub.tick()
+    players["factory"].disconnect()
+    app.clock.advance(5)  # past the "connected" window, within the grace period
+    drain(game.fac)
+    game.hub.tick()
+    rows = [t for u in updates(game.fac) for t in u["teams"]]
+    assert [t["team"] for t in rows] == [2]
+    seats = {s["role"]: s["connected"] for s in rows[0]["seats"]}
+    assert seats == {"factory": False, "distributor": True, "wholesaler": True, "retailer": True}
+    drain(game.fac)
+    game.hub.tick()  # nothing changed since
+    assert not updates(game.fac)
+
+
+def test_players_get_standings_and_the_projector_the_whole_table(app: Any) -> None:
+    game = Game(app, teams=7)
+    players = four(game, team=3)
+    proj = Client(app)
+    assert proj.call("watch", {"code": game.code})["ok"]
+    game.control(action="start")
+    for role in ROLES:
+        players[role].call("submit", {"week": 1, "value": 30 if role == "retailer" else 4})
+    game.hub.tick()
+    board = proj.last("leaderboard")["ranking"]
+    assert len(board) == 7
+    st = players["wholesaler"].last("standings")
+    assert st["teams"] == 7 and len(st["ranks"]) == 7 and len(st["top"]) == 5
+    assert st["ranks"] == [next(r["rank"] for r in board if r["team"] == n) for n in range(1, 8)]
+    assert st["top"] == board[:5]
+    assert not players["wholesaler"].all("leaderboard")
+    assert not proj.all("standings") and not proj.all("state")
+
+
+def test_the_state_names_the_seats_bots_play(app: Any) -> None:
+    game = Game(app)
+    ada, _ = game.join("Ada", team=1, role="retailer")
+    assert ada.last("state")["team"]["bots"] == ["factory", "distributor", "wholesaler"]
+    game.join("Bo", team=1, role="factory")
+    assert ada.last("state")["team"]["bots"] == ["distributor", "wholesaler"]
+
+
+def test_the_public_info_is_built_once_for_every_request_that_waits() -> None:
+    started, release = threading.Event(), threading.Event()
+    calls = []
+
+    def build(meta: Any) -> dict[str, Any]:
+        calls.append(meta.code)
+        started.set()
+        release.wait(10)
+        return {"code": meta.code, "n": len(calls)}
+
+    class Meta:
+        code, status = "ABC234", "running"
+
+    cache = PublicInfo(build, max_age=60)
+    out: list[str] = []
+    threads = [threading.Thread(target=lambda: out.append(cache.get(Meta, {"x": 1}))) for _ in range(8)]
+    threads[0].start()
+    assert started.wait(10)
+    for t in threads[1:]:
+        t.start()
+    time.sleep(0.2)  # let them queue behind the build (the count below holds either way)
+    release.set()
+    for t in threads:
+        t.join(10)
+    assert calls == ["ABC234"] and cache.builds == 1
+    assert out == ['{"code":"ABC234","n":1,"x":1}'] * 8
+
+
+def test_public_info_read_before_a_change_is_not_kept() -> None:
+    cache: PublicInfo
+
+    def build(meta: Any) -> dict[str, Any]:
+        if cache.builds == 0:
+            cache.drop({meta.code})  # a join lands while the first build reads
+        return {"built": cache.builds}
+
+    class Meta:
+        code, status = "ABC234", "setup"
+
+    cache = PublicInfo(build, max_age=60)
+    assert cache.get(Meta, {}) == '{"built":0}'
+    assert cache.get(Meta, {}) == '{"built":1}'  # built again: the first one was stale
+    assert cache.get(Meta, {}) == '{"built":1}'  # and kept
+    assert cache.builds == 2
+
+
+def test_changes_cross_processes_as_a_few_bytes() -> None:
+    changes = rounds.Changes(advanced={("ABC234", 3)}, seats={("ABC234", 3), ("XYZ789", 1)}, over={"XYZ789"})
+    text = relay.encode(changes, keep_public=True)
+    assert len(text) < 120
+    assert relay.decode(text) == (changes, True)
+
+
+# -- two processes -----------------------------------------------------------------
+
+
+@pytest.fixture
+def two(make_app: Any, redis_url: str) -> Any:
+    apps = [make_app(redis_url, MESSAGE_QUEUE=redis_url, DISCONNECT_GRACE_SECONDS=10) for _ in range(2)]
+    yield apps
+    for a in apps:
+        a.extensions["beergame"].stop_ticker()
+
+
+def test_the_lease_passes_on_when_the_leader_stops(two: Any) -> None:
+    ha, hb = (x.extensions["beergame"] for x in two)
+    assert ha.lease.renew() and not hb.lease.renew()
+    ha.lease.release()
+    assert hb.lease.renew() and not ha.lease.renew()

@@ -1,0 +1,150 @@
+"""The broadcaster: sends each client what a change means for it.
+
+Players get their ``state`` at once, built by the process that holds their
+connection (``deliver`` runs for this process's changes and, through
+``web.relay``, for the other processes'). The session-wide payloads go out at
+most once per ``TICK_SECONDS`` per session (the first change at once, later ones
+with the next ticker pass), built once by the ticker leader: the facilitators
+get ``dashboard_update`` with the rows of the teams that changed, the players
+``standings`` (every team's rank and the top of the table), the projector the
+whole ``leaderboard``. So the cost of an event does not grow with the class.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import TYPE_CHECKING
+
+from web import rounds, sessions, views
+from web.errors import GameError
+
+if TYPE_CHECKING:
+    from web.app import Hub
+
+
+class Broadcaster:
+    """Per process: what went out when, and what is held back for the next tick."""
+
+    def __init__(self, hub: Hub) -> None:
+        self.hub = hub
+        self._lock = threading.Lock()
+        self._sent: dict[str, float] = {}  # code -> when its session update last went out
+        self._rows: dict[str, set[int]] = {}  # code -> teams whose dashboard row is due
+        self._board: set[str] = set()  # codes whose ranking may have moved
+        self._online: dict[str, set[tuple[int, str]]] = {}  # code -> seats shown as connected
+
+    def publish(self, changes: rounds.Changes, keep_public: bool = False) -> None:
+        """Deliver ``changes`` here and announce them to the other processes."""
+        if not changes:
+            return
+        self.deliver(changes, keep_public)
+        if self.hub.relay is not None:
+            self.hub.relay.send(changes, keep_public)
+
+    def deliver(self, changes: rounds.Changes, keep_public: bool = False) -> None:
+        """``state`` to this process's seats of the changed teams; the session-wide
+        payloads when this process leads; the public info dropped unless ``keep_public``."""
+        hub = self.hub
+        if not keep_public:
+            hub.public.drop({c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over)
+        metas: dict[str, sessions.SessionMeta | None] = {}
+
+        def meta(code: str) -> sessions.SessionMeta | None:
+            if code not in metas:
+                try:
+                    metas[code] = sessions.load_meta(hub.store, code)
+                except GameError:
+                    metas[code] = None
+            return metas[code]
+
+        rows = changes.advanced | changes.seats
+        teams = set(rows)
+        for code in changes.sessions | changes.over:
+            m = meta(code)
+            if m:
+                teams |= {(code, n) for n in range(1, m.teams + 1)}
+        manager = hub.socketio.server.manager
+        for code, n in sorted(teams):
+            m = meta(code)
+            if not m:
+                continue
+            rooms = {role: f"seat:{code}:{n}:{role}" for role in m.base.roles}
+            here = {role for role, room in rooms.items() if next(manager.get_participants("/", room), None)}
+            if here:
+                for role, payload in views.player_states(hub.store, m, n, here).items():
+                    hub.socketio.emit("state", payload, to=rooms[role], ignore_queue=True)
+        if not hub.leads():
+            return
+        advanced = {c for c, _ in changes.advanced}
+        for code in sorted({c for c, _ in teams} | changes.sessions):
+            self._session_update(
+                code,
+                {n for c, n in rows if c == code},
+                board=code in advanced or code in changes.sessions,
+                force=code in changes.over,
+            )
+        for code in sorted(changes.over):
+            m = meta(code)
+            if m:
+                hub.socketio.emit("game_over", {"code": code, "ranking": views.ranking(hub.store, m)}, to=f"s:{code}")
+
+    def _session_update(self, code: str, rows: set[int], board: bool, force: bool = False) -> None:
+        now = time.monotonic()
+        period = float(self.hub.cfg["TICK_SECONDS"])
+        with self._lock:
+            self._rows.setdefault(code, set()).update(rows)
+            if board:
+                self._board.add(code)
+            if not force and now - self._sent.get(code, -1e18) < period:
+                return
+            self._sent[code] = now
+            rows = self._rows.pop(code)
+            board = code in self._board or force
+            self._board.discard(code)
+        self._emit_session(code, rows, board)
+
+    def _emit_session(
+        self, code: str, rows: set[int], board: bool, seen: dict[tuple[int, str], float] | None = None
+    ) -> None:
+        store, sio = self.hub.store, self.hub.socketio
+        try:
+            m = sessions.load_meta(store, code)
+        except GameError:
+            return
+        seen = store.seen(code) if seen is None else seen
+        online_since = self.hub.online_since()
+        update = views.dashboard_update(store, m, sorted(rows), online_since, seen)
+        with self._lock:
+            self._online[code] = {k for k, t in seen.items() if t >= online_since}
+        sio.emit("dashboard_update", update, to=f"f:{code}")
+        if board:
+            rows_ranked = views.ranking(store, m)
+            sio.emit("standings", views.standings(m, rows_ranked), to=f"p:{code}")
+            sio.emit("leaderboard", views.leaderboard(store, m, rows_ranked), to=f"w:{code}")
+
+    def flush(self) -> None:
+        """Send what was held back, and the rows of teams whose seats went on or off
+        line (the ticker calls this on the leader)."""
+        store = self.hub.store
+        online_since = self.hub.online_since()
+        seen_by: dict[str, dict[tuple[int, str], float]] = {}
+        for code in store.codes():
+            seen = seen_by[code] = store.seen(code)
+            online = {k for k, t in seen.items() if t >= online_since}
+            with self._lock:
+                before = self._online.get(code)
+                self._online[code] = online
+                if before is not None and before != online:
+                    self._rows.setdefault(code, set()).update(n for n, _ in before ^ online)
+        with self._lock:
+            due = {code: (rows, code in self._board) for code, rows in self._rows.items()}
+            due.update({code: (set(), True) for code in self._board if code not in due})
+            self._rows, self._board = {}, set()
+            now = time.monotonic()
+            for code in due:
+                self._sent[code] = now
+            for code in set(self._online) - set(seen_by):
+                del self._online[code]  # expired sessions
+        for code, (rows, board) in sorted(due.items()):
+            self._emit_session(code, rows, board, seen_by.get(code))

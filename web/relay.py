@@ -1,0 +1,136 @@
+"""What crosses between server processes (``MESSAGE_QUEUE`` set).
+
+Players' ``state`` payloads never travel through Redis. A change is announced to
+the other processes as a few bytes (which teams and sessions changed, ``Relay``);
+each process then builds the states of the seats whose connections it holds,
+and only those. Session-wide payloads are built once, by the ticker leader
+(``web.leader``), and go through python-socketio's Redis manager; a message to
+one client connected to the sending process is sent directly
+(``LocalFirstRedisManager``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import redis
+import socketio
+
+from web.rounds import Changes
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "bg:changes"
+BATCH = 500  # most announcements merged into one delivery when they queue up
+
+
+class LocalFirstRedisManager(socketio.RedisManager):
+    """python-socketio's Redis manager; an event for one client of this process is
+    sent to it directly instead of through Redis (an ack-less ``to=sid`` emit)."""
+
+    def emit(
+        self,
+        event: str,
+        data: Any,
+        namespace: str | None = None,
+        room: str | None = None,
+        skip_sid: Any = None,
+        callback: Any = None,
+        to: str | None = None,
+        **kwargs: Any,
+    ) -> Any:
+        target = to or room
+        if callback is None and isinstance(target, str) and self.is_connected(target, namespace or "/"):
+            kwargs["ignore_queue"] = True
+        return super().emit(
+            event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs
+        )
+
+
+def encode(changes: Changes, keep_public: bool) -> str:
+    """``changes`` as compact JSON."""
+    return json.dumps(
+        {
+            "a": sorted(changes.advanced),
+            "t": sorted(changes.seats),
+            "o": sorted(changes.over),
+            "s": sorted(changes.sessions),
+            "k": keep_public,
+        },
+        separators=(",", ":"),
+    )
+
+
+def decode(text: str) -> tuple[Changes, bool]:
+    """The inverse of ``encode``."""
+    d = json.loads(text)
+    changes = Changes(
+        advanced={(str(c), int(n)) for c, n in d["a"]},
+        seats={(str(c), int(n)) for c, n in d["t"]},
+        over={str(c) for c in d["o"]},
+        sessions={str(c) for c in d["s"]},
+    )
+    return changes, bool(d["k"])
+
+
+class Relay:
+    """Announces this process's changes to the others and hands theirs to ``deliver``."""
+
+    def __init__(self, url: str, deliver: Callable[[Changes, bool], None], sleep: Callable[[float], Any]) -> None:
+        self.host = uuid.uuid4().hex
+        self._sleep = sleep
+        self._prefix = self.host + "|"
+        self._deliver = deliver
+        self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self._stop = False
+        self.received = 0  # announcements from other processes (for tests and the benchmark)
+
+    def send(self, changes: Changes, keep_public: bool) -> None:
+        """Announce ``changes`` (best effort: a lost announcement costs the other
+        processes' players one update, the next change or reload brings it)."""
+        try:
+            self._r.publish(CHANNEL, self._prefix + encode(changes, keep_public))
+        except (redis.RedisError, OSError):
+            log.warning("could not announce a change to the other processes", exc_info=True)
+
+    def listen(self) -> None:
+        """Deliver the other processes' announcements until ``stop`` (a background task)."""
+        while not self._stop:
+            pubsub = self._r.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(CHANNEL)
+                while not self._stop:
+                    msg = pubsub.get_message(timeout=1.0)
+                    batch = []
+                    while msg is not None and len(batch) < BATCH:
+                        batch.append(msg)
+                        msg = pubsub.get_message(timeout=0)
+                    self._handle([m["data"] for m in batch if m.get("type") == "message"])
+            except (redis.RedisError, OSError):
+                log.warning("lost the change channel; subscribing again", exc_info=True)
+                self._sleep(1.0)
+            except Exception:  # keep listening: one bad message must not cut the processes apart
+                log.exception("delivering another process's change failed")
+            finally:
+                with contextlib.suppress(Exception):  # closing a broken connection
+                    pubsub.close()
+
+    def _handle(self, texts: list[str]) -> None:
+        merged, keep = Changes(), True
+        for text in texts:
+            if text.startswith(self._prefix):
+                continue  # our own: delivered when it was made
+            changes, keep_public = decode(text.partition("|")[2])
+            merged.merge(changes)
+            keep = keep and keep_public
+            self.received += 1
+        if merged:
+            self._deliver(merged, keep)
+
+    def stop(self) -> None:
+        self._stop = True
