@@ -146,8 +146,8 @@ def test_every_player_gets_the_new_state_after_a_round(app: Any) -> None:
     game.control(action="start")
     for role in ROLES[:3]:
         players[role].call("submit", {"week": 1, "value": 5})
-    # teammates see who has decided, the round waits for the factory
-    assert players["factory"].last("state")["team"]["decided"] == sorted(ROLES[:3])
+    # teammates see who has decided (a small ``decided`` event), the round waits for the factory
+    assert players["factory"].last("decided") == {"team": 1, "week": 1, "decided": sorted(ROLES[:3])}
     assert players["factory"].last("state")["decided"] is False
     assert game.week() == 1
     players["factory"].call("submit", {"week": 1, "value": 5})
@@ -177,8 +177,10 @@ def test_a_player_never_receives_another_roles_hidden_data(app: Any) -> None:
             players[role].call("submit", {"week": w, "value": 913 if role == "factory" else 4})
     game.hub.broadcaster.flush()  # the held-back session updates
     retailer = players["retailer"]
+    retailer.pull()
     names = {n for n, _ in retailer.events}
-    assert names <= {"state", "standings", "error", "game_over"}
+    assert names <= {"state", "decided", "standings", "error", "game_over"}
+    assert all(set(d) == {"team", "week", "decided"} and d["team"] == 1 for d in retailer.all("decided"))
     for state in retailer.all("state"):
         assert set(state) == ALLOWED_STATE_KEYS
         assert not HIDDEN_VIEW_KEYS & set(state["view"])

@@ -69,6 +69,10 @@ class Hub:
         and until a change other than a submission, built once however many wait."""
         return self.public.get(meta, extra)
 
+    def period(self) -> float:
+        """The ticker period, ``TICK_SECONDS``."""
+        return float(self.cfg["TICK_SECONDS"])
+
     def online_since(self) -> float:
         """Seats seen at or after this time count as connected (the ticker marks them)."""
         return self.clock() - 3 * float(self.cfg["TICK_SECONDS"]) - 1.0

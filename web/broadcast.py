@@ -19,6 +19,9 @@ from typing import TYPE_CHECKING
 from web import rounds, sessions, views
 from web.errors import GameError
 
+META_LIMIT = 1000  # sessions whose meta is kept (a tick at most)
+STANDINGS_TICKS = 4  # the players' standings go out at most once per this many ticks (2 s)
+
 if TYPE_CHECKING:
     from web.app import Hub
 
@@ -33,32 +36,51 @@ class Broadcaster:
         self._rows: dict[str, set[int]] = {}  # code -> teams whose dashboard row is due
         self._board: set[str] = set()  # codes whose ranking may have moved
         self._online: dict[str, set[tuple[int, str]]] = {}  # code -> seats shown as connected
+        self._metas: dict[str, tuple[float, sessions.SessionMeta]] = {}
+        self._standings: dict[str, float] = {}  # code -> when the players' standings last went out
+        self._standings_due: set[str] = set()
 
     def publish(self, changes: rounds.Changes, keep_public: bool = False) -> None:
-        """Deliver ``changes`` here and announce them to the other processes."""
+        """Deliver ``changes`` here and announce them to the other processes.
+        ``keep_public``: they come from a submission (the teams in ``seats`` but not
+        in ``advanced`` only got a decision; the public session info stays)."""
         if not changes:
             return
         self.deliver(changes, keep_public)
         if self.hub.relay is not None:
             self.hub.relay.send(changes, keep_public)
 
+    def _meta(self, code: str, fresh: bool) -> sessions.SessionMeta | None:
+        """The session's meta, read at most once per tick (``fresh``: read it now)."""
+        now = time.monotonic()
+        with self._lock:
+            hit = self._metas.get(code)
+        if hit is None or fresh or now - hit[0] >= self.hub.period():
+            try:
+                meta = sessions.load_meta(self.hub.store, code)
+            except GameError:
+                return None
+            hit = (now, meta)
+            with self._lock:
+                if len(self._metas) > META_LIMIT:
+                    self._metas.clear()
+                self._metas[code] = hit
+        return hit[1]
+
     def deliver(self, changes: rounds.Changes, keep_public: bool = False) -> None:
-        """``state`` to this process's seats of the changed teams; the session-wide
-        payloads when this process leads; the public info dropped unless ``keep_public``."""
+        """``state`` (or, for a teammate's decision, ``decided``) to this process's
+        seats of the changed teams; the session-wide payloads when this process
+        leads; the public info dropped unless ``keep_public`` (a submission)."""
         hub = self.hub
         if not keep_public:
             hub.public.drop({c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over)
-        metas: dict[str, sessions.SessionMeta | None] = {}
+        renew = changes.sessions | changes.over
 
         def meta(code: str) -> sessions.SessionMeta | None:
-            if code not in metas:
-                try:
-                    metas[code] = sessions.load_meta(hub.store, code)
-                except GameError:
-                    metas[code] = None
-            return metas[code]
+            return self._meta(code, code in renew)
 
         rows = changes.advanced | changes.seats
+        decided = changes.seats - changes.advanced if keep_public else set()
         teams = set(rows)
         for code in changes.sessions | changes.over:
             m = meta(code)
@@ -71,9 +93,18 @@ class Broadcaster:
                 continue
             rooms = {role: f"seat:{code}:{n}:{role}" for role in m.base.roles}
             here = {role for role, room in rooms.items() if next(manager.get_participants("/", room), None)}
-            if here:
-                for role, payload in views.player_states(hub.store, m, n, here).items():
-                    hub.socketio.emit("state", payload, to=rooms[role], ignore_queue=True)
+            if not here:
+                continue
+            if (code, n) in decided and code not in renew:  # only a decision: the light update
+                hub.socketio.emit(
+                    "decided",
+                    views.team_decided(hub.store, code, n),
+                    to=[rooms[r] for r in sorted(here)],
+                    ignore_queue=True,
+                )
+                continue
+            for role, payload in views.player_states(hub.store, m, n, here).items():
+                hub.socketio.emit("state", payload, to=rooms[role], ignore_queue=True)
         if not hub.leads():
             return
         advanced = {c for c, _ in changes.advanced}
@@ -91,7 +122,7 @@ class Broadcaster:
 
     def _session_update(self, code: str, rows: set[int], board: bool, force: bool = False) -> None:
         now = time.monotonic()
-        period = float(self.hub.cfg["TICK_SECONDS"])
+        period = self.hub.period()
         with self._lock:
             self._rows.setdefault(code, set()).update(rows)
             if board:
@@ -118,10 +149,22 @@ class Broadcaster:
         with self._lock:
             self._online[code] = {k for k, t in seen.items() if t >= online_since}
         sio.emit("dashboard_update", update, to=f"f:{code}")
-        if board:
+        now = time.monotonic()
+        with self._lock:
+            if board:
+                self._standings_due.add(code)
+            standings = code in self._standings_due and (
+                m.status == "over" or now - self._standings.get(code, -1e18) >= STANDINGS_TICKS * self.hub.period()
+            )
+            if standings:
+                self._standings_due.discard(code)
+                self._standings[code] = now
+        if board or standings:
             rows_ranked = views.ranking(store, m)
-            sio.emit("standings", views.standings(m, rows_ranked), to=f"p:{code}")
-            sio.emit("leaderboard", views.leaderboard(store, m, rows_ranked), to=f"w:{code}")
+            if board:
+                sio.emit("leaderboard", views.leaderboard(store, m, rows_ranked), to=f"w:{code}")
+            if standings:  # to every player: fewer than the projector's
+                sio.emit("standings", views.standings(m, rows_ranked), to=f"p:{code}")
 
     def flush(self) -> None:
         """Send what was held back, and the rows of teams whose seats went on or off
@@ -140,6 +183,8 @@ class Broadcaster:
         with self._lock:
             due = {code: (rows, code in self._board) for code, rows in self._rows.items()}
             due.update({code: (set(), True) for code in self._board if code not in due})
+            later = self._standings_due - set(due)  # standings held back past their period
+            due.update({code: (set(), False) for code in later})
             self._rows, self._board = {}, set()
             now = time.monotonic()
             for code in due:

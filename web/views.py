@@ -142,6 +142,15 @@ def player_states(store: Store, meta: SessionMeta, n: int, roles: set[str] | Non
     return {role: _player_state(meta, n, role, snap, weeks) for role in wanted}
 
 
+def team_decided(store: Store, code: str, n: int) -> dict[str, Any]:
+    """The ``decided`` event: which seats of team ``n`` decided its current week."""
+    pipe = store.r.pipeline(transaction=True)
+    pipe.hget(store.team_key(code, n), "week")
+    pipe.hkeys(store.team_key(code, n, "dec"))
+    week, roles = pipe.execute()
+    return {"team": n, "week": int(week or 0), "decided": sorted(roles)}
+
+
 def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str, Any]:
     """The ``state`` event for the player in seat (``n``, ``role``)."""
     snap, weeks = _snapshot_with_weeks(store, meta, n)

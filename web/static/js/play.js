@@ -446,6 +446,14 @@
       if (st.decided && keepSubmitted !== undefined) st.submitted = keepSubmitted;
       render(st);
     });
+    socket.on("decided", (d) => {
+      // a teammate (or this seat) decided: only the team's list changes
+      if (!current || !current.team || current.team.week !== d.week) return;
+      current.team.decided = d.decided;
+      if (current.seat && d.decided.includes(current.seat.role)) current.decided = true;
+      renderTeam(current);
+      renderDecision(current);
+    });
     socket.on("standings", (sd) => {
       const mine = seat ? (sd.ranks || [])[seat.team - 1] : 0;
       rank = mine ? { rank: mine, n: sd.teams } : null;
