@@ -95,9 +95,11 @@ class Hub:
         return changes
 
     def start_relay(self) -> None:
-        """Listen to the other processes' changes in a background task (with ``MESSAGE_QUEUE``)."""
+        """Announce this process's changes and listen to the others' in two background
+        tasks (with ``MESSAGE_QUEUE``)."""
         if self.relay is not None:
             self.socketio.start_background_task(self.relay.listen)
+            self.socketio.start_background_task(self.relay.publish)
 
     def start_ticker(self) -> None:
         """Run ``tick`` every ``TICK_SECONDS`` in a background task (once)."""

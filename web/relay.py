@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -88,15 +89,40 @@ class Relay:
         self._deliver = deliver
         self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._stop = False
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._outbox: list[tuple[Changes, bool]] = []
         self.received = 0  # announcements from other processes (for tests and the benchmark)
 
     def send(self, changes: Changes, keep_public: bool) -> None:
-        """Announce ``changes`` (best effort: a lost announcement costs the other
-        processes' players one update, the next change or reload brings it)."""
-        try:
-            self._r.publish(CHANNEL, self._prefix + encode(changes, keep_public))
-        except (redis.RedisError, OSError):
-            log.warning("could not announce a change to the other processes", exc_info=True)
+        """Announce ``changes``: queued for the publishing task, which merges whatever
+        queued while it published last (under load many changes cost one message)."""
+        with self._lock:
+            self._outbox.append((changes, keep_public))
+        self._wake.set()
+
+    def publish(self) -> None:
+        """Send the queued announcements until ``stop`` (a background task). Best effort:
+        a lost announcement costs the other processes' players one update, which the
+        next change or a reload brings."""
+        while not self._stop:
+            self._wake.wait(1.0)
+            self._wake.clear()
+            with self._lock:
+                batch, self._outbox = self._outbox, []
+            # a decision merged with other changes of its team must not be taken for a
+            # decision only: submissions and the rest go as (at most) two messages
+            for keep in (True, False):
+                merged = Changes()
+                for changes, k in batch:
+                    if k is keep:
+                        merged.merge(changes)
+                if not merged:
+                    continue
+                try:
+                    self._r.publish(CHANNEL, self._prefix + encode(merged, keep))
+                except (redis.RedisError, OSError):
+                    log.warning("could not announce a change to the other processes", exc_info=True)
 
     def listen(self) -> None:
         """Deliver the other processes' announcements until ``stop`` (a background task)."""
@@ -134,3 +160,4 @@ class Relay:
 
     def stop(self) -> None:
         self._stop = True
+        self._wake.set()
