@@ -139,9 +139,8 @@ class Broadcaster:
         self, code: str, rows: set[int], board: bool, seen: dict[tuple[int, str], float] | None = None
     ) -> None:
         store, sio = self.hub.store, self.hub.socketio
-        try:
-            m = sessions.load_meta(store, code)
-        except GameError:
+        m = self._meta(code, False)
+        if m is None:
             return
         seen = store.seen(code) if seen is None else seen
         online_since = self.hub.online_since()
