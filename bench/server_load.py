@@ -1,15 +1,15 @@
 """A whole class against the real server: ``python bench/server_load.py [--write]``.
 
 Starts ``redis-server`` (free loopback port, temporary directory) and the server
-as the Procfile runs it (``gunicorn -k gevent -w 1``, bound to 127.0.0.1, with
+as the Procfile runs it (gunicorn, one gevent worker, on 127.0.0.1, with
 ``REDIS_URL`` set), creates a classic session of ``--teams`` teams, connects a
 facilitator, a projector and ``--players`` players per team over Socket.IO
 (``socketio.AsyncClient`` on one asyncio loop, websocket transport), starts the
 game and plays ``--weeks`` weeks: every player waits for its week's ``state``,
 thinks for a random time and submits. Measured:
 
-Like the player page, each player also reloads the public session info
-(``GET /api/sessions/<code>``) whenever a new week reaches it.
+Like the player page, each player also loads the public session info
+(``GET /api/sessions/<code>``) once, when its first state arrives.
 
 - submit ack latency: from sending ``submit`` to its ack;
 - delivery: from a team's last submission being sent to the last of its players
@@ -188,12 +188,12 @@ class Player:
     async def _on_state(self, st: dict[str, Any]) -> None:
         week = int(st["team"]["week"])
         if week > self.week:
+            if self.week == 0:  # the player page loads the public session info once: so do we
+                task = asyncio.ensure_future(self._session_info())
+                self.fetches.add(task)
+                task.add_done_callback(self.fetches.discard)
             self.week = week
             self.res.got.setdefault((self.team, week), []).append(time.perf_counter())
-            # the player page reloads the public session info at every new week: so do we
-            task = asyncio.ensure_future(self._session_info())
-            self.fetches.add(task)
-            task.add_done_callback(self.fetches.discard)
         self.changed.set()
 
     async def _session_info(self) -> None:
@@ -376,9 +376,9 @@ def machine() -> str:
 SECTION = """## Server
 
 A class of {players} players ({teams} teams of {per_team}) playing {weeks} weeks of the classic game against one
-`gunicorn -k gevent -w 1` worker (the Procfile) and a local redis-server. Every player thinks
+gevent worker (the Procfile, `config/gunicorn.conf.py`) and a local redis-server. Every player thinks
 0.1–{think} s before each submission and, like the player page, fetches `GET /api/sessions/<code>`
-whenever a new week reaches it. A facilitator and a projector are connected too. The clients are
+once, when it joins. A facilitator and a projector are connected too. The clients are
 `socketio.AsyncClient`s (websocket) on one asyncio loop on the same two cores as the server, so
 the figures include that contention (and whatever else the machine was running). The load
 generator needs the `bench` extra (`pip install -e '.[bench]'`: aiohttp, and py-spy for `--profile`).
@@ -406,11 +406,13 @@ with py-spy while the class plays):
   JSON-encoded once per team state (`web.views._seat_view`, `web.wire.Raw`) and spliced into
   each `state` packet, so the three teammates' submissions of a week re-send them without
   recomputing, re-encoding or re-walking them. Parsed `GameState`s are kept per team the same way.
-- `GET /api/sessions/<code>` (200 requests per class-week) reads every team in one pipeline
-  and keeps its JSON for at most two ticks; anything but a submission (joins, seat changes,
-  facilitator actions) drops it at once.
-- The `dashboard` and `leaderboard` go out at most once per tick per session, money per team
-  is cached per played week (unchanged).
+- `GET /api/sessions/<code>` (once per player page) reads every team in one pipeline, is kept
+  for at most two ticks (anything but a submission drops it at once) and built once however
+  many requests wait for it.
+- A teammate's decision sends the small `decided`, not four whole states. The `dashboard_update`
+  (changed rows only) and the projector's `leaderboard` go out at most once per tick per
+  session, the players' `standings` at most every two seconds; money per team is cached per
+  played week. The "Lecture hall" section has the figures for 250 to 500 teams.
 
 Before these changes (commit fa10cec) the same command measured 789 ms median / 1469 ms p95
 per ack, 944 ms median from a team's last submission to its new week, and 3.5 s of server CPU

@@ -142,9 +142,11 @@ def test_public_info_read_before_a_change_is_not_kept() -> None:
 
 def test_changes_cross_processes_as_a_few_bytes() -> None:
     changes = rounds.Changes(advanced={("ABC234", 3)}, seats={("ABC234", 3), ("XYZ789", 1)}, over={"XYZ789"})
-    text = relay.encode(changes, keep_public=True)
+    text = relay.encode(changes, keep_public=False)
     assert len(text) < 120
-    assert relay.decode(text) == (changes, True)
+    assert relay.decode(text) == (changes, False, {})
+    decided = {("XYZ789", 1): {"team": 1, "week": 4, "decided": ["factory"]}}
+    assert relay.decode(relay.encode(changes, True, decided)) == (changes, True, decided)
 
 
 # -- two processes -----------------------------------------------------------------

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from web import rounds, sessions, views
 from web.errors import GameError
@@ -46,9 +46,14 @@ class Broadcaster:
         in ``advanced`` only got a decision; the public session info stays)."""
         if not changes:
             return
-        self.deliver(changes, keep_public)
+        decided: dict[tuple[str, int], dict[str, Any]] = {}
+        if self.hub.relay is not None and keep_public:
+            # read who decided once, here, for every process (the announcement carries it)
+            only = {(c, n) for c, n in changes.seats - changes.advanced if c not in changes.sessions | changes.over}
+            decided = {(c, n): views.team_decided(self.hub.store, c, n) for c, n in sorted(only)}
+        self.deliver(changes, keep_public, decided)
         if self.hub.relay is not None:
-            self.hub.relay.send(changes, keep_public)
+            self.hub.relay.send(changes, keep_public, decided)
 
     def _meta(self, code: str, fresh: bool) -> sessions.SessionMeta | None:
         """The session's meta, read at most once per tick (``fresh``: read it now)."""
@@ -67,10 +72,16 @@ class Broadcaster:
                 self._metas[code] = hit
         return hit[1]
 
-    def deliver(self, changes: rounds.Changes, keep_public: bool = False) -> None:
+    def deliver(
+        self,
+        changes: rounds.Changes,
+        keep_public: bool = False,
+        decided_now: dict[tuple[str, int], dict[str, Any]] | None = None,
+    ) -> None:
         """``state`` (or, for a teammate's decision, ``decided``) to this process's
         seats of the changed teams; the session-wide payloads when this process
-        leads; the public info dropped unless ``keep_public`` (a submission)."""
+        leads; the public info dropped unless ``keep_public`` (a submission).
+        ``decided_now``: the ``decided`` payloads already read (by the announcing process)."""
         hub = self.hub
         if not keep_public:
             hub.public.drop({c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over)
@@ -98,7 +109,7 @@ class Broadcaster:
             if (code, n) in decided and code not in renew:  # only a decision: the light update
                 hub.socketio.emit(
                     "decided",
-                    views.team_decided(hub.store, code, n),
+                    (decided_now or {}).get((code, n)) or views.team_decided(hub.store, code, n),
                     to=[rooms[r] for r in sorted(here)],
                     ignore_queue=True,
                 )

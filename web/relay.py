@@ -53,8 +53,11 @@ class LocalFirstRedisManager(socketio.RedisManager):
         )
 
 
-def encode(changes: Changes, keep_public: bool) -> str:
-    """``changes`` as compact JSON."""
+Decided = dict[tuple[str, int], dict[str, Any]]  # (code, team) -> its ``decided`` payload
+
+
+def encode(changes: Changes, keep_public: bool, decided: Decided | None = None) -> str:
+    """``changes`` (and the ``decided`` payloads read for them) as compact JSON."""
     return json.dumps(
         {
             "a": sorted(changes.advanced),
@@ -62,12 +65,13 @@ def encode(changes: Changes, keep_public: bool) -> str:
             "o": sorted(changes.over),
             "s": sorted(changes.sessions),
             "k": keep_public,
+            "d": [[c, n, p] for (c, n), p in sorted((decided or {}).items())],
         },
         separators=(",", ":"),
     )
 
 
-def decode(text: str) -> tuple[Changes, bool]:
+def decode(text: str) -> tuple[Changes, bool, Decided]:
     """The inverse of ``encode``."""
     d = json.loads(text)
     changes = Changes(
@@ -76,13 +80,15 @@ def decode(text: str) -> tuple[Changes, bool]:
         over={str(c) for c in d["o"]},
         sessions={str(c) for c in d["s"]},
     )
-    return changes, bool(d["k"])
+    return changes, bool(d["k"]), {(str(c), int(n)): p for c, n, p in d.get("d", [])}
 
 
 class Relay:
     """Announces this process's changes to the others and hands theirs to ``deliver``."""
 
-    def __init__(self, url: str, deliver: Callable[[Changes, bool], None], sleep: Callable[[float], Any]) -> None:
+    def __init__(
+        self, url: str, deliver: Callable[[Changes, bool, Decided], None], sleep: Callable[[float], Any]
+    ) -> None:
         self.host = uuid.uuid4().hex
         self._sleep = sleep
         self._prefix = self.host + "|"
@@ -94,11 +100,11 @@ class Relay:
         self._outbox: list[tuple[Changes, bool]] = []
         self.received = 0  # announcements from other processes (for tests and the benchmark)
 
-    def send(self, changes: Changes, keep_public: bool) -> None:
+    def send(self, changes: Changes, keep_public: bool, decided: Decided | None = None) -> None:
         """Announce ``changes``: queued for the publishing task, which merges whatever
         queued while it published last (under load many changes cost one message)."""
         with self._lock:
-            self._outbox.append((changes, keep_public))
+            self._outbox.append((changes, keep_public, decided or {}))
         self._wake.set()
 
     def publish(self) -> None:
@@ -113,14 +119,15 @@ class Relay:
             # a decision merged with other changes of its team must not be taken for a
             # decision only: submissions and the rest go as (at most) two messages
             for keep in (True, False):
-                merged = Changes()
-                for changes, k in batch:
+                merged, decided = Changes(), {}
+                for changes, k, d in batch:
                     if k is keep:
                         merged.merge(changes)
+                        decided.update(d)  # the later read wins
                 if not merged:
                     continue
                 try:
-                    self._r.publish(CHANNEL, self._prefix + encode(merged, keep))
+                    self._r.publish(CHANNEL, self._prefix + encode(merged, keep, decided))
                 except (redis.RedisError, OSError):
                     log.warning("could not announce a change to the other processes", exc_info=True)
 
@@ -147,16 +154,17 @@ class Relay:
                     pubsub.close()
 
     def _handle(self, texts: list[str]) -> None:
-        merged, keep = Changes(), True
+        parts: dict[bool, tuple[Changes, Decided]] = {}
         for text in texts:
             if text.startswith(self._prefix):
                 continue  # our own: delivered when it was made
-            changes, keep_public = decode(text.partition("|")[2])
+            changes, keep_public, decided = decode(text.partition("|")[2])
+            merged, known = parts.setdefault(keep_public, (Changes(), {}))
             merged.merge(changes)
-            keep = keep and keep_public
+            known.update(decided)
             self.received += 1
-        if merged:
-            self._deliver(merged, keep)
+        for keep_public, (merged, known) in sorted(parts.items(), reverse=True):
+            self._deliver(merged, keep_public, known)
 
     def stop(self) -> None:
         self._stop = True

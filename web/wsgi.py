@@ -1,4 +1,4 @@
-"""WSGI entry point for gunicorn: ``gunicorn -k gevent -w 1 "web.wsgi:app"`` (see Procfile).
+"""WSGI entry point for gunicorn: ``gunicorn -c config/gunicorn.conf.py "web.wsgi:app"`` (the Procfile).
 
 gunicorn's gevent worker has already monkey-patched the standard library, so
 the default async mode here is gevent.
