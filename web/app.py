@@ -19,7 +19,7 @@ from web.broadcast import Broadcaster
 from web.config import load_config
 from web.leader import Lease
 from web.publicinfo import PublicInfo
-from web.relay import LocalFirstRedisManager, Relay
+from web.relay import LANES, LocalFirstRedisManager, Relay
 from web.sessions import SessionMeta
 from web.store import Store
 
@@ -117,6 +117,8 @@ class Hub:
         if self.relay is not None:
             self.socketio.start_background_task(self.relay.listen)
             self.socketio.start_background_task(self.relay.publish)
+            for lane in range(LANES):
+                self.socketio.start_background_task(self.relay.deliver_lane, lane)
 
     def start_ticker(self) -> None:
         """Run ``tick`` every ``TICK_SECONDS`` in a background task (once)."""

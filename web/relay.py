@@ -14,6 +14,7 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
+import queue
 import threading
 import uuid
 from collections.abc import Callable
@@ -28,6 +29,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "bg:changes"
 BATCH = 500  # most announcements merged into one delivery when they queue up
+LANES = 8  # deliveries of other processes' changes running side by side
 
 
 class LocalFirstRedisManager(socketio.RedisManager):
@@ -97,7 +99,8 @@ class Relay:
         self._stop = False
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._outbox: list[tuple[Changes, bool]] = []
+        self._outbox: list[tuple[Changes, bool, Decided]] = []
+        self._lanes: list[queue.Queue[tuple[Changes, bool, Decided]]] = [queue.Queue() for _ in range(LANES)]
         self.received = 0  # announcements from other processes (for tests and the benchmark)
 
     def send(self, changes: Changes, keep_public: bool, decided: Decided | None = None) -> None:
@@ -163,8 +166,50 @@ class Relay:
             merged.merge(changes)
             known.update(decided)
             self.received += 1
+        # each team's announcements go to one lane, in order; the lanes deliver side by side
+        # (a delivery waits on Redis: one after the other, a busy class would queue up)
         for keep_public, (merged, known) in sorted(parts.items(), reverse=True):
-            self._deliver(merged, keep_public, known)
+            split: dict[int, Changes] = {}
+            for name in ("advanced", "seats"):
+                for key in getattr(merged, name):
+                    getattr(split.setdefault(self._lane(key), Changes()), name).add(key)
+            for name in ("over", "sessions"):
+                for code in getattr(merged, name):
+                    getattr(split.setdefault(self._lane(code), Changes()), name).add(code)
+            for lane, changes in split.items():
+                mine = {k: v for k, v in known.items() if k in changes.seats}
+                self._lanes[lane].put((changes, keep_public, mine))
+
+    @staticmethod
+    def _lane(key: Any) -> int:
+        return hash(key) % LANES
+
+    def deliver_lane(self, lane: int) -> None:
+        """Deliver one lane's announcements until ``stop`` (a background task); what
+        queued meanwhile is merged into one delivery."""
+        inbox = self._lanes[lane]
+        while not self._stop:
+            try:
+                first = inbox.get(timeout=1.0)
+            except queue.Empty:
+                continue
+            batch = [first]
+            while len(batch) < BATCH:
+                try:
+                    batch.append(inbox.get_nowait())
+                except queue.Empty:
+                    break
+            for keep in (True, False):
+                merged, known = Changes(), {}
+                for changes, k, d in batch:
+                    if k is keep:
+                        merged.merge(changes)
+                        known.update(d)
+                if merged:
+                    try:
+                        self._deliver(merged, keep, known)
+                    except Exception:  # keep delivering: one bad change must not stop the lane
+                        log.exception("delivering another process's change failed")
 
     def stop(self) -> None:
         self._stop = True
