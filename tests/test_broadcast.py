@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from test_server_game import ROLES, Client, Game, four
 
-from web import relay, rounds
+from web import relay, rounds, wire
 from web.publicinfo import PublicInfo
 
 
@@ -144,9 +144,12 @@ def test_changes_cross_processes_as_a_few_bytes() -> None:
     changes = rounds.Changes(advanced={("ABC234", 3)}, seats={("ABC234", 3), ("XYZ789", 1)}, over={"XYZ789"})
     text = relay.encode(changes, keep_public=False)
     assert len(text) < 120
-    assert relay.decode(text) == (changes, False, {})
+    assert relay.decode(text) == (changes, False, {}, set())
     decided = {("XYZ789", 1): {"team": 1, "week": 4, "decided": ["factory"]}}
-    assert relay.decode(relay.encode(changes, True, decided)) == (changes, True, decided)
+    shipped = {("ABC234", 3)}
+    assert relay.decode(relay.encode(changes, True, decided, shipped)) == (changes, True, decided, shipped)
+    states = {"retailer": wire.dumps({"a": "line\nbreak\ttab"}), "factory": "[1,2]"}
+    assert relay.decode_states(relay.encode_states("ABC234", 3, states)) == ("ABC234", 3, states)
 
 
 # -- two processes -----------------------------------------------------------------

@@ -64,7 +64,8 @@ class Hub:
         self.relay: Relay | None = None
         self.lease: Lease | None = None
         if cfg["MESSAGE_QUEUE"]:
-            self.relay = Relay(cfg["MESSAGE_QUEUE"], self.broadcaster.deliver, socketio.sleep)
+            b = self.broadcaster
+            self.relay = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, socketio.sleep)
             self.lease = Lease(store.r, seconds=max(LEASE_SECONDS, 4 * tick))
         self._ticker_started = False
         self._stop = False

@@ -16,7 +16,7 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from web import rounds, sessions, views
+from web import rounds, sessions, views, wire
 from web.errors import GameError
 
 META_LIMIT = 1000  # sessions whose meta is kept (a tick at most)
@@ -51,9 +51,9 @@ class Broadcaster:
             # read who decided once, here, for every process (the announcement carries it)
             only = {(c, n) for c, n in changes.seats - changes.advanced if c not in changes.sessions | changes.over}
             decided = {(c, n): views.team_decided(self.hub.store, c, n) for c, n in sorted(only)}
-        self.deliver(changes, keep_public, decided)
+        shipped = self.deliver(changes, keep_public, decided, origin=True)
         if self.hub.relay is not None:
-            self.hub.relay.send(changes, keep_public, decided)
+            self.hub.relay.send(changes, keep_public, decided, shipped)
 
     def _meta(self, code: str, fresh: bool) -> sessions.SessionMeta | None:
         """The session's meta, read at most once per tick (``fresh``: read it now)."""
@@ -77,12 +77,19 @@ class Broadcaster:
         changes: rounds.Changes,
         keep_public: bool = False,
         decided_now: dict[tuple[str, int], dict[str, Any]] | None = None,
-    ) -> None:
+        shipped: set[tuple[str, int]] | None = None,
+        origin: bool = False,
+    ) -> set[tuple[str, int]]:
         """``state`` (or, for a teammate's decision, ``decided``) to this process's
         seats of the changed teams; the session-wide payloads when this process
         leads; the public info dropped unless ``keep_public`` (a submission).
-        ``decided_now``: the ``decided`` payloads already read (by the announcing process)."""
+        ``decided_now``: the ``decided`` payloads already read (by the announcing
+        process); ``shipped``: teams whose states the announcing process sent along.
+        ``origin``: the change was made here; with other processes, the states of the
+        team's other seats are built here too and sent to them. Returns those teams."""
         hub = self.hub
+        ship = origin and hub.relay is not None
+        sent: set[tuple[str, int]] = set()
         if not keep_public:
             hub.public.drop({c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over)
         renew = changes.sessions | changes.over
@@ -104,20 +111,31 @@ class Broadcaster:
                 continue
             rooms = {role: f"seat:{code}:{n}:{role}" for role in m.base.roles}
             here = {role for role, room in rooms.items() if next(manager.get_participants("/", room), None)}
-            if not here:
+            whole = code in renew
+            if (code, n) in decided and not whole:  # only a decision: the light update
+                if here:
+                    hub.socketio.emit(
+                        "decided",
+                        (decided_now or {}).get((code, n)) or views.team_decided(hub.store, code, n),
+                        to=[rooms[r] for r in sorted(here)],
+                        ignore_queue=True,
+                    )
                 continue
-            if (code, n) in decided and code not in renew:  # only a decision: the light update
-                hub.socketio.emit(
-                    "decided",
-                    (decided_now or {}).get((code, n)) or views.team_decided(hub.store, code, n),
-                    to=[rooms[r] for r in sorted(here)],
-                    ignore_queue=True,
-                )
+            if ship and not whole and hub.relay is not None:  # every seat's state, built once
+                states = views.player_states(hub.store, m, n)
+                for role in sorted(here & set(states)):
+                    hub.socketio.emit("state", states[role], to=rooms[role], ignore_queue=True)
+                others = {role: wire.dumps(p, separators=(",", ":")) for role, p in states.items() if role not in here}
+                if others:
+                    hub.relay.send_states(code, n, others)
+                    sent.add((code, n))
+                continue
+            if not here or ((code, n) in (shipped or ()) and not whole):
                 continue
             for role, payload in views.player_states(hub.store, m, n, here).items():
                 hub.socketio.emit("state", payload, to=rooms[role], ignore_queue=True)
         if not hub.leads():
-            return
+            return sent
         advanced = {c for c, _ in changes.advanced}
         for code in sorted({c for c, _ in teams} | changes.sessions):
             self._session_update(
@@ -130,6 +148,16 @@ class Broadcaster:
             m = meta(code)
             if m:
                 hub.socketio.emit("game_over", {"code": code, "ranking": views.ranking(hub.store, m)}, to=f"s:{code}")
+        return sent
+
+    def deliver_states(self, code: str, n: int, states: dict[str, str]) -> None:
+        """States another process built for team ``n``'s seats (role -> JSON text):
+        sent as they are to the seats connected here."""
+        manager = self.hub.socketio.server.manager
+        for role, text in sorted(states.items()):
+            room = f"seat:{code}:{n}:{role}"
+            if next(manager.get_participants("/", room), None):
+                self.hub.socketio.emit("state", wire.Raw.of_text(text), to=room, ignore_queue=True)
 
     def _session_update(self, code: str, rows: set[int], board: bool, force: bool = False) -> None:
         now = time.monotonic()

@@ -58,8 +58,12 @@ class LocalFirstRedisManager(socketio.RedisManager):
 Decided = dict[tuple[str, int], dict[str, Any]]  # (code, team) -> its ``decided`` payload
 
 
-def encode(changes: Changes, keep_public: bool, decided: Decided | None = None) -> str:
-    """``changes`` (and the ``decided`` payloads read for them) as compact JSON."""
+Teams = set[tuple[str, int]]
+
+
+def encode(changes: Changes, keep_public: bool, decided: Decided | None = None, shipped: Teams | None = None) -> str:
+    """``changes`` as compact JSON, with the ``decided`` payloads read for them and the
+    teams whose states were ``shipped`` in messages of their own."""
     return json.dumps(
         {
             "a": sorted(changes.advanced),
@@ -68,12 +72,13 @@ def encode(changes: Changes, keep_public: bool, decided: Decided | None = None) 
             "s": sorted(changes.sessions),
             "k": keep_public,
             "d": [[c, n, p] for (c, n), p in sorted((decided or {}).items())],
+            "p": sorted(shipped or ()),
         },
         separators=(",", ":"),
     )
 
 
-def decode(text: str) -> tuple[Changes, bool, Decided]:
+def decode(text: str) -> tuple[Changes, bool, Decided, Teams]:
     """The inverse of ``encode``."""
     d = json.loads(text)
     changes = Changes(
@@ -82,32 +87,59 @@ def decode(text: str) -> tuple[Changes, bool, Decided]:
         over={str(c) for c in d["o"]},
         sessions={str(c) for c in d["s"]},
     )
-    return changes, bool(d["k"]), {(str(c), int(n)): p for c, n, p in d.get("d", [])}
+    decided = {(str(c), int(n)): p for c, n, p in d.get("d", [])}
+    return changes, bool(d["k"]), decided, {(str(c), int(n)) for c, n in d.get("p", [])}
+
+
+def encode_states(code: str, n: int, states: dict[str, str]) -> str:
+    """Team ``n``'s seat states (role -> JSON text) as one message: a header line and a
+    line per role (JSON text never holds a raw newline)."""
+    return "\n".join([f"{code}|{n}", *(f"{role}\t{text}" for role, text in sorted(states.items()))])
+
+
+def decode_states(text: str) -> tuple[str, int, dict[str, str]]:
+    """The inverse of ``encode_states``."""
+    head, *lines = text.split("\n")
+    code, _, n = head.partition("|")
+    return code, int(n), dict(line.split("\t", 1) for line in lines)
 
 
 class Relay:
     """Announces this process's changes to the others and hands theirs to ``deliver``."""
 
     def __init__(
-        self, url: str, deliver: Callable[[Changes, bool, Decided], None], sleep: Callable[[float], Any]
+        self,
+        url: str,
+        deliver: Callable[[Changes, bool, Decided, Teams], Any],
+        deliver_states: Callable[[str, int, dict[str, str]], Any],
+        sleep: Callable[[float], Any],
     ) -> None:
         self.host = uuid.uuid4().hex
         self._sleep = sleep
         self._prefix = self.host + "|"
         self._deliver = deliver
+        self._deliver_states = deliver_states
         self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
         self._stop = False
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._outbox: list[tuple[Changes, bool, Decided]] = []
-        self._lanes: list[queue.Queue[tuple[Changes, bool, Decided]]] = [queue.Queue() for _ in range(LANES)]
+        self._outbox: list[tuple[Any, ...]] = []  # ("c", changes, keep, decided, shipped) | ("s", text)
+        self._lanes: list[queue.Queue[tuple[Any, ...]]] = [queue.Queue() for _ in range(LANES)]
         self.received = 0  # announcements from other processes (for tests and the benchmark)
 
-    def send(self, changes: Changes, keep_public: bool, decided: Decided | None = None) -> None:
+    def send(
+        self, changes: Changes, keep_public: bool, decided: Decided | None = None, shipped: Teams | None = None
+    ) -> None:
         """Announce ``changes``: queued for the publishing task, which merges whatever
         queued while it published last (under load many changes cost one message)."""
         with self._lock:
-            self._outbox.append((changes, keep_public, decided or {}))
+            self._outbox.append(("c", changes, keep_public, decided or {}, shipped or set()))
+        self._wake.set()
+
+    def send_states(self, code: str, n: int, states: dict[str, str]) -> None:
+        """Send team ``n``'s seat states (role -> JSON text) to the processes holding them."""
+        with self._lock:
+            self._outbox.append(("s", encode_states(code, n, states)))
         self._wake.set()
 
     def publish(self) -> None:
@@ -119,20 +151,27 @@ class Relay:
             self._wake.clear()
             with self._lock:
                 batch, self._outbox = self._outbox, []
+            texts = [f"s|{item[1]}" for item in batch if item[0] == "s"]  # the states first, in order
             # a decision merged with other changes of its team must not be taken for a
             # decision only: submissions and the rest go as (at most) two messages
             for keep in (True, False):
-                merged, decided = Changes(), {}
-                for changes, k, d in batch:
+                merged, decided, shipped = Changes(), {}, set()
+                for _, changes, k, d, p in (item for item in batch if item[0] == "c"):
                     if k is keep:
                         merged.merge(changes)
                         decided.update(d)  # the later read wins
-                if not merged:
-                    continue
-                try:
-                    self._r.publish(CHANNEL, self._prefix + encode(merged, keep, decided))
-                except (redis.RedisError, OSError):
-                    log.warning("could not announce a change to the other processes", exc_info=True)
+                        shipped |= p
+                if merged:
+                    texts.append("c|" + encode(merged, keep, decided, shipped))
+            if not texts:
+                continue
+            try:
+                pipe = self._r.pipeline(transaction=False)
+                for text in texts:
+                    pipe.publish(CHANNEL, self._prefix + text)
+                pipe.execute()
+            except (redis.RedisError, OSError):
+                log.warning("could not announce a change to the other processes", exc_info=True)
 
     def listen(self) -> None:
         """Deliver the other processes' announcements until ``stop`` (a background task)."""
@@ -157,18 +196,26 @@ class Relay:
                     pubsub.close()
 
     def _handle(self, texts: list[str]) -> None:
-        parts: dict[bool, tuple[Changes, Decided]] = {}
+        parts: dict[bool, tuple[Changes, Decided, Teams]] = {}
         for text in texts:
             if text.startswith(self._prefix):
                 continue  # our own: delivered when it was made
-            changes, keep_public, decided = decode(text.partition("|")[2])
-            merged, known = parts.setdefault(keep_public, (Changes(), {}))
+            self.received += 1
+            body = text.partition("|")[2]
+            kind, _, body = body.partition("|")
+            if kind == "s":
+                code, _, rest = body.partition("|")
+                n = int(rest.partition("\n")[0])
+                self._lanes[self._lane((code, n))].put(("s", body))
+                continue
+            changes, keep_public, decided, shipped = decode(body)
+            merged, known, sent = parts.setdefault(keep_public, (Changes(), {}, set()))
             merged.merge(changes)
             known.update(decided)
-            self.received += 1
+            sent |= shipped
         # each team's announcements go to one lane, in order; the lanes deliver side by side
         # (a delivery waits on Redis: one after the other, a busy class would queue up)
-        for keep_public, (merged, known) in sorted(parts.items(), reverse=True):
+        for keep_public, (merged, known, sent) in sorted(parts.items(), reverse=True):
             split: dict[int, Changes] = {}
             for name in ("advanced", "seats"):
                 for key in getattr(merged, name):
@@ -178,7 +225,7 @@ class Relay:
                     getattr(split.setdefault(self._lane(code), Changes()), name).add(code)
             for lane, changes in split.items():
                 mine = {k: v for k, v in known.items() if k in changes.seats}
-                self._lanes[lane].put((changes, keep_public, mine))
+                self._lanes[lane].put(("c", changes, keep_public, mine, sent & (changes.advanced | changes.seats)))
 
     @staticmethod
     def _lane(key: Any) -> int:
@@ -199,17 +246,33 @@ class Relay:
                     batch.append(inbox.get_nowait())
                 except queue.Empty:
                     break
-            for keep in (True, False):
-                merged, known = Changes(), {}
-                for changes, k, d in batch:
-                    if k is keep:
-                        merged.merge(changes)
-                        known.update(d)
-                if merged:
+            pending: list[tuple[Any, ...]] = []
+            for item in [*batch, ("end",)]:
+                if item[0] == "c":
+                    pending.append(item)
+                    continue
+                self._flush(pending)  # the changes queued before these states, merged
+                pending = []
+                if item[0] == "s":
                     try:
-                        self._deliver(merged, keep, known)
-                    except Exception:  # keep delivering: one bad change must not stop the lane
-                        log.exception("delivering another process's change failed")
+                        self._deliver_states(*decode_states(item[1]))
+                    except Exception:  # keep delivering: one bad message must not stop the lane
+                        log.exception("delivering another process's states failed")
+
+    def _flush(self, items: list[tuple[Any, ...]]) -> None:
+        """Deliver queued change announcements, merged (decisions apart from the rest)."""
+        for keep in (True, False):
+            merged, known, sent = Changes(), {}, set()
+            for _, changes, k, d, p in items:
+                if k is keep:
+                    merged.merge(changes)
+                    known.update(d)
+                    sent |= p
+            if merged:
+                try:
+                    self._deliver(merged, keep, known, sent)
+                except Exception:  # keep delivering: one bad change must not stop the lane
+                    log.exception("delivering another process's change failed")
 
     def stop(self) -> None:
         self._stop = True

@@ -23,6 +23,13 @@ class Raw:
     def __init__(self, value: Any) -> None:
         self.text = json.dumps(value, separators=(",", ":"), allow_nan=False)
 
+    @classmethod
+    def of_text(cls, text: str) -> Raw:
+        """A ``Raw`` from text that is already strict JSON (from another process)."""
+        raw = cls.__new__(cls)
+        raw.text = text
+        return raw
+
     def __reduce__(self) -> tuple[Any, ...]:  # pickled by a message queue: send the value
         return (Raw, (json.loads(self.text),))
 
