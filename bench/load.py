@@ -372,16 +372,26 @@ async def _run(cluster: Cluster, args: argparse.Namespace, started: tuple[str, s
         for c in counts:
             counts[c] = 0
         fbytes0 = fstats["bytes"]
-        spy = None
-        if args.profile:  # py-spy the first server's worker while the class plays
-            cmd = ["py-spy", "record", "--pid", str(cluster.workers[0]), "--format", "raw", "--nonblocking"]
-            spy = subprocess.Popen([*cmd, "-o", args.profile], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        spies = []
+        for k, pid in enumerate(cluster.workers if args.profile else []):  # py-spy each worker while playing
+            cmd = [
+                "py-spy",
+                "record",
+                "--pid",
+                str(pid),
+                "--format",
+                "raw",
+                "--nonblocking",
+                "-o",
+                f"{args.profile}.{k}",
+            ]
+            spies.append(subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
         cpu0, rcpu0, t0 = cluster.server_cpu(), cluster.redis_cpu(), time.perf_counter()
         assert (await fac.call("control", {"action": "start"}, args.timeout))["ok"]
         results = await loop.run_in_executor(None, take, "result", len(procs), end)
         wall = time.perf_counter() - t0
         cpu, rcpu = cluster.server_cpu() - cpu0, cluster.redis_cpu() - rcpu0
-        if spy is not None:
+        for spy in spies:
             spy.send_signal(signal.SIGINT)
             spy.wait(timeout=60)
         await fac.close()
@@ -477,7 +487,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=60.0, help="longest wait for any one event, seconds")
     parser.add_argument("--deadline", type=float, default=600.0, help="longest run, seconds (default 600)")
-    parser.add_argument("--profile", metavar="FILE", help="py-spy the first server while playing (collapsed stacks)")
+    parser.add_argument(
+        "--profile", metavar="FILE", help="py-spy every server while playing (collapsed stacks in FILE.0, FILE.1, ...)"
+    )
     parser.add_argument("--write", metavar="NAME", help="record the figures as row NAME in docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
     if not 1 <= args.teams <= MAX_TEAMS:

@@ -5,9 +5,10 @@ connection (``deliver`` runs for this process's changes and, through
 ``web.relay``, for the other processes'). The session-wide payloads go out at
 most once per ``TICK_SECONDS`` per session (the first change at once, later ones
 with the next ticker pass), built once by the ticker leader: the facilitators
-get ``dashboard_update`` with the rows of the teams that changed, the players
-``standings`` (every team's rank and the top of the table), the projector the
-whole ``leaderboard``. So the cost of an event does not grow with the class.
+get ``dashboard_update`` with the rows of the teams that changed; the players
+``standings`` (every team's rank and the top of the table) and the projector the
+whole ``leaderboard`` at most every ``STANDINGS_TICKS`` ticks. So the cost of an
+event does not grow with the class.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from web import rounds, sessions, views, wire
 from web.errors import GameError
 
 META_LIMIT = 1000  # sessions whose meta is kept (a tick at most)
-STANDINGS_TICKS = 4  # the players' standings go out at most once per this many ticks (2 s)
+STANDINGS_TICKS = 4  # standings and leaderboard go out at most once per this many ticks (2 s)
 
 if TYPE_CHECKING:
     from web.app import Hub
@@ -197,12 +198,10 @@ class Broadcaster:
             if standings:
                 self._standings_due.discard(code)
                 self._standings[code] = now
-        if board or standings:
+        if standings:  # the table moves with every round: both at most every STANDINGS_TICKS
             rows_ranked = views.ranking(store, m)
-            if board:
-                sio.emit("leaderboard", views.leaderboard(store, m, rows_ranked), to=f"w:{code}")
-            if standings:  # to every player: fewer than the projector's
-                sio.emit("standings", views.standings(m, rows_ranked), to=f"p:{code}")
+            sio.emit("leaderboard", views.leaderboard(store, m, rows_ranked), to=f"w:{code}")
+            sio.emit("standings", views.standings(m, rows_ranked), to=f"p:{code}")
 
     def flush(self) -> None:
         """Send what was held back, and the rows of teams whose seats went on or off
