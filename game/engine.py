@@ -669,37 +669,40 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
     state.events = _role_events(plan, state.node_events, None)
 
 
-#: event keys that are not summed over a role's nodes
-_NOT_SUMMED = frozenset(("mode", "capacity", "order", "decision", "quoted_lead_time", "lead_time_max"))
+#: event keys summed over a role's nodes (besides the flows in and out, set from its edge)
+_SUMMED = ("cost", "processed", "wip", "inventory", *COST_PARTS)
+_SUMMED_MARKET = ("demand", "accepted", "lost", "lost_margin", "goodwill", "sold", "delivered", "revenue")
+_SUMMED_MARKET_LISTS = ("demand_by_segment", "lost_by_segment")
 
 
 def _role_events(plan: _Plan, events: list[dict[str, Any]], dec: list[int] | None) -> list[dict[str, Any]]:
     """Each role's event from its nodes' (sums; flows in and out where they cross the role's
     edge; ``skus`` the per-node breakdown), with the role's decision when ``dec`` is given."""
     net = plan.net
+    labels = [nd.label for nd in net.nodes]
     out = []
     for r, group in enumerate(net.groups):
         decide = net.decide[r]
         outlets = net.finish[r] or decide
         evs = [events[i] for i in group]
-        ev: dict[str, Any] = {}
-        for key, value in evs[0].items():
-            if key in _NOT_SUMMED:
-                continue
-            if isinstance(value, list):
-                ev[key] = [sum(x) for x in zip(*(e[key] for e in evs), strict=True)]
-            elif isinstance(value, int | float) and not isinstance(value, bool):
-                ev[key] = sum(e[key] for e in evs)
-        ev["received"] = sum(events[i]["received"] for i in decide)
-        for key in ("incoming_order", "shipped", "backlog"):
-            ev[key] = sum(events[i][key] for i in outlets)
         head = events[decide[0]]
+        ev: dict[str, Any] = {key: sum(e[key] for e in evs) for key in _SUMMED}
+        ev["received"] = sum(events[i]["received"] for i in decide)
+        ev["incoming_order"] = sum(events[i]["incoming_order"] for i in outlets)
+        ev["shipped"] = sum(events[i]["shipped"] for i in outlets)
+        ev["backlog"] = sum(events[i]["backlog"] for i in outlets)
         ev["mode"] = head["mode"]
         ev["capacity"] = head["capacity"]
         ev["order"] = None if dec is None else sum(events[i]["order"] or 0 for i in decide)
         ev["decision"] = None if dec is None else dec[r]
-        if "demand" in head:
-            quoted = [(e["quoted_lead_time"], e["demand"]) for e in evs if e.get("quoted_lead_time") is not None]
+        market = "demand" in head
+        if market:
+            for key in _SUMMED_MARKET:
+                ev[key] = sum(e[key] for e in evs)
+            for key in _SUMMED_MARKET_LISTS:
+                ev[key] = [sum(x) for x in zip(*(e[key] for e in evs), strict=True)]
+            ev["lead_time_sum"] = sum(e["lead_time_sum"] for e in evs)
+            quoted = [(e["quoted_lead_time"], e["demand"]) for e in evs if e["quoted_lead_time"] is not None]
             weight = sum(d for _, d in quoted)
             if not quoted:
                 ev["quoted_lead_time"] = None
@@ -707,17 +710,15 @@ def _role_events(plan: _Plan, events: list[dict[str, Any]], dec: list[int] | Non
                 ev["quoted_lead_time"] = sum(q * d for q, d in quoted) / weight
             else:
                 ev["quoted_lead_time"] = sum(q for q, _ in quoted) / len(quoted)
-            maxes = [e["lead_time_max"] for e in evs if e.get("lead_time_max") is not None]
+            maxes = [e["lead_time_max"] for e in evs if e["lead_time_max"] is not None]
             ev["lead_time_max"] = max(maxes) if maxes else None
         ev["skus"] = {
-            net.nodes[i].label: {
-                "inventory": events[i]["inventory"],
-                "backlog": events[i]["backlog"],
-                "wip": events[i]["wip"],
-                "shipped": events[i]["shipped"],
-                **({"demand": events[i]["demand"], "lost": events[i]["lost"]} if "demand" in events[i] else {}),
-            }
-            for i in group
+            labels[i]: (
+                [e["inventory"], e["backlog"], e["wip"], e["demand"], e["lost"]]
+                if market
+                else [e["inventory"], e["backlog"], e["wip"]]
+            )
+            for i, e in zip(group, evs, strict=True)
         }
         out.append(ev)
     return out

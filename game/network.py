@@ -16,6 +16,7 @@ to its *decide* nodes: a make-to-stock role's order is shared out over them by
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 
 from game.demand import split
@@ -200,17 +201,21 @@ def split_order(order: int, positions: list[int], shares: list[float]) -> list[i
         return [order]
     if order <= 0:
         return [0] * len(positions)
-    total = sum(positions) + order
-    # find the level L with sum(max(0, share*L - pos)) == order, then round
-    lo, hi = 0.0, float(max(total, 1))
-    while sum(max(0.0, s * hi - p) for s, p in zip(shares, positions, strict=True)) < order:
-        hi *= 2
-    for _ in range(50):
-        mid = (lo + hi) / 2
-        if sum(max(0.0, s * mid - p) for s, p in zip(shares, positions, strict=True)) < order:
-            lo = mid
-        else:
-            hi = mid
+    # the level L with sum(max(0, share * L - position)) == order: nodes join in the order
+    # of position / share, each one's need rising with L from there
+    ks = sorted(range(len(shares)), key=lambda k: positions[k] / shares[k] if shares[k] else math.inf)
+    rate = 0.0  # d(need)/dL of the nodes in
+    base = 0.0  # sum of their positions
+    hi = 0.0
+    for n, k in enumerate(ks):
+        if not shares[k]:
+            break
+        rate += shares[k]
+        base += positions[k]
+        hi = (order + base) / rate
+        nxt = ks[n + 1] if n + 1 < len(ks) else None
+        if nxt is None or not shares[nxt] or hi <= positions[nxt] / shares[nxt]:
+            break
     raw = [max(0.0, s * hi - p) for s, p in zip(shares, positions, strict=True)]
     scale = order / sum(raw) if sum(raw) > 0 else 0.0
     raw = [x * scale for x in raw]
