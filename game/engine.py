@@ -336,6 +336,7 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int]) -> li
         events = _place_orders(plan, new.nodes, new.node_events, _node_decisions(plan, new.nodes, dec))
         events = _role_events(plan, events, dec)
         new.node_events = []
+        new.events = []
     if new.week >= scenario.weeks:
         new.done = True
     else:
@@ -659,7 +660,8 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
                 ship_q=[sum(x) for x in zip(*(st[i].ship_q for i in decide), strict=True)],
                 mode=head.mode,
                 capacity=head.capacity,
-                wip=sum(st[i].wip for i in group),
+                # goods on their way from the generic stock to the final step count as work in process
+                wip=sum(st[i].wip for i in group) + sum(sum(st[i].ship_q) for i in net.finish[r]),
                 open_orders=[o for i in outlets for o in st[i].open_orders],
                 deliveries=[sum(x) for x in zip(*(st[i].deliveries for i in outlets), strict=True)],
                 came=[sum(x) for x in zip(*(st[i].came for i in outlets), strict=True)],
@@ -693,7 +695,8 @@ def _role_events(plan: _Plan, events: list[dict[str, Any]], dec: list[int] | Non
         ev["backlog"] = sum(events[i]["backlog"] for i in outlets)
         ev["mode"] = head["mode"]
         ev["capacity"] = head["capacity"]
-        ev["order"] = None if dec is None else sum(events[i]["order"] or 0 for i in decide)
+        orders = [events[i]["order"] for i in decide]
+        ev["order"] = None if dec is None and all(o is None for o in orders) else sum(o or 0 for o in orders)
         ev["decision"] = None if dec is None else dec[r]
         market = "demand" in head
         if market:

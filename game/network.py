@@ -126,8 +126,8 @@ def build_network(scenario: Scenario) -> Network:
             list(scenario.topology.supplier),
         )
     product = scenario.product
-    variants = product.variants if len(product.variants) > 1 else ()
-    diff = product.differentiation_stage if variants else None
+    diff = product.differentiation_stage
+    variants = product.variants if diff else ()
     below = _downstream_of(scenario, diff) if diff else set()
     regional = retail_path(scenario)[0] if len(scenario.regions) > 1 else None
     nodes: list[Node] = []
