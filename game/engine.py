@@ -341,8 +341,8 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int]) -> li
         new.done = True
     else:
         _advance(scenario, plan, new)
-        if new.nodes is not None:
-            role_totals(scenario, new)
+    if new.nodes is not None:
+        role_totals(scenario, new)
     return events
 
 
@@ -668,7 +668,7 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
             )
         )
     state.stages = stages
-    state.events = _role_events(plan, state.node_events, None)
+    state.events = _role_events(plan, state.node_events, None) if state.node_events else []
 
 
 #: event keys summed over a role's nodes (besides the flows in and out, set from its edge)
