@@ -29,6 +29,8 @@ from game.simulate import policies_for, simulate
 from game.state import new_game
 
 STERMAN_BENCHMARK = "sterman:theta=0,alpha=1,beta=1,target=28,target_factory=20,fixed_weeks=4"
+# The base-stock rule the batch engine vectorises: forecast x (lead time + 1 + safety_weeks).
+BASE_STOCK = "base_stock:safety_weeks=1"
 
 
 def _stage(role: str, supplier: str | None, **kw: Any) -> dict[str, Any]:
@@ -175,7 +177,7 @@ def test_sterman_benchmark_in_batch() -> None:
 @pytest.mark.parametrize("name", sorted(SCENARIOS))
 @pytest.mark.parametrize(
     "policy",
-    ["sterman", "base_stock", "passthrough", STERMAN_BENCHMARK, "base_stock:level=30,theta=0.5,cap_slack=1.3"],
+    ["sterman", BASE_STOCK, "passthrough", STERMAN_BENCHMARK, "base_stock:level=30,theta=0.5,cap_slack=1.3"],
 )
 def test_policies_match_scalar(name: str, policy: str) -> None:
     scn = SCENARIOS[name]()
@@ -212,13 +214,13 @@ def test_per_game_policy_parameters() -> None:
     levels = [10, 25, 40, 80]
     caps = [3.0, 9.0, 14.0, 30.0]
     params = {"retailer": {"level": levels}, "manufacturer": {"capacity": caps}, "supplier": {"theta": 0.9}}
-    batch = run_batch(scn, seeds, policy="base_stock", params=params)
+    batch = run_batch(scn, seeds, policy=BASE_STOCK, params=params)
     scalar = []
     for g, seed in enumerate(seeds):
-        pols = policies_for(scn, "base_stock")
+        pols = policies_for(scn, BASE_STOCK)
         pols["retailer"] = Policy("base_stock", {"level": float(levels[g])})
         pols["manufacturer"] = Policy("base_stock", {"capacity": caps[g]})
-        pols["supplier"] = Policy("base_stock", {"theta": 0.9})
+        pols["supplier"] = Policy("base_stock", {"theta": 0.9, "safety_weeks": 1.0})
         scalar.append(simulate(scn, seed, pols))
     assert_same_games(scn, seeds, batch, scalar)
     # the parameters really differ per game
@@ -272,7 +274,7 @@ def test_every_preset_and_decoupling_point(name: str, position: str | None) -> N
     scn = apply_codp(scn, position) if position else scn
     assert unsupported(scn) is None
     seeds = [2, 31, 700]
-    for policy in ("sterman", "base_stock"):
+    for policy in ("sterman", BASE_STOCK):
         batch = run_batch(scn, seeds, policy=policy)
         assert_same_games(scn, seeds, batch, [simulate(scn, s, policy) for s in seeds])
     rng = np.random.default_rng(len(name) * 7 + len(position or ""))
@@ -304,7 +306,7 @@ def test_churn_matches_scalar(name: str, position: str) -> None:
         segments=tuple(dataclasses.replace(seg, churn=0.7) if seg.tolerance < 1e9 else seg for seg in base.segments),
     )
     seeds = [2, 31, 700]
-    for policy in ("sterman", "base_stock"):
+    for policy in ("sterman", BASE_STOCK):
         batch = run_batch(scn, seeds, policy=policy)
         scalar = [simulate(scn, s, policy) for s in seeds]
         assert_same_games(scn, seeds, batch, scalar)
