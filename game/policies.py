@@ -12,8 +12,8 @@ What the bots do with what they are shown (``docs/SCENARIOS.md``, "Information
 sharing"): with point-of-sale demand shared every policy forecasts from the
 consumer demand the stage serves instead of the orders it receives; with
 inventories and pipelines shared too, the base-stock bot of a serial chain
-orders on its echelon position (its own stock and supply line plus everything
-downstream of it, minus what consumers wait for) against a level that covers
+of make-to-stock stages orders on its echelon position (its own stock and supply
+line plus everything downstream of it, minus what consumers wait for) against a level that covers
 the lead times down to the consumer. ``shared=0`` makes a bot ignore the view.
 
 Spec strings: ``NAME`` or ``NAME:key=value,key=value``; ``key_<role>=value``
@@ -94,7 +94,8 @@ def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None, capaci
 
 def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[float, int] | None:
     """``(echelon inventory position, weeks it must cover)`` of the stage when the view
-    shares inventories and pipelines and the chain below it is serial; else ``None``.
+    shares inventories and pipelines and the chain below it is serial and makes to
+    stock; else ``None``.
 
     Echelon position: the stage's own stock, work in process and supply line, plus the
     stock, work in process and goods in transit of every stage downstream of it, minus
@@ -120,6 +121,8 @@ def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[flo
         if len(below) > 1 or chain[role].get("consumer_facing"):
             return None  # a tree or a stage selling beside its customers: no single echelon
         role = below[0]
+        if chain[role].get("mode") == "mto":
+            return None  # downstream works to order: customers wait by design, no echelon stock
         inv, pipe = view["inventories"].get(role), view["pipelines"].get(role)
         if inv is None or pipe is None:
             return None
