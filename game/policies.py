@@ -31,7 +31,7 @@ from typing import Any
 
 #: Weeks of the base-stock bot's moving-average forecast (``window``): the ``p`` of the
 #: bullwhip bound of Chen et al. (2000) in ``game.scoring``.
-FORECAST_WINDOW = 8
+FORECAST_WINDOW = 16
 #: Fractiles the base-stock bot keeps within (a zero holding or backlog cost would ask
 #: for an infinite level).
 FRACTILE_RANGE = (0.02, 0.98)
@@ -275,7 +275,7 @@ _THETA = {"passthrough": 1.0, "base_stock": 0.3, "sterman": 0.36}
 POLICIES: dict[str, str] = {
     "passthrough": "order what was ordered from you this week",
     "base_stock": "order up to a base-stock level (level=N, or the newsvendor level from the "
-    "holding and backlog costs over the lead time and the demand of the last window=8 weeks)",
+    "holding and backlog costs over the lead time and the demand of the last window=16 weeks)",
     "sterman": "Sterman's anchoring and adjustment: forecast + alpha x (target - stock - beta x supply line)",
 }
 

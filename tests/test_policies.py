@@ -274,8 +274,8 @@ def test_base_stock_holds_more_when_backlog_is_dear_and_less_when_stock_is():
     cheap_stock = obs(**o, rates={"holding": 0.1, "backlog": 2.0})
     dear_stock = obs(**o, rates={"holding": 2.0, "backlog": 0.1})
     mem = {"seen": [2.0, 9.0, 1.0, 8.0, 3.0, 7.0, 4.0]}
-    high, _ = parse_policy("base_stock").decide(cheap_stock, mem)
-    low, _ = parse_policy("base_stock").decide(dear_stock, mem)
+    high, _ = parse_policy("base_stock:window=8").decide(cheap_stock, mem)
+    low, _ = parse_policy("base_stock:window=8").decide(dear_stock, mem)
     mean_cover = round(sum([*mem["seen"], 4.0]) / 8 * 5)
     assert high > mean_cover > low
 
