@@ -187,7 +187,7 @@ def validate_decisions(scenario: Scenario, state: GameState, decisions: Mapping[
 def _decision_list(scenario: Scenario, plan: _Plan, state: GameState, decisions: Mapping[str, Any]) -> list[int]:
     """The decisions as a list in stage order; plain in-bounds ints take the fast path,
     anything else goes through ``validate_decisions`` (same checks, same messages)."""
-    if len(decisions) == plan.n:
+    if len(decisions) == len(plan.roles):
         get = decisions.get
         out = list(map(get, plan.roles))
         hi = plan.same_bound
@@ -293,14 +293,37 @@ def step(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> 
     return new, _week(scenario, plan, new, dec)
 
 
-def play_week(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> list[dict[str, Any]]:
+def play_week(
+    scenario: Scenario, state: GameState, decisions: Mapping[str, Any], totals: bool = True
+) -> list[dict[str, Any]]:
     """``step`` in place: ``state`` itself moves on to the next decision point and the
     finished week's events are returned. For whole-game loops that own their state
-    (``run``, ``game.simulate``); everything else should use ``step``."""
+    (``run``, ``game.simulate``); everything else should use ``step``.
+
+    ``totals=False`` (what-if loops that read only money and ``inventory_position``, for a
+    whole game): where roles hold several stock points, the roles' totals are not written
+    and the events returned are the nodes'."""
     if state.done:
         raise ValueError(f"the game is over (week {state.week} of {scenario.weeks})")
     plan = _plan(scenario)
-    return _week(scenario, plan, state, _decision_list(scenario, plan, state, decisions))
+    return _week(scenario, plan, state, _decision_list(scenario, plan, state, decisions), totals)
+
+
+def inventory_position(scenario: Scenario, state: GameState, index: int) -> int:
+    """Stage ``index``'s stock minus what it owes plus its supply line (over its stock
+    points: the same figure as its totals in ``state.stages`` give)."""
+    plan = _plan(scenario)
+    if state.nodes is None:
+        s = state.stages[index]
+        return s.on_hand - sum(s.owed) + _node_supply_line(plan, state.stages, index)
+    net = plan.net
+    st = state.nodes
+    outlets = net.finish[index] or net.decide[index]
+    return (
+        sum(st[i].on_hand for i in net.groups[index])
+        - sum(sum(st[i].owed) for i in outlets)
+        + sum(_node_supply_line(plan, st, i) for i in net.decide[index])
+    )
 
 
 def run(
@@ -329,21 +352,26 @@ def advance(scenario: Scenario, state: GameState) -> GameState:
     return new
 
 
-def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int]) -> list[dict[str, Any]]:
+def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], totals: bool = True) -> list[dict[str, Any]]:
     """Step 5 of this week and steps 1-4 of the next, in place; returns this week's events."""
     if new.nodes is None:
         events = _place_orders(plan, new.stages, new.events, dec)
         new.events = []
     else:
-        events = _place_orders(plan, new.nodes, new.node_events, _node_decisions(plan, new.nodes, dec))
-        events = _role_events(plan, events, dec)
+        node_events = _place_orders(plan, new.nodes, new.node_events, _node_decisions(plan, new.nodes, dec))
+        if not totals:
+            events = node_events
+        elif new.events:
+            events = _with_decisions(plan, new.events, node_events, dec)
+        else:  # the totals were not kept last week
+            events = _role_events(plan, node_events, dec)
         new.node_events = []
         new.events = []
     if new.week >= scenario.weeks:
         new.done = True
     else:
         _advance(scenario, plan, new)
-    if new.nodes is not None:
+    if new.nodes is not None and totals:
         role_totals(scenario, new)
     return events
 
@@ -651,6 +679,9 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
     topo = scenario.topology
     stages: list[StageState] = []
     for r, group in enumerate(net.groups):
+        if len(group) == 1 and net.role_slot_identity[group[0]]:
+            stages.append(st[group[0]])  # a role with one stock point: the node is the role
+            continue
         decide = net.decide[r]
         outlets = net.finish[r] or decide
         head = st[decide[0]]
@@ -675,6 +706,27 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
         )
     state.stages = stages
     state.events = _role_events(plan, state.node_events, None) if state.node_events else []
+
+
+def _with_decisions(
+    plan: _Plan, events: list[dict[str, Any]], node_events: list[dict[str, Any]], dec: list[int]
+) -> list[dict[str, Any]]:
+    """The roles' events of the week (``events``, from ``role_totals``) with what step 5 added
+    to their nodes': the orders placed, the decisions, and capacity changes' cost."""
+    net = plan.net
+    for r, ev in enumerate(events):
+        group = net.groups[r]
+        if len(group) == 1:
+            node = node_events[group[0]]
+            ev["order"] = node["order"]
+            ev["cost"] = node["cost"]
+            ev["capacity_cost"] = node["capacity_cost"]
+        else:
+            ev["order"] = sum(node_events[i]["order"] or 0 for i in net.decide[r])
+            ev["cost"] = sum(node_events[i]["cost"] for i in group)
+            ev["capacity_cost"] = sum(node_events[i]["capacity_cost"] for i in group)
+        ev["decision"] = dec[r]
+    return events
 
 
 #: event keys summed over a role's nodes (besides the flows in and out, set from its edge)
@@ -705,6 +757,13 @@ def _role_events(plan: _Plan, events: list[dict[str, Any]], dec: list[int] | Non
         outlets = net.finish[r] or decide
         evs = [events[i] for i in group]
         head = events[decide[0]]
+        if len(group) == 1:
+            ev = dict(head)
+            ev["skus"] = {labels[group[0]]: _sku(head)}
+            if dec is not None:
+                ev["decision"] = dec[r]
+            out.append(ev)
+            continue
         ev: dict[str, Any] = {key: sum(e[key] for e in evs) for key in _SUMMED}
         ev["received"] = sum(events[i]["received"] for i in decide)
         ev["incoming_order"] = sum(events[i]["incoming_order"] for i in outlets)
@@ -732,16 +791,16 @@ def _role_events(plan: _Plan, events: list[dict[str, Any]], dec: list[int] | Non
                 ev["quoted_lead_time"] = sum(q for q, _ in quoted) / len(quoted)
             maxes = [e["lead_time_max"] for e in evs if e["lead_time_max"] is not None]
             ev["lead_time_max"] = max(maxes) if maxes else None
-        ev["skus"] = {
-            labels[i]: (
-                [e["inventory"], e["backlog"], e["wip"], e["demand"], e["lost"]]
-                if market
-                else [e["inventory"], e["backlog"], e["wip"]]
-            )
-            for i, e in zip(group, evs, strict=True)
-        }
+        ev["skus"] = {labels[i]: _sku(e) for i, e in zip(group, evs, strict=True)}
         out.append(ev)
     return out
+
+
+def _sku(e: dict[str, Any]) -> list[int]:
+    """A node's line in its role's ``skus``: inventory, backlog, wip (and demand, lost)."""
+    if "demand" in e:
+        return [e["inventory"], e["backlog"], e["wip"], e["demand"], e["lost"]]
+    return [e["inventory"], e["backlog"], e["wip"]]
 
 
 def _consumers(

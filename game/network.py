@@ -76,6 +76,12 @@ class Network:
         self.shared = any(len(p) > 1 for p in self.pools)
         # where the role's order goes to its supplier role's nodes: the role-level customer slots
         topo = scenario.topology
+        # a node whose customers are the role's customers one to one (its owed list is the role's)
+        self.role_slot_identity = [
+            all(c >= 0 and len(self.groups[self.role_of[c]]) == 1 for c in self.customers[i])
+            or self.customers[i] == [-1]
+            for i in range(self.n)
+        ]
         self.role_slot = [
             topo.customers[topo.supplier[self.role_of[j]]].index(self.role_of[j])
             if topo.supplier[self.role_of[j]] >= 0

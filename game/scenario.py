@@ -85,7 +85,7 @@ class Segment:
     #: whoever is not listed waits as long as it takes. Empty: everybody waits ``tolerance``.
     patience: tuple[tuple[float, float], ...] = ()
 
-    @property
+    @cached_property
     def thresholds(self) -> tuple[tuple[float, float], ...]:
         """The patience distribution as (most weeks a customer waits, share), ``inf`` included."""
         if self.patience:
@@ -216,7 +216,7 @@ class Scenario:
         """Every role's display name in ``lang`` (English where there is no translation)."""
         return {s.role: self.label(s.role, lang) for s in self.stages}
 
-    @property
+    @cached_property
     def roles(self) -> tuple[str, ...]:
         """Roles from most upstream to most downstream."""
         return tuple(s.role for s in self.stages)
