@@ -21,13 +21,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from game.codp import apply_codp
-from game.engine import play_week, supply_line
+from game.engine import inventory_position, play_week
 from game.policies import Policy
 from game.scenario import Scenario
 from game.state import GameState, new_game
 
-DEFAULT_BUDGET = 30  # games per position
-CHOSEN_BUDGET = 48  # games for the team's own position
+DEFAULT_BUDGET = 18  # games per position
+CHOSEN_BUDGET = 30  # games for the team's own position
 
 
 @dataclass(frozen=True)
@@ -88,19 +88,19 @@ def play_plan(scenario: Scenario, seed: int, plan: dict[str, int], start: GameSt
     specs = scenario.stages
     roles = scenario.roles
     n = len(roles)
+    modes = [s.mode for s in scenario.stages]  # a stationary plan: the modes never change
     total = 0.0
     while not state.done:
         dec: dict[str, int] = {}
         for i in range(n):
             role = roles[i]
-            s = state.stages[i]
             target = plan[role]
-            if s.mode == "mto":
+            if modes[i] == "mto":
                 dec[role] = min(target, specs[i].max_capacity)
             else:
-                order = target - (s.on_hand - sum(s.owed) + supply_line(scenario, state, i))
+                order = target - inventory_position(scenario, state, i)
                 dec[role] = 0 if order < 0 else min(order, specs[i].max_order)
-        for ev in play_week(scenario, state, dec):
+        for ev in play_week(scenario, state, dec, totals=False):
             total += ev.get("revenue", 0.0) - ev["cost"]
     return total
 
@@ -123,10 +123,13 @@ def _start_plan(scenario: Scenario, state: GameState, rate: float) -> dict[str, 
     return plan
 
 
-def optimise(scenario: Scenario, seed: int, budget: int = DEFAULT_BUDGET) -> Plan:
-    """The best stationary plan found for ``scenario`` as it stands (its stage modes)."""
-    start = new_game(scenario, seed)
-    rate = _rate(start)
+def optimise(scenario: Scenario, seed: int | Sequence[int], budget: int = DEFAULT_BUDGET) -> Plan:
+    """The best stationary plan found for ``scenario`` as it stands (its stage modes), on the
+    demand of one seed or the mean over several (``profit`` is then the mean)."""
+    seeds = [seed] if isinstance(seed, int) else list(seed)
+    starts = [new_game(scenario, s) for s in seeds]
+    start = starts[0]
+    rate = sum(_rate(s) for s in starts) / len(starts)
     roles = scenario.roles
     x = _start_plan(scenario, start, rate)
     seen: dict[tuple[int, ...], float] = {}
@@ -134,7 +137,7 @@ def optimise(scenario: Scenario, seed: int, budget: int = DEFAULT_BUDGET) -> Pla
     def f(plan: dict[str, int]) -> float:
         key = tuple(plan[r] for r in roles)
         if key not in seen:
-            seen[key] = play_plan(scenario, seed, plan, start)
+            seen[key] = sum(play_plan(scenario, s, plan, st) for s, st in zip(seeds, starts, strict=True)) / len(seeds)
         return seen[key]
 
     best = f(x)

@@ -165,6 +165,7 @@
       $("#tile-lost").classList.toggle("on", (now.lost || 0) > 0);
     }
     renderRates(v.rates || {}, mto);
+    renderStockPoints(now.skus, facing);
     pipeline("#on-the-way", v.on_the_way);
     pipeline("#in-mail", v.orders_in_mail);
     renderDecision(st);
@@ -173,6 +174,22 @@
     renderVisibility(view);
     renderCodp(st);
     tick();
+  }
+
+  /** Per variant and region: stock, backlog and lost customers at each of the role's stock points. */
+  function renderStockPoints(skus, facing) {
+    const names = Object.keys(skus || {});
+    const box = $("#stock-points");
+    box.hidden = names.length < 2;
+    if (box.hidden) return;
+    const rows = names.map((name) => {
+      const [inventory, backlog, , , lost] = skus[name];
+      const label = name.split("/").slice(1).join(" · ") || name;
+      const cells = [el("th", { scope: "row", text: label }), el("td", { text: num(inventory) }), el("td", { text: num(backlog) })];
+      if (facing) cells.push(el("td", { text: num(lost || 0) }));
+      return el("tr", { class: inventory === 0 && backlog > 0 ? "warn" : null }, cells);
+    });
+    $("#stock-points-body").replaceChildren(...rows);
   }
 
   function pipeline(sel, boxes) {
