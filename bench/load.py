@@ -91,6 +91,7 @@ class Cluster:
             port = free_port()
             env = {k2: v for k2, v in os.environ.items() if k2 not in ("ASYNC_MODE", "MESSAGE_QUEUE")}
             env.update(REDIS_URL=url, HOST="127.0.0.1", PORT=str(port), PYTHONUNBUFFERED="1")
+            env["MAX_TEAMS"] = str(MAX_TEAMS)  # the server's default (300) is below this bench's largest class
             if self.queue or self.servers > 1:
                 env["MESSAGE_QUEUE"] = url
             log = open(Path(self.tmp) / f"server{k}.log", "wb")  # noqa: SIM115 - lives as long as the server
@@ -323,8 +324,10 @@ def start_workers(cluster: Cluster, args: argparse.Namespace) -> tuple[str, str,
     """Create the session and fork the generator processes (before any event loop runs)."""
     base = cluster.urls[0]
     body = {"scenario": "classic", "teams": args.teams, "weeks": args.weeks + 2, "seed": args.seed}
-    created = requests.post(f"{base}/api/sessions", json=body, timeout=30).json()
-    code, secret = created["code"], created["facilitator_secret"]
+    r = requests.post(f"{base}/api/sessions", json=body, timeout=30)
+    if r.status_code != 201:
+        raise RuntimeError(f"creating the session failed: {r.status_code} {r.text}")
+    code, secret = r.json()["code"], r.json()["facilitator_secret"]
     ctx = mp.get_context("fork")
     out = ctx.Queue()
     shares = [[n for n in range(1, args.teams + 1) if n % args.procs == k] for k in range(args.procs)]
@@ -490,12 +493,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--profile", metavar="FILE", help="py-spy every server while playing (collapsed stacks in FILE.0, FILE.1, ...)"
     )
+    parser.add_argument("--logs", metavar="DIR", help="keep the servers' logs in DIR")
     parser.add_argument("--write", metavar="NAME", help="record the figures as row NAME in docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
     if not 1 <= args.teams <= MAX_TEAMS:
         parser.error(f"--teams must be 1 to {MAX_TEAMS}")
     command = "python bench/load.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    command = re.sub(r"\s*--write \S+", "", command).strip()
+    command = re.sub(r"\s*--(write|logs|profile) \S+", "", command).strip()
     with tempfile.TemporaryDirectory(prefix="bg-load-") as tmp:
         cluster = Cluster(tmp, args.servers, args.queue)
         try:
@@ -504,6 +508,8 @@ def main(argv: list[str] | None = None) -> int:
             fig = asyncio.run(asyncio.wait_for(_run(cluster, args, started), args.deadline + 60))
         finally:
             cluster.stop()
+            if args.logs:
+                shutil.copytree(tmp, args.logs, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.rdb", "*.aof"))
     row = summary(fig, args)
     width = max(len(k) for k in row)
     for k, v in row.items():

@@ -1,12 +1,13 @@
 """What crosses between server processes (``MESSAGE_QUEUE`` set).
 
-Players' ``state`` payloads never travel through Redis. A change is announced to
-the other processes as a few bytes (which teams and sessions changed, ``Relay``);
-each process then builds the states of the seats whose connections it holds,
-and only those. Session-wide payloads are built once, by the ticker leader
-(``web.leader``), and go through python-socketio's Redis manager; a message to
-one client connected to the sending process is sent directly
-(``LocalFirstRedisManager``).
+A change is announced to the other processes in a few bytes (which teams and
+sessions changed, ``Relay``). The process where a team changed builds every seat's
+``state`` and ``decided`` once and sends the seats it does not hold theirs as
+encoded text; the others pass them on as they are, to the connections they hold.
+Session-level changes (start, pause, end) are rebuilt by each process. The
+session-wide payloads are built once, by the ticker leader (``web.leader``), and
+go through python-socketio's Redis manager; a message to one client connected to
+the sending process is sent directly (``LocalFirstRedisManager``).
 """
 
 from __future__ import annotations
