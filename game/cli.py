@@ -111,6 +111,9 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--test", type=_seed, default=20, metavar="N", help="test seeds (default 20)")
     ref.add_argument("--budget", type=_seed, default=40, metavar="N", help="plans tried per position (default 40)")
     ref.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output (default table)")
+    ref.add_argument(
+        "--save", action="store_true", help="store the plans in config/reference/ for the debrief (presets)"
+    )
     ref.set_defaults(func=cmd_reference)
     return parser
 
@@ -243,12 +246,15 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
     """``reference``: the out-of-sample reference table of a scenario."""
-    from game.reference import reference, write_reference
+    from game.reference import reference, save, write_reference
 
     if args.train < 1 or args.test < 2:
         raise CliError("--train needs at least 1 seed and --test at least 2")
     scenario = load_scenario(args.scenario)
-    write_reference(reference(scenario, args.train, args.test, args.budget), args.format, out)
+    ref = reference(scenario, args.train, args.test, args.budget)
+    write_reference(ref, args.format, out)
+    if args.save:
+        print(f"{PROG}: stored in {save(ref, scenario)}", file=sys.stderr)
     return 0
 
 

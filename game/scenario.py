@@ -188,6 +188,8 @@ class Scenario:
     #: "instant": a make-to-order stage passes an order upstream in the week it arrives (an
     #: electronic order); "mail": it goes by the stage's order delay like any other order
     mto_orders: str = "instant"
+    #: one sentence per driver of this scenario: which position it favours and why (debrief)
+    drivers: tuple[str, ...] = ()
 
     @property
     def expanded(self) -> bool:
@@ -207,6 +209,11 @@ class Scenario:
         if key not in TEXT_KEYS:
             raise KeyError(key)
         return self.texts.get(_language(lang), {}).get(key) or getattr(self, key)
+
+    def driver_texts(self, lang: str | None = None) -> list[str]:
+        """``drivers`` in ``lang`` (``[text.nl] drivers``), else in English."""
+        translated = self.texts.get(_language(lang), {}).get("drivers")
+        return list(translated) if translated else list(self.drivers)
 
     def label(self, role: str, lang: str | None = None) -> str:
         """The display name of ``role`` in ``lang``, else the English ``label``."""
@@ -540,12 +547,16 @@ def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str
                     if not isinstance(label, str) or not label.strip():
                         raise ScenarioError(f"{where}.labels.{role}: must be a non-empty string, got {label!r}")
                     texts[f"labels.{role}"] = label
+            elif key == "drivers":
+                if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                    raise ScenarioError(f"{where}.drivers: must be a list of non-empty strings")
+                texts["drivers"] = tuple(value)  # type: ignore[assignment]
             elif key in TEXT_KEYS:
                 if not isinstance(value, str) or not value.strip():
                     raise ScenarioError(f"{where}.{key}: must be a non-empty string, got {value!r}")
                 texts[key] = value
             else:
-                known = ", ".join((*TEXT_KEYS, "labels"))
+                known = ", ".join((*TEXT_KEYS, "labels", "drivers"))
                 raise ScenarioError(f"{where}.{key}: unknown key (known: {known})")
         out[lang] = texts
     return out
@@ -617,7 +628,10 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         product=_product(source, r.get("product"), [s.role for s in stages]) if "product" in data else Product(),
         regions=_named_shares(source, "regions", data["regions"], Region) if "regions" in data else (),
         mto_orders=r.get("mto_orders", "instant", str),
+        drivers=tuple(r.get("drivers", [], list)),
     )
+    if not all(isinstance(d, str) and d.strip() for d in scenario.drivers):
+        raise r.fail("drivers", "must be a list of non-empty strings")
     r.used.update(("product", "regions"))
     if scenario.mto_orders not in ("instant", "mail"):
         raise r.fail("mto_orders", f"must be 'instant' or 'mail', got {scenario.mto_orders!r}")
