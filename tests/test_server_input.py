@@ -237,8 +237,15 @@ def test_a_rate_limited_event_changes_nothing(make_app: Any) -> None:
         {"seed": -1},
         {"seed": "1"},
         {"surprise": 1},
+        *[{field: value} for field in ("codp", "visibility") for value in ([], "", False, 0, "x", 1.5)],
+        {"codp": {"rule": None, "extra": 1}},
+        {"scenario": ["classic"]},
+        {"round_seconds": 60.0},
+        {"round_seconds": False},
         [],
         "classic",
+        None,
+        4,
     ],
 )
 def test_bad_session_bodies(app: Any, body: Any) -> None:
@@ -251,10 +258,35 @@ def test_bad_session_bodies(app: Any, body: Any) -> None:
 
 def test_non_json_and_oversized_bodies(app: Any) -> None:
     http = app.test_client()
+    for raw in ("[" * 3000, "{" * 2000, '{"teams": ' * 1000, b"\xff\xfe\x00", "NaN", '{"teams": 1} x', ""):
+        before = snapshot(app)
+        r = http.post("/api/sessions", data=raw, content_type="application/json")
+        assert r.status_code == 400 and r.is_json and r.json["error"]["code"] == "bad_request", (raw[:20], r.data)
+        assert snapshot(app) == before
+    r = http.post("/api/sessions", data='{"teams": 1}', content_type="text/plain")
+    assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
     r = http.post("/api/sessions", data="not json", content_type="application/json")
     assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
     r = http.post("/api/sessions", json={"scenario": "classic", "pad": "x" * 10_000})
     assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
+
+
+def test_every_api_error_is_json(app: Any) -> None:
+    http = app.test_client()
+    for method, url, status in (
+        ("get", "/api/nothing", 404),
+        ("get", "/api/sessions", 405),
+        ("delete", "/api/sessions/ABCDEF", 405),
+        ("put", "/healthz", 405),
+        ("get", "/api/sessions/" + "x" * 300, 404),
+    ):
+        r = getattr(http, method)(url)
+        assert (
+            r.status_code == status
+            and r.is_json
+            and r.json["error"]["code"] in ("not_found", "bad_request", "unknown_session")
+        ), url
+    assert not http.get("/no-such-page").is_json  # the pages keep their own errors
 
 
 def test_http_endpoints(app: Any, setup: dict[str, Any]) -> None:
