@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from flask import request
 from flask_socketio import SocketIO, join_room, leave_room
+from socketio import packet as sio_packet
 
 from web import payloads, rounds, sessions, views
 from web.errors import GameError, bad
@@ -166,7 +167,7 @@ class Broadcaster:
             self._emit_session(code, leaderboard)
 
 
-RESERVED_EVENTS = ("connect", "disconnect")
+RESERVED_EVENTS = ("connect", "disconnect", "*")  # the library's own names, never a client's
 MALFORMED = {"code": "bad_request", "message": "malformed Socket.IO frame", "event": None}
 
 
@@ -181,20 +182,42 @@ def refusal(exc: BaseException, event: str, hub: Hub) -> dict[str, str]:
 
 
 def guard_frames(socketio: SocketIO) -> None:
-    """Answer a malformed raw frame with an ``error`` event and log it once per connection.
+    """Refuse what python-socketio would mishandle before it reaches a handler.
 
-    python-socketio raises out of its message handler on a frame it cannot decode,
-    which engine.io logs as a multi-line traceback each time; this wraps that
-    handler (also where the test client calls it)."""
+    - An event named ``connect``, ``disconnect`` or ``*`` from a client would run the
+      server's own handler of that name (a client could fake its own disconnect):
+      it is answered with ``bad_request`` (ack and ``error``) and goes no further.
+    - A frame the library cannot decode raises out of its message handler, which
+      engine.io logs as a multi-line traceback each time: it is answered with an
+      ``error`` event and logged in one line, once per connection.
+
+    This wraps the server's two entry points (also where the test client calls them)."""
     server = socketio.server
-    original = server._handle_eio_message
+    original_message = server._handle_eio_message
+    original_event = server._handle_event
     original_disconnect = server._handle_eio_disconnect
     logged: set[str] = set()
     lock = threading.Lock()
 
+    def on_event(eio_sid: str, namespace: str | None, ack_id: int | None, data: Any) -> None:
+        name = data[0] if isinstance(data, list) and data else None
+        if isinstance(name, str) and name not in RESERVED_EVENTS:
+            original_event(eio_sid, namespace, ack_id, data)
+            return
+        ns = namespace or "/"
+        sid = server.manager.sid_from_eio_sid(eio_sid, ns)
+        if not sid or not server.manager.is_connected(sid, ns):
+            return
+        shown = name if isinstance(name, str) else None
+        err = bad(f"{shown!r} is a reserved event name" if shown else "an event needs a name").to_dict()
+        server.emit("error", {**err, "event": shown}, to=sid, namespace=ns)
+        if ack_id is not None:
+            ack = [{"ok": False, "error": err}]
+            server._send_packet(eio_sid, server.packet_class(sio_packet.ACK, namespace=ns, id=ack_id, data=ack))
+
     def on_message(eio_sid: str, data: Any) -> None:
         try:
-            original(eio_sid, data)
+            original_message(eio_sid, data)
         except Exception as exc:
             with lock:
                 first = eio_sid not in logged
@@ -215,6 +238,7 @@ def guard_frames(socketio: SocketIO) -> None:
             logged.discard(eio_sid)
         original_disconnect(eio_sid, *args)
 
+    server._handle_event = on_event  # type: ignore[method-assign]
     server._handle_eio_message = on_message  # type: ignore[method-assign]
     server._handle_eio_disconnect = on_disconnect  # type: ignore[method-assign]
     server.eio.on("message", on_message)
@@ -257,14 +281,6 @@ def register(socketio: SocketIO, hub: Hub) -> None:
             return fn
 
         return wrap
-
-    def reserved(event: str) -> dict[str, Any] | None:
-        """A client's own event named ``connect``/``disconnect`` reaches the handler of
-        the real one; refuse it (a real one comes while the connection is not open)."""
-        sid = request.sid  # type: ignore[attr-defined]
-        if not socketio.server.manager.is_connected(sid, "/"):
-            return None
-        return answer(sid, event, bad(f"{event!r} is a reserved event name").to_dict())
 
     def rooms(ident: Identity) -> list[str]:
         out = [f"s:{ident.code}"]
@@ -360,14 +376,11 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         return {"code": meta.code}
 
     @socketio.on("connect")
-    def on_connect(*_: Any) -> dict[str, Any] | None:
-        return reserved("connect")
+    def on_connect(*_: Any) -> None:
+        return None
 
     @socketio.on("disconnect")
-    def on_disconnect(*_: Any) -> dict[str, Any] | None:
-        refused = reserved("disconnect")
-        if refused:
-            return refused
+    def on_disconnect(*_: Any) -> None:
         ident = conns.drop(request.sid)  # type: ignore[attr-defined]
         if ident and ident.kind == "player":
             seat = (ident.team, ident.role)
@@ -377,10 +390,11 @@ def register(socketio: SocketIO, hub: Hub) -> None:
                 hub.broadcaster.dashboard(ident.code)
             except STORE_DOWN as exc:
                 hub.outage.failed(exc)
-        return None
 
     @socketio.on("*")
     def on_unknown(event: Any, *_: Any) -> dict[str, Any]:
         sid = request.sid  # type: ignore[attr-defined]
         name = str(event)[:40]
+        if not conns.allow(sid, time.monotonic(), int(hub.cfg["RATE_LIMIT_PER_SECOND"])):
+            return answer(sid, name, GameError("rate_limited", "too many events, slow down").to_dict())
         return answer(sid, name, bad(f"unknown event {name!r}; see the protocol for the events").to_dict())
