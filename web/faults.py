@@ -1,7 +1,8 @@
 """Fault points for the crash tests: ``BEERGAME_FAULT`` stops the process at a named step.
 
-``BEERGAME_FAULT=crash:before_commit`` kills the process (SIGKILL, as a crash
-would) the first time it reaches that point; ``pause:before_commit:5`` logs
+``BEERGAME_FAULT=crash:before_commit`` kills the process group (SIGKILL, as a
+crash of the server would: under gunicorn the arbiter too, so no new worker
+starts with the fault armed) the first time it reaches that point; ``pause:before_commit:5`` logs
 ``fault point before_commit: pausing 5s`` and waits there once (a test kills
 Redis meanwhile). Unset, ``point`` does nothing. The points: ``after_decision``
 (a decision recorded and acknowledged in the store, not the last),
@@ -30,7 +31,7 @@ def point(name: str) -> None:
         return
     _fired = True
     if _SPEC[0] == "crash":
-        os.kill(os.getpid(), signal.SIGKILL)
+        os.killpg(os.getpgid(0), signal.SIGKILL)
     elif _SPEC[0] == "pause":
         seconds = float(_SPEC[2]) if len(_SPEC) > 2 else 5.0
         log.warning("fault point %s: pausing %gs", name, seconds)
