@@ -1,6 +1,6 @@
 """Command line: play whole games headless, list the presets, compare policies.
 
-``python -m game simulate|scenarios|compare ...`` (also installed as ``beergame``).
+``python -m game simulate|scenarios|compare|reference ...`` (also installed as ``beergame``).
 Bad input ends with one line on stderr naming the problem and exit status 2.
 """
 
@@ -98,6 +98,20 @@ def build_parser() -> argparse.ArgumentParser:
     scn.set_defaults(func=cmd_scenarios)
 
     sub.add_parser("compare", help="compare policies or decoupling points over many games", add_help=False)
+
+    ref = sub.add_parser(
+        "reference",
+        help="the reference plan per decoupling point: tuned on some seeds, scored on others",
+        description="Tune a stationary plan (order-up-to levels, capacities) at every offered decoupling "
+        "point on training seeds and score it on disjoint test seeds: mean profit, its standard error, "
+        "the winner and its margin in standard errors.",
+    )
+    ref.add_argument("--scenario", required=True, metavar="NAME|PATH", help="a preset name or a .toml file")
+    ref.add_argument("--train", type=_seed, default=20, metavar="N", help="training seeds (default 20)")
+    ref.add_argument("--test", type=_seed, default=20, metavar="N", help="test seeds (default 20)")
+    ref.add_argument("--budget", type=_seed, default=40, metavar="N", help="plans tried per position (default 40)")
+    ref.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output (default table)")
+    ref.set_defaults(func=cmd_reference)
     return parser
 
 
@@ -222,6 +236,17 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO) -> int:
             continue
         out.write(f"{name:<24} {scn.weeks:>3} weeks  {scn.title}\n")
     return status
+
+
+def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
+    """``reference``: the out-of-sample reference table of a scenario."""
+    from game.reference import reference, write_reference
+
+    if args.train < 1 or args.test < 2:
+        raise CliError("--train needs at least 1 seed and --test at least 2")
+    scenario = load_scenario(args.scenario)
+    write_reference(reference(scenario, args.train, args.test, args.budget), args.format, out)
+    return 0
 
 
 def cmd_compare(argv: list[str]) -> int:

@@ -166,14 +166,24 @@ def switch_codp(
         raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
     new_scenario = apply_codp(scenario, position)
     new = state.copy()
-    for spec, s in zip(new_scenario.stages, new.stages, strict=True):
-        if spec.mode == s.mode:
-            continue
-        if spec.mode == "mts":
-            s.on_hand += s.wip
-            s.wip = 0
-        elif s.capacity <= 0:
-            s.capacity = spec.capacity
-        s.mode = spec.mode
+    net = new_scenario.network
+    for r, spec in enumerate(new_scenario.stages):
+        stages = [new.stages[r]] if new.nodes is None else [new.nodes[i] for i in net.decide[r]]
+        for s in stages:
+            if spec.mode == s.mode:
+                continue
+            if spec.mode == "mts":
+                if spec.mts_capacity:  # back to the stage's make-to-stock throughput
+                    s.capacity = spec.mts_capacity
+                else:
+                    s.on_hand += s.wip
+                    s.wip = 0
+            elif s.capacity <= 0 or spec.mts_capacity:
+                s.capacity = spec.capacity or s.capacity
+            s.mode = spec.mode
+    if new.nodes is not None:
+        from game.engine import role_totals  # local: the engine imports this module
+
+        role_totals(new_scenario, new)
     new.codp = position
     return new_scenario, new
