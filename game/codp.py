@@ -119,7 +119,8 @@ def customisable(scenario: Scenario, modes: dict[str, str]) -> bool:
     """True when the scenario's customisation stage works to order under ``modes``.
 
     Customised segments only pay their premium when the product is finished
-    after the order arrives: the customisation stage, or every stage between it
+    after the order arrives (with ``customisation_stage = "engineering"``: when every
+    stage works to order): the customisation stage, or every stage between it
     and the consumer, runs make-to-order; assemble-to-order counts, because its
     final step at the CODP follows the order.
     """
@@ -127,10 +128,17 @@ def customisable(scenario: Scenario, modes: dict[str, str]) -> bool:
         return False
     path = retail_path(scenario)
     target = scenario.customisation_stage
+    if target == ENGINEERING:  # designed for the customer: nothing may be made before the order
+        return all(modes[r] == "mto" for r in path)
     if target not in path:
         return False
     downstream = path[: path.index(target)]
     return all(modes[r] == "mto" for r in downstream)
+
+
+#: ``customisation_stage`` for a product designed for each customer: the premium needs every
+#: stage to work to order (engineer to order), since even the materials are the customer's.
+ENGINEERING = "engineering"
 
 
 class CodpError(ValueError):

@@ -16,9 +16,34 @@ def initial_rate(scenario: Scenario, index: int) -> int:
     return round(sum(boxes) / len(boxes)) if boxes else 0
 
 
+def lost_sale_cost(scenario: Scenario, state: GameState, index: int) -> float:
+    """What a unit short at the stage costs in customers who will not wait for it.
+
+    A shortage here adds at least a week to what a consumer waits when every stage
+    between it and the consumer works to order (or it sells to consumers itself); a
+    segment whose tolerance is below that wait walks away: its lost margin (price
+    minus unit cost) plus goodwill, weighted by its share and the channel's market
+    share. 0 when stock downstream buffers the stage or every customer is patient."""
+    topo = scenario.topology
+    total = 0.0
+    for f in topo.facing:
+        wait, k = float(scenario.stages[f].delivery_delay), f
+        while k >= 0 and k != index and state.stages[k].mode == "mto":
+            wait += scenario.stages[k].order_delay + scenario.stages[k].ship_delay
+            k = topo.supplier[k]
+        if k != index:
+            continue
+        share = scenario.stages[f].market_share
+        for seg in scenario.segments:
+            if seg.tolerance < wait + 1:
+                total += share * seg.share * (seg.price - scenario.unit_cost + seg.goodwill)
+    return max(0.0, total)
+
+
 def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
     """The role's own situation this week: its stock, backlog, this week's flows,
-    its supply line, what its stock, backlog and capacity cost per unit, and the one
+    its supply line, what its stock, backlog and capacity cost per unit (and what a
+    unit short costs in customers who walk away), and the one
     decision it has to make, with bounds."""
     i = scenario.index(role)
     spec = scenario.stages[i]
@@ -50,6 +75,7 @@ def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
             "capacity": spec.capacity_cost,
             "capacity_change": spec.capacity_change_cost,
             "fulfilment": spec.fulfilment_cost,
+            "lost_sale": lost_sale_cost(scenario, state, i),
         },
     }
     if spec.consumer_facing:

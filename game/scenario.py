@@ -191,8 +191,9 @@ class Scenario:
 
     @property
     def expanded(self) -> bool:
-        """True when some role holds stock per variant or per region (several nodes)."""
-        return len(self.product.variants) > 1 or len(self.regions) > 1
+        """True when some role holds stock per variant or per region, or the product has a
+        final finishing step (several nodes)."""
+        return self.product.differentiation_stage is not None or len(self.regions) > 1
 
     @cached_property
     def network(self) -> Network:
@@ -593,7 +594,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         if p not in POSITIONS:
             raise r.fail("codp", f"unknown position {p!r} (known: {', '.join(POSITIONS)})")
     custom = r.get("customisation_stage", None, str)
-    if custom is not None and custom not in [s.role for s in stages]:
+    if custom is not None and custom != "engineering" and custom not in [s.role for s in stages]:
         raise r.fail("customisation_stage", f"names no stage: {custom!r}")
     weeks = r.int("weeks", 36, lo=1, hi=520)
     scenario = Scenario(
