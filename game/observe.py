@@ -21,22 +21,27 @@ def lost_sale_cost(scenario: Scenario, state: GameState, index: int) -> float:
 
     A shortage here adds at least a week to what a consumer waits when every stage
     between it and the consumer works to order (or it sells to consumers itself); a
-    segment whose tolerance is below that wait walks away: its lost margin (price
-    minus unit cost) plus goodwill, weighted by its share and the channel's market
-    share. 0 when stock downstream buffers the stage or every customer is patient."""
+    customer who would wait that long but not a week longer walks away: the lost margin
+    (price minus unit cost) plus goodwill, weighted by the share of such customers (the
+    segments' patience) and the channel's market share. 0 when stock downstream buffers
+    the stage or every customer is patient."""
     topo = scenario.topology
+    instant = scenario.mto_orders == "instant"
     total = 0.0
     for f in topo.facing:
         wait, k = float(scenario.stages[f].delivery_delay), f
         while k >= 0 and k != index and state.stages[k].mode == "mto":
-            wait += scenario.stages[k].order_delay + scenario.stages[k].ship_delay
+            # an order passes a make-to-order stage at once (or by mail) and its goods take the ship delay
+            wait += scenario.stages[k].ship_delay + (0 if instant else scenario.stages[k].order_delay)
             k = topo.supplier[k]
         if k != index:
             continue
         share = scenario.stages[f].market_share
         for seg in scenario.segments:
-            if seg.tolerance < wait + 1:
-                total += share * seg.share * (seg.price - scenario.unit_cost + seg.goodwill)
+            # the customers who would wait ``wait`` weeks but not a week more
+            marginal = seg.willing(wait) - seg.willing(wait + 1)
+            if marginal > 0:
+                total += share * seg.share * marginal * (seg.price - scenario.unit_cost + seg.goodwill)
     return max(0.0, total)
 
 

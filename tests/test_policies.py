@@ -284,15 +284,18 @@ def test_lost_customers_raise_the_fractile_at_the_stock_point_they_depend_on():
     scn = apply_codp(load_scenario("decoupling-point"), "mts-central")
     state = new_game(scn, seed=0)
     wholesaler = observe(scn, state, "wholesaler")
-    # retailer works to order (1 + 1 weeks): a shortage at the wholesaler makes the quote
-    # 3 weeks > the soon segment's 2; its share 0.6 x (price 12 - unit cost 3 + goodwill 2)
-    assert wholesaler["rates"]["lost_sale"] == pytest.approx(0.6 * 11)
+    # the retailer works to order (its goods take 1 week): a shortage at the wholesaler makes
+    # the wait 2 weeks, which 0.7 of the soon segment (share 0.75) will not accept:
+    # 0.75 x 0.7 x (price 12 - unit cost 6 + goodwill 2)
+    assert wholesaler["rates"]["lost_sale"] == pytest.approx(0.75 * 0.7 * 8)
     assert observe(scn, state, "manufacturer")["rates"]["lost_sale"] == 0  # the wholesaler's stock buffers it
     local = apply_codp(load_scenario("decoupling-point"), "mts-local")
-    assert observe(local, new_game(local, 0), "retailer")["rates"]["lost_sale"] == 0  # soon waits 2 > 1
+    # at the shop only the now segment (share 0.05) walks when it is short: the soon ones wait a week
+    assert observe(local, new_game(local, 0), "retailer")["rates"]["lost_sale"] == pytest.approx(0.05 * 8)
     seen = {"seen": [4.0, 16.0, 7.0, 13.0, 10.0, 10.0, 6.0]}
-    dear, _ = parse_policy("base_stock").decide(wholesaler, seen)
-    assert dear > parse_policy("base_stock:fractile=0.5").decide(wholesaler, seen)[0]
+    short = {**wholesaler, "on_hand": 0, "backlog": 0, "supply_line": 0}  # nothing in hand: the level decides
+    dear, _ = parse_policy("base_stock").decide(short, seen)
+    assert dear > parse_policy("base_stock:fractile=0.5").decide(short, seen)[0]
 
 
 def test_safety_weeks_keeps_the_older_cover_rule():
