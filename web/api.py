@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import hmac
+import json
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
 
 from game.codp import positions_for
 from web import sessions
@@ -13,8 +16,9 @@ from web.errors import GameError
 from web.i18n import scenario_texts
 from web.results import results_csv, session_results
 from web.scenarios import base_scenario, presets
-from web.store import digest
+from web.store import STORE_DOWN, digest
 
+log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 
 MAX_BODY_BYTES = 4096
@@ -24,9 +28,53 @@ def _hub() -> Any:
     return current_app.extensions["beergame"]
 
 
+def _error(exc: GameError) -> tuple[Response, int]:
+    return jsonify({"error": exc.to_dict()}), exc.status
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
 @bp.errorhandler(GameError)
 def _game_error(exc: GameError) -> tuple[Response, int]:
-    return jsonify({"error": exc.to_dict()}), exc.status
+    return _error(exc)
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    """JSON for every HTTP error under ``/api`` (an unknown path, a wrong method...);
+    the pages keep Flask's own."""
+    if not _is_api():
+        return exc
+    code = {404: "not_found", 405: "bad_request", 413: "bad_request"}.get(exc.code or 500, "bad_request")
+    if (exc.code or 500) >= 500:
+        code = "internal"
+    return jsonify({"error": {"code": code, "message": exc.description or exc.name}}), exc.code or 500
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> tuple[Response, int]:
+    """The store unreachable: 503 ``unavailable``; anything else is a bug: logged, 500 ``internal``."""
+    if isinstance(exc, STORE_DOWN):
+        return _error(_hub().outage.failed(exc))
+    log.exception("%s %s failed", request.method, request.path)
+    return _error(GameError("internal", "the server could not handle this request"))
+
+
+def _json_body() -> Any:
+    """The request's JSON body (at most ``MAX_BODY_BYTES``); ``bad_request`` for anything else."""
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise GameError("bad_request", f"the body is too large (at most {MAX_BODY_BYTES} bytes)")
+    if not request.is_json:
+        raise GameError("bad_request", "send a JSON body (Content-Type: application/json)")
+    raw = request.stream.read(MAX_BODY_BYTES + 1)
+    if len(raw) > MAX_BODY_BYTES:
+        raise GameError("bad_request", f"the body is too large (at most {MAX_BODY_BYTES} bytes)")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise GameError("bad_request", "the body must be JSON") from None
 
 
 @bp.get("/healthz")
@@ -64,11 +112,7 @@ def scenarios() -> Response:
 @bp.post("/api/sessions")
 def create_session() -> tuple[Response, int]:
     """Create a session; the answer holds the facilitator secret (shown once)."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise GameError("bad_request", "the body is too large")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise GameError("bad_request", "the body must be JSON")
+    body = _json_body()
     hub = _hub()
     out = sessions.create_session(hub.store, hub.cfg, body, hub.clock())
     out["join_url"] = request.host_url.rstrip("/") + f"/join/{out['code']}"

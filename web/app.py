@@ -15,8 +15,9 @@ from flask_socketio import SocketIO
 from web import events, pages, rounds, views, wire
 from web.api import bp as api_bp
 from web.config import load_config
+from web.errors import Outage
 from web.sessions import SessionMeta
-from web.store import Store
+from web.store import STORE_DOWN, Store
 
 log = logging.getLogger(__name__)
 
@@ -36,17 +37,18 @@ class Hub:
         self.clock = clock
         self.connections = events.Connections()
         self.broadcaster = events.Broadcaster(self)
+        self.outage = Outage(log)
         self._public: dict[str, tuple[float, str, dict[str, Any], dict[str, str]]] = {}
         self._ticker_started = False
         self._stop = False
 
     def publish(self, changes: rounds.Changes, keep_public: bool = False) -> None:
         """Tell every client concerned about ``changes``. ``keep_public``: the public
-        session info may stay as it is (a submission: who sits where did not change,
-        a team's week number may lag by up to two ticks)."""
-        if not keep_public:
-            for code in {c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over:
-                self._public.pop(code, None)
+        session info may stay as it is for the teams whose seats or decisions changed
+        (a submission: who sits where did not change); a team's new week drops it."""
+        teams = changes.advanced if keep_public else changes.advanced | changes.seats
+        for code in {c for c, _ in teams} | changes.sessions | changes.over:
+            self._public.pop(code, None)
         self.broadcaster.publish(changes)
 
     def public_session(self, meta: SessionMeta, extra: dict[str, Any]) -> str:
@@ -69,10 +71,17 @@ class Hub:
         return self.clock() - 3 * float(self.cfg["TICK_SECONDS"]) - 1.0
 
     def tick(self, now: float | None = None) -> rounds.Changes:
-        """One ticker pass (timers, drop-outs, bot pacing); publishes what changed."""
-        changes = rounds.tick(self.store, self.cfg, self.clock() if now is None else now, self.connections.held())
-        self.publish(changes)
-        self.broadcaster.flush()
+        """One ticker pass (timers, drop-outs, bot pacing); publishes what changed.
+        While the store is unreachable a pass does nothing and the outage is logged
+        once when it starts and once when it ends."""
+        try:
+            changes = rounds.tick(self.store, self.cfg, self.clock() if now is None else now, self.connections.held())
+            self.publish(changes)
+            self.broadcaster.flush()
+        except STORE_DOWN as exc:
+            self.outage.failed(exc)
+            return rounds.Changes()
+        self.outage.ok()
         return changes
 
     def start_ticker(self) -> None:

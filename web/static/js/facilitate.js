@@ -156,6 +156,12 @@
     setText("#d-timer", left === null ? "" : t("seconds_left", { s: left }));
   }
 
+  // force_round names the week it ends: the lowest week a team still plays (the laggards)
+  function laggards() {
+    const wks = ((last && last.teams) || []).filter((x) => !x.done).map((x) => x.week);
+    return { week: wks.length ? Math.min(...wks) : 0 };
+  }
+
   async function control(action, extra) {
     if (action === "end" && !window.confirm(t("confirm_end"))) return;
     const ack = await socket.request("control", Object.assign({ action }, extra || {}));
@@ -188,7 +194,7 @@
     socket.on("connect", facilitate);
     socket.on("dashboard", render);
     socket.on("game_over", () => { if (last) { last.session.status = "over"; render(last); } });
-    for (const b of $$("[data-action]")) b.addEventListener("click", () => control(b.dataset.action));
+    for (const b of $$("[data-action]")) b.addEventListener("click", () => control(b.dataset.action, b.dataset.action === "force_round" ? laggards() : null));
     $("#timer-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       const seconds = Number.parseInt($("#timer-seconds").value, 10);
