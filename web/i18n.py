@@ -137,6 +137,12 @@ JS_STRINGS = {
         "The results open for players once every team has finished or the facilitator has ended the game."
     ),
     "best_plan": _l("Best plan"),
+    "reference_plan": _l("Reference plan"),
+    "reference_note": _l(
+        "This team earned %(earned)s. The reference plan at its decoupling point (%(position)s), tuned on other"
+        " demand and played on this team's, earns %(own)s; the best position on this demand is %(best)s"
+        " (%(best_profit)s). Over many demand histories the preset's winner is %(winner)s."
+    ),
     "this_team": _l("This team"),
     "open_seat": _l("open"),
     "visible_demand": _l("Consumer demand (point of sale)"),

@@ -14,11 +14,12 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redir
 from werkzeug.wrappers import Response as BaseResponse
 
 from game.bestplan import benchmark as benchmark_game
+from game.reference import replay, stored
 from game.state import GameState
 from web.api import check_results_access
 from web.errors import GameError
-from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, init_i18n, js_catalogue, scenario_texts
-from web.scenarios import team_scenario
+from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, current_language, init_i18n, js_catalogue, scenario_texts
+from web.scenarios import base_scenario, team_scenario
 from web.sessions import load_meta
 
 bp = Blueprint("pages", __name__)
@@ -138,7 +139,13 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
     raw = store.team(meta.code, team)
     seed = GameState.from_dict(json.loads(raw["state"])).seed
     played = len(store.weeks(meta.code, team)) or meta.weeks
-    return jsonify(_benchmark(meta.scenario, played, raw.get("codp") or meta.base.codp, seed)), 200
+    codp = raw.get("codp") or meta.base.codp
+    out = {
+        **_benchmark(meta.scenario, played, codp, seed),
+        "reference": _reference(meta.scenario, played, codp, seed),
+        "drivers": meta.base.driver_texts(current_language()),
+    }
+    return jsonify(out), 200
 
 
 @lru_cache(maxsize=512)
@@ -147,6 +154,23 @@ def _benchmark(scenario: str, weeks: int, codp: str | None, seed: int) -> dict[s
     scn = team_scenario(scenario, weeks, None)
     positions = list(scn.codp_positions) if scn.codp_positions else None
     return benchmark_game(scn, seed, chosen=codp, positions=positions).to_dict()
+
+
+@lru_cache(maxsize=512)
+def _reference(scenario: str, weeks: int, codp: str | None, seed: int) -> dict[str, Any] | None:
+    """The preset's stored reference plans (tuned on other demand) replayed on this team's:
+    what each position's reference plan earns here, the team's own and the best. None when the
+    scenario has no stored reference for its current rules."""
+    data = stored(base_scenario(scenario))
+    if data is None:
+        return None
+    profits = replay(team_scenario(scenario, weeks, None), seed, data)
+    return {
+        "own": codp,
+        "by_position": {p: round(v, 2) for p, v in profits.items()},
+        "best": max(profits, key=lambda p: profits[p]),
+        "winner": data["winner"],
+    }
 
 
 def _join_url(code: str) -> str:

@@ -368,7 +368,29 @@
         bars.push({ label: [t("best_plan"), BG.codpTitle(pos)], value: plan.profit, color: "#7a4a00" });
       }
     }
+    const ref = bench && bench.reference;
+    if (ref) {
+      // the preset's reference plans (tuned on other demand histories), replayed on this team's demand
+      for (const [pos, profit] of Object.entries(ref.by_position)) {
+        bars.push({ label: [t("reference_plan"), BG.codpTitle(pos)], value: profit, color: pos === ref.own ? "#5b2a86" : "#9b7fb8" });
+      }
+    }
     setText("#compare-note", bench ? t("compare_note") : t("no_compare"));
+    const refNote = $("#reference-note");
+    refNote.hidden = !ref;
+    if (ref) {
+      refNote.textContent = t("reference_note", {
+        earned: money(s.score ?? 0),
+        own: money(ref.by_position[ref.own] ?? 0),
+        position: BG.codpTitle(ref.own),
+        best: BG.codpTitle(ref.best),
+        best_profit: money(ref.by_position[ref.best] ?? 0),
+        winner: BG.codpTitle(ref.winner),
+      });
+    }
+    const drivers = (bench && bench.drivers) || [];
+    $("#drivers-box").hidden = !drivers.length;
+    $("#drivers-list").replaceChildren(...drivers.map((d) => el("li", { text: d })));
     chart("c-compare", {
       type: "bar",
       data: { labels: bars.map((b) => b.label), datasets: [{ label: t("score"), data: bars.map((b) => b.value), backgroundColor: bars.map((b) => b.color) }] },
