@@ -16,12 +16,13 @@ import io
 import json
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import Any
 
 from game.codp import POSITIONS, apply_codp, positions_for
 from game.jsonsafe import jsonsafe
 from game.policies import Policy, PolicyError, parse_policy
-from game.scenario import VISIBILITY_KEYS, Scenario, ScenarioError, load_scenario
+from game.scenario import VISIBILITY_KEYS, Jit, Scenario, ScenarioError, load_scenario
 from game.scoring import summary
 from game.simulate import simulate
 
@@ -274,8 +275,33 @@ def _parser() -> _Parser:
         help="also play with these options shared (pos_demand, inventories, pipelines joined by +, or all), "
         "beside the same games with nothing shared; repeat for several",
     )
+    p.add_argument(
+        "--late-share",
+        action="append",
+        type=float,
+        metavar="SHARE",
+        help="just in time: also play with this share (0..1) of deliveries a week late, beside the scenario "
+        "as it is; repeat for several",
+    )
     p.add_argument("--format", choices=("table", "json", "csv"), default="table")
     return p
+
+
+def _with_late_deliveries(
+    scenario: Scenario, args: argparse.Namespace, policies: list, sharing: list, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` (the scenario as it is) and the same games with each ``--late-share``: the share
+    of deliveries that arrive a week late, named in the ``sharing`` column."""
+    out = []
+    for share in (scenario.jit.late_share, *args.late_share):
+        if not 0 <= share <= 1:
+            raise ValueError(f"--late-share must be between 0 and 1, got {share}")
+        scn = replace(scenario, jit=Jit(share, scenario.jit.stages))
+        played = (
+            rows if share == scenario.jit.late_share else compare(scn, range(args.seeds), policies, args.codp, sharing)
+        )
+        out += [{**r, "sharing": f"{r['sharing']}, {share:.0%} late"} for r in played]
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -294,6 +320,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         policies = [parse_policy(p) for p in (args.policy or DEFAULT_POLICIES)]
         sharing = [parse_sharing(v) for v in args.visibility or []]
         rows = compare(scenario, range(args.seeds), policies, args.codp, sharing)
+        if args.late_share:
+            rows = _with_late_deliveries(scenario, args, policies, sharing, rows)
     except (ValueError, ScenarioError, PolicyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from itertools import zip_longest
 from typing import Any
 
 from game.codp import customisable
@@ -53,7 +54,8 @@ class _Plan:
         self.bounded = [s.mts_capacity > 0 for s in specs]
         # receive inside the shipping loop (the classic path) unless capacity is shared or
         # binds a make-to-stock stage, or lead times are quoted
-        self.inline = net.simple_market and net.identity and not any(self.bounded)
+        self.inline = net.simple_market and net.identity and not any(self.bounded) and not scenario.jit.late_share
+        self.ship_delay = [s.ship_delay for s in specs]
         self.instant = scenario.mto_orders == "instant"
         role_specs = scenario.stages
         self.max_order = [s.max_order for s in role_specs]
@@ -624,6 +626,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             if m is not None:
                 ev.update(m)
         events[i] = ev
+    if new.late:  # just in time: this week's delivery to these stock points is a week late
+        _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
     if write_off_rate:  # stock, work in process and goods in transit left at the end
         for i, s in enumerate(st):
             ev = events[i]
@@ -634,6 +638,19 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
         new.events = events
     else:
         new.node_events = events
+
+
+def _deliveries(plan: _Plan, st: list[StageState], late: set[int]) -> None:
+    """Put the shipment every node was sent this week (the last in its queue) where it belongs:
+    in its ship-delay slot (with a delivery that came late the week before), or a week later
+    for the stock points in ``late``."""
+    for i, s in enumerate(st):
+        q = s.ship_q
+        x = q.pop()
+        slot = plan.ship_delay[i] - 1 + (i in late)
+        while len(q) <= slot:
+            q.append(0)
+        q[slot] += x
 
 
 def _receive_all(plan: _Plan, st: list[StageState]) -> list[tuple[int, int]]:
@@ -694,7 +711,7 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
                 on_hand=sum(st[i].on_hand for i in group),
                 owed=owed,
                 order_q=[sum(x) for x in zip(*(st[i].order_q for i in decide), strict=True)],
-                ship_q=[sum(x) for x in zip(*(st[i].ship_q for i in decide), strict=True)],
+                ship_q=[sum(x) for x in zip_longest(*(st[i].ship_q for i in decide), fillvalue=0)],
                 mode=head.mode,
                 capacity=head.capacity,
                 # goods on their way from the generic stock to the final step count as work in process

@@ -156,6 +156,17 @@ class Product:
 
 
 @dataclass(frozen=True)
+class Jit:
+    """Just-in-time deliveries: every week a small lot, but not always on time.
+
+    ``late_share`` of the shipments to the ``stages`` listed (default: every stage) arrive a week
+    after they were due, drawn per seed, week and stock point."""
+
+    late_share: float = 0.0
+    stages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Region:
     """One regional market of the consumer-facing retail stage, with its share of demand."""
 
@@ -188,6 +199,7 @@ class Scenario:
     #: "instant": a make-to-order stage passes an order upstream in the week it arrives (an
     #: electronic order); "mail": it goes by the stage's order delay like any other order
     mto_orders: str = "instant"
+    jit: Jit = field(default_factory=lambda: Jit())
     #: one sentence per driver of this scenario: which position it favours and why (debrief)
     drivers: tuple[str, ...] = ()
 
@@ -523,6 +535,20 @@ def _product(source: str, table: Any, roles: list[str]) -> Product:
     return product
 
 
+def _jit(source: str, table: Any, roles: list[str]) -> Jit:
+    """The ``[jit]`` table: the share of late deliveries and the stages that receive them."""
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source}: jit: must be a table")
+    r = _Reader(source, table, "jit.")
+    stages = tuple(r.get("stages", [], list))
+    for role in stages:
+        if role not in roles:
+            raise r.fail("stages", f"names no stage: {role!r} (stages: {', '.join(roles)})")
+    jit = Jit(late_share=r.num("late_share", 0.0, hi=1.0), stages=stages)
+    r.check_unknown()
+    return jit
+
+
 def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str]]:
     """The ``[text.<lang>]`` tables: translated title, description, debrief and stage labels."""
     if not isinstance(table, dict):
@@ -629,7 +655,9 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         regions=_named_shares(source, "regions", data["regions"], Region) if "regions" in data else (),
         mto_orders=r.get("mto_orders", "instant", str),
         drivers=tuple(r.get("drivers", [], list)),
+        jit=_jit(source, data["jit"], [s.role for s in stages]) if "jit" in data else Jit(),
     )
+    r.used.add("jit")
     if not all(isinstance(d, str) and d.strip() for d in scenario.drivers):
         raise r.fail("drivers", "must be a list of non-empty strings")
     r.used.update(("product", "regions"))
