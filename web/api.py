@@ -11,6 +11,7 @@ from game.codp import positions_for
 from web import sessions
 from web.errors import GameError
 from web.i18n import scenario_texts
+from web.links import request_join_base
 from web.results import results_csv, session_results
 from web.scenarios import base_scenario, presets
 from web.store import digest
@@ -71,7 +72,7 @@ def create_session() -> tuple[Response, int]:
         raise GameError("bad_request", "the body must be JSON")
     hub = _hub()
     out = sessions.create_session(hub.store, hub.cfg, body, hub.clock())
-    out["join_url"] = request.host_url.rstrip("/") + f"/join/{out['code']}"
+    out["join_url"] = request_join_base().join_url(out["code"])
     return jsonify(out), 201
 
 

@@ -18,6 +18,7 @@ from game.state import GameState
 from web.api import check_results_access
 from web.errors import GameError
 from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, init_i18n, js_catalogue, scenario_texts
+from web.links import request_join_base
 from web.scenarios import team_scenario
 from web.sessions import load_meta
 
@@ -79,7 +80,9 @@ def facilitate_new() -> str:
 @bp.get("/facilitate/<code>")
 def facilitate(code: str) -> str:
     """The live dashboard of one session (needs the facilitator secret kept by this browser)."""
-    return _page("facilitate.html", code=_code(code))
+    code = _code(code)
+    base = request_join_base()
+    return _page("facilitate.html", code=code, join=base, join_url=base.join_url(code))
 
 
 @bp.get("/projector/<code>")
@@ -150,7 +153,7 @@ def _benchmark(scenario: str, weeks: int, codp: str | None, seed: int) -> dict[s
 
 
 def _join_url(code: str) -> str:
-    return url_for("pages.join", code=code, _external=True)
+    return request_join_base().join_url(code)
 
 
 @bp.get("/qr/<code>.svg")

@@ -163,17 +163,15 @@
   }
 
   function startDashboard() {
-    const entry = store.get(FAC_KEY(code)) || {};
-    const joinUrl = entry.join_url || location.origin + "/join/" + code;
-    const link = $("#d-link");
-    link.href = joinUrl;
-    link.textContent = joinUrl.replace(/^https?:\/\//, "");
+    // the join link and the link for another device use the address other devices reach
+    // (drawn by the server: PUBLIC_URL, or this machine's network address when opened on localhost)
+    const base = $("#d-link").dataset.base || location.origin;
     $("#d-projector").href = "/projector/" + code;
     $("#d-secret-box").addEventListener("toggle", () => setText("#d-secret", $("#d-secret-box").open ? secret() || "" : ""));
     $("#d-debrief").href = "/debrief/" + code;
     $("#d-other").addEventListener("click", async (ev) => {
       ev.preventDefault();
-      const url = location.origin + "/facilitate/" + code + "#s=" + encodeURIComponent(secret() || "");
+      const url = base + "/facilitate/" + code + "#s=" + encodeURIComponent(secret() || "");
       try { await navigator.clipboard.writeText(url); setText("#control-status", t("copied")); }
       catch { window.prompt(t("copy_this"), url); }
     });
