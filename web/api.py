@@ -7,13 +7,13 @@ from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 
-from game.codp import positions_for
 from web import sessions
+from web.custom_scenarios import MAX_SCENARIO_CHARS
 from web.errors import GameError
 from web.i18n import scenario_texts
 from web.links import request_join_base
 from web.results import results_csv, session_results
-from web.scenarios import base_scenario, presets
+from web.scenarios import base_scenario, presets, summary
 from web.store import digest
 
 bp = Blueprint("api", __name__)
@@ -44,28 +44,14 @@ def scenarios() -> Response:
     out = []
     for name in presets():
         scn = base_scenario(name)
-        texts = scenario_texts(scn)
-        out.append(
-            {
-                "name": scn.name,
-                "title": texts["title"],
-                "description": texts["description"],
-                "weeks": scn.weeks,
-                "roles": list(scn.roles),
-                "labels": texts["labels"],
-                "codp": scn.codp,
-                "codp_positions": list(scn.codp_positions) or positions_for(scn),
-                "visibility": dict(scn.visibility),
-                "has_prices": scn.has_prices,
-            }
-        )
+        out.append(summary(scn, scenario_texts(scn)))
     return jsonify(out)
 
 
 @bp.post("/api/sessions")
 def create_session() -> tuple[Response, int]:
     """Create a session; the answer holds the facilitator secret (shown once)."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES + MAX_SCENARIO_CHARS:
         raise GameError("bad_request", "the body is too large")
     body = request.get_json(silent=True)
     if body is None:

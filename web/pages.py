@@ -107,11 +107,14 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
     if ext is None:
         return None
     try:
-        scn = load_meta(ext.store, code).base
+        meta = load_meta(ext.store, code)
     except GameError:
         return None
+    scn = meta.base
     texts = scenario_texts(scn)
     return {
+        "name": scn.name,
+        "custom": meta.custom is not None,
         "title": texts["title"],
         "debrief": texts["debrief"],
         "labels": texts["labels"],
@@ -141,13 +144,13 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
     raw = store.team(meta.code, team)
     seed = GameState.from_dict(json.loads(raw["state"])).seed
     played = len(store.weeks(meta.code, team)) or meta.weeks
-    return jsonify(_benchmark(meta.scenario, played, raw.get("codp") or meta.base.codp, seed)), 200
+    return jsonify(_benchmark(meta.scenario, played, raw.get("codp") or meta.base.codp, seed, meta.custom)), 200
 
 
 @lru_cache(maxsize=512)
-def _benchmark(scenario: str, weeks: int, codp: str | None, seed: int) -> dict[str, Any]:
+def _benchmark(scenario: str, weeks: int, codp: str | None, seed: int, custom: str | None) -> dict[str, Any]:
     """Cached: the same scenario, length, position and seed always give the same plans."""
-    scn = team_scenario(scenario, weeks, None)
+    scn = team_scenario(scenario, weeks, None, custom)
     positions = list(scn.codp_positions) if scn.codp_positions else None
     return benchmark_game(scn, seed, chosen=codp, positions=positions).to_dict()
 
