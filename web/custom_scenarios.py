@@ -127,12 +127,13 @@ def document(name: str) -> Response:
 
 @bp.post("/api/scenarios/check")
 def check() -> Response:
-    """Validate ``{"custom_scenario": ...}`` without creating a session: its summary and TOML text."""
+    """Validate ``{"custom_scenario": ...}`` without creating a session: its summary, TOML text
+    and keys (``document``, for the editor)."""
     body = _json_body()
     if set(body) != {"custom_scenario"}:
         raise bad('the body must be {"custom_scenario": ...}')
     scn, text = parse(body["custom_scenario"])
-    return jsonify({"scenario": summary(scn, scenario_texts(scn)), "toml": text})
+    return jsonify({"scenario": summary(scn, scenario_texts(scn)), "toml": text, "document": tomllib.loads(text)})
 
 
 @bp.get("/api/sessions/<code>/scenario.toml")

@@ -17,6 +17,14 @@
   const charts = {};
 
   // ---- access ---------------------------------------------------------------------------------
+  /** The facilitator's "link for another device" (#s=SECRET) works here too: keep the secret, drop it from the address. */
+  function takeSecretFromLink() {
+    const m = /(?:^#|&)s=([^&]+)/.exec(location.hash);
+    if (!m) return;
+    store.set("beergame.fac." + code, Object.assign(store.get("beergame.fac." + code) || {}, { code, secret: decodeURIComponent(m[1]) }));
+    history.replaceState(null, "", location.pathname);
+  }
+
   function credentials() {
     const fac = store.get("beergame.fac." + code);
     if (fac && fac.secret) return { headers: { "X-Facilitator-Secret": fac.secret }, query: "" };
@@ -105,8 +113,45 @@
   }
   const nav = () => Array.from(document.querySelectorAll("#tabs [data-view]"));
 
+  /** Slides: a white background, so that the PNG reads on any slide. */
+  const whiteBackground = {
+    id: "whiteBackground",
+    beforeDraw(c) {
+      const ctx = c.ctx;
+      ctx.save();
+      ctx.globalCompositeOperation = "destination-over";
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, 0, c.width, c.height);
+      ctx.restore();
+    },
+  };
+
+  /** Save a chart as a PNG named after the session, the view and the chart. */
+  function savePng(id) {
+    const c = charts[id];
+    if (!c) return;
+    const view = $("#team-view").hidden ? "class" : (nav().find((b) => b.getAttribute("aria-pressed") === "true") || {}).dataset.view || "team";
+    const a = el("a", { href: c.toBase64Image("image/png", 1), download: `beergame-${code}-${view}-${id.replace(/^c-/, "")}.png` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
+  /** One "Save as PNG" button under every chart. */
+  function pngButtons() {
+    for (const canvas of document.querySelectorAll(".chart-box canvas")) {
+      const heading = document.getElementById(canvas.getAttribute("aria-labelledby"));
+      const name = heading ? heading.textContent.trim() : canvas.id;
+      canvas.closest(".chart-box").after(el("button", {
+        type: "button", class: "btn small save-png", "data-chart": canvas.id, text: t("save_png"),
+        "aria-label": t("save_png_of", { chart: name }), onclick: () => savePng(canvas.id),
+      }));
+    }
+  }
+
   function chart(id, config) {
     if (charts[id]) charts[id].destroy();
+    config.plugins = [...(config.plugins || []), whiteBackground];
     const legend = { position: "bottom", labels: { usePointStyle: config.type === "line", pointStyle: "line" } };
     config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false,
       interaction: { mode: "index", intersect: false }, plugins: { legend } }, config.options || {});
@@ -294,6 +339,13 @@
 
   // ---- wiring ---------------------------------------------------------------------------------
   $("#dl-csv").addEventListener("click", () => download("csv"));
+  $("#dl-print").addEventListener("click", () => window.print());
+  // print layout: the charts take the page's width, one per page (see app.css)
+  const resizeAll = () => { for (const c of Object.values(charts)) c.resize(); };
+  window.addEventListener("beforeprint", resizeAll);
+  window.addEventListener("afterprint", resizeAll);
+  pngButtons();
+  takeSecretFromLink();
   $("#dl-json").addEventListener("click", () => download("json"));
   $("#db-secret").addEventListener("submit", (ev) => {
     ev.preventDefault();
