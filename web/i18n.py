@@ -208,7 +208,6 @@ JS_STRINGS = {
     "own_scenario": _l("Own scenario: %(title)s"),
     "err_invalid_scenario": _l("The scenario is not valid."),
     "save_png": _l("Save as PNG"),
-    "save_png_of": _l("Save the chart %(chart)s as a PNG image"),
     "intro_title": _l("You are the %(role)s"),
     "intro_arrives": _l(
         "What arrives: the goods you ordered from %(supplier)s, about %(weeks)s weeks after you ordered them."

@@ -144,7 +144,7 @@
       const name = heading ? heading.textContent.trim() : canvas.id;
       canvas.closest(".chart-box").after(el("button", {
         type: "button", class: "btn small save-png", "data-chart": canvas.id, text: t("save_png"),
-        "aria-label": t("save_png_of", { chart: name }), onclick: () => savePng(canvas.id),
+        "aria-label": t("save_png") + ": " + name, onclick: () => savePng(canvas.id),
       }));
     }
   }

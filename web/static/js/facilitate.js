@@ -204,7 +204,8 @@
         type: "button",
         class: "btn small",
         text: isBot ? t("to_human") : t("to_bot"),
-        "aria-label": t(isBot ? "seat_to_human" : "seat_to_bot", { role: label, team: tm.team }),
+        // the accessible name starts with the visible text (what a speech-input user says)
+        "aria-label": (isBot ? t("to_human") : t("to_bot")) + ": " + t(isBot ? "seat_to_human" : "seat_to_bot", { role: label, team: tm.team }),
         "data-key": `seat-${tm.team}-${role}`,
         onclick: () => control(isBot ? "seat_to_human" : "seat_to_bot", { team: tm.team, role }),
       });
