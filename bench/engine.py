@@ -9,8 +9,6 @@ stages = 144 stage-weeks. Cases (classic scenario unless named):
   (pure: a new state every week, as the server does);
 - single game, Sterman bots: ``simulate(policy="sterman")`` (observation and
   policy per role and week included);
-- batch: ``game.batch.run_batch`` on ``--games`` games at once, fixed decisions
-  and Sterman bots, classic and classic-random (random demand drawn per seed).
 
 Each case runs ``--repeat`` times, the cases taking turns; the table shows the
 best and the median run by CPU time and the best by wall-clock time. ``--write``
@@ -32,14 +30,12 @@ from collections.abc import Callable
 import numpy as np
 from perfdoc import DOC, write_section
 
-from game.batch import run_batch
 from game.engine import run, step
 from game.scenario import Scenario, load_scenario
 from game.simulate import simulate
 from game.state import new_game
 
-SINGLE_TARGET = 500_000
-BATCH_TARGET = 2_500_000
+SINGLE_TARGET = 400_000
 
 
 def _stage_weeks(scenario: Scenario, games: int) -> int:
@@ -54,11 +50,9 @@ def _once(fn: Callable[[], int]) -> tuple[float, float]:
     return done / max(time.process_time() - c, 1e-9), done / (time.perf_counter() - t)
 
 
-def cases(games: int, single_games: int) -> list[tuple[str, str, Callable[[], int], int]]:
+def cases(single_games: int) -> list[tuple[str, str, Callable[[], int], int]]:
     """(label, kind, function, target) for every case."""
     classic = load_scenario("classic")
-    rand = load_scenario("classic-random")
-    market = load_scenario("decoupling-point")
     fixed = dict.fromkeys(classic.roles, 5)
     script = {r: [5] * classic.weeks for r in classic.roles}
     block = _stage_weeks(classic, single_games)
@@ -92,34 +86,12 @@ def cases(games: int, single_games: int) -> list[tuple[str, str, Callable[[], in
             simulate(classic, seed, "sterman")
         return block
 
-    batch_orders = {r: np.full(classic.weeks, 5) for r in classic.roles}
-
-    def batch_fixed() -> int:
-        run_batch(classic, games, orders=batch_orders)
-        return _stage_weeks(classic, games)
-
-    def batch_sterman() -> int:
-        run_batch(classic, games, policy="sterman")
-        return _stage_weeks(classic, games)
-
-    def batch_random() -> int:
-        run_batch(rand, games, policy="sterman")
-        return _stage_weeks(rand, games)
-
-    def batch_market() -> int:
-        run_batch(market, games, policy="base_stock")
-        return _stage_weeks(market, games)
-
     return [
         ("one game, fixed decisions: new_game + engine.run", "single", run_fixed, SINGLE_TARGET),
         ("one game, fixed decisions: engine.run from a start (a replay)", "single", run_from_start, SINGLE_TARGET),
         ("one game, fixed decisions: simulate(orders=...)", "single", simulate_fixed, 0),
         ("one game, fixed decisions: step() every week (pure)", "single", step_loop, 0),
         ("one game, Sterman bots: simulate(policy='sterman')", "single", sterman_single, 0),
-        (f"batch of {games} games, fixed decisions", "batch", batch_fixed, BATCH_TARGET),
-        (f"batch of {games} games, Sterman bots", "batch", batch_sterman, BATCH_TARGET),
-        (f"batch of {games} games, Sterman bots, classic-random", "batch", batch_random, BATCH_TARGET),
-        (f"batch of {games} games, base-stock bots, decoupling-point (segments, lost sales)", "batch", batch_market, 0),
     ]
 
 
@@ -147,13 +119,12 @@ def machine() -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--games", type=int, default=1000, help="games per batch (default 1000)")
     parser.add_argument("--single-games", type=int, default=20, help="games per single-game run (default 20)")
     parser.add_argument("--repeat", type=int, default=15, help="runs per case (default 15)")
     parser.add_argument("--write", action="store_true", help="update the Engine section of docs/PERFORMANCE.md")
     args = parser.parse_args(argv)
     info = machine()
-    todo = cases(args.games, args.single_games)
+    todo = cases(args.single_games)
     cpu: list[list[float]] = [[] for _ in todo]
     wall: list[list[float]] = [[] for _ in todo]
     for _label, _kind, fn, _target in todo:
@@ -182,7 +153,7 @@ def main(argv: list[str] | None = None) -> int:
                 "stage played for one week, a classic game is 36 x 4 = 144. Classic scenario unless named.",
                 "Rates by the process's CPU time (best and median of the runs: other work on the two cores",
                 "stretches wall-clock time but not this) and the best by wall-clock time. Targets from the",
-                "engine issue: 500,000 for a single game, 2,500,000 in batch (compared with the CPU-time best).",
+                "engine issues: 400,000 for a single classic game (compared with the CPU-time best).",
                 "",
                 "```",
                 command.strip(),
@@ -207,13 +178,8 @@ def main(argv: list[str] | None = None) -> int:
                 "at the consumer-facing stage) that the server, the scoring and the CSV read, and a fifth",
                 "into the consumer market and its order ledger.",
                 "",
-                "The batch engine (`game.batch.run_batch`) runs the same rules with numpy across games:",
-                "make-to-stock and make-to-order stages, trees with rationing (e-commerce), segments with",
-                "lead-time quotes and lost sales, prices, premiums and revenue, every cost; fixed decisions",
-                "or the vectorised bots, with per-game policy parameters (many what-if plans on one demand",
-                "history in one call). `tests/test_batch.py` checks it against `simulate` game by game on",
-                "every preset and decoupling point. The random-demand cases include drawing each game's",
-                "demand from its seed in Python (the same draws as `new_game`), a large part of their time.",
+                "Every what-if (best plans, reference plans, comparisons over many seeds) runs on this one",
+                "engine: the rules are written once, in `game/engine.py`.",
             ]
         )
         write_section("Engine", text, new_at_top=True)

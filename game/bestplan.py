@@ -123,10 +123,13 @@ def _start_plan(scenario: Scenario, state: GameState, rate: float) -> dict[str, 
     return plan
 
 
-def optimise(scenario: Scenario, seed: int, budget: int = DEFAULT_BUDGET) -> Plan:
-    """The best stationary plan found for ``scenario`` as it stands (its stage modes)."""
-    start = new_game(scenario, seed)
-    rate = _rate(start)
+def optimise(scenario: Scenario, seed: int | Sequence[int], budget: int = DEFAULT_BUDGET) -> Plan:
+    """The best stationary plan found for ``scenario`` as it stands (its stage modes), on the
+    demand of one seed or the mean over several (``profit`` is then the mean)."""
+    seeds = [seed] if isinstance(seed, int) else list(seed)
+    starts = [new_game(scenario, s) for s in seeds]
+    start = starts[0]
+    rate = sum(_rate(s) for s in starts) / len(starts)
     roles = scenario.roles
     x = _start_plan(scenario, start, rate)
     seen: dict[tuple[int, ...], float] = {}
@@ -134,7 +137,7 @@ def optimise(scenario: Scenario, seed: int, budget: int = DEFAULT_BUDGET) -> Pla
     def f(plan: dict[str, int]) -> float:
         key = tuple(plan[r] for r in roles)
         if key not in seen:
-            seen[key] = play_plan(scenario, seed, plan, start)
+            seen[key] = sum(play_plan(scenario, s, plan, st) for s, st in zip(seeds, starts, strict=True)) / len(seeds)
         return seen[key]
 
     best = f(x)

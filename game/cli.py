@@ -1,6 +1,6 @@
 """Command line: play whole games headless, list the presets, compare policies.
 
-``python -m game simulate|scenarios|compare ...`` (also installed as ``beergame``).
+``python -m game simulate|scenarios|compare|reference ...`` (also installed as ``beergame``).
 Every subcommand is one ``_add_<name>(sub)`` function below that adds its parser and sets
 ``func(args, out) -> exit status``. Options are never abbreviated (``--seed`` is not
 ``--seeds``), and bad input ends with one line on stderr, ``beergame: error: <problem>``
@@ -79,6 +79,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_simulate(sub)
     _add_scenarios(sub)
     _add_compare(sub)
+    _add_reference(sub)
     return parser
 
 
@@ -143,6 +144,22 @@ def _add_compare(sub: Any) -> None:
     )
     compare.add_arguments(cmp)
     cmp.set_defaults(func=cmd_compare)
+
+
+def _add_reference(sub: Any) -> None:
+    ref = sub.add_parser(
+        "reference",
+        help="the reference plan per decoupling point: tuned on some seeds, scored on others",
+        description="Tune a stationary plan (order-up-to levels, capacities) at every offered decoupling "
+        "point on training seeds and score it on disjoint test seeds: mean profit, its standard error, "
+        "the winner and its margin in standard errors.",
+    )
+    ref.add_argument("--scenario", required=True, metavar="NAME|PATH", help="a preset name or a .toml file")
+    ref.add_argument("--train", type=_seed, default=20, metavar="N", help="training seeds (default 20)")
+    ref.add_argument("--test", type=_seed, default=20, metavar="N", help="test seeds (default 20)")
+    ref.add_argument("--budget", type=_seed, default=40, metavar="N", help="plans tried per position (default 40)")
+    ref.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output (default table)")
+    ref.set_defaults(func=cmd_reference)
 
 
 # ----------------------------------------------------------------------------
@@ -309,6 +326,17 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO) -> int:
             continue
         out.write(f"{name:<24} {scn.weeks:>3} weeks  {scn.title}\n")
     return status
+
+
+def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
+    """``reference``: the out-of-sample reference table of a scenario."""
+    from game.reference import reference, write_reference
+
+    if args.train < 1 or args.test < 2:
+        raise CliError(f"--train needs at least 1 seed and --test at least 2 (see {PROG} reference --help)")
+    scenario = load_scenario(args.scenario)
+    write_reference(reference(scenario, args.train, args.test, args.budget), args.format, out)
+    return 0
 
 
 def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:

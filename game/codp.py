@@ -119,7 +119,8 @@ def customisable(scenario: Scenario, modes: dict[str, str]) -> bool:
     """True when the scenario's customisation stage works to order under ``modes``.
 
     Customised segments only pay their premium when the product is finished
-    after the order arrives: the customisation stage, or every stage between it
+    after the order arrives (with ``customisation_stage = "engineering"``: when every
+    stage works to order): the customisation stage, or every stage between it
     and the consumer, runs make-to-order; assemble-to-order counts, because its
     final step at the CODP follows the order.
     """
@@ -127,10 +128,17 @@ def customisable(scenario: Scenario, modes: dict[str, str]) -> bool:
         return False
     path = retail_path(scenario)
     target = scenario.customisation_stage
+    if target == ENGINEERING:  # designed for the customer: nothing may be made before the order
+        return all(modes[r] == "mto" for r in path)
     if target not in path:
         return False
     downstream = path[: path.index(target)]
     return all(modes[r] == "mto" for r in downstream)
+
+
+#: ``customisation_stage`` for a product designed for each customer: the premium needs every
+#: stage to work to order (engineer to order), since even the materials are the customer's.
+ENGINEERING = "engineering"
 
 
 class CodpError(ValueError):
@@ -166,14 +174,24 @@ def switch_codp(
         raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
     new_scenario = apply_codp(scenario, position)
     new = state.copy()
-    for spec, s in zip(new_scenario.stages, new.stages, strict=True):
-        if spec.mode == s.mode:
-            continue
-        if spec.mode == "mts":
-            s.on_hand += s.wip
-            s.wip = 0
-        elif s.capacity <= 0:
-            s.capacity = spec.capacity
-        s.mode = spec.mode
+    net = new_scenario.network
+    for r, spec in enumerate(new_scenario.stages):
+        stages = [new.stages[r]] if new.nodes is None else [new.nodes[i] for i in net.decide[r]]
+        for s in stages:
+            if spec.mode == s.mode:
+                continue
+            if spec.mode == "mts":
+                if spec.mts_capacity:  # back to the stage's make-to-stock throughput
+                    s.capacity = spec.mts_capacity
+                else:
+                    s.on_hand += s.wip
+                    s.wip = 0
+            elif s.capacity <= 0 or spec.mts_capacity:
+                s.capacity = spec.capacity or s.capacity
+            s.mode = spec.mode
+    if new.nodes is not None:
+        from game.engine import role_totals  # local: the engine imports this module
+
+        role_totals(new_scenario, new)
     new.codp = position
     return new_scenario, new

@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from game.codp import customisable
+from game.network import UNLIMITED, split_order
 from game.scenario import INFINITE, Scenario
 from game.state import GameState, StageState
 
@@ -32,51 +33,93 @@ class DecisionError(ValueError):
 
 
 class _Plan:
-    """Per-scenario constants for the weekly loop, computed once and cached on the scenario."""
+    """Per-scenario constants for the weekly loop, computed once and cached on the scenario.
+
+    The loop plays the scenario's nodes (``game.network``): one per role, or per variant
+    and region."""
 
     def __init__(self, scenario: Scenario) -> None:
-        topo = scenario.topology
-        specs = scenario.stages
+        net = scenario.network
+        specs = net.specs
+        self.net = net
         self.roles: tuple[str, ...] = scenario.roles
         self.index: dict[str, int] = {r: i for i, r in enumerate(self.roles)}
-        self.n: int = topo.n
-        self.supplier: list[int] = topo.supplier
-        self.slot: list[int] = topo.slot
-        self.facing: list[int] = topo.facing
-        self.simple_market: bool = topo.simple_market
-        self.max_order = [s.max_order for s in specs]
-        self.max_capacity = [s.max_capacity for s in specs]
+        self.n: int = net.n
+        self.identity = net.identity
+        self.supplier: list[int] = net.supplier
+        self.slot: list[int] = net.slot
+        self.facing: list[int] = net.facing
+        self.simple_market: bool = net.simple_market
+        self.bounded = [s.mts_capacity > 0 for s in specs]
+        # receive inside the shipping loop (the classic path) unless capacity is shared or
+        # binds a make-to-stock stage, or lead times are quoted
+        self.inline = net.simple_market and net.identity and not any(self.bounded)
+        self.instant = scenario.mto_orders == "instant"
+        role_specs = scenario.stages
+        self.max_order = [s.max_order for s in role_specs]
+        self.max_capacity = [s.max_capacity for s in role_specs]
         self.wip_holding_cost = [s.wip_holding_cost for s in specs]
         self.capacity_cost = [s.capacity_cost for s in specs]
         self.capacity_change_cost = [s.capacity_change_cost for s in specs]
         self.fulfilment_cost = [s.fulfilment_cost for s in specs]
         self.unit_value = [s.unit_value for s in specs]
+        self.bills = net.bills
+        self.pools = net.pools
+        self.pool_of = net.pool_of
+        # a node's share of its capacity pool (for quoting a shared capacity)
+        self.pool_share = [
+            nd.share / (sum(net.nodes[j].share for j in net.pools[net.pool_of[i]]) or 1.0)
+            for i, nd in enumerate(net.nodes)
+        ]
+        # a node's share of its role's decide nodes (for sharing out a role's order)
+        self.decide_share = [
+            [net.nodes[i].share / (sum(net.nodes[j].share for j in g) or 1.0) for i in g] for g in net.decide
+        ]
+        # the quote is for the middle of a week's consumers at the node
+        weekly = expected_weekly(scenario)
+        self.quote_units = [max(1, round(weekly * specs[i].market_share / 2)) for i in range(self.n)]
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
         self.ids = range(self.n)
+        self.rev = range(self.n - 1, -1, -1)
         # the decision bound when every stage has the same one whatever its mode, else 0
         bounds = set(self.max_order) | set(self.max_capacity)
         self.same_bound = bounds.pop() if len(bounds) == 1 else 0
         self.zero_quotes = [0.0] * self.n
-        # per stage: consumer-facing, buys from the outside source, customers, one customer only,
-        # "plain" (no wip, fulfilment or material cost: see _advance), holding and backlog cost rates,
-        # a plain week's event template with the stage's initial capacity, and that capacity
+        # per node: consumer-facing, buys from the outside source, customers, one customer only,
+        # "plain" (no wip, capacity, fulfilment or material cost: see _advance), holding and backlog
+        # cost rates, a plain week's event template with the initial capacity, and that capacity
         self.rows = [
             (
-                topo.channel[i] >= 0,
-                topo.supplier[i] < 0,
-                topo.customers[i],
-                len(topo.customers[i]) == 1,
+                net.channel[i] >= 0,
+                net.supplier[i] < 0,
+                net.customers[i],
+                len(net.customers[i]) == 1,
                 s.wip_holding_cost == 0
-                and (s.fulfilment_cost == 0 or topo.channel[i] < 0)
-                and (scenario.unit_cost == 0 or topo.supplier[i] >= 0),
+                and not self.bounded[i]
+                and (s.fulfilment_cost == 0 or net.channel[i] < 0)
+                and (scenario.unit_cost == 0 or net.supplier[i] >= 0),
                 s.holding_cost,
                 s.backlog_cost,
-                {**_PLAIN_EVENT, "capacity": s.capacity}.copy,
-                s.capacity,
+                {**_PLAIN_EVENT, "capacity": s.mts_capacity or s.capacity}.copy,
+                s.mts_capacity or s.capacity,
             )
             for i, s in enumerate(specs)
         ]
+
+
+def expected_weekly(scenario: Scenario) -> float:
+    """The mean weekly consumer demand of the scenario (before shaping)."""
+    d = scenario.demand
+    if d.kind in ("normal", "poisson"):
+        return d.mean
+    if d.kind == "uniform":
+        return (d.low + d.high) / 2
+    if d.kind == "step":
+        return d.after
+    if d.kind == "series":
+        return sum(d.series) / len(d.series)
+    return d.base
 
 
 def _plan(scenario: Scenario) -> _Plan:
@@ -89,10 +132,10 @@ def _plan(scenario: Scenario) -> _Plan:
 
 
 def _custom_ok(scenario: Scenario, plan: _Plan, st: list[StageState]) -> bool:
-    """``customisable`` for the stages' current modes, memoised per mode combination."""
+    """``customisable`` for the roles' current modes, memoised per mode combination."""
     if scenario.customisation_stage is None:
         return False
-    modes = tuple(s.mode for s in st)
+    modes = tuple(st[g[0]].mode for g in plan.net.decide)
     ok = plan.custom_cache.get(modes)
     if ok is None:
         ok = plan.custom_cache[modes] = customisable(scenario, dict(zip(plan.roles, modes, strict=True)))
@@ -164,60 +207,71 @@ def _decision_list(scenario: Scenario, plan: _Plan, state: GameState, decisions:
     return [checked[r] for r in plan.roles]
 
 
+def _node_supply_line(plan: _Plan, st: list[StageState], i: int) -> int:
+    """Units node ``i`` ordered and has not received: in the mail, owed by its supplier, in transit."""
+    s = st[i]
+    sup = plan.supplier[i]
+    owed = st[sup].owed[plan.slot[i]] if sup >= 0 else 0
+    return sum(s.order_q) + owed + sum(s.ship_q)
+
+
 def supply_line(scenario: Scenario, state: GameState, index: int) -> int:
     """Units ordered by stage ``index`` and not yet received: orders in the mail,
     the supplier's backlog owed to it, and goods in transit to it."""
     plan = _plan(scenario)
-    s = state.stages[index]
-    sup = plan.supplier[index]
-    owed = state.stages[sup].owed[plan.slot[index]] if sup >= 0 else 0
-    return sum(s.order_q) + owed + sum(s.ship_q)
+    if state.nodes is None:
+        return _node_supply_line(plan, state.stages, index)
+    return sum(_node_supply_line(plan, state.nodes, i) for i in plan.net.decide[index])
 
 
-def _wait(scenario: Scenario, st: list[StageState], i: int, extra: int, depth: int = 0) -> float:
-    """Estimated weeks before stage ``i`` can ship ``extra`` units beyond what it owes."""
-    topo = scenario.topology
-    spec = scenario.stages[i]
+def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0) -> float:
+    """Estimated weeks before node ``i`` can ship ``extra`` units beyond what it owes,
+    given what it holds, what is on its way, its capacity and its supplier's queue."""
     s = st[i]
     need = sum(s.owed) + extra - s.on_hand
     if need <= 0:
         return 0
-    sup = topo.supplier[i]
-    # Pass upstream only what is neither here, on its way, nor already owed by the supplier
-    # (the supplier counts what it owes us itself): otherwise the wait is counted twice.
-    upstream = 0.0
-    if sup >= 0 and depth <= 8:
-        short = need - s.wip - sum(s.ship_q) - st[sup].owed[topo.slot[i]]
-        upstream = _wait(scenario, st, sup, short if short > 0 else 0, depth + 1)
-    structural = spec.order_delay + spec.ship_delay + upstream
-    if s.mode == "mts":
-        cum = 0
-        for k, x in enumerate(s.ship_q, 1):
-            cum += x
-            if cum >= need:
-                return k
-        return max(len(s.ship_q) + 1, structural)
-    if s.capacity <= 0:
+    spec = plan.net.specs[i]
+    limited = s.mode == "mto" or plan.bounded[i]
+    cap = s.capacity * plan.pool_share[i] if limited else 0
+    if limited and cap <= 0:
         return INFINITE
-    queued = s.wip + sum(s.ship_q)
-    if queued >= need:
-        # the goods are here or on the way: capacity and transit decide
-        cum = s.wip
-        arrive = 0
+    cum = s.wip if limited else 0
+    arrive = 0.0
+    if cum < need:
         for k, x in enumerate(s.ship_q, 1):
-            if cum >= need:
-                break
             cum += x
-            arrive = k
-        return max(arrive, math.ceil(need / s.capacity))
-    return max(structural, math.ceil(need / s.capacity))
+            if cum >= need:
+                arrive = k
+                break
+        else:
+            sup = plan.supplier[i]
+            up = 0.0
+            if sup >= 0:
+                short = need - cum - st[sup].owed[plan.slot[i]] - sum(s.order_q)
+                up = _wait(plan, st, sup, short if short > 0 else 0, depth + 1) if depth <= 8 else 0.0
+            mail = 0 if (s.mode == "mto" and plan.instant) else spec.order_delay
+            arrive = mail + up + spec.ship_delay
+    if limited and cap < UNLIMITED:
+        return max(arrive, math.ceil(need / cap - 1e-9))
+    return arrive
+
+
+def _quote_node(plan: _Plan, st: list[StageState], i: int) -> float:
+    """The lead time quoted at consumer-facing node ``i``: its wait plus parcel delivery."""
+    return _wait(plan, st, i, plan.quote_units[i]) + plan.net.specs[i].delivery_delay
 
 
 def quote(scenario: Scenario, state: GameState, role: str) -> float:
     """The lead time (weeks) the chain would quote now to a consumer at ``role``
-    whose order cannot be served from stock: the wait plus parcel delivery."""
-    i = scenario.index(role)
-    return _wait(scenario, state.stages, i, 1) + scenario.stages[i].delivery_delay
+    whose order cannot be served from stock: the wait plus parcel delivery
+    (the mean over the role's variants and regions)."""
+    plan = _plan(scenario)
+    r = scenario.index(role)
+    st = state.stages if state.nodes is None else state.nodes
+    nodes = plan.net.decide[r]
+    quotes = [_quote_node(plan, st, i) for i in nodes]
+    return sum(quotes) / len(quotes)
 
 
 def step(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> tuple[GameState, list[dict[str, Any]]]:
@@ -259,13 +313,8 @@ def run(
     state = state.copy()
     weeks: list[list[dict[str, Any]]] = []
     append = weeks.append
-    last = scenario.weeks
     while not state.done:
-        append(_place_orders(scenario, plan, state, _decision_list(scenario, plan, state, decide(state))))
-        if state.week >= last:
-            state.done = True
-        else:
-            _advance(scenario, plan, state)
+        append(_week(scenario, plan, state, _decision_list(scenario, plan, state, decide(state))))
     return state, weeks
 
 
@@ -273,40 +322,72 @@ def advance(scenario: Scenario, state: GameState) -> GameState:
     """A copy of ``state`` moved on by steps 1-4 of the next week (used to start a game)."""
     new = state.copy()
     _advance(scenario, _plan(scenario), new)
+    if new.nodes is not None:
+        role_totals(scenario, new)
     return new
 
 
 def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int]) -> list[dict[str, Any]]:
     """Step 5 of this week and steps 1-4 of the next, in place; returns this week's events."""
-    events = _place_orders(scenario, plan, new, dec)
+    if new.nodes is None:
+        events = _place_orders(plan, new.stages, new.events, dec)
+        new.events = []
+    else:
+        events = _place_orders(plan, new.nodes, new.node_events, _node_decisions(plan, new.nodes, dec))
+        events = _role_events(plan, events, dec)
+        new.node_events = []
+        new.events = []
     if new.week >= scenario.weeks:
         new.done = True
     else:
         _advance(scenario, plan, new)
+        if new.nodes is not None:
+            role_totals(scenario, new)
     return events
 
 
-def _place_orders(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int]) -> list[dict[str, Any]]:
-    """Step 5, in place: every stage places its order (make-to-order: sets its capacity)."""
-    st = new.stages
-    events = new.events
+def _node_decisions(plan: _Plan, st: list[StageState], dec: list[int]) -> list[int]:
+    """Each node's decision from its role's: a make-to-stock role's order shared out by
+    ``split_order``, a make-to-order role's capacity for every node of its pool; the
+    finishing nodes keep their capacity."""
+    out = [s.capacity for s in st]
+    for nodes, shares, d in zip(plan.net.decide, plan.decide_share, dec, strict=True):
+        if len(nodes) == 1:
+            out[nodes[0]] = d
+        elif st[nodes[0]].mode == "mto":
+            for i in nodes:
+                out[i] = d
+        else:
+            positions = [st[i].on_hand - sum(st[i].owed) + _node_supply_line(plan, st, i) for i in nodes]
+            for i, part in zip(nodes, split_order(d, positions, shares), strict=True):
+                out[i] = part
+    return out
+
+
+def _place_orders(
+    plan: _Plan, st: list[StageState], events: list[dict[str, Any]], dec: list[int]
+) -> list[dict[str, Any]]:
+    """Step 5, in place: every node places its order (make-to-order: sets its capacity
+    and, with instant orders, has already ordered in the week; see ``_advance``)."""
+    instant = plan.instant
     for i, s, d, ev in zip(plan.ids, st, dec, events, strict=True):
         if s.mode == "mto":
-            sup = plan.supplier[i]
-            owed = st[sup].owed[plan.slot[i]] if sup >= 0 else 0
-            need = sum(s.owed) - s.on_hand - s.wip - (sum(s.order_q) + owed + sum(s.ship_q))
-            order = need if need > 0 else 0
-            change = plan.capacity_change_cost[i] * abs(d - s.capacity)
+            if instant:
+                order = ev["order"] or 0
+                s.order_q.append(0)
+            else:
+                order = max(0, sum(s.owed) - s.on_hand - s.wip - _node_supply_line(plan, st, i))
+                s.order_q.append(order)
+            change = plan.capacity_change_cost[i] * abs(d - s.capacity) if plan.bills[i] else 0.0
             if change:  # hiring, overtime or idle shifts: booked in the week it is decided
                 ev["capacity_cost"] += change
                 ev["cost"] += change
             s.capacity = d
         else:
             order = d
-        s.order_q.append(order)
+            s.order_q.append(order)
         ev["order"] = order
         ev["decision"] = d
-    new.events = []
     return events
 
 
@@ -349,37 +430,43 @@ _FACING_EVENT: dict[str, Any] = {
 
 
 def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
-    """Steps 1-4 of the next week, in place; the outcome goes to ``new.events``.
+    """Steps 1-4 of the next week, in place; the outcome goes to ``new.events``
+    (``new.node_events`` where roles hold several nodes).
 
-    Steps 2-3 run stage by stage in scenario order, which is exact because a
-    stage is only touched by itself and by its supplier, listed before it. Step 1
-    runs for every stage first when lead times are quoted (the quote reads the
-    chain after receiving), else inside the same loop."""
+    Steps 2-3 run node by node from the consumer upstream: a node is only touched by
+    itself and by its supplier, and a make-to-order node passes the orders it takes
+    to its supplier in the same week (``mto_orders = "instant"``). Step 1 runs for
+    every node first where capacity is shared or binds a make-to-stock stage, or lead
+    times are quoted (the quote reads the chain after receiving), else inside the
+    same loop."""
     week = new.week + 1
-    st = new.stages
-    simple = plan.simple_market
-    if simple:
+    st = new.stages if new.nodes is None else new.nodes
+    inline = plan.inline
+    if inline:
         quotes = plan.zero_quotes
         pre: list[tuple[int, int]] = []
     else:
-        pre = [_receive(s) for s in st]
+        pre = _receive_all(plan, st)
         quotes = [0.0] * plan.n
-        specs = scenario.stages
-        for i in plan.facing:
-            quotes[i] = _wait(scenario, st, i, 1) + specs[i].delivery_delay
+        if not plan.simple_market:
+            for i in plan.facing:
+                quotes[i] = _quote_node(plan, st, i)
     custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
+    instant = plan.instant
+    bounded = plan.bounded
+    bills = plan.bills
 
     # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
     write_off_rate = scenario.write_off_rate if week == scenario.weeks else 0.0
     unit_cost = scenario.unit_cost
-    events: list[dict[str, Any]] = []
-    append = events.append
-    for i, s, (facing, source, customers, single, plain, hc, bc, plain_event, capacity) in zip(
-        plan.ids, st, plan.rows, strict=True
-    ):
+    events: list[dict[str, Any]] = [_PLAIN_EVENT] * plan.n
+    rows = plan.rows
+    for i in plan.rev:
+        s = st[i]
+        facing, source, customers, single, plain, hc, bc, plain_event, capacity = rows[i]
         mode = s.mode
-        # 1. receive (and process, for make-to-order); same as _receive
-        if simple:
+        # 1. receive (and process, for make-to-order); same as _receive_all
+        if inline:
             r = s.ship_q.pop(0)
             if mode == "mts":
                 on_hand = s.on_hand + r
@@ -397,14 +484,16 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
         if facing:
             # a plain week writes the market straight into its event template (see below)
             lean = plain and mode == "mts" and not write_off_rate
-            m = _consumers(scenario, new, i, week, quotes[i], custom_ok, _FACING_EVENT.copy() if lean else None)
+            m = _consumers(
+                scenario, plan, new, s, i, week, quotes[i], custom_ok, _FACING_EVENT.copy() if lean else None
+            )
             total = owed[0] + m["accepted"]
             inc = m["accepted"]
             ship = total if total <= on_hand else on_hand
             on_hand -= ship
             owed[0] = total - ship
             s.on_hand = on_hand
-            _deliver(scenario, s, i, ship, week, m)
+            _deliver(plan, s, i, ship, week, m)
         else:
             m = None
             if single:
@@ -438,6 +527,13 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                         owed[k] -= parts[k]
             on_hand -= ship
             s.on_hand = on_hand
+        rush = None
+        if instant and mode == "mto":
+            # an order-driven node orders what it still needs at once (an electronic order)
+            need = sum(owed) - on_hand - s.wip - _node_supply_line(plan, st, i)
+            rush = need if need > 0 else 0
+            if rush:
+                s.order_q[0] += rush
         if source:  # the outside source fills every order in full
             s.ship_q.append(s.order_q.pop(0))
 
@@ -464,12 +560,12 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             wip = s.wip
             holding = hc * on_hand + plan.wip_holding_cost[i] * wip
             backlog_cost = bc * backlog
-            capacity_cost = plan.capacity_cost[i] * s.capacity if mode == "mto" else 0.0
+            capacity_cost = 0.0
+            if (mode == "mto" or bounded[i]) and bills[i] and s.capacity < UNLIMITED:
+                capacity_cost = plan.capacity_cost[i] * s.capacity
             fulfilment = plan.fulfilment_cost[i] * ship if facing else 0.0
             material = unit_cost * s.ship_q[-1] if source else 0.0
-            write_off = 0.0
-            if write_off_rate:
-                write_off = (on_hand + wip + sum(s.ship_q)) * plan.unit_value[i] * write_off_rate
+            write_off = 0.0  # the last week's is booked below, once every node has shipped
             goodwill = m["goodwill"] if m else 0.0
             ev = {
                 "received": r,
@@ -477,7 +573,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                 "shipped": ship,
                 "inventory": on_hand,
                 "backlog": backlog,
-                "order": None,
+                "order": rush,
                 "decision": None,
                 "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off + goodwill,
                 "mode": mode,
@@ -493,27 +589,149 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             }
             if m is not None:
                 ev.update(m)
-        append(ev)
+        events[i] = ev
+    if write_off_rate:  # stock, work in process and goods in transit left at the end
+        for i, s in enumerate(st):
+            ev = events[i]
+            ev["write_off"] = (s.on_hand + s.wip + sum(s.ship_q)) * plan.unit_value[i] * write_off_rate
+            ev["cost"] += ev["write_off"]
     new.week = week
-    new.events = events
+    if new.nodes is None:
+        new.events = events
+    else:
+        new.node_events = events
 
 
-def _receive(s: StageState) -> tuple[int, int]:
-    """Step 1 for one stage, in place: (units received, units processed)."""
-    r = s.ship_q.pop(0)
-    if s.mode == "mts":
-        s.on_hand += r
-        return r, 0
-    s.wip += r
-    p = s.wip if s.wip < s.capacity else s.capacity
-    s.wip -= p
-    s.on_hand += p
-    return r, p
+def _receive_all(plan: _Plan, st: list[StageState]) -> list[tuple[int, int]]:
+    """Step 1 for every node, in place: (units received, units processed) per node.
+
+    What arrives goes to stock, or, at a node whose throughput is limited (make-to-order,
+    or a make-to-stock stage with ``mts_capacity``), to its work queue; each capacity
+    pool then processes up to its capacity, shared over its nodes by what they hold."""
+    bounded = plan.bounded
+    got = [0] * plan.n
+    for i, s in enumerate(st):
+        r = got[i] = s.ship_q.pop(0)
+        if s.mode == "mts" and not bounded[i]:
+            s.on_hand += r
+        else:
+            s.wip += r
+    done = [0] * plan.n
+    for pool in plan.pools:
+        first = st[pool[0]]
+        if first.mode == "mts" and not bounded[pool[0]]:
+            continue
+        cap = first.capacity
+        if len(pool) == 1:
+            parts = [first.wip if first.wip < cap else cap]
+        else:
+            wips = [st[i].wip for i in pool]
+            parts = wips if sum(wips) <= cap else _ration(wips, cap)
+        for i, p in zip(pool, parts, strict=True):
+            s = st[i]
+            s.wip -= p
+            s.on_hand += p
+            done[i] = p
+    return list(zip(got, done, strict=True))
+
+
+def role_totals(scenario: Scenario, state: GameState) -> None:
+    """Write each role's totals over its nodes into ``state.stages`` and ``state.events``
+    (a scenario with variants or regions); the nodes stay in ``state.nodes``."""
+    plan = _plan(scenario)
+    net = plan.net
+    st = state.nodes
+    assert st is not None
+    topo = scenario.topology
+    stages: list[StageState] = []
+    for r, group in enumerate(net.groups):
+        decide = net.decide[r]
+        outlets = net.finish[r] or decide
+        head = st[decide[0]]
+        owed = [0] * len(topo.customers[r])
+        for i in outlets:
+            for k, c in enumerate(net.customers[i]):
+                owed[0 if c < 0 else net.role_slot[c]] += st[i].owed[k]
+        stages.append(
+            StageState(
+                on_hand=sum(st[i].on_hand for i in group),
+                owed=owed,
+                order_q=[sum(x) for x in zip(*(st[i].order_q for i in decide), strict=True)],
+                ship_q=[sum(x) for x in zip(*(st[i].ship_q for i in decide), strict=True)],
+                mode=head.mode,
+                capacity=head.capacity,
+                # goods on their way from the generic stock to the final step count as work in process
+                wip=sum(st[i].wip for i in group) + sum(sum(st[i].ship_q) for i in net.finish[r]),
+                open_orders=[o for i in outlets for o in st[i].open_orders],
+                deliveries=[sum(x) for x in zip(*(st[i].deliveries for i in outlets), strict=True)],
+                came=[sum(x) for x in zip(*(st[i].came for i in outlets), strict=True)],
+            )
+        )
+    state.stages = stages
+    state.events = _role_events(plan, state.node_events, None)
+
+
+#: event keys summed over a role's nodes (besides the flows in and out, set from its edge)
+_SUMMED = ("cost", "processed", "wip", "inventory", *COST_PARTS)
+_SUMMED_MARKET = ("demand", "accepted", "lost", "lost_margin", "goodwill", "sold", "delivered", "revenue")
+_SUMMED_MARKET_LISTS = ("demand_by_segment", "lost_by_segment")
+
+
+def _role_events(plan: _Plan, events: list[dict[str, Any]], dec: list[int] | None) -> list[dict[str, Any]]:
+    """Each role's event from its nodes' (sums; flows in and out where they cross the role's
+    edge; ``skus`` the per-node breakdown), with the role's decision when ``dec`` is given."""
+    net = plan.net
+    labels = [nd.label for nd in net.nodes]
+    out = []
+    for r, group in enumerate(net.groups):
+        decide = net.decide[r]
+        outlets = net.finish[r] or decide
+        evs = [events[i] for i in group]
+        head = events[decide[0]]
+        ev: dict[str, Any] = {key: sum(e[key] for e in evs) for key in _SUMMED}
+        ev["received"] = sum(events[i]["received"] for i in decide)
+        ev["incoming_order"] = sum(events[i]["incoming_order"] for i in outlets)
+        ev["shipped"] = sum(events[i]["shipped"] for i in outlets)
+        ev["backlog"] = sum(events[i]["backlog"] for i in outlets)
+        ev["mode"] = head["mode"]
+        ev["capacity"] = head["capacity"]
+        orders = [events[i]["order"] for i in decide]
+        ev["order"] = None if dec is None and all(o is None for o in orders) else sum(o or 0 for o in orders)
+        ev["decision"] = None if dec is None else dec[r]
+        market = "demand" in head
+        if market:
+            for key in _SUMMED_MARKET:
+                ev[key] = sum(e[key] for e in evs)
+            for key in _SUMMED_MARKET_LISTS:
+                ev[key] = [sum(x) for x in zip(*(e[key] for e in evs), strict=True)]
+            ev["lead_time_sum"] = sum(e["lead_time_sum"] for e in evs)
+            quoted = [(e["quoted_lead_time"], e["demand"]) for e in evs if e["quoted_lead_time"] is not None]
+            weight = sum(d for _, d in quoted)
+            if not quoted:
+                ev["quoted_lead_time"] = None
+            elif weight:
+                ev["quoted_lead_time"] = sum(q * d for q, d in quoted) / weight
+            else:
+                ev["quoted_lead_time"] = sum(q for q, _ in quoted) / len(quoted)
+            maxes = [e["lead_time_max"] for e in evs if e["lead_time_max"] is not None]
+            ev["lead_time_max"] = max(maxes) if maxes else None
+        ev["skus"] = {
+            labels[i]: (
+                [e["inventory"], e["backlog"], e["wip"], e["demand"], e["lost"]]
+                if market
+                else [e["inventory"], e["backlog"], e["wip"]]
+            )
+            for i, e in zip(group, evs, strict=True)
+        }
+        out.append(ev)
+    return out
 
 
 def _consumers(
     scenario: Scenario,
+    plan: _Plan,
     state: GameState,
+    s: StageState,
     i: int,
     week: int,
     quote_weeks: float,
@@ -528,9 +746,8 @@ def _consumers(
     new dict), which is returned; a key added or dropped here (or in ``_deliver``)
     must be added to or dropped from ``_FACING_EVENT`` too.
     """
-    s = state.stages[i]
     segments = scenario.segments
-    topo = scenario.topology
+    topo = plan.net
     demand = state.demand[week - 1][topo.channel[i]]
     m = {} if out is None else out
     if topo.simple_market and len(demand) == 1 and not s.loyalty:
@@ -549,7 +766,7 @@ def _consumers(
         m["goodwill"] = 0.0
         m["quoted_lead_time"] = quote_weeks
         return m
-    delay = scenario.stages[i].delivery_delay
+    delay = topo.specs[i].delivery_delay
     loyalty = s.loyalty
     if loyalty:  # customers lost for good no longer come
         demand = [math.floor(d * share + 0.5) for d, share in zip(demand, loyalty, strict=True)]
@@ -576,12 +793,14 @@ def _consumers(
             if not n:
                 continue
             seg = segments[k]
-            now = n if n <= avail else avail
-            if delay > seg.tolerance:
-                now = 0
+            # those who accept the parcel delay buy from stock; of the rest, those whose
+            # patience covers the quoted lead time wait (a share, rounded half up)
+            eligible = n if not delay else math.floor(n * seg.willing(delay) + 0.5)
+            now = eligible if eligible <= avail else avail
             avail -= now
             rest = n - now
-            waits = rest if quote_weeks <= seg.tolerance else 0
+            share = seg.willing(quote_weeks)
+            waits = rest if share >= 1.0 else math.floor(rest * share + 0.5)
             gone = rest - waits
             take = now + waits
             if take:
@@ -606,9 +825,9 @@ def _consumers(
     return m
 
 
-def _deliver(scenario: Scenario, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
+def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
     """Ship ``ship`` units to consumers, oldest orders first; book revenue and lead times."""
-    delay = scenario.stages[i].delivery_delay
+    delay = plan.net.specs[i].delivery_delay
     revenue = 0.0
     lt_sum = 0
     lt_max = -1

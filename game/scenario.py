@@ -11,7 +11,10 @@ import tomllib
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from game.network import Network
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "config" / "scenarios"
 
@@ -53,6 +56,12 @@ class StageSpec:
     capacity: int = 0
     max_order: int = 1000
     max_capacity: int = 1000
+    mts_capacity: int = 0
+
+    @property
+    def bounded(self) -> bool:
+        """True when the stage's throughput is limited while it works to stock."""
+        return self.mts_capacity > 0
 
     @property
     def consumer_facing(self) -> bool:
@@ -72,6 +81,21 @@ class Segment:
     customised: bool = False
     goodwill: float = 0.0
     churn: float = 0.0
+    #: (weeks, share) pairs: the share of the segment's customers who wait at most that long;
+    #: whoever is not listed waits as long as it takes. Empty: everybody waits ``tolerance``.
+    patience: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def thresholds(self) -> tuple[tuple[float, float], ...]:
+        """The patience distribution as (most weeks a customer waits, share), ``inf`` included."""
+        if self.patience:
+            rest = 1.0 - sum(share for _, share in self.patience)
+            return (*self.patience, (INFINITE, rest)) if rest > 1e-9 else self.patience
+        return ((self.tolerance, 1.0),)
+
+    def willing(self, weeks: float) -> float:
+        """The share of this segment's customers who accept a lead time of ``weeks``."""
+        return sum(share for limit, share in self.thresholds if weeks <= limit)
 
 
 @dataclass(frozen=True)
@@ -87,6 +111,56 @@ class Demand:
     low: int = 0
     high: int = 8
     series: tuple[int, ...] = ()
+    #: the level of demand drawn once per seed: mean x (1 + level_sd x N(0, 1)), at least 0
+    level_sd: float = 0.0
+    #: seasonality: amplitude as a share of the level, period in weeks, phase drawn per seed
+    season: float = 0.0
+    season_period: int = 52
+    #: life cycle: "flat", or "bell" (rises to a peak and falls away; the peak week is drawn
+    #: per seed around ``peak_week`` +- ``peak_spread`` weeks, ``life_width`` weeks wide)
+    life_cycle: str = "flat"
+    peak_week: int = 0
+    peak_spread: int = 0
+    life_width: float = 10.0
+
+    @property
+    def shaped(self) -> bool:
+        """True when the weekly mean moves (level, season or life cycle)."""
+        return bool(self.level_sd or self.season or self.life_cycle != "flat")
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One end-product variant and its expected share of demand."""
+
+    name: str
+    share: float
+
+
+@dataclass(frozen=True)
+class Product:
+    """Variety and commonality: the end-product variants and where the product gets its variant.
+
+    Upstream of ``differentiation_stage`` stock is generic; from its final step on, stock
+    is held per variant. That final step (``finish_*``) works to order within its capacity.
+    ``mix_sd`` is the uncertainty of the mix: each variant's share is drawn once per seed as
+    share x exp(mix_sd x N(0, 1)), normalised."""
+
+    variants: tuple[Variant, ...] = (Variant("standard", 1.0),)
+    differentiation_stage: str | None = None
+    mix_sd: float = 0.0
+    finish_delay: int = 1
+    finish_capacity: int = 0
+    finish_capacity_cost: float = 0.0
+    finish_holding_cost: float | None = None
+
+
+@dataclass(frozen=True)
+class Region:
+    """One regional market of the consumer-facing retail stage, with its share of demand."""
+
+    name: str
+    share: float
 
 
 @dataclass(frozen=True)
@@ -109,6 +183,24 @@ class Scenario:
     review_weeks: tuple[int, ...] = ()
     debrief: str = ""
     texts: dict[str, dict[str, str]] = field(default_factory=dict)
+    product: Product = field(default_factory=lambda: Product())
+    regions: tuple[Region, ...] = ()
+    #: "instant": a make-to-order stage passes an order upstream in the week it arrives (an
+    #: electronic order); "mail": it goes by the stage's order delay like any other order
+    mto_orders: str = "instant"
+
+    @property
+    def expanded(self) -> bool:
+        """True when some role holds stock per variant or per region, or the product has a
+        final finishing step (several nodes)."""
+        return self.product.differentiation_stage is not None or len(self.regions) > 1
+
+    @cached_property
+    def network(self) -> Network:
+        """The stock points the engine plays (one per role, or per variant and region)."""
+        from game.network import build_network  # local: network imports this module
+
+        return build_network(self)
 
     def text(self, key: str, lang: str | None = None) -> str:
         """``title``, ``description`` or ``debrief`` in ``lang`` (``nl``, ``nl-BE``...), else in English."""
@@ -294,6 +386,7 @@ def _stage(source: str, idx: int, table: Any, known: list[str]) -> StageSpec:
         capacity=r.int("capacity", 0, lo=0, hi=max_capacity),
         max_order=max_order,
         max_capacity=max_capacity,
+        mts_capacity=r.int("mts_capacity", 0, lo=0, hi=1_000_000),
     )
     r.check_unknown()
     return spec
@@ -319,9 +412,29 @@ def _segment(source: str, idx: int, table: Any) -> Segment:
         customised=r.get("customised", False, bool),
         goodwill=r.num("goodwill", 0.0),
         churn=r.num("churn", 0.0, hi=1.0),
+        patience=_patience(r),
     )
     r.check_unknown()
     return seg
+
+
+def _patience(r: _Reader) -> tuple[tuple[float, float], ...]:
+    """``patience = [[weeks, share], ...]``: shares of customers by the most weeks they wait."""
+    raw = r.get("patience", [], list)
+    out: list[tuple[float, float]] = []
+    for k, pair in enumerate(raw):
+        ok = isinstance(pair, list) and len(pair) == 2
+        ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair)
+        if not ok or pair[0] < 0 or not 0 <= pair[1] <= 1:
+            raise r.fail("patience", f"entry {k} must be [weeks >= 0, share 0..1], got {pair!r}")
+        if out and pair[0] <= out[-1][0]:
+            raise r.fail("patience", "weeks must rise from one entry to the next")
+        out.append((float(pair[0]), float(pair[1])))
+    if sum(share for _, share in out) > 1 + 1e-6:
+        raise r.fail("patience", "shares add up to more than 1 (the rest waits as long as it takes)")
+    if out and "tolerance" in r.table:
+        raise r.fail("patience", "give either tolerance or patience, not both")
+    return tuple(out)
 
 
 def _demand(source: str, table: Any) -> Demand:
@@ -341,13 +454,66 @@ def _demand(source: str, table: Any) -> Demand:
         low=r.int("low", 0, lo=0),
         high=r.int("high", 8, lo=0),
         series=r.ints("series", ()),
+        level_sd=r.num("level_sd", 0.0, hi=2.0),
+        season=r.num("season", 0.0, hi=1.0),
+        season_period=r.int("season_period", 52, lo=2, hi=520),
+        life_cycle=r.get("life_cycle", "flat", str),
+        peak_week=r.int("peak_week", 0, lo=0),
+        peak_spread=r.int("peak_spread", 0, lo=0),
+        life_width=r.num("life_width", 10.0, lo=1.0),
     )
+    if d.life_cycle not in ("flat", "bell"):
+        raise r.fail("life_cycle", f"must be 'flat' or 'bell', got {d.life_cycle!r}")
     if d.high < d.low:
         raise r.fail("high", f"must be >= low ({d.low}), got {d.high}")
     if kind == "series" and not d.series:
         raise r.fail("series", "is required when kind = 'series'")
     r.check_unknown()
     return d
+
+
+def _named_shares(source: str, key: str, raw: Any, kind: type) -> tuple[Any, ...]:
+    """A list of ``{name, share}`` tables (variants, regions) whose shares add up to 1."""
+    if not isinstance(raw, list) or not raw:
+        raise ScenarioError(f"{source}: {key}: must be a list of tables with name and share")
+    out = []
+    for k, table in enumerate(raw):
+        if not isinstance(table, dict):
+            raise ScenarioError(f"{source}: {key}[{k}]: must be a table with name and share")
+        r = _Reader(source, table, f"{key}[{k}].")
+        name = r.get("name", kind=str)
+        if not name or name in [o.name for o in out]:
+            raise r.fail("name", f"must be a unique non-empty name, got {name!r}")
+        out.append(kind(name, r.num("share", lo=0.0, hi=1.0)))
+        r.check_unknown()
+    if abs(sum(o.share for o in out) - 1.0) > 1e-6:
+        raise ScenarioError(f"{source}: {key}: shares must add up to 1")
+    return tuple(out)
+
+
+def _product(source: str, table: Any, roles: list[str]) -> Product:
+    """The ``[product]`` table: variants, mix uncertainty, differentiation stage, final step."""
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source}: product: must be a table")
+    r = _Reader(source, table, "product.")
+    variants = _named_shares(source, "product.variants", r.get("variants", kind=list), Variant)
+    stage = r.get("differentiation_stage", None, str)
+    if stage is not None and stage not in roles:
+        raise r.fail("differentiation_stage", f"names no stage: {stage!r} (stages: {', '.join(roles)})")
+    if len(variants) > 1 and stage is None:
+        raise r.fail("differentiation_stage", "is required when there is more than one variant")
+    holding = r.get("finish_holding_cost", None, (int, float))
+    product = Product(
+        variants=variants,
+        differentiation_stage=stage,
+        mix_sd=r.num("mix_sd", 0.0, hi=3.0),
+        finish_delay=r.int("finish_delay", 1, lo=1, hi=12),
+        finish_capacity=r.int("finish_capacity", 0, lo=0, hi=1_000_000),
+        finish_capacity_cost=r.num("finish_capacity_cost", 0.0),
+        finish_holding_cost=None if holding is None else r.num("finish_holding_cost"),
+    )
+    r.check_unknown()
+    return product
 
 
 def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str]]:
@@ -428,7 +594,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         if p not in POSITIONS:
             raise r.fail("codp", f"unknown position {p!r} (known: {', '.join(POSITIONS)})")
     custom = r.get("customisation_stage", None, str)
-    if custom is not None and custom not in [s.role for s in stages]:
+    if custom is not None and custom != "engineering" and custom not in [s.role for s in stages]:
         raise r.fail("customisation_stage", f"names no stage: {custom!r}")
     weeks = r.int("weeks", 36, lo=1, hi=520)
     scenario = Scenario(
@@ -448,7 +614,13 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         review_weeks=r.ints("review_weeks", ()),
         debrief=r.get("debrief", "", str),
         texts=_texts(source, r.get("text", {}), [s.role for s in stages]),
+        product=_product(source, r.get("product"), [s.role for s in stages]) if "product" in data else Product(),
+        regions=_named_shares(source, "regions", data["regions"], Region) if "regions" in data else (),
+        mto_orders=r.get("mto_orders", "instant", str),
     )
+    r.used.update(("product", "regions"))
+    if scenario.mto_orders not in ("instant", "mail"):
+        raise r.fail("mto_orders", f"must be 'instant' or 'mail', got {scenario.mto_orders!r}")
     r.check_unknown()
     if codp:
         from game.codp import apply_codp

@@ -6,8 +6,8 @@ import random
 from dataclasses import dataclass, field
 from typing import Any
 
-from game.demand import DETERMINISTIC, demand_table
-from game.scenario import Scenario
+from game.demand import demand_table, draws
+from game.scenario import Scenario, StageSpec
 
 
 @dataclass(slots=True)
@@ -108,6 +108,11 @@ class GameState:
     seed: int = 0
     events: list[dict[str, Any]] = field(default_factory=list)
     done: bool = False
+    #: per stock point where a role holds several (variants, regions; see ``game.network``),
+    #: else None and the engine plays ``stages`` themselves; ``stages`` and ``events`` are
+    #: then the roles' totals
+    nodes: list[StageState] | None = None
+    node_events: list[dict[str, Any]] = field(default_factory=list)
 
     def copy(self) -> GameState:
         """An independent copy; the demand table is shared (it is never mutated)."""
@@ -119,6 +124,8 @@ class GameState:
             self.seed,
             list(map(dict, self.events)),
             self.done,
+            None if self.nodes is None else list(map(StageState.copy, self.nodes)),
+            list(map(dict, self.node_events)),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -131,6 +138,11 @@ class GameState:
             "seed": self.seed,
             "events": [dict(e) for e in self.events],
             "done": self.done,
+            **(
+                {}
+                if self.nodes is None
+                else {"nodes": [s.to_dict() for s in self.nodes], "node_events": [dict(e) for e in self.node_events]}
+            ),
         }
 
     @classmethod
@@ -144,6 +156,8 @@ class GameState:
             int(d.get("seed", 0)),
             [dict(e) for e in d.get("events", [])],
             bool(d.get("done", False)),
+            None if d.get("nodes") is None else [StageState.from_dict(s) for s in d["nodes"]],
+            [dict(e) for e in d.get("node_events", [])],
         )
 
     def modes(self, scenario: Scenario) -> dict[str, str]:
@@ -157,7 +171,7 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
     Demand for the whole game is drawn here from ``rng`` (default:
     ``random.Random(seed)``, seeded only when the demand kind draws anything), so
     the same scenario and seed give the same game."""
-    drawless = scenario.demand.kind in DETERMINISTIC
+    drawless = not draws(scenario)
     if drawless:
         # the same start for every seed: build it once per scenario, hand out copies
         start = scenario.__dict__.get("_start_state")
@@ -167,11 +181,11 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
             return state
     elif rng is None:
         rng = random.Random(seed)
-    topo = scenario.topology
+    net = scenario.network
     churns = any(seg.churn for seg in scenario.segments)
     stages = []
-    for i, spec in enumerate(scenario.stages):
-        owed = [0] * len(topo.customers[i])
+    for i, spec in enumerate(net.specs):
+        owed = [0] * len(net.customers[i])
         if owed:
             owed[0] = spec.backlog
         open_orders = [[0, spec.backlog, 0, 0.0]] if spec.consumer_facing and spec.backlog else []
@@ -182,17 +196,30 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
                 order_q=list(spec.orders),
                 ship_q=list(spec.shipments),
                 mode=spec.mode,
-                capacity=spec.capacity,
+                capacity=_start_capacity(spec),
                 wip=0,
                 open_orders=open_orders,
                 deliveries=[0] * spec.delivery_delay,
                 loyalty=[1.0] * len(scenario.segments) if churns and spec.consumer_facing else [],
             )
         )
-    from game.engine import _advance, _plan  # local: the engine imports this module
+    from game.engine import _advance, _plan, role_totals  # local: the engine imports this module
 
     state = GameState(0, stages, demand_table(scenario, rng), scenario.codp, seed)  # type: ignore[arg-type]
+    if not net.identity:
+        state.nodes = stages
+        state.stages = []
     _advance(scenario, _plan(scenario), state)
+    if not net.identity:
+        role_totals(scenario, state)
     if drawless:
         scenario.__dict__["_start_state"] = state.copy()
     return state
+
+
+def _start_capacity(spec: StageSpec) -> int:
+    """A stage's capacity at the start: its make-to-order capacity, or its make-to-stock
+    throughput limit (0: none) while it works to stock."""
+    if spec.mode == "mts" and spec.mts_capacity:
+        return spec.mts_capacity
+    return spec.capacity

@@ -47,9 +47,34 @@ def test_positions_set_modes_along_the_chain(position: str) -> None:
 
 
 def test_only_order_driven_finishing_earns_the_premium() -> None:
-    scn = load_scenario("customer-intimacy")
-    ok = {p: customisable(scn, {s.role: s.mode for s in apply_codp(scn, p).stages}) for p in POSITIONS}
-    assert ok == {"mts-local": False, "mts-central": False, "ato": True, "mto": True, "eto": True}
+    def earns(name: str) -> dict[str, bool]:
+        scn = load_scenario(name)
+        return {p: customisable(scn, {s.role: s.mode for s in apply_codp(scn, p).stages}) for p in POSITIONS}
+
+    # customised at the manufacturer's final step: assembling to order is enough
+    assert earns("decoupling-point") == {
+        "mts-local": False,
+        "mts-central": False,
+        "ato": True,
+        "mto": True,
+        "eto": True,
+    }
+    # made for the customer from the materials up: production must follow the order
+    assert earns("customer-intimacy") == {
+        "mts-local": False,
+        "mts-central": False,
+        "ato": False,
+        "mto": True,
+        "eto": True,
+    }
+    # designed for the customer down to the materials: every stage works to order
+    assert earns("engineer-to-order") == {
+        "mts-local": False,
+        "mts-central": False,
+        "ato": False,
+        "mto": False,
+        "eto": True,
+    }
 
 
 def test_ecommerce_keeps_its_own_mode() -> None:
@@ -60,7 +85,10 @@ def test_ecommerce_keeps_its_own_mode() -> None:
 
 
 def test_switch_mto_to_mts_turns_work_in_progress_into_stock() -> None:
-    scn = apply_codp(load_scenario("decoupling-point"), "ato")
+    base = load_scenario("customer-intimacy")
+    # without a make-to-stock throughput limit: the work waiting for capacity becomes stock
+    base = base.with_stages(tuple(replace(s, mts_capacity=0) for s in base.stages))
+    scn = apply_codp(base, "ato")
     state = play_to(scn, 13)
     i = scn.index("wholesaler")
     state.stages[i].wip = 7  # work waiting for capacity
@@ -77,7 +105,7 @@ def test_switch_mto_to_mts_turns_work_in_progress_into_stock() -> None:
 
 
 def test_switch_mts_to_mto_keeps_stock_and_ships_it_first() -> None:
-    scn = load_scenario("decoupling-point")
+    scn = load_scenario("customer-intimacy")
     scn = apply_codp(scn, "mts-local")
     state = play_to(scn, 13)
     r = scn.index("retailer")

@@ -241,7 +241,7 @@ def test_debrief_page_shows_the_dutch_debrief(client: Any) -> None:
     scn = load_scenario("product-leadership")
     info = data_block(client.get(f"/debrief/{code}", headers=NL).get_data(as_text=True), "scenario-info")
     assert info["title"] == "Productleiderschap (product leadership)"
-    assert info["debrief"] == scn.text("debrief", "nl") and "produceren op order wint" in info["debrief"].lower()
+    assert info["debrief"] == scn.text("debrief", "nl") and "assembleren op order wint" in info["debrief"].lower()
     assert {s["role"]: s["label"] for s in info["stages"]} == scn.labels("nl")
     info = data_block(client.get(f"/debrief/{code}", headers=EN).get_data(as_text=True), "scenario-info")
     assert info["debrief"] == scn.debrief

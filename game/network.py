@@ -1,0 +1,226 @@
+"""The stock points the engine plays: one per role, or one per variant and region.
+
+A role (a player's seat) is one *node* in a scenario without variants or regions. With
+variants, every role from the differentiation stage down holds stock per variant; the
+differentiation stage itself is a generic node (materials or modules, what the player
+orders or makes) followed by one *finishing* node per variant, which always works to
+order within the final step's capacity (assembly, configuration, labelling). With
+regions, the consumer-facing retail role holds stock per region (and variant); the
+central stage above it serves every region.
+
+The engine plays nodes; everything outside it sees roles (``GameState.stages`` and the
+week's events are per role, with a per-node breakdown). A role's one decision applies
+to its *decide* nodes: a make-to-stock role's order is shared out over them by
+``split_order``; a make-to-order role's capacity is one pool they share.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from game.demand import split
+from game.scenario import INFINITE, Scenario, StageSpec
+
+#: Capacity that never binds (a finishing step or make-to-stock stage without a limit).
+UNLIMITED = 10**9
+
+
+@dataclass(frozen=True)
+class Node:
+    """One stock point."""
+
+    role: int
+    spec: StageSpec
+    variant: int = -1
+    region: int = -1
+    finish: bool = False
+    share: float = 1.0
+    label: str = ""
+
+
+class Network:
+    """Nodes and their links by index (the engine's topology)."""
+
+    def __init__(self, scenario: Scenario, nodes: list[Node], supplier: list[int]) -> None:
+        self.nodes = tuple(nodes)
+        self.specs = [nd.spec for nd in nodes]
+        self.n = len(nodes)
+        self.identity = self.n == len(scenario.stages)
+        self.supplier = supplier
+        self.role_of = [nd.role for nd in nodes]
+        nroles = len(scenario.stages)
+        self.groups: list[list[int]] = [[i for i in range(self.n) if self.role_of[i] == r] for r in range(nroles)]
+        self.decide: list[list[int]] = [[i for i in g if not nodes[i].finish] for g in self.groups]
+        self.finish: list[list[int]] = [[i for i in g if nodes[i].finish] for g in self.groups]
+        self.customers: list[list[int]] = [
+            [-1] if nd.spec.consumer_facing else [j for j in range(self.n) if supplier[j] == i]
+            for i, nd in enumerate(nodes)
+        ]
+        self.slot: list[int] = [-1 if supplier[j] < 0 else self.customers[supplier[j]].index(j) for j in range(self.n)]
+        self.facing: list[int] = [i for i, nd in enumerate(nodes) if nd.spec.consumer_facing]
+        self.channel: list[int] = [self.facing.index(i) if i in self.facing else -1 for i in range(self.n)]
+        self.segment_order: list[int] = sorted(
+            range(len(scenario.segments)), key=lambda k: (scenario.segments[k].thresholds[0][0], k)
+        )
+        self.simple_market = all(seg.tolerance == INFINITE and not seg.patience for seg in scenario.segments) and all(
+            self.specs[i].delivery_delay == 0 for i in self.facing
+        )
+        # capacity pools: nodes that share one capacity (a role's decide nodes; its finishing nodes)
+        self.pools: list[list[int]] = [p for g in self.decide + self.finish for p in [g] if p]
+        self.pool_of = [0] * self.n
+        for k, p in enumerate(self.pools):
+            for i in p:
+                self.pool_of[i] = k
+        self.bills = [self.pools[self.pool_of[i]][0] == i for i in range(self.n)]
+        self.shared = any(len(p) > 1 for p in self.pools)
+        # where the role's order goes to its supplier role's nodes: the role-level customer slots
+        topo = scenario.topology
+        self.role_slot = [
+            topo.customers[topo.supplier[self.role_of[j]]].index(self.role_of[j])
+            if topo.supplier[self.role_of[j]] >= 0
+            else -1
+            for j in range(self.n)
+        ]
+
+
+def _downstream_of(scenario: Scenario, role: str) -> set[str]:
+    """Roles whose supply comes through ``role`` (``role`` excluded)."""
+    out: set[str] = set()
+    changed = True
+    while changed:
+        changed = False
+        for s in scenario.stages:
+            if s.supplier is not None and (s.supplier == role or s.supplier in out) and s.role not in out:
+                out.add(s.role)
+                changed = True
+    return out
+
+
+def _share_spec(spec: StageSpec, share: float, parts: int, k: int, shares: list[float]) -> StageSpec:
+    """The role's spec for one of its nodes: initial stock and pipelines split by expected share."""
+
+    def part(value: int) -> int:
+        return split(value, shares)[k]
+
+    return replace(
+        spec,
+        on_hand=part(spec.on_hand),
+        backlog=part(spec.backlog),
+        orders=tuple(part(v) for v in spec.orders),
+        shipments=tuple(part(v) for v in spec.shipments),
+        market_share=spec.market_share * share,
+    )
+
+
+def build_network(scenario: Scenario) -> Network:
+    """The nodes of ``scenario`` (one per role unless it has variants or regions)."""
+    from game.codp import retail_path  # local: codp imports the scenario module
+
+    stages = scenario.stages
+    roles = scenario.roles
+    if not scenario.expanded:
+        return Network(
+            scenario,
+            [Node(r, s, label=s.role) for r, s in enumerate(stages)],
+            list(scenario.topology.supplier),
+        )
+    product = scenario.product
+    diff = product.differentiation_stage
+    variants = product.variants if diff else ()
+    below = _downstream_of(scenario, diff) if diff else set()
+    regional = retail_path(scenario)[0] if len(scenario.regions) > 1 else None
+    nodes: list[Node] = []
+    supplier: list[int] = []
+    where: dict[tuple[str, int, int], int] = {}  # (role, variant, region) -> node; finish nodes as region -2
+
+    def add(node: Node, sup: int, key: tuple[str, int, int]) -> None:
+        where[key] = len(nodes)
+        nodes.append(node)
+        supplier.append(sup)
+
+    for r, spec in enumerate(stages):
+        role = spec.role
+        vs = list(range(len(variants))) if role in below else [-1]
+        rs = list(range(len(scenario.regions))) if role == regional else [-1]
+        combos = [(v, g) for g in rs for v in vs]
+        shares = [
+            (variants[v].share if v >= 0 else 1.0) * (scenario.regions[g].share if g >= 0 else 1.0) for v, g in combos
+        ]
+        for k, (v, g) in enumerate(combos):
+            sup = -1
+            if spec.supplier is not None:
+                sup_role = spec.supplier
+                sup = where.get((sup_role, v, -2)) if sup_role == diff else None
+                if sup is None:
+                    sup = where[(sup_role, v if sup_role in below else -1, -1)]
+            name = "/".join(
+                x for x in (role, variants[v].name if v >= 0 else "", scenario.regions[g].name if g >= 0 else "") if x
+            )
+            node_spec = _share_spec(spec, shares[k], len(combos), k, shares) if len(combos) > 1 else spec
+            add(Node(r, node_spec, v, g, False, shares[k], name), sup, (role, v, g))
+        if role == diff:
+            generic = where[(role, -1, -1)]
+            rate = spec.orders or spec.shipments or (0,)
+            flow = round(sum(rate) / len(rate))
+            vshares = [v.share for v in variants]
+            for v, variant in enumerate(variants):
+                first = split(flow, vshares)[v]
+                finish = replace(
+                    spec,
+                    mode="mto",
+                    order_delay=1,
+                    ship_delay=product.finish_delay,
+                    on_hand=0,
+                    backlog=0,
+                    orders=(0,),
+                    shipments=(first,) * product.finish_delay,
+                    holding_cost=spec.holding_cost
+                    if product.finish_holding_cost is None
+                    else product.finish_holding_cost,
+                    capacity=product.finish_capacity or UNLIMITED,
+                    capacity_cost=product.finish_capacity_cost,
+                    capacity_change_cost=0.0,
+                    mts_capacity=0,
+                    market_share=0.0,
+                )
+                add(Node(r, finish, v, -1, True, variant.share, f"{role}/{variant.name}"), generic, (role, v, -2))
+    del roles
+    return Network(scenario, nodes, supplier)
+
+
+def split_order(order: int, positions: list[int], shares: list[float]) -> list[int]:
+    """Share a role's one order out over its nodes (variants, regions).
+
+    The rule, as the player screen states it: the order goes where stock is shortest
+    against each node's share of demand. Each node's inventory position (stock minus
+    backlog plus everything on order) is brought as close as possible to its share of
+    the total position after the order (water-filling), whole units by largest remainder.
+    """
+    if len(positions) == 1:
+        return [order]
+    if order <= 0:
+        return [0] * len(positions)
+    # the level L with sum(max(0, share * L - position)) == order: nodes join in the order
+    # of position / share, each one's need rising with L from there
+    ks = sorted(range(len(shares)), key=lambda k: positions[k] / shares[k] if shares[k] else math.inf)
+    rate = 0.0  # d(need)/dL of the nodes in
+    base = 0.0  # sum of their positions
+    hi = 0.0
+    for n, k in enumerate(ks):
+        if not shares[k]:
+            break
+        rate += shares[k]
+        base += positions[k]
+        hi = (order + base) / rate
+        nxt = ks[n + 1] if n + 1 < len(ks) else None
+        if nxt is None or not shares[nxt] or hi <= positions[nxt] / shares[nxt]:
+            break
+    raw = [max(0.0, s * hi - p) for s, p in zip(shares, positions, strict=True)]
+    scale = order / sum(raw) if sum(raw) > 0 else 0.0
+    raw = [x * scale for x in raw]
+    parts = [int(x) for x in raw]
+    rest = order - sum(parts)
+    for k in sorted(range(len(raw)), key=lambda k: (-(raw[k] - parts[k]), k))[:rest]:
+        parts[k] += 1
+    return parts

@@ -1,0 +1,176 @@
+"""The reference plan per CODP position: what a well-played chain earns there.
+
+For each position a scenario offers, the best stationary plan (an order-up-to level for
+every make-to-stock role, shared over its variants and regions by the engine's split rule;
+a capacity for every make-to-order role) is searched on *training* seeds with
+``game.bestplan.optimise`` and then scored on a disjoint set of *test* seeds, so the
+figure is out of sample: mean profit per game and its standard error. The winner is the
+position with the highest test mean; its margin over the runner-up is given in standard
+errors of the paired per-seed differences (the positions play the same test demand).
+
+This, not how the bots happen to play, is what says which position a preset favours.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, TextIO
+
+from game.bestplan import Plan, optimise, play_plan
+from game.codp import apply_codp, positions_for
+from game.scenario import Scenario
+
+TRAIN_SEEDS = 20
+TEST_SEEDS = 20
+BUDGET = 40  # plans tried per position
+TEST_OFFSET = 10_000  # test seeds start here, so they never meet the training seeds
+
+
+@dataclass(frozen=True)
+class Row:
+    """One position's reference plan and its out-of-sample result."""
+
+    position: str
+    plan: Plan
+    train_profit: float
+    profits: tuple[float, ...]  # per test seed
+
+    @property
+    def mean(self) -> float:
+        """Mean test profit per game."""
+        return sum(self.profits) / len(self.profits)
+
+    @property
+    def se(self) -> float:
+        """Standard error of the mean test profit."""
+        n = len(self.profits)
+        if n < 2:
+            return 0.0
+        m = self.mean
+        return math.sqrt(sum((p - m) ** 2 for p in self.profits) / (n - 1) / n)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form."""
+        return {
+            "position": self.position,
+            "levels": dict(self.plan.levels),
+            "capacities": dict(self.plan.capacities),
+            "train_profit": round(self.train_profit, 2),
+            "test_profit": round(self.mean, 2),
+            "test_se": round(self.se, 2),
+        }
+
+
+@dataclass
+class Reference:
+    """Every offered position's reference row, best first."""
+
+    scenario: str
+    train: tuple[int, ...]
+    test: tuple[int, ...]
+    rows: list[Row] = field(default_factory=list)
+
+    @property
+    def winner(self) -> Row:
+        """The position with the highest mean test profit."""
+        return self.rows[0]
+
+    @property
+    def margin_se(self) -> float:
+        """The winner's lead over the runner-up in standard errors of the paired difference
+        (``inf`` when the difference never varies, 0 with one position)."""
+        if len(self.rows) < 2:
+            return 0.0
+        a, b = self.rows[0].profits, self.rows[1].profits
+        diffs = [x - y for x, y in zip(a, b, strict=True)]
+        n = len(diffs)
+        mean = sum(diffs) / n
+        var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
+        se = math.sqrt(var / n)
+        return mean / se if se > 0 else math.inf
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-compatible form."""
+        margin = self.margin_se
+        return {
+            "scenario": self.scenario,
+            "train_seeds": list(self.train),
+            "test_seeds": list(self.test),
+            "winner": self.winner.position,
+            "margin_se": None if math.isinf(margin) else round(margin, 2),
+            "positions": [r.to_dict() for r in self.rows],
+        }
+
+
+def seeds(train: int = TRAIN_SEEDS, test: int = TEST_SEEDS, offset: int = 0) -> tuple[list[int], list[int]]:
+    """Disjoint training and test seeds (``offset`` moves both, for a fresh draw)."""
+    return list(range(offset, offset + train)), list(range(TEST_OFFSET + offset, TEST_OFFSET + offset + test))
+
+
+def reference_row(
+    scenario: Scenario, position: str, train: Sequence[int], test: Sequence[int], budget: int = BUDGET
+) -> Row:
+    """Tune a stationary plan at ``position`` on ``train`` seeds and score it on ``test``."""
+    scn = apply_codp(scenario, position)
+    plan = optimise(scn, list(train), budget)
+    targets = {**plan.levels, **plan.capacities}
+    profits = tuple(play_plan(scn, s, targets) for s in test)
+    return Row(position, plan, plan.profit, profits)
+
+
+def reference(
+    scenario: Scenario,
+    train: int = TRAIN_SEEDS,
+    test: int = TEST_SEEDS,
+    budget: int = BUDGET,
+    positions: Sequence[str] | None = None,
+    offset: int = 0,
+) -> Reference:
+    """The reference table of ``scenario``: every offered position, best first."""
+    tr, te = seeds(train, test, offset)
+    offered = list(positions or scenario.codp_positions or positions_for(scenario))
+    rows = [reference_row(scenario, p, tr, te, budget) for p in offered]
+    rows.sort(key=lambda r: -r.mean)
+    return Reference(scenario.name, tuple(tr), tuple(te), rows)
+
+
+def write_reference(ref: Reference, fmt: str, out: TextIO) -> None:
+    """Print ``ref`` as a table (for people), JSON or CSV."""
+    if fmt == "json":
+        from game.jsonsafe import jsonsafe
+
+        out.write(json.dumps(jsonsafe(ref.to_dict()), indent=2, allow_nan=False) + "\n")
+        return
+    rows = [r.to_dict() for r in ref.rows]
+    if fmt == "csv":
+        w = csv.writer(out, lineterminator="\n")
+        w.writerow(["position", "test_profit", "test_se", "train_profit", "levels", "capacities"])
+        for r in rows:
+            w.writerow(
+                [
+                    r["position"],
+                    r["test_profit"],
+                    r["test_se"],
+                    r["train_profit"],
+                    json.dumps(r["levels"], sort_keys=True),
+                    json.dumps(r["capacities"], sort_keys=True),
+                ]
+            )
+        return
+    out.write(
+        f"{ref.scenario}: reference plans tuned on {len(ref.train)} seeds, scored on {len(ref.test)} other seeds\n"
+    )
+    out.write(f"{'position':<12} {'test profit':>12} {'± se':>8} {'train':>10}  plan\n")
+    for r in rows:
+        plan = ", ".join(f"{k} {v}" for k, v in {**r["levels"], **r["capacities"]}.items())
+        money = f"{r['test_profit']:>12,.0f} {r['test_se']:>8,.0f} {r['train_profit']:>10,.0f}"
+        out.write(f"{r['position']:<12} {money}  {plan}\n")
+    margin = ref.margin_se
+    lead = "always" if math.isinf(margin) else f"{margin:.1f} standard errors"
+    out.write(
+        f"winner: {ref.winner.position}, ahead of {ref.rows[1].position if len(ref.rows) > 1 else '-'} by {lead}\n"
+    )
