@@ -26,7 +26,9 @@ def test_dutch_facilitator_picks_presets_by_their_dutch_titles(live_server: str,
         "Kostenleiderschap (operational excellence)"
     )
     page.select_option("#scenario", "customer-intimacy")
-    expect(page.locator("#scenario-desc")).to_contain_text("Zeven op de tien klanten willen een product dat vanaf het materiaal")
+    expect(page.locator("#scenario-desc")).to_contain_text(
+        "Zeven op de tien klanten willen een product dat vanaf het materiaal"
+    )
     english = new_page(lang="en-GB", width=1200, mobile=False)
     english.goto(live_server + "/facilitate")
     expect(english.locator("#scenario option[value=decoupling-point]")).to_have_text("The decoupling point")
