@@ -23,7 +23,7 @@ from typing import Any, NoReturn, TextIO
 from game.codp import POSITIONS, apply_codp
 from game.engine import DecisionError, decision_bounds, decision_kind
 from game.jsonsafe import jsonsafe
-from game.policies import POLICIES, Policy, PolicyError, parse_policy
+from game.policies import POLICIES, Policy, PolicyError, check_roles, parse_policy
 from game.scenario import Scenario, ScenarioError, list_presets, load_scenario
 from game.simulate import DEFAULT_POLICY, GameResult, simulate
 from game.state import new_game
@@ -181,7 +181,10 @@ def parse_policies(scenario: Scenario, specs: Sequence[str]) -> dict[str, Policy
             per_role[role] = parse_policy(spec)
         else:
             default = parse_policy(item)
-    return {r: per_role.get(r, default) for r in scenario.roles}
+    out = {r: per_role.get(r, default) for r in scenario.roles}
+    for pol in out.values():
+        check_roles(pol, scenario.roles)
+    return out
 
 
 def read_orders(path: str, scenario: Scenario, weeks: int, seed: int = 0) -> dict[str, list[int]]:

@@ -1,9 +1,11 @@
-"""Side-by-side comparison of CODP positions and bot policies on the same demand.
+"""Side-by-side comparison of CODP positions, sharing options and bot policies on the same demand.
 
 ``compare(scenario, seeds, policies)`` plays every allowed decoupling point with
 every bot policy on the same seeds (so the same consumer demand) and averages
 the money per game: holding, backlog, lost sales, capacity, fulfilment,
-write-off, revenue, total cost and profit. ``add_arguments`` and ``run`` are
+write-off, revenue, total cost and profit, and each stage's bullwhip ratio.
+With ``sharing`` (``--visibility``) every row is played once with nothing
+shared and once per sharing variant. ``add_arguments`` and ``run`` are
 ``python -m game compare`` (see ``game.cli``).
 """
 
@@ -18,8 +20,9 @@ from collections.abc import Sequence
 from typing import Any, TextIO
 
 from game.codp import POSITIONS, apply_codp, positions_for
+from game.jsonsafe import jsonsafe
 from game.policies import Policy, parse_policy
-from game.scenario import Scenario, load_scenario
+from game.scenario import VISIBILITY_KEYS, Scenario, load_scenario
 from game.scoring import summary
 from game.simulate import simulate
 
@@ -44,6 +47,7 @@ _MONEY = {
 
 COLUMNS = (
     "codp",
+    "sharing",
     "policy",
     "demand",
     "holding",
@@ -63,13 +67,50 @@ COLUMNS = (
 )
 
 
-def game_totals(scenario: Scenario, weeks: Sequence[dict[str, Any]]) -> dict[str, float]:
+#: Label of the variant with nothing shared.
+NOTHING_SHARED = "none"
+
+
+def bullwhip_columns(scenario: Scenario) -> tuple[str, ...]:
+    """One bullwhip column per stage, most upstream first: ``bullwhip_<role>``."""
+    return tuple(f"bullwhip_{r}" for r in scenario.roles)
+
+
+def columns(scenario: Scenario) -> tuple[str, ...]:
+    """Every column of a row for ``scenario``: ``COLUMNS`` and the bullwhip per stage."""
+    return (*COLUMNS, *bullwhip_columns(scenario))
+
+
+def sharing_label(flags: dict[str, bool]) -> str:
+    """``pos_demand+inventories`` for the options on, ``none`` when nothing is shared."""
+    return "+".join(k for k in VISIBILITY_KEYS if flags.get(k)) or NOTHING_SHARED
+
+
+def parse_sharing(spec: str) -> dict[str, bool]:
+    """Visibility flags from ``all``, ``none`` or options joined by ``+``
+    (``pos_demand+inventories``); ``ValueError`` names an unknown option."""
+    spec = spec.strip()
+    if spec == "all":
+        return dict.fromkeys(VISIBILITY_KEYS, True)
+    flags = dict.fromkeys(VISIBILITY_KEYS, False)
+    if spec == NOTHING_SHARED:
+        return flags
+    for part in (p.strip() for p in spec.split("+")):
+        if part not in flags:
+            raise ValueError(f"--visibility: unknown option {part!r} (known: {', '.join(VISIBILITY_KEYS)}, all)")
+        flags[part] = True
+    return flags
+
+
+def game_totals(scenario: Scenario, weeks: Sequence[dict[str, Any]]) -> dict[str, float | None]:
     """The compare columns of one game (``simulate`` week records), from the scoring engine."""
     scored = summary(scenario, weeks)
-    out = {col: float(scored["totals"][key]) for col, key in _MONEY.items()}
+    out: dict[str, float | None] = {col: float(scored["totals"][key]) for col, key in _MONEY.items()}
     kpis = scored["kpis"]
     out["fill_rate"] = kpis["fill_rate"] if kpis["fill_rate"] is not None else 1.0
     out["lead_time"] = kpis["avg_lead_time"] or 0.0
+    for role, col in zip(scenario.roles, bullwhip_columns(scenario), strict=True):
+        out[col] = kpis["bullwhip"][role]
     return out
 
 
@@ -78,14 +119,24 @@ def positions_allowed(scenario: Scenario) -> list[str]:
     return list(scenario.codp_positions) or positions_for(scenario)
 
 
-def play(scenario: Scenario, position: str | None, policy: Policy | dict[str, Policy], seeds: Sequence[int]) -> dict:
-    """Average totals of ``policy`` at ``position`` over ``seeds``."""
+def play(
+    scenario: Scenario,
+    position: str | None,
+    policy: Policy | dict[str, Policy],
+    seeds: Sequence[int],
+    visibility: dict[str, bool] | None = None,
+) -> dict[str, float | None]:
+    """Average totals of ``policy`` at ``position`` over ``seeds`` (``visibility``: what is
+    shared, over the scenario's). A bullwhip ratio is averaged over the games that define
+    it (``None`` when none does)."""
     scn = apply_codp(scenario, position) if position else scenario
-    acc: dict[str, float] = {}
+    acc: dict[str, list[float]] = {}
     for seed in seeds:
-        for k, v in game_totals(scn, simulate(scn, seed, policy).weeks).items():
-            acc[k] = acc.get(k, 0.0) + v
-    return {k: v / len(seeds) for k, v in acc.items()}
+        for k, v in game_totals(scn, simulate(scn, seed, policy, visibility=visibility).weeks).items():
+            acc.setdefault(k, [])
+            if v is not None:
+                acc[k].append(v)
+    return {k: (sum(v) / len(v) if v else None) for k, v in acc.items()}
 
 
 def compare(
@@ -93,11 +144,14 @@ def compare(
     seeds: Sequence[int] = (0,),
     policies: Sequence[str | Policy] = DEFAULT_POLICIES,
     positions: Sequence[str] | None = None,
+    sharing: Sequence[dict[str, bool]] | None = None,
 ) -> list[dict[str, Any]]:
-    """One row per (CODP position, policy): the per-game averages over ``seeds``.
+    """One row per (CODP position, sharing variant, policy): the per-game averages over ``seeds``.
 
-    Every row is played on the same seeds, so every position and policy faces the
-    same consumer demand. Rows come position by position, policies in the given order.
+    Every row is played on the same seeds, so every position, sharing variant and policy
+    faces the same consumer demand. Without ``sharing`` the scenario's own visibility
+    applies; with it, nothing shared first, then each variant (visibility flags).
+    Rows come position by position, then variant by variant, policies in the given order.
     """
     if not seeds:
         raise ValueError("at least one seed is needed")
@@ -105,21 +159,33 @@ def compare(
     if not pols:
         raise ValueError("at least one policy is needed")
     chosen = list(positions) if positions is not None else positions_allowed(scenario)
+    variants: list[dict[str, bool] | None] = [None]
+    if sharing:
+        variants = [dict.fromkeys(VISIBILITY_KEYS, False)]
+        for v in sharing:
+            if sharing_label(v) not in {sharing_label(w) for w in variants if w is not None}:
+                variants.append(v)
+    cols = columns(scenario)
     rows = []
     for position in chosen or [None]:
-        for pol in pols:
-            row: dict[str, Any] = {"codp": position or "-", "policy": pol.spec}
-            row.update(play(scenario, position, pol, seeds))
-            rows.append({c: row[c] for c in COLUMNS})
+        for vis in variants:
+            label = sharing_label(vis if vis is not None else scenario.visibility)
+            for pol in pols:
+                row: dict[str, Any] = {"codp": position or "-", "sharing": label, "policy": pol.spec}
+                row.update(play(scenario, position, pol, seeds, vis))
+                rows.append({c: row[c] for c in cols})
     return rows
 
 
 def winners(rows: Sequence[dict[str, Any]]) -> dict[str, str]:
-    """The most profitable position per policy."""
+    """The most profitable position per policy (per policy and sharing variant when
+    several variants were played: keys ``policy`` or ``policy/sharing``)."""
+    several = len({r.get("sharing") for r in rows}) > 1
     best: dict[str, dict[str, Any]] = {}
     for r in rows:
-        if r["policy"] not in best or r["profit"] > best[r["policy"]]["profit"]:
-            best[r["policy"]] = r
+        key = f"{r['policy']}/{r['sharing']}" if several else r["policy"]
+        if key not in best or r["profit"] > best[key]["profit"]:
+            best[key] = r
     return {p: r["codp"] for p, r in best.items()}
 
 
@@ -143,25 +209,35 @@ def best_position(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def _fmt(value: Any) -> str:
+    if value is None:
+        return "-"
     if isinstance(value, float):
         return f"{value:.2f}" if abs(value) < 10 else f"{value:.0f}"
     return str(value)
 
 
+def _header(col: str) -> str:
+    """Column heading: ``bw_<role>`` for the bullwhip columns, else the column name."""
+    return "bw_" + col.removeprefix("bullwhip_") if col.startswith("bullwhip_") else col
+
+
 def format_table(rows: Sequence[dict[str, Any]]) -> str:
     """A plain-text table (the profit winner per policy is marked with ``*``)."""
     win = winners(rows)
-    cells = [list(COLUMNS)]
+    cols = list(rows[0]) if rows else list(COLUMNS)
+    several = len({r.get("sharing") for r in rows}) > 1
+    cells = [[_header(c) for c in cols]]
     for r in rows:
-        line = [_fmt(r[c]) for c in COLUMNS]
-        if win.get(r["policy"]) == r["codp"]:
-            line[COLUMNS.index("profit")] += "*"
+        line = [_fmt(r[c]) for c in cols]
+        key = f"{r['policy']}/{r['sharing']}" if several else r["policy"]
+        if win.get(key) == r["codp"]:
+            line[cols.index("profit")] += "*"
         cells.append(line)
-    widths = [max(len(row[i]) for row in cells) for i in range(len(COLUMNS))]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(cols))]
     lines = []
     for n, row in enumerate(cells):
         lines.append(
-            "  ".join(c.ljust(w) if i < 2 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
+            "  ".join(c.ljust(w) if i < 3 else c.rjust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True)))
         )
         if n == 0:
             lines.append("  ".join("-" * w for w in widths))
@@ -170,11 +246,12 @@ def format_table(rows: Sequence[dict[str, Any]]) -> str:
 
 def format_csv(rows: Sequence[dict[str, Any]]) -> str:
     """CSV with a header row."""
+    cols = list(rows[0]) if rows else list(COLUMNS)
     buf = io.StringIO()
-    writer = csv.DictWriter(buf, fieldnames=list(COLUMNS), lineterminator="\n")
+    writer = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
     writer.writeheader()
     for r in rows:
-        writer.writerow({c: (round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in COLUMNS})
+        writer.writerow({c: (round(r[c], 4) if isinstance(r[c], float) else r[c]) for c in cols})
     return buf.getvalue()
 
 
@@ -184,6 +261,13 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", type=int, default=5, metavar="N", help="games per row, seeds 0..N-1 (default 5)")
     p.add_argument("--policy", action="append", help="bot policy NAME[:k=v,...]; repeat for several (default: all)")
     p.add_argument("--codp", action="append", help="only this position; repeat for several (default: all allowed)")
+    p.add_argument(
+        "--visibility",
+        action="append",
+        metavar="OPTIONS",
+        help="also play with these options shared (pos_demand, inventories, pipelines joined by +, or all), "
+        "beside the same games with nothing shared; repeat for several",
+    )
     p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output (default table)")
 
 
@@ -199,14 +283,16 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         if pos not in allowed:
             raise ValueError(f"--codp: {pos!r} is not allowed in {scenario.name} (allowed: {', '.join(allowed)})")
     policies = [parse_policy(p) for p in (args.policy or DEFAULT_POLICIES)]
-    rows = compare(scenario, range(args.seeds), policies, args.codp)
+    sharing = [parse_sharing(v) for v in args.visibility or []]
+    rows = compare(scenario, range(args.seeds), policies, args.codp, sharing)
     if args.format == "json":
-        out.write(json.dumps({"scenario": scenario.name, "seeds": args.seeds, "rows": rows}, indent=1) + "\n")
+        out.write(json.dumps(jsonsafe({"scenario": scenario.name, "seeds": args.seeds, "rows": rows}), indent=1) + "\n")
     elif args.format == "csv":
         out.write(format_csv(rows))
     else:
         out.write(
-            f"{scenario.title}: average per game over seeds 0..{args.seeds - 1} (* = most profitable CODP per policy)\n"
+            f"{scenario.title}: average per game over seeds 0..{args.seeds - 1} (* = most profitable CODP per policy; "
+            "bw_<stage> = bullwhip ratio)\n"
         )
         out.write(format_table(rows) + "\n")
         means = position_means(rows)

@@ -257,9 +257,11 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
     return arrive
 
 
-def _quote_node(plan: _Plan, st: list[StageState], i: int) -> float:
-    """The lead time quoted at consumer-facing node ``i``: its wait plus parcel delivery."""
-    return _wait(plan, st, i, plan.quote_units[i]) + plan.net.specs[i].delivery_delay
+def _quote_node(plan: _Plan, st: list[StageState], i: int, units: int = 0) -> float:
+    """The lead time quoted at consumer-facing node ``i``: its wait plus parcel delivery, for
+    the middle one of ``units`` customers beyond its stock (default: half a normal week's)."""
+    extra = (units + 1) // 2 if units > 0 else plan.quote_units[i]
+    return _wait(plan, st, i, extra) + plan.net.specs[i].delivery_delay
 
 
 def quote(scenario: Scenario, state: GameState, role: str) -> float:
@@ -341,8 +343,8 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int]) -> li
         new.done = True
     else:
         _advance(scenario, plan, new)
-        if new.nodes is not None:
-            role_totals(scenario, new)
+    if new.nodes is not None:
+        role_totals(scenario, new)
     return events
 
 
@@ -424,7 +426,8 @@ _PLAIN_EVENT: dict[str, Any] = {
 _FACING_EVENT: dict[str, Any] = {
     **_PLAIN_EVENT,
     **dict.fromkeys(("demand", "demand_by_segment", "accepted", "lost", "lost_by_segment", "lost_margin")),
-    **dict.fromkeys(("goodwill", "quoted_lead_time", "sold", "delivered", "revenue", "lead_time_sum")),
+    **dict.fromkeys(("goodwill", "quoted_lead_time", "quoted_sum", "quoted_units")),
+    **dict.fromkeys(("sold", "delivered", "revenue", "lead_time_sum")),
     "lead_time_max": None,
 }
 
@@ -449,8 +452,11 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
         pre = _receive_all(plan, st)
         quotes = [0.0] * plan.n
         if not plan.simple_market:
+            # quoted for the middle of as many customers as came last week
+            last = new.demand[week - 2] if week >= 2 else None
+            channel = plan.net.channel
             for i in plan.facing:
-                quotes[i] = _quote_node(plan, st, i)
+                quotes[i] = _quote_node(plan, st, i, sum(last[channel[i]]) if last else 0)
     custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
     instant = plan.instant
     bounded = plan.bounded
@@ -668,12 +674,23 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
             )
         )
     state.stages = stages
-    state.events = _role_events(plan, state.node_events, None)
+    state.events = _role_events(plan, state.node_events, None) if state.node_events else []
 
 
 #: event keys summed over a role's nodes (besides the flows in and out, set from its edge)
 _SUMMED = ("cost", "processed", "wip", "inventory", *COST_PARTS)
-_SUMMED_MARKET = ("demand", "accepted", "lost", "lost_margin", "goodwill", "sold", "delivered", "revenue")
+_SUMMED_MARKET = (
+    "demand",
+    "accepted",
+    "lost",
+    "lost_margin",
+    "goodwill",
+    "sold",
+    "delivered",
+    "revenue",
+    "quoted_sum",
+    "quoted_units",
+)
 _SUMMED_MARKET_LISTS = ("demand_by_segment", "lost_by_segment")
 
 
@@ -765,6 +782,8 @@ def _consumers(
         m["lost_margin"] = 0.0
         m["goodwill"] = 0.0
         m["quoted_lead_time"] = quote_weeks
+        m["quoted_sum"] = 0.0
+        m["quoted_units"] = 0  # patient customers and no parcels: no lead time is quoted
         return m
     delay = topo.specs[i].delivery_delay
     loyalty = s.loyalty
@@ -774,6 +793,11 @@ def _consumers(
     accepted = lost = 0
     lost_margin = goodwill = 0.0
     lost_by = [0] * len(demand)
+    # the lead time promised to each accepted customer: the parcel delay from stock, the quote
+    # for those who wait (customers waiting on a chain that cannot quote are not counted)
+    finite = quote_weeks != INFINITE
+    quoted_sum = 0.0
+    quoted_units = 0
     if topo.simple_market:
         # every segment waits as long as it takes and there is no parcel delay: all are
         # accepted (the general rule below gives the same, with nobody gone)
@@ -803,6 +827,11 @@ def _consumers(
             waits = rest if share >= 1.0 else math.floor(rest * share + 0.5)
             gone = rest - waits
             take = now + waits
+            quoted_sum += now * delay
+            quoted_units += now
+            if finite:
+                quoted_sum += waits * quote_weeks
+                quoted_units += waits
             if take:
                 price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
                 s.open_orders.append([week, take, k, price])
@@ -821,7 +850,9 @@ def _consumers(
     m["lost_by_segment"] = lost_by
     m["lost_margin"] = lost_margin
     m["goodwill"] = goodwill
-    m["quoted_lead_time"] = quote_weeks if quote_weeks != INFINITE else None  # None: no lead time can be quoted
+    m["quoted_lead_time"] = quote_weeks if finite else None  # None: no lead time can be quoted
+    m["quoted_sum"] = quoted_sum
+    m["quoted_units"] = quoted_units
     return m
 
 

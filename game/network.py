@@ -162,7 +162,12 @@ def build_network(scenario: Scenario) -> Network:
         if role == diff:
             generic = where[(role, -1, -1)]
             rate = spec.orders or spec.shipments or (0,)
-            flow = round(sum(rate) / len(rate))
+            # the final step starts full at the usual rate, out of the generic stock
+            flow = min(round(sum(rate) / len(rate)), nodes[generic].spec.on_hand // product.finish_delay)
+            nodes[generic] = replace(
+                nodes[generic],
+                spec=replace(nodes[generic].spec, on_hand=nodes[generic].spec.on_hand - flow * product.finish_delay),
+            )
             vshares = [v.share for v in variants]
             for v, variant in enumerate(variants):
                 first = split(flow, vshares)[v]

@@ -16,9 +16,39 @@ def initial_rate(scenario: Scenario, index: int) -> int:
     return round(sum(boxes) / len(boxes)) if boxes else 0
 
 
+def lost_sale_cost(scenario: Scenario, state: GameState, index: int) -> float:
+    """What a unit short at the stage costs in customers who will not wait for it.
+
+    A shortage here adds at least a week to what a consumer waits when every stage
+    between it and the consumer works to order (or it sells to consumers itself); a
+    customer who would wait that long but not a week longer walks away: the lost margin
+    (price minus unit cost) plus goodwill, weighted by the share of such customers (the
+    segments' patience) and the channel's market share. 0 when stock downstream buffers
+    the stage or every customer is patient."""
+    topo = scenario.topology
+    instant = scenario.mto_orders == "instant"
+    total = 0.0
+    for f in topo.facing:
+        wait, k = float(scenario.stages[f].delivery_delay), f
+        while k >= 0 and k != index and state.stages[k].mode == "mto":
+            # an order passes a make-to-order stage at once (or by mail) and its goods take the ship delay
+            wait += scenario.stages[k].ship_delay + (0 if instant else scenario.stages[k].order_delay)
+            k = topo.supplier[k]
+        if k != index:
+            continue
+        share = scenario.stages[f].market_share
+        for seg in scenario.segments:
+            # the customers who would wait ``wait`` weeks but not a week more
+            marginal = seg.willing(wait) - seg.willing(wait + 1)
+            if marginal > 0:
+                total += share * seg.share * marginal * (seg.price - scenario.unit_cost + seg.goodwill)
+    return max(0.0, total)
+
+
 def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
     """The role's own situation this week: its stock, backlog, this week's flows,
-    its supply line, what its stock, backlog and capacity cost per unit, and the one
+    its supply line, what its stock, backlog and capacity cost per unit (and what a
+    unit short costs in customers who walk away), and the one
     decision it has to make, with bounds."""
     i = scenario.index(role)
     spec = scenario.stages[i]
@@ -50,6 +80,7 @@ def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
             "capacity": spec.capacity_cost,
             "capacity_change": spec.capacity_change_cost,
             "fulfilment": spec.fulfilment_cost,
+            "lost_sale": lost_sale_cost(scenario, state, i),
         },
     }
     if spec.consumer_facing:

@@ -1,19 +1,40 @@
 """Bot policies: they fill empty seats and drive the comparisons.
 
-A policy is pure: ``decide(obs, memory) -> (decision, memory)``. ``obs`` is the
-role's observation at the decision point (``game.observe.observe``), ``memory``
-a JSON-compatible dict the caller keeps between weeks (empty at the start).
-The decision is an order for a make-to-stock stage and a capacity for a
-make-to-order one (``obs["decision"]`` says which).
+A policy is pure: ``decide(obs, memory, view) -> (decision, memory)``. ``obs``
+is the role's observation at the decision point (``game.observe.observe``, or
+``view["me"]`` of a player's state), ``memory`` a JSON-compatible dict the
+caller keeps between weeks (empty at the start) and ``view`` the seat's
+``game.visibility.view`` when the visibility options share something (else
+``None``). The decision is an order for a make-to-stock stage and a capacity
+for a make-to-order one (``obs["decision"]`` says which).
 
-Spec strings: ``NAME`` or ``NAME:key=value,key=value`` (see ``parse_policy``).
+What the bots do with what they are shown (``docs/SCENARIOS.md``, "Information
+sharing"): with point-of-sale demand shared every policy forecasts from the
+consumer demand the stage serves instead of the orders it receives; with
+inventories and pipelines shared too, the base-stock bot of a serial chain
+of make-to-stock stages orders on its echelon position (its own stock and supply
+line plus everything downstream of it, minus what consumers wait for) against a level that covers
+the lead times down to the consumer. ``shared=0`` makes a bot ignore the view.
+
+Spec strings: ``NAME`` or ``NAME:key=value,key=value``; ``key_<role>=value``
+sets a parameter for one role only (see ``parse_policy``).
 """
 
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from statistics import NormalDist, fmean, pstdev
 from typing import Any
+
+#: Weeks of the base-stock bot's moving-average forecast (``window``): the ``p`` of the
+#: bullwhip bound of Chen et al. (2000) in ``game.scoring``.
+FORECAST_WINDOW = 16
+#: Fractiles the base-stock bot keeps within (a zero holding or backlog cost would ask
+#: for an infinite level).
+FRACTILE_RANGE = (0.02, 0.98)
 
 
 class PolicyError(ValueError):
@@ -25,34 +46,174 @@ def _round(x: float) -> int:
     return max(0, math.floor(x + 0.5))
 
 
-def _forecast(obs: dict[str, Any], memory: dict[str, Any], theta: float) -> float:
-    """Exponential smoothing of incoming orders: L = theta * incoming + (1 - theta) * L."""
+# ----------------------------------------------------------------------------
+# What a seat is shown
+# ----------------------------------------------------------------------------
+
+
+def served_channels(chain: Sequence[Mapping[str, Any]], role: str) -> list[str]:
+    """The consumer-facing roles at or downstream of ``role`` in a view's ``chain``."""
+    supplier = {c["role"]: c.get("supplier") for c in chain}
+    out = []
+    for c in chain:
+        if not c.get("consumer_facing"):
+            continue
+        k: str | None = c["role"]
+        for _ in range(len(chain)):
+            if k is None or k == role:
+                break
+            k = supplier.get(k)
+        if k == role:
+            out.append(c["role"])
+    return out
+
+
+def pos_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> int | None:
+    """This week's point-of-sale demand at the channels the stage serves, when the view
+    shares it (``None`` otherwise)."""
+    if not view or not view.get("pos_demand"):
+        return None
+    last = view["pos_demand"][-1]
+    if last.get("week") != obs["week"]:
+        return None
+    channels = served_channels(view.get("chain", ()), obs["role"])
+    return sum(int(last["by_channel"].get(c, 0)) for c in channels)
+
+
+def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None, capacity: bool = False) -> float:
+    """What the stage forecasts from: the point-of-sale demand it serves when shared,
+    else the orders it received (for a capacity: every consumer who came, at a
+    consumer-facing stage)."""
+    pos = pos_signal(obs, view)
+    if pos is not None:
+        return float(pos)
+    if capacity:
+        return float(obs.get("demand", obs["incoming_order"]))
+    return float(obs["incoming_order"])
+
+
+def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[float, int] | None:
+    """``(echelon inventory position, weeks it must cover)`` of the stage when the view
+    shares inventories and pipelines and the chain below it is serial and makes to
+    stock; else ``None``.
+
+    Echelon position: the stage's own stock, work in process and supply line, plus the
+    stock, work in process and goods in transit of every stage downstream of it, minus
+    the consumers' backlog. Orders in the mail and backlogs between those stages stay
+    inside the echelon and do not count. The cover is the lead times (order delay plus
+    shipping delay, the lengths of the shared pipelines) from the stage down to the
+    consumer, plus the review week.
+    """
+    if not view or "inventories" not in view or "pipelines" not in view:
+        return None
+    chain = {c["role"]: c for c in view.get("chain", ())}
+    customers: dict[str, list[str]] = {}
+    for c in chain.values():
+        if c.get("supplier"):
+            customers.setdefault(c["supplier"], []).append(c["role"])
+    role = obs["role"]
+    position = obs["on_hand"] + obs.get("wip", 0) + obs["supply_line"]
+    cover = obs["lead_time"] + 1
+    if chain.get(role, {}).get("consumer_facing"):
+        position -= obs["backlog"]
+    below = customers.get(role, [])
+    while below:
+        if len(below) > 1 or chain[role].get("consumer_facing"):
+            return None  # a tree or a stage selling beside its customers: no single echelon
+        role = below[0]
+        if chain[role].get("mode") == "mto":
+            return None  # downstream works to order: customers wait by design, no echelon stock
+        inv, pipe = view["inventories"].get(role), view["pipelines"].get(role)
+        if inv is None or pipe is None:
+            return None
+        position += inv["on_hand"] + inv.get("wip", 0) + sum(pipe["on_the_way"])
+        if chain[role].get("consumer_facing"):
+            position -= inv["backlog"]
+        cover += len(pipe["orders_in_mail"]) + len(pipe["on_the_way"])
+        below = customers.get(role, [])
+    return float(position), cover
+
+
+# ----------------------------------------------------------------------------
+# Rules
+# ----------------------------------------------------------------------------
+
+
+def _smooth(signal: float, memory: dict[str, Any], obs: Mapping[str, Any], theta: float) -> float:
+    """Exponential smoothing: F = theta * signal + (1 - theta) * F, from the initial rate."""
     previous = memory.get("forecast", obs["initial_rate"])
-    return theta * obs["incoming_order"] + (1.0 - theta) * previous
+    return theta * signal + (1.0 - theta) * previous
 
 
-def _capacity(obs: dict[str, Any], memory: dict[str, Any], theta: float, params: dict[str, float]) -> int:
+def _window(signal: float, memory: dict[str, Any], obs: Mapping[str, Any], p: int) -> tuple[float, float]:
+    """Mean and standard deviation of the last ``p`` signals (the initial rate fills the
+    weeks before the first); keeps them in ``memory["seen"]``."""
+    seen = [*memory.get("seen", ()), signal][-p:]
+    memory["seen"] = seen
+    xs = [float(obs["initial_rate"])] * (p - len(seen)) + seen
+    return fmean(xs), pstdev(xs)
+
+
+def critical_fractile(obs: Mapping[str, Any], params: Mapping[str, float]) -> float:
+    """The newsvendor fractile b / (b + h) of the stage's holding cost h and shortage
+    cost b (backlog cost plus what a unit short costs in customers who walk away,
+    ``rates["lost_sale"]``); ``fractile`` overrides it; kept within ``FRACTILE_RANGE``."""
+    if params.get("fractile") is not None:
+        f = params["fractile"]
+    else:
+        rates = obs.get("rates") or {}
+        h = rates.get("holding", 0.5)
+        b = rates.get("backlog", 1.0) + (rates.get("lost_sale") or 0.0)
+        f = b / (b + h) if b + h > 0 else 0.5
+    lo, hi = FRACTILE_RANGE
+    return min(max(f, lo), hi)
+
+
+def base_stock_level(mean: float, sd: float, cover: int, fractile: float) -> float:
+    """Order-up-to level S = mean x cover + z x sd x sqrt(cover), z the normal quantile of
+    the fractile (the newsvendor over the weeks the level covers)."""
+    return mean * cover + NormalDist().inv_cdf(fractile) * sd * math.sqrt(cover)
+
+
+def _capacity(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, theta: float, p: Mapping) -> int:
     """Capacity for a make-to-order stage: a fixed level, or the expected workload plus a
     share of the work already waiting (orders held and not yet processed).
 
     The workload is smoothed from every consumer who came (served, waiting or lost) at a
-    consumer-facing stage, and from incoming orders elsewhere, so that a stage that is
-    losing customers for want of capacity adds capacity instead of cutting it. Capacity
-    never drops below ``cap_floor`` times the rate the chain was set up for.
+    consumer-facing stage, from point-of-sale demand when it is shared, and from incoming
+    orders elsewhere, so that a stage that is losing customers for want of capacity adds
+    capacity instead of cutting it. Capacity never drops below ``cap_floor`` times the
+    rate the chain was set up for.
     """
-    if params.get("capacity") is not None:
-        return int(params["capacity"])
-    signal = obs.get("demand", obs["incoming_order"])
+    if p.get("capacity") is not None:
+        return int(p["capacity"])
     workload = theta * signal + (1.0 - theta) * memory.get("workload", obs["initial_rate"])
     memory["workload"] = workload
     waiting = max(0, obs["backlog"] - obs["on_hand"])
-    rule = _round(workload * params.get("cap_slack", 1.1) + waiting / params.get("cap_weeks", 4.0))
-    return max(rule, math.ceil(params.get("cap_floor", 0.5) * obs["initial_rate"]))
+    rule = _round(workload * p.get("cap_slack", 1.1) + waiting / p.get("cap_weeks", 4.0))
+    return max(rule, math.ceil(p.get("cap_floor", 0.5) * obs["initial_rate"]))
+
+
+def _base_stock(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, view: Any, p: Mapping) -> float:
+    """Order up to a level: ``level``, or the newsvendor level of the demand seen over
+    the forecast window (``safety_weeks``: the older rule, forecast x (lead time + 1 +
+    safety_weeks)); on the echelon position when inventories and pipelines are shared."""
+    mean, sd = _window(signal, memory, obs, int(p.get("window", FORECAST_WINDOW)))
+    position = obs["on_hand"] - obs["backlog"] + obs["supply_line"]
+    if p.get("level") is not None:
+        return p["level"] - position
+    if p.get("safety_weeks") is not None:
+        return memory["forecast"] * (obs["lead_time"] + 1 + p["safety_weeks"]) - position
+    cover = obs["lead_time"] + 1
+    ech = echelon(obs, view)
+    if ech is not None:
+        position, cover = ech
+    return base_stock_level(mean, sd, cover, critical_fractile(obs, p)) - position
 
 
 @dataclass(frozen=True)
 class Policy:
-    """A named bot policy with its parameters."""
+    """A named bot policy with its parameters (``key_<role>`` = one role's value)."""
 
     name: str
     params: dict[str, float] = field(default_factory=dict)
@@ -64,30 +225,43 @@ class Policy:
             return self.name
         return self.name + ":" + ",".join(f"{k}={v:g}" for k, v in sorted(self.params.items()))
 
-    def decide(self, obs: dict[str, Any], memory: dict[str, Any] | None = None) -> tuple[int, dict[str, Any]]:
+    def for_role(self, role: str) -> dict[str, float]:
+        """The parameters in force for ``role``: ``key_<role>`` over ``key``."""
+        out = {k: v for k, v in self.params.items() if k in _PARAMS}
+        suffix = "_" + role
+        for key, value in self.params.items():
+            if key.endswith(suffix) and key[: -len(suffix)] in _PARAMS:
+                out[key[: -len(suffix)]] = value
+        return out
+
+    def roles(self) -> set[str]:
+        """The roles named by ``key_<role>`` parameters."""
+        return {_split(k)[1] for k in self.params if k not in _PARAMS}
+
+    def decide(
+        self, obs: Mapping[str, Any], memory: Mapping[str, Any] | None = None, view: Mapping[str, Any] | None = None
+    ) -> tuple[int, dict[str, Any]]:
         """The decision for this week and the memory to pass next week."""
         memory = dict(memory or {})
-        p = self.params
+        p = self.for_role(obs["role"])
+        if not p.get("shared", 1):
+            view = None
         theta = p.get("theta", _THETA.get(self.name, 1.0))
-        forecast = _forecast(obs, memory, theta)
+        signal = demand_signal(obs, view)
+        forecast = _smooth(signal, memory, obs, theta)
         memory["forecast"] = forecast
         fixed = int(p.get("fixed_weeks", 0))
         if obs["decision"] == "capacity":
-            decision = _capacity(obs, memory, theta, p)
+            decision = _capacity(obs, memory, demand_signal(obs, view, capacity=True), theta, p)
         elif obs["week"] <= fixed:
             decision = int(p.get("fixed_order", obs["initial_rate"]))
         elif self.name == "passthrough":
             decision = obs["incoming_order"]
         elif self.name == "base_stock":
-            level = p.get("level")
-            if level is None:
-                cover = obs["lead_time"] + 1 + p.get("safety_weeks", 1.0)
-                level = forecast * cover
-            position = obs["on_hand"] - obs["backlog"] + obs["supply_line"]
-            decision = _round(level - position)
+            decision = _round(_base_stock(obs, memory, signal, view, p))
         elif self.name == "sterman":
             stock = obs["on_hand"] - obs["backlog"]
-            target = p.get(f"target_{obs['role']}", p.get("target", 17.0))
+            target = p.get("target", 17.0)
             adjust = p.get("alpha", 0.26) * (target - stock - p.get("beta", 0.34) * obs["supply_line"])
             decision = _round(forecast + adjust)
         else:  # pragma: no cover - guarded by parse_policy
@@ -100,7 +274,8 @@ _THETA = {"passthrough": 1.0, "base_stock": 0.3, "sterman": 0.36}
 
 POLICIES: dict[str, str] = {
     "passthrough": "order what was ordered from you this week",
-    "base_stock": "order up to a base-stock level (level=N, or forecast x (lead time + 1 + safety_weeks))",
+    "base_stock": "order up to a base-stock level (level=N, or the newsvendor level from the "
+    "holding and backlog costs over the lead time and the demand of the last window=16 weeks)",
     "sterman": "Sterman's anchoring and adjustment: forecast + alpha x (target - stock - beta x supply line)",
 }
 
@@ -110,7 +285,10 @@ _PARAMS = {
     "beta": (0.0, 10.0),
     "target": (0.0, 1e6),
     "level": (0.0, 1e6),
+    "window": (1.0, 52.0),
+    "fractile": (0.0, 1.0),
     "safety_weeks": (0.0, 52.0),
+    "shared": (0.0, 1.0),
     "fixed_weeks": (0.0, 520.0),
     "fixed_order": (0.0, 1e6),
     "capacity": (0.0, 1e6),
@@ -118,10 +296,23 @@ _PARAMS = {
     "cap_weeks": (0.1, 52.0),
     "cap_floor": (0.0, 10.0),
 }
+_ROLE = re.compile(r"[a-z][a-z0-9_-]*\Z")
+
+
+def _split(key: str) -> tuple[str, str]:
+    """``(parameter, role)`` of a ``key_<role>`` key (the longest known parameter wins);
+    ``(key, "")`` for a plain key; ``("", "")`` when it names no parameter."""
+    if key in _PARAMS:
+        return key, ""
+    for base in sorted(_PARAMS, key=len, reverse=True):
+        if key.startswith(base + "_") and _ROLE.match(key[len(base) + 1 :]):
+            return base, key[len(base) + 1 :]
+    return "", ""
 
 
 def parse_policy(spec: str) -> Policy:
-    """Read ``NAME[:key=value,...]``; ``target_<role>=N`` sets one role's target.
+    """Read ``NAME[:key=value,...]``; ``key_<role>=N`` (e.g. ``target_factory=20``,
+    ``level_retailer=30``) sets one role's value.
 
     >>> parse_policy("sterman:theta=0,alpha=1").params
     {'theta': 0.0, 'alpha': 1.0}
@@ -135,9 +326,10 @@ def parse_policy(spec: str) -> Policy:
         for item in rest.split(","):
             key, eq, raw = item.partition("=")
             key = key.strip()
-            base = "target" if key.startswith("target_") else key
-            if not eq or base not in _PARAMS:
-                raise PolicyError(f"bad policy parameter {item.strip()!r} (known: {', '.join(_PARAMS)})")
+            base = _split(key)[0]
+            if not eq or not base:
+                known = ", ".join(_PARAMS)
+                raise PolicyError(f"bad policy parameter {item.strip()!r} (known: {known}, each also as key_<role>)")
             try:
                 value = float(raw)
             except ValueError:
@@ -147,3 +339,12 @@ def parse_policy(spec: str) -> Policy:
                 raise PolicyError(f"policy parameter {key} must be between {lo:g} and {hi:g}, got {raw.strip()}")
             params[key] = value
     return Policy(name, params)
+
+
+def check_roles(policy: Policy, roles: Sequence[str]) -> Policy:
+    """``policy``, or ``PolicyError`` when a ``key_<role>`` parameter names a role the
+    scenario lacks."""
+    unknown = sorted(policy.roles() - set(roles))
+    if unknown:
+        raise PolicyError(f"policy {policy.spec}: no role {unknown[0]!r} in this scenario (roles: {', '.join(roles)})")
+    return policy

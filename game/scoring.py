@@ -32,6 +32,14 @@ KPIs (``None`` when undefined, e.g. no demand yet)
         manufacturer, not for the wholesaler). When that demand has zero
         variance (constant demand) the ratio is ``None``; ``order_variance``
         still shows the swing the stage made.
+    bullwhip_bound (per stage)
+        The lower bound of Chen, Drezner, Ryan & Simchi-Levi (2000) for a stage
+        that forecasts with a moving average of the last ``p`` weeks (the
+        base-stock bot's window) and orders up to a level covering ``L`` weeks
+        (its lead time plus the review week): ``1 + 2L/p + 2L²/p²``. Without
+        point-of-sale sharing the factors of the make-to-stock stages from the
+        consumer up to it multiply; with it, the bound uses their summed ``L``.
+        ``None`` for a make-to-order stage (it passes orders on as they come).
     inventory_turns (per stage)
         Units the stage shipped over the game divided by its average on-hand
         stock at the end of the weeks; ``None`` when it never held stock (a
@@ -48,6 +56,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from game.engine import COST_PARTS
+from game.policies import FORECAST_WINDOW
 from game.scenario import Scenario
 from game.state import GameState
 
@@ -98,6 +107,56 @@ def _downstream_facing(scenario: Scenario) -> dict[str, list[str]]:
     return out
 
 
+def bullwhip_bound(covers: Sequence[int], window: int = FORECAST_WINDOW, shared: bool = False) -> float:
+    """Chen et al. (2000): the least Var(orders) / Var(demand) of the last of a line of
+    order-up-to stages, each forecasting from the last ``window`` weeks and covering
+    ``covers[i]`` weeks, the consumer's stage first. ``shared``: every stage forecasts
+    from point-of-sale demand (one factor of the summed covers), else from its
+    customer's orders (the factors multiply)."""
+    if shared:
+        x = sum(covers) / window
+        return _r(1 + 2 * x + 2 * x * x)
+    out = 1.0
+    for cover in covers:
+        x = cover / window
+        out *= 1 + 2 * x + 2 * x * x
+    return _r(out)
+
+
+def bullwhip_bounds(
+    scenario: Scenario,
+    shared: bool | None = None,
+    window: int = FORECAST_WINDOW,
+    modes: Mapping[str, str] | None = None,
+) -> dict[str, float | None]:
+    """``bullwhip_bound`` per stage: its make-to-stock stages down to the consumer (the
+    smallest bound where it serves several channels); ``None`` for a make-to-order
+    stage. ``shared`` defaults to the scenario's ``pos_demand`` option, ``modes`` to
+    its stage modes."""
+    if shared is None:
+        shared = bool(scenario.visibility.get("pos_demand"))
+    topo = scenario.topology
+    mode = [(modes or {}).get(s.role, s.mode) for s in scenario.stages]
+    out: dict[str, float | None] = {}
+    for i, spec in enumerate(scenario.stages):
+        if mode[i] == "mto":
+            out[spec.role] = None
+            continue
+        found = []
+        for f in topo.facing:
+            covers, k = [], f
+            while k >= 0:
+                if mode[k] != "mto":
+                    s = scenario.stages[k]
+                    covers.append(s.order_delay + s.ship_delay + 1)
+                if k == i:
+                    found.append(bullwhip_bound(covers, window, shared))
+                    break
+                k = topo.supplier[k]
+        out[spec.role] = min(found) if found else None
+    return out
+
+
 def team_score(scenario: Scenario, weeks: Iterable[WeekRecord]) -> float:
     """The one number teams are ranked by: profit (revenue - cost); ``-cost`` without prices.
 
@@ -121,8 +180,17 @@ def weeks_so_far(scenario: Scenario, state: GameState, history: Iterable[WeekRec
     return out
 
 
-def score_game(scenario: Scenario, weeks: Sequence[WeekRecord], weekly: bool = True) -> dict[str, Any]:
+def score_game(
+    scenario: Scenario,
+    weeks: Sequence[WeekRecord],
+    weekly: bool = True,
+    pos_shared: bool | None = None,
+    window: int = FORECAST_WINDOW,
+) -> dict[str, Any]:
     """Everything the debrief and the leaderboard need, JSON-compatible.
+
+    ``pos_shared`` (default: the scenario's option) and ``window`` set the bullwhip
+    bound beside each stage's ratio.
 
     ``{"score", "weeks_played", "totals", "stages": {role: {...}},
     "channels": {role: {...}}, "kpis": {...}, "weeks": [{"week", "totals",
@@ -216,6 +284,7 @@ def score_game(scenario: Scenario, weeks: Sequence[WeekRecord], weekly: bool = T
     consumer_demand = [sum(demand_by_week[r][n] for r in facing) for n in range(n_weeks)]
     consumer_demand_variance = _variance(consumer_demand)
 
+    bounds = bullwhip_bounds(scenario, pos_shared, window, last_mode)
     stages_out: dict[str, dict[str, Any]] = {}
     for role in roles:
         acc = stage_sum[role]
@@ -232,6 +301,7 @@ def score_game(scenario: Scenario, weeks: Sequence[WeekRecord], weekly: bool = T
         out["order_variance"] = None if ov is None else _r(ov)
         out["demand_variance"] = None if dv is None else _r(dv)
         out["bullwhip"] = _ratio(ov, dv) if ov is not None and dv else None
+        out["bullwhip_bound"] = bounds[role]
         stages_out[role] = out
 
     channels: dict[str, dict[str, Any]] = {}
@@ -266,6 +336,11 @@ def score_game(scenario: Scenario, weeks: Sequence[WeekRecord], weekly: bool = T
         "avg_lead_time": _ratio(sum(lt_sum.values()), sold),
         "max_lead_time": max(worst) if worst else None,
         "bullwhip": {r: stages_out[r]["bullwhip"] for r in roles},
+        "bullwhip_bound": {
+            "window": window,
+            "pos_shared": bool(pos_shared if pos_shared is not None else scenario.visibility.get("pos_demand")),
+            "stages": bounds,
+        },
         "inventory_turns": _ratio(sold * n_weeks, sum(chain_stock)) if n_weeks else None,
         "consumer_demand_variance": _r(consumer_demand_variance) if consumer_demand_variance is not None else None,
     }
@@ -282,9 +357,9 @@ def score_game(scenario: Scenario, weeks: Sequence[WeekRecord], weekly: bool = T
     return out
 
 
-def summary(scenario: Scenario, weeks: Sequence[WeekRecord]) -> dict[str, Any]:
+def summary(scenario: Scenario, weeks: Sequence[WeekRecord], pos_shared: bool | None = None) -> dict[str, Any]:
     """``score_game`` without the per-week rows (what dashboards and tables show)."""
-    return score_game(scenario, weeks, weekly=False)
+    return score_game(scenario, weeks, weekly=False, pos_shared=pos_shared)
 
 
 def _tie_key(team: Any) -> tuple[int, Any]:

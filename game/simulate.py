@@ -6,8 +6,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from game.bots import bot_decision
 from game.engine import play_week
-from game.observe import observe
 from game.policies import Policy, parse_policy
 from game.scenario import Scenario
 from game.state import GameState, new_game
@@ -62,9 +62,11 @@ def simulate(
     policy: str | Policy | Mapping[str, str | Policy] | None = None,
     orders: Mapping[str, Sequence[int]] | None = None,
     weeks: int | None = None,
+    visibility: Mapping[str, bool] | None = None,
 ) -> GameResult:
     """Play a game: roles in ``orders`` follow their script (one decision per week),
-    the others their policy. ``weeks`` shortens or lengthens the scenario."""
+    the others their policy. ``weeks`` shortens or lengthens the scenario;
+    ``visibility`` overrides the scenario's sharing options (what the bots see)."""
     if weeks is not None and weeks != scenario.weeks:
         scenario = replace(scenario, weeks=weeks)
     pols = policies_for(scenario, policy)
@@ -79,7 +81,8 @@ def simulate(
             if role in orders:
                 decisions[role] = orders[role][w - 1]
             else:
-                decisions[role], memory[role] = pols[role].decide(observe(scenario, state, role), memory[role])
+                pol, mem = pols[role], memory[role]
+                decisions[role], memory[role] = bot_decision(pol, scenario, state, role, mem, visibility)
         events = play_week(scenario, state, decisions)  # in place: this loop owns ``state``
         out.append({"week": w, "roles": dict(zip(scenario.roles, events, strict=True))})
     return GameResult(scenario, seed, out, state)

@@ -9,9 +9,9 @@ import json
 import pytest
 
 from game.codp import apply_codp
-from game.compare import COLUMNS, best_position, compare, main, position_means
+from game.compare import COLUMNS, best_position, columns, compare, main, parse_sharing, position_means
 from game.scenario import SCENARIO_DIR, load_scenario
-from game.scoring import team_score
+from game.scoring import summary, team_score
 from game.simulate import simulate
 
 
@@ -23,7 +23,8 @@ def test_one_row_per_position_and_policy_on_the_same_demand() -> None:
     ]
     assert len({r["demand"] for r in rows}) == 1, "every row must face the same consumer demand"
     for r in rows:
-        assert set(r) == set(COLUMNS)
+        assert list(r) == [*COLUMNS, *(f"bullwhip_{role}" for role in scn.roles)]
+        assert r["sharing"] == "none"
         assert r["profit"] == pytest.approx(r["revenue"] - r["cost"])
         assert 0 <= r["lost_units"] <= r["demand"]
 
@@ -80,7 +81,7 @@ def test_cli_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
     )
     rows = list(csv.DictReader(io.StringIO(capsys.readouterr().out)))
     assert [r["codp"] for r in rows] == ["ato"]
-    assert list(rows[0]) == list(COLUMNS)
+    assert list(rows[0]) == list(columns(load_scenario("segments")))
 
 
 @pytest.mark.parametrize(
@@ -93,6 +94,7 @@ def test_cli_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
         ["--scenario", "segments", "--policy", "sterman:alpha=-1"],
         ["--scenario", "segments", "--codp", "somewhere"],
         ["--scenario", "segments", "--format", "xml"],
+        ["--scenario", "segments", "--visibility", "pos_demand+gossip"],
         [],
     ],
 )
@@ -116,3 +118,42 @@ def test_cli_position_not_offered(tmp_path, capsys: pytest.CaptureFixture[str]) 
     assert "not allowed" in capsys.readouterr().err
     assert main(["--scenario", str(path), "--seeds", "1", "--format", "json"]) == 0
     assert [r["codp"] for r in json.loads(capsys.readouterr().out)["rows"]] == ["mts-local"] * 3 + ["ato"] * 3
+
+
+def test_sharing_variants_play_the_same_seeds_beside_nothing_shared() -> None:
+    scn = load_scenario("classic-random")
+    pos = parse_sharing("pos_demand")
+    rows = compare(scn, [0, 1], ["base_stock", "sterman"], positions=["mts-local"], sharing=[pos, pos])
+    assert [(r["sharing"], r["policy"]) for r in rows] == [
+        ("none", "base_stock"),
+        ("none", "sterman"),
+        ("pos_demand", "base_stock"),
+        ("pos_demand", "sterman"),
+    ]
+    assert len({r["demand"] for r in rows}) == 1
+    shared = simulate(scn, 1, "base_stock", visibility=pos).weeks
+    alone = simulate(scn, 1, "base_stock").weeks
+    assert shared != alone, "the bots must play differently when they see the point of sale"
+    played = [
+        summary(scn, simulate(scn, s, "base_stock", visibility=pos).weeks)["kpis"]["bullwhip"]["factory"]
+        for s in (0, 1)
+    ]
+    assert rows[2]["bullwhip_factory"] == pytest.approx(sum(played) / 2)
+    assert rows[2]["bullwhip_factory"] < rows[0]["bullwhip_factory"]
+
+
+def test_parse_sharing() -> None:
+    assert parse_sharing("all") == {"pos_demand": True, "inventories": True, "pipelines": True}
+    assert parse_sharing("none") == {"pos_demand": False, "inventories": False, "pipelines": False}
+    assert parse_sharing("inventories + pipelines") == {"pos_demand": False, "inventories": True, "pipelines": True}
+    with pytest.raises(ValueError, match="unknown option 'stock'"):
+        parse_sharing("stock")
+
+
+def test_cli_visibility_table(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["--scenario", "classic-random", "--seeds", "2", "--codp", "mts-local", "--visibility", "pos_demand"]
+    assert main([*argv, "--policy", "base_stock"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1].split()[:3] == ["codp", "sharing", "policy"]
+    assert lines[1].split()[-4:] == ["bw_factory", "bw_distributor", "bw_wholesaler", "bw_retailer"]
+    assert [line.split()[1] for line in lines[3:5]] == ["none", "pos_demand"]

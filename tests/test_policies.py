@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import pytest
 
 from game.codp import apply_codp
 from game.engine import step
 from game.observe import initial_rate, observe
-from game.policies import POLICIES, Policy, PolicyError, parse_policy
+from game.policies import (
+    POLICIES,
+    Policy,
+    PolicyError,
+    check_roles,
+    echelon,
+    parse_policy,
+    pos_signal,
+    served_channels,
+)
 from game.scenario import load_scenario
 from game.simulate import simulate
 from game.state import new_game
@@ -240,3 +250,142 @@ def test_decisions_are_whole_numbers_within_bounds():
         for incoming in (0, 5, 300):
             decision, _ = parse_policy(spec).decide(obs(incoming_order=incoming, bounds=(0, 100), on_hand=0))
             assert isinstance(decision, int) and 0 <= decision <= 100
+
+
+# ---------------------------------------------------------------------------
+# the newsvendor base-stock level (issue: a level from the cost ratio)
+# ---------------------------------------------------------------------------
+
+
+def test_base_stock_level_is_the_newsvendor_over_lead_time_plus_review():
+    # window 2 of signals 4 and 8: mean 6, sd 2; cover = lead time 4 + 1 = 5
+    # fractile b / (b + h) = 1 / 1.5; S = 6 x 5 + z(2/3) x 2 x sqrt(5)
+    rates = {"holding": 0.5, "backlog": 1.0}
+    pol = parse_policy("base_stock:window=2")
+    _, mem = pol.decide(obs(incoming_order=4, rates=rates))
+    decision, mem = pol.decide(obs(incoming_order=8, rates=rates, on_hand=10, supply_line=20), mem)
+    level = 30 + NormalDist().inv_cdf(2 / 3) * 2 * math.sqrt(5)
+    assert decision == math.floor(level - 30 + 0.5)
+    assert mem["seen"] == [4.0, 8.0]
+
+
+def test_base_stock_holds_more_when_backlog_is_dear_and_less_when_stock_is():
+    o = {"on_hand": 0, "supply_line": 0}
+    cheap_stock = obs(**o, rates={"holding": 0.1, "backlog": 2.0})
+    dear_stock = obs(**o, rates={"holding": 2.0, "backlog": 0.1})
+    mem = {"seen": [2.0, 9.0, 1.0, 8.0, 3.0, 7.0, 4.0]}
+    high, _ = parse_policy("base_stock:window=8").decide(cheap_stock, mem)
+    low, _ = parse_policy("base_stock:window=8").decide(dear_stock, mem)
+    mean_cover = round(sum([*mem["seen"], 4.0]) / 8 * 5)
+    assert high > mean_cover > low
+
+
+def test_lost_customers_raise_the_fractile_at_the_stock_point_they_depend_on():
+    scn = apply_codp(load_scenario("decoupling-point"), "mts-central")
+    state = new_game(scn, seed=0)
+    wholesaler = observe(scn, state, "wholesaler")
+    # the retailer works to order (its goods take 1 week): a shortage at the wholesaler makes
+    # the wait 2 weeks, which 0.7 of the soon segment (share 0.75) will not accept:
+    # 0.75 x 0.7 x (price 12 - unit cost 6 + goodwill 2)
+    assert wholesaler["rates"]["lost_sale"] == pytest.approx(0.75 * 0.7 * 8)
+    assert observe(scn, state, "manufacturer")["rates"]["lost_sale"] == 0  # the wholesaler's stock buffers it
+    local = apply_codp(load_scenario("decoupling-point"), "mts-local")
+    # at the shop only the now segment (share 0.05) walks when it is short: the soon ones wait a week
+    assert observe(local, new_game(local, 0), "retailer")["rates"]["lost_sale"] == pytest.approx(0.05 * 8)
+    seen = {"seen": [4.0, 16.0, 7.0, 13.0, 10.0, 10.0, 6.0]}
+    short = {**wholesaler, "on_hand": 0, "backlog": 0, "supply_line": 0}  # nothing in hand: the level decides
+    dear, _ = parse_policy("base_stock").decide(short, seen)
+    assert dear > parse_policy("base_stock:fractile=0.5").decide(short, seen)[0]
+
+
+def test_safety_weeks_keeps_the_older_cover_rule():
+    pol = parse_policy("base_stock:theta=1,safety_weeks=1")
+    assert pol.decide(obs(incoming_order=6, on_hand=10, supply_line=20))[0] == 6 * 6 - 30
+
+
+# ---------------------------------------------------------------------------
+# per-role parameters
+# ---------------------------------------------------------------------------
+
+
+def test_any_parameter_can_be_set_for_one_role():
+    pol = parse_policy("base_stock:level=30,level_retailer=50,capacity_wholesaler=9")
+    assert pol.for_role("retailer")["level"] == 50
+    assert pol.for_role("factory") == {"level": 30}
+    assert pol.for_role("wholesaler") == {"level": 30, "capacity": 9}
+    assert pol.decide(obs(role="retailer", on_hand=0, supply_line=0))[0] == 50
+    assert pol.decide(obs(role="factory", on_hand=0, supply_line=0))[0] == 30
+    assert pol.decide(obs(role="wholesaler", decision="capacity", mode="mto"))[0] == 9
+    assert parse_policy("sterman:cap_floor_retailer=2").for_role("retailer") == {"cap_floor": 2.0}
+
+
+def test_a_plan_replays_from_per_role_levels():
+    scn = load_scenario("classic-random")
+    levels = {"retailer": 22, "wholesaler": 26, "distributor": 25, "factory": 21}
+    spec = "base_stock:" + ",".join(f"level_{r}={v}" for r, v in levels.items())
+    per_role = {r: Policy("base_stock", {"level": float(v)}) for r, v in levels.items()}
+    assert simulate(scn, 4, spec).weeks == simulate(scn, 4, per_role).weeks
+
+
+def test_unknown_roles_are_refused_where_the_scenario_is_known():
+    pol = parse_policy("base_stock:level_shop=3")
+    with pytest.raises(PolicyError, match="no role 'shop'"):
+        check_roles(pol, load_scenario("classic").roles)
+    assert check_roles(parse_policy("base_stock:level_factory=3"), load_scenario("classic").roles).roles() == {
+        "factory"
+    }
+    with pytest.raises(PolicyError, match="bad policy parameter 'levels_retailer=3'"):
+        parse_policy("base_stock:levels_retailer=3")
+
+
+# ---------------------------------------------------------------------------
+# what the bots do with what they are shown
+# ---------------------------------------------------------------------------
+
+CHAIN = [
+    {"role": "factory", "supplier": None, "consumer_facing": False},
+    {"role": "wholesaler", "supplier": "factory", "consumer_facing": False},
+    {"role": "retailer", "supplier": "wholesaler", "consumer_facing": True},
+]
+
+
+def test_shared_point_of_sale_demand_replaces_the_incoming_order_as_forecast_signal():
+    view = {"chain": CHAIN, "pos_demand": [{"week": 10, "demand": 9, "by_channel": {"retailer": 9}}]}
+    pol = parse_policy("sterman:theta=1,alpha=0")
+    assert pol.decide(obs(incoming_order=2))[0] == 2
+    assert pol.decide(obs(incoming_order=2), None, view)[0] == 9
+    assert parse_policy("sterman:theta=1,alpha=0,shared=0").decide(obs(incoming_order=2), None, view)[0] == 2
+    stale = {"chain": CHAIN, "pos_demand": [{"week": 9, "demand": 9, "by_channel": {"retailer": 9}}]}
+    assert pol.decide(obs(incoming_order=2), None, stale)[0] == 2  # only this week's sale counts
+
+
+def test_a_stage_forecasts_from_the_channels_it_serves():
+    chain = [
+        {"role": "maker", "supplier": None, "consumer_facing": True},
+        {"role": "shop", "supplier": "maker", "consumer_facing": True},
+    ]
+    assert served_channels(chain, "maker") == ["maker", "shop"]
+    assert served_channels(chain, "shop") == ["shop"]
+    view = {"chain": chain, "pos_demand": [{"week": 10, "demand": 7, "by_channel": {"maker": 3, "shop": 4}}]}
+    assert pos_signal(obs(role="maker"), view) == 7
+    assert pos_signal(obs(role="shop"), view) == 4
+
+
+def test_echelon_position_counts_everything_downstream():
+    view = {
+        "chain": CHAIN,
+        "inventories": {
+            "wholesaler": {"on_hand": 5, "backlog": 2, "wip": 0},
+            "retailer": {"on_hand": 3, "backlog": 4, "wip": 0},
+        },
+        "pipelines": {
+            "wholesaler": {"orders_in_mail": [4, 4], "on_the_way": [1, 2]},
+            "retailer": {"orders_in_mail": [9], "on_the_way": [6, 6, 6]},
+        },
+    }
+    o = obs(role="factory", on_hand=10, backlog=3, supply_line=7, lead_time=3)
+    # own 10 + 7 (its backlog to the wholesaler stays inside); wholesaler 5 + 3 in transit;
+    # retailer 3 + 18 in transit - 4 consumers waiting. Cover: 3 + 1, + 4, + 4.
+    assert echelon(o, view) == (10 + 7 + 5 + 3 + 3 + 18 - 4, 12)
+    assert echelon(o, {k: v for k, v in view.items() if k != "pipelines"}) is None
+    assert echelon(obs(role="retailer", on_hand=3, backlog=4, supply_line=27), view) == (3 + 27 - 4, 5)

@@ -84,7 +84,7 @@ class SeatBot:
             if week in self.submitted:
                 return
             self.submitted.add(week)
-            value, self.memory = self.policy.decide(view["me"], self.memory)
+            value, self.memory = self.policy.decide(view["me"], self.memory, view)
         self.sio.start_background_task(self._submit, week, value)
 
     def _submit(self, week: int, value: int) -> None:

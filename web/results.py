@@ -41,9 +41,10 @@ def _store(store_or_app: Store | Flask) -> Store:
 
 
 def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
-    """Every team of session ``code``: ``{"code", "scenario", "weeks", "seed", "status",
-    "ranking", "teams": [{"team", "name", "codp", "weeks": [GameResult.weeks records],
-    "state": GameState dict, "score": game.scoring.summary}]}``.
+    """Every team of session ``code``: ``{"code", "scenario", "weeks", "seed", "visibility",
+    "status", "ranking", "teams": [{"team", "name", "codp", "weeks": [GameResult.weeks
+    records], "state": GameState dict, "score": game.scoring.summary}]}`` (the bullwhip
+    bound in the score follows the session's point-of-sale sharing).
 
     Raises ``web.errors.GameError`` (``unknown_session``) for an unknown code."""
     store = _store(store_or_app)
@@ -61,7 +62,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
                 "codp": t.get("codp") or None,
                 "weeks": weeks,
                 "state": state,
-                "score": summary(scn, weeks) if weeks else None,
+                "score": summary(scn, weeks, meta.visibility.get("pos_demand")) if weeks else None,
                 "done": GameState.from_dict(state).done,
             }
         )
@@ -74,6 +75,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
             "title": meta.base.title,
             "weeks": meta.weeks,
             "seed": meta.seed,
+            "visibility": dict(meta.visibility),
             "status": store.session(meta.code).get("status"),
             "roles": list(meta.base.roles),
             "ranking": ranking(store, meta),

@@ -15,8 +15,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from game.bots import bot_decision
 from game.engine import decision_bounds, step
-from game.observe import observe
 from game.policies import parse_policy
 from game.state import GameState
 from web.errors import GameError, bad
@@ -112,7 +112,8 @@ def advance(
             if role in dec:
                 decisions[role] = dec[role]
             else:
-                decisions[role], memory[role] = policy.decide(observe(scn, state, role), memory.get(role, {}))
+                mem = memory.get(role, {})
+                decisions[role], memory[role] = bot_decision(policy, scn, state, role, mem, meta.visibility)
                 bots.append(role)
         new, events = step(scn, state, decisions)
         record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots}

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from game.codp import positions_for
-from game.policies import PolicyError, parse_policy
+from game.policies import PolicyError, check_roles, parse_policy
 from game.scenario import VISIBILITY_KEYS, Scenario, ScenarioError
 from game.state import GameState, new_game
 from web import custom_scenarios
@@ -191,7 +191,7 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
     if not isinstance(policy, str) or len(policy) > 200:
         raise bad("bot_policy must be a policy spec such as 'sterman'")
     try:
-        policy = parse_policy(policy).spec
+        policy = check_roles(parse_policy(policy), scn.roles).spec
     except PolicyError as exc:
         raise bad(str(exc)) from None
     return {

@@ -25,18 +25,18 @@
     history.replaceState(null, "", location.pathname);
   }
 
-  function credentials() {
-    const fac = store.get("beergame.fac." + code);
+  function credentials(of = code) {
+    const fac = store.get("beergame.fac." + of);
     if (fac && fac.secret) return { headers: { "X-Facilitator-Secret": fac.secret }, query: "" };
-    const seat = store.get("beergame.seat." + code);
+    const seat = store.get("beergame.seat." + of);
     if (seat && seat.token) return { headers: {}, query: "?token=" + encodeURIComponent(seat.token) };
     return null;
   }
 
-  async function fetchResults(kind) {
-    const cred = credentials();
+  async function fetchResults(kind, of = code) {
+    const cred = credentials(of);
     if (!cred) return { ok: false, status: 403 };
-    const resp = await fetch(`/api/sessions/${code}/results.${kind}${cred.query}`, { headers: cred.headers });
+    const resp = await fetch(`/api/sessions/${encodeURIComponent(of)}/results.${kind}${cred.query}`, { headers: cred.headers });
     return { ok: resp.ok, status: resp.status, resp };
   }
 
@@ -58,11 +58,99 @@
     $("#explain").hidden = false;
     setText("#db-title", [BG.scenarioTitle(data.title), data.status ? t("status_" + data.status) : ""].filter(Boolean).join(" · "));
     setText("#scenario-debrief", scn.debrief || "");
+    $("#db-pair").hidden = false;
+    const other = new URLSearchParams(location.search).get("with");
+    if (other) await loadPair(other);
     tabs();
     const mine = store.get("beergame.seat." + code);
     const start = location.hash.slice(1) || (mine && !store.get("beergame.fac." + code) ? "team-" + mine.team : "class");
-    show(start);
+    show(pair || start !== "pair" ? start : "class");
   }
+
+  // ---- two sessions side by side (the information-sharing lesson) ----------------------------
+  let pair = null;
+  async function loadPair(other) {
+    other = other.trim().toUpperCase();
+    $("#pair-input").value = other;
+    const r = other && other !== code ? await fetchResults("json", other) : { ok: false };
+    if (!r.ok) {
+      let message = t("no_results");
+      if (r.resp) { try { message = BG.errorText(await r.resp.json()); } catch { /* keep */ } }
+      setText("#db-error", other + ": " + message);
+      pair = null;
+      return;
+    }
+    pair = await r.resp.json();
+    setText("#db-error", "");
+  }
+
+  const sharingText = (res) => {
+    const v = $("#pair-view").dataset;
+    return res.code + " · " + ((res.visibility || {}).pos_demand ? v.shared : v.unshared);
+  };
+
+  function ordersChart(canvas, tm, title) {
+    const ws = weeks(tm);
+    const rs = roles().map((r) => r.role).slice().reverse();
+    canvas.setAttribute("aria-label", title);
+    return new Chart(canvas, {
+      plugins: [whiteBackground],
+      type: "line",
+      data: {
+        labels: ws.map((w) => w.week),
+        datasets: [
+          { label: t("demand"), data: ws.map((w) => w.demand), borderColor: "#1a2433", backgroundColor: "#1a2433", borderDash: [6, 4], pointRadius: 0, borderWidth: 2 },
+          ...rs.map((role, i) => ({ label: label(role), data: ws.map((w) => (w.stages[role] || {}).order ?? null),
+            borderColor: COLORS[i % COLORS.length], backgroundColor: COLORS[i % COLORS.length], pointRadius: 0, borderWidth: 2 })),
+        ],
+      },
+      options: { responsive: true, maintainAspectRatio: false, animation: false, interaction: { mode: "index", intersect: false },
+        plugins: { legend: { position: "bottom", labels: { usePointStyle: true, pointStyle: "line" } } },
+        scales: { x: { title: { display: true, text: t("week") } }, y: { beginAtZero: true, title: { display: true, text: t("orders") } } } },
+    });
+  }
+
+  function renderPair() {
+    for (const c of pairCharts.splice(0)) c.destroy();
+    const v = $("#pair-view").dataset;
+    const a = data, b = pair;
+    const same = a.seed === b.seed && a.weeks === b.weeks && (a.roles || []).join() === (b.roles || []).join();
+    setText("#pair-warning", same ? "" : v.otherDemand);
+    const la = sharingText(a), lb = sharingText(b);
+    const others = Object.fromEntries((b.teams || []).map((tm) => [tm.team, tm]));
+    const cards = teams().filter((tm) => others[tm.team]).map((tm) => {
+      const ob = others[tm.team];
+      const card = $("#pair-team").content.firstElementChild.cloneNode(true);
+      card.querySelector(".pair-name").textContent = teamName(tm);
+      card.querySelector(".pair-a").textContent = la;
+      card.querySelector(".pair-b").textContent = lb;
+      for (const [side, text] of [["a", la], ["b", lb]]) {
+        card.querySelector(".pair-bw-" + side).textContent = t("bullwhip_ratio") + " · " + text;
+        card.querySelector(".pair-bound-" + side).textContent = v.bound;
+        card.querySelector(".pair-cost-" + side).textContent = t("cost") + " · " + text;
+      }
+      const sa = score(tm).stages || {}, sb = score(ob).stages || {};
+      card.querySelector("tbody").replaceChildren(...roles().map((r) => r.role).map((role) => {
+        const x = sa[role] || {}, y = sb[role] || {};
+        return el("tr", {}, [
+          el("th", { scope: "row", text: label(role) }),
+          el("td", { text: ratio(x.bullwhip) }), el("td", { text: ratio(x.bullwhip_bound) }), el("td", { text: money(x.cost) }),
+          el("td", { text: ratio(y.bullwhip) }), el("td", { text: ratio(y.bullwhip_bound) }), el("td", { text: money(y.cost) }),
+        ]);
+      }));
+      return [card, tm, ob];
+    });
+    $("#pair-teams").replaceChildren(...cards.map(([card]) => card));
+    for (const [card, tm, ob] of cards) {
+      for (const [side, team, text] of [["a", tm, la], ["b", ob, lb]]) {
+        const canvas = card.querySelector(".pair-chart-" + side);
+        const c = ordersChart(canvas, team, teamName(team) + " · " + text);
+        pairCharts.push(c);
+        pngButton(canvas, teamName(team) + " · " + text, () => savePng(c, `pair-team-${tm.team}-${side}`));
+      }
+    }
+  }
+  const pairCharts = [];
 
   async function download(kind) {
     const r = await fetchResults(kind);
@@ -98,6 +186,7 @@
   function tabs() {
     const nav = $("#tabs");
     const items = [["class", t("class")], ...teams().map((tm) => ["team-" + tm.team, teamName(tm)])];
+    if (pair) items.push(["pair", code + " | " + pair.code]);
     nav.replaceChildren(...items.map(([id, text]) => el("button", {
       type: "button", class: "btn small", "data-view": id, "aria-pressed": "false", text, onclick: () => show(id),
     })));
@@ -106,9 +195,11 @@
   function show(id) {
     for (const b of nav()) b.setAttribute("aria-pressed", String(b.dataset.view === id));
     const tm = teams().find((x) => "team-" + x.team === id);
-    $("#class-view").hidden = !!tm;
+    const paired = id === "pair" && !!pair;
+    $("#class-view").hidden = !!tm || paired;
     $("#team-view").hidden = !tm;
-    if (tm) renderTeam(tm); else renderClass();
+    $("#pair-view").hidden = !paired;
+    if (tm) renderTeam(tm); else if (paired) renderPair(); else renderClass();
     history.replaceState(null, "", "#" + id);
   }
   const nav = () => Array.from(document.querySelectorAll("#tabs [data-view]"));
@@ -127,25 +218,30 @@
   };
 
   /** Save a chart as a PNG named after the session, the view and the chart. */
-  function savePng(id) {
-    const c = charts[id];
+  function savePng(c, what) {
     if (!c) return;
-    const view = $("#team-view").hidden ? "class" : (nav().find((b) => b.getAttribute("aria-pressed") === "true") || {}).dataset.view || "team";
-    const a = el("a", { href: c.toBase64Image("image/png", 1), download: `beergame-${code}-${view}-${id.replace(/^c-/, "")}.png` });
+    const a = el("a", { href: c.toBase64Image("image/png", 1), download: `beergame-${code}-${what}.png` });
     document.body.append(a);
     a.click();
     a.remove();
   }
 
-  /** One "Save as PNG" button under every chart. */
+  /** A "Save as PNG" button under a chart's box; ``name`` is the chart's title. */
+  function pngButton(canvas, name, save) {
+    canvas.closest(".chart-box").after(el("button", {
+      type: "button", class: "btn small save-png", "data-chart": canvas.id || null, text: t("save_png"),
+      "aria-label": t("save_png") + ": " + name, onclick: save,
+    }));
+  }
+
+  /** One "Save as PNG" button under every chart of the class and team views (the pair view adds its own). */
   function pngButtons() {
-    for (const canvas of document.querySelectorAll(".chart-box canvas")) {
+    for (const canvas of document.querySelectorAll(".chart-box canvas[id]")) {
       const heading = document.getElementById(canvas.getAttribute("aria-labelledby"));
-      const name = heading ? heading.textContent.trim() : canvas.id;
-      canvas.closest(".chart-box").after(el("button", {
-        type: "button", class: "btn small save-png", "data-chart": canvas.id, text: t("save_png"),
-        "aria-label": t("save_png") + ": " + name, onclick: () => savePng(canvas.id),
-      }));
+      pngButton(canvas, heading ? heading.textContent.trim() : canvas.id, () => {
+        const view = $("#team-view").hidden ? "class" : (nav().find((b) => b.getAttribute("aria-pressed") === "true") || {}).dataset.view || "team";
+        savePng(charts[canvas.id], `${view}-${canvas.id.replace(/^c-/, "")}`);
+      });
     }
   }
 
@@ -281,6 +377,7 @@
         el("th", { scope: "row", text: label(role) }),
         el("td", { text: st.mode === "mto" ? t("mode_mto") : t("mode_mts") }),
         el("td", { text: ratio(st.bullwhip) }),
+        el("td", { text: ratio(st.bullwhip_bound) }),
         el("td", { text: st.order_variance === null || st.order_variance === undefined ? "–" : num(st.order_variance) }),
         el("td", { text: num(st.avg_inventory) }),
         el("td", { text: num(st.avg_backlog) }),
@@ -347,6 +444,17 @@
   pngButtons();
   takeSecretFromLink();
   $("#dl-json").addEventListener("click", () => download("json"));
+  $("#db-pair").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const other = $("#pair-input").value.trim().toUpperCase();
+    if (!other) return;
+    const url = new URL(location.href);
+    url.searchParams.set("with", other);
+    history.replaceState(null, "", url.pathname + url.search + "#pair");
+    await loadPair(other);
+    tabs();
+    show(pair ? "pair" : "class");
+  });
   $("#db-secret").addEventListener("submit", (ev) => {
     ev.preventDefault();
     const secret = $("#secret-input").value.trim();

@@ -1,0 +1,62 @@
+"""The information-sharing lesson in the debrief: each stage's bullwhip beside its bound, and
+two sessions on the same demand (nothing shared, then point-of-sale demand shared) side by side."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import requests
+from playwright.sync_api import expect
+from support import wait_until
+
+pytestmark = pytest.mark.browser
+
+
+def played_session(base: str, fac: Any, scenario: str) -> str:
+    """A bots-only session of 4 weeks on seed 11, started from its dashboard and played out."""
+    body = {"scenario": scenario, "teams": 2, "weeks": 4, "seed": 11, "round_seconds": 0}
+    created = requests.post(f"{base}/api/sessions", json=body, timeout=10).json()
+    code = created["code"]
+    fac.goto(f"{base}/facilitate/{code}#s={created['facilitator_secret']}")
+    fac.click("[data-action=start]")
+
+    def over() -> bool:
+        return requests.get(f"{base}/api/sessions/{code}", timeout=5).json()["status"] == "over"
+
+    wait_until(over, timeout=60, every=0.2)
+    return code
+
+
+def test_two_rounds_side_by_side_with_the_bound(live_server: str, new_page) -> None:
+    fac = new_page(width=1280, mobile=False)
+    plain = played_session(live_server, fac, "classic-random")
+    shared = played_session(live_server, fac, "classic-random-shared")
+
+    fac.goto(f"{live_server}/debrief/{plain}")
+    fac.click("[data-view=team-1]")
+    header = fac.locator("#stages-table thead th")
+    expect(header.nth(3)).to_have_text("Lower bound (Chen et al.)")
+    bound = fac.locator("#stages-table tbody tr").nth(0).locator("td").nth(2)
+    expect(bound).to_have_text("9.8")  # factory, nothing shared: covers 5, 5, 5, 4 over 16 weeks
+
+    fac.fill("#pair-input", shared.lower())
+    fac.click("#db-pair button[type=submit]")
+    expect(fac.locator("#pair-view")).to_be_visible()
+    expect(fac.locator("#pair-warning")).to_have_text("")
+    cards = fac.locator("#pair-teams > .card")
+    expect(cards).to_have_count(2)
+    first = cards.nth(0)
+    expect(first.locator(".pair-a")).to_have_text(f"{plain} · nothing shared")
+    expect(first.locator(".pair-b")).to_have_text(f"{shared} · point-of-sale demand shared")
+    rows = first.locator(".pair-table tbody tr")
+    expect(rows).to_have_count(4)
+    factory = rows.nth(0).locator("td")
+    expect(factory.nth(1)).to_have_text("9.8")
+    expect(factory.nth(4)).to_have_text("6.2")  # shared: one factor of the summed covers
+    assert first.locator("canvas").count() == 2
+    assert fac.evaluate("new URL(location.href).searchParams.get('with')") == shared
+
+    fac.reload()  # the pairing survives a reload through the address
+    expect(fac.locator("#pair-view")).to_be_visible()
+    expect(fac.locator("#pair-teams > .card")).to_have_count(2)
