@@ -686,12 +686,19 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not path.exists():
         raise ScenarioError(f"{path}: file not found")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path.name}: not valid TOML: {exc}") from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read: {exc}") from None
-    return scenario_from_dict(data, path.name)
+    return scenario_from_toml(text, path.name)
+
+
+def scenario_from_toml(text: str, source: str = "<scenario>") -> Scenario:
+    """Parse and validate the text of a scenario file; errors name ``source`` and the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    return scenario_from_dict(data, source)
 
 
 def list_presets() -> list[str]:

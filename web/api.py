@@ -10,12 +10,13 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from game.codp import positions_for
 from web import sessions
+from web.custom_scenarios import MAX_SCENARIO_CHARS
 from web.errors import GameError
 from web.i18n import scenario_texts
+from web.links import request_join_base
 from web.results import results_csv, session_results
-from web.scenarios import base_scenario, presets
+from web.scenarios import base_scenario, presets, summary
 from web.store import STORE_DOWN, digest
 
 log = logging.getLogger(__name__)
@@ -62,15 +63,15 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
     return _error(GameError("internal", "the server could not handle this request"))
 
 
-def _json_body() -> Any:
-    """The request's JSON body (at most ``MAX_BODY_BYTES``); ``bad_request`` for anything else."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise GameError("bad_request", f"the body is too large (at most {MAX_BODY_BYTES} bytes)")
+def _json_body(limit: int = MAX_BODY_BYTES) -> Any:
+    """The request's JSON body (at most ``limit`` bytes); ``bad_request`` for anything else."""
+    if request.content_length is not None and request.content_length > limit:
+        raise GameError("bad_request", f"the body is too large (at most {limit} bytes)")
     if not request.is_json:
         raise GameError("bad_request", "send a JSON body (Content-Type: application/json)")
-    raw = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(raw) > MAX_BODY_BYTES:
-        raise GameError("bad_request", f"the body is too large (at most {MAX_BODY_BYTES} bytes)")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise GameError("bad_request", f"the body is too large (at most {limit} bytes)")
     try:
         return json.loads(raw)
     except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
@@ -91,31 +92,17 @@ def scenarios() -> Response:
     out = []
     for name in presets():
         scn = base_scenario(name)
-        texts = scenario_texts(scn)
-        out.append(
-            {
-                "name": scn.name,
-                "title": texts["title"],
-                "description": texts["description"],
-                "weeks": scn.weeks,
-                "roles": list(scn.roles),
-                "labels": texts["labels"],
-                "codp": scn.codp,
-                "codp_positions": list(scn.codp_positions) or positions_for(scn),
-                "visibility": dict(scn.visibility),
-                "has_prices": scn.has_prices,
-            }
-        )
+        out.append(summary(scn, scenario_texts(scn)))
     return jsonify(out)
 
 
 @bp.post("/api/sessions")
 def create_session() -> tuple[Response, int]:
     """Create a session; the answer holds the facilitator secret (shown once)."""
-    body = _json_body()
+    body = _json_body(MAX_BODY_BYTES + MAX_SCENARIO_CHARS)  # room for a session's own scenario
     hub = _hub()
     out = sessions.create_session(hub.store, hub.cfg, body, hub.clock())
-    out["join_url"] = request.host_url.rstrip("/") + f"/join/{out['code']}"
+    out["join_url"] = request_join_base().join_url(out["code"])
     return jsonify(out), 201
 
 

@@ -12,7 +12,7 @@ from flask import Flask
 from flask_compress import Compress
 from flask_socketio import SocketIO
 
-from web import events, pages, rounds, views, wire
+from web import custom_scenarios, events, pages, rounds, views, wire
 from web.api import bp as api_bp
 from web.config import load_config
 from web.errors import Outage
@@ -132,6 +132,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["beergame"] = hub
     events.register(socketio, hub)
     app.register_blueprint(api_bp)
+    app.register_blueprint(custom_scenarios.bp)
     pages.init_pages(app)
     # gzip/brotli/zstd for pages, scripts and JSON (Flask's after_request: the
     # Socket.IO traffic is answered by the middleware before Flask and never touched)

@@ -8,6 +8,7 @@ from typing import Any
 
 CODES: dict[str, int] = {
     "bad_request": 400,
+    "invalid_scenario": 400,
     "invalid_name": 400,
     "out_of_bounds": 400,
     "bad_token": 403,

@@ -44,6 +44,7 @@ ACTIONS: dict[str, Spec] = {
 
 SESSION: Spec = {
     "scenario": ("str", False),
+    "custom_scenario": ("obj", False),
     "teams": ("int", False),
     "weeks": ("int", False),
     "seed": ("int", False),

@@ -381,7 +381,8 @@ def choose_codp(store: Store, cfg: dict[str, Any], code: str, team: int, positio
     if not isinstance(position, str) or position not in allowed:
         raise bad(f"position must be one of {', '.join(allowed)}")
     if meta.status == "setup":
-        fields = team_fields({"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed}, team, position)
+        like = {"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed, "custom": meta.custom}
+        fields = team_fields(like, team, position)
         del fields["name"]
         store.set_team(code, team, **fields)
         return Changes(seats={(code, team)})

@@ -13,7 +13,7 @@ from game.codp import positions_for
 from game.policies import PolicyError, check_roles, parse_policy
 from game.scenario import VISIBILITY_KEYS, Scenario, ScenarioError
 from game.state import GameState, new_game
-from web import payloads
+from web import custom_scenarios, payloads
 from web.errors import GameError, bad
 from web.payloads import is_whole
 from web.scenarios import base_scenario, presets, team_scenario
@@ -43,15 +43,16 @@ class SessionMeta:
     status: str
     round_seconds: int
     secret_hash: str
+    custom: str | None = None  # the TOML text of the session's own scenario (else a preset)
 
     @property
     def base(self) -> Scenario:
-        """The preset with the session's weeks (no team CODP applied)."""
-        return team_scenario(self.scenario, self.weeks, self.codp)
+        """The session's scenario with its weeks (no team CODP applied)."""
+        return team_scenario(self.scenario, self.weeks, self.codp, self.custom)
 
     def scenario_for(self, codp: str | None) -> Scenario:
         """The scenario a team with CODP position ``codp`` plays."""
-        return team_scenario(self.scenario, self.weeks, codp or self.codp)
+        return team_scenario(self.scenario, self.weeks, codp or self.codp, self.custom)
 
 
 def load_meta(store: Store, code: Any) -> SessionMeta:
@@ -80,6 +81,7 @@ def meta_from(code: str, raw: dict[str, str]) -> SessionMeta:
         status=raw.get("status", "setup"),
         round_seconds=int(raw.get("round_seconds") or 0),
         secret_hash=raw.get("secret", ""),
+        custom=cfg.get("custom"),
     )
 
 
@@ -135,13 +137,20 @@ def new_code() -> str:
 def _settings(body: Any, max_teams: int) -> dict[str, Any]:
     """Validate the body of ``POST /api/sessions``; the session's config."""
     body = payloads.check(body, payloads.SESSION, "the session")
-    name = body.get("scenario", "classic")
-    if name not in presets():
-        raise bad(f"scenario must be one of {', '.join(presets())}")
-    try:
-        scn = base_scenario(name)
-    except ScenarioError as exc:  # pragma: no cover - presets are validated by the engine tests
-        raise bad(str(exc)) from None
+    custom = None
+    if body.get("custom_scenario") is not None:  # the session's own scenario (web.custom_scenarios)
+        if "scenario" in body:
+            raise bad("give scenario (a preset) or custom_scenario, not both")
+        scn, custom = custom_scenarios.parse(body["custom_scenario"])
+        name = scn.name
+    else:
+        name = body.get("scenario", "classic")
+        if name not in presets():
+            raise bad(f"scenario must be one of {', '.join(presets())}")
+        try:
+            scn = base_scenario(name)
+        except ScenarioError as exc:  # pragma: no cover - presets are validated by the engine tests
+            raise bad(str(exc)) from None
     teams = _int(body, "teams", 1, 1, max_teams)
     weeks = _int(body, "weeks", scn.weeks, 1, 520)
     seed = _int(body, "seed", None, 0, MAX_SEED)
@@ -164,6 +173,7 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
         raise bad(str(exc)) from None
     return {
         "scenario": name,
+        **({"custom": custom} if custom else {}),
         "teams": teams,
         "weeks": weeks,
         "seed": seed,
@@ -176,7 +186,7 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
 
 def team_fields(meta_like: dict[str, Any], n: int, codp: str | None) -> dict[str, Any]:
     """The initial hash of team ``n``: its game at week 1."""
-    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp)
+    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp, meta_like.get("custom"))
     state = new_game(scn, meta_like["seed"])
     return {
         "week": state.week,
