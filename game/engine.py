@@ -68,18 +68,10 @@ class _Plan:
         self.bills = net.bills
         self.pools = net.pools
         self.pool_of = net.pool_of
-        # a node's share of its capacity pool (for quoting a shared capacity)
-        self.pool_share = [
-            nd.share / (sum(net.nodes[j].share for j in net.pools[net.pool_of[i]]) or 1.0)
-            for i, nd in enumerate(net.nodes)
-        ]
         # a node's share of its role's decide nodes (for sharing out a role's order)
         self.decide_share = [
             [net.nodes[i].share / (sum(net.nodes[j].share for j in g) or 1.0) for i in g] for g in net.decide
         ]
-        # the quote is for the middle of a week's consumers at the node
-        weekly = expected_weekly(scenario)
-        self.quote_units = [max(1, round(weekly * specs[i].market_share / 2)) for i in range(self.n)]
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
         self.ids = range(self.n)
@@ -235,7 +227,7 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
         return 0
     spec = plan.net.specs[i]
     limited = s.mode == "mto" or plan.bounded[i]
-    cap = s.capacity * plan.pool_share[i] if limited else 0
+    cap = s.capacity if limited else 0
     if limited and cap <= 0:
         return INFINITE
     cum = s.wip if limited else 0
@@ -255,15 +247,25 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
             mail = 0 if (s.mode == "mto" and plan.instant) else spec.order_delay
             arrive = mail + up + spec.ship_delay
     if limited and cap < UNLIMITED:
-        return max(arrive, math.ceil(need / cap - 1e-9))
+        # a shared capacity is rationed by the work each node holds, so all of the pool's work
+        # drains together: this node's need is done when the whole pool's is
+        work = need
+        pool = plan.pools[plan.pool_of[i]]
+        if len(pool) > 1:
+            for j in pool:
+                if j != i:
+                    o = st[j]
+                    rest = sum(o.owed) - o.on_hand
+                    if rest > 0:
+                        work += rest
+        return max(arrive, math.ceil(work / cap - 1e-9))
     return arrive
 
 
-def _quote_node(plan: _Plan, st: list[StageState], i: int, units: int = 0) -> float:
-    """The lead time quoted at consumer-facing node ``i``: its wait plus parcel delivery, for
-    the middle one of ``units`` customers beyond its stock (default: half a normal week's)."""
-    extra = (units + 1) // 2 if units > 0 else plan.quote_units[i]
-    return _wait(plan, st, i, extra) + plan.net.specs[i].delivery_delay
+def _quote_node(plan: _Plan, st: list[StageState], i: int) -> float:
+    """The lead time quoted at consumer-facing node ``i`` to the next customer who cannot be
+    served from stock: its wait plus parcel delivery."""
+    return _wait(plan, st, i, 1) + plan.net.specs[i].delivery_delay
 
 
 def quote(scenario: Scenario, state: GameState, role: str) -> float:
@@ -482,11 +484,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
         pre = _receive_all(plan, st)
         quotes = [0.0] * plan.n
         if not plan.simple_market:
-            # quoted for the middle of as many customers as came last week
-            last = new.demand[week - 2] if week >= 2 else None
-            channel = plan.net.channel
             for i in plan.facing:
-                quotes[i] = _quote_node(plan, st, i, sum(last[channel[i]]) if last else 0)
+                quotes[i] = _quote_node(plan, st, i)
     custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
     instant = plan.instant
     bounded = plan.bounded
