@@ -76,11 +76,11 @@ def drivers() -> list[tuple[str, str, Scenario, str, str]]:
     return [
         ("regional markets", "1", replace(dp, regions=()), "mts-central", "mts-local"),
         ("regional markets", "4 (preset)", dp, "mts-central", "mts-local"),
-        ("value added downstream: shop holding cost", "0.6 (preset)", dp, "mts-central", "mts-local"),
+        ("value added downstream: shop holding cost", "0.8 (preset)", dp, "mts-central", "mts-local"),
         (
             "value added downstream: shop holding cost",
-            "1.8",
-            dp.with_stages(tuple(replace(s, holding_cost=1.8) if k == shop else s for k, s in enumerate(dp.stages))),
+            "2.4",
+            dp.with_stages(tuple(replace(s, holding_cost=2.4) if k == shop else s for k, s in enumerate(dp.stages))),
             "mts-central",
             "mts-local",
         ),

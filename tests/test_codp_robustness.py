@@ -13,7 +13,7 @@ from game.reference import reference
 from game.scenario import load_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))
-from codp_reference import PARAMETERS, PRESETS  # noqa: E402  (the sweep the docs' table comes from)
+from codp_reference import PARAMETERS, PRESETS
 
 
 @pytest.mark.parametrize("name", PRESETS)
