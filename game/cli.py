@@ -1,14 +1,17 @@
 """Command line: play whole games headless, list the presets, compare policies.
 
 ``python -m game simulate|scenarios|compare|reference ...`` (also installed as ``beergame``).
-Bad input ends with one line on stderr naming the problem and exit status 2.
+Every subcommand is one ``_add_<name>(sub)`` function below that adds its parser and sets
+``func(args, out) -> exit status``. Options are never abbreviated (``--seed`` is not
+``--seeds``), and bad input ends with one line on stderr, ``beergame: error: <problem>``
+(with a pointer to ``--help`` for a bad option), and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import importlib
+import difflib
 import json
 import math
 import os
@@ -28,6 +31,7 @@ from game.state import new_game
 PROG = "beergame"
 MAX_WEEKS = 520
 EXIT_USAGE = 2
+FORMATS = ("table", "json", "csv")
 
 
 class CliError(Exception):
@@ -35,7 +39,12 @@ class CliError(Exception):
 
 
 class _Parser(argparse.ArgumentParser):
-    """An argument parser that reports errors as one line instead of usage plus message."""
+    """An argument parser that takes no abbreviated options and reports errors as one line
+    instead of usage plus message."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["allow_abbrev"] = False
+        super().__init__(*args, **kwargs)
 
     def error(self, message: str) -> NoReturn:
         raise CliError(f"{message} (see {self.prog} --help)")
@@ -64,14 +73,35 @@ def _seed(text: str) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The parser for every subcommand except ``compare`` (dispatched before parsing)."""
+    """The parser of every subcommand."""
     parser = _Parser(prog=PROG, description="The beer distribution game engine, headless.")
-    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", parser_class=_Parser)
+    _add_simulate(sub)
+    _add_scenarios(sub)
+    _add_compare(sub)
+    _add_reference(sub)
+    return parser
 
+
+def parse_args(argv: Sequence[str]) -> argparse.Namespace:
+    """Parse ``argv``; an unknown option is named with the closest known one of its subcommand."""
+    parser = build_parser()
+    args, extra = parser.parse_known_args(list(argv))
+    if extra:
+        command = parser._subparsers._group_actions[0].choices[args.command]  # type: ignore[union-attr]
+        known = [o for o in command._option_string_actions if o.startswith("--")]
+        close = difflib.get_close_matches(extra[0].partition("=")[0], known, n=1)
+        hint = f"; did you mean {close[0]}?" if close else ""
+        raise CliError(f"unrecognized arguments: {' '.join(extra)}{hint} (see {command.prog} --help)")
+    return args
+
+
+def _add_simulate(sub: Any) -> None:
     sim = sub.add_parser(
         "simulate",
         help="play a whole game with bots and/or scripted orders",
-        description="Play a whole game headless and print every week's events and the totals.",
+        description="Play a whole game headless and print every week's events and the totals: "
+        "a table on a terminal, JSON when the output goes to a file or a pipe.",
     )
     sim.add_argument("--scenario", required=True, metavar="NAME|PATH", help="a preset name or a .toml file")
     sim.add_argument("--seed", type=_seed, default=0, metavar="N", help="random seed for demand (default 0)")
@@ -87,18 +117,36 @@ def build_parser() -> argparse.ArgumentParser:
     sim.add_argument(
         "--orders",
         metavar="FILE",
-        help='JSON {"<role>": [decision in week 1, week 2, ...]} for scripted roles '
+        help='JSON {"<role>": [decision in week 1, week 2, ...]}, one entry per week, for scripted roles '
         "(a make-to-order stage's decision is its capacity)",
     )
     sim.add_argument("--codp", metavar="POSITION", help=f"decoupling point: {', '.join(POSITIONS)}")
-    sim.add_argument("--format", choices=("json", "csv"), default="json", help="output format (default json)")
+    sim.add_argument(
+        "--format",
+        choices=FORMATS,
+        help="output: table (default on a terminal), json (default otherwise) or csv",
+    )
     sim.set_defaults(func=cmd_simulate)
 
+
+def _add_scenarios(sub: Any) -> None:
     scn = sub.add_parser("scenarios", help="list the preset scenarios", description="List the preset scenarios.")
     scn.set_defaults(func=cmd_scenarios)
 
-    sub.add_parser("compare", help="compare policies or decoupling points over many games", add_help=False)
 
+def _add_compare(sub: Any) -> None:
+    from game import compare  # local: compare's ``main`` calls back into this module
+
+    cmp = sub.add_parser(
+        "compare",
+        help="compare policies or decoupling points over many games",
+        description="Every CODP position x bot policy on the same demand, averaged per game.",
+    )
+    compare.add_arguments(cmp)
+    cmp.set_defaults(func=cmd_compare)
+
+
+def _add_reference(sub: Any) -> None:
     ref = sub.add_parser(
         "reference",
         help="the reference plan per decoupling point: tuned on some seeds, scored on others",
@@ -111,8 +159,10 @@ def build_parser() -> argparse.ArgumentParser:
     ref.add_argument("--test", type=_seed, default=20, metavar="N", help="test seeds (default 20)")
     ref.add_argument("--budget", type=_seed, default=40, metavar="N", help="plans tried per position (default 40)")
     ref.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output (default table)")
+    ref.add_argument(
+        "--save", action="store_true", help="store the plans in config/reference/ for the debrief (presets)"
+    )
     ref.set_defaults(func=cmd_reference)
-    return parser
 
 
 # ----------------------------------------------------------------------------
@@ -202,6 +252,46 @@ def write_csv(result: GameResult, out: TextIO) -> None:
             writer.writerow([w["week"], role, *(_cell(ev.get(k)) for k in columns)])
 
 
+TABLE_COLUMNS = (("order", "decision"), ("stock", "inventory"), ("owed", "backlog"))
+
+
+def write_table(result: GameResult, out: TextIO) -> None:
+    """A table for people: per week the consumer demand and, per stage, its decision (order, or a
+    make-to-order stage's capacity), stock and backlog; then the cost per stage and team."""
+    scn = result.scenario
+    roles = list(scn.roles)
+    width = 6
+    group = len(TABLE_COLUMNS) * (width + 1) - 1
+    names = [scn.stage(r).label[:group] for r in roles]
+    out.write(f"{scn.title} · seed {result.seed} · {len(result.weeks)} weeks")
+    out.write(f" · decoupling point {result.state.codp}\n\n" if result.state.codp else "\n\n")
+    out.write((f"{'':>4}  {'':>{width}}  " + "  ".join(f"{n:^{group}}" for n in names)).rstrip() + "\n")
+    sub = " ".join(f"{c:>{width}}" for c, _ in TABLE_COLUMNS)
+    out.write(f"{'week':>4}  {'demand':>{width}}  " + "  ".join(sub for _ in roles) + "\n")
+    for w in result.weeks:
+        evs = w["roles"]
+        demand = sum(ev.get("demand") or 0 for ev in evs.values())
+        cells = [" ".join(f"{_short(evs[r].get(key)):>{width}}" for _, key in TABLE_COLUMNS) for r in roles]
+        out.write(f"{w['week']:>4}  {demand:>{width}}  " + "  ".join(cells) + "\n")
+    totals = result.totals()
+    out.write("\ncost: " + ", ".join(f"{scn.stage(r).label} {totals['cost'][r]:.2f}" for r in roles))
+    out.write(f"; team {totals['team_cost']:.2f}\n")
+    if scn.has_prices:
+        revenue = sum(ev.get("revenue") or 0.0 for w in result.weeks for ev in w["roles"].values())
+        out.write(f"revenue {revenue:.2f}; profit {revenue - totals['team_cost']:.2f}\n")
+    out.write("order: the stage's decision (a make-to-order stage's capacity); owed: backlog\n")
+    out.write("(--format json or --format csv for every event)\n")
+
+
+def _short(value: Any) -> str:
+    """A table cell: whole numbers as they are, others with one decimal."""
+    if value is None:
+        return "-"
+    if isinstance(value, float) and not value.is_integer():
+        return f"{value:.1f}"
+    return str(int(value)) if isinstance(value, float) else str(value)
+
+
 def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
     """``simulate``: play one game and print it."""
     scenario = load_scenario(args.scenario)
@@ -214,8 +304,11 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
     policies = parse_policies(scenario, args.policy)
     orders = read_orders(args.orders, scenario, weeks, args.seed) if args.orders else None
     result = simulate(scenario, seed=args.seed, policy=policies, orders=orders, weeks=weeks)
-    if args.format == "csv":
+    fmt = args.format or ("table" if out.isatty() else "json")
+    if fmt == "csv":
         write_csv(result, out)
+    elif fmt == "table":
+        write_table(result, out)
     else:
         json.dump(jsonsafe(result.to_dict()), out, allow_nan=False)
         out.write("\n")
@@ -243,33 +336,35 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
     """``reference``: the out-of-sample reference table of a scenario."""
-    from game.reference import reference, write_reference
+    from game.reference import reference, save, write_reference
 
     if args.train < 1 or args.test < 2:
-        raise CliError("--train needs at least 1 seed and --test at least 2")
+        raise CliError(f"--train needs at least 1 seed and --test at least 2 (see {PROG} reference --help)")
     scenario = load_scenario(args.scenario)
-    write_reference(reference(scenario, args.train, args.test, args.budget), args.format, out)
+    ref = reference(scenario, args.train, args.test, args.budget)
+    write_reference(ref, args.format, out)
+    if args.save:
+        print(f"{PROG}: stored in {save(ref, scenario)}", file=sys.stderr)
     return 0
 
 
-def cmd_compare(argv: list[str]) -> int:
-    """``compare``: handed to ``game.compare.main`` when that module exists."""
+def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
+    """``compare``: ``game.compare.run``; its refusals get the same hint as a bad option."""
+    from game import compare
+
     try:
-        module = importlib.import_module("game.compare")
-    except ModuleNotFoundError as exc:
-        if exc.name != "game.compare":
-            raise
-        raise CliError("compare is not available in this version (no game.compare module)") from None
-    return int(module.main(argv) or 0)
+        return compare.run(args, out)
+    except (ScenarioError, PolicyError):
+        raise
+    except ValueError as exc:
+        raise CliError(f"{exc} (see {PROG} compare --help)") from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m game`` and ``beergame``; returns the exit status."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
-        if args_list and args_list[0] == "compare":
-            return cmd_compare(args_list[1:])
-        args = build_parser().parse_args(args_list)
+        args = parse_args(args_list)
         return args.func(args, sys.stdout)
     except (CliError, ScenarioError, PolicyError, DecisionError) as exc:
         print(f"{PROG}: error: {exc}", file=sys.stderr)

@@ -5,7 +5,8 @@ every bot policy on the same seeds (so the same consumer demand) and averages
 the money per game: holding, backlog, lost sales, capacity, fulfilment,
 write-off, revenue, total cost and profit, and each stage's bullwhip ratio.
 With ``sharing`` (``--visibility``) every row is played once with nothing
-shared and once per sharing variant. ``main(argv)`` is ``python -m game compare``.
+shared and once per sharing variant. ``add_arguments`` and ``run`` are
+``python -m game compare`` (see ``game.cli``).
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ import io
 import json
 import sys
 from collections.abc import Sequence
-from typing import Any
+from dataclasses import replace
+from typing import Any, TextIO
 
 from game.codp import POSITIONS, apply_codp, positions_for
 from game.jsonsafe import jsonsafe
-from game.policies import Policy, PolicyError, parse_policy
-from game.scenario import VISIBILITY_KEYS, Scenario, ScenarioError, load_scenario
+from game.policies import Policy, parse_policy
+from game.scenario import VISIBILITY_KEYS, Jit, Scenario, load_scenario
 from game.scoring import summary
 from game.simulate import simulate
 
@@ -254,17 +256,10 @@ def format_csv(rows: Sequence[dict[str, Any]]) -> str:
     return buf.getvalue()
 
 
-class _Parser(argparse.ArgumentParser):
-    """argparse that raises instead of printing usage and exiting."""
-
-    def error(self, message: str) -> None:  # type: ignore[override]
-        raise ValueError(message)
-
-
-def _parser() -> _Parser:
-    p = _Parser(prog="python -m game compare", description="Every CODP position x bot policy on the same demand.")
-    p.add_argument("--scenario", required=True, help="preset name or path to a TOML file")
-    p.add_argument("--seeds", type=int, default=5, help="games per row, seeds 0..N-1 (default 5)")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """The options of ``python -m game compare`` (the parser lives in ``game.cli``)."""
+    p.add_argument("--scenario", required=True, metavar="NAME|PATH", help="preset name or path to a TOML file")
+    p.add_argument("--seeds", type=int, default=5, metavar="N", help="games per row, seeds 0..N-1 (default 5)")
     p.add_argument("--policy", action="append", help="bot policy NAME[:k=v,...]; repeat for several (default: all)")
     p.add_argument("--codp", action="append", help="only this position; repeat for several (default: all allowed)")
     p.add_argument(
@@ -274,44 +269,72 @@ def _parser() -> _Parser:
         help="also play with these options shared (pos_demand, inventories, pipelines joined by +, or all), "
         "beside the same games with nothing shared; repeat for several",
     )
-    p.add_argument("--format", choices=("table", "json", "csv"), default="table")
-    return p
+    p.add_argument(
+        "--late-share",
+        action="append",
+        type=float,
+        metavar="SHARE",
+        help="just in time: also play with this share (0..1) of deliveries a week late, beside the scenario "
+        "as it is; repeat for several",
+    )
+    p.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output (default table)")
+
+
+def run(args: argparse.Namespace, out: TextIO) -> int:
+    """Play the comparison the parsed options ask for and print it; bad input raises ``ValueError``."""
+    if args.seeds < 1 or args.seeds > 1000:
+        raise ValueError(f"--seeds must be between 1 and 1000, got {args.seeds}")
+    scenario = load_scenario(args.scenario)
+    allowed = positions_allowed(scenario)
+    for pos in args.codp or []:
+        if pos not in POSITIONS:
+            raise ValueError(f"--codp: unknown position {pos!r} (known: {', '.join(POSITIONS)})")
+        if pos not in allowed:
+            raise ValueError(f"--codp: {pos!r} is not allowed in {scenario.name} (allowed: {', '.join(allowed)})")
+    policies = [parse_policy(p) for p in (args.policy or DEFAULT_POLICIES)]
+    sharing = [parse_sharing(v) for v in args.visibility or []]
+    rows = compare(scenario, range(args.seeds), policies, args.codp, sharing)
+    if args.late_share:
+        rows = _with_late_deliveries(scenario, args, policies, sharing, rows)
+    if args.format == "json":
+        out.write(json.dumps(jsonsafe({"scenario": scenario.name, "seeds": args.seeds, "rows": rows}), indent=1) + "\n")
+    elif args.format == "csv":
+        out.write(format_csv(rows))
+    else:
+        out.write(
+            f"{scenario.title}: average per game over seeds 0..{args.seeds - 1} (* = most profitable CODP per policy; "
+            "bw_<stage> = bullwhip ratio)\n"
+        )
+        out.write(format_table(rows) + "\n")
+        means = position_means(rows)
+        ranked = sorted(means, key=lambda p: -means[p])
+        out.write("mean profit over policies: " + ", ".join(f"{p} {means[p]:.0f}" for p in ranked) + "\n")
+        out.write(f"winner: {ranked[0]}\n")
+    return 0
+
+
+def _with_late_deliveries(
+    scenario: Scenario, args: argparse.Namespace, policies: list, sharing: list, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """``rows`` (the scenario as it is) and the same games with each ``--late-share``: the share
+    of deliveries that arrive a week late, named in the ``sharing`` column."""
+    out = []
+    for share in (scenario.jit.late_share, *args.late_share):
+        if not 0 <= share <= 1:
+            raise ValueError(f"--late-share must be between 0 and 1, got {share}")
+        scn = replace(scenario, jit=Jit(share, scenario.jit.stages))
+        played = (
+            rows if share == scenario.jit.late_share else compare(scn, range(args.seeds), policies, args.codp, sharing)
+        )
+        out += [{**r, "sharing": f"{r['sharing']}, {share:.0%} late"} for r in played]
+    return out
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m game compare``: print the table; bad input -> one line on stderr, exit 2."""
-    try:
-        args = _parser().parse_args(list(sys.argv[1:] if argv is None else argv))
-        if args.seeds < 1 or args.seeds > 1000:
-            raise ValueError(f"--seeds must be between 1 and 1000, got {args.seeds}")
-        scenario = load_scenario(args.scenario)
-        allowed = positions_allowed(scenario)
-        for pos in args.codp or []:
-            if pos not in POSITIONS:
-                raise ValueError(f"--codp: unknown position {pos!r} (known: {', '.join(POSITIONS)})")
-            if pos not in allowed:
-                raise ValueError(f"--codp: {pos!r} is not allowed in {scenario.name} (allowed: {', '.join(allowed)})")
-        policies = [parse_policy(p) for p in (args.policy or DEFAULT_POLICIES)]
-        sharing = [parse_sharing(v) for v in args.visibility or []]
-        rows = compare(scenario, range(args.seeds), policies, args.codp, sharing)
-    except (ValueError, ScenarioError, PolicyError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.format == "json":
-        print(json.dumps(jsonsafe({"scenario": scenario.name, "seeds": args.seeds, "rows": rows}), indent=1))
-    elif args.format == "csv":
-        sys.stdout.write(format_csv(rows))
-    else:
-        print(
-            f"{scenario.title}: average per game over seeds 0..{args.seeds - 1} (* = most profitable CODP per policy; "
-            "bw_<stage> = bullwhip ratio)"
-        )
-        print(format_table(rows))
-        means = position_means(rows)
-        ranked = sorted(means, key=lambda p: -means[p])
-        print("mean profit over policies: " + ", ".join(f"{p} {means[p]:.0f}" for p in ranked))
-        print(f"winner: {ranked[0]}")
-    return 0
+    from game.cli import main as cli_main  # local: the command line imports this module
+
+    return cli_main(["compare", *(sys.argv[1:] if argv is None else argv)])
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -77,6 +77,7 @@ def draws(scenario: Scenario) -> bool:
         scenario.demand.kind not in DETERMINISTIC
         or scenario.demand.shaped
         or (variants and scenario.product.mix_sd > 0)
+        or scenario.jit.late_share > 0
     )
 
 

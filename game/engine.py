@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Mapping
+from itertools import zip_longest
 from typing import Any
 
 from game.codp import customisable
@@ -53,7 +54,8 @@ class _Plan:
         self.bounded = [s.mts_capacity > 0 for s in specs]
         # receive inside the shipping loop (the classic path) unless capacity is shared or
         # binds a make-to-stock stage, or lead times are quoted
-        self.inline = net.simple_market and net.identity and not any(self.bounded)
+        self.inline = net.simple_market and net.identity and not any(self.bounded) and not scenario.jit.late_share
+        self.ship_delay = [s.ship_delay for s in specs]
         self.instant = scenario.mto_orders == "instant"
         role_specs = scenario.stages
         self.max_order = [s.max_order for s in role_specs]
@@ -66,18 +68,10 @@ class _Plan:
         self.bills = net.bills
         self.pools = net.pools
         self.pool_of = net.pool_of
-        # a node's share of its capacity pool (for quoting a shared capacity)
-        self.pool_share = [
-            nd.share / (sum(net.nodes[j].share for j in net.pools[net.pool_of[i]]) or 1.0)
-            for i, nd in enumerate(net.nodes)
-        ]
         # a node's share of its role's decide nodes (for sharing out a role's order)
         self.decide_share = [
             [net.nodes[i].share / (sum(net.nodes[j].share for j in g) or 1.0) for i in g] for g in net.decide
         ]
-        # the quote is for the middle of a week's consumers at the node
-        weekly = expected_weekly(scenario)
-        self.quote_units = [max(1, round(weekly * specs[i].market_share / 2)) for i in range(self.n)]
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
         self.ids = range(self.n)
@@ -233,7 +227,7 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
         return 0
     spec = plan.net.specs[i]
     limited = s.mode == "mto" or plan.bounded[i]
-    cap = s.capacity * plan.pool_share[i] if limited else 0
+    cap = s.capacity if limited else 0
     if limited and cap <= 0:
         return INFINITE
     cum = s.wip if limited else 0
@@ -253,15 +247,25 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
             mail = 0 if (s.mode == "mto" and plan.instant) else spec.order_delay
             arrive = mail + up + spec.ship_delay
     if limited and cap < UNLIMITED:
-        return max(arrive, math.ceil(need / cap - 1e-9))
+        # a shared capacity is rationed by the work each node holds, so all of the pool's work
+        # drains together: this node's need is done when the whole pool's is
+        work = need
+        pool = plan.pools[plan.pool_of[i]]
+        if len(pool) > 1:
+            for j in pool:
+                if j != i:
+                    o = st[j]
+                    rest = sum(o.owed) - o.on_hand
+                    if rest > 0:
+                        work += rest
+        return max(arrive, math.ceil(work / cap - 1e-9))
     return arrive
 
 
-def _quote_node(plan: _Plan, st: list[StageState], i: int, units: int = 0) -> float:
-    """The lead time quoted at consumer-facing node ``i``: its wait plus parcel delivery, for
-    the middle one of ``units`` customers beyond its stock (default: half a normal week's)."""
-    extra = (units + 1) // 2 if units > 0 else plan.quote_units[i]
-    return _wait(plan, st, i, extra) + plan.net.specs[i].delivery_delay
+def _quote_node(plan: _Plan, st: list[StageState], i: int) -> float:
+    """The lead time quoted at consumer-facing node ``i`` to the next customer who cannot be
+    served from stock: its wait plus parcel delivery."""
+    return _wait(plan, st, i, 1) + plan.net.specs[i].delivery_delay
 
 
 def quote(scenario: Scenario, state: GameState, role: str) -> float:
@@ -480,11 +484,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
         pre = _receive_all(plan, st)
         quotes = [0.0] * plan.n
         if not plan.simple_market:
-            # quoted for the middle of as many customers as came last week
-            last = new.demand[week - 2] if week >= 2 else None
-            channel = plan.net.channel
             for i in plan.facing:
-                quotes[i] = _quote_node(plan, st, i, sum(last[channel[i]]) if last else 0)
+                quotes[i] = _quote_node(plan, st, i)
     custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
     instant = plan.instant
     bounded = plan.bounded
@@ -624,6 +625,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             if m is not None:
                 ev.update(m)
         events[i] = ev
+    if new.late:  # just in time: this week's delivery to these stock points is a week late
+        _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
     if write_off_rate:  # stock, work in process and goods in transit left at the end
         for i, s in enumerate(st):
             ev = events[i]
@@ -634,6 +637,19 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
         new.events = events
     else:
         new.node_events = events
+
+
+def _deliveries(plan: _Plan, st: list[StageState], late: set[int]) -> None:
+    """Put the shipment every node was sent this week (the last in its queue) where it belongs:
+    in its ship-delay slot (with a delivery that came late the week before), or a week later
+    for the stock points in ``late``."""
+    for i, s in enumerate(st):
+        q = s.ship_q
+        x = q.pop()
+        slot = plan.ship_delay[i] - 1 + (i in late)
+        while len(q) <= slot:
+            q.append(0)
+        q[slot] += x
 
 
 def _receive_all(plan: _Plan, st: list[StageState]) -> list[tuple[int, int]]:
@@ -694,7 +710,7 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
                 on_hand=sum(st[i].on_hand for i in group),
                 owed=owed,
                 order_q=[sum(x) for x in zip(*(st[i].order_q for i in decide), strict=True)],
-                ship_q=[sum(x) for x in zip(*(st[i].ship_q for i in decide), strict=True)],
+                ship_q=[sum(x) for x in zip_longest(*(st[i].ship_q for i in decide), fillvalue=0)],
                 mode=head.mode,
                 capacity=head.capacity,
                 # goods on their way from the generic stock to the final step count as work in process

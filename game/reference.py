@@ -14,14 +14,17 @@ This, not how the bots happen to play, is what says which position a preset favo
 from __future__ import annotations
 
 import csv
+import hashlib
 import json
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, TextIO
 
 from game.bestplan import Plan, optimise, play_plan
 from game.codp import apply_codp, positions_for
+from game.jsonsafe import jsonsafe
 from game.scenario import Scenario
 
 TRAIN_SEEDS = 20
@@ -141,8 +144,6 @@ def reference(
 def write_reference(ref: Reference, fmt: str, out: TextIO) -> None:
     """Print ``ref`` as a table (for people), JSON or CSV."""
     if fmt == "json":
-        from game.jsonsafe import jsonsafe
-
         out.write(json.dumps(jsonsafe(ref.to_dict()), indent=2, allow_nan=False) + "\n")
         return
     rows = [r.to_dict() for r in ref.rows]
@@ -174,3 +175,47 @@ def write_reference(ref: Reference, fmt: str, out: TextIO) -> None:
     out.write(
         f"winner: {ref.winner.position}, ahead of {ref.rows[1].position if len(ref.rows) > 1 else '-'} by {lead}\n"
     )
+
+
+# ----------------------------------------------------------------------------
+# Stored reference plans (for the debrief: replayed on a team's own demand)
+# ----------------------------------------------------------------------------
+
+PLANS_DIR = Path(__file__).resolve().parent.parent / "config" / "reference"
+
+
+def fingerprint(scenario: Scenario) -> str:
+    """A hash of everything in ``scenario`` that changes how it plays (its texts left out), so
+    that stored plans of an edited scenario are known to be stale."""
+    bare = replace(scenario, title="", description="", debrief="", texts={}, drivers=())
+    return hashlib.sha256(repr(bare).encode()).hexdigest()[:16]
+
+
+def save(ref: Reference, scenario: Scenario, directory: Path = PLANS_DIR) -> Path:
+    """Write ``ref``'s plans and table to ``<directory>/<scenario name>.json``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{scenario.name}.json"
+    data = {"fingerprint": fingerprint(scenario), **ref.to_dict()}
+    path.write_text(json.dumps(jsonsafe(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    return path
+
+
+def stored(scenario: Scenario, directory: Path = PLANS_DIR) -> dict[str, Any] | None:
+    """The stored reference of ``scenario`` (None when there is none or it is stale)."""
+    path = directory / f"{scenario.name}.json"
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if data.get("fingerprint") != fingerprint(scenario):
+        return None
+    return data
+
+
+def replay(scenario: Scenario, seed: int, data: dict[str, Any]) -> dict[str, float]:
+    """Profit of every stored position's reference plan on the demand of ``seed``."""
+    out: dict[str, float] = {}
+    for row in data["positions"]:
+        scn = apply_codp(scenario, row["position"])
+        out[row["position"]] = play_plan(scn, seed, {**row["levels"], **row["capacities"]})
+    return out

@@ -156,6 +156,17 @@ class Product:
 
 
 @dataclass(frozen=True)
+class Jit:
+    """Just-in-time deliveries: every week a small lot, but not always on time.
+
+    ``late_share`` of the shipments to the ``stages`` listed (default: every stage) arrive a week
+    after they were due, drawn per seed, week and stock point."""
+
+    late_share: float = 0.0
+    stages: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Region:
     """One regional market of the consumer-facing retail stage, with its share of demand."""
 
@@ -188,6 +199,9 @@ class Scenario:
     #: "instant": a make-to-order stage passes an order upstream in the week it arrives (an
     #: electronic order); "mail": it goes by the stage's order delay like any other order
     mto_orders: str = "instant"
+    jit: Jit = field(default_factory=lambda: Jit())
+    #: one sentence per driver of this scenario: which position it favours and why (debrief)
+    drivers: tuple[str, ...] = ()
 
     @property
     def expanded(self) -> bool:
@@ -207,6 +221,11 @@ class Scenario:
         if key not in TEXT_KEYS:
             raise KeyError(key)
         return self.texts.get(_language(lang), {}).get(key) or getattr(self, key)
+
+    def driver_texts(self, lang: str | None = None) -> list[str]:
+        """``drivers`` in ``lang`` (``[text.nl] drivers``), else in English."""
+        translated = self.texts.get(_language(lang), {}).get("drivers")
+        return list(translated) if translated else list(self.drivers)
 
     def label(self, role: str, lang: str | None = None) -> str:
         """The display name of ``role`` in ``lang``, else the English ``label``."""
@@ -516,6 +535,20 @@ def _product(source: str, table: Any, roles: list[str]) -> Product:
     return product
 
 
+def _jit(source: str, table: Any, roles: list[str]) -> Jit:
+    """The ``[jit]`` table: the share of late deliveries and the stages that receive them."""
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source}: jit: must be a table")
+    r = _Reader(source, table, "jit.")
+    stages = tuple(r.get("stages", [], list))
+    for role in stages:
+        if role not in roles:
+            raise r.fail("stages", f"names no stage: {role!r} (stages: {', '.join(roles)})")
+    jit = Jit(late_share=r.num("late_share", 0.0, hi=1.0), stages=stages)
+    r.check_unknown()
+    return jit
+
+
 def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str]]:
     """The ``[text.<lang>]`` tables: translated title, description, debrief and stage labels."""
     if not isinstance(table, dict):
@@ -540,12 +573,16 @@ def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str
                     if not isinstance(label, str) or not label.strip():
                         raise ScenarioError(f"{where}.labels.{role}: must be a non-empty string, got {label!r}")
                     texts[f"labels.{role}"] = label
+            elif key == "drivers":
+                if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+                    raise ScenarioError(f"{where}.drivers: must be a list of non-empty strings")
+                texts["drivers"] = tuple(value)  # type: ignore[assignment]
             elif key in TEXT_KEYS:
                 if not isinstance(value, str) or not value.strip():
                     raise ScenarioError(f"{where}.{key}: must be a non-empty string, got {value!r}")
                 texts[key] = value
             else:
-                known = ", ".join((*TEXT_KEYS, "labels"))
+                known = ", ".join((*TEXT_KEYS, "labels", "drivers"))
                 raise ScenarioError(f"{where}.{key}: unknown key (known: {known})")
         out[lang] = texts
     return out
@@ -617,7 +654,12 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         product=_product(source, r.get("product"), [s.role for s in stages]) if "product" in data else Product(),
         regions=_named_shares(source, "regions", data["regions"], Region) if "regions" in data else (),
         mto_orders=r.get("mto_orders", "instant", str),
+        drivers=tuple(r.get("drivers", [], list)),
+        jit=_jit(source, data["jit"], [s.role for s in stages]) if "jit" in data else Jit(),
     )
+    r.used.add("jit")
+    if not all(isinstance(d, str) and d.strip() for d in scenario.drivers):
+        raise r.fail("drivers", "must be a list of non-empty strings")
     r.used.update(("product", "regions"))
     if scenario.mto_orders not in ("instant", "mail"):
         raise r.fail("mto_orders", f"must be 'instant' or 'mail', got {scenario.mto_orders!r}")
@@ -644,12 +686,19 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     if not path.exists():
         raise ScenarioError(f"{path}: file not found")
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise ScenarioError(f"{path.name}: not valid TOML: {exc}") from None
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ScenarioError(f"{path}: cannot read: {exc}") from None
-    return scenario_from_dict(data, path.name)
+    return scenario_from_toml(text, path.name)
+
+
+def scenario_from_toml(text: str, source: str = "<scenario>") -> Scenario:
+    """Parse and validate the text of a scenario file; errors name ``source`` and the key."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    return scenario_from_dict(data, source)
 
 
 def list_presets() -> list[str]:

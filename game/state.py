@@ -113,6 +113,8 @@ class GameState:
     #: then the roles' totals
     nodes: list[StageState] | None = None
     node_events: list[dict[str, Any]] = field(default_factory=list)
+    #: just in time: per week, the stock points whose delivery that week arrives a week late
+    late: list[list[int]] = field(default_factory=list)
 
     def copy(self) -> GameState:
         """An independent copy; the demand table is shared (it is never mutated)."""
@@ -126,6 +128,7 @@ class GameState:
             self.done,
             None if self.nodes is None else list(map(StageState.copy, self.nodes)),
             list(map(dict, self.node_events)),
+            self.late,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -143,6 +146,7 @@ class GameState:
                 if self.nodes is None
                 else {"nodes": [s.to_dict() for s in self.nodes], "node_events": [dict(e) for e in self.node_events]}
             ),
+            **({"late": self.late} if self.late else {}),
         }
 
     @classmethod
@@ -158,6 +162,7 @@ class GameState:
             bool(d.get("done", False)),
             None if d.get("nodes") is None else [StageState.from_dict(s) for s in d["nodes"]],
             [dict(e) for e in d.get("node_events", [])],
+            [[int(i) for i in week] for week in d.get("late", [])],
         )
 
     def modes(self, scenario: Scenario) -> dict[str, str]:
@@ -206,6 +211,8 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
     from game.engine import _advance, _plan, role_totals  # local: the engine imports this module
 
     state = GameState(0, stages, demand_table(scenario, rng), scenario.codp, seed)  # type: ignore[arg-type]
+    if scenario.jit.late_share:
+        state.late = late_table(scenario, rng)  # type: ignore[arg-type]
     if not net.identity:
         state.nodes = stages
         state.stages = []
@@ -223,3 +230,12 @@ def _start_capacity(spec: StageSpec) -> int:
     if spec.mode == "mts" and spec.mts_capacity:
         return spec.mts_capacity
     return spec.capacity
+
+
+def late_table(scenario: Scenario, rng: random.Random) -> list[list[int]]:
+    """Per week, the stock points whose delivery arrives a week late (``[jit] late_share``)."""
+    net = scenario.network
+    roles = set(scenario.jit.stages or scenario.roles)
+    points = [i for i, nd in enumerate(net.nodes) if scenario.stages[nd.role].role in roles]
+    share = scenario.jit.late_share
+    return [[i for i in points if rng.random() < share] for _ in range(scenario.weeks)]

@@ -9,7 +9,6 @@ import shutil
 import subprocess
 import sys
 import tomllib
-import types
 from pathlib import Path
 
 import pytest
@@ -244,27 +243,80 @@ def test_bad_capacity_in_orders_names_the_capacity(tmp_path):
 
 
 # ---------------------------------------------------------------------------
-# compare is handed to game.compare
+# help, no abbreviations, one style of error, a table on a terminal
 # ---------------------------------------------------------------------------
 
 
-def test_compare_is_dispatched_to_game_compare(monkeypatch):
-    seen: list[list[str]] = []
-
-    def fake_main(argv: list[str]) -> int:
-        seen.append(argv)
-        return 3
-
-    monkeypatch.setitem(sys.modules, "game.compare", types.SimpleNamespace(main=fake_main))
-    assert cli.main(["compare", "--scenario", "classic", "--runs", "5"]) == 3
-    assert seen == [["--scenario", "classic", "--runs", "5"]]
+@pytest.mark.parametrize("command", [(), ("simulate",), ("scenarios",), ("compare",)])
+def test_help_everywhere_prints_help(command: tuple[str, ...]) -> None:
+    proc = run(*command, "--help")
+    assert proc.returncode == 0 and proc.stderr == ""
+    assert proc.stdout.startswith("usage: beergame " + " ".join(command))
 
 
-def test_compare_without_its_module_exits_2_with_one_line(monkeypatch, capsys):
-    def missing(name: str) -> None:
-        raise ModuleNotFoundError(f"No module named {name!r}", name=name)
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("compare", "--scenario", "classic", "--seed", "5"), "--seed 5; did you mean --seeds? (see beergame compare"),
+        ((*SIM, "--seeds", "3"), "--seeds 3; did you mean --seed? (see beergame simulate --help)"),
+        ((*SIM, "--see", "3"), "unrecognized arguments: --see 3"),
+        ((*SIM, "--form", "csv"), "unrecognized arguments: --form csv"),
+        (("compare", "--scenario", "classic", "--seeds", "0"), "--seeds must be between 1 and 1000, got 0"),
+        (("compare", "--scenario", "nope"), "unknown scenario 'nope'"),
+        (("compare", "--scenario", "classic", "--codp", "nowhere"), "--codp: unknown position 'nowhere'"),
+    ],
+)
+def test_no_abbreviations_and_one_style_for_every_error(args: tuple[str, ...], message: str) -> None:
+    proc = run(*args)
+    assert proc.returncode == 2 and proc.stdout == ""
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("beergame: error: "), proc.stderr
+    assert message in lines[0]
 
-    monkeypatch.setattr(cli.importlib, "import_module", missing)
-    assert cli.main(["compare", "--scenario", "classic"]) == 2
-    err = capsys.readouterr().err
-    assert len(err.splitlines()) == 1 and "compare is not available" in err
+
+def test_simulate_prints_a_table_on_a_terminal_and_json_in_a_pipe() -> None:
+    import os
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "game", "simulate", "--scenario", "classic", "--weeks", "6"],
+        cwd=ROOT,
+        stdout=slave,
+        stderr=subprocess.PIPE,
+    )
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            chunk = os.read(master, 65536)
+        except OSError:  # the other end closed
+            break
+        if not chunk:
+            break
+        chunks.append(chunk)
+    os.close(master)
+    assert proc.wait(timeout=120) == 0
+    text = b"".join(chunks).decode().replace("\r\n", "\n")
+    lines = text.splitlines()
+    assert lines[0] == "Classic beer game (Sterman 1989) · seed 0 · 6 weeks"
+    assert lines[2].split() == ["Factory", "Distributor", "Wholesaler", "Retailer"]
+    assert lines[3].split() == ["week", "demand", *["order", "stock", "owed"] * 4]
+    rows = [line.split() for line in lines[4:10]]
+    assert [int(r[0]) for r in rows] == [1, 2, 3, 4, 5, 6] and [int(r[1]) for r in rows] == [4, 4, 4, 4, 8, 8]
+    # the numbers are the JSON's
+    data = ok_json("--scenario", "classic", "--weeks", "6")
+    for row, week in zip(rows, data["weeks"], strict=True):
+        ev = week["roles"]["retailer"]
+        assert [int(x) for x in row[-3:]] == [ev["decision"], ev["inventory"], ev["backlog"]]
+    assert f"team {data['totals']['team_cost']:.2f}" in text
+    assert len(text) < 3000
+    table = run("simulate", "--scenario", "classic", "--weeks", "6", "--format", "table")
+    assert table.stdout.replace("\r\n", "\n") == text
+
+
+def test_compare_is_a_subcommand_with_its_own_options(capsys: pytest.CaptureFixture[str]) -> None:
+    argv = ["compare", "--scenario", "segments", "--seeds", "1", "--policy", "sterman", "--format", "json"]
+    assert cli.main(argv) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["scenario"] == "segments" and data["seeds"] == 1

@@ -103,7 +103,7 @@ def test_cli_bad_input_is_one_line_and_exit_2(argv: list[str], capsys: pytest.Ca
     captured = capsys.readouterr()
     assert captured.out == ""
     lines = captured.err.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert len(lines) == 1 and lines[0].startswith("beergame: error: ")
 
 
 def test_cli_position_not_offered(tmp_path, capsys: pytest.CaptureFixture[str]) -> None:

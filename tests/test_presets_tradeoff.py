@@ -77,3 +77,19 @@ def test_the_trade_off_has_two_sides(references: dict) -> None:
     assert ox["mts-local"] > max(v for k, v in ox.items() if k != "mts-local")
     eto = {r.position: r.mean for r in references["engineer-to-order"].rows}
     assert eto["eto"] > eto["mto"] and eto["eto"] > eto["mts-local"]
+
+
+@pytest.mark.parametrize("name", ALL_PRESETS)
+def test_stored_reference_plans_are_fresh_and_name_the_preset_winner(name: str) -> None:
+    """The debrief replays ``config/reference/<preset>.json``: it must have been tuned on the
+    preset's current rules (``python -m game reference --scenario NAME --save`` after a change)."""
+    from game.reference import stored
+
+    scn = load_scenario(name)
+    data = stored(scn)
+    assert data is not None, f"stale or missing: run python -m game reference --scenario {name} --save"
+    assert len(data["train_seeds"]) >= 20 and len(data["test_seeds"]) >= 20
+    assert not set(data["train_seeds"]) & set(data["test_seeds"])
+    if name in CODP_PRESETS:
+        assert data["winner"] == scn.codp
+        assert data["margin_se"] is None or data["margin_se"] > 2

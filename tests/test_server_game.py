@@ -50,7 +50,8 @@ class Client:
         for name, data in self.events:
             if name == "dashboard":
                 board = data
-            elif name == "dashboard_update" and board is not None:
+            elif name == "dashboard_update":  # (the rows seen so far, when the full table was cleared)
+                board = board or {"teams": []}
                 rows = {t["team"]: t for t in board["teams"]} | {t["team"]: t for t in data["teams"]}
                 board = {**board, "session": data["session"], "teams": [rows[n] for n in sorted(rows)]}
         assert board is not None, "no dashboard received"
@@ -311,10 +312,11 @@ def test_facilitator_controls(app: Any) -> None:
     assert float(game.team()["deadline"]) == pytest.approx(app.clock.now + 90)
     assert game.control(action="set_timer", seconds=None)["ok"]
     assert game.team()["deadline"] == ""
-    assert game.control(action="force_round", team=2)["ok"]
+    assert game.control(action="force_round", team=2, week=1)["ok"]
     assert (game.week(1), game.week(2)) == (1, 2)
-    assert game.control(action="force_round")["ok"]
-    assert (game.week(1), game.week(2)) == (2, 3)
+    assert game.control(action="force_round", team=2, week=1)["error"]["code"] == "stale_week"
+    assert game.control(action="force_round", week=1)["ok"]  # every team on week 1
+    assert (game.week(1), game.week(2)) == (2, 2)
     assert game.control(action="seat_to_bot", team=1, role="factory")["ok"]
     assert players["factory"].last("state")["seat"]["bot"] is True
     assert players["factory"].call("submit", {"week": 2, "value": 4})["error"]["code"] == "forbidden"
@@ -414,11 +416,11 @@ def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
     w, _ = game.join("Wim", team=1, role="wholesaler")
     game.control(action="start")
     assert c.last("state")["view"]["me"]["decision"] == "order"
-    for _ in range(11):
-        game.control(action="force_round")
+    for week in range(1, 12):
+        game.control(action="force_round", week=week)
     assert game.week() == 12
     assert c.call("choose_codp", {"position": "mto"})["error"]["code"] == "not_running"  # not a review week
-    game.control(action="force_round")
+    game.control(action="force_round", week=12)
     assert game.week() == 13
     assert c.call("submit", {"week": 13, "value": 3})["ok"]
     ack = w.call("choose_codp", {"position": "mto"})

@@ -65,9 +65,9 @@ def refused(app: Any, client: Any, event: str, data: Any, code: str) -> None:
 
 
 JOIN_CASES = [
-    ({"name": "Ada"}, "unknown_session"),  # no code
     ({"code": "NOPE99", "name": "Ada"}, "unknown_session"),
-    ({"code": 12345, "name": "Ada"}, "unknown_session"),
+    ({"code": 12345, "name": "Ada"}, "bad_request"),
+    ({"code": None, "name": "Ada"}, "bad_request"),
     ({"name": ""}, "invalid_name"),
     ({"name": "   "}, "invalid_name"),
     ({"name": "x" * 31}, "invalid_name"),
@@ -89,9 +89,15 @@ JOIN_CASES = [
 
 @pytest.mark.parametrize(("body", "code"), JOIN_CASES)
 def test_bad_join(app: Any, setup: dict[str, Any], body: dict[str, Any], code: str) -> None:
-    if "code" not in body and code != "unknown_session":
+    if "code" not in body:
         body = {"code": setup["code"], **body}
     refused(app, socketio_of(app).test_client(app), "join", body, code)
+
+
+def test_join_without_a_code_or_a_name(app: Any, setup: dict[str, Any]) -> None:
+    c = socketio_of(app).test_client(app)
+    refused(app, c, "join", {"name": "Ada"}, "bad_request")
+    refused(app, c, "join", {"code": setup["code"]}, "bad_request")
 
 
 def test_names_are_trimmed_and_stored_as_text(app: Any) -> None:
@@ -144,7 +150,7 @@ def test_submit_twice_and_before_start_and_without_a_seat(app: Any, setup: dict[
     [{"token": "x" * 32}, {"token": ""}, {"token": 5}, {}, {"token": "a" * 500}, {"token": "x" * 32, "more": 1}],
 )
 def test_bad_resume(app: Any, setup: dict[str, Any], body: dict[str, Any]) -> None:
-    code = "bad_request" if "more" in body else "bad_token"
+    code = "bad_token" if isinstance(body.get("token"), str) and "more" not in body else "bad_request"
     refused(app, socketio_of(app).test_client(app), "resume", body, code)
 
 
@@ -156,7 +162,13 @@ def test_bad_resume(app: Any, setup: dict[str, Any], body: dict[str, Any]) -> No
         ({"action": "set_timer", "seconds": 1}, "bad_request"),
         ({"action": "set_timer", "seconds": 99999}, "bad_request"),
         ({"action": "set_timer", "seconds": "60"}, "bad_request"),
-        ({"action": "force_round", "team": 9}, "not_running"),
+        ({"action": "force_round", "team": 9}, "bad_request"),  # names no week
+        ({"action": "force_round", "week": 1}, "not_running"),
+        ({"action": "force_round", "week": 1.0}, "bad_request"),
+        ({"action": "pause", "seconds": "x"}, "bad_request"),  # a field pause does not take
+        ({"action": "start", "team": 1}, "bad_request"),
+        ({"action": "end", "role": []}, "bad_request"),
+        ({"action": ["start"]}, "bad_request"),
         ({"action": "seat_to_bot", "team": 2, "role": "retailer"}, "bad_request"),
         ({"action": "seat_to_bot", "team": 1, "role": "brewer"}, "bad_request"),
         ({"action": "seat_to_bot", "team": 1}, "bad_request"),
@@ -172,10 +184,17 @@ def test_bad_control(app: Any, setup: dict[str, Any], body: dict[str, Any], code
 def test_bad_facilitate_and_watch(app: Any, setup: dict[str, Any]) -> None:
     c = socketio_of(app).test_client(app)
     refused(app, c, "facilitate", {"code": setup["code"], "secret": "nope"}, "forbidden")
-    refused(app, c, "facilitate", {"code": setup["code"]}, "forbidden")
+    refused(app, c, "facilitate", {"code": setup["code"]}, "bad_request")
+    refused(app, c, "facilitate", {"code": setup["code"], "secret": 5}, "bad_request")
     refused(app, c, "facilitate", {"code": "ZZZZZZ", "secret": setup["secret"]}, "unknown_session")
     refused(app, c, "watch", {"code": "ZZZZZZ"}, "unknown_session")
-    refused(app, c, "watch", {"code": None}, "unknown_session")
+    refused(app, c, "watch", {"code": None}, "bad_request")
+    for event in ("join", "resume", "facilitate", "watch", "control", "submit"):
+        refused(app, c, event, None, "bad_request")  # a null payload
+        before = snapshot(app)
+        ack = c.emit(event, callback=True)  # no payload at all
+        assert ack["ok"] is False and ack["error"]["code"] == "bad_request", (event, ack)
+        assert snapshot(app) == before
 
 
 def test_rate_limit_window() -> None:
@@ -218,8 +237,15 @@ def test_a_rate_limited_event_changes_nothing(make_app: Any) -> None:
         {"seed": -1},
         {"seed": "1"},
         {"surprise": 1},
+        *[{field: value} for field in ("codp", "visibility") for value in ([], "", False, 0, "x", 1.5)],
+        {"codp": {"rule": None, "extra": 1}},
+        {"scenario": ["classic"]},
+        {"round_seconds": 60.0},
+        {"round_seconds": False},
         [],
         "classic",
+        None,
+        4,
     ],
 )
 def test_bad_session_bodies(app: Any, body: Any) -> None:
@@ -232,10 +258,35 @@ def test_bad_session_bodies(app: Any, body: Any) -> None:
 
 def test_non_json_and_oversized_bodies(app: Any) -> None:
     http = app.test_client()
+    for raw in ("[" * 3000, "{" * 2000, '{"teams": ' * 1000, b"\xff\xfe\x00", "NaN", '{"teams": 1} x', ""):
+        before = snapshot(app)
+        r = http.post("/api/sessions", data=raw, content_type="application/json")
+        assert r.status_code == 400 and r.is_json and r.json["error"]["code"] == "bad_request", (raw[:20], r.data)
+        assert snapshot(app) == before
+    r = http.post("/api/sessions", data='{"teams": 1}', content_type="text/plain")
+    assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
     r = http.post("/api/sessions", data="not json", content_type="application/json")
     assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
     r = http.post("/api/sessions", json={"scenario": "classic", "pad": "x" * 10_000})
     assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
+
+
+def test_every_api_error_is_json(app: Any) -> None:
+    http = app.test_client()
+    for method, url, status in (
+        ("get", "/api/nothing", 404),
+        ("get", "/api/sessions", 405),
+        ("delete", "/api/sessions/ABCDEF", 405),
+        ("put", "/healthz", 405),
+        ("get", "/api/sessions/" + "x" * 300, 404),
+    ):
+        r = getattr(http, method)(url)
+        assert (
+            r.status_code == status
+            and r.is_json
+            and r.json["error"]["code"] in ("not_found", "bad_request", "unknown_session")
+        ), url
+    assert not http.get("/no-such-page").is_json  # the pages keep their own errors
 
 
 def test_http_endpoints(app: Any, setup: dict[str, Any]) -> None:

@@ -293,7 +293,7 @@ def test_two_workers_share_clients_through_the_message_queue(redis_url: str, tmp
         assert fac.call("facilitate", {"code": s["code"], "secret": s["facilitator_secret"]})["ok"]
         assert fac.call("control", {"action": "start"})["ok"]
         wait_until(lambda: player.states and player.states[-1]["session"]["status"] == "running", timeout=30)
-        assert fac.call("control", {"action": "force_round"})["ok"]
+        assert fac.call("control", {"action": "force_round", "week": 1})["ok"]
         wait_until(lambda: player.states[-1]["view"]["week"] == 2, timeout=30)
         player.close()
         fac.close()

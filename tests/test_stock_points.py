@@ -249,3 +249,44 @@ def test_goods_are_conserved_per_stock_point_and_replays_are_identical(name: str
         again, _ = step(scn, again, decisions)
     assert again.to_dict() == state.to_dict()
     assert GameState.from_dict(state.to_dict()).to_dict() == state.to_dict()
+
+
+def test_just_in_time_deliveries_arrive_a_week_late_as_drawn() -> None:
+    scn = scenario(jit={"late_share": 0.5}, weeks=12, stage={"on_hand": 20})
+    state = new_game(scn, 5)
+    assert len(state.late) == scn.weeks and any(state.late) and not all(state.late)
+    assert state.late == new_game(scn, 5).late  # drawn from the seed
+    weeks = simulate(scn, 5, orders={"shop": [1 + w for w in range(scn.weeks)]}).weeks
+    received = [w["roles"]["shop"]["received"] for w in weeks]
+    # the order of week w (w units) is read in week w + 1 and shipped: it arrives in week
+    # w + 2, or in week w + 3 when the delivery of week w + 1 was drawn late
+    expect = [0] * scn.weeks
+    for w in range(1, scn.weeks + 1):
+        ship_week = w + 1
+        if ship_week > scn.weeks:
+            break
+        arrive = ship_week + 1 + (0 in state.late[ship_week - 1])
+        if arrive <= scn.weeks:
+            expect[arrive - 1] += w
+    assert received == expect
+    plain = simulate(scenario(weeks=12, stage={"on_hand": 20}), 5, orders={"shop": [1 + w for w in range(12)]}).weeks
+    assert [w["roles"]["shop"]["received"] for w in plain] == [0, 0, *range(1, 11)]
+
+
+def test_just_in_time_keeps_goods_and_replays() -> None:
+    base = load_scenario("classic-random")
+    from dataclasses import replace
+
+    from game.scenario import Jit
+
+    scn = replace(base, jit=Jit(0.3))
+    rng = random.Random(1)
+    plan = [{r: rng.randint(0, 12) for r in scn.roles} for _ in range(scn.weeks)]
+    a = new_game(scn, 2)
+    b = new_game(scn, 2)
+    for d in plan:
+        a, _ = step(scn, a, d)
+        b, _ = step(scn, b, d)
+        for s in a.stages:
+            assert min(s.ship_q) >= 0 and s.on_hand >= 0
+    assert a.to_dict() == b.to_dict() and GameState.from_dict(a.to_dict()).to_dict() == a.to_dict()

@@ -98,18 +98,18 @@ def test_commit_refuses_when_a_decision_arrived_meanwhile(store: Store) -> None:
     assert store.decisions(code, 1) == {"retailer": 7}
 
 
-def test_commit_sets_the_next_deadline_or_keeps_it_while_paused(store: Store) -> None:
+def test_commit_sets_the_next_deadline_and_refuses_unless_running(store: Store) -> None:
     code = new_session(store)["code"]
     state = json.loads(store.team(code, 1)["state"])
     store.set_session(code, status="running")
     assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, 30, NOW) == 1
     assert float(store.team(code, 1)["deadline"]) == pytest.approx(NOW + 30)
     assert store.due(NOW + 31) == [(code, 1)]
-    store.set_session(code, status="paused")
-    assert store.commit(code, 1, 2, 0, dict(state, week=3), {"week": 2, "roles": {}}, {}, False, 30, NOW) == 1
-    t = store.team(code, 1)
-    assert t["deadline"] == "" and float(t["remaining"]) == 30
-    assert store.r.zscore(DEADLINES, f"{code}:1") is None
+    for status in ("paused", "over", "setup"):
+        store.set_session(code, status=status)
+        assert store.commit(code, 1, 2, 0, dict(state, week=3), {"week": 2, "roles": {}}, {}, False, 30, NOW) == 0
+        assert store.team(code, 1)["week"] == "2"
+    assert store.r.zscore(DEADLINES, f"{code}:1") == pytest.approx(NOW + 30)
 
 
 def test_racing_advances_write_each_week_exactly_once(store: Store) -> None:
@@ -124,7 +124,7 @@ def test_racing_advances_write_each_week_exactly_once(store: Store) -> None:
     def racer() -> None:
         barrier.wait()
         for _ in range(3):
-            ch = rounds.advance(store, c, code, 1, NOW, force=True)
+            ch = rounds.advance(store, c, code, 1, NOW, "force")
             with lock:
                 wins.extend(w for _, w in ch.advanced)
 
@@ -185,7 +185,7 @@ def test_finished_games_expire(store: Store) -> None:
     store.set_session(code, status="running")
     assert store.r.ttl(store.session_key(code)) > 1000
     for _ in range(2):
-        rounds.advance(store, c, code, 1, NOW, force=True)
+        rounds.advance(store, c, code, 1, NOW, "force")
     assert store.session(code)["status"] == "over"
     for key in (store.session_key(code), store.team_key(code, 1), store.team_key(code, 1, "weeks")):
         assert 0 < store.r.ttl(key) <= 120
@@ -237,7 +237,7 @@ def test_every_key_of_a_session_carries_a_ttl_mid_game(store: Store) -> None:
     store.set_session(code, status="running")
     store.mark_seen(code, [(1, "retailer")], NOW)
     rounds.submit(store, c, code, 1, "retailer", {"week": 1, "value": 4}, NOW)
-    rounds.advance(store, c, code, 2, NOW, force=True)
+    rounds.advance(store, c, code, 2, NOW, "force")
     rounds.control(store, c, code, {"action": "seat_to_bot", "team": 2, "role": "factory"}, NOW)
     keys = store.r.keys("bg:s:*") + store.r.keys("bg:tok:*")
     assert {k for k in keys if k.endswith(":dec")} and {k for k in keys if k.endswith(":weeks")}

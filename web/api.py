@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 import hmac
+import json
+import logging
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
+from werkzeug.exceptions import HTTPException
 
-from game.codp import positions_for
 from web import sessions
+from web.custom_scenarios import MAX_SCENARIO_CHARS
 from web.errors import GameError
 from web.i18n import scenario_texts
+from web.links import request_join_base
 from web.results import results_csv, session_results
-from web.scenarios import base_scenario, presets
-from web.store import digest
+from web.scenarios import base_scenario, presets, summary
+from web.store import STORE_DOWN, digest
 
+log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
 
 MAX_BODY_BYTES = 4096
@@ -24,9 +29,53 @@ def _hub() -> Any:
     return current_app.extensions["beergame"]
 
 
+def _error(exc: GameError) -> tuple[Response, int]:
+    return jsonify({"error": exc.to_dict()}), exc.status
+
+
+def _is_api() -> bool:
+    return request.path.startswith("/api/") or request.path == "/healthz"
+
+
 @bp.errorhandler(GameError)
 def _game_error(exc: GameError) -> tuple[Response, int]:
-    return jsonify({"error": exc.to_dict()}), exc.status
+    return _error(exc)
+
+
+@bp.app_errorhandler(HTTPException)
+def _http_error(exc: HTTPException) -> Any:
+    """JSON for every HTTP error under ``/api`` (an unknown path, a wrong method...);
+    the pages keep Flask's own."""
+    if not _is_api():
+        return exc
+    code = {404: "not_found", 405: "bad_request", 413: "bad_request"}.get(exc.code or 500, "bad_request")
+    if (exc.code or 500) >= 500:
+        code = "internal"
+    return jsonify({"error": {"code": code, "message": exc.description or exc.name}}), exc.code or 500
+
+
+@bp.errorhandler(Exception)
+def _unexpected(exc: Exception) -> tuple[Response, int]:
+    """The store unreachable: 503 ``unavailable``; anything else is a bug: logged, 500 ``internal``."""
+    if isinstance(exc, STORE_DOWN):
+        return _error(_hub().outage.failed(exc))
+    log.exception("%s %s failed", request.method, request.path)
+    return _error(GameError("internal", "the server could not handle this request"))
+
+
+def _json_body(limit: int = MAX_BODY_BYTES) -> Any:
+    """The request's JSON body (at most ``limit`` bytes); ``bad_request`` for anything else."""
+    if request.content_length is not None and request.content_length > limit:
+        raise GameError("bad_request", f"the body is too large (at most {limit} bytes)")
+    if not request.is_json:
+        raise GameError("bad_request", "send a JSON body (Content-Type: application/json)")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise GameError("bad_request", f"the body is too large (at most {limit} bytes)")
+    try:
+        return json.loads(raw)
+    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
+        raise GameError("bad_request", "the body must be JSON") from None
 
 
 @bp.get("/healthz")
@@ -43,35 +92,17 @@ def scenarios() -> Response:
     out = []
     for name in presets():
         scn = base_scenario(name)
-        texts = scenario_texts(scn)
-        out.append(
-            {
-                "name": scn.name,
-                "title": texts["title"],
-                "description": texts["description"],
-                "weeks": scn.weeks,
-                "roles": list(scn.roles),
-                "labels": texts["labels"],
-                "codp": scn.codp,
-                "codp_positions": list(scn.codp_positions) or positions_for(scn),
-                "visibility": dict(scn.visibility),
-                "has_prices": scn.has_prices,
-            }
-        )
+        out.append(summary(scn, scenario_texts(scn)))
     return jsonify(out)
 
 
 @bp.post("/api/sessions")
 def create_session() -> tuple[Response, int]:
     """Create a session; the answer holds the facilitator secret (shown once)."""
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        raise GameError("bad_request", "the body is too large")
-    body = request.get_json(silent=True)
-    if body is None:
-        raise GameError("bad_request", "the body must be JSON")
+    body = _json_body(MAX_BODY_BYTES + MAX_SCENARIO_CHARS)  # room for a session's own scenario
     hub = _hub()
     out = sessions.create_session(hub.store, hub.cfg, body, hub.clock())
-    out["join_url"] = request.host_url.rstrip("/") + f"/join/{out['code']}"
+    out["join_url"] = request_join_base().join_url(out["code"])
     return jsonify(out), 201
 
 

@@ -13,15 +13,16 @@ from flask_compress import Compress
 from flask_socketio import SocketIO
 from itsdangerous import URLSafeTimedSerializer
 
-from web import events, pages, rounds, views, wire
+from web import custom_scenarios, events, pages, rounds, views, wire
 from web.api import bp as api_bp
 from web.broadcast import Broadcaster
 from web.config import load_config
+from web.errors import Outage
 from web.leader import Lease
 from web.publicinfo import PublicInfo
 from web.relay import LANES, LocalFirstRedisManager, Relay
 from web.sessions import SessionMeta
-from web.store import Store
+from web.store import STORE_DOWN, Store
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class Hub:
             b = self.broadcaster
             self.relay = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, socketio.sleep)
             self.lease = Lease(store.r, seconds=max(LEASE_SECONDS, 4 * tick))
+        self.outage = Outage(log)
         self._ticker_started = False
         self._stop = False
 
@@ -98,18 +100,25 @@ class Hub:
     def tick(self, now: float | None = None) -> rounds.Changes:
         """One ticker pass: marks the seats this process's connections hold as seen;
         on the leader also timers, drop-outs and bot pacing (publishing what changed)
-        and the held-back session updates."""
+        and the held-back session updates. While the store is unreachable a pass does
+        nothing and the outage is logged once when it starts and once when it ends."""
         now = self.clock() if now is None else now
         held = self.connections.held()
-        if self.lease is not None:
-            self.lease.renew()
-        if not self.leads():
-            for code, seats in held.items():
-                self.store.mark_seen(code, seats, now)
+        try:
+            if self.lease is not None:
+                self.lease.renew()
+            if not self.leads():
+                for code, seats in held.items():
+                    self.store.mark_seen(code, seats, now)
+                changes = rounds.Changes()
+            else:
+                changes = rounds.tick(self.store, self.cfg, now, held)
+                self.publish(changes)
+                self.broadcaster.flush()
+        except STORE_DOWN as exc:
+            self.outage.failed(exc)
             return rounds.Changes()
-        changes = rounds.tick(self.store, self.cfg, now, held)
-        self.publish(changes)
-        self.broadcaster.flush()
+        self.outage.ok()
         return changes
 
     def start_relay(self) -> None:
@@ -177,6 +186,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app.extensions["beergame"] = hub
     events.register(socketio, hub)
     app.register_blueprint(api_bp)
+    app.register_blueprint(custom_scenarios.bp)
     pages.init_pages(app)
     # gzip/brotli/zstd for pages, scripts and JSON (Flask's after_request: the
     # Socket.IO traffic is answered by the middleware before Flask and never touched)

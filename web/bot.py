@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import sys
 import threading
+import time
 from typing import Any
 
 import socketio
@@ -23,10 +24,11 @@ from game.policies import Policy, PolicyError, parse_policy
 class SeatBot:
     """Plays one seat: decides with ``policy`` whenever a ``state`` asks for a decision."""
 
-    def __init__(self, url: str, policy: Policy, timeout: float = 10.0) -> None:
+    def __init__(self, url: str, policy: Policy, timeout: float = 10.0, patience: float = 120.0) -> None:
         self.url = url
         self.policy = policy
         self.timeout = timeout
+        self.patience = patience  # how long to retry while the server answers "unavailable"
         self.sio = socketio.Client(reconnection=True)
         self.memory: dict[str, Any] = {}
         self.submitted: set[int] = set()
@@ -46,7 +48,19 @@ class SeatBot:
             self.sio.start_background_task(self._resume)
 
     def _resume(self) -> None:
-        self.sio.call("resume", {"token": self.token}, timeout=self.timeout)
+        self.call("resume", {"token": self.token})
+
+    def call(self, event: str, payload: dict[str, Any]) -> dict[str, Any]:
+        """Emit ``event`` and wait for its ack; while the server answers ``unavailable``
+        (its store is unreachable) try again, a little slower each time, for ``patience`` seconds."""
+        deadline = time.monotonic() + self.patience
+        pause = 0.25
+        while True:
+            ack = self.sio.call(event, payload, timeout=self.timeout)
+            if ack.get("ok") or ack["error"]["code"] != "unavailable" or time.monotonic() + pause > deadline:
+                return ack
+            time.sleep(pause)
+            pause = min(pause * 2, 4.0)
 
     def join(self, code: str, name: str, team: int | None = None, role: str | None = None) -> dict[str, Any]:
         """Connect and take a seat; returns the ack (with the seat token)."""
@@ -56,7 +70,7 @@ class SeatBot:
             payload["team"] = team
         if role is not None:
             payload["role"] = role
-        ack = self.sio.call("join", payload, timeout=self.timeout)
+        ack = self.call("join", payload)
         if not ack.get("ok"):
             raise RuntimeError(f"join refused: {ack['error']['code']}: {ack['error']['message']}")
         self.token, self.seat = ack["token"], ack
@@ -66,7 +80,7 @@ class SeatBot:
         """Connect and reclaim the seat of ``token``."""
         self.sio.connect(self.url, wait_timeout=self.timeout)
         self.token = token
-        ack = self.sio.call("resume", {"token": token}, timeout=self.timeout)
+        ack = self.call("resume", {"token": token})
         if not ack.get("ok"):
             raise RuntimeError(f"resume refused: {ack['error']['code']}: {ack['error']['message']}")
         self.seat = ack
@@ -88,7 +102,7 @@ class SeatBot:
         self.sio.start_background_task(self._submit, week, value)
 
     def _submit(self, week: int, value: int) -> None:
-        ack = self.sio.call("submit", {"week": week, "value": value}, timeout=self.timeout)
+        ack = self.call("submit", {"week": week, "value": value})
         if ack.get("ok"):
             self.weeks_played += 1
         elif ack["error"]["code"] not in ("stale_week", "already_decided", "not_running"):

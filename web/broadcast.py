@@ -21,6 +21,7 @@ from web import rounds, sessions, views, wire
 from web.errors import GameError
 
 META_LIMIT = 1000  # sessions whose meta is kept (a tick at most)
+Presence = tuple[dict[tuple[int, str], float], set[tuple[int, str]]]  # ``Store.presence``: seen, closed
 STANDINGS_TICKS = 4  # standings and leaderboard go out at most once per this many ticks (2 s)
 
 if TYPE_CHECKING:
@@ -83,7 +84,8 @@ class Broadcaster:
     ) -> set[tuple[str, int]]:
         """``state`` (or, for a teammate's decision, ``decided``) to this process's
         seats of the changed teams; the session-wide payloads when this process
-        leads; the public info dropped unless ``keep_public`` (a submission).
+        leads; the public info dropped (by a submission, ``keep_public``, only when a
+        team's week moved on).
         ``decided_now``: the ``decided`` payloads already read (by the announcing
         process); ``shipped``: teams whose states the announcing process sent along.
         ``origin``: the change was made here; with other processes, the states of the
@@ -91,8 +93,8 @@ class Broadcaster:
         hub = self.hub
         ship = origin and hub.relay is not None
         sent: set[tuple[str, int]] = set()
-        if not keep_public:
-            hub.public.drop({c for c, _ in changes.advanced | changes.seats} | changes.sessions | changes.over)
+        teams_moved = changes.advanced if keep_public else changes.advanced | changes.seats
+        hub.public.drop({c for c, _ in teams_moved} | changes.sessions | changes.over)
         renew = changes.sessions | changes.over
 
         def meta(code: str) -> sessions.SessionMeta | None:
@@ -175,18 +177,24 @@ class Broadcaster:
             self._board.discard(code)
         self._emit_session(code, rows, board)
 
-    def _emit_session(
-        self, code: str, rows: set[int], board: bool, seen: dict[tuple[int, str], float] | None = None
-    ) -> None:
+    def _online_now(self, code: str, presence: Presence, online_since: float) -> set[int]:
+        """Remember which seats show as connected; the teams where that changed."""
+        seen, closed = presence
+        online = {k for k, t in seen.items() if t >= online_since and k not in closed}
+        with self._lock:
+            before = self._online.get(code)
+            self._online[code] = online
+        return {n for n, _ in before ^ online} if before is not None else set()
+
+    def _emit_session(self, code: str, rows: set[int], board: bool, presence: Presence | None = None) -> None:
         store, sio = self.hub.store, self.hub.socketio
         m = self._meta(code, False)
         if m is None:
             return
-        seen = store.seen(code) if seen is None else seen
+        presence = store.presence(code) if presence is None else presence
         online_since = self.hub.online_since()
-        update = views.dashboard_update(store, m, sorted(rows), online_since, seen)
-        with self._lock:
-            self._online[code] = {k for k, t in seen.items() if t >= online_since}
+        rows = rows | self._online_now(code, presence, online_since)
+        update = views.dashboard_update(store, m, sorted(rows), online_since, *presence)
         sio.emit("dashboard_update", update, to=f"f:{code}")
         now = time.monotonic()
         with self._lock:
@@ -203,20 +211,24 @@ class Broadcaster:
             sio.emit("leaderboard", views.leaderboard(store, m, rows_ranked), to=f"w:{code}")
             sio.emit("standings", views.standings(m, rows_ranked), to=f"p:{code}")
 
+    def dashboard(self, code: str) -> None:
+        """A seat's connection opened or closed: the facilitators see it (on the leader;
+        another process's leader notices at its next tick)."""
+        if self.hub.leads():
+            self._session_update(code, set(), board=False)
+
     def flush(self) -> None:
         """Send what was held back, and the rows of teams whose seats went on or off
         line (the ticker calls this on the leader)."""
         store = self.hub.store
         online_since = self.hub.online_since()
-        seen_by: dict[str, dict[tuple[int, str], float]] = {}
+        presence_by: dict[str, Presence] = {}
         for code in store.codes():
-            seen = seen_by[code] = store.seen(code)
-            online = {k for k, t in seen.items() if t >= online_since}
-            with self._lock:
-                before = self._online.get(code)
-                self._online[code] = online
-                if before is not None and before != online:
-                    self._rows.setdefault(code, set()).update(n for n, _ in before ^ online)
+            presence = presence_by[code] = store.presence(code)
+            flipped = self._online_now(code, presence, online_since)
+            if flipped:
+                with self._lock:
+                    self._rows.setdefault(code, set()).update(flipped)
         with self._lock:
             due = {code: (rows, code in self._board) for code, rows in self._rows.items()}
             due.update({code: (set(), True) for code in self._board if code not in due})
@@ -226,7 +238,7 @@ class Broadcaster:
             now = time.monotonic()
             for code in due:
                 self._sent[code] = now
-            for code in set(self._online) - set(seen_by):
+            for code in set(self._online) - set(presence_by):
                 del self._online[code]  # expired sessions
         for code, (rows, board) in sorted(due.items()):
-            self._emit_session(code, rows, board, seen_by.get(code))
+            self._emit_session(code, rows, board, presence_by.get(code))

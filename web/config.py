@@ -16,6 +16,8 @@
 | ``MAX_TEAMS`` | ``300`` | most teams one session may have |
 | ``RATE_LIMIT_PER_SECOND`` | ``20`` | most events one connection may send per second |
 | ``TICKER`` | ``1`` | ``0`` turns the background ticker off (tests drive it by hand) |
+| ``PUBLIC_URL`` | unset | where students join (``https://beer.example.org``: a proxy, tunnel or domain); unset = |
+| | | the page's own address, or this machine's network address when the page is on loopback |
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import os
 import secrets
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import urlsplit
 
 DEFAULTS: dict[str, Any] = {
     "REDIS_URL": None,
@@ -41,6 +44,7 @@ DEFAULTS: dict[str, Any] = {
     "MAX_TEAMS": 300,
     "RATE_LIMIT_PER_SECOND": 20,
     "TICKER": True,
+    "PUBLIC_URL": None,
 }
 
 ASYNC_MODES = ("gevent", "threading", "eventlet")
@@ -72,6 +76,13 @@ def load_config(overrides: Mapping[str, Any] | None = None, environ: Mapping[str
         cfg[key] = _convert(key, value) if key in DEFAULTS else value
     if not cfg["SECRET_KEY"]:
         cfg["SECRET_KEY"] = secrets.token_hex(32)
+    if cfg["PUBLIC_URL"]:
+        parts = urlsplit(str(cfg["PUBLIC_URL"]))
+        if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+            raise ValueError(
+                f"PUBLIC_URL must be an http(s) address such as https://beer.example.org, got {cfg['PUBLIC_URL']!r}"
+            )
+        cfg["PUBLIC_URL"] = str(cfg["PUBLIC_URL"]).rstrip("/")
     if cfg["ASYNC_MODE"] not in ASYNC_MODES:
         raise ValueError(f"ASYNC_MODE must be one of {', '.join(ASYNC_MODES)}, got {cfg['ASYNC_MODE']!r}")
     return cfg

@@ -17,9 +17,11 @@ from typing import TYPE_CHECKING, Any
 
 from flask import request
 from flask_socketio import SocketIO, join_room, leave_room
+from socketio import packet as sio_packet
 
-from web import rounds, sessions, views
+from web import payloads, rounds, sessions, views
 from web.errors import GameError, bad
+from web.store import STORE_DOWN
 
 if TYPE_CHECKING:
     from web.app import Hub
@@ -82,39 +84,114 @@ class Connections:
             return count <= per_second
 
 
+RESERVED_EVENTS = ("connect", "disconnect", "*")  # the library's own names, never a client's
+MALFORMED = {"code": "bad_request", "message": "malformed Socket.IO frame", "event": None}
+
+
+def refusal(exc: BaseException, event: str, hub: Hub) -> dict[str, str]:
+    """The error object an event that raised ``exc`` is answered with."""
+    if isinstance(exc, GameError):
+        return exc.to_dict()
+    if isinstance(exc, STORE_DOWN):
+        return hub.outage.failed(exc).to_dict()
+    log.exception("event %s failed", event)  # a bug: the one traceback we want to see
+    return GameError("internal", "the server could not handle this event").to_dict()
+
+
+def guard_frames(socketio: SocketIO) -> None:
+    """Refuse what python-socketio would mishandle before it reaches a handler.
+
+    - An event named ``connect``, ``disconnect`` or ``*`` from a client would run the
+      server's own handler of that name (a client could fake its own disconnect):
+      it is answered with ``bad_request`` (ack and ``error``) and goes no further.
+    - A frame the library cannot decode raises out of its message handler, which
+      engine.io logs as a multi-line traceback each time: it is answered with an
+      ``error`` event and logged in one line, once per connection.
+
+    This wraps the server's two entry points (also where the test client calls them)."""
+    server = socketio.server
+    original_message = server._handle_eio_message
+    original_event = server._handle_event
+    original_disconnect = server._handle_eio_disconnect
+    logged: set[str] = set()
+    lock = threading.Lock()
+
+    def on_event(eio_sid: str, namespace: str | None, ack_id: int | None, data: Any) -> None:
+        name = data[0] if isinstance(data, list) and data else None
+        if isinstance(name, str) and name not in RESERVED_EVENTS:
+            original_event(eio_sid, namespace, ack_id, data)
+            return
+        ns = namespace or "/"
+        sid = server.manager.sid_from_eio_sid(eio_sid, ns)
+        if not sid or not server.manager.is_connected(sid, ns):
+            return
+        shown = name if isinstance(name, str) else None
+        err = bad(f"{shown!r} is a reserved event name" if shown else "an event needs a name").to_dict()
+        server.emit("error", {**err, "event": shown}, to=sid, namespace=ns)
+        if ack_id is not None:
+            ack = [{"ok": False, "error": err}]
+            server._send_packet(eio_sid, server.packet_class(sio_packet.ACK, namespace=ns, id=ack_id, data=ack))
+
+    def on_message(eio_sid: str, data: Any) -> None:
+        try:
+            original_message(eio_sid, data)
+        except Exception as exc:
+            with lock:
+                first = eio_sid not in logged
+                logged.add(eio_sid)
+            if first:
+                log.warning(
+                    "malformed Socket.IO frame from %s (%s: %.80s); later ones from it are not logged",
+                    eio_sid,
+                    type(exc).__name__,
+                    exc,
+                )
+            sid = server.manager.sid_from_eio_sid(eio_sid, "/")
+            if sid:
+                server.emit("error", MALFORMED, to=sid)
+
+    def on_disconnect(eio_sid: str, *args: Any) -> None:
+        with lock:
+            logged.discard(eio_sid)
+        original_disconnect(eio_sid, *args)
+
+    server._handle_event = on_event  # type: ignore[method-assign]
+    server._handle_eio_message = on_message  # type: ignore[method-assign]
+    server._handle_eio_disconnect = on_disconnect  # type: ignore[method-assign]
+    server.eio.on("message", on_message)
+    server.eio.on("disconnect", on_disconnect)
+
+
 def register(socketio: SocketIO, hub: Hub) -> None:
     """Attach every event handler to ``socketio``."""
     conns = hub.connections
+    guard_frames(socketio)
+
+    def answer(sid: str, event: str, err: dict[str, str]) -> dict[str, Any]:
+        socketio.emit("error", {**err, "event": event}, to=sid)
+        return {"ok": False, "error": err}
 
     def handler(event: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
         """Wrap a handler: rate limit, payload checks, errors to ack + ``error`` event."""
+        spec = payloads.EVENTS[event]
 
         def wrap(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-            def run(data: Any = None, *extra: Any) -> dict[str, Any]:
+            def run(*args: Any) -> dict[str, Any]:
                 sid = request.sid  # type: ignore[attr-defined]
                 try:
                     if not conns.allow(sid, time.monotonic(), int(hub.cfg["RATE_LIMIT_PER_SECOND"])):
                         raise GameError("rate_limited", "too many events, slow down")
-                    if extra:
-                        raise bad("send one payload object")
-                    if data is None:
-                        data = {}
-                    if not isinstance(data, dict):
-                        raise bad("the payload must be an object")
+                    if len(args) != 1 or args[0] is None:
+                        raise bad(f"{event} takes one payload object: {payloads.shape(spec)}")
                     try:
-                        size = len(json.dumps(data))
-                    except (TypeError, ValueError):
+                        size = len(json.dumps(args[0]))
+                    except (TypeError, ValueError, RecursionError):
                         raise bad("the payload must be JSON") from None
                     if size > MAX_PAYLOAD_CHARS:
-                        raise bad("the payload is too large")
-                    return {"ok": True, **fn(sid, data)}
-                except GameError as exc:
-                    err = exc.to_dict()
-                except Exception:  # never leak a traceback, never leave a client without an answer
-                    log.exception("event %s failed", event)
-                    err = {"code": "bad_request", "message": "the server could not handle this event"}
-                socketio.emit("error", {**err, "event": event}, to=sid)
-                return {"ok": False, "error": err}
+                        raise bad(f"the payload is too large (at most {MAX_PAYLOAD_CHARS} characters)")
+                    return {"ok": True, **fn(sid, payloads.check(args[0], spec, event))}
+                except Exception as exc:  # never leak a traceback, never leave a client without an answer
+                    return answer(sid, event, refusal(exc, event, hub))
 
             run.__name__ = f"on_{event}"
             socketio.on_event(event, run)
@@ -155,20 +232,19 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         seat = sessions.join(hub.store, hub.cfg, data, hub.clock())
         ident = Identity("player", seat["code"], seat["team"], seat["role"])
         seat_rooms(sid, ident)
-        send_state(sid, ident)
-        hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))
+        hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))  # the seat's state, to this connection too
         return {"token": seat["token"], "code": seat["code"], "team": seat["team"], "role": seat["role"]}
 
     @handler("resume")
     def on_resume(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        if set(data) - {"token"}:
-            raise bad('resume needs {"token"}')
         seat = sessions.resume(hub.store, hub.cfg, data, hub.clock())
         ident = Identity("player", seat["code"], seat["team"], seat["role"])
         seat_rooms(sid, ident)
-        send_state(sid, ident)
         if seat["reclaimed"]:
             hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))
+        else:
+            send_state(sid, ident)
+            hub.broadcaster.dashboard(ident.code)  # connected again
         return {"code": seat["code"], "team": seat["team"], "role": seat["role"]}
 
     @handler("submit")
@@ -181,17 +257,13 @@ def register(socketio: SocketIO, hub: Hub) -> None:
     @handler("choose_codp")
     def on_choose_codp(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         ident = player(sid)
-        if set(data) - {"position"}:
-            raise bad('choose_codp needs {"position"}')
-        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data.get("position")))
+        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"]))
         return {}
 
     @handler("facilitate")
     def on_facilitate(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        if set(data) - {"code", "secret"}:
-            raise bad('facilitate needs {"code", "secret"}')
-        meta = sessions.load_meta(hub.store, data.get("code"))
-        sessions.check_facilitator(meta, data.get("secret"))
+        meta = sessions.load_meta(hub.store, data["code"])
+        sessions.check_facilitator(meta, data["secret"])
         seat_rooms(sid, Identity("facilitator", meta.code))
         socketio.emit("dashboard", views.dashboard(hub.store, meta, online_since=hub.online_since()), to=sid)
         return {"code": meta.code}
@@ -209,29 +281,39 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         ident = conns.get(sid)
         if not ident or ident.kind != "facilitator":
             raise GameError("forbidden", "only the facilitator may do this (send facilitate first)")
-        if set(data) - {"team"}:
-            raise bad('inspect needs {"team": n}')
         meta = sessions.load_meta(hub.store, ident.code)
-        team = data.get("team")
-        if isinstance(team, bool) or not isinstance(team, int) or not 1 <= team <= meta.teams:
+        team = data["team"]
+        if not 1 <= team <= meta.teams:
             raise bad(f"team must be a number from 1 to {meta.teams}")
-        return {"team": views.team_detail(hub.store, meta, team)}
+        return {"team": views.team_detail(hub.store, meta, team, online_since=hub.online_since())}
 
     @handler("watch")
     def on_watch(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        if set(data) - {"code"}:
-            raise bad('watch needs {"code"}')
-        meta = sessions.load_meta(hub.store, data.get("code"))
+        meta = sessions.load_meta(hub.store, data["code"])
         seat_rooms(sid, Identity("watcher", meta.code))
         socketio.emit("leaderboard", views.leaderboard(hub.store, meta), to=sid)
         return {"code": meta.code}
 
     @socketio.on("connect")
-    def on_connect(auth: Any = None) -> None:
+    def on_connect(*_: Any) -> None:
         return None
 
     @socketio.on("disconnect")
     def on_disconnect(*_: Any) -> None:
         ident = conns.drop(request.sid)  # type: ignore[attr-defined]
         if ident and ident.kind == "player":
-            hub.store.mark_seen(ident.code, [(ident.team, ident.role)], hub.clock())
+            seat = (ident.team, ident.role)
+            still = seat in conns.held().get(ident.code, [])  # another tab of this process holds it
+            try:
+                hub.store.mark_seen(ident.code, [seat], hub.clock(), closed=not still)
+                hub.broadcaster.dashboard(ident.code)
+            except STORE_DOWN as exc:
+                hub.outage.failed(exc)
+
+    @socketio.on("*")
+    def on_unknown(event: Any, *_: Any) -> dict[str, Any]:
+        sid = request.sid  # type: ignore[attr-defined]
+        name = str(event)[:40]
+        if not conns.allow(sid, time.monotonic(), int(hub.cfg["RATE_LIMIT_PER_SECOND"])):
+            return answer(sid, name, GameError("rate_limited", "too many events, slow down").to_dict())
+        return answer(sid, name, bad(f"unknown event {name!r}; see the protocol for the events").to_dict())

@@ -137,6 +137,12 @@ JS_STRINGS = {
         "The results open for players once every team has finished or the facilitator has ended the game."
     ),
     "best_plan": _l("Best plan"),
+    "reference_plan": _l("Reference plan"),
+    "reference_note": _l(
+        "This team earned %(earned)s. The reference plan at its decoupling point (%(position)s), tuned on other"
+        " demand and played on this team's, earns %(own)s; the best position on this demand is %(best)s"
+        " (%(best_profit)s). Over many demand histories the preset's winner is %(winner)s."
+    ),
     "this_team": _l("This team"),
     "open_seat": _l("open"),
     "visible_demand": _l("Consumer demand (point of sale)"),
@@ -204,6 +210,26 @@ JS_STRINGS = {
     "submitted_wait": _l("Submitted. Waiting for the others…"),
     "taken": _l("taken"),
     "weeks_played": _l("Weeks played"),
+    # the set-up form's own scenario, the debrief's slides, a player's first minute
+    "own_scenario": _l("Own scenario: %(title)s"),
+    "err_invalid_scenario": _l("The scenario is not valid."),
+    "save_png": _l("Save as PNG"),
+    "intro_title": _l("You are the %(role)s"),
+    "intro_arrives": _l(
+        "What arrives: the goods you ordered from %(supplier)s, about %(weeks)s weeks after you ordered them."
+    ),
+    "intro_arrives_source": _l("What arrives: what you put into production, about %(weeks)s weeks later."),
+    "intro_ships_consumers": _l("What you ship: what consumers ask for each week, as far as your stock allows."),
+    "intro_ships": _l(
+        "What you ship: what %(customers)s order from you, as far as your stock allows; "
+        "what you cannot ship yet is owed (backlog)."
+    ),
+    "intro_number_order": _l("Your one number each week: how many cases to order from %(supplier)s."),
+    "intro_number_source": _l("Your one number each week: how many cases to put into production."),
+    "intro_number_capacity": _l(
+        "Your one number each week: your capacity, the cases you can make per week (you work to order)."
+    ),
+    "intro_costs": _l("What costs money, each week: %(rates)s. Your team's total counts."),
 }
 
 

@@ -14,11 +14,13 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redir
 from werkzeug.wrappers import Response as BaseResponse
 
 from game.bestplan import benchmark as benchmark_game
+from game.reference import replay, stored
 from game.state import GameState
 from web.api import check_results_access
 from web.errors import GameError
-from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, init_i18n, js_catalogue, scenario_texts
-from web.scenarios import team_scenario
+from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, current_language, init_i18n, js_catalogue, scenario_texts
+from web.links import request_join_base
+from web.scenarios import base_scenario, custom_base, team_scenario
 from web.sessions import load_meta
 
 bp = Blueprint("pages", __name__)
@@ -79,7 +81,9 @@ def facilitate_new() -> str:
 @bp.get("/facilitate/<code>")
 def facilitate(code: str) -> str:
     """The live dashboard of one session (needs the facilitator secret kept by this browser)."""
-    return _page("facilitate.html", code=_code(code))
+    code = _code(code)
+    base = request_join_base()
+    return _page("facilitate.html", code=code, join=base, join_url=base.join_url(code))
 
 
 @bp.get("/projector/<code>")
@@ -104,11 +108,14 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
     if ext is None:
         return None
     try:
-        scn = load_meta(ext.store, code).base
+        meta = load_meta(ext.store, code)
     except GameError:
         return None
+    scn = meta.base
     texts = scenario_texts(scn)
     return {
+        "name": scn.name,
+        "custom": meta.custom is not None,
         "title": texts["title"],
         "debrief": texts["debrief"],
         "labels": texts["labels"],
@@ -138,19 +145,42 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
     raw = store.team(meta.code, team)
     seed = GameState.from_dict(json.loads(raw["state"])).seed
     played = len(store.weeks(meta.code, team)) or meta.weeks
-    return jsonify(_benchmark(meta.scenario, played, raw.get("codp") or meta.base.codp, seed)), 200
+    codp = raw.get("codp") or meta.base.codp
+    out = {
+        **_benchmark(meta.scenario, played, codp, seed, meta.custom),
+        "reference": _reference(meta.scenario, played, codp, seed, meta.custom),
+        "drivers": meta.base.driver_texts(current_language()),
+    }
+    return jsonify(out), 200
 
 
 @lru_cache(maxsize=512)
-def _benchmark(scenario: str, weeks: int, codp: str | None, seed: int) -> dict[str, Any]:
+def _benchmark(scenario: str, weeks: int, codp: str | None, seed: int, custom: str | None) -> dict[str, Any]:
     """Cached: the same scenario, length, position and seed always give the same plans."""
-    scn = team_scenario(scenario, weeks, None)
+    scn = team_scenario(scenario, weeks, None, custom)
     positions = list(scn.codp_positions) if scn.codp_positions else None
     return benchmark_game(scn, seed, chosen=codp, positions=positions).to_dict()
 
 
+@lru_cache(maxsize=512)
+def _reference(scenario: str, weeks: int, codp: str | None, seed: int, custom: str | None) -> dict[str, Any] | None:
+    """The preset's stored reference plans (tuned on other demand) replayed on this team's:
+    what each position's reference plan earns here, the team's own and the best. None when the
+    scenario has no stored reference for its current rules (a session's own scenario)."""
+    data = stored(custom_base(custom) if custom else base_scenario(scenario))
+    if data is None:
+        return None
+    profits = replay(team_scenario(scenario, weeks, None, custom), seed, data)
+    return {
+        "own": codp,
+        "by_position": {p: round(v, 2) for p, v in profits.items()},
+        "best": max(profits, key=lambda p: profits[p]),
+        "winner": data["winner"],
+    }
+
+
 def _join_url(code: str) -> str:
-    return url_for("pages.join", code=code, _external=True)
+    return request_join_base().join_url(code)
 
 
 @bp.get("/qr/<code>.svg")

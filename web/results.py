@@ -70,6 +70,8 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
         {
             "code": meta.code,
             "scenario": meta.scenario,
+            "custom": meta.custom is not None,
+            **({"scenario_toml": meta.custom} if meta.custom else {}),
             "title": meta.base.title,
             "weeks": meta.weeks,
             "seed": meta.seed,

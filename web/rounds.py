@@ -19,9 +19,10 @@ from game.bots import bot_decision
 from game.engine import decision_bounds, step
 from game.policies import parse_policy
 from game.state import GameState
+from web import faults, payloads
 from web.errors import GameError, bad
 from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
-from web.store import Store
+from web.store import DEADLINES, STORE_DOWN, Store
 from web.views import parsed_state
 
 log = logging.getLogger(__name__)
@@ -48,18 +49,10 @@ class Changes:
         return bool(self.advanced or self.seats or self.over or self.sessions)
 
 
-def _whole(value: Any, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise bad(f"{name} must be a whole number")
-    return value
-
-
 def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, body: Any, now: float) -> Changes:
     """Record a player's decision; advance the team when it was the last one missing."""
-    if not isinstance(body, dict) or set(body) - {"week", "value"}:
-        raise bad('submit needs {"week": n, "value": n}')
-    week = _whole(body.get("week"), "week")
-    value = _whole(body.get("value"), "value")
+    body = payloads.check(body, payloads.EVENTS["submit"], "submit")
+    week, value = body["week"], body["value"]
     raw, t = store.session_and_team(code, team)
     meta = meta_from(code, raw)
     if meta.status != "running":
@@ -80,27 +73,54 @@ def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, b
         raise GameError("already_decided", f"you already decided week {week}")
     if status != "ok":
         raise GameError(status, {"not_running": "the game is not running", "stale_week": "that week is over"}[status])
+    faults.point("after_decision" if not complete else "last_decision")
     changes = Changes(seats={(code, team)})
     if complete:
-        changes.merge(advance(store, cfg, code, team, now, force=False, meta=meta))
+        changes.merge(advance(store, cfg, code, team, now, "complete", week=week, meta=meta))
     return changes
 
 
+REASONS = ("complete", "deadline", "force")
+
+
+def _due(reason: str, snap: dict[str, Any], now: float) -> bool:
+    """Whether the week in ``snap`` may be played now for ``reason``: ``complete``
+    (every seat a human plays has decided), ``deadline`` (its round timer ran out),
+    ``force`` (the facilitator or the bot pacing, for the week they name)."""
+    t, dec, humans = snap["team"], snap["dec"], snap["humans"]
+    if reason == "complete":
+        return bool(humans) and humans <= set(dec)
+    if reason == "deadline":
+        return bool(t.get("deadline")) and float(t["deadline"]) <= now
+    return reason == "force"
+
+
 def advance(
-    store: Store, cfg: dict[str, Any], code: str, team: int, now: float, force: bool, meta: SessionMeta | None = None
+    store: Store,
+    cfg: dict[str, Any],
+    code: str,
+    team: int,
+    now: float,
+    reason: str,
+    week: int | None = None,
+    meta: SessionMeta | None = None,
 ) -> Changes:
-    """Play the team's current week if it is ready (``force``: ready or not).
+    """Play the team's current week if it is due for ``reason`` (see ``_due``) and,
+    when ``week`` is given, if it is that week: a caller acts on the week it found
+    due and on no other, however many processes race it.
 
     Bots decide for every seat without a human decision. Returns what changed;
-    empty when another caller advanced the week first or it was not ready."""
+    empty when another caller advanced the week first or it was not due."""
+    if reason not in REASONS:
+        raise ValueError(f"unknown reason {reason!r}")
     meta = meta or load_meta(store, code)
     changes = Changes()
     for _ in range(5):  # -1 from commit: a decision arrived while we computed; read again
         snap = store.team_snapshot(code, team)
-        t, dec, humans = snap["team"], snap["dec"], snap["humans"]
-        if not t or t.get("done") == "1":
+        t, dec = snap["team"], snap["dec"]
+        if not t or t.get("done") == "1" or snap["status"] != "running":
             return changes
-        if not force and (not humans or not humans <= set(dec)):
+        if (week is not None and int(t["week"]) != week) or not _due(reason, snap, now):
             return changes
         scn = meta.scenario_for(t.get("codp") or None)
         state = GameState.from_dict(json.loads(t["state"]))
@@ -118,10 +138,12 @@ def advance(
         new, events = step(scn, state, decisions)
         record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots}
         seconds = None if new.done else float(snap["round_seconds"]) or None  # the round timer, else none
+        faults.point("before_commit")
         result = store.commit(code, team, state.week, len(dec), new.to_dict(), record, memory, new.done, seconds, now)
         if result == 0:
             return changes
         if result == 1:
+            faults.point("after_commit")
             changes.advanced.add((code, team))
             if new.done:
                 changes.merge(_maybe_over(store, cfg, meta))
@@ -154,33 +176,25 @@ def end(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
 # -- facilitator controls ---------------------------------------------------------------
 
 
-def _team_arg(meta: SessionMeta, body: dict[str, Any], required: bool) -> int | None:
-    team = body.get("team")
-    if team is None and not required:
-        return None
-    if isinstance(team, bool) or not isinstance(team, int) or not 1 <= team <= meta.teams:
+def _team_arg(meta: SessionMeta, team: int | None) -> int | None:
+    if team is not None and not 1 <= team <= meta.teams:
         raise bad(f"team must be a number from 1 to {meta.teams}")
     return team
 
 
-def _role_arg(meta: SessionMeta, body: dict[str, Any]) -> str:
-    role = body.get("role")
-    if not isinstance(role, str) or role not in meta.base.roles:
+def _role_arg(meta: SessionMeta, role: str) -> str:
+    if role not in meta.base.roles:
         raise bad(f"role must be one of {', '.join(meta.base.roles)}")
     return role
 
 
-CONTROL_FIELDS = {"action", "seconds", "team", "role"}
-ACTIONS = ("start", "pause", "resume", "force_round", "set_timer", "seat_to_bot", "seat_to_human", "end")
-
-
 def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float) -> Changes:
     """Apply one facilitator action (the caller has been checked)."""
-    if not isinstance(body, dict) or set(body) - CONTROL_FIELDS:
-        raise bad('control needs {"action": ..., "seconds"?, "team"?, "role"?}')
-    action = body.get("action")
-    if action not in ACTIONS:
-        raise bad(f"action must be one of {', '.join(ACTIONS)}")
+    body = payloads.check(body, payloads.EVENTS["control"], "control")
+    action = body.pop("action")
+    if action not in payloads.ACTIONS:
+        raise bad(f"action must be one of {', '.join(payloads.ACTIONS)}")
+    body = payloads.check(body, payloads.ACTIONS[action], action)
     meta = load_meta(store, code)
     if meta.status == "over":
         raise GameError("not_running", "the game is over")
@@ -228,12 +242,20 @@ def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float)
     elif action == "force_round":
         if meta.status != "running":
             raise GameError("not_running", "start or resume the game first")
-        team = _team_arg(meta, body, required=False)
-        for n in [team] if team else teams:
-            changes.merge(advance(store, cfg, code, n, now, force=True, meta=meta))
+        team, week = _team_arg(meta, body.get("team")), body["week"]
+        chosen = [team] if team else list(teams)
+        pipe = store.r.pipeline(transaction=False)
+        for n in chosen:
+            pipe.hmget(store.team_key(code, n), "week", "done")
+        on_week = [n for n, (w, done) in zip(chosen, pipe.execute(), strict=True) if w == str(week) and done != "1"]
+        if not on_week:
+            where = f"team {team} is" if team else "no team is"
+            raise GameError("stale_week", f"{where} deciding week {week} now")
+        for n in on_week:
+            changes.merge(advance(store, cfg, code, n, now, "force", week=week, meta=meta))
     elif action in ("seat_to_bot", "seat_to_human"):
-        team = _team_arg(meta, body, required=True)
-        role = _role_arg(meta, body)
+        team = _team_arg(meta, body["team"])
+        role = _role_arg(meta, body["role"])
         if action == "seat_to_bot":
             store.set_forced(code, team, role, True, ttl)
             store.set_human(code, team, role, False, ttl)
@@ -244,7 +266,7 @@ def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float)
                 store.set_human(code, team, role, True, ttl)
         changes.seats.add((code, team))
         if meta.status == "running":
-            changes.merge(advance(store, cfg, code, team, now, force=False, meta=meta))
+            changes.merge(advance(store, cfg, code, team, now, "complete", meta=meta))
     elif action == "end":
         changes.merge(end(store, cfg, meta))
     return changes
@@ -257,20 +279,23 @@ def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tup
     """One pass of the background ticker at time ``now``.
 
     ``held`` lists the seats this process's connections hold, per session: they
-    are marked as seen. Then: human seats not seen for the grace period go to
-    their bot; teams past their deadline advance; teams nobody plays keep pace
-    with the session's leading team (or ``BOT_ROUND_SECONDS`` when no human
-    plays at all)."""
+    are marked as seen. Then: teams past their deadline advance; human seats not
+    seen for the grace period go to their bot; a week every human seat of which
+    has decided advances (after a crash between the last decision and its commit,
+    or a store outage); teams nobody plays keep pace with the session's leading
+    team (or ``BOT_ROUND_SECONDS`` when no human plays at all). Every advance
+    names the week it found due, so any number of processes may tick at once.
+    A store outage propagates (``STORE_DOWN``): the caller reports it once."""
     changes = Changes()
     for code, seats in held.items():
         store.mark_seen(code, seats, now)
     for code, team in store.due(now):
         try:
-            meta = load_meta(store, code)
-            if meta.status == "running":
-                changes.merge(advance(store, cfg, code, team, now, force=True, meta=meta))
+            changes.merge(advance(store, cfg, code, team, now, "deadline"))
         except GameError:
-            store.r.zrem("bg:deadlines", f"{code}:{team}")
+            store.r.zrem(DEADLINES, f"{code}:{team}")
+        except STORE_DOWN:
+            raise
         except Exception:  # one broken game must not stop the others' timers
             log.exception("ticker: round of %s team %s failed", code, team)
     for code in store.codes():
@@ -278,13 +303,15 @@ def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tup
             changes.merge(_tick_session(store, cfg, code, now))
         except GameError:  # pragma: no cover - expired between the two reads
             continue
+        except STORE_DOWN:
+            raise
         except Exception:
             log.exception("ticker: session %s failed", code)
     return changes
 
 
 def _tick_session(store: Store, cfg: dict[str, Any], code: str, now: float) -> Changes:
-    """Drop-outs to bots and bot pacing for one session."""
+    """Drop-outs to bots, weeks left complete, and bot pacing for one session."""
     changes = Changes()
     meta = load_meta(store, code)
     if meta.status == "over":
@@ -296,15 +323,18 @@ def _tick_session(store: Store, cfg: dict[str, Any], code: str, now: float) -> C
     pipe = store.r.pipeline(transaction=False)
     for n in range(1, meta.teams + 1):
         pipe.smembers(store.team_key(code, n, "humans"))
-    humans = pipe.execute()
+        pipe.hkeys(store.team_key(code, n, "dec"))
+    raw = pipe.execute()
     seen = store.seen(code)
     for n in range(1, meta.teams + 1):
-        for role in sorted(humans[n - 1]):
+        humans, decided = set(raw[2 * n - 2]), set(raw[2 * n - 1])
+        for role in sorted(humans):
             if now - seen.get((n, role), 0.0) > grace:
                 store.set_human(code, n, role, False, ttl)
                 changes.seats.add((code, n))
-                if meta.status == "running":
-                    changes.merge(advance(store, cfg, code, n, now, force=False, meta=meta))
+                humans.discard(role)
+        if meta.status == "running" and humans and humans <= decided:
+            changes.merge(advance(store, cfg, code, n, now, "complete", meta=meta))
     if meta.status == "running":
         changes.merge(_pace_bots(store, cfg, meta, now))
     return changes
@@ -331,9 +361,9 @@ def _pace_bots(store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float)
             continue
         if lead is not None:
             if week - 1 < lead:
-                changes.merge(advance(store, cfg, meta.code, n, now, force=True, meta=meta))
+                changes.merge(advance(store, cfg, meta.code, n, now, "force", week=week, meta=meta))
         elif now - at >= float(cfg["BOT_ROUND_SECONDS"]):
-            changes.merge(advance(store, cfg, meta.code, n, now, force=True, meta=meta))
+            changes.merge(advance(store, cfg, meta.code, n, now, "force", week=week, meta=meta))
     return changes
 
 
@@ -351,7 +381,8 @@ def choose_codp(store: Store, cfg: dict[str, Any], code: str, team: int, positio
     if not isinstance(position, str) or position not in allowed:
         raise bad(f"position must be one of {', '.join(allowed)}")
     if meta.status == "setup":
-        fields = team_fields({"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed}, team, position)
+        like = {"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed, "custom": meta.custom}
+        fields = team_fields(like, team, position)
         del fields["name"]
         store.set_team(code, team, **fields)
         return Changes(seats={(code, team)})

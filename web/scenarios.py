@@ -1,12 +1,14 @@
-"""The scenario each team plays: a preset with the session's weeks and the team's CODP."""
+"""The scenario each team plays: a preset (or the session's own scenario, kept as TOML text
+with the session) with the session's weeks and the team's CODP."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from functools import lru_cache
+from typing import Any
 
-from game.codp import apply_codp
-from game.scenario import Scenario, list_presets, load_scenario
+from game.codp import apply_codp, positions_for
+from game.scenario import Scenario, list_presets, load_scenario, scenario_from_toml
 
 
 @lru_cache(maxsize=64)
@@ -15,10 +17,17 @@ def base_scenario(name: str) -> Scenario:
     return load_scenario(name)
 
 
+@lru_cache(maxsize=64)
+def custom_base(text: str) -> Scenario:
+    """A session's own scenario from its TOML text (validated when the session was created)."""
+    return scenario_from_toml(text, "scenario")
+
+
 @lru_cache(maxsize=256)
-def team_scenario(name: str, weeks: int, codp: str | None) -> Scenario:
-    """The preset ``name`` with ``weeks`` and, when given, the CODP position ``codp``."""
-    scn = base_scenario(name)
+def team_scenario(name: str, weeks: int, codp: str | None, custom: str | None = None) -> Scenario:
+    """The preset ``name`` (or the scenario in the TOML text ``custom``) with ``weeks`` and,
+    when given, the CODP position ``codp``."""
+    scn = custom_base(custom) if custom else base_scenario(name)
     if codp and codp != scn.codp:
         scn = apply_codp(scn, codp)
     if weeks != scn.weeks:
@@ -29,3 +38,19 @@ def team_scenario(name: str, weeks: int, codp: str | None) -> Scenario:
 def presets() -> list[str]:
     """Names of the preset scenarios."""
     return list_presets()
+
+
+def summary(scn: Scenario, texts: dict[str, Any]) -> dict[str, Any]:
+    """What the set-up form shows of a scenario (``texts``: ``web.i18n.scenario_texts``)."""
+    return {
+        "name": scn.name,
+        "title": texts["title"],
+        "description": texts["description"],
+        "weeks": scn.weeks,
+        "roles": list(scn.roles),
+        "labels": texts["labels"],
+        "codp": scn.codp,
+        "codp_positions": list(scn.codp_positions) or positions_for(scn),
+        "visibility": dict(scn.visibility),
+        "has_prices": scn.has_prices,
+    }

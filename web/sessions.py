@@ -13,7 +13,9 @@ from game.codp import positions_for
 from game.policies import PolicyError, check_roles, parse_policy
 from game.scenario import VISIBILITY_KEYS, Scenario, ScenarioError
 from game.state import GameState, new_game
+from web import custom_scenarios, payloads
 from web.errors import GameError, bad
+from web.payloads import is_whole
 from web.scenarios import base_scenario, presets, team_scenario
 from web.store import Store, digest
 
@@ -23,7 +25,6 @@ NAME_MAX = 30
 MIN_ROUND_SECONDS = 5
 MAX_ROUND_SECONDS = 3600
 MAX_SEED = 2**31 - 1
-SESSION_FIELDS = ("scenario", "teams", "round_seconds", "codp", "visibility", "bot_policy", "weeks", "seed")
 
 
 @dataclass(frozen=True)
@@ -42,15 +43,16 @@ class SessionMeta:
     status: str
     round_seconds: int
     secret_hash: str
+    custom: str | None = None  # the TOML text of the session's own scenario (else a preset)
 
     @property
     def base(self) -> Scenario:
-        """The preset with the session's weeks (no team CODP applied)."""
-        return team_scenario(self.scenario, self.weeks, self.codp)
+        """The session's scenario with its weeks (no team CODP applied)."""
+        return team_scenario(self.scenario, self.weeks, self.codp, self.custom)
 
     def scenario_for(self, codp: str | None) -> Scenario:
         """The scenario a team with CODP position ``codp`` plays."""
-        return team_scenario(self.scenario, self.weeks, codp or self.codp)
+        return team_scenario(self.scenario, self.weeks, codp or self.codp, self.custom)
 
 
 def load_meta(store: Store, code: Any) -> SessionMeta:
@@ -79,6 +81,7 @@ def meta_from(code: str, raw: dict[str, str]) -> SessionMeta:
         status=raw.get("status", "setup"),
         round_seconds=int(raw.get("round_seconds") or 0),
         secret_hash=raw.get("secret", ""),
+        custom=cfg.get("custom"),
     )
 
 
@@ -94,11 +97,10 @@ def check_facilitator(meta: SessionMeta, secret: Any) -> None:
 
 
 def _int(body: dict[str, Any], key: str, default: Any, lo: int, hi: int) -> Any:
-    value = body.get(key, default)
-    if value is None or value is default:
-        return value
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise bad(f"{key} must be a whole number")
+    """``body[key]`` (already a whole number, see ``web.payloads``) within ``lo..hi``, else ``default``."""
+    value = body.get(key)
+    if value is None:
+        return default
     if not lo <= value <= hi:
         raise bad(f"{key} must be between {lo} and {hi}")
     return value
@@ -106,9 +108,9 @@ def _int(body: dict[str, Any], key: str, default: Any, lo: int, hi: int) -> Any:
 
 def round_seconds(value: Any) -> int:
     """0 (no timer) or a whole number of seconds within the limits."""
-    if value is None or value == 0:
+    if value is None or (is_whole(value) and value == 0):
         return 0
-    if isinstance(value, bool) or not isinstance(value, int):
+    if not is_whole(value):
         raise bad("round_seconds must be a whole number or null")
     if not MIN_ROUND_SECONDS <= value <= MAX_ROUND_SECONDS:
         raise bad(f"round_seconds must be between {MIN_ROUND_SECONDS} and {MAX_ROUND_SECONDS}, or null")
@@ -134,41 +136,36 @@ def new_code() -> str:
 
 def _settings(body: Any, max_teams: int) -> dict[str, Any]:
     """Validate the body of ``POST /api/sessions``; the session's config."""
-    if not isinstance(body, dict):
-        raise bad("the body must be a JSON object")
-    extra = sorted(set(body) - set(SESSION_FIELDS))
-    if extra:
-        raise bad(f"unknown field {extra[0]!r}")
-    name = body.get("scenario", "classic")
-    if not isinstance(name, str) or name not in presets():
-        raise bad(f"scenario must be one of {', '.join(presets())}")
-    try:
-        scn = base_scenario(name)
-    except ScenarioError as exc:  # pragma: no cover - presets are validated by the engine tests
-        raise bad(str(exc)) from None
+    body = payloads.check(body, payloads.SESSION, "the session")
+    custom = None
+    if body.get("custom_scenario") is not None:  # the session's own scenario (web.custom_scenarios)
+        if "scenario" in body:
+            raise bad("give scenario (a preset) or custom_scenario, not both")
+        scn, custom = custom_scenarios.parse(body["custom_scenario"])
+        name = scn.name
+    else:
+        name = body.get("scenario", "classic")
+        if name not in presets():
+            raise bad(f"scenario must be one of {', '.join(presets())}")
+        try:
+            scn = base_scenario(name)
+        except ScenarioError as exc:  # pragma: no cover - presets are validated by the engine tests
+            raise bad(str(exc)) from None
     teams = _int(body, "teams", 1, 1, max_teams)
     weeks = _int(body, "weeks", scn.weeks, 1, 520)
-    seed = body.get("seed")
-    seed = secrets.randbelow(MAX_SEED) if seed is None else _int(body, "seed", None, 0, MAX_SEED)
-    codp_raw = body.get("codp") or {}
-    if not isinstance(codp_raw, dict) or set(codp_raw) - {"rule", "position"}:
-        raise bad('codp must be {"rule": "fixed"|"team", "position": ...}')
+    seed = _int(body, "seed", None, 0, MAX_SEED)
+    seed = secrets.randbelow(MAX_SEED) if seed is None else seed
+    codp_raw = payloads.check(body.get("codp", {}), payloads.CODP, "codp")
     rule = codp_raw.get("rule", "fixed")
     if rule not in ("fixed", "team"):
         raise bad("codp.rule must be 'fixed' or 'team'")
     position = codp_raw.get("position", scn.codp)
-    if position is not None and (not isinstance(position, str) or position not in positions_for(scn)):
+    if position is not None and position not in positions_for(scn):
         raise bad(f"codp.position must be one of {', '.join(positions_for(scn))}")
-    vis_raw = body.get("visibility") or {}
-    if not isinstance(vis_raw, dict):
-        raise bad("visibility must be an object")
-    visibility = dict(scn.visibility)
-    for k, v in vis_raw.items():
-        if k not in VISIBILITY_KEYS or not isinstance(v, bool):
-            raise bad(f"visibility keys are {', '.join(VISIBILITY_KEYS)}, each true or false")
-        visibility[k] = v
+    vis_raw = payloads.check(body.get("visibility", {}), {k: ("bool", False) for k in VISIBILITY_KEYS}, "visibility")
+    visibility = {**scn.visibility, **vis_raw}
     policy = body.get("bot_policy", "sterman")
-    if not isinstance(policy, str) or len(policy) > 200:
+    if len(policy) > 200:
         raise bad("bot_policy must be a policy spec such as 'sterman'")
     try:
         policy = check_roles(parse_policy(policy), scn.roles).spec
@@ -176,6 +173,7 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
         raise bad(str(exc)) from None
     return {
         "scenario": name,
+        **({"custom": custom} if custom else {}),
         "teams": teams,
         "weeks": weeks,
         "seed": seed,
@@ -188,7 +186,7 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
 
 def team_fields(meta_like: dict[str, Any], n: int, codp: str | None) -> dict[str, Any]:
     """The initial hash of team ``n``: its game at week 1."""
-    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp)
+    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp, meta_like.get("custom"))
     state = new_game(scn, meta_like["seed"])
     return {
         "week": state.week,
@@ -257,17 +255,16 @@ def _free_seat(store: Store, meta: SessionMeta, team: int | None, role: str | No
 
 def join(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
     """Give a player a seat: ``{"token", "code", "team", "role"}``."""
-    if not isinstance(body, dict):
-        raise bad("join needs an object")
-    meta = load_meta(store, body.get("code"))
-    name = clean_name(body.get("name"))
+    body = payloads.check(body, payloads.EVENTS["join"], "join")
+    meta = load_meta(store, body["code"])
+    name = clean_name(body["name"])
     if meta.status == "over":
         raise GameError("not_running", "this game is over")
     team = body.get("team")
-    if team is not None and (isinstance(team, bool) or not isinstance(team, int) or not 1 <= team <= meta.teams):
+    if team is not None and not 1 <= team <= meta.teams:
         raise bad(f"team must be a number from 1 to {meta.teams}")
     role = body.get("role")
-    if role is not None and (not isinstance(role, str) or role not in meta.base.roles):
+    if role is not None and role not in meta.base.roles:
         raise bad(f"role must be one of {', '.join(meta.base.roles)}")
     token = secrets.token_urlsafe(24)
     seat = {"name": name, "token": digest(token), "joined": round(now, 3)}
@@ -284,8 +281,8 @@ def join(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, 
 
 def resume(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
     """Reclaim the seat a token belongs to: ``{"code", "team", "role", "reclaimed"}``."""
-    token = body.get("token") if isinstance(body, dict) else None
-    if not isinstance(token, str) or not 8 <= len(token) <= 200:
+    token = payloads.check(body, payloads.EVENTS["resume"], "resume")["token"]
+    if not 8 <= len(token) <= 200:
         raise GameError("bad_token", "unknown seat token")
     h = digest(token)
     where = store.token(h)

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 SESSIONS = "bg:sessions"
 DEADLINES = "bg:deadlines"
+# what an unreachable (or still loading) store raises: answered with ``unavailable``
+STORE_DOWN: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError)
 
 
 def digest(secret: str) -> str:
@@ -190,17 +192,17 @@ class Store:
 
     def team_snapshot(self, code: str, team: int, weeks_from: int | None = None) -> dict[str, Any]:
         """Team hash, decisions, seats, humans and forced roles in one round trip, with
-        the session's ``round_seconds`` and (``weeks_from``) the week records from that index."""
+        the session's ``round_seconds`` and ``status``, and (``weeks_from``) the week records from that index."""
         pipe = self.r.pipeline(transaction=True)
         pipe.hgetall(self.team_key(code, team))
         pipe.hgetall(self.team_key(code, team, "dec"))
         pipe.hgetall(self.team_key(code, team, "seats"))
         pipe.smembers(self.team_key(code, team, "humans"))
         pipe.smembers(self.team_key(code, team, "forced"))
-        pipe.hget(self.session_key(code), "round_seconds")
+        pipe.hmget(self.session_key(code), "round_seconds", "status")
         if weeks_from is not None:
             pipe.lrange(self.team_key(code, team, "weeks"), weeks_from, -1)
-        t, dec, seats, humans, forced, rs, *weeks = pipe.execute()
+        t, dec, seats, humans, forced, (rs, status), *weeks = pipe.execute()
         out = {
             "team": t,
             "dec": {k: int(v) for k, v in dec.items()},
@@ -208,6 +210,7 @@ class Store:
             "humans": set(humans),
             "forced": set(forced),
             "round_seconds": int(rs or 0),
+            "status": status or "",
         }
         if weeks_from is not None:
             out["weeks"] = [json.loads(x) for x in weeks[0]]
@@ -254,23 +257,37 @@ class Store:
         else:
             self.r.srem(key, role)
 
-    def mark_seen(self, code: str, seats: list[tuple[int, str]], now: float) -> None:
-        """Record that connections hold these seats now."""
+    def mark_seen(self, code: str, seats: list[tuple[int, str]], now: float, closed: bool = False) -> None:
+        """Record that connections hold these seats now (``closed``: the last connection
+        of each just closed; it still counts as seen now, for the grace period)."""
         if seats:
             key = f"bg:s:{code}:seen"
             pipe = self.r.pipeline(transaction=False)
             pipe.hset(key, mapping={f"{t}:{r}": f"{now:.3f}" for t, r in seats})
+            if closed:
+                pipe.hset(key, mapping={f"{t}:{r}:closed": "1" for t, r in seats})
+            else:
+                pipe.hdel(key, *[f"{t}:{r}:closed" for t, r in seats])
             pipe.pttl(self.session_key(code))
-            ttl = pipe.execute()[1]
+            ttl = pipe.execute()[-1]
             if ttl > 0:
                 self.r.pexpire(key, ttl)
 
     def seen(self, code: str) -> dict[tuple[int, str], float]:
-        out = {}
+        """When a connection last held each seat."""
+        return self.presence(code)[0]
+
+    def presence(self, code: str) -> tuple[dict[tuple[int, str], float], set[tuple[int, str]]]:
+        """``seen()`` and the seats whose last connection closed since (no connection holds them)."""
+        seen, closed = {}, set()
         for k, v in self.r.hgetall(f"bg:s:{code}:seen").items():
-            t, _, role = k.partition(":")
-            out[(int(t), role)] = float(v)
-        return out
+            t, _, rest = k.partition(":")
+            role, _, flag = rest.partition(":")
+            if flag:
+                closed.add((int(t), role))
+            else:
+                seen[(int(t), role)] = float(v)
+        return seen, closed
 
     # -- rounds -----------------------------------------------------------------
     def submit(self, code: str, team: int, week: int, role: str, value: int) -> tuple[str, bool]:

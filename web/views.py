@@ -231,12 +231,15 @@ def team_summary(
     online_since: float | None = None,
     seen: dict[tuple[int, str], float] | None = None,
     full: bool = False,
+    closed: set[tuple[int, str]] | None = None,
 ) -> dict[str, Any]:
     """One team on the facilitator's dashboard (``full``: with the facilitator view).
-    A seat is ``connected`` when a connection held it at or after ``online_since``."""
+    A seat is ``connected`` when a connection held it at or after ``online_since``
+    and its last connection did not close since (``closed``)."""
     t = snap["team"]
     scn = meta.scenario_for(t.get("codp") or None)
     seen = seen or {}
+    closed = closed or set()
     seats = []
     for spec in scn.stages:
         seat = snap["seats"].get(spec.role)
@@ -251,7 +254,10 @@ def team_summary(
                 "forced": spec.role in snap["forced"],
                 "decided": spec.role in snap["dec"],
                 "last_seen": last,
-                "connected": seat is not None and online_since is not None and (last or 0.0) >= online_since,
+                "connected": seat is not None
+                and online_since is not None
+                and (last or 0.0) >= online_since
+                and (n, spec.role) not in closed,
             }
         )
     money = _cached_money(store, meta, n, t)
@@ -275,33 +281,41 @@ def team_summary(
     return out
 
 
-def team_detail(store: Store, meta: SessionMeta, n: int) -> dict[str, Any]:
+def team_detail(store: Store, meta: SessionMeta, n: int, online_since: float | None = None) -> dict[str, Any]:
     """Everything about one team for the facilitator: the dashboard row plus
     ``game.visibility.facilitator_view`` (every stage, the history, the score)."""
     snap = _snapshots(store, meta, [n])[0]
-    return jsonsafe(team_summary(store, meta, n, snap, seen=store.seen(meta.code), full=True))
+    seen, closed = store.presence(meta.code)
+    return jsonsafe(team_summary(store, meta, n, snap, online_since, seen, full=True, closed=closed))
 
 
 def dashboard(store: Store, meta: SessionMeta, full: bool = False, online_since: float | None = None) -> dict[str, Any]:
     """The facilitator's ``dashboard`` event: every team."""
-    seen = store.seen(meta.code)
+    seen, closed = store.presence(meta.code)
     snaps = _snapshots(store, meta)
     return jsonsafe(
         {
             "session": session_info(store, meta),
             "roles": list(meta.base.roles),
-            "teams": [team_summary(store, meta, n, snap, online_since, seen, full) for n, snap in enumerate(snaps, 1)],
+            "teams": [
+                team_summary(store, meta, n, snap, online_since, seen, full, closed) for n, snap in enumerate(snaps, 1)
+            ],
         }
     )
 
 
 def dashboard_update(
-    store: Store, meta: SessionMeta, teams: list[int], online_since: float, seen: dict[tuple[int, str], float]
+    store: Store,
+    meta: SessionMeta,
+    teams: list[int],
+    online_since: float,
+    seen: dict[tuple[int, str], float],
+    closed: set[tuple[int, str]],
 ) -> dict[str, Any]:
     """The facilitator's ``dashboard_update`` event: the session and the rows of ``teams``
     (the ones that changed), shaped as in ``dashboard``."""
     rows = [
-        team_summary(store, meta, n, snap, online_since, seen)
+        team_summary(store, meta, n, snap, online_since, seen, closed=closed)
         for n, snap in zip(teams, _snapshots(store, meta, teams), strict=True)
     ]
     return jsonsafe({"session": session_info(store, meta), "teams": rows})

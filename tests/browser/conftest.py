@@ -5,12 +5,14 @@
 ``new_page``
     ``new_page(width=360, lang="en-GB", mobile=True)`` opens a page in a fresh browser context
     (its own cookies and storage, like another phone). Console errors, page errors and failed
-    requests of every page are collected; the test fails if any page saw one.
+    requests of every page are collected; the test fails if any page saw one (``allow``: regular
+    expressions of console errors the test expects, such as a refused request).
 """
 
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -53,7 +55,9 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
     contexts: list[Any] = []
     problems: list[str] = []
 
-    def make(width: int = 360, height: int = 780, lang: str = "en-GB", mobile: bool = True) -> Any:
+    def make(
+        width: int = 360, height: int = 780, lang: str = "en-GB", mobile: bool = True, allow: tuple[str, ...] = ()
+    ) -> Any:
         ctx = browser.new_context(
             viewport={"width": width, "height": height},
             locale=lang,
@@ -65,7 +69,12 @@ def new_page(browser: Any) -> Iterator[Callable[..., Any]]:
         ctx.set_default_timeout(30_000)
         contexts.append(ctx)
         page = ctx.new_page()
-        page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+
+        def console(m: Any) -> None:
+            if m.type == "error" and not any(re.search(a, m.text) for a in allow):
+                problems.append(f"console {m.type}: {m.text}")
+
+        page.on("console", console)
         page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
         page.on("dialog", lambda d: d.accept())
         return page

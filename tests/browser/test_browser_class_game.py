@@ -125,6 +125,8 @@ def test_a_class_plays_in_browsers(live_server: str, new_page) -> None:
     expect(players["factory"].locator("#value")).to_be_disabled()
 
     # week 4: only the factory decided; the facilitator forces the round and bots fill in
+    # (force_round names the week the dashboard shows: wait until it shows week 4)
+    expect(fac.locator("#d-week")).to_have_text(week_text(4))
     fac.click("[data-action=force_round]")
     for page in players.values():
         expect(page.locator("#week")).to_have_text(week_text(5))

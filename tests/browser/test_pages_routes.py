@@ -78,7 +78,8 @@ def test_benchmark_needs_the_facilitator_or_a_finished_game(client: Any) -> None
     ok = client.get(f"/debrief/{code}/benchmark/1.json", headers=fac)
     assert ok.status_code == 200
     plan = ok.get_json()
-    assert set(plan) == {"chosen", "best", "by_position"}
+    assert set(plan) == {"chosen", "best", "by_position", "reference", "drivers"}
+    assert plan["reference"] is None and plan["drivers"] == []  # the classic game has neither
     assert plan["best"]["profit"] >= plan["chosen"]["profit"]
     assert set(plan["chosen"]["levels"]) == {"factory", "distributor", "wholesaler", "retailer"}
     far = client.get(f"/debrief/{code}/benchmark/3.json", headers=fac)
@@ -96,3 +97,22 @@ def test_pages_forbid_inline_and_foreign_code(client: Any) -> None:
     for tag in html.split("<script")[1:]:
         head = tag.split(">", 1)[0]
         assert 'src="/static/' in head or 'type="application/json"' in head, head
+
+
+def test_benchmark_replays_the_stored_reference_plans_and_says_what_drives_the_choice(client: Any) -> None:
+    from game.reference import replay, stored
+    from game.scenario import load_scenario
+
+    created = create(client, teams=1, scenario="customer-intimacy")
+    fac = {"X-Facilitator-Secret": created["facilitator_secret"]}
+    body = client.get(f"/debrief/{created['code']}/benchmark/1.json", headers=fac).get_json()
+    ref = body["reference"]
+    scn = load_scenario("customer-intimacy")
+    assert ref["own"] == scn.codp and ref["winner"] == stored(scn)["winner"]
+    assert set(ref["by_position"]) == set(scn.codp_positions)
+    assert ref["by_position"][ref["best"]] == max(ref["by_position"].values())
+    assert body["drivers"] == scn.driver_texts()
+    nl = client.get(f"/debrief/{created['code']}/benchmark/1.json", headers={**fac, "Accept-Language": "nl"})
+    assert nl.get_json()["drivers"] == scn.driver_texts("nl") != scn.driver_texts()
+    # the stored plans replayed on this session's demand (its seed), at the scenario's length
+    assert stored(scn) is not None and replay(scn, 0, stored(scn)).keys() == ref["by_position"].keys()

@@ -90,7 +90,9 @@ const BG = (() => {
     const key = "err_" + e.code;
     if (!(key in catalogue)) return e.message || e.code || "error";
     // a malformed request is the page's or the form's fault: the server's detail helps fix it
-    return e.code === "bad_request" && e.message ? catalogue[key] + " (" + e.message + ")" : catalogue[key];
+    // (and a refused scenario's message names the key, as on the command line)
+    const detail = (e.code === "bad_request" || e.code === "invalid_scenario") && e.message;
+    return detail ? catalogue[key] + " (" + e.message + ")" : catalogue[key];
   }
 
   // The server's clock minus ours, from the Date header (whole seconds, so only a clear

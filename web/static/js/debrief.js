@@ -17,6 +17,14 @@
   const charts = {};
 
   // ---- access ---------------------------------------------------------------------------------
+  /** The facilitator's "link for another device" (#s=SECRET) works here too: keep the secret, drop it from the address. */
+  function takeSecretFromLink() {
+    const m = /(?:^#|&)s=([^&]+)/.exec(location.hash);
+    if (!m) return;
+    store.set("beergame.fac." + code, Object.assign(store.get("beergame.fac." + code) || {}, { code, secret: decodeURIComponent(m[1]) }));
+    history.replaceState(null, "", location.pathname);
+  }
+
   function credentials(of = code) {
     const fac = store.get("beergame.fac." + of);
     if (fac && fac.secret) return { headers: { "X-Facilitator-Secret": fac.secret }, query: "" };
@@ -86,6 +94,7 @@
     const rs = roles().map((r) => r.role).slice().reverse();
     canvas.setAttribute("aria-label", title);
     return new Chart(canvas, {
+      plugins: [whiteBackground],
       type: "line",
       data: {
         labels: ws.map((w) => w.week),
@@ -133,8 +142,12 @@
     });
     $("#pair-teams").replaceChildren(...cards.map(([card]) => card));
     for (const [card, tm, ob] of cards) {
-      pairCharts.push(ordersChart(card.querySelector(".pair-chart-a"), tm, teamName(tm) + " · " + la));
-      pairCharts.push(ordersChart(card.querySelector(".pair-chart-b"), ob, teamName(ob) + " · " + lb));
+      for (const [side, team, text] of [["a", tm, la], ["b", ob, lb]]) {
+        const canvas = card.querySelector(".pair-chart-" + side);
+        const c = ordersChart(canvas, team, teamName(team) + " · " + text);
+        pairCharts.push(c);
+        pngButton(canvas, teamName(team) + " · " + text, () => savePng(c, `pair-team-${tm.team}-${side}`));
+      }
     }
   }
   const pairCharts = [];
@@ -191,8 +204,50 @@
   }
   const nav = () => Array.from(document.querySelectorAll("#tabs [data-view]"));
 
+  /** Slides: a white background, so that the PNG reads on any slide. */
+  const whiteBackground = {
+    id: "whiteBackground",
+    beforeDraw(c) {
+      const ctx = c.ctx;
+      ctx.save();
+      ctx.globalCompositeOperation = "destination-over";
+      ctx.fillStyle = "#ffffff";
+      ctx.fillRect(0, 0, c.width, c.height);
+      ctx.restore();
+    },
+  };
+
+  /** Save a chart as a PNG named after the session, the view and the chart. */
+  function savePng(c, what) {
+    if (!c) return;
+    const a = el("a", { href: c.toBase64Image("image/png", 1), download: `beergame-${code}-${what}.png` });
+    document.body.append(a);
+    a.click();
+    a.remove();
+  }
+
+  /** A "Save as PNG" button under a chart's box; ``name`` is the chart's title. */
+  function pngButton(canvas, name, save) {
+    canvas.closest(".chart-box").after(el("button", {
+      type: "button", class: "btn small save-png", "data-chart": canvas.id || null, text: t("save_png"),
+      "aria-label": t("save_png") + ": " + name, onclick: save,
+    }));
+  }
+
+  /** One "Save as PNG" button under every chart of the class and team views (the pair view adds its own). */
+  function pngButtons() {
+    for (const canvas of document.querySelectorAll(".chart-box canvas[id]")) {
+      const heading = document.getElementById(canvas.getAttribute("aria-labelledby"));
+      pngButton(canvas, heading ? heading.textContent.trim() : canvas.id, () => {
+        const view = $("#team-view").hidden ? "class" : (nav().find((b) => b.getAttribute("aria-pressed") === "true") || {}).dataset.view || "team";
+        savePng(charts[canvas.id], `${view}-${canvas.id.replace(/^c-/, "")}`);
+      });
+    }
+  }
+
   function chart(id, config) {
     if (charts[id]) charts[id].destroy();
+    config.plugins = [...(config.plugins || []), whiteBackground];
     const legend = { position: "bottom", labels: { usePointStyle: config.type === "line", pointStyle: "line" } };
     config.options = Object.assign({ responsive: true, maintainAspectRatio: false, animation: false,
       interaction: { mode: "index", intersect: false }, plugins: { legend } }, config.options || {});
@@ -368,7 +423,29 @@
         bars.push({ label: [t("best_plan"), BG.codpTitle(pos)], value: plan.profit, color: "#7a4a00" });
       }
     }
+    const ref = bench && bench.reference;
+    if (ref) {
+      // the preset's reference plans (tuned on other demand histories), replayed on this team's demand
+      for (const [pos, profit] of Object.entries(ref.by_position)) {
+        bars.push({ label: [t("reference_plan"), BG.codpTitle(pos)], value: profit, color: pos === ref.own ? "#5b2a86" : "#9b7fb8" });
+      }
+    }
     setText("#compare-note", bench ? t("compare_note") : t("no_compare"));
+    const refNote = $("#reference-note");
+    refNote.hidden = !ref;
+    if (ref) {
+      refNote.textContent = t("reference_note", {
+        earned: money(s.score ?? 0),
+        own: money(ref.by_position[ref.own] ?? 0),
+        position: BG.codpTitle(ref.own),
+        best: BG.codpTitle(ref.best),
+        best_profit: money(ref.by_position[ref.best] ?? 0),
+        winner: BG.codpTitle(ref.winner),
+      });
+    }
+    const drivers = (bench && bench.drivers) || [];
+    $("#drivers-box").hidden = !drivers.length;
+    $("#drivers-list").replaceChildren(...drivers.map((d) => el("li", { text: d })));
     chart("c-compare", {
       type: "bar",
       data: { labels: bars.map((b) => b.label), datasets: [{ label: t("score"), data: bars.map((b) => b.value), backgroundColor: bars.map((b) => b.color) }] },
@@ -381,6 +458,13 @@
 
   // ---- wiring ---------------------------------------------------------------------------------
   $("#dl-csv").addEventListener("click", () => download("csv"));
+  $("#dl-print").addEventListener("click", () => window.print());
+  // print layout: the charts take the page's width, one per page (see app.css)
+  const resizeAll = () => { for (const c of Object.values(charts)) c.resize(); };
+  window.addEventListener("beforeprint", resizeAll);
+  window.addEventListener("afterprint", resizeAll);
+  pngButtons();
+  takeSecretFromLink();
   $("#dl-json").addEventListener("click", () => download("json"));
   $("#db-pair").addEventListener("submit", async (ev) => {
     ev.preventDefault();

@@ -17,12 +17,89 @@
     const sel = $("#scenario");
     sel.replaceChildren(...scenarios.map((s) => el("option", { value: s.name, text: s.title || s.name })));
     sel.addEventListener("change", applyPreset);
+    $("#scn-file").addEventListener("change", upload);
+    $("#scn-reset").addEventListener("click", resetToPreset);
+    $("#scn-download").addEventListener("click", downloadToml);
     applyPreset();
+  }
+
+  // ---- the session's own scenario: an edited preset or an uploaded file ------------------------
+  let custom = null; // null: the preset as it is; else {document} or {toml, file}
+  let checked = null; // the last answer of POST /api/scenarios/check
+  let checkTimer = null;
+
+  async function loadDocument(name) {
+    const r = await api("/api/scenarios/" + encodeURIComponent(name) + "/document");
+    if (!r.ok) { setText("#scn-error", BG.errorText(r.data && r.data.error)); return; }
+    ScenarioEditor.render($("#scn-keys"), r.data.document, edited);
+  }
+
+  function edited(ev) {
+    if (ev && ev.target && ev.target.id === "scn-file") return;
+    custom = { document: ScenarioEditor.collect($("#scn-keys")) };
+    clearTimeout(checkTimer);
+    checkTimer = setTimeout(check, 350);
+  }
+
+  /** Validate the own scenario on the server (the command line's messages) and adopt its settings. */
+  async function check() {
+    if (!custom) return true;
+    const r = await api("/api/scenarios/check", { method: "POST", json: { custom_scenario: custom } });
+    if (!r.ok) {
+      checked = null;
+      setText("#scn-status", "");
+      setText("#scn-error", BG.errorText(r.data && r.data.error));
+      return false;
+    }
+    checked = r.data;
+    setText("#scn-error", "");
+    setText("#scn-status", t("own_scenario", { title: r.data.scenario.title }) + (custom.file ? " (" + custom.file + ")" : ""));
+    applySummary(r.data.scenario);
+    return true;
+  }
+
+  async function upload() {
+    const file = $("#scn-file").files[0];
+    if (!file) return;
+    custom = { toml: await file.text(), file: file.name };
+    if (await check()) ScenarioEditor.render($("#scn-keys"), checked.document, edited);
+  }
+
+  function resetToPreset() {
+    custom = null;
+    checked = null;
+    $("#scn-file").value = "";
+    setText("#scn-status", "");
+    setText("#scn-error", "");
+    applyPreset();
+  }
+
+  function downloadToml() {
+    const name = (checked ? checked.scenario.name : $("#scenario").value) + ".toml";
+    const go = (text) => {
+      const a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "application/toml" })), download: name });
+      document.body.append(a);
+      a.click();
+      setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    };
+    if (checked) go(checked.toml);
+    else api("/api/scenarios/check", { method: "POST", json: { custom_scenario: { document: ScenarioEditor.collect($("#scn-keys")) } } })
+      .then((r) => (r.ok ? go(r.data.toml) : setText("#scn-error", BG.errorText(r.data && r.data.error))));
   }
 
   function applyPreset() {
     const s = scenarios.find((x) => x.name === $("#scenario").value);
     if (!s) return;
+    custom = null;
+    checked = null;
+    setText("#scn-status", "");
+    setText("#scn-error", "");
+    applySummary(s);
+    loadDocument(s.name);
+  }
+
+  /** The form's weeks, positions and visibility from a scenario summary. */
+  function applySummary(s) {
     setText("#scenario-desc", s.description || "");
     $("#weeks").value = s.weeks;
     const pos = $("#codp_position");
@@ -47,6 +124,11 @@
     const codp = { rule: $("#codp_rule").value };
     if ($("#codp_position").value) codp.position = $("#codp_position").value;
     body.codp = codp;
+    if (custom) {
+      if (!(await check())) { setText("#create-error", $("#scn-error").textContent); return; }
+      delete body.scenario;
+      body.custom_scenario = custom;
+    }
     for (const [k, v] of Object.entries(body)) if (typeof v === "number" && Number.isNaN(v)) delete body[k];
     $("#create-btn").disabled = true;
     const r = await api("/api/sessions", { method: "POST", json: body });
@@ -133,7 +215,8 @@
         type: "button",
         class: "btn small",
         text: isBot ? t("to_human") : t("to_bot"),
-        "aria-label": t(isBot ? "seat_to_human" : "seat_to_bot", { role: label, team: tm.team }),
+        // the accessible name starts with the visible text (what a speech-input user says)
+        "aria-label": (isBot ? t("to_human") : t("to_bot")) + ": " + t(isBot ? "seat_to_human" : "seat_to_bot", { role: label, team: tm.team }),
         "data-key": `seat-${tm.team}-${role}`,
         onclick: () => control(isBot ? "seat_to_human" : "seat_to_bot", { team: tm.team, role }),
       });
@@ -167,6 +250,12 @@
     setText("#d-timer", left === null ? "" : t("seconds_left", { s: left }));
   }
 
+  // force_round names the week it ends: the lowest week a team still plays (the laggards)
+  function laggards() {
+    const wks = ((last && last.teams) || []).filter((x) => !x.done).map((x) => x.week);
+    return { week: wks.length ? Math.min(...wks) : 0 };
+  }
+
   async function control(action, extra) {
     if (action === "end" && !window.confirm(t("confirm_end"))) return;
     const ack = await socket.request("control", Object.assign({ action }, extra || {}));
@@ -174,17 +263,25 @@
   }
 
   function startDashboard() {
-    const entry = store.get(FAC_KEY(code)) || {};
-    const joinUrl = entry.join_url || location.origin + "/join/" + code;
-    const link = $("#d-link");
-    link.href = joinUrl;
-    link.textContent = joinUrl.replace(/^https?:\/\//, "");
+    // the join link and the link for another device use the address other devices reach
+    // (drawn by the server: PUBLIC_URL, or this machine's network address when opened on localhost)
+    const base = $("#d-link").dataset.base || location.origin;
     $("#d-projector").href = "/projector/" + code;
     $("#d-secret-box").addEventListener("toggle", () => setText("#d-secret", $("#d-secret-box").open ? secret() || "" : ""));
     $("#d-debrief").href = "/debrief/" + code;
+    $("#d-scenario").addEventListener("click", async (ev) => {
+      ev.preventDefault();
+      const resp = await fetch(`/api/sessions/${code}/scenario.toml`, { headers: { "X-Facilitator-Secret": secret() || "" } });
+      if (!resp.ok) { setText("#control-status", t("control_failed", { message: BG.errorText(await resp.json()) })); return; }
+      const name = (/filename="([^"]+)"/.exec(resp.headers.get("Content-Disposition") || "") || [])[1] || code + ".toml";
+      const a = el("a", { href: URL.createObjectURL(await resp.blob()), download: name });
+      document.body.append(a);
+      a.click();
+      setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
+    });
     $("#d-other").addEventListener("click", async (ev) => {
       ev.preventDefault();
-      const url = location.origin + "/facilitate/" + code + "#s=" + encodeURIComponent(secret() || "");
+      const url = base + "/facilitate/" + code + "#s=" + encodeURIComponent(secret() || "");
       try { await navigator.clipboard.writeText(url); setText("#control-status", t("copied")); }
       catch { window.prompt(t("copy_this"), url); }
     });
@@ -206,7 +303,7 @@
       render(Object.assign({}, last, { session: u.session, teams }), u.teams || []);
     });
     socket.on("game_over", () => { if (last) { last.session.status = "over"; render(last); } });
-    for (const b of $$("[data-action]")) b.addEventListener("click", () => control(b.dataset.action));
+    for (const b of $$("[data-action]")) b.addEventListener("click", () => control(b.dataset.action, b.dataset.action === "force_round" ? laggards() : null));
     $("#timer-form").addEventListener("submit", (ev) => {
       ev.preventDefault();
       const seconds = Number.parseInt($("#timer-seconds").value, 10);

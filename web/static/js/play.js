@@ -173,6 +173,7 @@
     renderTeam(st);
     renderVisibility(view);
     renderCodp(st);
+    renderIntro(st);
     tick();
   }
 
@@ -210,14 +211,60 @@
   }
 
   /** What this role pays each week, per unit: the numbers behind the cost. */
-  function renderRates(r, mto) {
+  function rateParts(r, mto) {
     const fmt = new Intl.NumberFormat(document.documentElement.lang || undefined, { minimumFractionDigits: 2, maximumFractionDigits: 2 });
     const m = (x) => fmt.format(x || 0);
     const parts = [t("rate_holding", { x: m(r.holding) }), t("rate_backlog", { x: m(r.backlog) })];
     if (mto && r.capacity) parts.push(t("rate_capacity", { x: m(r.capacity) }));
     if (mto && r.capacity_change) parts.push(t("rate_capacity_change", { x: m(r.capacity_change) }));
     if (r.fulfilment) parts.push(t("rate_fulfilment", { x: m(r.fulfilment) }));
-    setText("#rates", t("your_costs") + " " + parts.join(" · "));
+    return parts;
+  }
+
+  function renderRates(r, mto) {
+    setText("#rates", t("your_costs") + " " + rateParts(r, mto).join(" · "));
+  }
+
+  // ---- the first minute: what this role is about ----------------------------------------------
+  const INTRO_KEY = (st) => `beergame.intro.${st.session.code}.${st.seat.role}`;
+
+  /** A short explanation for the role: what arrives, what it ships, its one number, what costs money. */
+  function renderIntro(st) {
+    const view = st.view || {};
+    const v = view.me || {};
+    const chain = view.chain || [];
+    const mine = chain.find((c) => c.role === v.role) || {};
+    const name = (role) => { const c = chain.find((x) => x.role === role); return BG.roleLabel(role, c ? c.label : role); };
+    const customers = chain.filter((c) => c.supplier === v.role).map((c) => name(c.role));
+    const capacity = v.decision === "capacity";
+    const items = [];
+    items.push(mine.supplier
+      ? t("intro_arrives", { supplier: name(mine.supplier), weeks: v.lead_time ?? "?" })
+      : t("intro_arrives_source", { weeks: v.lead_time ?? "?" }));
+    if (mine.consumer_facing) items.push(t("intro_ships_consumers"));
+    if (customers.length) items.push(t("intro_ships", { customers: customers.join(", ") }));
+    items.push(capacity ? t("intro_number_capacity")
+      : mine.supplier ? t("intro_number_order", { supplier: name(mine.supplier) }) : t("intro_number_source"));
+    items.push(t("intro_costs", { rates: rateParts(v.rates || {}, v.mode === "mto").join("; ") }));
+    setText("#h-intro", t("intro_title", { role: BG.roleLabel(v.role, mine.label) }));
+    const list = $("#intro-list");
+    const text = items.join("\n");
+    if (list.dataset.text !== text) {
+      list.dataset.text = text;
+      list.replaceChildren(...items.map((x) => el("li", { text: x })));
+    }
+    if (!introShown && st.session && st.seat) {
+      introShown = true;
+      if (!store.get(INTRO_KEY(st))) showIntro(true);
+    }
+  }
+  let introShown = false;
+
+  function showIntro(open) {
+    $("#intro").hidden = !open;
+    $("#intro-open").setAttribute("aria-expanded", String(open));
+    if (open) $("#intro").focus();
+    else if (current && current.session && current.seat) store.set(INTRO_KEY(current), true);
   }
 
   function renderDecision(st) {
@@ -482,6 +529,8 @@
     });
     $("#join-form").addEventListener("submit", join);
     $("#decide").addEventListener("submit", submit);
+    $("#intro-close").addEventListener("click", () => { showIntro(false); $("#intro-open").focus(); });
+    $("#intro-open").addEventListener("click", () => showIntro($("#intro").hidden));
     $("#codp-card").addEventListener("submit", chooseCodp);
     $("#code").addEventListener("change", () => loadSeats($("#code").value.trim()));
     $("#team").addEventListener("change", fillRoles);
