@@ -14,7 +14,15 @@ import time
 from game.bestplan import benchmark
 from game.scenario import load_scenario
 
-PRESETS = ("decoupling-point", "ecommerce", "segments", "operational-excellence", "customer-intimacy")
+PRESETS = (
+    "decoupling-point",
+    "product-leadership",
+    "customer-intimacy",
+    "engineer-to-order",
+    "operational-excellence",
+    "ecommerce",
+    "segments",
+)
 
 
 def main() -> int:

@@ -26,8 +26,8 @@ from game.policies import Policy
 from game.scenario import Scenario
 from game.state import GameState, new_game
 
-DEFAULT_BUDGET = 18  # games per position
-CHOSEN_BUDGET = 30  # games for the team's own position
+DEFAULT_BUDGET = 16  # games per position
+CHOSEN_BUDGET = 26  # games for the team's own position
 
 
 @dataclass(frozen=True)

@@ -265,7 +265,9 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
 def _quote_node(plan: _Plan, st: list[StageState], i: int) -> float:
     """The lead time quoted at consumer-facing node ``i`` to the next customer who cannot be
     served from stock: its wait plus parcel delivery."""
-    return _wait(plan, st, i, 1) + plan.net.specs[i].delivery_delay
+    s = st[i]
+    free = s.on_hand - sum(s.owed)  # this week's customers take the free stock first
+    return _wait(plan, st, i, free + 1 if free > 0 else 1) + plan.net.specs[i].delivery_delay
 
 
 def quote(scenario: Scenario, state: GameState, role: str) -> float:
@@ -887,26 +889,46 @@ def _consumers(
         avail = s.on_hand - s.owed[0]
         if avail < 0:
             avail = 0
+        # those who accept the parcel delay buy from stock (the most impatient segments first);
+        # each of the rest is quoted the wait behind everyone accepted before them this week
+        # (from the first one's quote to the last one's, in proportion) and waits when that fits
+        # their patience: the segment's share who would, summed and rounded half up
+        nows: dict[int, int] = {}
         for k in topo.segment_order:
             n = demand[k]
-            if not n:
-                continue
+            if n:
+                eligible = n if not delay else math.floor(n * segments[k].willing(delay) + 0.5)
+                now = nows[k] = eligible if eligible <= avail else avail
+                avail -= now
+        served = sum(nows.values())
+        waiting = sum(demand[k] for k in nows) - served
+        first = last = step = 0.0
+        if waiting:
+            st = state.stages if state.nodes is None else state.nodes
+            first = _wait(plan, st, i, served + 1) + delay
+            # the queue grows only by those who accept: judge its end by those who would at the first quote
+            ahead = sum((demand[k] - now) * segments[k].willing(first) for k, now in nows.items())
+            ahead = round(ahead) if ahead >= 1.5 else 1
+            last = _wait(plan, st, i, served + ahead) + delay if ahead > 1 else first
+            step = (last - first) / (ahead - 1) if ahead > 1 and last != INFINITE else 0.0
+        queued = 0.0  # accepted to wait so far (expected)
+        for k, now in nows.items():
+            n = demand[k]
             seg = segments[k]
-            # those who accept the parcel delay buy from stock; of the rest, those whose
-            # patience covers the quoted lead time wait (a share, rounded half up)
-            eligible = n if not delay else math.floor(n * seg.willing(delay) + 0.5)
-            now = eligible if eligible <= avail else avail
-            avail -= now
             rest = n - now
-            share = seg.willing(quote_weeks)
-            waits = rest if share >= 1.0 else math.floor(rest * share + 0.5)
-            gone = rest - waits
-            take = now + waits
             quoted_sum += now * delay
             quoted_units += now
-            if finite:
-                quoted_sum += waits * quote_weeks
+            expect = promise = 0.0
+            if rest:
+                start = first if first == INFINITE else first + step * queued
+                expect, promise = _accepting(seg.thresholds, start, step, rest)
+                queued += expect
+            waits = rest if expect >= rest - 1e-9 else math.floor(expect + 0.5)
+            if waits and expect and finite:
+                quoted_sum += promise * waits / expect
                 quoted_units += waits
+            gone = rest - waits
+            take = now + waits
             if take:
                 price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
                 s.open_orders.append([week, take, k, price])
@@ -929,6 +951,24 @@ def _consumers(
     m["quoted_sum"] = quoted_sum
     m["quoted_units"] = quoted_units
     return m
+
+
+def _accepting(thresholds: tuple[tuple[float, float], ...], first: float, step: float, n: int) -> tuple[float, float]:
+    """Of ``n`` customers quoted ``first``, ``first + step``, ... weeks, how many (in
+    expectation) accept, given the segment's patience ``thresholds``, and the sum of the
+    lead times promised to them (customers quoted an endless wait promise nothing)."""
+    expect = promise = 0.0
+    for limit, share in thresholds:
+        if first == INFINITE:
+            count = n if limit == INFINITE else 0
+            expect += share * count
+            continue
+        if first > limit:
+            continue
+        count = n if step <= 0 or limit == INFINITE else min(n, math.floor((limit - first) / step + 1e-9) + 1)
+        expect += share * count
+        promise += share * (count * first + step * count * (count - 1) / 2)
+    return expect, promise
 
 
 def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
