@@ -102,20 +102,6 @@ class _Plan:
         ]
 
 
-def expected_weekly(scenario: Scenario) -> float:
-    """The mean weekly consumer demand of the scenario (before shaping)."""
-    d = scenario.demand
-    if d.kind in ("normal", "poisson"):
-        return d.mean
-    if d.kind == "uniform":
-        return (d.low + d.high) / 2
-    if d.kind == "step":
-        return d.after
-    if d.kind == "series":
-        return sum(d.series) / len(d.series)
-    return d.base
-
-
 def _plan(scenario: Scenario) -> _Plan:
     """The scenario's cached ``_Plan`` (stored like the cached ``topology``)."""
     cache = scenario.__dict__

@@ -103,7 +103,7 @@ def _downstream_of(scenario: Scenario, role: str) -> set[str]:
     return out
 
 
-def _share_spec(spec: StageSpec, share: float, parts: int, k: int, shares: list[float]) -> StageSpec:
+def _share_spec(spec: StageSpec, share: float, k: int, shares: list[float]) -> StageSpec:
     """The role's spec for one of its nodes: initial stock and pipelines split by expected share."""
 
     def part(value: int) -> int:
@@ -124,7 +124,6 @@ def build_network(scenario: Scenario) -> Network:
     from game.codp import retail_path  # local: codp imports the scenario module
 
     stages = scenario.stages
-    roles = scenario.roles
     if not scenario.expanded:
         return Network(
             scenario,
@@ -163,7 +162,7 @@ def build_network(scenario: Scenario) -> Network:
             name = "/".join(
                 x for x in (role, variants[v].name if v >= 0 else "", scenario.regions[g].name if g >= 0 else "") if x
             )
-            node_spec = _share_spec(spec, shares[k], len(combos), k, shares) if len(combos) > 1 else spec
+            node_spec = _share_spec(spec, shares[k], k, shares) if len(combos) > 1 else spec
             add(Node(r, node_spec, v, g, False, shares[k], name), sup, (role, v, g))
         if role == diff:
             generic = where[(role, -1, -1)]
@@ -196,7 +195,6 @@ def build_network(scenario: Scenario) -> Network:
                     market_share=0.0,
                 )
                 add(Node(r, finish, v, -1, True, variant.share, f"{role}/{variant.name}"), generic, (role, v, -2))
-    del roles
     return Network(scenario, nodes, supplier)
 
 
