@@ -108,3 +108,25 @@ def stop_server(proc: subprocess.Popen[bytes], hard: bool = False) -> None:
         except subprocess.TimeoutExpired:
             proc.kill()
             proc.wait(timeout=15)
+
+
+CLASSIC_ROLES = ("retailer", "wholesaler", "distributor", "factory")
+
+
+def seated_classic_team(app: Any, weeks: int, seed: int) -> dict[str, Any]:
+    """An in-process classic session of one team (Flask-SocketIO test clients): the session's
+    ``code`` and ``secret``, the ``http`` client, the facilitator ``fac`` and one joined client
+    per role in ``players`` (not started)."""
+    from web.app import socketio_of
+
+    http = app.test_client()
+    s = http.post("/api/sessions", json={"scenario": "classic", "teams": 1, "weeks": weeks, "seed": seed}).json
+    sio = socketio_of(app)
+    fac = sio.test_client(app)
+    assert fac.emit("facilitate", {"code": s["code"], "secret": s["facilitator_secret"]}, callback=True)["ok"]
+    players = {}
+    for role in CLASSIC_ROLES:
+        c = sio.test_client(app)
+        assert c.emit("join", {"code": s["code"], "name": role, "team": 1, "role": role}, callback=True)["ok"]
+        players[role] = c
+    return {"code": s["code"], "secret": s["facilitator_secret"], "fac": fac, "players": players, "http": http}

@@ -25,14 +25,13 @@ import requests
 import websocket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from support import free_port, server_env, start_server, stop_server
+from support import free_port, seated_classic_team, server_env, start_server, stop_server
 from test_server_input import snapshot
 
 from web import payloads
 from web.app import socketio_of
 from web.errors import CODES
 
-ROLES = ("retailer", "wholesaler", "distributor", "factory")
 FUZZ = settings(
     max_examples=1200, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
@@ -59,16 +58,9 @@ def world() -> Iterator[dict[str, Any]]:
     from web.app import create_app
 
     app = create_app({"TICKER": False, "REDIS_URL": "", "ASYNC_MODE": "threading", "RATE_LIMIT_PER_SECOND": 10**9})
-    http = app.test_client()
-    s = http.post("/api/sessions", json={"scenario": "classic", "teams": 1, "weeks": 6, "seed": 3}).json
+    team = seated_classic_team(app, weeks=6, seed=3)
+    http, fac, players = team["http"], team["fac"], team["players"]
     sio = socketio_of(app)
-    fac = sio.test_client(app)
-    assert fac.emit("facilitate", {"code": s["code"], "secret": s["facilitator_secret"]}, callback=True)["ok"]
-    players = {}
-    for role in ROLES:
-        c = sio.test_client(app)
-        assert c.emit("join", {"code": s["code"], "name": role, "team": 1, "role": role}, callback=True)["ok"]
-        players[role] = c
     assert fac.emit("control", {"action": "start"}, callback=True)["ok"]
     assert players["retailer"].emit("submit", {"week": 1, "value": 4}, callback=True)["ok"]
     logs = Logs()
@@ -77,8 +69,8 @@ def world() -> Iterator[dict[str, Any]]:
         yield {
             "app": app,
             "http": http,
-            "code": s["code"],
-            "secret": s["facilitator_secret"],
+            "code": team["code"],
+            "secret": team["secret"],
             "senders": {"facilitator": fac, "player": players["factory"], "decided": players["retailer"]},
             "stranger": sio.test_client(app),
             "logs": logs,

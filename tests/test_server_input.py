@@ -6,11 +6,10 @@ import json
 from typing import Any
 
 import pytest
+from support import seated_classic_team
 
 from web.app import socketio_of
 from web.events import Connections
-
-ROLES = ("retailer", "wholesaler", "distributor", "factory")
 
 
 @pytest.fixture
@@ -39,17 +38,7 @@ def snapshot(app: Any) -> str:
 
 @pytest.fixture
 def setup(app: Any) -> dict[str, Any]:
-    http = app.test_client()
-    s = http.post("/api/sessions", json={"scenario": "classic", "teams": 1, "weeks": 4, "seed": 1}).json
-    sio = socketio_of(app)
-    fac = sio.test_client(app)
-    assert fac.emit("facilitate", {"code": s["code"], "secret": s["facilitator_secret"]}, callback=True)["ok"]
-    players = {}
-    for role in ROLES:
-        c = sio.test_client(app)
-        assert c.emit("join", {"code": s["code"], "name": role, "team": 1, "role": role}, callback=True)["ok"]
-        players[role] = c
-    return {"code": s["code"], "secret": s["facilitator_secret"], "fac": fac, "players": players, "http": http}
+    return seated_classic_team(app, weeks=4, seed=1)
 
 
 def refused(app: Any, client: Any, event: str, data: Any, code: str) -> None:
