@@ -310,7 +310,7 @@ def inventory_position(scenario: Scenario, state: GameState, index: int) -> int:
         return s.on_hand - sum(s.owed) + _node_supply_line(plan, state.stages, index)
     net = plan.net
     st = state.nodes
-    outlets = net.finish[index] or net.decide[index]
+    outlets = net.outlets[index]
     return (
         sum(st[i].on_hand for i in net.groups[index])
         - sum(sum(st[i].owed) for i in outlets)
@@ -687,7 +687,7 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
             stages.append(st[group[0]])  # a role with one stock point: the node is the role
             continue
         decide = net.decide[r]
-        outlets = net.finish[r] or decide
+        outlets = net.outlets[r]
         head = st[decide[0]]
         owed = [0] * len(topo.customers[r])
         for i in outlets:
@@ -758,7 +758,7 @@ def _role_events(plan: _Plan, events: list[dict[str, Any]], dec: list[int] | Non
     out = []
     for r, group in enumerate(net.groups):
         decide = net.decide[r]
-        outlets = net.finish[r] or decide
+        outlets = net.outlets[r]
         evs = [events[i] for i in group]
         head = events[decide[0]]
         if len(group) == 1:

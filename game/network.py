@@ -53,6 +53,8 @@ class Network:
         self.groups: list[list[int]] = [[i for i in range(self.n) if self.role_of[i] == r] for r in range(nroles)]
         self.decide: list[list[int]] = [[i for i in g if not nodes[i].finish] for g in self.groups]
         self.finish: list[list[int]] = [[i for i in g if nodes[i].finish] for g in self.groups]
+        #: per role, the nodes that ship to its customers (its final steps, else its decide nodes)
+        self.outlets: list[list[int]] = [f or d for f, d in zip(self.finish, self.decide, strict=True)]
         self.customers: list[list[int]] = [
             [-1] if nd.spec.consumer_facing else [j for j in range(self.n) if supplier[j] == i]
             for i, nd in enumerate(nodes)
