@@ -26,7 +26,7 @@ def app(make_app: Any, redis_url: str) -> Any:
 def _decide_in_store_only(game: Game, week: int, roles: tuple[str, ...] = ROLES) -> None:
     """What a server that died between the last decision and the commit leaves behind."""
     for role in roles:
-        assert game.hub.store.submit(game.code, 1, week, role, 5)[0] == "ok"
+        assert game.hub.store.submit(game.code, 1, week, role, 5).status == "ok"
 
 
 def test_a_week_every_human_decided_advances_at_the_next_tick_without_a_timer(app: Any) -> None:
@@ -68,7 +68,7 @@ def test_the_store_going_away_during_a_commit_answers_unavailable_and_the_week_c
     store = game.hub.store
     real = store.commit
 
-    def gone(*a: Any, **k: Any) -> int:
+    def gone(*a: Any, **k: Any) -> Any:
         raise redis.ConnectionError("Connection refused")
 
     monkeypatch.setattr(store, "commit", gone)

@@ -24,6 +24,10 @@ def store(request: pytest.FixtureRequest) -> Store:
     return Store.from_url(None)
 
 
+def _sub(got: Any) -> tuple[str, bool]:
+    return got.status, got.complete
+
+
 def cfg(**over: Any) -> dict[str, Any]:
     return load_config({"TICKER": False, **over}, environ={})
 
@@ -65,14 +69,14 @@ def test_tokens_are_stored_as_hashes(store: Store) -> None:
 def test_submit_script_checks_status_week_seat_and_duplicates(store: Store) -> None:
     code = new_session(store)["code"]
     fill(store, code, roles=("retailer", "factory"))
-    assert store.submit(code, 1, 1, "retailer", 4) == ("not_running", False)
+    assert _sub(store.submit(code, 1, 1, "retailer", 4)) == ("not_running", False)
     store.set_session(code, status="running")
-    assert store.submit(code, 1, 2, "retailer", 4) == ("stale_week", False)
-    assert store.submit(code, 1, 1, "wholesaler", 4) == ("forbidden", False)  # a bot plays it
-    assert store.submit(code, 1, 1, "retailer", 4) == ("ok", False)
-    assert store.submit(code, 1, 1, "retailer", 9) == ("already_decided", False)
+    assert _sub(store.submit(code, 1, 2, "retailer", 4)) == ("stale_week", False)
+    assert _sub(store.submit(code, 1, 1, "wholesaler", 4)) == ("forbidden", False)  # a bot plays it
+    assert _sub(store.submit(code, 1, 1, "retailer", 4)) == ("ok", False)
+    assert _sub(store.submit(code, 1, 1, "retailer", 9)) == ("already_decided", False)
     assert store.decisions(code, 1) == {"retailer": 4}
-    assert store.submit(code, 1, 1, "factory", 5) == ("ok", True)
+    assert _sub(store.submit(code, 1, 1, "factory", 5)) == ("ok", True)
 
 
 def test_commit_is_a_compare_and_set_on_the_week(store: Store) -> None:
@@ -81,8 +85,8 @@ def test_commit_is_a_compare_and_set_on_the_week(store: Store) -> None:
     state = json.loads(store.team(code, 1)["state"])
     new = dict(state, week=2)
     record = {"week": 1, "roles": {}, "bots": []}
-    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW) == 1
-    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW) == 0
+    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW).result == 1
+    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW).result == 0
     assert store.team(code, 1)["week"] == "2"
     assert len(store.weeks(code, 1)) == 1
 
@@ -92,8 +96,8 @@ def test_commit_refuses_when_a_decision_arrived_meanwhile(store: Store) -> None:
     fill(store, code, roles=("retailer",))
     store.set_session(code, status="running")
     state = json.loads(store.team(code, 1)["state"])
-    assert store.submit(code, 1, 1, "retailer", 7)[0] == "ok"
-    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, None, NOW) == -1
+    assert store.submit(code, 1, 1, "retailer", 7).status == "ok"
+    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, None, NOW).result == -1
     assert store.team(code, 1)["week"] == "1"
     assert store.decisions(code, 1) == {"retailer": 7}
 
@@ -102,12 +106,14 @@ def test_commit_sets_the_next_deadline_and_refuses_unless_running(store: Store) 
     code = new_session(store)["code"]
     state = json.loads(store.team(code, 1)["state"])
     store.set_session(code, status="running")
-    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, 30, NOW) == 1
+    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, 30, NOW).result == 1
     assert float(store.team(code, 1)["deadline"]) == pytest.approx(NOW + 30)
     assert store.due(NOW + 31) == [(code, 1)]
     for status in ("paused", "over", "setup"):
         store.set_session(code, status=status)
-        assert store.commit(code, 1, 2, 0, dict(state, week=3), {"week": 2, "roles": {}}, {}, False, 30, NOW) == 0
+        assert (
+            store.commit(code, 1, 2, 0, dict(state, week=3), {"week": 2, "roles": {}}, {}, False, 30, NOW).result == 0
+        )
         assert store.team(code, 1)["week"] == "2"
     assert store.r.zscore(DEADLINES, f"{code}:1") == pytest.approx(NOW + 30)
 

@@ -52,7 +52,9 @@ class Broadcaster:
         if self.hub.relay is not None and keep_public:
             # read who decided once, here, for every process (the announcement carries it)
             only = {(c, n) for c, n in changes.seats - changes.advanced if c not in changes.sessions | changes.over}
-            decided = {(c, n): views.team_decided(self.hub.store, c, n) for c, n in sorted(only)}
+            decided = {
+                (c, n): changes.decided.get((c, n)) or views.team_decided(self.hub.store, c, n) for c, n in sorted(only)
+            }
         shipped = self.deliver(changes, keep_public, decided, origin=True)
         if self.hub.relay is not None:
             self.hub.relay.send(changes, keep_public, decided, shipped)
@@ -119,13 +121,15 @@ class Broadcaster:
                 if here:
                     hub.socketio.emit(
                         "decided",
-                        (decided_now or {}).get((code, n)) or views.team_decided(hub.store, code, n),
+                        (decided_now or {}).get((code, n))
+                        or changes.decided.get((code, n))
+                        or views.team_decided(hub.store, code, n),
                         to=[rooms[r] for r in sorted(here)],
                         ignore_queue=True,
                     )
                 continue
             if ship and not whole and hub.relay is not None:  # every seat's state, built once
-                states = views.player_states(hub.store, m, n)
+                states = views.player_states(hub.store, m, n, snap=changes.fresh.get((code, n)))
                 for role in sorted(here & set(states)):
                     hub.socketio.emit("state", states[role], to=rooms[role], ignore_queue=True)
                 others = {role: wire.dumps(p, separators=(",", ":")) for role, p in states.items() if role not in here}
@@ -135,7 +139,8 @@ class Broadcaster:
                 continue
             if not here or ((code, n) in (shipped or ()) and not whole):
                 continue
-            for role, payload in views.player_states(hub.store, m, n, here).items():
+            fresh = None if whole else changes.fresh.get((code, n))
+            for role, payload in views.player_states(hub.store, m, n, here, snap=fresh).items():
                 hub.socketio.emit("state", payload, to=rooms[role], ignore_queue=True)
         if not hub.leads():
             return sent

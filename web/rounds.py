@@ -10,6 +10,7 @@ exactly one of them writes it (and only that one tells the clients).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 from dataclasses import dataclass, field
@@ -19,7 +20,7 @@ from game.bots import bot_decision
 from game.engine import decision_bounds, step
 from game.policies import parse_policy
 from game.state import GameState
-from web import faults, payloads
+from web import faults, payloads, views
 from web.errors import GameError, bad
 from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
 from web.store import DEADLINES, STORE_DOWN, Store
@@ -31,18 +32,28 @@ log = logging.getLogger(__name__)
 @dataclass
 class Changes:
     """What a call changed, for the broadcaster: teams whose week moved on,
-    teams whose seats or decisions changed, sessions that ended."""
+    teams whose seats or decisions changed, sessions that ended. Where the call
+    already holds what the clients are sent, it comes along: ``decided`` the
+    ``decided`` payload of a team a decision changed, ``fresh`` the snapshot of a
+    team as its new week was written (``team_snapshot`` shape)."""
 
     advanced: set[tuple[str, int]] = field(default_factory=set)
     seats: set[tuple[str, int]] = field(default_factory=set)
     over: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
+    decided: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
+    fresh: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
 
     def merge(self, other: Changes) -> Changes:
+        """Add ``other``, which happened after this."""
+        for key in (other.advanced | other.seats) - other.fresh.keys():
+            self.fresh.pop(key, None)  # changed since it was written: read it again
         self.advanced |= other.advanced
         self.seats |= other.seats
         self.over |= other.over
         self.sessions |= other.sessions
+        self.decided.update(other.decided)
+        self.fresh.update(other.fresh)
         return self
 
     def __bool__(self) -> bool:
@@ -50,34 +61,56 @@ class Changes:
 
 
 def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, body: Any, now: float) -> Changes:
-    """Record a player's decision; advance the team when it was the last one missing."""
+    """Record a player's decision (``submit.lua`` checks everything, bounds included, in
+    one round trip); advance the team when it was the last one missing."""
     body = payloads.check(body, payloads.EVENTS["submit"], "submit")
     week, value = body["week"], body["value"]
-    raw, t = store.session_and_team(code, team)
-    meta = meta_from(code, raw)
-    if meta.status != "running":
-        raise GameError("not_running", "the game is not running" if meta.status != "paused" else "the game is paused")
-    if t.get("done") == "1":
+    got = store.submit(code, team, week, role, value)
+    for _ in range(5):  # no bounds stored with this state yet: compute them from it
+        if got.status != "bounds":
+            break
+        got = _submit_with_bounds(store, code, team, week, role, value)
+    if got.status == "not_running":
+        if not got.session_status:
+            raise GameError("unknown_session", f"no session with code {code}")
+        raise GameError(
+            "not_running", "the game is paused" if got.session_status == "paused" else "the game is not running"
+        )
+    if got.status == "done":
         raise GameError("not_running", "this team's game is over")
-    if week != int(t["week"]):
-        raise GameError("stale_week", f"it is week {t['week']}, not week {week}")
+    if got.status == "stale_week":
+        raise GameError("stale_week", f"it is week {got.week}, not week {week}")
+    if got.status == "out_of_bounds":
+        lo, hi = got.bounds
+        raise GameError("out_of_bounds", f"the value must be between {lo} and {hi}")
+    if got.status == "forbidden":
+        raise GameError("forbidden", "a bot plays this seat now")
+    if got.status == "already_decided":
+        raise GameError("already_decided", f"you already decided week {week}")
+    if got.status != "ok":  # pragma: no cover - five states written in a row meanwhile
+        raise GameError("stale_week", "that week is over")
+    faults.point("after_decision" if not got.complete else "last_decision")
+    changes = Changes(
+        seats={(code, team)}, decided={(code, team): {"team": team, "week": week, "decided": got.decided}}
+    )
+    if got.complete and got.snapshot is not None and got.session is not None:
+        meta = meta_from(code, got.session)
+        changes.merge(advance(store, cfg, code, team, now, "complete", week=week, meta=meta, snap=got.snapshot))
+    return changes
+
+
+def _submit_with_bounds(store: Store, code: str, team: int, week: int, role: str, value: int) -> Any:
+    """``Store.submit`` with the bounds computed here from the team's state (one that was
+    written without them: by a strategy review, or before bounds were stored)."""
+    raw, t = store.session_and_team(code, team)
+    if "state" not in t:
+        return store.submit(code, team, week, role, value)  # the script says what is wrong
+    meta = meta_from(code, raw)
     state = parsed_state(meta, team, t["state"])
     scn = meta.scenario_for(t.get("codp") or None)
-    lo, hi = decision_bounds(scn, state, role)
-    if not lo <= value <= hi:
-        raise GameError("out_of_bounds", f"the value must be between {lo} and {hi}")
-    status, complete = store.submit(code, team, week, role, value)
-    if status == "forbidden":
-        raise GameError("forbidden", "a bot plays this seat now")
-    if status == "already_decided":
-        raise GameError("already_decided", f"you already decided week {week}")
-    if status != "ok":
-        raise GameError(status, {"not_running": "the game is not running", "stale_week": "that week is over"}[status])
-    faults.point("after_decision" if not complete else "last_decision")
-    changes = Changes(seats={(code, team)})
-    if complete:
-        changes.merge(advance(store, cfg, code, team, now, "complete", week=week, meta=meta))
-    return changes
+    bounds = {r: decision_bounds(scn, state, r) for r in scn.roles}
+    sha = hashlib.sha1(t["state"].encode("utf-8")).hexdigest()
+    return store.submit(code, team, week, role, value, bounds=bounds, state_sha=sha)
 
 
 REASONS = ("complete", "deadline", "force")
@@ -104,26 +137,29 @@ def advance(
     reason: str,
     week: int | None = None,
     meta: SessionMeta | None = None,
+    snap: dict[str, Any] | None = None,
 ) -> Changes:
     """Play the team's current week if it is due for ``reason`` (see ``_due``) and,
     when ``week`` is given, if it is that week: a caller acts on the week it found
-    due and on no other, however many processes race it.
+    due and on no other, however many processes race it. ``snap``: the team as the
+    caller just read it (``team_snapshot`` shape), instead of reading it again.
 
-    Bots decide for every seat without a human decision. Returns what changed;
-    empty when another caller advanced the week first or it was not due."""
+    Bots decide for every seat without a human decision. Returns what changed, with
+    the team as written (``Changes.fresh``); empty when another caller advanced the
+    week first or it was not due."""
     if reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}")
     meta = meta or load_meta(store, code)
     changes = Changes()
     for _ in range(5):  # -1 from commit: a decision arrived while we computed; read again
-        snap = store.team_snapshot(code, team)
+        snap = snap or store.team_snapshot(code, team)
         t, dec = snap["team"], snap["dec"]
         if not t or t.get("done") == "1" or snap["status"] != "running":
             return changes
         if (week is not None and int(t["week"]) != week) or not _due(reason, snap, now):
             return changes
         scn = meta.scenario_for(t.get("codp") or None)
-        state = GameState.from_dict(json.loads(t["state"]))
+        state = parsed_state(meta, team, t["state"])  # the engine and the bots never change their input
         memory: dict[str, Any] = json.loads(t.get("memory") or "{}")
         policy = parse_policy(meta.bot_policy)
         decisions: dict[str, int] = {}
@@ -138,18 +174,26 @@ def advance(
         new, events = step(scn, state, decisions)
         record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots}
         seconds = None if new.done else float(snap["round_seconds"]) or None  # the round timer, else none
+        bounds = None if new.done else {r: decision_bounds(scn, new, r) for r in scn.roles}
+        ttl = None if new.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL
         faults.point("before_commit")
-        result = store.commit(code, team, state.week, len(dec), new.to_dict(), record, memory, new.done, seconds, now)
-        if result == 0:
+        got = store.commit(
+            code, team, state.week, len(dec), new.to_dict(), record, memory, new.done, seconds, now,
+            bounds=bounds, ttl=ttl, seats=snap["seats"],
+        )  # fmt: skip
+        if got.result == 0:
             return changes
-        if result == 1:
+        if got.result == 1:
             faults.point("after_commit")
             changes.advanced.add((code, team))
+            fields = {"week": str(new.week), "state": got.state_text, "done": "1" if new.done else "0",
+                      "deadline": got.deadline, "remaining": "", "advanced_at": f"{now:.3f}"}  # fmt: skip
+            fresh = {**snap, "team": {**t, **fields}, "dec": {}, "seats": got.seats, "humans": got.humans}
+            changes.fresh[(code, team)] = views.written(meta, team, fresh, got.record_text)
             if new.done:
                 changes.merge(_maybe_over(store, cfg, meta))
-            else:
-                store.touch_team(code, team, int(cfg["IDLE_TTL_SECONDS"]), snap["seats"])
             return changes
+        snap = None
     return changes  # pragma: no cover - five decisions racing one commit
 
 

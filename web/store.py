@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,48 @@ STORE_DOWN: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.Time
 def digest(secret: str) -> str:
     """SHA-256 hex of a secret or token (only hashes are stored)."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _pairs(flat: list[str]) -> dict[str, str]:
+    """A Redis ``HGETALL`` reply inside a script's answer (a flat list) as a dict."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+def bounds_json(bounds: dict[str, tuple[int, int]]) -> str:
+    """Decision bounds per role as the team hash keeps them (``bounds``)."""
+    return json.dumps({role: [int(lo), int(hi)] for role, (lo, hi) in bounds.items()}, separators=(",", ":"))
+
+
+@dataclass
+class Submitted:
+    """What ``Store.submit`` found: ``status`` (``ok`` or why not) and whether the
+    decision completed the week, with what the caller needs next: the session's
+    status (``not_running``), the team's week (``stale_week``, ``ok``), the bounds
+    (``out_of_bounds``), the roles that decided (``ok``) and, when complete, the
+    team as ``team_snapshot`` gives it and the session's config and timer."""
+
+    status: str
+    complete: bool
+    session_status: str = ""
+    week: int = 0
+    bounds: tuple[int, int] = (0, 0)
+    decided: list[str] = field(default_factory=list)
+    snapshot: dict[str, Any] | None = None
+    session: dict[str, str] | None = None
+
+
+@dataclass
+class Committed:
+    """What ``Store.commit`` did: ``result`` (1 written, 0 already advanced, -1 read
+    again), the texts it stored and, when written, the deadline as stored and the
+    seats and humans at that moment."""
+
+    result: int
+    state_text: str = ""
+    record_text: str = ""
+    deadline: str = ""
+    seats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    humans: set[str] = field(default_factory=set)
 
 
 def connect(url: str | None, max_connections: int = 50) -> tuple[redis.Redis, str]:
@@ -153,25 +196,21 @@ class Store:
                 pipe.expire(self.token_key(seat["token"]), ttl)
         pipe.execute()
 
-    def touch_team(self, code: str, team: int, ttl: int, seats: dict[str, dict[str, Any]] | None = None) -> None:
-        """Reset the expiry of the session hash and one team's keys and tokens (after its round);
-        ``seats`` (as ``seats()`` returns them) saves reading them."""
-        pipe = self.r.pipeline(transaction=False)
-        pipe.expire(self.session_key(code), ttl)
-        pipe.expire(f"bg:s:{code}:seen", ttl)
-        pipe.expire(self.team_key(code, team), ttl)
-        for part in ("dec", "weeks", "seats", "humans", "forced"):
-            pipe.expire(self.team_key(code, team, part), ttl)
-        for seat in (self.seats(code, team) if seats is None else seats).values():
-            pipe.expire(self.token_key(seat["token"]), ttl)
-        pipe.execute()
-
     # -- teams ------------------------------------------------------------------
     def team(self, code: str, team: int) -> dict[str, str]:
         return self.r.hgetall(self.team_key(code, team))
 
     def set_team(self, code: str, team: int, **fields: Any) -> None:
-        self.r.hset(self.team_key(code, team), mapping={k: str(v) for k, v in fields.items()})
+        """Write fields of a team's hash; a new ``state`` without ``bounds`` drops the
+        stored bounds (the next submission computes them)."""
+        key = self.team_key(code, team)
+        if "state" in fields and "bounds" not in fields:
+            pipe = self.r.pipeline(transaction=True)
+            pipe.hset(key, mapping={k: str(v) for k, v in fields.items()})
+            pipe.hdel(key, "bounds")
+            pipe.execute()
+        else:
+            self.r.hset(key, mapping={k: str(v) for k, v in fields.items()})
 
     def decisions(self, code: str, team: int) -> dict[str, int]:
         return {k: int(v) for k, v in self.r.hgetall(self.team_key(code, team, "dec")).items()}
@@ -290,16 +329,52 @@ class Store:
         return seen, closed
 
     # -- rounds -----------------------------------------------------------------
-    def submit(self, code: str, team: int, week: int, role: str, value: int) -> tuple[str, bool]:
-        """Run ``submit.lua``: ``(status, complete)``."""
+    def submit(
+        self,
+        code: str,
+        team: int,
+        week: int,
+        role: str,
+        value: int,
+        bounds: dict[str, tuple[int, int]] | None = None,
+        state_sha: str = "",
+    ) -> Submitted:
+        """Run ``submit.lua`` (one round trip): check and record the decision. The bounds
+        are the ones stored with the team's state; where none are (a state written
+        without them), ``bounds`` computed by the caller from the state whose SHA-1 is
+        ``state_sha``, else the status is ``bounds``."""
         keys = [
             self.session_key(code),
             self.team_key(code, team),
             self.team_key(code, team, "dec"),
             self.team_key(code, team, "humans"),
+            self.team_key(code, team, "seats"),
+            self.team_key(code, team, "forced"),
         ]
-        status, complete = self._submit(keys=keys, args=[week, role, value])
-        return str(status), bool(int(complete))
+        args = [week, role, value, bounds_json(bounds) if bounds else "", state_sha]
+        status, complete, *rest = self._submit(keys=keys, args=args)
+        out = Submitted(str(status), bool(int(complete)))
+        if out.status == "not_running":
+            out.session_status = rest[0]
+        elif out.status == "stale_week":
+            out.week = int(rest[0] or 0)
+        elif out.status == "out_of_bounds":
+            out.bounds = (int(float(rest[0])), int(float(rest[1])))
+        elif out.status == "ok":
+            out.week, out.decided = int(rest[0]), sorted(rest[1])
+            if out.complete:
+                t, dec, seats, humans, forced, (config, rs, st) = rest[2:]
+                out.snapshot = {
+                    "team": _pairs(t),
+                    "dec": {k: int(v) for k, v in _pairs(dec).items()},
+                    "seats": {r: json.loads(v) for r, v in _pairs(seats).items()},
+                    "humans": set(humans),
+                    "forced": set(forced),
+                    "round_seconds": int(rs or 0),
+                    "status": st or "",
+                }
+                out.session = {"config": config or "", "round_seconds": rs or "0", "status": st or ""}
+        return out
 
     def commit(
         self,
@@ -313,28 +388,49 @@ class Store:
         done: bool,
         next_round_seconds: float | None,
         now: float,
-    ) -> int:
-        """Run ``commit.lua``: 1 written, 0 already advanced by another caller, -1 read again."""
+        bounds: dict[str, tuple[int, int]] | None = None,
+        ttl: int | None = None,
+        seats: dict[str, dict[str, Any]] | None = None,
+    ) -> Committed:
+        """Run ``commit.lua``: ``result`` 1 written, 0 already advanced by another caller,
+        -1 read again. ``bounds``: the new state's decision bounds, stored with it.
+        ``ttl``: renew the expiry of the session hash and every key of the team, and of
+        the tokens of ``seats`` (as ``seats()`` gives them), in the same call."""
         keys = [
             self.session_key(code),
             self.team_key(code, team),
             self.team_key(code, team, "dec"),
             self.team_key(code, team, "weeks"),
             DEADLINES,
+            self.team_key(code, team, "seats"),
+            self.team_key(code, team, "humans"),
         ]
+        if ttl is not None:
+            keys += [f"bg:s:{code}:seen", self.team_key(code, team, "forced")]
+            keys += [self.token_key(seat["token"]) for seat in (seats or {}).values()]
+        state_text, record_text = json.dumps(state), json.dumps(record)
         args = [
             week,
             n_decisions,
             state["week"],
-            json.dumps(state),
-            json.dumps(record),
+            state_text,
+            record_text,
             json.dumps(memory),
             "1" if done else "0",
             "" if next_round_seconds is None else f"{next_round_seconds:.3f}",
             f"{now:.3f}",
             f"{code}:{team}",
+            bounds_json(bounds) if bounds else "",
+            "" if ttl is None else str(int(ttl)),
         ]
-        return int(self._commit(keys=keys, args=args))
+        result, *rest = self._commit(keys=keys, args=args)
+        out = Committed(int(result), state_text=state_text, record_text=record_text)
+        if out.result == 1:
+            deadline, raw_seats, humans = rest
+            out.deadline = deadline or ""
+            out.seats = {r: json.loads(v) for r, v in _pairs(raw_seats).items()}
+            out.humans = set(humans)
+        return out
 
     def replace_state(self, code: str, team: int, week: int, state: dict[str, Any], codp: str) -> bool:
         """Swap a team's state and CODP within its current week (a strategy review),
@@ -349,6 +445,7 @@ class Store:
                     return False
                 pipe.multi()
                 pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp})
+                pipe.hdel(key, "bounds")  # of the old modes; the next submission computes them
                 pipe.delete(dec)
                 pipe.execute()
                 return True

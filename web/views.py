@@ -58,11 +58,30 @@ def history(
     return known
 
 
-def _snapshot_with_weeks(store: Store, meta: SessionMeta, n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Team ``n``'s snapshot and its week records, in one round trip."""
+def _snapshot_with_weeks(
+    store: Store, meta: SessionMeta, n: int, snap: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Team ``n``'s snapshot and its week records, in one round trip; with ``snap``
+    (from ``written``), the records it counts, read only when not known here."""
+    if snap is not None:
+        count = snap["weeks_count"]
+        known = _WEEKS.get((meta.code, meta.seed, n), [])
+        return snap, (known if len(known) == count else history(store, meta, n))[:count]
     start = len(_WEEKS.get((meta.code, meta.seed, n), []))
     snap = store.team_snapshot(meta.code, n, weeks_from=start)
     return snap, history(store, meta, n, snap["weeks"], start)
+
+
+def written(meta: SessionMeta, n: int, snap: dict[str, Any], record_text: str) -> dict[str, Any]:
+    """Team ``n`` as its new week was just written (``snap``, with the week's record as
+    stored): the record joins the known ones, and the snapshot is returned with the
+    number of records it counts (``weeks_count``), for ``player_states``."""
+    record = json.loads(record_text)
+    key = (meta.code, meta.seed, n)
+    known = _WEEKS.get(key)
+    if known is not None and len(known) == record["week"] - 1:
+        _WEEKS[key] = [*known, record]
+    return {**snap, "weeks_count": record["week"]}
 
 
 def _mkey(meta: SessionMeta, n: int, week: int, done: bool, codp: str | None) -> tuple[Any, ...]:
@@ -134,10 +153,13 @@ def _seat_view(
     return v, own
 
 
-def player_states(store: Store, meta: SessionMeta, n: int, roles: set[str] | None = None) -> dict[str, dict[str, Any]]:
-    """The ``state`` payload of every taken seat of team ``n`` (the team is read once);
-    ``roles``: of these seats only (the ones with a connection on this process)."""
-    snap, weeks = _snapshot_with_weeks(store, meta, n)
+def player_states(
+    store: Store, meta: SessionMeta, n: int, roles: set[str] | None = None, snap: dict[str, Any] | None = None
+) -> dict[str, dict[str, Any]]:
+    """The ``state`` payload of every taken seat of team ``n`` (the team is read once,
+    or not at all with ``snap``, see ``written``); ``roles``: of these seats only (the
+    ones with a connection on this process)."""
+    snap, weeks = _snapshot_with_weeks(store, meta, n, snap)
     wanted = [r for r in snap["seats"] if roles is None or r in roles]
     return {role: _player_state(meta, n, role, snap, weeks) for role in wanted}
 
