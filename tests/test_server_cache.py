@@ -79,21 +79,21 @@ def test_a_seat_taken_while_the_ticker_looks_for_drop_outs_stays_human(app: Any,
     game = Game(app, teams=1)
     assert game.control(action="start")["ok"]
     store = game.hub.store
-    real_seen = store.seen
+    real_presence = store.presence
     joined: list[dict[str, Any]] = []
 
-    def seen_then_someone_joins(code: str) -> dict[tuple[int, str], float]:
-        out = real_seen(code)
+    def seen_then_someone_joins(code: str) -> Any:
+        out = real_presence(code)
         if not joined:  # the join lands between the ticker's reads
             body = {"code": code, "name": "Late", "team": 1, "role": "retailer"}
             joined.append(sessions.join(store, game.hub.cfg, body, app.clock()))
         return out
 
-    monkeypatch.setattr(store, "seen", seen_then_someone_joins)
+    monkeypatch.setattr(store, "presence", seen_then_someone_joins)
     app.clock.advance(1)
     rounds.tick(store, game.hub.cfg, app.clock(), {})
     assert joined and "retailer" in store.humans(game.code, 1)
-    monkeypatch.setattr(store, "seen", real_seen)
+    monkeypatch.setattr(store, "presence", real_presence)
     app.clock.advance(11)  # past the grace period without a connection: now a bot plays it
     rounds.tick(store, game.hub.cfg, app.clock(), {})
     assert "retailer" not in store.humans(game.code, 1)

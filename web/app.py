@@ -22,7 +22,7 @@ from web.leader import Lease
 from web.publicinfo import PublicInfo
 from web.relay import LANES, LocalFirstRedisManager, Relay
 from web.sessions import SessionMeta
-from web.store import STORE_DOWN, Store
+from web.store import STORE_DOWN, Presence, Store
 
 log = logging.getLogger(__name__)
 
@@ -112,9 +112,10 @@ class Hub:
                     self.store.mark_seen(code, seats, now)
                 changes = rounds.Changes()
             else:
-                changes = rounds.tick(self.store, self.cfg, now, held)
+                presence: dict[str, Presence] = {}
+                changes = rounds.tick(self.store, self.cfg, now, held, presence)
                 self.publish(changes)
-                self.broadcaster.flush()
+                self.broadcaster.flush(presence)
         except STORE_DOWN as exc:
             self.outage.failed(exc)
             return rounds.Changes()

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from web import rounds, sessions, views, wire
 from web.errors import GameError
+from web.store import Presence
 
 META_LIMIT = 1000  # sessions whose meta is kept (a tick at most)
-Presence = tuple[dict[tuple[int, str], float], set[tuple[int, str]]]  # ``Store.presence``: seen, closed
 STANDINGS_TICKS = 4  # standings and leaderboard go out at most once per this many ticks (2 s)
 
 if TYPE_CHECKING:
@@ -222,15 +222,16 @@ class Broadcaster:
         if self.hub.leads():
             self._session_update(code, set(), board=False)
 
-    def flush(self) -> None:
+    def flush(self, presence: dict[str, Presence] | None = None) -> None:
         """Send what was held back, and the rows of teams whose seats went on or off
-        line (the ticker calls this on the leader)."""
+        line (the ticker calls this on the leader; ``presence``: the sessions' presence
+        it read in this pass)."""
         store = self.hub.store
         online_since = self.hub.online_since()
         presence_by: dict[str, Presence] = {}
         for code in store.codes():
-            presence = presence_by[code] = store.presence(code)
-            flipped = self._online_now(code, presence, online_since)
+            seats = presence_by[code] = (presence or {}).get(code) or store.presence(code)
+            flipped = self._online_now(code, seats, online_since)
             if flipped:
                 with self._lock:
                     self._rows.setdefault(code, set()).update(flipped)

@@ -23,7 +23,7 @@ from game.state import GameState
 from web import faults, payloads, views
 from web.errors import GameError, bad
 from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
-from web.store import DEADLINES, STORE_DOWN, Store
+from web.store import DEADLINES, STORE_DOWN, Presence, Store
 from web.views import parsed_state
 
 log = logging.getLogger(__name__)
@@ -199,10 +199,7 @@ def advance(
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
     """End the session when every team has played its last week."""
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.hget(store.team_key(meta.code, n), "done")
-    if all(d == "1" for d in pipe.execute()):
+    if all(t["team"]["done"] == "1" for t in store.teams(meta.code, range(1, meta.teams + 1), ("done",))):
         return end(store, cfg, meta)
     return Changes()
 
@@ -319,7 +316,13 @@ def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float)
 # -- the ticker ---------------------------------------------------------------------
 
 
-def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tuple[int, str]]]) -> Changes:
+def tick(
+    store: Store,
+    cfg: dict[str, Any],
+    now: float,
+    held: dict[str, list[tuple[int, str]]],
+    presence: dict[str, Presence] | None = None,
+) -> Changes:
     """One pass of the background ticker at time ``now``.
 
     ``held`` lists the seats this process's connections hold, per session: they
@@ -329,7 +332,9 @@ def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tup
     or a store outage); teams nobody plays keep pace with the session's leading
     team (or ``BOT_ROUND_SECONDS`` when no human plays at all). Every advance
     names the week it found due, so any number of processes may tick at once.
-    A store outage propagates (``STORE_DOWN``): the caller reports it once."""
+    ``presence``: filled with ``Store.presence`` of each session walked (for the
+    broadcaster's pass that follows). A store outage propagates (``STORE_DOWN``):
+    the caller reports it once."""
     changes = Changes()
     for code, seats in held.items():
         store.mark_seen(code, seats, now)
@@ -344,7 +349,7 @@ def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tup
             log.exception("ticker: round of %s team %s failed", code, team)
     for code in store.codes():
         try:
-            changes.merge(_tick_session(store, cfg, code, now))
+            changes.merge(_tick_session(store, cfg, code, now, presence))
         except GameError:  # pragma: no cover - expired between the two reads
             continue
         except STORE_DOWN:
@@ -354,8 +359,11 @@ def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tup
     return changes
 
 
-def _tick_session(store: Store, cfg: dict[str, Any], code: str, now: float) -> Changes:
-    """Drop-outs to bots, weeks left complete, and bot pacing for one session."""
+def _tick_session(
+    store: Store, cfg: dict[str, Any], code: str, now: float, presence: dict[str, Presence] | None = None
+) -> Changes:
+    """Drop-outs to bots, weeks left complete, and bot pacing for one session, from
+    one read of every team (``Store.teams``)."""
     changes = Changes()
     meta = load_meta(store, code)
     if meta.status == "over":
@@ -364,39 +372,37 @@ def _tick_session(store: Store, cfg: dict[str, Any], code: str, now: float) -> C
     ttl = int(cfg["IDLE_TTL_SECONDS"])
     # humans before seen: join and resume mark a seat seen before adding it to humans,
     # so a seat that joins while this pass runs is never taken for a drop-out
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.smembers(store.team_key(code, n, "humans"))
-        pipe.hkeys(store.team_key(code, n, "dec"))
-    raw = pipe.execute()
-    seen = store.seen(code)
-    for n in range(1, meta.teams + 1):
-        humans, decided = set(raw[2 * n - 2]), set(raw[2 * n - 1])
+    snaps = store.teams(code, range(1, meta.teams + 1), ("week", "done", "advanced_at"), ("humans", "decided"))
+    seen_closed = store.presence(code)
+    if presence is not None:
+        presence[code] = seen_closed
+    seen = seen_closed[0]
+    for n, snap in enumerate(snaps, 1):
+        humans = snap["humans"]
         for role in sorted(humans):
             if now - seen.get((n, role), 0.0) > grace:
                 store.set_human(code, n, role, False, ttl)
                 changes.seats.add((code, n))
                 humans.discard(role)
-        if meta.status == "running" and humans and humans <= decided:
+        if meta.status == "running" and humans and humans <= snap["decided"]:
             changes.merge(advance(store, cfg, code, n, now, "complete", meta=meta))
     if meta.status == "running":
-        changes.merge(_pace_bots(store, cfg, meta, now))
+        changes.merge(_pace_bots(store, cfg, meta, now, snaps, changes))
     return changes
 
 
-def _pace_bots(store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float) -> Changes:
+def _pace_bots(
+    store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float, snaps: list[dict[str, Any]], done_now: Changes
+) -> Changes:
     """Advance teams with no human seat: up to the leading team's week, or one
-    week per ``BOT_ROUND_SECONDS`` when nobody in the session plays."""
+    week per ``BOT_ROUND_SECONDS`` when nobody in the session plays. ``snaps``: every
+    team as ``_tick_session`` read it (humans as they are after its drop-outs), with
+    the weeks it advanced (``done_now``) counted as played."""
     changes = Changes()
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.hmget(store.team_key(meta.code, n), "week", "done", "advanced_at")
-        pipe.scard(store.team_key(meta.code, n, "humans"))
-    raw = pipe.execute()
     teams = []
-    for n in range(1, meta.teams + 1):
-        (week, done, at), humans = raw[2 * n - 2], raw[2 * n - 1]
-        teams.append((n, int(week), done == "1", float(at or 0), humans))
+    for n, snap in enumerate(snaps, 1):
+        t = done_now.fresh.get((meta.code, n), snap)["team"]
+        teams.append((n, int(t["week"]), t["done"] == "1", float(t.get("advanced_at") or 0), len(snap["humans"])))
     # progress = weeks played: the last week keeps its number and sets done
     played = [w - 1 + d for _, w, d, _, h in teams if h]
     lead = max(played) if played else None

@@ -24,6 +24,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,7 +35,19 @@ log = logging.getLogger(__name__)
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 SESSIONS = "bg:sessions"
+# what ``Store.teams`` reads of a team: part -> (its letter in teams.lua, the key's suffix)
+TEAM_PARTS = {
+    "dec": ("d", "dec"),
+    "decided": ("k", "dec"),
+    "seats": ("s", "seats"),
+    "taken": ("r", "seats"),
+    "humans": ("m", "humans"),
+    "forced": ("m", "forced"),
+}
 DEADLINES = "bg:deadlines"
+SEEN_BATCH = 1000  # seats marked seen per call of seen.lua
+# ``Store.presence``: when each seat was last held, and the seats whose last connection closed
+Presence = tuple[dict[tuple[int, str], float], set[tuple[int, str]]]
 # what an unreachable (or still loading) store raises: answered with ``unavailable``
 STORE_DOWN: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError)
 
@@ -111,6 +124,8 @@ class Store:
         self.kind = kind
         self._submit = client.register_script((LUA_DIR / "submit.lua").read_text())
         self._commit = client.register_script((LUA_DIR / "commit.lua").read_text())
+        self._teams = client.register_script((LUA_DIR / "teams.lua").read_text())
+        self._seen = client.register_script((LUA_DIR / "seen.lua").read_text())
 
     @classmethod
     def from_url(cls, url: str | None, max_connections: int = 50) -> Store:
@@ -255,6 +270,33 @@ class Store:
             out["weeks"] = [json.loads(x) for x in weeks[0]]
         return out
 
+    def teams(
+        self, code: str, teams: Iterable[int], fields: Sequence[str], parts: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The hash ``fields`` ('' when missing, under ``team``) and the ``parts`` of each
+        of ``teams`` (``TEAM_PARTS``: ``dec`` role -> decision, ``decided`` and ``taken``
+        the roles that decided and that have a seat, ``seats`` role -> seat, ``humans``,
+        ``forced``), in order, in one call (``teams.lua``): a class costs one round trip."""
+        letters = "".join(TEAM_PARTS[p][0] for p in parts)
+        keys: list[str] = []
+        for n in teams:
+            keys.append(self.team_key(code, n))
+            keys += [self.team_key(code, n, TEAM_PARTS[p][1]) for p in parts]
+        if not keys:
+            return []
+        out = []
+        for row in self._teams(keys=keys, args=[letters, *fields]):
+            item: dict[str, Any] = {"team": {f: v or "" for f, v in zip(fields, row[0], strict=True)}}
+            for part, reply in zip(parts, row[1:], strict=True):
+                if part == "dec":
+                    item[part] = {k: int(v) for k, v in _pairs(reply).items()}
+                elif part == "seats":
+                    item[part] = {r: json.loads(v) for r, v in _pairs(reply).items()}
+                else:
+                    item[part] = set(reply)
+            out.append(item)
+        return out
+
     def session_and_team(self, code: str, team: int) -> tuple[dict[str, str], dict[str, str]]:
         """The session hash and a team's ``week``, ``done``, ``codp`` and ``state`` in one round trip."""
         pipe = self.r.pipeline(transaction=True)
@@ -298,34 +340,30 @@ class Store:
 
     def mark_seen(self, code: str, seats: list[tuple[int, str]], now: float, closed: bool = False) -> None:
         """Record that connections hold these seats now (``closed``: the last connection
-        of each just closed; it still counts as seen now, for the grace period)."""
-        if seats:
-            key = f"bg:s:{code}:seen"
-            pipe = self.r.pipeline(transaction=False)
-            pipe.hset(key, mapping={f"{t}:{r}": f"{now:.3f}" for t, r in seats})
-            if closed:
-                pipe.hset(key, mapping={f"{t}:{r}:closed": "1" for t, r in seats})
-            else:
-                pipe.hdel(key, *[f"{t}:{r}:closed" for t, r in seats])
-            pipe.pttl(self.session_key(code))
-            ttl = pipe.execute()[-1]
-            if ttl > 0:
-                self.r.pexpire(key, ttl)
+        of each just closed; it still counts as seen now, for the grace period). One
+        field per seat: the time, followed by ``closed`` when its last connection closed,
+        so that marking a seat seen again clears that too."""
+        value = f"{now:.3f} closed" if closed else f"{now:.3f}"
+        for i in range(0, len(seats), SEEN_BATCH):  # a script's arguments are unpacked onto Lua's stack
+            args = [x for t, r in seats[i : i + SEEN_BATCH] for x in (f"{t}:{r}", value)]
+            self._seen(keys=[f"bg:s:{code}:seen", self.session_key(code)], args=args)
 
     def seen(self, code: str) -> dict[tuple[int, str], float]:
         """When a connection last held each seat."""
         return self.presence(code)[0]
 
-    def presence(self, code: str) -> tuple[dict[tuple[int, str], float], set[tuple[int, str]]]:
+    def presence(self, code: str) -> Presence:
         """``seen()`` and the seats whose last connection closed since (no connection holds them)."""
         seen, closed = {}, set()
         for k, v in self.r.hgetall(f"bg:s:{code}:seen").items():
-            t, _, rest = k.partition(":")
-            role, _, flag = rest.partition(":")
+            t, _, role = k.partition(":")
+            if ":" in role:
+                continue  # a flag of the earlier layout ("{n}:{role}:closed"): the time alone tells
+            when, _, flag = v.partition(" ")
+            seat = (int(t), role)
+            seen[seat] = float(when)
             if flag:
-                closed.add((int(t), role))
-            else:
-                seen[(int(t), role)] = float(v)
+                closed.add(seat)
         return seen, closed
 
     # -- rounds -----------------------------------------------------------------

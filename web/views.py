@@ -221,28 +221,8 @@ def _snapshots(store: Store, meta: SessionMeta, teams: list[int] | None = None) 
     """The small fields, decisions, seats, humans and forced roles of ``teams`` (default:
     every team, in order) in one round trip."""
     teams = list(range(1, meta.teams + 1)) if teams is None else teams
-    pipe = store.r.pipeline(transaction=False)
     fields = ("week", "done", "codp", "name", "deadline", "remaining")
-    for n in teams:
-        pipe.hmget(store.team_key(meta.code, n), *fields)
-        pipe.hgetall(store.team_key(meta.code, n, "dec"))
-        pipe.hgetall(store.team_key(meta.code, n, "seats"))
-        pipe.smembers(store.team_key(meta.code, n, "humans"))
-        pipe.smembers(store.team_key(meta.code, n, "forced"))
-    raw = pipe.execute()
-    out = []
-    for i in range(len(teams)):
-        t, dec, seats, humans, forced = raw[5 * i : 5 * i + 5]
-        out.append(
-            {
-                "team": {k: v or "" for k, v in zip(fields, t, strict=True)},
-                "dec": dec,
-                "seats": {r: json.loads(v) for r, v in seats.items()},
-                "humans": set(humans),
-                "forced": set(forced),
-            }
-        )
-    return out
+    return store.teams(meta.code, teams, fields, ("dec", "seats", "humans", "forced"))
 
 
 def team_summary(
@@ -345,13 +325,11 @@ def dashboard_update(
 
 def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
     """Teams ranked by score (``game.scoring.team_score``: profit, or minus cost without prices)."""
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.hmget(store.team_key(meta.code, n), "week", "done", "codp", "name")
     rows = {}
-    for n, (week, done, codp, name) in enumerate(pipe.execute(), 1):
-        money = _cached_money(store, meta, n, {"week": week, "done": done or "", "codp": codp or ""})
-        rows[n] = {"name": name or f"Team {n}", "week": int(week), "done": done == "1", **money}
+    for n, snap in enumerate(store.teams(meta.code, range(1, meta.teams + 1), ("week", "done", "codp", "name")), 1):
+        t = snap["team"]
+        money = _cached_money(store, meta, n, t)
+        rows[n] = {"name": t["name"] or f"Team {n}", "week": int(t["week"]), "done": t["done"] == "1", **money}
     return [{**rows[r["team"]], **r} for r in rank_teams((n, rows[n]["score"]) for n in rows)]
 
 
@@ -375,22 +353,17 @@ def standings(meta: SessionMeta, rows: list[dict[str, Any]]) -> dict[str, Any]:
 def public_session(store: Store, meta: SessionMeta) -> dict[str, Any]:
     """``GET /api/sessions/<code>``: status and which seats are taken (no names, no state)."""
     roles = meta.base.roles
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.hmget(store.team_key(meta.code, n), "week", "name")
-        pipe.hkeys(store.team_key(meta.code, n, "seats"))
-        pipe.smembers(store.team_key(meta.code, n, "humans"))
-    raw = pipe.execute()  # every team in one round trip: each player page asks once a week
+    # every team in one round trip: each player page asks once
+    snaps = store.teams(meta.code, range(1, meta.teams + 1), ("week", "name"), ("taken", "humans"))
     teams = []
     week = None
-    for n in range(1, meta.teams + 1):
-        (w, name), taken, humans = raw[3 * n - 3 : 3 * n]
-        w = int(w)
+    for n, snap in enumerate(snaps, 1):
+        w, taken, humans = int(snap["team"]["week"]), snap["taken"], snap["humans"]
         week = w if week is None else min(week, w)
         teams.append(
             {
                 "team": n,
-                "name": name if name is not None else f"Team {n}",
+                "name": snap["team"]["name"] or f"Team {n}",
                 "week": w,
                 "seats": [
                     {"role": r, "label": meta.base.stage(r).label, "taken": r in taken, "bot": r not in humans}
