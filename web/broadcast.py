@@ -199,8 +199,11 @@ class Broadcaster:
         presence = store.presence(code) if presence is None else presence
         online_since = self.hub.online_since()
         rows = rows | self._online_now(code, presence, online_since)
-        update = views.dashboard_update(store, m, sorted(rows), online_since, *presence)
-        sio.emit("dashboard_update", update, to=f"f:{code}")
+        # session-wide payloads go out encoded (``wire.Raw``): python-socketio's walk for
+        # binary parts sees one value, not every row
+        sio.emit(
+            "dashboard_update", views.dashboard_update(store, m, sorted(rows), online_since, *presence), to=f"f:{code}"
+        )
         now = time.monotonic()
         with self._lock:
             if board:

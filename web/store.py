@@ -62,6 +62,19 @@ def _pairs(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
+_SEATS: dict[str, dict[str, Any]] = {}  # a seat's JSON text -> its value (a seat changes only when taken)
+
+
+def _seat(text: str) -> dict[str, Any]:
+    """A seat's value from its JSON text (parsed once: the dashboard reads every seat each tick)."""
+    hit = _SEATS.get(text)
+    if hit is None:
+        if len(_SEATS) > 20_000:
+            _SEATS.clear()
+        hit = _SEATS[text] = json.loads(text)
+    return hit
+
+
 def bounds_json(bounds: dict[str, tuple[int, int]]) -> str:
     """Decision bounds per role as the team hash keeps them (``bounds``)."""
     return json.dumps({role: [int(lo), int(hi)] for role, (lo, hi) in bounds.items()}, separators=(",", ":"))
@@ -291,7 +304,7 @@ class Store:
                 if part == "dec":
                     item[part] = {k: int(v) for k, v in _pairs(reply).items()}
                 elif part == "seats":
-                    item[part] = {r: json.loads(v) for r, v in _pairs(reply).items()}
+                    item[part] = {r: _seat(v) for r, v in _pairs(reply).items()}
                 else:
                     item[part] = set(reply)
             out.append(item)

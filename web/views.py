@@ -145,8 +145,8 @@ def _seat_view(
     if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
         return hit[3], hit[4]
     v = view(scn, state, role, meta.visibility, weeks)
-    own = Raw(jsonsafe(v.pop("history")))  # sent once, at the top level
-    v = Raw(jsonsafe(v))
+    own = Raw.safe(v.pop("history"))  # sent once, at the top level
+    v = Raw.safe(v)
     if len(_SEATS) > 4 * _STATE_LIMIT:
         _SEATS.clear()
     _SEATS[key] = (state, codp, len(weeks), v, own)
@@ -313,14 +313,14 @@ def dashboard_update(
     online_since: float,
     seen: dict[tuple[int, str], float],
     closed: set[tuple[int, str]],
-) -> dict[str, Any]:
-    """The facilitator's ``dashboard_update`` event: the session and the rows of ``teams``
-    (the ones that changed), shaped as in ``dashboard``."""
+) -> Raw:
+    """The facilitator's ``dashboard_update`` event, encoded: the session and the rows of
+    ``teams`` (the ones that changed), shaped as in ``dashboard``."""
     rows = [
         team_summary(store, meta, n, snap, online_since, seen, closed=closed)
         for n, snap in zip(teams, _snapshots(store, meta, teams), strict=True)
     ]
-    return jsonsafe({"session": session_info(store, meta), "teams": rows})
+    return Raw.safe({"session": session_info(store, meta), "teams": rows})
 
 
 def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
@@ -333,21 +333,21 @@ def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
     return [{**rows[r["team"]], **r} for r in rank_teams((n, rows[n]["score"]) for n in rows)]
 
 
-def leaderboard(store: Store, meta: SessionMeta, rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The public ``leaderboard`` event (the projector): the whole ``ranking`` (or ``rows``)."""
-    return jsonsafe({"session": session_info(store, meta), "ranking": ranking(store, meta) if rows is None else rows})
+def leaderboard(store: Store, meta: SessionMeta, rows: list[dict[str, Any]] | None = None) -> Raw:
+    """The public ``leaderboard`` event (the projector), encoded: the whole ``ranking`` (or ``rows``)."""
+    return Raw.safe({"session": session_info(store, meta), "ranking": ranking(store, meta) if rows is None else rows})
 
 
 STANDINGS_TOP = 5
 
 
-def standings(meta: SessionMeta, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The players' ``standings`` event from a ``ranking``: every team's rank (a list in
+def standings(meta: SessionMeta, rows: list[dict[str, Any]]) -> Raw:
+    """The players' ``standings`` event from a ``ranking``, encoded: every team's rank (a list in
     team order, a few bytes per team) and the top rows of the table."""
     ranks = [0] * meta.teams
     for r in rows:
         ranks[r["team"] - 1] = r["rank"]
-    return jsonsafe({"teams": meta.teams, "ranks": ranks, "top": rows[:STANDINGS_TOP]})
+    return Raw.safe({"teams": meta.teams, "ranks": ranks, "top": rows[:STANDINGS_TOP]})
 
 
 def public_session(store: Store, meta: SessionMeta) -> dict[str, Any]:

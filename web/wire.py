@@ -12,7 +12,10 @@ import json
 import secrets
 from typing import Any
 
+from game.jsonsafe import jsonsafe
+
 loads = json.loads
+MARK = secrets.token_hex(8)  # marks a Raw's place while the packet is encoded (never sent)
 
 
 class Raw:
@@ -22,6 +25,15 @@ class Raw:
 
     def __init__(self, value: Any) -> None:
         self.text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def safe(cls, value: Any) -> Raw:
+        """``value`` encoded as strict JSON, infinite and NaN floats as ``null``
+        (``game.jsonsafe``, which only walks the value when it holds one)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls(jsonsafe(value))
 
     @classmethod
     def of_text(cls, text: str) -> Raw:
@@ -43,7 +55,7 @@ class Raw:
 def dumps(obj: Any, **kwargs: Any) -> str:
     """``json.dumps`` that writes each ``Raw`` as its encoded text."""
     texts: list[str] = []
-    mark = secrets.token_hex(8)
+    mark = MARK
 
     def default(o: Any) -> Any:
         if isinstance(o, Raw):
