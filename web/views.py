@@ -9,7 +9,7 @@ from typing import Any
 from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
-from game.visibility import facilitator_view, public_view, view
+from game.visibility import facilitator_view, history_entry, public_view, view
 from web.sessions import SessionMeta
 from web.store import Store
 from web.wire import Raw
@@ -116,6 +116,7 @@ def _cached_money(store: Store, meta: SessionMeta, n: int, fields: dict[str, str
 
 _STATES: dict[tuple[str, int, int], tuple[str, GameState]] = {}
 _SEATS: dict[tuple[str, int, int, str], tuple[GameState, str, int, Raw, Raw]] = {}
+_LINES: dict[tuple[str, int, int, str], list[str]] = {}  # seat -> the encoded history lines of its played weeks
 _STATE_LIMIT = 1000  # teams (a class is at most MAX_TEAMS); each entry holds the state JSON once
 
 
@@ -144,13 +145,31 @@ def _seat_view(
     hit = _SEATS.get(key)
     if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
         return hit[3], hit[4]
-    v = view(scn, state, role, meta.visibility, weeks)
-    own = Raw.safe(v.pop("history"))  # sent once, at the top level
+    v = view(scn, state, role, meta.visibility, [])  # its history: the current week's line only
+    own = _own_history(key, role, state, weeks, v.pop("history"))  # sent once, at the top level
     v = Raw.safe(v)
     if len(_SEATS) > 4 * _STATE_LIMIT:
         _SEATS.clear()
     _SEATS[key] = (state, codp, len(weeks), v, own)
     return v, own
+
+
+def _own_history(
+    key: tuple[Any, ...], role: str, state: GameState, weeks: list[dict[str, Any]], current: list[dict[str, Any]]
+) -> Raw:
+    """The seat's ``history`` as ``game.visibility.view`` has it, encoded: the line of each
+    played week is encoded once (a played week never changes), then ``current``, the line
+    of the week being decided, unless the records hold that week (the last one of a game)."""
+    played = [w for w in weeks if w["week"] <= state.week]
+    lines = _LINES.get(key, [])
+    if len(lines) < len(played):
+        if len(_LINES) > 4 * _STATE_LIMIT:
+            _LINES.clear()
+        lines = _LINES[key] = lines + [Raw.safe(history_entry(w, role)).text for w in played[len(lines) :]]
+    texts = lines[: len(played)]
+    if not played or played[-1]["week"] != state.week:
+        texts = texts + [Raw.safe(line).text for line in current]
+    return Raw.of_text("[" + ",".join(texts) + "]")
 
 
 def player_states(
