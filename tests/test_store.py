@@ -284,3 +284,14 @@ def test_replace_state_swaps_within_the_week_only(store: Store) -> None:
     t = store.team(code, 1)
     assert t["codp"] == "mto" and json.loads(t["state"])["codp"] == "mto"
     assert store.decisions(code, 1) == {}
+
+
+@pytest.mark.redis
+def test_a_connection_the_server_closed_is_replaced_before_the_next_command(redis_url: str) -> None:
+    import redis as redis_lib
+
+    store = Store.from_url(redis_url, max_connections=1)
+    first = store.r.client_id()
+    assert redis_lib.Redis.from_url(redis_url).client_kill_filter(_id=first) == 1
+    assert store.r.set("k", "v")  # no ConnectionError: the pool noticed and connected again
+    assert store.r.client_id() != first
