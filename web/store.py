@@ -434,12 +434,12 @@ class Store:
         role: str,
         value: int,
         bounds: dict[str, tuple[int, int]] | None = None,
-        state_sha: str = "",
+        state: str = "",
     ) -> Submitted:
         """Run ``submit.lua`` (one round trip): check and record the decision. The bounds
         are the ones stored with the team's state; where none are (a state written
-        without them), ``bounds`` computed by the caller from the state whose SHA-1 is
-        ``state_sha``, else the status is ``bounds``."""
+        without them), ``bounds`` computed by the caller from ``state`` (its JSON text)
+        if that is still the team's state, else the status is ``bounds``."""
         keys = [
             self.session_key(code),
             self.team_key(code, team),
@@ -448,7 +448,7 @@ class Store:
             self.team_key(code, team, "seats"),
             self.team_key(code, team, "forced"),
         ]
-        args = [week, role, value, bounds_json(bounds) if bounds else "", state_sha]
+        args = [week, role, value, bounds_json(bounds) if bounds else "", state if bounds else ""]
         status, complete, *rest = self._submit(keys=keys, args=args)
         out = Submitted(str(status), bool(int(complete)))
         if out.status == "not_running":

@@ -2,7 +2,7 @@
 -- KEYS: 1 session hash, 2 team hash, 3 decisions hash, 4 humans set, 5 seats hash, 6 forced set
 -- ARGV: 1 week the decision is meant for, 2 role, 3 value, 4 bounds JSON ({role: [lo, hi]})
 --       the caller computed from the team's state, or '' to use the ones stored with it,
---       5 SHA-1 of the state those bounds were computed from ('' with no bounds)
+--       5 the state those bounds were computed from ('' with no bounds)
 -- Returns {status, complete, ...}: status 'ok' or an error code, complete = 1 when every
 -- seat a human plays has now decided this week. Then:
 --   'not_running': the session's status ('' for no session); 'done', 'forbidden',
@@ -25,7 +25,7 @@ end
 local bounds = team[3]
 if not bounds then
   -- bounds computed by the caller count only for the state they were computed from
-  if ARGV[4] == '' or redis.sha1hex(redis.call('HGET', KEYS[2], 'state') or '') ~= ARGV[5] then
+  if ARGV[4] == '' or redis.call('HGET', KEYS[2], 'state') ~= ARGV[5] then
     return {'bounds', 0}
   end
   bounds = ARGV[4]
