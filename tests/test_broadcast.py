@@ -150,6 +150,8 @@ def test_changes_cross_processes_as_a_few_bytes() -> None:
     assert relay.decode(relay.encode(changes, True, decided, shipped)) == (changes, True, decided, shipped)
     states = {"retailer": wire.dumps({"a": "line\nbreak\ttab"}), "factory": "[1,2]"}
     assert relay.decode_states(relay.encode_states("ABC234", 3, states)) == ("ABC234", 3, states)
+    text = wire.dumps({"teams": 2, "top": [{"name": "tab\there"}]}, separators=(",", ":"))
+    assert relay.decode_event(relay.encode_event("p:ABC234", "standings", text)) == ("p:ABC234", "standings", text)
 
 
 # -- two processes -----------------------------------------------------------------

@@ -20,7 +20,7 @@ from web.config import load_config
 from web.errors import Outage
 from web.leader import Lease
 from web.publicinfo import PublicInfo
-from web.relay import LANES, LocalFirstRedisManager, Relay
+from web.relay import LANES, Relay
 from web.sessions import SessionMeta
 from web.store import STORE_DOWN, Presence, Store
 
@@ -66,7 +66,7 @@ class Hub:
         self.lease: Lease | None = None
         if cfg["MESSAGE_QUEUE"]:
             b = self.broadcaster
-            self.relay = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, socketio.sleep)
+            self.relay = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, b.deliver_event, socketio.sleep)
             self.lease = Lease(store.r, seconds=max(LEASE_SECONDS, 4 * tick))
         self.outage = Outage(log)
         self._ticker_started = False
@@ -171,9 +171,8 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         store = Store.from_url(cfg["REDIS_URL"], int(cfg["REDIS_MAX_CONNECTIONS"]))
     if store.kind == "memory":
         log.warning(MEMORY_WARNING)
-    queue = {}
-    if cfg["MESSAGE_QUEUE"]:
-        queue["client_manager"] = LocalFirstRedisManager(cfg["MESSAGE_QUEUE"], channel="flask-socketio")
+    # with MESSAGE_QUEUE the processes reach each other's clients through web.relay:
+    # python-socketio's own manager stays in-process (each process sends to its own)
     socketio = SocketIO(
         app,
         async_mode=cfg["ASYNC_MODE"],
@@ -181,7 +180,6 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=20,
         json=wire,
-        **queue,
     )
     hub = Hub(cfg, store, socketio, clock)
     app.extensions["beergame"] = hub

@@ -125,13 +125,12 @@ class Broadcaster:
                         or changes.decided.get((code, n))
                         or views.team_decided(hub.store, code, n),
                         to=[rooms[r] for r in sorted(here)],
-                        ignore_queue=True,
                     )
                 continue
             if ship and not whole and hub.relay is not None:  # every seat's state, built once
                 states = views.player_states(hub.store, m, n, snap=changes.fresh.get((code, n)))
                 for role in sorted(here & set(states)):
-                    hub.socketio.emit("state", states[role], to=rooms[role], ignore_queue=True)
+                    hub.socketio.emit("state", states[role], to=rooms[role])
                 others = {role: wire.dumps(p, separators=(",", ":")) for role, p in states.items() if role not in here}
                 if others:
                     hub.relay.send_states(code, n, others)
@@ -141,7 +140,7 @@ class Broadcaster:
                 continue
             fresh = None if whole else changes.fresh.get((code, n))
             for role, payload in views.player_states(hub.store, m, n, here, snap=fresh).items():
-                hub.socketio.emit("state", payload, to=rooms[role], ignore_queue=True)
+                hub.socketio.emit("state", payload, to=rooms[role])
         if not hub.leads():
             return sent
         advanced = {c for c, _ in changes.advanced}
@@ -155,7 +154,8 @@ class Broadcaster:
         for code in sorted(changes.over):
             m = meta(code)
             if m:
-                hub.socketio.emit("game_over", {"code": code, "ranking": views.ranking(hub.store, m)}, to=f"s:{code}")
+                over = wire.Raw.safe({"code": code, "ranking": views.ranking(hub.store, m)})
+                self._emit_room("game_over", over, f"s:{code}")
         return sent
 
     def deliver_states(self, code: str, n: int, states: dict[str, str]) -> None:
@@ -165,7 +165,20 @@ class Broadcaster:
         for role, text in sorted(states.items()):
             room = f"seat:{code}:{n}:{role}"
             if next(manager.get_participants("/", room), None):
-                self.hub.socketio.emit("state", wire.Raw.of_text(text), to=room, ignore_queue=True)
+                self.hub.socketio.emit("state", wire.Raw.of_text(text), to=room)
+
+    def _emit_room(self, event: str, payload: wire.Raw, room: str) -> None:
+        """A session-wide ``event`` to every member of ``room``: the ones here, and through
+        the relay (its payload encoded once) the other processes' ones."""
+        self.hub.socketio.emit(event, payload, to=room)
+        if self.hub.relay is not None:
+            self.hub.relay.send_event(room, event, payload.text)
+
+    def deliver_event(self, room: str, event: str, text: str) -> None:
+        """A session-wide event another process built (its payload as JSON text): sent
+        as it is to the members of ``room`` connected here."""
+        if next(self.hub.socketio.server.manager.get_participants("/", room), None):
+            self.hub.socketio.emit(event, wire.Raw.of_text(text), to=room)
 
     def _session_update(self, code: str, rows: set[int], board: bool, force: bool = False) -> None:
         now = time.monotonic()
@@ -192,7 +205,7 @@ class Broadcaster:
         return {n for n, _ in before ^ online} if before is not None else set()
 
     def _emit_session(self, code: str, rows: set[int], board: bool, presence: Presence | None = None) -> None:
-        store, sio = self.hub.store, self.hub.socketio
+        store = self.hub.store
         m = self._meta(code, False)
         if m is None:
             return
@@ -201,8 +214,8 @@ class Broadcaster:
         rows = rows | self._online_now(code, presence, online_since)
         # session-wide payloads go out encoded (``wire.Raw``): python-socketio's walk for
         # binary parts sees one value, not every row
-        sio.emit(
-            "dashboard_update", views.dashboard_update(store, m, sorted(rows), online_since, *presence), to=f"f:{code}"
+        self._emit_room(
+            "dashboard_update", views.dashboard_update(store, m, sorted(rows), online_since, *presence), f"f:{code}"
         )
         now = time.monotonic()
         with self._lock:
@@ -216,8 +229,8 @@ class Broadcaster:
                 self._standings[code] = now
         if standings:  # the table moves with every round: both at most every STANDINGS_TICKS
             rows_ranked = views.ranking(store, m)
-            sio.emit("leaderboard", views.leaderboard(store, m, rows_ranked), to=f"w:{code}")
-            sio.emit("standings", views.standings(m, rows_ranked), to=f"p:{code}")
+            self._emit_room("leaderboard", views.leaderboard(store, m, rows_ranked), f"w:{code}")
+            self._emit_room("standings", views.standings(m, rows_ranked), f"p:{code}")
 
     def dashboard(self, code: str) -> None:
         """A seat's connection opened or closed: the facilitators see it (on the leader;

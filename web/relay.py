@@ -1,13 +1,15 @@
-"""What crosses between server processes (``MESSAGE_QUEUE`` set).
+"""What crosses between server processes (``MESSAGE_QUEUE`` set): one Redis channel.
 
 A change is announced to the other processes in a few bytes (which teams and
 sessions changed, ``Relay``). The process where a team changed builds every seat's
 ``state`` and ``decided`` once and sends the seats it does not hold theirs as
 encoded text; the others pass them on as they are, to the connections they hold.
 Session-level changes (start, pause, end) are rebuilt by each process. The
-session-wide payloads are built once, by the ticker leader (``web.leader``), and
-go through python-socketio's Redis manager; a message to one client connected to
-the sending process is sent directly (``LocalFirstRedisManager``).
+session-wide payloads are built and encoded once, by the ticker leader
+(``web.leader``), and sent as text to the other processes, which pass them on to
+their members of the room. So python-socketio keeps its in-process client manager:
+every process sends only to its own connections, and nothing is decoded and
+encoded again on the way.
 """
 
 from __future__ import annotations
@@ -17,43 +19,22 @@ import json
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import redis
-import socketio
 
 from web.rounds import Changes
+from web.store import Connection
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "bg:changes"
 BATCH = 500  # most announcements merged into one delivery when they queue up
+PUBLISH_EVERY = 0.01  # seconds between two publications at most: what comes meanwhile goes in one
 LANES = 8  # deliveries of other processes' changes running side by side
-
-
-class LocalFirstRedisManager(socketio.RedisManager):
-    """python-socketio's Redis manager; an event for one client of this process is
-    sent to it directly instead of through Redis (an ack-less ``to=sid`` emit)."""
-
-    def emit(
-        self,
-        event: str,
-        data: Any,
-        namespace: str | None = None,
-        room: str | None = None,
-        skip_sid: Any = None,
-        callback: Any = None,
-        to: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        target = to or room
-        if callback is None and isinstance(target, str) and self.is_connected(target, namespace or "/"):
-            kwargs["ignore_queue"] = True
-        return super().emit(
-            event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs
-        )
 
 
 Decided = dict[tuple[str, int], dict[str, Any]]  # (code, team) -> its ``decided`` payload
@@ -92,6 +73,17 @@ def decode(text: str) -> tuple[Changes, bool, Decided, Teams]:
     return changes, bool(d["k"]), decided, {(str(c), int(n)) for c, n in d.get("p", [])}
 
 
+def encode_event(room: str, event: str, text: str) -> str:
+    """An event for every member of ``room`` (its payload already JSON text) as one message."""
+    return f"{room}\t{event}\t{text}"
+
+
+def decode_event(body: str) -> tuple[str, str, str]:
+    """The inverse of ``encode_event``: room, event, payload text."""
+    room, event, text = body.split("\t", 2)
+    return room, event, text
+
+
 def encode_states(code: str, n: int, states: dict[str, str]) -> str:
     """Team ``n``'s seat states (role -> JSON text) as one message: a header line and a
     line per role (JSON text never holds a raw newline)."""
@@ -113,6 +105,7 @@ class Relay:
         url: str,
         deliver: Callable[[Changes, bool, Decided, Teams], Any],
         deliver_states: Callable[[str, int, dict[str, str]], Any],
+        deliver_event: Callable[[str, str, str], Any],
         sleep: Callable[[float], Any],
     ) -> None:
         self.host = uuid.uuid4().hex
@@ -120,11 +113,15 @@ class Relay:
         self._prefix = self.host + "|"
         self._deliver = deliver
         self._deliver_states = deliver_states
-        self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self._deliver_event = deliver_event
+        self._r = redis.Redis.from_url(
+            url, decode_responses=True, health_check_interval=30, connection_class=Connection
+        )
         self._stop = False
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._outbox: list[tuple[Any, ...]] = []  # ("c", changes, keep, decided, shipped) | ("s", text)
+        self._published = 0.0  # when the last publication went out (monotonic)
+        self._outbox: list[tuple[Any, ...]] = []  # ("c", changes, keep, decided, shipped) | ("s" | "e", text)
         self._lanes: list[queue.Queue[tuple[Any, ...]]] = [queue.Queue() for _ in range(LANES)]
         self.received = 0  # announcements from other processes (for tests and the benchmark)
 
@@ -143,16 +140,28 @@ class Relay:
             self._outbox.append(("s", encode_states(code, n, states)))
         self._wake.set()
 
+    def send_event(self, room: str, event: str, text: str) -> None:
+        """Send ``event`` (its payload as JSON text) to the members of ``room`` the other
+        processes hold."""
+        with self._lock:
+            self._outbox.append(("e", encode_event(room, event, text)))
+        self._wake.set()
+
     def publish(self) -> None:
-        """Send the queued announcements until ``stop`` (a background task). Best effort:
-        a lost announcement costs the other processes' players one update, which the
-        next change or a reload brings."""
+        """Send the queued announcements until ``stop`` (a background task), at most one
+        publication per ``PUBLISH_EVERY``: under load a publication carries many changes,
+        which every process (this one too) receives once. Best effort: a lost
+        announcement costs the other processes' players one update, which the next
+        change or a reload brings."""
         while not self._stop:
             self._wake.wait(1.0)
+            wait = self._published + PUBLISH_EVERY - time.monotonic()
+            if wait > 0:
+                self._sleep(wait)
             self._wake.clear()
             with self._lock:
                 batch, self._outbox = self._outbox, []
-            texts = [f"s|{item[1]}" for item in batch if item[0] == "s"]  # the states first, in order
+            texts = [f"{item[0]}|{item[1]}" for item in batch if item[0] != "c"]  # states and events first, in order
             # a decision merged with other changes of its team must not be taken for a
             # decision only: submissions and the rest go as (at most) two messages
             for keep in (True, False):
@@ -166,6 +175,7 @@ class Relay:
                     texts.append("c|" + encode(merged, keep, decided, shipped))
             if not texts:
                 continue
+            self._published = time.monotonic()
             try:
                 pipe = self._r.pipeline(transaction=False)
                 for text in texts:
@@ -208,6 +218,9 @@ class Relay:
                 code, _, rest = body.partition("|")
                 n = int(rest.partition("\n")[0])
                 self._lanes[self._lane((code, n))].put(("s", body))
+                continue
+            if kind == "e":
+                self._lanes[self._lane(body.partition("\t")[0])].put(("e", body))
                 continue
             changes, keep_public, decided, shipped = decode(body)
             merged, known, sent = parts.setdefault(keep_public, (Changes(), {}, set()))
@@ -252,13 +265,15 @@ class Relay:
                 if item[0] == "c":
                     pending.append(item)
                     continue
-                self._flush(pending)  # the changes queued before these states, merged
+                self._flush(pending)  # the changes queued before this message, merged
                 pending = []
-                if item[0] == "s":
-                    try:
+                try:
+                    if item[0] == "s":
                         self._deliver_states(*decode_states(item[1]))
-                    except Exception:  # keep delivering: one bad message must not stop the lane
-                        log.exception("delivering another process's states failed")
+                    elif item[0] == "e":
+                        self._deliver_event(*decode_event(item[1]))
+                except Exception:  # keep delivering: one bad message must not stop the lane
+                    log.exception("delivering another process's message failed")
 
     def _flush(self, items: list[tuple[Any, ...]]) -> None:
         """Deliver queued change announcements, merged (decisions apart from the rest)."""
