@@ -180,6 +180,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=20,
         json=wire,
+        client_manager=events.Rooms(),
     )
     hub = Hub(cfg, store, socketio, clock)
     app.extensions["beergame"] = hub
