@@ -172,10 +172,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     if store.kind == "memory":
         log.warning(MEMORY_WARNING)
     # with MESSAGE_QUEUE the processes reach each other's clients through web.relay:
-    # python-socketio's own manager stays in-process (each process sends to its own)
+    # python-socketio's own manager stays in-process (each process sends to its own).
+    # A connection's events are handled one after the other, where it reads them (no
+    # task started per event; connections are served side by side as before).
     socketio = SocketIO(
         app,
         async_mode=cfg["ASYNC_MODE"],
+        async_handlers=False,
         max_http_buffer_size=64 * 1024,
         ping_interval=10,
         ping_timeout=20,
