@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 
 log = logging.getLogger(__name__)
 
@@ -185,6 +186,32 @@ class Store:
         self._commit = client.register_script((LUA_DIR / "commit.lua").read_text())
         self._teams = client.register_script((LUA_DIR / "teams.lua").read_text())
         self._seen = client.register_script((LUA_DIR / "seen.lua").read_text())
+
+    def _run(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        """Run one of the store's scripts: ``EVALSHA`` on a pooled connection, loading
+        the script first where Redis no longer has it (after a restart). Straight on
+        the connection rather than through ``Script.__call__`` and redis-py's command
+        path (type checks, retry and metrics wrappers), which cost more than the round
+        trip itself; the in-process store takes the ordinary path."""
+        if self.kind != "redis":
+            return script(keys=keys, args=args)
+        pool = self.r.connection_pool
+        conn = pool.get_connection()
+        try:
+            try:
+                conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                return conn.read_response()
+            except redis.exceptions.NoScriptError:
+                conn.send_command("SCRIPT", "LOAD", script.script)
+                script.sha = conn.read_response()
+                conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                return conn.read_response()
+        except BaseException as exc:
+            if not isinstance(exc, redis.ResponseError):  # a reply may be left half read
+                conn.disconnect()
+            raise
+        finally:
+            pool.release(conn)
 
     @classmethod
     def from_url(cls, url: str | None, max_connections: int = 50) -> Store:
@@ -344,7 +371,7 @@ class Store:
         if not keys:
             return []
         out = []
-        for row in self._teams(keys=keys, args=[letters, *fields]):
+        for row in self._run(self._teams, keys, [letters, *fields]):
             item: dict[str, Any] = {"team": {f: v or "" for f, v in zip(fields, row[0], strict=True)}}
             for part, reply in zip(parts, row[1:], strict=True):
                 if part == "dec":
@@ -405,7 +432,7 @@ class Store:
         value = f"{now:.3f} closed" if closed else f"{now:.3f}"
         for i in range(0, len(seats), SEEN_BATCH):  # a script's arguments are unpacked onto Lua's stack
             args = [x for t, r in seats[i : i + SEEN_BATCH] for x in (f"{t}:{r}", value)]
-            self._seen(keys=[f"bg:s:{code}:seen", self.session_key(code)], args=args)
+            self._run(self._seen, [f"bg:s:{code}:seen", self.session_key(code)], args)
 
     def seen(self, code: str) -> dict[tuple[int, str], float]:
         """When a connection last held each seat."""
@@ -449,7 +476,7 @@ class Store:
             self.team_key(code, team, "forced"),
         ]
         args = [week, role, value, bounds_json(bounds) if bounds else "", state if bounds else ""]
-        status, complete, *rest = self._submit(keys=keys, args=args)
+        status, complete, *rest = self._run(self._submit, keys, args)
         out = Submitted(str(status), bool(int(complete)))
         if out.status == "not_running":
             out.session_status = rest[0]
@@ -520,7 +547,7 @@ class Store:
             bounds_json(bounds) if bounds else "",
             "" if ttl is None else str(int(ttl)),
         ]
-        result, *rest = self._commit(keys=keys, args=args)
+        result, *rest = self._run(self._commit, keys, args)
         out = Committed(int(result), state_text=state_text, record_text=record_text)
         if out.result == 1:
             deadline, raw_seats, humans = rest
