@@ -131,7 +131,7 @@ class Broadcaster:
                 states = views.player_states(hub.store, m, n, snap=changes.fresh.get((code, n)))
                 for role in sorted(here & set(states)):
                     hub.socketio.emit("state", states[role], to=rooms[role])
-                others = {role: wire.dumps(p, separators=(",", ":")) for role, p in states.items() if role not in here}
+                others = {role: p.text for role, p in states.items() if role not in here}
                 if others:
                     hub.relay.send_states(code, n, others)
                     sent.add((code, n))

@@ -10,6 +10,7 @@ from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
 from game.visibility import facilitator_view, history_entry, public_view, view
+from web import wire
 from web.sessions import SessionMeta
 from web.store import Store
 from web.wire import Raw
@@ -174,8 +175,8 @@ def _own_history(
 
 def player_states(
     store: Store, meta: SessionMeta, n: int, roles: set[str] | None = None, snap: dict[str, Any] | None = None
-) -> dict[str, dict[str, Any]]:
-    """The ``state`` payload of every taken seat of team ``n`` (the team is read once,
+) -> dict[str, Raw]:
+    """The ``state`` payload (encoded) of every taken seat of team ``n`` (the team is read once,
     or not at all with ``snap``, see ``written``); ``roles``: of these seats only (the
     ones with a connection on this process)."""
     snap, weeks = _snapshot_with_weeks(store, meta, n, snap)
@@ -192,20 +193,19 @@ def team_decided(store: Store, code: str, n: int) -> dict[str, Any]:
     return {"team": n, "week": int(week or 0), "decided": sorted(roles)}
 
 
-def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str, Any]:
-    """The ``state`` event for the player in seat (``n``, ``role``)."""
+def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> Raw:
+    """The ``state`` event (encoded) for the player in seat (``n``, ``role``)."""
     snap, weeks = _snapshot_with_weeks(store, meta, n)
     return _player_state(meta, n, role, snap, weeks)
 
 
-def _player_state(
-    meta: SessionMeta, n: int, role: str, snap: dict[str, Any], weeks: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], weeks: list[dict[str, Any]]) -> Raw:
+    """The seat's ``state`` payload, encoded (its view and history spliced in as they were encoded)."""
     t = snap["team"]
     scn = meta.scenario_for(t.get("codp") or None)
     v, own = _seat_view(meta, n, role, t, scn, weeks)
     money = _money(meta, n, t, scn, weeks)
-    small = jsonsafe(
+    return wire.payload(
         {
             "session": session_info(None, meta, t),
             "seat": {
@@ -216,6 +216,9 @@ def _player_state(
                 "name": snap["seats"].get(role, {}).get("name"),
                 "bot": role not in snap["humans"],
             },
+            "view": v,
+            "history": own,
+            "decided": role in snap["dec"],
             "team": {
                 "week": int(t["week"]),
                 "done": t.get("done") == "1",
@@ -226,14 +229,6 @@ def _player_state(
             },
         }
     )
-    return {
-        "session": small["session"],
-        "seat": small["seat"],
-        "view": v,
-        "history": own,
-        "decided": role in snap["dec"],
-        "team": small["team"],
-    }
 
 
 def _snapshots(store: Store, meta: SessionMeta, teams: list[int] | None = None) -> list[dict[str, Any]]:
