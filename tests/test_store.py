@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import pytest
+import redis as redis_lib
 
 from web import rounds, sessions
 from web.config import load_config
@@ -381,10 +382,21 @@ def test_a_seat_is_seen_and_closed_in_one_field(store: Store) -> None:
 
 @pytest.mark.redis
 def test_a_connection_the_server_closed_is_replaced_before_the_next_command(redis_url: str) -> None:
-    import redis as redis_lib
-
     store = Store.from_url(redis_url, max_connections=1)
     first = store.r.client_id()
     assert redis_lib.Redis.from_url(redis_url).client_kill_filter(_id=first) == 1
     assert store.r.set("k", "v")  # no ConnectionError: the pool noticed and connected again
     assert store.r.client_id() != first
+
+
+@pytest.mark.redis
+def test_the_scripts_are_loaded_again_where_redis_lost_them(redis_url: str) -> None:
+    store = Store.from_url(redis_url)
+    code = new_session(store)["code"]
+    fill(store, code, roles=("retailer",))
+    store.set_session(code, status="running")
+    store.r.script_flush()  # as after a restart without persistence of the script cache
+    assert _sub(store.submit(code, 1, 1, "retailer", 4)) == ("ok", True)
+    with pytest.raises(redis_lib.ResponseError):  # an error inside a script leaves the connection usable
+        store._run(store._teams, [store.team_key(code, 1)], [])
+    assert store.teams(code, [1], ("week",))[0]["team"] == {"week": "1"}
