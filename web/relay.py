@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 CHANNEL = "bg:changes"
 BATCH = 500  # most announcements merged into one delivery when they queue up
 PUBLISH_EVERY = 0.01  # seconds between two publications at most: what comes meanwhile goes in one
+SEPARATOR = "\x1e"  # between the parts of one publication (JSON text never holds a raw control character)
 LANES = 8  # deliveries of other processes' changes running side by side
 
 
@@ -163,7 +164,7 @@ class Relay:
                 batch, self._outbox = self._outbox, []
             texts = [f"{item[0]}|{item[1]}" for item in batch if item[0] != "c"]  # states and events first, in order
             # a decision merged with other changes of its team must not be taken for a
-            # decision only: submissions and the rest go as (at most) two messages
+            # decision only: submissions and the rest go as (at most) two parts
             for keep in (True, False):
                 merged, decided, shipped = Changes(), {}, set()
                 for _, changes, k, d, p in (item for item in batch if item[0] == "c"):
@@ -176,11 +177,8 @@ class Relay:
             if not texts:
                 continue
             self._published = time.monotonic()
-            try:
-                pipe = self._r.pipeline(transaction=False)
-                for text in texts:
-                    pipe.publish(CHANNEL, self._prefix + text)
-                pipe.execute()
+            try:  # the whole batch as one message: each process receives and reads it once
+                self._r.execute_command("PUBLISH", CHANNEL, self._prefix + SEPARATOR.join(texts))
             except (redis.RedisError, OSError):
                 log.warning("could not announce a change to the other processes", exc_info=True)
 
@@ -208,25 +206,12 @@ class Relay:
 
     def _handle(self, texts: list[str]) -> None:
         parts: dict[bool, tuple[Changes, Decided, Teams]] = {}
-        for text in texts:
-            if text.startswith(self._prefix):
+        for message in texts:
+            if message.startswith(self._prefix):
                 continue  # our own: delivered when it was made
             self.received += 1
-            body = text.partition("|")[2]
-            kind, _, body = body.partition("|")
-            if kind == "s":
-                code, _, rest = body.partition("|")
-                n = int(rest.partition("\n")[0])
-                self._lanes[self._lane((code, n))].put(("s", body))
-                continue
-            if kind == "e":
-                self._lanes[self._lane(body.partition("\t")[0])].put(("e", body))
-                continue
-            changes, keep_public, decided, shipped = decode(body)
-            merged, known, sent = parts.setdefault(keep_public, (Changes(), {}, set()))
-            merged.merge(changes)
-            known.update(decided)
-            sent |= shipped
+            for part in message.partition("|")[2].split(SEPARATOR):
+                self._take(part, parts)
         # each team's announcements go to one lane, in order; the lanes deliver side by side
         # (a delivery waits on Redis: one after the other, a busy class would queue up)
         for keep_public, (merged, known, sent) in sorted(parts.items(), reverse=True):
@@ -240,6 +225,23 @@ class Relay:
             for lane, changes in split.items():
                 mine = {k: v for k, v in known.items() if k in changes.seats}
                 self._lanes[lane].put(("c", changes, keep_public, mine, sent & (changes.advanced | changes.seats)))
+
+    def _take(self, part: str, parts: dict[bool, tuple[Changes, Decided, Teams]]) -> None:
+        """One part of another process's publication: states and events go to their lane
+        at once, changes are merged into ``parts`` (by ``keep_public``)."""
+        kind, _, body = part.partition("|")
+        if kind == "s":
+            code, _, rest = body.partition("|")
+            n = int(rest.partition("\n")[0])
+            self._lanes[self._lane((code, n))].put(("s", body))
+        elif kind == "e":
+            self._lanes[self._lane(body.partition("\t")[0])].put(("e", body))
+        else:
+            changes, keep_public, decided, shipped = decode(body)
+            merged, known, sent = parts.setdefault(keep_public, (Changes(), {}, set()))
+            merged.merge(changes)
+            known.update(decided)
+            sent |= shipped
 
     @staticmethod
     def _lane(key: Any) -> int:
