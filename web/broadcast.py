@@ -96,7 +96,9 @@ class Broadcaster:
         ship = origin and hub.relay is not None
         sent: set[tuple[str, int]] = set()
         teams_moved = changes.advanced if keep_public else changes.advanced | changes.seats
-        hub.public.drop({c for c, _ in teams_moved} | changes.sessions | changes.over)
+        moved = {c for c, _ in teams_moved} | changes.sessions | changes.over
+        if moved:
+            hub.public.drop(moved)
         renew = changes.sessions | changes.over
 
         def meta(code: str) -> sessions.SessionMeta | None:

@@ -35,7 +35,7 @@ CHANNEL = "bg:changes"
 BATCH = 500  # most announcements merged into one delivery when they queue up
 PUBLISH_EVERY = 0.01  # seconds between two publications at most: what comes meanwhile goes in one
 SEPARATOR = "\x1e"  # between the parts of one publication (JSON text never holds a raw control character)
-LANES = 8  # deliveries of other processes' changes running side by side
+LANES = 2  # deliveries of other processes' changes running side by side (each team always in the same)
 
 
 Decided = dict[tuple[str, int], dict[str, Any]]  # (code, team) -> its ``decided`` payload
