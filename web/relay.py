@@ -122,6 +122,7 @@ class Relay:
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._published = 0.0  # when the last publication went out (monotonic)
+        self._pubsub: Any = None  # the listener's subscription
         self._outbox: list[tuple[Any, ...]] = []  # ("c", changes, keep, decided, shipped) | ("s" | "e", text)
         self._lanes: list[queue.Queue[tuple[Any, ...]]] = [queue.Queue() for _ in range(LANES)]
         self.received = 0  # announcements from other processes (for tests and the benchmark)
@@ -183,19 +184,26 @@ class Relay:
                 log.warning("could not announce a change to the other processes", exc_info=True)
 
     def listen(self) -> None:
-        """Deliver the other processes' announcements until ``stop`` (a background task)."""
+        """Deliver the other processes' announcements until ``stop`` (a background task):
+        it waits for the next message (``PubSub.listen``, no polling), then takes what else
+        has arrived meanwhile, and delivers them together."""
         while not self._stop:
-            pubsub = self._r.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(CHANNEL)
-                while not self._stop:
-                    msg = pubsub.get_message(timeout=1.0)
-                    batch = []
-                    while msg is not None and len(batch) < BATCH:
-                        batch.append(msg)
-                        msg = pubsub.get_message(timeout=0)
+                for msg in pubsub.listen():
+                    batch = [msg]
+                    while len(batch) < BATCH:
+                        more = pubsub.get_message(timeout=0)
+                        if more is None:
+                            break
+                        batch.append(more)
                     self._handle([m["data"] for m in batch if m.get("type") == "message"])
+                    if self._stop:
+                        break
             except (redis.RedisError, OSError):
+                if self._stop:
+                    break  # stop() closed the connection under the wait
                 log.warning("lost the change channel; subscribing again", exc_info=True)
                 self._sleep(1.0)
             except Exception:  # keep listening: one bad message must not cut the processes apart
@@ -295,3 +303,5 @@ class Relay:
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
+        with contextlib.suppress(Exception):  # wakes the listener waiting for a message
+            self._pubsub.connection.disconnect()
