@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "bg:changes"
 BATCH = 500  # most announcements merged into one delivery when they queue up
-PUBLISH_EVERY = 0.02  # seconds between two publications at most: what comes meanwhile goes in one
+PUBLISH_EVERY = 0.05  # seconds between two publications at most: what comes meanwhile goes in one
 SEPARATOR = "\x1e"  # between the parts of one publication (JSON text never holds a raw control character)
 LANES = 2  # deliveries of other processes' changes running side by side (each team always in the same)
 
