@@ -201,6 +201,27 @@ def test_a_team_chooses_its_decoupling_point(live_server: str, new_page) -> None
     expect(page.locator("#codp-card")).to_be_hidden()
 
 
+def test_a_team_picks_whether_its_web_shop_drop_ships(live_server: str, new_page) -> None:
+    created = new_session(live_server, scenario="ecommerce", teams=1, codp={"rule": "team", "position": "mts-local"})
+    page = new_page()
+    page.goto(f"{live_server}/join/{created['code']}")
+    expect(page.locator("#team option[value='1']")).to_be_attached()
+    page.fill("#name", "Sam")
+    page.select_option("#team", "1")
+    page.select_option("#role", "ecommerce")
+    page.click("#join-btn")
+    expect(page.locator("#shop-options")).to_be_visible()
+    expect(page.get_by_label("Own warehouse (make to stock)")).to_be_checked()
+    expect(page.locator("#decision-label")).to_have_text("Your order this week")
+    page.get_by_label("Drop-ship (to order)").check()
+    page.click("#codp-card button[type=submit]")
+    expect(page.locator("#decision-label")).to_have_text("Your capacity this week")
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{created['code']}#s={created['facilitator_secret']}")
+    row = fac.locator("#teams-body tr").nth(0).locator("th .codp")
+    expect(row).to_have_text("Make and ship to stock · web shop drop-ships")
+
+
 def test_dashboard_needs_the_facilitator_secret(live_server: str, new_page) -> None:
     created = new_session(live_server, teams=2)
     page = new_page(width=1280, mobile=False)

@@ -273,7 +273,7 @@
         el("td", { text: pct(served(k)) }),
         el("td", { text: leadTime(k) }),
         el("td", { text: ratio(bw) }),
-        el("td", { text: tm.codp ? BG.codpTitle(tm.codp) : "–" }),
+        el("td", { text: BG.strategyTitle(tm.codp, tm.shop) || "–" }),
       ]);
     });
     $("#ranking tbody").replaceChildren(...rows);
@@ -315,7 +315,8 @@
     const s = score(tm);
     const k = s.kpis || {};
     const tot = s.totals || {};
-    setText("#h-team", teamName(tm) + (tm.codp ? " · " + BG.codpTitle(tm.codp) : ""));
+    const strategy = BG.strategyTitle(tm.codp, tm.shop);
+    setText("#h-team", teamName(tm) + (strategy ? " · " + strategy : ""));
     const tiles = [
       [t("score"), money(s.score)],
       [t("cost"), money(tot.cost)],

@@ -233,7 +233,7 @@
     return el("tr", { "data-team": tm.team }, [
       el("th", { scope: "row" }, [
         BG.teamName(tm.team, tm.name),
-        tm.codp ? el("span", { class: "codp", text: BG.codpTitle(tm.codp) }) : "",
+        tm.codp || tm.shop ? el("span", { class: "codp", text: BG.strategyTitle(tm.codp, tm.shop) }) : "",
       ]),
       el("td", { "data-label": t("week"), text: tm.week }),
       el("td", { class: "seats" }, [el("div", { class: "seat-grid" }, seats)]),
