@@ -204,14 +204,15 @@ def supply_line(scenario: Scenario, state: GameState, index: int) -> int:
     return sum(_node_supply_line(plan, state.nodes, i) for i in plan.net.decide[index])
 
 
-def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0) -> float:
-    """Estimated weeks before node ``i`` can ship ``extra`` units beyond what it owes,
-    given what it holds, what is on its way, its capacity and its supplier's queue."""
+def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, after: float = 0, depth: int = 0) -> float:
+    """Estimated weeks before node ``i`` can ship ``extra`` units beyond what it owes (``extra``
+    at most 0: the last of what it owes but ``-extra``), given what it holds, what is on its way,
+    its capacity and its supplier's stock and queue, for a request that reaches it in ``after``
+    weeks (a make-to-order node orders what it lacks only then)."""
     s = st[i]
     need = sum(s.owed) + extra - s.on_hand
     if need <= 0:
-        return 0
-    spec = plan.net.specs[i]
+        return after
     limited = s.mode == "mto" or plan.bounded[i]
     cap = s.capacity if limited else 0
     if limited and cap <= 0:
@@ -225,13 +226,7 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
                 arrive = k
                 break
         else:
-            sup = plan.supplier[i]
-            up = 0.0
-            if sup >= 0:
-                short = need - cum - st[sup].owed[plan.slot[i]] - sum(s.order_q)
-                up = _wait(plan, st, sup, short if short > 0 else 0, depth + 1) if depth <= 8 else 0.0
-            mail = 0 if (s.mode == "mto" and plan.instant) else spec.order_delay
-            arrive = mail + up + spec.ship_delay
+            arrive = _resupply(plan, st, i, need - cum, after if s.mode == "mto" else 0, depth)
     if limited and cap < UNLIMITED:
         # a shared capacity is rationed by the work each node holds, so all of the pool's work
         # drains together: this node's need is done when the whole pool's is
@@ -244,8 +239,36 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
                     rest = sum(o.owed) - o.on_hand
                     if rest > 0:
                         work += rest
-        return max(arrive, math.ceil(work / cap - 1e-9))
-    return arrive
+        arrive = max(arrive, math.ceil(work / cap - 1e-9))
+    return max(arrive, after)
+
+
+def _resupply(plan: _Plan, st: list[StageState], i: int, short: int, ordered: float, depth: int) -> float:
+    """Weeks before the ``short``-th unit node ``i`` lacks beyond the goods on their way to it
+    arrives. What its supplier owes it comes first (shipped in proportion to what the supplier
+    owes each customer), then its orders in the mail, each when it reaches the supplier (the
+    first one this week), then an order it places ``ordered`` weeks from now; the supplier
+    ships each as its own stock, pipeline and capacity allow."""
+    s = st[i]
+    spec = plan.net.specs[i]
+    sup = plan.supplier[i]
+    owes = st[sup].owed[plan.slot[i]] if sup >= 0 else 0
+    if short <= owes:
+        reach = 0.0
+    else:
+        reach = ordered + (0 if (s.mode == "mto" and plan.instant) else spec.order_delay)
+        cum = owes
+        for j, x in enumerate(s.order_q):
+            cum += x
+            if cum >= short:
+                reach = j
+                break
+    if sup >= 0 and depth <= 8:
+        total = sum(st[sup].owed)
+        # the supplier's position of that unit beyond what it owes (at most 0: among what it owes)
+        pos = math.ceil(short * total / owes - 1e-9) - total if short <= owes else short - owes
+        reach = _wait(plan, st, sup, pos, reach, depth + 1)
+    return reach + spec.ship_delay
 
 
 def _quote_node(plan: _Plan, st: list[StageState], i: int) -> float:
