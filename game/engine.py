@@ -472,6 +472,7 @@ _FACING_EVENT: dict[str, Any] = {
     **dict.fromkeys(("goodwill", "quoted_lead_time", "quoted_sum", "quoted_units")),
     **dict.fromkeys(("sold", "delivered", "revenue", "lead_time_sum")),
     "lead_time_max": None,
+    **dict.fromkeys(("promised_sum", "promised_sold")),
 }
 
 
@@ -769,6 +770,8 @@ _SUMMED_MARKET = (
     "revenue",
     "quoted_sum",
     "quoted_units",
+    "promised_sum",
+    "promised_sold",
 )
 _SUMMED_MARKET_LISTS = ("demand_by_segment", "lost_by_segment")
 
@@ -859,7 +862,7 @@ def _consumers(
         n = demand[0]
         if n:
             seg = segments[0]
-            s.open_orders.append([week, n, 0, seg.price + (seg.premium if seg.customised and custom_ok else 0.0)])
+            s.open_orders.append([week, n, 0, seg.price + (seg.premium if seg.customised and custom_ok else 0.0), None])
         m["demand"] = n
         m["demand_by_segment"] = [n]
         m["accepted"] = n
@@ -892,7 +895,7 @@ def _consumers(
             if n:
                 seg = segments[k]
                 price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
-                s.open_orders.append([week, n, k, price])
+                s.open_orders.append([week, n, k, price, None])
                 accepted += n
     else:
         avail = s.on_hand - s.owed[0]
@@ -912,6 +915,7 @@ def _consumers(
         served = sum(nows.values())
         waiting = sum(demand[k] for k in nows) - served
         first = last = step = 0.0
+        reach = 0  # how many of the queue, in turn, can be promised a delivery at all
         if waiting:
             st = state.stages if state.nodes is None else state.nodes
             first = _wait(plan, st, i, served + 1) + delay
@@ -919,6 +923,19 @@ def _consumers(
             ahead = sum((demand[k] - now) * segments[k].willing(first) for k, now in nows.items())
             ahead = round(ahead) if ahead >= 1.5 else 1
             last = _wait(plan, st, i, served + ahead) + delay if ahead > 1 else first
+            reach = 0 if first == INFINITE else waiting
+            if first != INFINITE and last == INFINITE:
+                # the chain can deliver only so much (a capacity of 0 further up): find the last
+                # customer it can deliver to; those behind are quoted an endless wait
+                lo, hi = 1, ahead
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    if _wait(plan, st, i, served + mid) == INFINITE:
+                        hi = mid
+                    else:
+                        lo = mid
+                reach, ahead = lo, lo
+                last = _wait(plan, st, i, served + lo) + delay
             step = (last - first) / (ahead - 1) if ahead > 1 and last != INFINITE else 0.0
         queued = 0.0  # accepted to wait so far (expected)
         for k, now in nows.items():
@@ -927,20 +944,30 @@ def _consumers(
             rest = n - now
             quoted_sum += now * delay
             quoted_units += now
-            expect = promise = 0.0
+            expect = promise = endless = 0.0
+            fin = 0  # of the rest, those who can be promised a delivery
             if rest:
-                start = first if first == INFINITE else first + step * queued
-                expect, promise = _accepting(seg.thresholds, start, step, rest)
-                queued += expect
-            waits = rest if expect >= rest - 1e-9 else math.floor(expect + 0.5)
-            if waits and expect and finite:
-                quoted_sum += promise * waits / expect
-                quoted_units += waits
-            gone = rest - waits
-            take = now + waits
+                fin = rest if reach >= queued + rest else min(rest, max(0, math.floor(reach - queued + 1e-9)))
+                if fin:
+                    expect, promise = _accepting(seg.thresholds, first + step * queued, step, fin)
+                if fin < rest:
+                    endless = _accepting(seg.thresholds, INFINITE, 0.0, rest - fin)[0]
+                queued += expect + endless
+            waits = fin if expect >= fin - 1e-9 else math.floor(expect + 0.5)
+            stays = rest - fin if endless >= rest - fin - 1e-9 else math.floor(endless + 0.5)  # promised nothing
+            promised = promise / expect if waits else 0.0  # per customer who waits
+            quoted_sum += promised * waits
+            quoted_units += waits
+            gone = rest - waits - stays
+            take = now + waits + stays
             if take:
                 price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
-                s.open_orders.append([week, take, k, price])
+                if now:
+                    s.open_orders.append([week, now, k, price, delay])
+                if waits:
+                    s.open_orders.append([week, waits, k, price, promised])
+                if stays:
+                    s.open_orders.append([week, stays, k, price, None])
                 accepted += take
             if gone:
                 lost += gone
@@ -981,11 +1008,14 @@ def _accepting(thresholds: tuple[tuple[float, float], ...], first: float, step: 
 
 
 def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
-    """Ship ``ship`` units to consumers, oldest orders first; book revenue and lead times."""
+    """Ship ``ship`` units to consumers, oldest orders first; book revenue, lead times and the
+    lead times that were promised to the customers served."""
     delay = plan.net.specs[i].delivery_delay
     revenue = 0.0
     lt_sum = 0
     lt_max = -1
+    promised = 0.0
+    promised_sold = 0
     left = ship
     oo = s.open_orders
     while left and oo:
@@ -996,6 +1026,9 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
         lt_sum += lead * take
         if lead > lt_max:
             lt_max = lead
+        if first[4] is not None:
+            promised += take * first[4]
+            promised_sold += take
         left -= take
         if take == first[1]:
             oo.pop(0)
@@ -1011,6 +1044,8 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
     m["revenue"] = revenue
     m["lead_time_sum"] = lt_sum
     m["lead_time_max"] = lt_max if lt_max >= 0 else None
+    m["promised_sum"] = promised
+    m["promised_sold"] = promised_sold
 
 
 def _ration(owed: list[int], available: int) -> list[int]:
