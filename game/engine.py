@@ -204,14 +204,15 @@ def supply_line(scenario: Scenario, state: GameState, index: int) -> int:
     return sum(_node_supply_line(plan, state.nodes, i) for i in plan.net.decide[index])
 
 
-def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0) -> float:
-    """Estimated weeks before node ``i`` can ship ``extra`` units beyond what it owes,
-    given what it holds, what is on its way, its capacity and its supplier's queue."""
+def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, after: float = 0, depth: int = 0) -> float:
+    """Estimated weeks before node ``i`` can ship ``extra`` units beyond what it owes (``extra``
+    at most 0: the last of what it owes but ``-extra``), given what it holds, what is on its way,
+    its capacity and its supplier's stock and queue, for a request that reaches it in ``after``
+    weeks (a make-to-order node orders what it lacks only then)."""
     s = st[i]
     need = sum(s.owed) + extra - s.on_hand
     if need <= 0:
-        return 0
-    spec = plan.net.specs[i]
+        return after
     limited = s.mode == "mto" or plan.bounded[i]
     cap = s.capacity if limited else 0
     if limited and cap <= 0:
@@ -225,13 +226,7 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
                 arrive = k
                 break
         else:
-            sup = plan.supplier[i]
-            up = 0.0
-            if sup >= 0:
-                short = need - cum - st[sup].owed[plan.slot[i]] - sum(s.order_q)
-                up = _wait(plan, st, sup, short if short > 0 else 0, depth + 1) if depth <= 8 else 0.0
-            mail = 0 if (s.mode == "mto" and plan.instant) else spec.order_delay
-            arrive = mail + up + spec.ship_delay
+            arrive = _resupply(plan, st, i, need - cum, after if s.mode == "mto" else 0, depth)
     if limited and cap < UNLIMITED:
         # a shared capacity is rationed by the work each node holds, so all of the pool's work
         # drains together: this node's need is done when the whole pool's is
@@ -244,8 +239,36 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
                     rest = sum(o.owed) - o.on_hand
                     if rest > 0:
                         work += rest
-        return max(arrive, math.ceil(work / cap - 1e-9))
-    return arrive
+        arrive = max(arrive, math.ceil(work / cap - 1e-9))
+    return max(arrive, after)
+
+
+def _resupply(plan: _Plan, st: list[StageState], i: int, short: int, ordered: float, depth: int) -> float:
+    """Weeks before the ``short``-th unit node ``i`` lacks beyond the goods on their way to it
+    arrives. What its supplier owes it comes first (shipped in proportion to what the supplier
+    owes each customer), then its orders in the mail, each when it reaches the supplier (the
+    first one this week), then an order it places ``ordered`` weeks from now; the supplier
+    ships each as its own stock, pipeline and capacity allow."""
+    s = st[i]
+    spec = plan.net.specs[i]
+    sup = plan.supplier[i]
+    owes = st[sup].owed[plan.slot[i]] if sup >= 0 else 0
+    if short <= owes:
+        reach = 0.0
+    else:
+        reach = ordered + (0 if (s.mode == "mto" and plan.instant) else spec.order_delay)
+        cum = owes
+        for j, x in enumerate(s.order_q):
+            cum += x
+            if cum >= short:
+                reach = j
+                break
+    if sup >= 0 and depth <= 8:
+        total = sum(st[sup].owed)
+        # the supplier's position of that unit beyond what it owes (at most 0: among what it owes)
+        pos = math.ceil(short * total / owes - 1e-9) - total if short <= owes else short - owes
+        reach = _wait(plan, st, sup, pos, reach, depth + 1)
+    return reach + spec.ship_delay
 
 
 def _quote_node(plan: _Plan, st: list[StageState], i: int) -> float:
@@ -449,6 +472,7 @@ _FACING_EVENT: dict[str, Any] = {
     **dict.fromkeys(("goodwill", "quoted_lead_time", "quoted_sum", "quoted_units")),
     **dict.fromkeys(("sold", "delivered", "revenue", "lead_time_sum")),
     "lead_time_max": None,
+    **dict.fromkeys(("promised_sum", "promised_sold")),
 }
 
 
@@ -746,6 +770,8 @@ _SUMMED_MARKET = (
     "revenue",
     "quoted_sum",
     "quoted_units",
+    "promised_sum",
+    "promised_sold",
 )
 _SUMMED_MARKET_LISTS = ("demand_by_segment", "lost_by_segment")
 
@@ -836,7 +862,7 @@ def _consumers(
         n = demand[0]
         if n:
             seg = segments[0]
-            s.open_orders.append([week, n, 0, seg.price + (seg.premium if seg.customised and custom_ok else 0.0)])
+            s.open_orders.append([week, n, 0, seg.price + (seg.premium if seg.customised and custom_ok else 0.0), None])
         m["demand"] = n
         m["demand_by_segment"] = [n]
         m["accepted"] = n
@@ -869,7 +895,7 @@ def _consumers(
             if n:
                 seg = segments[k]
                 price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
-                s.open_orders.append([week, n, k, price])
+                s.open_orders.append([week, n, k, price, None])
                 accepted += n
     else:
         avail = s.on_hand - s.owed[0]
@@ -889,6 +915,7 @@ def _consumers(
         served = sum(nows.values())
         waiting = sum(demand[k] for k in nows) - served
         first = last = step = 0.0
+        reach = 0  # how many of the queue, in turn, can be promised a delivery at all
         if waiting:
             st = state.stages if state.nodes is None else state.nodes
             first = _wait(plan, st, i, served + 1) + delay
@@ -896,6 +923,19 @@ def _consumers(
             ahead = sum((demand[k] - now) * segments[k].willing(first) for k, now in nows.items())
             ahead = round(ahead) if ahead >= 1.5 else 1
             last = _wait(plan, st, i, served + ahead) + delay if ahead > 1 else first
+            reach = 0 if first == INFINITE else waiting
+            if first != INFINITE and last == INFINITE:
+                # the chain can deliver only so much (a capacity of 0 further up): find the last
+                # customer it can deliver to; those behind are quoted an endless wait
+                lo, hi = 1, ahead
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    if _wait(plan, st, i, served + mid) == INFINITE:
+                        hi = mid
+                    else:
+                        lo = mid
+                reach, ahead = lo, lo
+                last = _wait(plan, st, i, served + lo) + delay
             step = (last - first) / (ahead - 1) if ahead > 1 and last != INFINITE else 0.0
         queued = 0.0  # accepted to wait so far (expected)
         for k, now in nows.items():
@@ -904,20 +944,30 @@ def _consumers(
             rest = n - now
             quoted_sum += now * delay
             quoted_units += now
-            expect = promise = 0.0
+            expect = promise = endless = 0.0
+            fin = 0  # of the rest, those who can be promised a delivery
             if rest:
-                start = first if first == INFINITE else first + step * queued
-                expect, promise = _accepting(seg.thresholds, start, step, rest)
-                queued += expect
-            waits = rest if expect >= rest - 1e-9 else math.floor(expect + 0.5)
-            if waits and expect and finite:
-                quoted_sum += promise * waits / expect
-                quoted_units += waits
-            gone = rest - waits
-            take = now + waits
+                fin = rest if reach >= queued + rest else min(rest, max(0, math.floor(reach - queued + 1e-9)))
+                if fin:
+                    expect, promise = _accepting(seg.thresholds, first + step * queued, step, fin)
+                if fin < rest:
+                    endless = _accepting(seg.thresholds, INFINITE, 0.0, rest - fin)[0]
+                queued += expect + endless
+            waits = fin if expect >= fin - 1e-9 else math.floor(expect + 0.5)
+            stays = rest - fin if endless >= rest - fin - 1e-9 else math.floor(endless + 0.5)  # promised nothing
+            promised = promise / expect if waits else 0.0  # per customer who waits
+            quoted_sum += promised * waits
+            quoted_units += waits
+            gone = rest - waits - stays
+            take = now + waits + stays
             if take:
                 price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
-                s.open_orders.append([week, take, k, price])
+                if now:
+                    s.open_orders.append([week, now, k, price, delay])
+                if waits:
+                    s.open_orders.append([week, waits, k, price, promised])
+                if stays:
+                    s.open_orders.append([week, stays, k, price, None])
                 accepted += take
             if gone:
                 lost += gone
@@ -958,11 +1008,14 @@ def _accepting(thresholds: tuple[tuple[float, float], ...], first: float, step: 
 
 
 def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
-    """Ship ``ship`` units to consumers, oldest orders first; book revenue and lead times."""
+    """Ship ``ship`` units to consumers, oldest orders first; book revenue, lead times and the
+    lead times that were promised to the customers served."""
     delay = plan.net.specs[i].delivery_delay
     revenue = 0.0
     lt_sum = 0
     lt_max = -1
+    promised = 0.0
+    promised_sold = 0
     left = ship
     oo = s.open_orders
     while left and oo:
@@ -973,6 +1026,9 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
         lt_sum += lead * take
         if lead > lt_max:
             lt_max = lead
+        if first[4] is not None:
+            promised += take * first[4]
+            promised_sold += take
         left -= take
         if take == first[1]:
             oo.pop(0)
@@ -988,6 +1044,8 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
     m["revenue"] = revenue
     m["lead_time_sum"] = lt_sum
     m["lead_time_max"] = lt_max if lt_max >= 0 else None
+    m["promised_sum"] = promised
+    m["promised_sold"] = promised_sold
 
 
 def _ration(owed: list[int], available: int) -> list[int]:
