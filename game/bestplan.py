@@ -85,21 +85,20 @@ def play_plan(scenario: Scenario, seed: int, plan: dict[str, int], start: GameSt
     ``start`` (the game's first decision point) is copied, never changed.
     """
     state = start.copy() if start is not None else new_game(scenario, seed)
-    specs = scenario.stages
-    roles = scenario.roles
-    n = len(roles)
-    modes = [s.mode for s in scenario.stages]  # a stationary plan: the modes never change
+    # a stationary plan: the modes never change, nor the capacities of make-to-order stages
+    capacities: dict[str, int] = {}
+    levels: list[tuple[int, str, int, int]] = []  # make-to-stock: index, role, level, most it may order
+    for i, spec in enumerate(scenario.stages):
+        if spec.mode == "mto":
+            capacities[spec.role] = min(plan[spec.role], spec.max_capacity)
+        else:
+            levels.append((i, spec.role, plan[spec.role], spec.max_order))
     total = 0.0
     while not state.done:
-        dec: dict[str, int] = {}
-        for i in range(n):
-            role = roles[i]
-            target = plan[role]
-            if modes[i] == "mto":
-                dec[role] = min(target, specs[i].max_capacity)
-            else:
-                order = target - inventory_position(scenario, state, i)
-                dec[role] = 0 if order < 0 else min(order, specs[i].max_order)
+        dec = dict(capacities)
+        for i, role, level, most in levels:
+            order = level - inventory_position(scenario, state, i)
+            dec[role] = 0 if order < 0 else min(order, most)
         for ev in play_week(scenario, state, dec, totals=False):
             total += ev.get("revenue", 0.0) - ev["cost"]
     return total

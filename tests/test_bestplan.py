@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
 from game.bestplan import benchmark, for_game, optimise, play_plan
 from game.codp import apply_codp
-from game.scenario import load_scenario
+from game.engine import play_week
+from game.scenario import list_presets, load_scenario
 from game.scoring import team_score
 from game.simulate import simulate
 from game.state import new_game
@@ -65,3 +68,28 @@ def test_for_game_uses_the_teams_seed_and_position() -> None:
     assert result.chosen.position == "mto"
     assert "mto" not in result.by_position
     assert result.chosen == optimise(apply_codp(scn, "mto"), 6, 4)
+
+
+QUOTE_KEYS = ("quoted_lead_time", "quoted_sum", "quoted_units")
+
+
+def _without_quotes(events: list[dict]) -> list[dict]:
+    return [{k: v for k, v in ev.items() if k not in QUOTE_KEYS} for ev in events]
+
+
+@pytest.mark.parametrize("name", [n for n in list_presets() if load_scenario(n).codp_positions])
+def test_what_if_weeks_play_the_same_game_without_totals_and_quotes(name: str) -> None:
+    base = load_scenario(name)
+    for position in base.codp_positions:
+        scn = apply_codp(base, position)
+        rng = random.Random(5)
+        full = new_game(scn, 2)
+        lean = full.copy()
+        while not full.done:
+            decisions = {r: rng.randint(0, 40) for r in scn.roles}
+            play_week(scn, full, decisions)
+            money = [ev.get("revenue", 0.0) - ev["cost"] for ev in play_week(scn, lean, decisions, totals=False)]
+            assert len(money) == scn.network.n
+            # the same stock points, orders and money to the last bit; only the quotes are left out
+            assert [s.to_dict() for s in lean.nodes or lean.stages] == [s.to_dict() for s in full.nodes or full.stages]
+            assert _without_quotes(lean.node_events or lean.events) == _without_quotes(full.node_events or full.events)
