@@ -74,6 +74,7 @@ class _Plan:
         ]
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
+        self.heads = [g[0] for g in net.decide]  # a role's mode is its first decide node's
         self.ids = range(self.n)
         self.rev = range(self.n - 1, -1, -1)
         # the decision bound when every stage has the same one whatever its mode, else 0
@@ -134,7 +135,7 @@ def _custom_ok(scenario: Scenario, plan: _Plan, st: list[StageState]) -> bool:
     """``customisable`` for the roles' current modes, memoised per mode combination."""
     if scenario.customisation_stage is None:
         return False
-    modes = tuple(st[g[0]].mode for g in plan.net.decide)
+    modes = tuple([st[i].mode for i in plan.heads])
     ok = plan.custom_cache.get(modes)
     if ok is None:
         ok = plan.custom_cache[modes] = customisable(scenario, dict(zip(plan.roles, modes, strict=True)))
