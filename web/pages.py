@@ -156,10 +156,12 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
 
 @lru_cache(maxsize=512)
 def _benchmark(scenario: str, weeks: int, codp: str | None, seed: int, custom: str | None) -> dict[str, Any]:
-    """Cached: the same scenario, length, position and seed always give the same plans."""
+    """Cached: the same scenario, length, position and seed always give the same plans. The
+    searches start from the preset's stored reference plans where it has them."""
     scn = team_scenario(scenario, weeks, None, custom)
     positions = list(scn.codp_positions) if scn.codp_positions else None
-    return benchmark_game(scn, seed, chosen=codp, positions=positions).to_dict()
+    data = stored(custom_base(custom) if custom else base_scenario(scenario))
+    return benchmark_game(scn, seed, chosen=codp, positions=positions, reference=data).to_dict()
 
 
 @lru_cache(maxsize=512)
