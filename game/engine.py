@@ -1046,7 +1046,8 @@ def _ration(owed: list[int], available: int) -> list[int]:
         return [available]
     parts = [o * available // total for o in owed]
     rest = available - sum(parts)
-    order = sorted(range(len(owed)), key=lambda k: (-(owed[k] * available - parts[k] * total), k))
-    for k in order[:rest]:
-        parts[k] += 1
+    if rest:
+        order = sorted(range(len(owed)), key=lambda k: (-(owed[k] * available - parts[k] * total), k))
+        for k in order[:rest]:
+            parts[k] += 1
     return parts
