@@ -83,9 +83,7 @@ class _Plan:
         self.zero_quotes = [0.0] * self.n
         # per node: consumer-facing, buys from the outside source, customers, one customer only,
         # "plain" (no wip, capacity, fulfilment or material cost: see _advance), holding and backlog
-        # cost rates, a plain week's event template with the initial capacity, that capacity, the
-        # wip holding cost rate, the capacity cost rate (None: not billed here), throughput bounded
-        # while working to stock, the fulfilment cost rate, the supplier and the slot there
+        # cost rates, a plain week's event template with the initial capacity, and that capacity
         self.rows = [
             (
                 net.channel[i] >= 0,
@@ -100,13 +98,14 @@ class _Plan:
                 s.backlog_cost,
                 {**_PLAIN_EVENT, "capacity": s.mts_capacity or s.capacity}.copy,
                 s.mts_capacity or s.capacity,
-                s.wip_holding_cost,
-                s.capacity_cost if self.bills[i] else None,  # capacity is billed at its pool's first node
-                self.bounded[i],
-                s.fulfilment_cost,
-                net.supplier[i],
-                net.slot[i],
             )
+            for i, s in enumerate(specs)
+        ]
+        # per node, for a week that is not plain: the wip holding cost rate, the capacity cost rate
+        # (None: not billed here, but at its pool's first node), throughput bounded while working
+        # to stock, and the fulfilment cost rate
+        self.cost_rows = [
+            (s.wip_holding_cost, s.capacity_cost if self.bills[i] else None, self.bounded[i], s.fulfilment_cost)
             for i, s in enumerate(specs)
         ]
         self.pool_rows = [(pool, self.bounded[pool[0]]) for pool in net.pools]
@@ -504,6 +503,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
                 quoted[i] = _quote_node(plan, st, i)
     custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
     instant = plan.instant
+    supplier = plan.supplier
+    slot = plan.slot
 
     # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
     write_off_rate = scenario.write_off_rate if week == scenario.weeks else 0.0
@@ -512,7 +513,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
     rows = plan.rows
     for i in plan.rev:
         s = st[i]
-        facing, source, customers, single, plain, hc, bc, plain_event, capacity, whc, cc, bnd, fc, sup, slot = rows[i]
+        facing, source, customers, single, plain, hc, bc, plain_event, capacity = rows[i]
         mode = s.mode
         # 1. receive (and process, for make-to-order); same as _receive_all
         if inline:
@@ -580,7 +581,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         if instant and mode == "mto":
             # an order-driven node orders what it still needs at once (an electronic order),
             # counting its supply line as _node_supply_line does
-            line = sum(s.order_q) + (st[sup].owed[slot] if sup >= 0 else 0) + sum(s.ship_q)
+            sup = supplier[i]
+            line = sum(s.order_q) + (st[sup].owed[slot[i]] if sup >= 0 else 0) + sum(s.ship_q)
             need = backlog - on_hand - s.wip - line
             rush = need if need > 0 else 0
             if rush:
@@ -607,6 +609,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             ev["holding_cost"] = holding
             ev["backlog_cost"] = backlog_cost
         else:
+            whc, cc, bnd, fc = plan.cost_rows[i]
             wip = s.wip
             holding = hc * on_hand + whc * wip
             backlog_cost = bc * backlog
