@@ -1018,17 +1018,18 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
     oo = s.open_orders
     while left and oo:
         first = oo[0]
-        take = first[1] if first[1] <= left else left
+        units = first[1]
+        take = units if units <= left else left
         revenue += take * first[3]
         lead = week - first[0] + delay
         lt_sum += lead * take
         if lead > lt_max:
             lt_max = lead
         left -= take
-        if take == first[1]:
+        if take == units:
             oo.pop(0)
         else:
-            first[1] -= take
+            first[1] = units - take
     if delay:
         s.deliveries.append(ship)
         delivered = s.deliveries.pop(0)
@@ -1050,7 +1051,8 @@ def _ration(owed: list[int], available: int) -> list[int]:
     parts = [o * available // total for o in owed]
     rest = available - sum(parts)
     if rest:
-        order = sorted(range(len(owed)), key=lambda k: (-(owed[k] * available - parts[k] * total), k))
-        for k in order[:rest]:
+        # the largest remainders first (o * available / total - p, in units of 1 / total), ties to the first
+        order = sorted([(p * total - o * available, k) for k, (o, p) in enumerate(zip(owed, parts, strict=True))])
+        for _, k in order[:rest]:
             parts[k] += 1
     return parts
