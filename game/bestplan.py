@@ -30,8 +30,8 @@ from game.state import GameState, new_game
 
 DEFAULT_BUDGET = 16  # games per position, from the rate-based start
 CHOSEN_BUDGET = 26  # games for the team's own position, from the rate-based start
-REFERENCE_BUDGET = 10  # games per position, from its stored reference plan
-REFERENCE_CHOSEN_BUDGET = 20  # games for the team's own position, from its stored reference plan
+REFERENCE_BUDGET = 8  # games per position, from its stored reference plan
+REFERENCE_CHOSEN_BUDGET = 16  # games for the team's own position, from its stored reference plan
 
 
 @dataclass(frozen=True)
