@@ -74,6 +74,7 @@ class _Plan:
         ]
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
+        self.heads = [g[0] for g in net.decide]  # a role's mode is its first decide node's
         self.ids = range(self.n)
         self.rev = range(self.n - 1, -1, -1)
         # the decision bound when every stage has the same one whatever its mode, else 0
@@ -100,6 +101,24 @@ class _Plan:
             )
             for i, s in enumerate(specs)
         ]
+        # per node, for a week that is not plain: the wip holding cost rate, the capacity cost rate
+        # (None: not billed here, but at its pool's first node), throughput bounded while working
+        # to stock, and the fulfilment cost rate
+        self.cost_rows = [
+            (s.wip_holding_cost, s.capacity_cost if self.bills[i] else None, self.bounded[i], s.fulfilment_cost)
+            for i, s in enumerate(specs)
+        ]
+        self.pool_rows = [(pool, self.bounded[pool[0]]) for pool in net.pools]
+        # per role, for inventory_position: its nodes, its outlets, and its decide nodes with
+        # their supplier and slot there
+        self.position_rows = [
+            (group, outlets, [(i, net.supplier[i], net.slot[i]) for i in decide])
+            for group, outlets, decide in zip(net.groups, net.outlets, net.decide, strict=True)
+        ]
+        # per node, the cost of a change of capacity where it is billed (else None)
+        self.change_rate = [s.capacity_change_cost if self.bills[i] else None for i, s in enumerate(specs)]
+        self.delivery_delay = [s.delivery_delay for s in specs]
+        self.zero_counts = [0] * self.n
 
 
 def _plan(scenario: Scenario) -> _Plan:
@@ -115,7 +134,7 @@ def _custom_ok(scenario: Scenario, plan: _Plan, st: list[StageState]) -> bool:
     """``customisable`` for the roles' current modes, memoised per mode combination."""
     if scenario.customisation_stage is None:
         return False
-    modes = tuple(st[g[0]].mode for g in plan.net.decide)
+    modes = tuple([st[i].mode for i in plan.heads])
     ok = plan.custom_cache.get(modes)
     if ok is None:
         ok = plan.custom_cache[modes] = customisable(scenario, dict(zip(plan.roles, modes, strict=True)))
@@ -317,7 +336,9 @@ def play_week(
 
     ``totals=False`` (what-if loops that read only money and ``inventory_position``, for a
     whole game): where roles hold several stock points, the roles' totals are not written
-    and the events returned are the nodes'."""
+    and the events returned are the nodes'; the lead time quoted to consumers is not worked
+    out (``quoted_lead_time`` 0.0, and ``quoted_sum`` and ``quoted_units`` count every
+    promise as if the chain could quote), which changes no stock, order or money."""
     if state.done:
         raise ValueError(f"the game is over (week {state.week} of {scenario.weeks})")
     plan = _plan(scenario)
@@ -331,14 +352,17 @@ def inventory_position(scenario: Scenario, state: GameState, index: int) -> int:
     if state.nodes is None:
         s = state.stages[index]
         return s.on_hand - sum(s.owed) + _node_supply_line(plan, state.stages, index)
-    net = plan.net
     st = state.nodes
-    outlets = net.outlets[index]
-    return (
-        sum(st[i].on_hand for i in net.groups[index])
-        - sum(sum(st[i].owed) for i in outlets)
-        + sum(_node_supply_line(plan, st, i) for i in net.decide[index])
-    )
+    group, outlets, decide = plan.position_rows[index]
+    position = 0
+    for i in group:
+        position += st[i].on_hand
+    for i in outlets:
+        position -= sum(st[i].owed)
+    for i, sup, slot in decide:  # the supply line, as _node_supply_line counts it
+        s = st[i]
+        position += sum(s.order_q) + (st[sup].owed[slot] if sup >= 0 else 0) + sum(s.ship_q)
+    return position
 
 
 def run(
@@ -385,7 +409,7 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
     if new.week >= scenario.weeks:
         new.done = True
     else:
-        _advance(scenario, plan, new)
+        _advance(scenario, plan, new, totals)
     if new.nodes is not None and totals:
         role_totals(scenario, new)
     return events
@@ -415,7 +439,7 @@ def _place_orders(
     """Step 5, in place: every node places its order (make-to-order: sets its capacity
     and, with instant orders, has already ordered in the week; see ``_advance``)."""
     instant = plan.instant
-    for i, s, d, ev in zip(plan.ids, st, dec, events, strict=True):
+    for i, s, d, ev, rate in zip(plan.ids, st, dec, events, plan.change_rate, strict=True):
         if s.mode == "mto":
             if instant:
                 order = ev["order"] or 0
@@ -423,8 +447,9 @@ def _place_orders(
             else:
                 order = max(0, sum(s.owed) - s.on_hand - s.wip - _node_supply_line(plan, st, i))
                 s.order_q.append(order)
-            change = plan.capacity_change_cost[i] * abs(d - s.capacity) if plan.bills[i] else 0.0
-            if change:  # hiring, overtime or idle shifts: booked in the week it is decided
+            # hiring, overtime or idle shifts: booked in the week it is decided
+            change = rate * abs(d - s.capacity) if rate is not None else 0.0
+            if change:
                 ev["capacity_cost"] += change
                 ev["cost"] += change
             s.capacity = d
@@ -476,7 +501,7 @@ _FACING_EVENT: dict[str, Any] = {
 }
 
 
-def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
+def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = True) -> None:
     """Steps 1-4 of the next week, in place; the outcome goes to ``new.events``
     (``new.node_events`` where roles hold several nodes).
 
@@ -485,23 +510,25 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
     to its supplier in the same week (``mto_orders = "instant"``). Step 1 runs for
     every node first where capacity is shared or binds a make-to-stock stage, or lead
     times are quoted (the quote reads the chain after receiving), else inside the
-    same loop."""
+    same loop. ``quotes=False`` leaves the quoted lead time out of the events (0.0;
+    nothing else depends on it), for what-if loops that read only money."""
     week = new.week + 1
     st = new.stages if new.nodes is None else new.nodes
     inline = plan.inline
+    got = done = plan.zero_counts
     if inline:
-        quotes = plan.zero_quotes
-        pre: list[tuple[int, int]] = []
+        quoted = plan.zero_quotes
     else:
-        pre = _receive_all(plan, st)
-        quotes = [0.0] * plan.n
-        if not plan.simple_market:
+        got, done = _receive_all(plan, st)
+        quoted = plan.zero_quotes
+        if quotes and not plan.simple_market:
+            quoted = [0.0] * plan.n
             for i in plan.facing:
-                quotes[i] = _quote_node(plan, st, i)
+                quoted[i] = _quote_node(plan, st, i)
     custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
     instant = plan.instant
-    bounded = plan.bounded
-    bills = plan.bills
+    supplier = plan.supplier
+    slot = plan.slot
 
     # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
     write_off_rate = scenario.write_off_rate if week == scenario.weeks else 0.0
@@ -525,17 +552,16 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                 on_hand = s.on_hand + p
             s.on_hand = on_hand
         else:
-            r, p = pre[i]
+            r = got[i]
+            p = done[i]
             on_hand = s.on_hand
         owed = s.owed
+        lean = plain and mode == "mts" and not write_off_rate
         if facing:
-            # a plain week writes the market straight into its event template (see below)
-            lean = plain and mode == "mts" and not write_off_rate
-            m = _consumers(
-                scenario, plan, new, s, i, week, quotes[i], custom_ok, _FACING_EVENT.copy() if lean else None
-            )
-            total = owed[0] + m["accepted"]
+            # the market goes straight into the week's event (see below)
+            m = _consumers(scenario, plan, new, s, i, week, quoted[i], custom_ok, _FACING_EVENT.copy())
             inc = m["accepted"]
+            total = owed[0] + inc
             ship = total if total <= on_hand else on_hand
             on_hand -= ship
             owed[0] = total - ship
@@ -574,18 +600,21 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                         owed[k] -= parts[k]
             on_hand -= ship
             s.on_hand = on_hand
+        backlog = owed[0] if single else sum(owed)
         rush = None
         if instant and mode == "mto":
-            # an order-driven node orders what it still needs at once (an electronic order)
-            need = sum(owed) - on_hand - s.wip - _node_supply_line(plan, st, i)
+            # an order-driven node orders what it still needs at once (an electronic order),
+            # counting its supply line as _node_supply_line does
+            sup = supplier[i]
+            line = sum(s.order_q) + (st[sup].owed[slot[i]] if sup >= 0 else 0) + sum(s.ship_q)
+            need = backlog - on_hand - s.wip - line
             rush = need if need > 0 else 0
             if rush:
                 s.order_q[0] += rush
         if source:  # the outside source fills every order in full
             s.ship_q.append(s.order_q.pop(0))
 
-        backlog = owed[0] if single else sum(owed)
-        if plain and mode == "mts" and not write_off_rate:
+        if lean:
             # no wip holding, capacity, fulfilment, material or write-off cost: fill in a
             # template (the terms left out are 0.0, so the sums are the same floats)
             holding = hc * on_hand
@@ -604,38 +633,56 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             ev["holding_cost"] = holding
             ev["backlog_cost"] = backlog_cost
         else:
+            whc, cc, bnd, fc = plan.cost_rows[i]
             wip = s.wip
-            holding = hc * on_hand + plan.wip_holding_cost[i] * wip
+            holding = hc * on_hand + whc * wip
             backlog_cost = bc * backlog
             capacity_cost = 0.0
-            if (mode == "mto" or bounded[i]) and bills[i] and s.capacity < UNLIMITED:
-                capacity_cost = plan.capacity_cost[i] * s.capacity
-            fulfilment = plan.fulfilment_cost[i] * ship if facing else 0.0
+            if cc is not None and (mode == "mto" or bnd) and s.capacity < UNLIMITED:
+                capacity_cost = cc * s.capacity
+            fulfilment = fc * ship if facing else 0.0
             material = unit_cost * s.ship_q[-1] if source else 0.0
             write_off = 0.0  # the last week's is booked below, once every node has shipped
-            goodwill = m["goodwill"] if m else 0.0
-            ev = {
-                "received": r,
-                "incoming_order": inc,
-                "shipped": ship,
-                "inventory": on_hand,
-                "backlog": backlog,
-                "order": rush,
-                "decision": None,
-                "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off + goodwill,
-                "mode": mode,
-                "capacity": s.capacity,
-                "processed": p,
-                "wip": wip,
-                "holding_cost": holding,
-                "backlog_cost": backlog_cost,
-                "capacity_cost": capacity_cost,
-                "fulfilment_cost": fulfilment,
-                "material_cost": material,
-                "write_off": write_off,
-            }
-            if m is not None:
-                ev.update(m)
+            if m is None:
+                events[i] = {
+                    "received": r,
+                    "incoming_order": inc,
+                    "shipped": ship,
+                    "inventory": on_hand,
+                    "backlog": backlog,
+                    "order": rush,
+                    "decision": None,
+                    "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off,
+                    "mode": mode,
+                    "capacity": s.capacity,
+                    "processed": p,
+                    "wip": wip,
+                    "holding_cost": holding,
+                    "backlog_cost": backlog_cost,
+                    "capacity_cost": capacity_cost,
+                    "fulfilment_cost": fulfilment,
+                    "material_cost": material,
+                    "write_off": write_off,
+                }
+                continue
+            # the market keys are in place already; the template has these first
+            ev = m
+            ev["received"] = r
+            ev["incoming_order"] = inc
+            ev["shipped"] = ship
+            ev["inventory"] = on_hand
+            ev["backlog"] = backlog
+            ev["order"] = rush
+            ev["cost"] = holding + backlog_cost + capacity_cost + fulfilment + material + write_off + m["goodwill"]
+            ev["mode"] = mode
+            ev["capacity"] = s.capacity
+            ev["processed"] = p
+            ev["wip"] = wip
+            ev["holding_cost"] = holding
+            ev["backlog_cost"] = backlog_cost
+            ev["capacity_cost"] = capacity_cost
+            ev["fulfilment_cost"] = fulfilment
+            ev["material_cost"] = material
         events[i] = ev
     if new.late:  # just in time: this week's delivery to these stock points is a week late
         _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
@@ -664,37 +711,41 @@ def _deliveries(plan: _Plan, st: list[StageState], late: set[int]) -> None:
         q[slot] += x
 
 
-def _receive_all(plan: _Plan, st: list[StageState]) -> list[tuple[int, int]]:
-    """Step 1 for every node, in place: (units received, units processed) per node.
+def _receive_all(plan: _Plan, st: list[StageState]) -> tuple[list[int], list[int]]:
+    """Step 1 for every node, in place: the units received and the units processed, per node.
 
     What arrives goes to stock, or, at a node whose throughput is limited (make-to-order,
     or a make-to-stock stage with ``mts_capacity``), to its work queue; each capacity
     pool then processes up to its capacity, shared over its nodes by what they hold."""
-    bounded = plan.bounded
-    got = [0] * plan.n
-    for i, s in enumerate(st):
-        r = got[i] = s.ship_q.pop(0)
-        if s.mode == "mts" and not bounded[i]:
-            s.on_hand += r
-        else:
+    got = []
+    for s, bounded in zip(st, plan.bounded, strict=True):
+        r = s.ship_q.pop(0)
+        got.append(r)
+        if bounded or s.mode != "mts":
             s.wip += r
+        else:
+            s.on_hand += r
     done = [0] * plan.n
-    for pool in plan.pools:
+    for pool, bounded in plan.pool_rows:
         first = st[pool[0]]
-        if first.mode == "mts" and not bounded[pool[0]]:
+        if not bounded and first.mode == "mts":
             continue
         cap = first.capacity
         if len(pool) == 1:
-            parts = [first.wip if first.wip < cap else cap]
-        else:
-            wips = [st[i].wip for i in pool]
-            parts = wips if sum(wips) <= cap else _ration(wips, cap)
+            wip = first.wip
+            p = wip if wip < cap else cap
+            first.wip = wip - p
+            first.on_hand += p
+            done[pool[0]] = p
+            continue
+        wips = [st[i].wip for i in pool]
+        parts = wips if sum(wips) <= cap else _ration(wips, cap)
         for i, p in zip(pool, parts, strict=True):
             s = st[i]
             s.wip -= p
             s.on_hand += p
             done[i] = p
-    return list(zip(got, done, strict=True))
+    return got, done
 
 
 def role_totals(scenario: Scenario, state: GameState) -> None:
@@ -1010,7 +1061,7 @@ def _accepting(thresholds: tuple[tuple[float, float], ...], first: float, step: 
 def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
     """Ship ``ship`` units to consumers, oldest orders first; book revenue, lead times and the
     lead times that were promised to the customers served."""
-    delay = plan.net.specs[i].delivery_delay
+    delay = plan.delivery_delay[i]
     revenue = 0.0
     lt_sum = 0
     lt_max = -1
@@ -1020,7 +1071,8 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
     oo = s.open_orders
     while left and oo:
         first = oo[0]
-        take = first[1] if first[1] <= left else left
+        units = first[1]
+        take = units if units <= left else left
         revenue += take * first[3]
         lead = week - first[0] + delay
         lt_sum += lead * take
@@ -1030,10 +1082,10 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
             promised += take * first[4]
             promised_sold += take
         left -= take
-        if take == first[1]:
+        if take == units:
             oo.pop(0)
         else:
-            first[1] -= take
+            first[1] = units - take
     if delay:
         s.deliveries.append(ship)
         delivered = s.deliveries.pop(0)
@@ -1056,7 +1108,9 @@ def _ration(owed: list[int], available: int) -> list[int]:
         return [available]
     parts = [o * available // total for o in owed]
     rest = available - sum(parts)
-    order = sorted(range(len(owed)), key=lambda k: (-(owed[k] * available - parts[k] * total), k))
-    for k in order[:rest]:
-        parts[k] += 1
+    if rest:
+        # the largest remainders first (o * available / total - p, in units of 1 / total), ties to the first
+        order = sorted([(p * total - o * available, k) for k, (o, p) in enumerate(zip(owed, parts, strict=True))])
+        for _, k in order[:rest]:
+            parts[k] += 1
     return parts

@@ -159,10 +159,12 @@ def _benchmark(
     scenario: str, weeks: int, codp: str | None, seed: int, custom: str | None, shop: str | None = None
 ) -> dict[str, Any]:
     """Cached: the same scenario, length, position, web shop mode and seed always give the same
-    plans (every position is searched with the team's web shop mode)."""
+    plans (every position is searched with the team's web shop mode). The searches start from
+    the preset's stored reference plans where it has them."""
     scn = team_scenario(scenario, weeks, None, custom, shop)
     positions = list(scn.codp_positions) if scn.codp_positions else None
-    return benchmark_game(scn, seed, chosen=codp, positions=positions).to_dict()
+    data = stored(custom_base(custom) if custom else base_scenario(scenario))
+    return benchmark_game(scn, seed, chosen=codp, positions=positions, reference=data).to_dict()
 
 
 @lru_cache(maxsize=512)
