@@ -97,6 +97,11 @@ def _jsonable(obs: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
+def history_entry(record: WeekRecord, role: str) -> dict[str, Any]:
+    """``role``'s line of one week record in ``view``'s ``history``: its own events and the week."""
+    return {**_jsonable(record["roles"][role]), "week": record["week"]}
+
+
 def view(
     scenario: Scenario,
     state: GameState,
@@ -123,7 +128,7 @@ def view(
         "visibility": flags,
         "chain": chain(scenario, state),
         "me": _jsonable(observe(scenario, state, role)),
-        "history": [{**_jsonable(w["roles"][role]), "week": w["week"]} for w in weeks_so_far(scenario, state, history)],
+        "history": [history_entry(w, role) for w in weeks_so_far(scenario, state, history)],
     }
     others = [j for j in range(len(scenario.stages)) if j != i]
     if flags["pos_demand"]:

@@ -150,6 +150,29 @@ def test_changes_cross_processes_as_a_few_bytes() -> None:
     assert relay.decode(relay.encode(changes, True, decided, shipped)) == (changes, True, decided, shipped)
     states = {"retailer": wire.dumps({"a": "line\nbreak\ttab"}), "factory": "[1,2]"}
     assert relay.decode_states(relay.encode_states("ABC234", 3, states)) == ("ABC234", 3, states)
+    text = wire.dumps({"teams": 2, "top": [{"name": "tab\there"}]}, separators=(",", ":"))
+    assert relay.decode_event(relay.encode_event("p:ABC234", "standings", text)) == ("p:ABC234", "standings", text)
+    assert relay.SEPARATOR not in wire.dumps({"name": "a\x1eb"})  # JSON text never holds the separator
+
+
+def test_one_publication_carries_states_events_and_changes() -> None:
+    """What another process published in one message reaches the lanes part by part: a
+    team's states and events at once, its changes merged (decisions apart from the rest)."""
+    r = relay.Relay("redis://127.0.0.1:1/0", lambda *a: None, lambda *a: None, lambda *a: None, lambda s: None)
+    states = relay.encode_states("ABC234", 3, {"retailer": '{"a":1}'})
+    event = relay.encode_event("p:ABC234", "standings", '{"teams":3}')
+    decision = rounds.Changes(seats={("ABC234", 1)})
+    decided = {("ABC234", 1): {"team": 1, "week": 2, "decided": ["factory"]}}
+    week = rounds.Changes(advanced={("ABC234", 3)}, seats={("ABC234", 3)})
+    parts = [f"s|{states}", f"e|{event}", "c|" + relay.encode(decision, True, decided)]
+    parts.append("c|" + relay.encode(week, False))
+    r._handle(["another|" + relay.SEPARATOR.join(parts), r.host + "|c|" + relay.encode(week, False)])  # and our own
+    got = [item for lane in r._lanes for item in list(lane.queue)]
+    assert r.received == 1
+    assert ("s", states) in got and ("e", event) in got
+    changes = {item[2]: item for item in got if item[0] == "c"}
+    assert changes[True][1] == decision and changes[True][3] == decided
+    assert changes[False][1] == week and len(got) == 4
 
 
 # -- two processes -----------------------------------------------------------------

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 from test_server_game import ROLES, Game, four
 
-from web import rounds, sessions, wire
+from web import rounds, sessions, views, wire
 from web.wire import Raw
 
 
@@ -79,21 +79,45 @@ def test_a_seat_taken_while_the_ticker_looks_for_drop_outs_stays_human(app: Any,
     game = Game(app, teams=1)
     assert game.control(action="start")["ok"]
     store = game.hub.store
-    real_seen = store.seen
+    real_presence = store.presence
     joined: list[dict[str, Any]] = []
 
-    def seen_then_someone_joins(code: str) -> dict[tuple[int, str], float]:
-        out = real_seen(code)
+    def seen_then_someone_joins(code: str) -> Any:
+        out = real_presence(code)
         if not joined:  # the join lands between the ticker's reads
             body = {"code": code, "name": "Late", "team": 1, "role": "retailer"}
             joined.append(sessions.join(store, game.hub.cfg, body, app.clock()))
         return out
 
-    monkeypatch.setattr(store, "seen", seen_then_someone_joins)
+    monkeypatch.setattr(store, "presence", seen_then_someone_joins)
     app.clock.advance(1)
     rounds.tick(store, game.hub.cfg, app.clock(), {})
     assert joined and "retailer" in store.humans(game.code, 1)
-    monkeypatch.setattr(store, "seen", real_seen)
+    monkeypatch.setattr(store, "presence", real_presence)
     app.clock.advance(11)  # past the grace period without a connection: now a bot plays it
     rounds.tick(store, game.hub.cfg, app.clock(), {})
     assert "retailer" not in store.humans(game.code, 1)
+
+
+def _fresh_state(game: Game, role: str) -> dict[str, Any]:
+    """The seat's state as a new connection gets it, read from the store with nothing kept."""
+    for cache in (views._STATES, views._SEATS, views._WEEKS, views._LINES, views._MONEY):
+        cache.clear()
+    meta = sessions.load_meta(game.hub.store, game.code)
+    return json.loads(wire.dumps(views.player_state(game.hub.store, meta, 1, role)))
+
+
+def test_the_states_of_a_new_week_are_what_a_fresh_read_gives(app: Any) -> None:
+    """A new week's states are built from what the commit wrote, not read back: they must
+    be the ones a reconnecting player gets, week after week and at the end."""
+    game = Game(app, teams=1, weeks=3, round_seconds=60)
+    players = four(game)
+    assert game.control(action="start")["ok"]
+    for w in range(1, 4):
+        for i, role in enumerate(ROLES):
+            assert players[role].call("submit", {"week": w, "value": 3 + i + w})["ok"]
+        for role in ROLES:
+            got = players[role].last("state")
+            assert got["team"]["week"] == min(w + 1, 3) and got["team"]["done"] is (w == 3)
+            assert got == _fresh_state(game, role), (w, role)
+    assert len(players["retailer"].last("state")["history"]) == 3

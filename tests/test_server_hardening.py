@@ -26,7 +26,7 @@ def app(make_app: Any, redis_url: str) -> Any:
 def _decide_in_store_only(game: Game, week: int, roles: tuple[str, ...] = ROLES) -> None:
     """What a server that died between the last decision and the commit leaves behind."""
     for role in roles:
-        assert game.hub.store.submit(game.code, 1, week, role, 5)[0] == "ok"
+        assert game.hub.store.submit(game.code, 1, week, role, 5).status == "ok"
 
 
 def test_a_week_every_human_decided_advances_at_the_next_tick_without_a_timer(app: Any) -> None:
@@ -68,7 +68,7 @@ def test_the_store_going_away_during_a_commit_answers_unavailable_and_the_week_c
     store = game.hub.store
     real = store.commit
 
-    def gone(*a: Any, **k: Any) -> int:
+    def gone(*a: Any, **k: Any) -> Any:
         raise redis.ConnectionError("Connection refused")
 
     monkeypatch.setattr(store, "commit", gone)
@@ -228,3 +228,18 @@ def test_join_sends_one_state_and_the_public_info_follows_the_new_week(app: Any)
     assert c.call("submit", {"week": 1, "value": 4})["ok"]  # the only human: the week advances
     assert c.last("state")["view"]["week"] == 2
     assert json.loads(game.http.get(f"/api/sessions/{game.code}").data)["week"] == 2
+
+
+def test_a_disconnect_leaves_exactly_the_rooms_of_its_connection(app: Any) -> None:
+    game = Game(app, teams=2)
+    players = four(game)
+    other, _ = game.join("Eve", team=2, role="retailer")
+    manager = game.hub.socketio.server.manager
+    before = {room: dict(members) for room, members in manager.rooms["/"].items()}
+    players["factory"].disconnect()
+    after = {room: dict(members) for room, members in manager.rooms["/"].items()}
+    gone = {room for room in before if room not in after or before[room] != after[room]}
+    sid = next(iter(set(before[f"seat:{game.code}:1:factory"])))
+    assert gone == {None, sid, f"s:{game.code}", f"p:{game.code}", f"seat:{game.code}:1:factory"}
+    assert all(sid not in members for members in after.values())
+    assert other.call("submit", {"week": 1, "value": 4})["error"]["code"] == "not_running"  # still served

@@ -9,6 +9,7 @@ import threading
 from typing import Any
 
 import pytest
+import redis as redis_lib
 
 from web import rounds, sessions
 from web.config import load_config
@@ -22,6 +23,10 @@ def store(request: pytest.FixtureRequest) -> Store:
     if request.param == "redis":
         return Store.from_url(request.getfixturevalue("redis_url"))
     return Store.from_url(None)
+
+
+def _sub(got: Any) -> tuple[str, bool]:
+    return got.status, got.complete
 
 
 def cfg(**over: Any) -> dict[str, Any]:
@@ -65,14 +70,14 @@ def test_tokens_are_stored_as_hashes(store: Store) -> None:
 def test_submit_script_checks_status_week_seat_and_duplicates(store: Store) -> None:
     code = new_session(store)["code"]
     fill(store, code, roles=("retailer", "factory"))
-    assert store.submit(code, 1, 1, "retailer", 4) == ("not_running", False)
+    assert _sub(store.submit(code, 1, 1, "retailer", 4)) == ("not_running", False)
     store.set_session(code, status="running")
-    assert store.submit(code, 1, 2, "retailer", 4) == ("stale_week", False)
-    assert store.submit(code, 1, 1, "wholesaler", 4) == ("forbidden", False)  # a bot plays it
-    assert store.submit(code, 1, 1, "retailer", 4) == ("ok", False)
-    assert store.submit(code, 1, 1, "retailer", 9) == ("already_decided", False)
+    assert _sub(store.submit(code, 1, 2, "retailer", 4)) == ("stale_week", False)
+    assert _sub(store.submit(code, 1, 1, "wholesaler", 4)) == ("forbidden", False)  # a bot plays it
+    assert _sub(store.submit(code, 1, 1, "retailer", 4)) == ("ok", False)
+    assert _sub(store.submit(code, 1, 1, "retailer", 9)) == ("already_decided", False)
     assert store.decisions(code, 1) == {"retailer": 4}
-    assert store.submit(code, 1, 1, "factory", 5) == ("ok", True)
+    assert _sub(store.submit(code, 1, 1, "factory", 5)) == ("ok", True)
 
 
 def test_commit_is_a_compare_and_set_on_the_week(store: Store) -> None:
@@ -81,8 +86,8 @@ def test_commit_is_a_compare_and_set_on_the_week(store: Store) -> None:
     state = json.loads(store.team(code, 1)["state"])
     new = dict(state, week=2)
     record = {"week": 1, "roles": {}, "bots": []}
-    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW) == 1
-    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW) == 0
+    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW).result == 1
+    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW).result == 0
     assert store.team(code, 1)["week"] == "2"
     assert len(store.weeks(code, 1)) == 1
 
@@ -92,8 +97,8 @@ def test_commit_refuses_when_a_decision_arrived_meanwhile(store: Store) -> None:
     fill(store, code, roles=("retailer",))
     store.set_session(code, status="running")
     state = json.loads(store.team(code, 1)["state"])
-    assert store.submit(code, 1, 1, "retailer", 7)[0] == "ok"
-    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, None, NOW) == -1
+    assert store.submit(code, 1, 1, "retailer", 7).status == "ok"
+    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, None, NOW).result == -1
     assert store.team(code, 1)["week"] == "1"
     assert store.decisions(code, 1) == {"retailer": 7}
 
@@ -102,12 +107,14 @@ def test_commit_sets_the_next_deadline_and_refuses_unless_running(store: Store) 
     code = new_session(store)["code"]
     state = json.loads(store.team(code, 1)["state"])
     store.set_session(code, status="running")
-    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, 30, NOW) == 1
+    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, 30, NOW).result == 1
     assert float(store.team(code, 1)["deadline"]) == pytest.approx(NOW + 30)
     assert store.due(NOW + 31) == [(code, 1)]
     for status in ("paused", "over", "setup"):
         store.set_session(code, status=status)
-        assert store.commit(code, 1, 2, 0, dict(state, week=3), {"week": 2, "roles": {}}, {}, False, 30, NOW) == 0
+        assert (
+            store.commit(code, 1, 2, 0, dict(state, week=3), {"week": 2, "roles": {}}, {}, False, 30, NOW).result == 0
+        )
         assert store.team(code, 1)["week"] == "2"
     assert store.r.zscore(DEADLINES, f"{code}:1") == pytest.approx(NOW + 30)
 
@@ -278,3 +285,118 @@ def test_replace_state_swaps_within_the_week_only(store: Store) -> None:
     t = store.team(code, 1)
     assert t["codp"] == "mto" and json.loads(t["state"])["codp"] == "mto"
     assert store.decisions(code, 1) == {}
+
+
+def test_submit_checks_the_bounds_stored_with_the_state(store: Store) -> None:
+    code = new_session(store)["code"]
+    fill(store, code, roles=("retailer",))
+    store.set_session(code, status="running")
+    bounds = json.loads(store.team(code, 1)["bounds"])
+    lo, hi = bounds["retailer"]
+    got = store.submit(code, 1, 1, "retailer", hi + 1)
+    assert (got.status, got.bounds) == ("out_of_bounds", (lo, hi))
+    assert _sub(store.submit(code, 1, 1, "retailer", lo - 1)) == ("out_of_bounds", False)
+    assert store.decisions(code, 1) == {}
+    got = store.submit(code, 1, 1, "retailer", hi)
+    assert (got.status, got.week, got.decided) == ("ok", 1, ["retailer"])
+
+
+def test_bounds_given_by_the_caller_count_only_for_the_state_they_were_computed_from(store: Store) -> None:
+    code = new_session(store)["code"]
+    fill(store, code, roles=("retailer",))
+    store.set_session(code, status="running")
+    text = store.team(code, 1)["state"]
+    bounds = {r: tuple(b) for r, b in json.loads(store.team(code, 1)["bounds"]).items()}
+    store.set_team(code, 1, state=text)  # a state written without bounds drops the stored ones
+    assert "bounds" not in store.team(code, 1)
+    assert store.submit(code, 1, 1, "retailer", 4).status == "bounds"
+    other = json.dumps(dict(json.loads(text), week=2))
+    assert store.submit(code, 1, 1, "retailer", 4, bounds=bounds, state=other).status == "bounds"
+    assert store.decisions(code, 1) == {}
+    assert store.submit(code, 1, 1, "retailer", 4, bounds=bounds, state=text).status == "ok"
+    assert json.loads(store.team(code, 1)["bounds"]) == {r: list(b) for r, b in bounds.items()}  # kept for the next
+
+
+def test_a_submission_computes_the_bounds_of_a_state_written_without_them(store: Store) -> None:
+    code = new_session(store)["code"]
+    fill(store, code, roles=("retailer", "factory"))
+    store.set_session(code, status="running")
+    state = json.loads(store.team(code, 1)["state"])
+    assert store.replace_state(code, 1, 1, state, "") is True  # as a strategy review writes it
+    assert "bounds" not in store.team(code, 1)
+    with pytest.raises(rounds.GameError) as err:
+        rounds.submit(store, cfg(), code, 1, "retailer", {"week": 1, "value": 10**9}, NOW)
+    assert err.value.code == "out_of_bounds"
+    assert rounds.submit(store, cfg(), code, 1, "retailer", {"week": 1, "value": 4}, NOW).decided == {
+        (code, 1): {"team": 1, "week": 1, "decided": ["retailer"]}
+    }
+    assert "bounds" in store.team(code, 1)
+
+
+def test_the_last_submission_brings_the_team_and_the_commit_renews_its_expiry(store: Store) -> None:
+    c = cfg(IDLE_TTL_SECONDS=5000)
+    code = new_session(store)["code"]
+    seats = fill(store, code, roles=("retailer",))
+    store.set_session(code, status="running")
+    got = store.submit(code, 1, 1, "retailer", 4)
+    assert got.complete and got.snapshot is not None and got.session is not None
+    assert got.snapshot == store.team_snapshot(code, 1)
+    assert json.loads(got.session["config"])["weeks"] == 6 and got.session["status"] == "running"
+    keys = [store.session_key(code), f"bg:s:{code}:seen", store.token_key(sessions.digest(seats[0]["token"]))]
+    keys += [store.team_key(code, 1, p) for p in ("", "weeks", "seats", "humans")]
+    store.mark_seen(code, [(1, "retailer")], NOW)
+    for key in keys:
+        store.r.expire(key.rstrip(":"), 100)
+    changes = rounds.advance(store, c, code, 1, NOW, "complete", week=1, snap=got.snapshot)
+    assert changes.advanced == {(code, 1)}
+    for key in keys:
+        assert 4000 < store.r.ttl(key.rstrip(":")) <= 5000, key
+    fresh = changes.fresh[(code, 1)]
+    assert fresh["team"]["week"] == "2" and fresh["dec"] == {} and fresh["humans"] == {"retailer"}
+    assert fresh["team"]["state"] == store.team(code, 1)["state"]
+    assert fresh["seats"] == store.seats(code, 1) and fresh["weeks_count"] == 1
+
+
+def test_many_teams_are_read_in_one_call(store: Store) -> None:
+    code = new_session(store, teams=3)["code"]
+    fill(store, code, team=2, roles=("retailer", "factory"))
+    store.set_session(code, status="running")
+    store.submit(code, 2, 1, "factory", 5)
+    rows = store.teams(code, [1, 2, 3], ("week", "done", "missing"), ("dec", "decided", "seats", "taken", "humans"))
+    assert [r["team"] for r in rows] == [{"week": "1", "done": "0", "missing": ""}] * 3
+    assert rows[1]["dec"] == {"factory": 5} and rows[1]["decided"] == {"factory"}
+    assert rows[1]["seats"] == store.seats(code, 2) and rows[1]["taken"] == {"retailer", "factory"}
+    assert rows[1]["humans"] == {"retailer", "factory"} and rows[0]["humans"] == set()
+    assert store.teams(code, [], ("week",)) == []
+
+
+def test_a_seat_is_seen_and_closed_in_one_field(store: Store) -> None:
+    code = new_session(store)["code"]
+    store.mark_seen(code, [(1, "retailer"), (1, "factory")], NOW)
+    store.mark_seen(code, [(1, "factory")], NOW + 1, closed=True)
+    assert store.presence(code) == ({(1, "retailer"): NOW, (1, "factory"): NOW + 1}, {(1, "factory")})
+    store.mark_seen(code, [(1, "factory")], NOW + 2)  # held again
+    assert store.presence(code) == ({(1, "retailer"): NOW, (1, "factory"): NOW + 2}, set())
+    assert 0 < store.r.ttl(f"bg:s:{code}:seen") <= store.r.ttl(store.session_key(code)) + 1  # the session's expiry
+
+
+@pytest.mark.redis
+def test_a_connection_the_server_closed_is_replaced_before_the_next_command(redis_url: str) -> None:
+    store = Store.from_url(redis_url, max_connections=1)
+    first = store.r.client_id()
+    assert redis_lib.Redis.from_url(redis_url).client_kill_filter(_id=first) == 1
+    assert store.r.set("k", "v")  # no ConnectionError: the pool noticed and connected again
+    assert store.r.client_id() != first
+
+
+@pytest.mark.redis
+def test_the_scripts_are_loaded_again_where_redis_lost_them(redis_url: str) -> None:
+    store = Store.from_url(redis_url)
+    code = new_session(store)["code"]
+    fill(store, code, roles=("retailer",))
+    store.set_session(code, status="running")
+    store.r.script_flush()  # as after a restart without persistence of the script cache
+    assert _sub(store.submit(code, 1, 1, "retailer", 4)) == ("ok", True)
+    with pytest.raises(redis_lib.ResponseError):  # an error inside a script leaves the connection usable
+        store._run(store._teams, [store.team_key(code, 1)], [])
+    assert store.teams(code, [1], ("week",))[0]["team"] == {"week": "1"}

@@ -96,7 +96,7 @@ def main(argv: list[str] | None = None) -> None:
     import logging
 
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    from web.app import create_app, socketio_of
+    from web.app import create_app, socketio_of, tune_gc
     from web.config import load_config
     from web.links import share_lines
 
@@ -112,6 +112,7 @@ def main(argv: list[str] | None = None) -> None:
     host, port = cfg["HOST"], int(cfg["PORT"])
     listener = listen(host, port)  # first: a taken port is one line, no traceback
     app = create_app(overrides)  # warns when games live in this process only
+    tune_gc()
     if app.extensions["beergame"].store.kind == "redis":
         print("Store: Redis (REDIS_URL)", file=sys.stderr, flush=True)
     print(f"Beer game on http://{host}:{port} ({mode})", file=sys.stderr, flush=True)

@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from web import rounds, sessions, views, wire
 from web.errors import GameError
+from web.store import Presence
 
 META_LIMIT = 1000  # sessions whose meta is kept (a tick at most)
-Presence = tuple[dict[tuple[int, str], float], set[tuple[int, str]]]  # ``Store.presence``: seen, closed
 STANDINGS_TICKS = 4  # standings and leaderboard go out at most once per this many ticks (2 s)
 
 if TYPE_CHECKING:
@@ -52,7 +52,9 @@ class Broadcaster:
         if self.hub.relay is not None and keep_public:
             # read who decided once, here, for every process (the announcement carries it)
             only = {(c, n) for c, n in changes.seats - changes.advanced if c not in changes.sessions | changes.over}
-            decided = {(c, n): views.team_decided(self.hub.store, c, n) for c, n in sorted(only)}
+            decided = {
+                (c, n): changes.decided.get((c, n)) or views.team_decided(self.hub.store, c, n) for c, n in sorted(only)
+            }
         shipped = self.deliver(changes, keep_public, decided, origin=True)
         if self.hub.relay is not None:
             self.hub.relay.send(changes, keep_public, decided, shipped)
@@ -94,7 +96,9 @@ class Broadcaster:
         ship = origin and hub.relay is not None
         sent: set[tuple[str, int]] = set()
         teams_moved = changes.advanced if keep_public else changes.advanced | changes.seats
-        hub.public.drop({c for c, _ in teams_moved} | changes.sessions | changes.over)
+        moved = {c for c, _ in teams_moved} | changes.sessions | changes.over
+        if moved:
+            hub.public.drop(moved)
         renew = changes.sessions | changes.over
 
         def meta(code: str) -> sessions.SessionMeta | None:
@@ -119,24 +123,26 @@ class Broadcaster:
                 if here:
                     hub.socketio.emit(
                         "decided",
-                        (decided_now or {}).get((code, n)) or views.team_decided(hub.store, code, n),
+                        (decided_now or {}).get((code, n))
+                        or changes.decided.get((code, n))
+                        or views.team_decided(hub.store, code, n),
                         to=[rooms[r] for r in sorted(here)],
-                        ignore_queue=True,
                     )
                 continue
             if ship and not whole and hub.relay is not None:  # every seat's state, built once
-                states = views.player_states(hub.store, m, n)
+                states = views.player_states(hub.store, m, n, snap=changes.fresh.get((code, n)))
                 for role in sorted(here & set(states)):
-                    hub.socketio.emit("state", states[role], to=rooms[role], ignore_queue=True)
-                others = {role: wire.dumps(p, separators=(",", ":")) for role, p in states.items() if role not in here}
+                    hub.socketio.emit("state", states[role], to=rooms[role])
+                others = {role: p.text for role, p in states.items() if role not in here}
                 if others:
                     hub.relay.send_states(code, n, others)
                     sent.add((code, n))
                 continue
             if not here or ((code, n) in (shipped or ()) and not whole):
                 continue
-            for role, payload in views.player_states(hub.store, m, n, here).items():
-                hub.socketio.emit("state", payload, to=rooms[role], ignore_queue=True)
+            fresh = None if whole else changes.fresh.get((code, n))
+            for role, payload in views.player_states(hub.store, m, n, here, snap=fresh).items():
+                hub.socketio.emit("state", payload, to=rooms[role])
         if not hub.leads():
             return sent
         advanced = {c for c, _ in changes.advanced}
@@ -150,7 +156,8 @@ class Broadcaster:
         for code in sorted(changes.over):
             m = meta(code)
             if m:
-                hub.socketio.emit("game_over", {"code": code, "ranking": views.ranking(hub.store, m)}, to=f"s:{code}")
+                over = wire.Raw.safe({"code": code, "ranking": views.ranking(hub.store, m)})
+                self._emit_room("game_over", over, f"s:{code}")
         return sent
 
     def deliver_states(self, code: str, n: int, states: dict[str, str]) -> None:
@@ -160,7 +167,20 @@ class Broadcaster:
         for role, text in sorted(states.items()):
             room = f"seat:{code}:{n}:{role}"
             if next(manager.get_participants("/", room), None):
-                self.hub.socketio.emit("state", wire.Raw.of_text(text), to=room, ignore_queue=True)
+                self.hub.socketio.emit("state", wire.Raw.of_text(text), to=room)
+
+    def _emit_room(self, event: str, payload: wire.Raw, room: str) -> None:
+        """A session-wide ``event`` to every member of ``room``: the ones here, and through
+        the relay (its payload encoded once) the other processes' ones."""
+        self.hub.socketio.emit(event, payload, to=room)
+        if self.hub.relay is not None:
+            self.hub.relay.send_event(room, event, payload.text)
+
+    def deliver_event(self, room: str, event: str, text: str) -> None:
+        """A session-wide event another process built (its payload as JSON text): sent
+        as it is to the members of ``room`` connected here."""
+        if next(self.hub.socketio.server.manager.get_participants("/", room), None):
+            self.hub.socketio.emit(event, wire.Raw.of_text(text), to=room)
 
     def _session_update(self, code: str, rows: set[int], board: bool, force: bool = False) -> None:
         now = time.monotonic()
@@ -187,15 +207,18 @@ class Broadcaster:
         return {n for n, _ in before ^ online} if before is not None else set()
 
     def _emit_session(self, code: str, rows: set[int], board: bool, presence: Presence | None = None) -> None:
-        store, sio = self.hub.store, self.hub.socketio
+        store = self.hub.store
         m = self._meta(code, False)
         if m is None:
             return
         presence = store.presence(code) if presence is None else presence
         online_since = self.hub.online_since()
         rows = rows | self._online_now(code, presence, online_since)
-        update = views.dashboard_update(store, m, sorted(rows), online_since, *presence)
-        sio.emit("dashboard_update", update, to=f"f:{code}")
+        # session-wide payloads go out encoded (``wire.Raw``): python-socketio's walk for
+        # binary parts sees one value, not every row
+        self._emit_room(
+            "dashboard_update", views.dashboard_update(store, m, sorted(rows), online_since, *presence), f"f:{code}"
+        )
         now = time.monotonic()
         with self._lock:
             if board:
@@ -208,8 +231,8 @@ class Broadcaster:
                 self._standings[code] = now
         if standings:  # the table moves with every round: both at most every STANDINGS_TICKS
             rows_ranked = views.ranking(store, m)
-            sio.emit("leaderboard", views.leaderboard(store, m, rows_ranked), to=f"w:{code}")
-            sio.emit("standings", views.standings(m, rows_ranked), to=f"p:{code}")
+            self._emit_room("leaderboard", views.leaderboard(store, m, rows_ranked), f"w:{code}")
+            self._emit_room("standings", views.standings(m, rows_ranked), f"p:{code}")
 
     def dashboard(self, code: str) -> None:
         """A seat's connection opened or closed: the facilitators see it (on the leader;
@@ -217,15 +240,16 @@ class Broadcaster:
         if self.hub.leads():
             self._session_update(code, set(), board=False)
 
-    def flush(self) -> None:
+    def flush(self, presence: dict[str, Presence] | None = None) -> None:
         """Send what was held back, and the rows of teams whose seats went on or off
-        line (the ticker calls this on the leader)."""
+        line (the ticker calls this on the leader; ``presence``: the sessions' presence
+        it read in this pass)."""
         store = self.hub.store
         online_since = self.hub.online_since()
         presence_by: dict[str, Presence] = {}
         for code in store.codes():
-            presence = presence_by[code] = store.presence(code)
-            flipped = self._online_now(code, presence, online_since)
+            seats = presence_by[code] = (presence or {}).get(code) or store.presence(code)
+            flipped = self._online_now(code, seats, online_since)
             if flipped:
                 with self._lock:
                     self._rows.setdefault(code, set()).update(flipped)

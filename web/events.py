@@ -15,8 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from flask import request
-from flask_socketio import SocketIO, join_room, leave_room
+import socketio
+from flask_socketio import SocketIO
 from socketio import packet as sio_packet
 
 from web import payloads, rounds, sessions, views
@@ -42,17 +42,32 @@ class Identity:
 
 
 class Connections:
-    """This process's connections and what they hold (thread-safe)."""
+    """This process's connections and what they hold (thread-safe), with the
+    connections per seat counted so that what a seat still holds is found at once."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._who: dict[str, Identity] = {}
         self._rate: dict[str, tuple[float, int]] = {}
+        self._seats: dict[str, dict[tuple[int, str], int]] = {}  # code -> seat -> connections
+
+    def _count(self, ident: Identity | None, by: int) -> None:
+        if ident is None or ident.kind != "player":
+            return
+        seats = self._seats.setdefault(ident.code, {})
+        seat = (ident.team, ident.role)
+        seats[seat] = seats.get(seat, 0) + by
+        if seats[seat] <= 0:
+            del seats[seat]
+            if not seats:
+                del self._seats[ident.code]
 
     def set(self, sid: str, ident: Identity) -> Identity | None:
         with self._lock:
             old = self._who.get(sid)
             self._who[sid] = ident
+            self._count(old, -1)
+            self._count(ident, 1)
             return old
 
     def get(self, sid: str) -> Identity | None:
@@ -62,16 +77,19 @@ class Connections:
     def drop(self, sid: str) -> Identity | None:
         with self._lock:
             self._rate.pop(sid, None)
-            return self._who.pop(sid, None)
+            ident = self._who.pop(sid, None)
+            self._count(ident, -1)
+            return ident
 
     def held(self) -> dict[str, list[tuple[int, str]]]:
         """Seats held by live connections, per session code."""
-        out: dict[str, list[tuple[int, str]]] = {}
         with self._lock:
-            for ident in self._who.values():
-                if ident.kind == "player":
-                    out.setdefault(ident.code, []).append((ident.team, ident.role))
-        return out
+            return {code: list(seats) for code, seats in self._seats.items()}
+
+    def holds(self, code: str, seat: tuple[int, str]) -> bool:
+        """Whether a live connection of this process holds ``seat`` of session ``code``."""
+        with self._lock:
+            return seat in self._seats.get(code, {})
 
     def allow(self, sid: str, now: float, per_second: int) -> bool:
         """A one-second window rate limit per connection."""
@@ -82,6 +100,41 @@ class Connections:
             count += 1
             self._rate[sid] = (start, count)
             return count <= per_second
+
+
+class Rooms(socketio.Manager):
+    """python-socketio's in-process client manager, which also keeps the rooms of each
+    client: a disconnect leaves those rooms directly, where the library's looks through
+    every room of the process (each client has one of its own), so that a class of a
+    thousand leaving cost a million look-ups."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._of: dict[tuple[str, str], set[Any]] = {}  # (namespace, sid) -> its rooms
+
+    def basic_enter_room(self, sid: str, namespace: str, room: Any, eio_sid: str | None = None) -> None:
+        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
+        self._of.setdefault((namespace, sid), set()).add(room)
+
+    def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
+        super().basic_leave_room(sid, namespace, room)
+        rooms = self._of.get((namespace, sid))
+        if rooms is not None:
+            rooms.discard(room)
+
+    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
+        """The library's ``basic_disconnect``, over the client's own rooms."""
+        rooms = self._of.pop((namespace, sid), set())
+        if namespace not in self.rooms:
+            return
+        for room in rooms:
+            super().basic_leave_room(sid, namespace, room)
+        self.callbacks.pop(sid, None)
+        for pending in (self.pending_connect, self.pending_disconnect):
+            if sid in pending.get(namespace, ()):
+                pending[namespace].remove(sid)
+                if not pending[namespace]:
+                    del pending[namespace]
 
 
 RESERVED_EVENTS = ("connect", "disconnect", "*")  # the library's own names, never a client's
@@ -163,8 +216,11 @@ def guard_frames(socketio: SocketIO) -> None:
 
 
 def register(socketio: SocketIO, hub: Hub) -> None:
-    """Attach every event handler to ``socketio``."""
+    """Attach every event handler to ``socketio``'s python-socketio server. The handlers
+    need no Flask request (they read nothing of one): registered there rather than
+    through Flask-SocketIO, an event costs no request context, URL match or session."""
     conns = hub.connections
+    server = socketio.server
     guard_frames(socketio)
 
     def answer(sid: str, event: str, err: dict[str, str]) -> dict[str, Any]:
@@ -176,8 +232,7 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         spec = payloads.EVENTS[event]
 
         def wrap(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-            def run(*args: Any) -> dict[str, Any]:
-                sid = request.sid  # type: ignore[attr-defined]
+            def run(sid: str, *args: Any) -> dict[str, Any]:
                 try:
                     if not conns.allow(sid, time.monotonic(), int(hub.cfg["RATE_LIMIT_PER_SECOND"])):
                         raise GameError("rate_limited", "too many events, slow down")
@@ -194,7 +249,7 @@ def register(socketio: SocketIO, hub: Hub) -> None:
                     return answer(sid, event, refusal(exc, event, hub))
 
             run.__name__ = f"on_{event}"
-            socketio.on_event(event, run)
+            server.on(event, run)
             return fn
 
         return wrap
@@ -213,9 +268,9 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         """Make ``ident`` this connection's one identity, in exactly its rooms."""
         old = conns.set(sid, ident)
         for room in rooms(old) if old else []:
-            leave_room(room, sid=sid)
+            server.leave_room(sid, room)
         for room in rooms(ident):
-            join_room(room, sid=sid)
+            server.enter_room(sid, room)
 
     def player(sid: str) -> Identity:
         ident = conns.get(sid)
@@ -300,26 +355,22 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         socketio.emit("leaderboard", views.leaderboard(hub.store, meta), to=sid)
         return {"code": meta.code}
 
-    @socketio.on("connect")
-    def on_connect(*_: Any) -> None:
-        return None
-
-    @socketio.on("disconnect")
-    def on_disconnect(*_: Any) -> None:
-        ident = conns.drop(request.sid)  # type: ignore[attr-defined]
+    def on_disconnect(sid: str, *_: Any) -> None:
+        ident = conns.drop(sid)
         if ident and ident.kind == "player":
             seat = (ident.team, ident.role)
-            still = seat in conns.held().get(ident.code, [])  # another tab of this process holds it
+            still = conns.holds(ident.code, seat)  # another tab of this process holds it
             try:
                 hub.store.mark_seen(ident.code, [seat], hub.clock(), closed=not still)
                 hub.broadcaster.dashboard(ident.code)
             except STORE_DOWN as exc:
                 hub.outage.failed(exc)
 
-    @socketio.on("*")
-    def on_unknown(event: Any, *_: Any) -> dict[str, Any]:
-        sid = request.sid  # type: ignore[attr-defined]
+    def on_unknown(event: Any, sid: str, *_: Any) -> dict[str, Any]:
         name = str(event)[:40]
         if not conns.allow(sid, time.monotonic(), int(hub.cfg["RATE_LIMIT_PER_SECOND"])):
             return answer(sid, name, GameError("rate_limited", "too many events, slow down").to_dict())
         return answer(sid, name, bad(f"unknown event {name!r}; see the protocol for the events").to_dict())
+
+    server.on("disconnect", on_disconnect)
+    server.on("*", on_unknown)

@@ -1,13 +1,15 @@
-"""What crosses between server processes (``MESSAGE_QUEUE`` set).
+"""What crosses between server processes (``MESSAGE_QUEUE`` set): one Redis channel.
 
 A change is announced to the other processes in a few bytes (which teams and
 sessions changed, ``Relay``). The process where a team changed builds every seat's
 ``state`` and ``decided`` once and sends the seats it does not hold theirs as
 encoded text; the others pass them on as they are, to the connections they hold.
 Session-level changes (start, pause, end) are rebuilt by each process. The
-session-wide payloads are built once, by the ticker leader (``web.leader``), and
-go through python-socketio's Redis manager; a message to one client connected to
-the sending process is sent directly (``LocalFirstRedisManager``).
+session-wide payloads are built and encoded once, by the ticker leader
+(``web.leader``), and sent as text to the other processes, which pass them on to
+their members of the room. So python-socketio keeps its in-process client manager:
+every process sends only to its own connections, and nothing is decoded and
+encoded again on the way.
 """
 
 from __future__ import annotations
@@ -17,43 +19,23 @@ import json
 import logging
 import queue
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from typing import Any
 
 import redis
-import socketio
 
 from web.rounds import Changes
+from web.store import Connection
 
 log = logging.getLogger(__name__)
 
 CHANNEL = "bg:changes"
 BATCH = 500  # most announcements merged into one delivery when they queue up
-LANES = 8  # deliveries of other processes' changes running side by side
-
-
-class LocalFirstRedisManager(socketio.RedisManager):
-    """python-socketio's Redis manager; an event for one client of this process is
-    sent to it directly instead of through Redis (an ack-less ``to=sid`` emit)."""
-
-    def emit(
-        self,
-        event: str,
-        data: Any,
-        namespace: str | None = None,
-        room: str | None = None,
-        skip_sid: Any = None,
-        callback: Any = None,
-        to: str | None = None,
-        **kwargs: Any,
-    ) -> Any:
-        target = to or room
-        if callback is None and isinstance(target, str) and self.is_connected(target, namespace or "/"):
-            kwargs["ignore_queue"] = True
-        return super().emit(
-            event, data, namespace=namespace, room=room, skip_sid=skip_sid, callback=callback, to=to, **kwargs
-        )
+PUBLISH_EVERY = 0.02  # seconds between two publications at most: what comes meanwhile goes in one
+SEPARATOR = "\x1e"  # between the parts of one publication (JSON text never holds a raw control character)
+LANES = 2  # deliveries of other processes' changes running side by side (each team always in the same)
 
 
 Decided = dict[tuple[str, int], dict[str, Any]]  # (code, team) -> its ``decided`` payload
@@ -92,6 +74,17 @@ def decode(text: str) -> tuple[Changes, bool, Decided, Teams]:
     return changes, bool(d["k"]), decided, {(str(c), int(n)) for c, n in d.get("p", [])}
 
 
+def encode_event(room: str, event: str, text: str) -> str:
+    """An event for every member of ``room`` (its payload already JSON text) as one message."""
+    return f"{room}\t{event}\t{text}"
+
+
+def decode_event(body: str) -> tuple[str, str, str]:
+    """The inverse of ``encode_event``: room, event, payload text."""
+    room, event, text = body.split("\t", 2)
+    return room, event, text
+
+
 def encode_states(code: str, n: int, states: dict[str, str]) -> str:
     """Team ``n``'s seat states (role -> JSON text) as one message: a header line and a
     line per role (JSON text never holds a raw newline)."""
@@ -113,6 +106,7 @@ class Relay:
         url: str,
         deliver: Callable[[Changes, bool, Decided, Teams], Any],
         deliver_states: Callable[[str, int, dict[str, str]], Any],
+        deliver_event: Callable[[str, str, str], Any],
         sleep: Callable[[float], Any],
     ) -> None:
         self.host = uuid.uuid4().hex
@@ -120,11 +114,16 @@ class Relay:
         self._prefix = self.host + "|"
         self._deliver = deliver
         self._deliver_states = deliver_states
-        self._r = redis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        self._deliver_event = deliver_event
+        self._r = redis.Redis.from_url(
+            url, decode_responses=True, health_check_interval=30, connection_class=Connection
+        )
         self._stop = False
         self._lock = threading.Lock()
         self._wake = threading.Event()
-        self._outbox: list[tuple[Any, ...]] = []  # ("c", changes, keep, decided, shipped) | ("s", text)
+        self._published = 0.0  # when the last publication went out (monotonic)
+        self._pubsub: Any = None  # the listener's subscription
+        self._outbox: list[tuple[Any, ...]] = []  # ("c", changes, keep, decided, shipped) | ("s" | "e", text)
         self._lanes: list[queue.Queue[tuple[Any, ...]]] = [queue.Queue() for _ in range(LANES)]
         self.received = 0  # announcements from other processes (for tests and the benchmark)
 
@@ -143,18 +142,30 @@ class Relay:
             self._outbox.append(("s", encode_states(code, n, states)))
         self._wake.set()
 
+    def send_event(self, room: str, event: str, text: str) -> None:
+        """Send ``event`` (its payload as JSON text) to the members of ``room`` the other
+        processes hold."""
+        with self._lock:
+            self._outbox.append(("e", encode_event(room, event, text)))
+        self._wake.set()
+
     def publish(self) -> None:
-        """Send the queued announcements until ``stop`` (a background task). Best effort:
-        a lost announcement costs the other processes' players one update, which the
-        next change or a reload brings."""
+        """Send the queued announcements until ``stop`` (a background task), at most one
+        publication per ``PUBLISH_EVERY``: under load a publication carries many changes,
+        which every process (this one too) receives once. Best effort: a lost
+        announcement costs the other processes' players one update, which the next
+        change or a reload brings."""
         while not self._stop:
             self._wake.wait(1.0)
+            wait = self._published + PUBLISH_EVERY - time.monotonic()
+            if wait > 0:
+                self._sleep(wait)
             self._wake.clear()
             with self._lock:
                 batch, self._outbox = self._outbox, []
-            texts = [f"s|{item[1]}" for item in batch if item[0] == "s"]  # the states first, in order
+            texts = [f"{item[0]}|{item[1]}" for item in batch if item[0] != "c"]  # states and events first, in order
             # a decision merged with other changes of its team must not be taken for a
-            # decision only: submissions and the rest go as (at most) two messages
+            # decision only: submissions and the rest go as (at most) two parts
             for keep in (True, False):
                 merged, decided, shipped = Changes(), {}, set()
                 for _, changes, k, d, p in (item for item in batch if item[0] == "c"):
@@ -166,28 +177,33 @@ class Relay:
                     texts.append("c|" + encode(merged, keep, decided, shipped))
             if not texts:
                 continue
-            try:
-                pipe = self._r.pipeline(transaction=False)
-                for text in texts:
-                    pipe.publish(CHANNEL, self._prefix + text)
-                pipe.execute()
+            self._published = time.monotonic()
+            try:  # the whole batch as one message: each process receives and reads it once
+                self._r.execute_command("PUBLISH", CHANNEL, self._prefix + SEPARATOR.join(texts))
             except (redis.RedisError, OSError):
                 log.warning("could not announce a change to the other processes", exc_info=True)
 
     def listen(self) -> None:
-        """Deliver the other processes' announcements until ``stop`` (a background task)."""
+        """Deliver the other processes' announcements until ``stop`` (a background task):
+        it waits for the next message (``PubSub.listen``, no polling), then takes what else
+        has arrived meanwhile, and delivers them together."""
         while not self._stop:
-            pubsub = self._r.pubsub(ignore_subscribe_messages=True)
+            pubsub = self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
             try:
                 pubsub.subscribe(CHANNEL)
-                while not self._stop:
-                    msg = pubsub.get_message(timeout=1.0)
-                    batch = []
-                    while msg is not None and len(batch) < BATCH:
-                        batch.append(msg)
-                        msg = pubsub.get_message(timeout=0)
+                for msg in pubsub.listen():
+                    batch = [msg]
+                    while len(batch) < BATCH:
+                        more = pubsub.get_message(timeout=0)
+                        if more is None:
+                            break
+                        batch.append(more)
                     self._handle([m["data"] for m in batch if m.get("type") == "message"])
+                    if self._stop:
+                        break
             except (redis.RedisError, OSError):
+                if self._stop:
+                    break  # stop() closed the connection under the wait
                 log.warning("lost the change channel; subscribing again", exc_info=True)
                 self._sleep(1.0)
             except Exception:  # keep listening: one bad message must not cut the processes apart
@@ -198,22 +214,12 @@ class Relay:
 
     def _handle(self, texts: list[str]) -> None:
         parts: dict[bool, tuple[Changes, Decided, Teams]] = {}
-        for text in texts:
-            if text.startswith(self._prefix):
+        for message in texts:
+            if message.startswith(self._prefix):
                 continue  # our own: delivered when it was made
             self.received += 1
-            body = text.partition("|")[2]
-            kind, _, body = body.partition("|")
-            if kind == "s":
-                code, _, rest = body.partition("|")
-                n = int(rest.partition("\n")[0])
-                self._lanes[self._lane((code, n))].put(("s", body))
-                continue
-            changes, keep_public, decided, shipped = decode(body)
-            merged, known, sent = parts.setdefault(keep_public, (Changes(), {}, set()))
-            merged.merge(changes)
-            known.update(decided)
-            sent |= shipped
+            for part in message.partition("|")[2].split(SEPARATOR):
+                self._take(part, parts)
         # each team's announcements go to one lane, in order; the lanes deliver side by side
         # (a delivery waits on Redis: one after the other, a busy class would queue up)
         for keep_public, (merged, known, sent) in sorted(parts.items(), reverse=True):
@@ -227,6 +233,23 @@ class Relay:
             for lane, changes in split.items():
                 mine = {k: v for k, v in known.items() if k in changes.seats}
                 self._lanes[lane].put(("c", changes, keep_public, mine, sent & (changes.advanced | changes.seats)))
+
+    def _take(self, part: str, parts: dict[bool, tuple[Changes, Decided, Teams]]) -> None:
+        """One part of another process's publication: states and events go to their lane
+        at once, changes are merged into ``parts`` (by ``keep_public``)."""
+        kind, _, body = part.partition("|")
+        if kind == "s":
+            code, _, rest = body.partition("|")
+            n = int(rest.partition("\n")[0])
+            self._lanes[self._lane((code, n))].put(("s", body))
+        elif kind == "e":
+            self._lanes[self._lane(body.partition("\t")[0])].put(("e", body))
+        else:
+            changes, keep_public, decided, shipped = decode(body)
+            merged, known, sent = parts.setdefault(keep_public, (Changes(), {}, set()))
+            merged.merge(changes)
+            known.update(decided)
+            sent |= shipped
 
     @staticmethod
     def _lane(key: Any) -> int:
@@ -252,13 +275,15 @@ class Relay:
                 if item[0] == "c":
                     pending.append(item)
                     continue
-                self._flush(pending)  # the changes queued before these states, merged
+                self._flush(pending)  # the changes queued before this message, merged
                 pending = []
-                if item[0] == "s":
-                    try:
+                try:
+                    if item[0] == "s":
                         self._deliver_states(*decode_states(item[1]))
-                    except Exception:  # keep delivering: one bad message must not stop the lane
-                        log.exception("delivering another process's states failed")
+                    elif item[0] == "e":
+                        self._deliver_event(*decode_event(item[1]))
+                except Exception:  # keep delivering: one bad message must not stop the lane
+                    log.exception("delivering another process's message failed")
 
     def _flush(self, items: list[tuple[Any, ...]]) -> None:
         """Deliver queued change announcements, merged (decisions apart from the rest)."""
@@ -278,3 +303,5 @@ class Relay:
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
+        with contextlib.suppress(Exception):  # wakes the listener waiting for a message
+            self._pubsub.connection.disconnect()

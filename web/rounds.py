@@ -19,10 +19,10 @@ from game.bots import bot_decision
 from game.engine import decision_bounds, step
 from game.policies import parse_policy
 from game.state import GameState
-from web import faults, payloads
+from web import faults, payloads, views
 from web.errors import GameError, bad
 from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
-from web.store import DEADLINES, STORE_DOWN, Store
+from web.store import DEADLINES, STORE_DOWN, Presence, Store
 from web.views import parsed_state
 
 log = logging.getLogger(__name__)
@@ -31,18 +31,28 @@ log = logging.getLogger(__name__)
 @dataclass
 class Changes:
     """What a call changed, for the broadcaster: teams whose week moved on,
-    teams whose seats or decisions changed, sessions that ended."""
+    teams whose seats or decisions changed, sessions that ended. Where the call
+    already holds what the clients are sent, it comes along: ``decided`` the
+    ``decided`` payload of a team a decision changed, ``fresh`` the snapshot of a
+    team as its new week was written (``team_snapshot`` shape)."""
 
     advanced: set[tuple[str, int]] = field(default_factory=set)
     seats: set[tuple[str, int]] = field(default_factory=set)
     over: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
+    decided: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
+    fresh: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
 
     def merge(self, other: Changes) -> Changes:
+        """Add ``other``, which happened after this."""
+        for key in (other.advanced | other.seats) - other.fresh.keys():
+            self.fresh.pop(key, None)  # changed since it was written: read it again
         self.advanced |= other.advanced
         self.seats |= other.seats
         self.over |= other.over
         self.sessions |= other.sessions
+        self.decided.update(other.decided)
+        self.fresh.update(other.fresh)
         return self
 
     def __bool__(self) -> bool:
@@ -50,34 +60,55 @@ class Changes:
 
 
 def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, body: Any, now: float) -> Changes:
-    """Record a player's decision; advance the team when it was the last one missing."""
+    """Record a player's decision (``submit.lua`` checks everything, bounds included, in
+    one round trip); advance the team when it was the last one missing."""
     body = payloads.check(body, payloads.EVENTS["submit"], "submit")
     week, value = body["week"], body["value"]
-    raw, t = store.session_and_team(code, team)
-    meta = meta_from(code, raw)
-    if meta.status != "running":
-        raise GameError("not_running", "the game is not running" if meta.status != "paused" else "the game is paused")
-    if t.get("done") == "1":
+    got = store.submit(code, team, week, role, value)
+    for _ in range(5):  # no bounds stored with this state yet: compute them from it
+        if got.status != "bounds":
+            break
+        got = _submit_with_bounds(store, code, team, week, role, value)
+    if got.status == "not_running":
+        if not got.session_status:
+            raise GameError("unknown_session", f"no session with code {code}")
+        raise GameError(
+            "not_running", "the game is paused" if got.session_status == "paused" else "the game is not running"
+        )
+    if got.status == "done":
         raise GameError("not_running", "this team's game is over")
-    if week != int(t["week"]):
-        raise GameError("stale_week", f"it is week {t['week']}, not week {week}")
+    if got.status == "stale_week":
+        raise GameError("stale_week", f"it is week {got.week}, not week {week}")
+    if got.status == "out_of_bounds":
+        lo, hi = got.bounds
+        raise GameError("out_of_bounds", f"the value must be between {lo} and {hi}")
+    if got.status == "forbidden":
+        raise GameError("forbidden", "a bot plays this seat now")
+    if got.status == "already_decided":
+        raise GameError("already_decided", f"you already decided week {week}")
+    if got.status != "ok":  # pragma: no cover - five states written in a row meanwhile
+        raise GameError("stale_week", "that week is over")
+    faults.point("after_decision" if not got.complete else "last_decision")
+    changes = Changes(
+        seats={(code, team)}, decided={(code, team): {"team": team, "week": week, "decided": got.decided}}
+    )
+    if got.complete and got.snapshot is not None and got.session is not None:
+        meta = meta_from(code, got.session)
+        changes.merge(advance(store, cfg, code, team, now, "complete", week=week, meta=meta, snap=got.snapshot))
+    return changes
+
+
+def _submit_with_bounds(store: Store, code: str, team: int, week: int, role: str, value: int) -> Any:
+    """``Store.submit`` with the bounds computed here from the team's state (one that was
+    written without them: by a strategy review, or before bounds were stored)."""
+    raw, t = store.session_and_team(code, team)
+    if "state" not in t:
+        return store.submit(code, team, week, role, value)  # the script says what is wrong
+    meta = meta_from(code, raw)
     state = parsed_state(meta, team, t["state"])
     scn = meta.team_scenario(t)
-    lo, hi = decision_bounds(scn, state, role)
-    if not lo <= value <= hi:
-        raise GameError("out_of_bounds", f"the value must be between {lo} and {hi}")
-    status, complete = store.submit(code, team, week, role, value)
-    if status == "forbidden":
-        raise GameError("forbidden", "a bot plays this seat now")
-    if status == "already_decided":
-        raise GameError("already_decided", f"you already decided week {week}")
-    if status != "ok":
-        raise GameError(status, {"not_running": "the game is not running", "stale_week": "that week is over"}[status])
-    faults.point("after_decision" if not complete else "last_decision")
-    changes = Changes(seats={(code, team)})
-    if complete:
-        changes.merge(advance(store, cfg, code, team, now, "complete", week=week, meta=meta))
-    return changes
+    bounds = {r: decision_bounds(scn, state, r) for r in scn.roles}
+    return store.submit(code, team, week, role, value, bounds=bounds, state=t["state"])
 
 
 REASONS = ("complete", "deadline", "force")
@@ -104,26 +135,29 @@ def advance(
     reason: str,
     week: int | None = None,
     meta: SessionMeta | None = None,
+    snap: dict[str, Any] | None = None,
 ) -> Changes:
     """Play the team's current week if it is due for ``reason`` (see ``_due``) and,
     when ``week`` is given, if it is that week: a caller acts on the week it found
-    due and on no other, however many processes race it.
+    due and on no other, however many processes race it. ``snap``: the team as the
+    caller just read it (``team_snapshot`` shape), instead of reading it again.
 
-    Bots decide for every seat without a human decision. Returns what changed;
-    empty when another caller advanced the week first or it was not due."""
+    Bots decide for every seat without a human decision. Returns what changed, with
+    the team as written (``Changes.fresh``); empty when another caller advanced the
+    week first or it was not due."""
     if reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}")
     meta = meta or load_meta(store, code)
     changes = Changes()
     for _ in range(5):  # -1 from commit: a decision arrived while we computed; read again
-        snap = store.team_snapshot(code, team)
+        snap = snap or store.team_snapshot(code, team)
         t, dec = snap["team"], snap["dec"]
         if not t or t.get("done") == "1" or snap["status"] != "running":
             return changes
         if (week is not None and int(t["week"]) != week) or not _due(reason, snap, now):
             return changes
         scn = meta.team_scenario(t)
-        state = GameState.from_dict(json.loads(t["state"]))
+        state = parsed_state(meta, team, t["state"])  # the engine and the bots never change their input
         memory: dict[str, Any] = json.loads(t.get("memory") or "{}")
         policy = parse_policy(meta.bot_policy)
         decisions: dict[str, int] = {}
@@ -138,27 +172,32 @@ def advance(
         new, events = step(scn, state, decisions)
         record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots}
         seconds = None if new.done else float(snap["round_seconds"]) or None  # the round timer, else none
+        bounds = None if new.done else {r: decision_bounds(scn, new, r) for r in scn.roles}
+        ttl = None if new.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL
         faults.point("before_commit")
-        result = store.commit(code, team, state.week, len(dec), new.to_dict(), record, memory, new.done, seconds, now)
-        if result == 0:
+        got = store.commit(
+            code, team, state.week, len(dec), new.to_dict(), record, memory, new.done, seconds, now,
+            bounds=bounds, ttl=ttl, seats=snap["seats"],
+        )  # fmt: skip
+        if got.result == 0:
             return changes
-        if result == 1:
+        if got.result == 1:
             faults.point("after_commit")
             changes.advanced.add((code, team))
+            fields = {"week": str(new.week), "state": got.state_text, "done": "1" if new.done else "0",
+                      "deadline": got.deadline, "remaining": "", "advanced_at": f"{now:.3f}"}  # fmt: skip
+            fresh = {**snap, "team": {**t, **fields}, "dec": {}, "seats": got.seats, "humans": got.humans}
+            changes.fresh[(code, team)] = views.written(meta, team, fresh, got.record_text)
             if new.done:
                 changes.merge(_maybe_over(store, cfg, meta))
-            else:
-                store.touch_team(code, team, int(cfg["IDLE_TTL_SECONDS"]), snap["seats"])
             return changes
+        snap = None
     return changes  # pragma: no cover - five decisions racing one commit
 
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
     """End the session when every team has played its last week."""
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.hget(store.team_key(meta.code, n), "done")
-    if all(d == "1" for d in pipe.execute()):
+    if all(t["team"]["done"] == "1" for t in store.teams(meta.code, range(1, meta.teams + 1), ("done",))):
         return end(store, cfg, meta)
     return Changes()
 
@@ -275,7 +314,13 @@ def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float)
 # -- the ticker ---------------------------------------------------------------------
 
 
-def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tuple[int, str]]]) -> Changes:
+def tick(
+    store: Store,
+    cfg: dict[str, Any],
+    now: float,
+    held: dict[str, list[tuple[int, str]]],
+    presence: dict[str, Presence] | None = None,
+) -> Changes:
     """One pass of the background ticker at time ``now``.
 
     ``held`` lists the seats this process's connections hold, per session: they
@@ -285,7 +330,9 @@ def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tup
     or a store outage); teams nobody plays keep pace with the session's leading
     team (or ``BOT_ROUND_SECONDS`` when no human plays at all). Every advance
     names the week it found due, so any number of processes may tick at once.
-    A store outage propagates (``STORE_DOWN``): the caller reports it once."""
+    ``presence``: filled with ``Store.presence`` of each session walked (for the
+    broadcaster's pass that follows). A store outage propagates (``STORE_DOWN``):
+    the caller reports it once."""
     changes = Changes()
     for code, seats in held.items():
         store.mark_seen(code, seats, now)
@@ -300,7 +347,7 @@ def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tup
             log.exception("ticker: round of %s team %s failed", code, team)
     for code in store.codes():
         try:
-            changes.merge(_tick_session(store, cfg, code, now))
+            changes.merge(_tick_session(store, cfg, code, now, presence))
         except GameError:  # pragma: no cover - expired between the two reads
             continue
         except STORE_DOWN:
@@ -310,8 +357,11 @@ def tick(store: Store, cfg: dict[str, Any], now: float, held: dict[str, list[tup
     return changes
 
 
-def _tick_session(store: Store, cfg: dict[str, Any], code: str, now: float) -> Changes:
-    """Drop-outs to bots, weeks left complete, and bot pacing for one session."""
+def _tick_session(
+    store: Store, cfg: dict[str, Any], code: str, now: float, presence: dict[str, Presence] | None = None
+) -> Changes:
+    """Drop-outs to bots, weeks left complete, and bot pacing for one session, from
+    one read of every team (``Store.teams``)."""
     changes = Changes()
     meta = load_meta(store, code)
     if meta.status == "over":
@@ -320,39 +370,37 @@ def _tick_session(store: Store, cfg: dict[str, Any], code: str, now: float) -> C
     ttl = int(cfg["IDLE_TTL_SECONDS"])
     # humans before seen: join and resume mark a seat seen before adding it to humans,
     # so a seat that joins while this pass runs is never taken for a drop-out
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.smembers(store.team_key(code, n, "humans"))
-        pipe.hkeys(store.team_key(code, n, "dec"))
-    raw = pipe.execute()
-    seen = store.seen(code)
-    for n in range(1, meta.teams + 1):
-        humans, decided = set(raw[2 * n - 2]), set(raw[2 * n - 1])
+    snaps = store.teams(code, range(1, meta.teams + 1), ("week", "done", "advanced_at"), ("humans", "decided"))
+    seen_closed = store.presence(code)
+    if presence is not None:
+        presence[code] = seen_closed
+    seen = seen_closed[0]
+    for n, snap in enumerate(snaps, 1):
+        humans = snap["humans"]
         for role in sorted(humans):
             if now - seen.get((n, role), 0.0) > grace:
                 store.set_human(code, n, role, False, ttl)
                 changes.seats.add((code, n))
                 humans.discard(role)
-        if meta.status == "running" and humans and humans <= decided:
+        if meta.status == "running" and humans and humans <= snap["decided"]:
             changes.merge(advance(store, cfg, code, n, now, "complete", meta=meta))
     if meta.status == "running":
-        changes.merge(_pace_bots(store, cfg, meta, now))
+        changes.merge(_pace_bots(store, cfg, meta, now, snaps, changes))
     return changes
 
 
-def _pace_bots(store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float) -> Changes:
+def _pace_bots(
+    store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float, snaps: list[dict[str, Any]], done_now: Changes
+) -> Changes:
     """Advance teams with no human seat: up to the leading team's week, or one
-    week per ``BOT_ROUND_SECONDS`` when nobody in the session plays."""
+    week per ``BOT_ROUND_SECONDS`` when nobody in the session plays. ``snaps``: every
+    team as ``_tick_session`` read it (humans as they are after its drop-outs), with
+    the weeks it advanced (``done_now``) counted as played."""
     changes = Changes()
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.hmget(store.team_key(meta.code, n), "week", "done", "advanced_at")
-        pipe.scard(store.team_key(meta.code, n, "humans"))
-    raw = pipe.execute()
     teams = []
-    for n in range(1, meta.teams + 1):
-        (week, done, at), humans = raw[2 * n - 2], raw[2 * n - 1]
-        teams.append((n, int(week), done == "1", float(at or 0), humans))
+    for n, snap in enumerate(snaps, 1):
+        t = done_now.fresh.get((meta.code, n), snap)["team"]
+        teams.append((n, int(t["week"]), t["done"] == "1", float(t.get("advanced_at") or 0), len(snap["humans"])))
     # progress = weeks played: the last week keeps its number and sets done
     played = [w - 1 + d for _, w, d, _, h in teams if h]
     lead = max(played) if played else None

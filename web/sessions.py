@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from game.codp import positions_for
+from game.engine import decision_bounds
 from game.policies import PolicyError, check_roles, parse_policy
 from game.scenario import VISIBILITY_KEYS, Scenario, ScenarioError
 from game.state import GameState, new_game
@@ -17,7 +18,7 @@ from web import custom_scenarios, payloads
 from web.errors import GameError, bad
 from web.payloads import is_whole
 from web.scenarios import base_scenario, presets, team_scenario
-from web.store import Store, digest
+from web.store import Store, bounds_json, digest
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
@@ -195,6 +196,7 @@ def team_fields(meta_like: dict[str, Any], n: int, codp: str | None, shop: str |
     return {
         "week": state.week,
         "state": json.dumps(state.to_dict()),
+        "bounds": bounds_json({r: decision_bounds(scn, state, r) for r in scn.roles}),
         "memory": "{}",
         "done": "0",
         "codp": codp or "",

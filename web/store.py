@@ -24,16 +24,33 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import select
+import sys
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import redis
+from redis.commands.core import Script
 
 log = logging.getLogger(__name__)
 
 LUA_DIR = Path(__file__).resolve().parent / "lua"
 SESSIONS = "bg:sessions"
+# what ``Store.teams`` reads of a team: part -> (its letter in teams.lua, the key's suffix)
+TEAM_PARTS = {
+    "dec": ("d", "dec"),
+    "decided": ("k", "dec"),
+    "seats": ("s", "seats"),
+    "taken": ("r", "seats"),
+    "humans": ("m", "humans"),
+    "forced": ("m", "forced"),
+}
 DEADLINES = "bg:deadlines"
+SEEN_BATCH = 1000  # seats marked seen per call of seen.lua
+# ``Store.presence``: when each seat was last held, and the seats whose last connection closed
+Presence = tuple[dict[tuple[int, str], float], set[tuple[int, str]]]
 # what an unreachable (or still loading) store raises: answered with ``unavailable``
 STORE_DOWN: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError)
 
@@ -41,6 +58,100 @@ STORE_DOWN: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.Time
 def digest(secret: str) -> str:
     """SHA-256 hex of a secret or token (only hashes are stored)."""
     return hashlib.sha256(secret.encode("utf-8")).hexdigest()
+
+
+def _pairs(flat: list[str]) -> dict[str, str]:
+    """A Redis ``HGETALL`` reply inside a script's answer (a flat list) as a dict."""
+    return dict(zip(flat[::2], flat[1::2], strict=True))
+
+
+_SEATS: dict[str, dict[str, Any]] = {}  # a seat's JSON text -> its value (a seat changes only when taken)
+
+
+def _seat(text: str) -> dict[str, Any]:
+    """A seat's value from its JSON text (parsed once: the dashboard reads every seat each tick)."""
+    hit = _SEATS.get(text)
+    if hit is None:
+        if len(_SEATS) > 20_000:
+            _SEATS.clear()
+        hit = _SEATS[text] = json.loads(text)
+    return hit
+
+
+def bounds_json(bounds: dict[str, tuple[int, int]]) -> str:
+    """Decision bounds per role as the team hash keeps them (``bounds``)."""
+    return json.dumps({role: [int(lo), int(hi)] for role, (lo, hi) in bounds.items()}, separators=(",", ":"))
+
+
+@dataclass
+class Submitted:
+    """What ``Store.submit`` found: ``status`` (``ok`` or why not) and whether the
+    decision completed the week, with what the caller needs next: the session's
+    status (``not_running``), the team's week (``stale_week``, ``ok``), the bounds
+    (``out_of_bounds``), the roles that decided (``ok``) and, when complete, the
+    team as ``team_snapshot`` gives it and the session's config and timer."""
+
+    status: str
+    complete: bool
+    session_status: str = ""
+    week: int = 0
+    bounds: tuple[int, int] = (0, 0)
+    decided: list[str] = field(default_factory=list)
+    snapshot: dict[str, Any] | None = None
+    session: dict[str, str] | None = None
+
+
+@dataclass
+class Committed:
+    """What ``Store.commit`` did: ``result`` (1 written, 0 already advanced, -1 read
+    again), the texts it stored and, when written, the deadline as stored and the
+    seats and humans at that moment."""
+
+    result: int
+    state_text: str = ""
+    record_text: str = ""
+    deadline: str = ""
+    seats: dict[str, dict[str, Any]] = field(default_factory=dict)
+    humans: set[str] = field(default_factory=set)
+
+
+def _os_poll() -> Any:
+    """``select.poll`` as the operating system has it, also where gevent or eventlet
+    replaced it with one that waits through their event loop (None without poll)."""
+    try:
+        from gevent import monkey
+
+        if monkey.is_module_patched("select"):
+            return monkey.get_original("select", "poll")
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        pass
+    patcher = sys.modules.get("eventlet.patcher")  # only where eventlet is in use
+    if patcher is not None and patcher.is_monkey_patched("select"):
+        return getattr(patcher.original("select"), "poll", None)
+    return getattr(select, "poll", None)
+
+
+_POLL = _os_poll()
+
+
+class Connection(redis.Connection):
+    """redis-py's connection, with the check the pool makes before lending it (is a reply
+    left unread, or did the server close it?) first asked of the operating system
+    directly. redis-py asks through ``select.poll``, which under gevent starts watchers
+    and goes round the event loop: a third of the cost of a whole command. Only when
+    the socket has something to read does redis-py's own check run."""
+
+    def can_read(self, timeout: float = 0) -> bool:
+        reader = getattr(self._parser, "_reader", None)  # hiredis's buffer of what was read
+        if timeout == 0 and self._sock is not None and reader is not None and _POLL is not None:
+            if reader.has_data():
+                return True
+            poller = _POLL()
+            poller.register(self._sock.fileno(), select.POLLIN)
+            if not poller.poll(0):
+                return False  # the usual answer, in one system call
+        # something waits (a reply left over, or the server closed the connection): redis-py's own check tells which
+        return super().can_read(timeout)
 
 
 def connect(url: str | None, max_connections: int = 50) -> tuple[redis.Redis, str]:
@@ -52,7 +163,12 @@ def connect(url: str | None, max_connections: int = 50) -> tuple[redis.Redis, st
     should queue for a connection rather than fail."""
     if url:
         pool = redis.BlockingConnectionPool.from_url(
-            url, max_connections=max_connections, timeout=30, decode_responses=True, health_check_interval=30
+            url,
+            max_connections=max_connections,
+            timeout=30,
+            decode_responses=True,
+            health_check_interval=30,
+            connection_class=Connection,
         )
         return redis.Redis(connection_pool=pool), "redis"
     import fakeredis
@@ -68,6 +184,34 @@ class Store:
         self.kind = kind
         self._submit = client.register_script((LUA_DIR / "submit.lua").read_text())
         self._commit = client.register_script((LUA_DIR / "commit.lua").read_text())
+        self._teams = client.register_script((LUA_DIR / "teams.lua").read_text())
+        self._seen = client.register_script((LUA_DIR / "seen.lua").read_text())
+
+    def _run(self, script: Script, keys: list[str], args: list[Any]) -> Any:
+        """Run one of the store's scripts: ``EVALSHA`` on a pooled connection, loading
+        the script first where Redis no longer has it (after a restart). Straight on
+        the connection rather than through ``Script.__call__`` and redis-py's command
+        path (type checks, retry and metrics wrappers), which cost more than the round
+        trip itself; the in-process store takes the ordinary path."""
+        if self.kind != "redis":
+            return script(keys=keys, args=args)
+        pool = self.r.connection_pool
+        conn = pool.get_connection()
+        try:
+            try:
+                conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                return conn.read_response()
+            except redis.exceptions.NoScriptError:
+                conn.send_command("SCRIPT", "LOAD", script.script)
+                script.sha = conn.read_response()
+                conn.send_command("EVALSHA", script.sha, len(keys), *keys, *args)
+                return conn.read_response()
+        except BaseException as exc:
+            if not isinstance(exc, redis.ResponseError):  # a reply may be left half read
+                conn.disconnect()
+            raise
+        finally:
+            pool.release(conn)
 
     @classmethod
     def from_url(cls, url: str | None, max_connections: int = 50) -> Store:
@@ -153,25 +297,21 @@ class Store:
                 pipe.expire(self.token_key(seat["token"]), ttl)
         pipe.execute()
 
-    def touch_team(self, code: str, team: int, ttl: int, seats: dict[str, dict[str, Any]] | None = None) -> None:
-        """Reset the expiry of the session hash and one team's keys and tokens (after its round);
-        ``seats`` (as ``seats()`` returns them) saves reading them."""
-        pipe = self.r.pipeline(transaction=False)
-        pipe.expire(self.session_key(code), ttl)
-        pipe.expire(f"bg:s:{code}:seen", ttl)
-        pipe.expire(self.team_key(code, team), ttl)
-        for part in ("dec", "weeks", "seats", "humans", "forced"):
-            pipe.expire(self.team_key(code, team, part), ttl)
-        for seat in (self.seats(code, team) if seats is None else seats).values():
-            pipe.expire(self.token_key(seat["token"]), ttl)
-        pipe.execute()
-
     # -- teams ------------------------------------------------------------------
     def team(self, code: str, team: int) -> dict[str, str]:
         return self.r.hgetall(self.team_key(code, team))
 
     def set_team(self, code: str, team: int, **fields: Any) -> None:
-        self.r.hset(self.team_key(code, team), mapping={k: str(v) for k, v in fields.items()})
+        """Write fields of a team's hash; a new ``state`` without ``bounds`` drops the
+        stored bounds (the next submission computes them)."""
+        key = self.team_key(code, team)
+        if "state" in fields and "bounds" not in fields:
+            pipe = self.r.pipeline(transaction=True)
+            pipe.hset(key, mapping={k: str(v) for k, v in fields.items()})
+            pipe.hdel(key, "bounds")
+            pipe.execute()
+        else:
+            self.r.hset(key, mapping={k: str(v) for k, v in fields.items()})
 
     def decisions(self, code: str, team: int) -> dict[str, int]:
         return {k: int(v) for k, v in self.r.hgetall(self.team_key(code, team, "dec")).items()}
@@ -214,6 +354,33 @@ class Store:
         }
         if weeks_from is not None:
             out["weeks"] = [json.loads(x) for x in weeks[0]]
+        return out
+
+    def teams(
+        self, code: str, teams: Iterable[int], fields: Sequence[str], parts: Sequence[str] = ()
+    ) -> list[dict[str, Any]]:
+        """The hash ``fields`` ('' when missing, under ``team``) and the ``parts`` of each
+        of ``teams`` (``TEAM_PARTS``: ``dec`` role -> decision, ``decided`` and ``taken``
+        the roles that decided and that have a seat, ``seats`` role -> seat, ``humans``,
+        ``forced``), in order, in one call (``teams.lua``): a class costs one round trip."""
+        letters = "".join(TEAM_PARTS[p][0] for p in parts)
+        keys: list[str] = []
+        for n in teams:
+            keys.append(self.team_key(code, n))
+            keys += [self.team_key(code, n, TEAM_PARTS[p][1]) for p in parts]
+        if not keys:
+            return []
+        out = []
+        for row in self._run(self._teams, keys, [letters, *fields]):
+            item: dict[str, Any] = {"team": {f: v or "" for f, v in zip(fields, row[0], strict=True)}}
+            for part, reply in zip(parts, row[1:], strict=True):
+                if part == "dec":
+                    item[part] = {k: int(v) for k, v in _pairs(reply).items()}
+                elif part == "seats":
+                    item[part] = {r: _seat(v) for r, v in _pairs(reply).items()}
+                else:
+                    item[part] = set(reply)
+            out.append(item)
         return out
 
     def session_and_team(self, code: str, team: int) -> tuple[dict[str, str], dict[str, str]]:
@@ -260,47 +427,79 @@ class Store:
 
     def mark_seen(self, code: str, seats: list[tuple[int, str]], now: float, closed: bool = False) -> None:
         """Record that connections hold these seats now (``closed``: the last connection
-        of each just closed; it still counts as seen now, for the grace period)."""
-        if seats:
-            key = f"bg:s:{code}:seen"
-            pipe = self.r.pipeline(transaction=False)
-            pipe.hset(key, mapping={f"{t}:{r}": f"{now:.3f}" for t, r in seats})
-            if closed:
-                pipe.hset(key, mapping={f"{t}:{r}:closed": "1" for t, r in seats})
-            else:
-                pipe.hdel(key, *[f"{t}:{r}:closed" for t, r in seats])
-            pipe.pttl(self.session_key(code))
-            ttl = pipe.execute()[-1]
-            if ttl > 0:
-                self.r.pexpire(key, ttl)
+        of each just closed; it still counts as seen now, for the grace period). One
+        field per seat: the time, followed by ``closed`` when its last connection closed,
+        so that marking a seat seen again clears that too."""
+        value = f"{now:.3f} closed" if closed else f"{now:.3f}"
+        for i in range(0, len(seats), SEEN_BATCH):  # a script's arguments are unpacked onto Lua's stack
+            args = [x for t, r in seats[i : i + SEEN_BATCH] for x in (f"{t}:{r}", value)]
+            self._run(self._seen, [f"bg:s:{code}:seen", self.session_key(code)], args)
 
     def seen(self, code: str) -> dict[tuple[int, str], float]:
         """When a connection last held each seat."""
         return self.presence(code)[0]
 
-    def presence(self, code: str) -> tuple[dict[tuple[int, str], float], set[tuple[int, str]]]:
+    def presence(self, code: str) -> Presence:
         """``seen()`` and the seats whose last connection closed since (no connection holds them)."""
         seen, closed = {}, set()
         for k, v in self.r.hgetall(f"bg:s:{code}:seen").items():
-            t, _, rest = k.partition(":")
-            role, _, flag = rest.partition(":")
+            t, _, role = k.partition(":")
+            if ":" in role:
+                continue  # a flag of the earlier layout ("{n}:{role}:closed"): the time alone tells
+            when, _, flag = v.partition(" ")
+            seat = (int(t), role)
+            seen[seat] = float(when)
             if flag:
-                closed.add((int(t), role))
-            else:
-                seen[(int(t), role)] = float(v)
+                closed.add(seat)
         return seen, closed
 
     # -- rounds -----------------------------------------------------------------
-    def submit(self, code: str, team: int, week: int, role: str, value: int) -> tuple[str, bool]:
-        """Run ``submit.lua``: ``(status, complete)``."""
+    def submit(
+        self,
+        code: str,
+        team: int,
+        week: int,
+        role: str,
+        value: int,
+        bounds: dict[str, tuple[int, int]] | None = None,
+        state: str = "",
+    ) -> Submitted:
+        """Run ``submit.lua`` (one round trip): check and record the decision. The bounds
+        are the ones stored with the team's state; where none are (a state written
+        without them), ``bounds`` computed by the caller from ``state`` (its JSON text)
+        if that is still the team's state, else the status is ``bounds``."""
         keys = [
             self.session_key(code),
             self.team_key(code, team),
             self.team_key(code, team, "dec"),
             self.team_key(code, team, "humans"),
+            self.team_key(code, team, "seats"),
+            self.team_key(code, team, "forced"),
         ]
-        status, complete = self._submit(keys=keys, args=[week, role, value])
-        return str(status), bool(int(complete))
+        args = [week, role, value, bounds_json(bounds) if bounds else "", state if bounds else ""]
+        status, complete, *rest = self._run(self._submit, keys, args)
+        out = Submitted(str(status), bool(int(complete)))
+        if out.status == "not_running":
+            out.session_status = rest[0]
+        elif out.status == "stale_week":
+            out.week = int(rest[0] or 0)
+        elif out.status == "out_of_bounds":
+            out.bounds = (int(float(rest[0])), int(float(rest[1])))
+        elif out.status == "ok":
+            out.week, out.decided = int(rest[0]), sorted(rest[1])
+            if out.complete:
+                t, dec, seats, humans, forced, (config, rs, st) = rest[2:]
+                out.snapshot = {
+                    "team": _pairs(t),
+                    "dec": {k: int(v) for k, v in _pairs(dec).items()},
+                    "seats": {r: json.loads(v) for r, v in _pairs(seats).items()},
+                    "humans": set(humans),
+                    "forced": set(forced),
+                    "round_seconds": int(rs or 0),
+                    "status": st or "",
+                }
+                out.session = {"config": config or "", "round_seconds": rs or "0", "status": st or ""}
+        return out
 
     def commit(
         self,
@@ -314,28 +513,49 @@ class Store:
         done: bool,
         next_round_seconds: float | None,
         now: float,
-    ) -> int:
-        """Run ``commit.lua``: 1 written, 0 already advanced by another caller, -1 read again."""
+        bounds: dict[str, tuple[int, int]] | None = None,
+        ttl: int | None = None,
+        seats: dict[str, dict[str, Any]] | None = None,
+    ) -> Committed:
+        """Run ``commit.lua``: ``result`` 1 written, 0 already advanced by another caller,
+        -1 read again. ``bounds``: the new state's decision bounds, stored with it.
+        ``ttl``: renew the expiry of the session hash and every key of the team, and of
+        the tokens of ``seats`` (as ``seats()`` gives them), in the same call."""
         keys = [
             self.session_key(code),
             self.team_key(code, team),
             self.team_key(code, team, "dec"),
             self.team_key(code, team, "weeks"),
             DEADLINES,
+            self.team_key(code, team, "seats"),
+            self.team_key(code, team, "humans"),
         ]
+        if ttl is not None:
+            keys += [f"bg:s:{code}:seen", self.team_key(code, team, "forced")]
+            keys += [self.token_key(seat["token"]) for seat in (seats or {}).values()]
+        state_text, record_text = json.dumps(state), json.dumps(record)
         args = [
             week,
             n_decisions,
             state["week"],
-            json.dumps(state),
-            json.dumps(record),
+            state_text,
+            record_text,
             json.dumps(memory),
             "1" if done else "0",
             "" if next_round_seconds is None else f"{next_round_seconds:.3f}",
             f"{now:.3f}",
             f"{code}:{team}",
+            bounds_json(bounds) if bounds else "",
+            "" if ttl is None else str(int(ttl)),
         ]
-        return int(self._commit(keys=keys, args=args))
+        result, *rest = self._run(self._commit, keys, args)
+        out = Committed(int(result), state_text=state_text, record_text=record_text)
+        if out.result == 1:
+            deadline, raw_seats, humans = rest
+            out.deadline = deadline or ""
+            out.seats = {r: json.loads(v) for r, v in _pairs(raw_seats).items()}
+            out.humans = set(humans)
+        return out
 
     def replace_state(
         self, code: str, team: int, week: int, state: dict[str, Any], codp: str, shop: str | None = None
@@ -352,6 +572,7 @@ class Store:
                     return False
                 pipe.multi()
                 pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp, "shop": shop or ""})
+                pipe.hdel(key, "bounds")  # of the old modes; the next submission computes them
                 pipe.delete(dec)
                 pipe.execute()
                 return True

@@ -10,7 +10,8 @@ from game.codp import is_review_week, shop_mode
 from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
-from game.visibility import facilitator_view, public_view, view
+from game.visibility import facilitator_view, history_entry, public_view, view
+from web import wire
 from web.sessions import SessionMeta
 from web.store import Store
 from web.wire import Raw
@@ -59,11 +60,30 @@ def history(
     return known
 
 
-def _snapshot_with_weeks(store: Store, meta: SessionMeta, n: int) -> tuple[dict[str, Any], list[dict[str, Any]]]:
-    """Team ``n``'s snapshot and its week records, in one round trip."""
+def _snapshot_with_weeks(
+    store: Store, meta: SessionMeta, n: int, snap: dict[str, Any] | None = None
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Team ``n``'s snapshot and its week records, in one round trip; with ``snap``
+    (from ``written``), the records it counts, read only when not known here."""
+    if snap is not None:
+        count = snap["weeks_count"]
+        known = _WEEKS.get((meta.code, meta.seed, n), [])
+        return snap, (known if len(known) == count else history(store, meta, n))[:count]
     start = len(_WEEKS.get((meta.code, meta.seed, n), []))
     snap = store.team_snapshot(meta.code, n, weeks_from=start)
     return snap, history(store, meta, n, snap["weeks"], start)
+
+
+def written(meta: SessionMeta, n: int, snap: dict[str, Any], record_text: str) -> dict[str, Any]:
+    """Team ``n`` as its new week was just written (``snap``, with the week's record as
+    stored): the record joins the known ones, and the snapshot is returned with the
+    number of records it counts (``weeks_count``), for ``player_states``."""
+    record = json.loads(record_text)
+    key = (meta.code, meta.seed, n)
+    known = _WEEKS.get(key)
+    if known is not None and len(known) == record["week"] - 1:
+        _WEEKS[key] = [*known, record]
+    return {**snap, "weeks_count": record["week"]}
 
 
 def _mkey(meta: SessionMeta, n: int, t: dict[str, str]) -> tuple[Any, ...]:
@@ -98,6 +118,7 @@ def _cached_money(store: Store, meta: SessionMeta, n: int, fields: dict[str, str
 
 _STATES: dict[tuple[str, int, int], tuple[str, GameState]] = {}
 _SEATS: dict[tuple[str, int, int, str], tuple[GameState, str, int, Raw, Raw]] = {}
+_LINES: dict[tuple[str, int, int, str], list[str]] = {}  # seat -> the encoded history lines of its played weeks
 _STATE_LIMIT = 1000  # teams (a class is at most MAX_TEAMS); each entry holds the state JSON once
 
 
@@ -126,19 +147,40 @@ def _seat_view(
     hit = _SEATS.get(key)
     if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
         return hit[3], hit[4]
-    v = view(scn, state, role, meta.visibility, weeks)
-    own = Raw(jsonsafe(v.pop("history")))  # sent once, at the top level
-    v = Raw(jsonsafe(v))
+    v = view(scn, state, role, meta.visibility, [])  # its history: the current week's line only
+    own = _own_history(key, role, state, weeks, v.pop("history"))  # sent once, at the top level
+    v = Raw.safe(v)
     if len(_SEATS) > 4 * _STATE_LIMIT:
         _SEATS.clear()
     _SEATS[key] = (state, codp, len(weeks), v, own)
     return v, own
 
 
-def player_states(store: Store, meta: SessionMeta, n: int, roles: set[str] | None = None) -> dict[str, dict[str, Any]]:
-    """The ``state`` payload of every taken seat of team ``n`` (the team is read once);
-    ``roles``: of these seats only (the ones with a connection on this process)."""
-    snap, weeks = _snapshot_with_weeks(store, meta, n)
+def _own_history(
+    key: tuple[Any, ...], role: str, state: GameState, weeks: list[dict[str, Any]], current: list[dict[str, Any]]
+) -> Raw:
+    """The seat's ``history`` as ``game.visibility.view`` has it, encoded: the line of each
+    played week is encoded once (a played week never changes), then ``current``, the line
+    of the week being decided, unless the records hold that week (the last one of a game)."""
+    played = [w for w in weeks if w["week"] <= state.week]
+    lines = _LINES.get(key, [])
+    if len(lines) < len(played):
+        if len(_LINES) > 4 * _STATE_LIMIT:
+            _LINES.clear()
+        lines = _LINES[key] = lines + [Raw.safe(history_entry(w, role)).text for w in played[len(lines) :]]
+    texts = lines[: len(played)]
+    if not played or played[-1]["week"] != state.week:
+        texts = texts + [Raw.safe(line).text for line in current]
+    return Raw.of_text("[" + ",".join(texts) + "]")
+
+
+def player_states(
+    store: Store, meta: SessionMeta, n: int, roles: set[str] | None = None, snap: dict[str, Any] | None = None
+) -> dict[str, Raw]:
+    """The ``state`` payload (encoded) of every taken seat of team ``n`` (the team is read once,
+    or not at all with ``snap``, see ``written``); ``roles``: of these seats only (the
+    ones with a connection on this process)."""
+    snap, weeks = _snapshot_with_weeks(store, meta, n, snap)
     wanted = [r for r in snap["seats"] if roles is None or r in roles]
     return {role: _player_state(meta, n, role, snap, weeks) for role in wanted}
 
@@ -152,20 +194,19 @@ def team_decided(store: Store, code: str, n: int) -> dict[str, Any]:
     return {"team": n, "week": int(week or 0), "decided": sorted(roles)}
 
 
-def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> dict[str, Any]:
-    """The ``state`` event for the player in seat (``n``, ``role``)."""
+def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> Raw:
+    """The ``state`` event (encoded) for the player in seat (``n``, ``role``)."""
     snap, weeks = _snapshot_with_weeks(store, meta, n)
     return _player_state(meta, n, role, snap, weeks)
 
 
-def _player_state(
-    meta: SessionMeta, n: int, role: str, snap: dict[str, Any], weeks: list[dict[str, Any]]
-) -> dict[str, Any]:
+def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], weeks: list[dict[str, Any]]) -> Raw:
+    """The seat's ``state`` payload, encoded (its view and history spliced in as they were encoded)."""
     t = snap["team"]
     scn = meta.team_scenario(t)
     v, own = _seat_view(meta, n, role, t, scn, weeks)
     money = _money(meta, n, t, scn, weeks)
-    small = jsonsafe(
+    return wire.payload(
         {
             "session": session_info(None, meta, t),
             "seat": {
@@ -176,6 +217,9 @@ def _player_state(
                 "name": snap["seats"].get(role, {}).get("name"),
                 "bot": role not in snap["humans"],
             },
+            "view": v,
+            "history": own,
+            "decided": role in snap["dec"],
             "team": {
                 "week": int(t["week"]),
                 "done": t.get("done") == "1",
@@ -188,14 +232,6 @@ def _player_state(
             },
         }
     )
-    return {
-        "session": small["session"],
-        "seat": small["seat"],
-        "view": v,
-        "history": own,
-        "decided": role in snap["dec"],
-        "team": small["team"],
-    }
 
 
 def _review_open(meta: SessionMeta, scn: Any, t: dict[str, str]) -> bool:
@@ -213,28 +249,8 @@ def _snapshots(store: Store, meta: SessionMeta, teams: list[int] | None = None) 
     """The small fields, decisions, seats, humans and forced roles of ``teams`` (default:
     every team, in order) in one round trip."""
     teams = list(range(1, meta.teams + 1)) if teams is None else teams
-    pipe = store.r.pipeline(transaction=False)
     fields = ("week", "done", "codp", "shop", "name", "deadline", "remaining")
-    for n in teams:
-        pipe.hmget(store.team_key(meta.code, n), *fields)
-        pipe.hgetall(store.team_key(meta.code, n, "dec"))
-        pipe.hgetall(store.team_key(meta.code, n, "seats"))
-        pipe.smembers(store.team_key(meta.code, n, "humans"))
-        pipe.smembers(store.team_key(meta.code, n, "forced"))
-    raw = pipe.execute()
-    out = []
-    for i in range(len(teams)):
-        t, dec, seats, humans, forced = raw[5 * i : 5 * i + 5]
-        out.append(
-            {
-                "team": {k: v or "" for k, v in zip(fields, t, strict=True)},
-                "dec": dec,
-                "seats": {r: json.loads(v) for r, v in seats.items()},
-                "humans": set(humans),
-                "forced": set(forced),
-            }
-        )
-    return out
+    return store.teams(meta.code, teams, fields, ("dec", "seats", "humans", "forced"))
 
 
 def team_summary(
@@ -326,65 +342,59 @@ def dashboard_update(
     online_since: float,
     seen: dict[tuple[int, str], float],
     closed: set[tuple[int, str]],
-) -> dict[str, Any]:
-    """The facilitator's ``dashboard_update`` event: the session and the rows of ``teams``
-    (the ones that changed), shaped as in ``dashboard``."""
+) -> Raw:
+    """The facilitator's ``dashboard_update`` event, encoded: the session and the rows of
+    ``teams`` (the ones that changed), shaped as in ``dashboard``."""
     rows = [
         team_summary(store, meta, n, snap, online_since, seen, closed=closed)
         for n, snap in zip(teams, _snapshots(store, meta, teams), strict=True)
     ]
-    return jsonsafe({"session": session_info(store, meta), "teams": rows})
+    return Raw.safe({"session": session_info(store, meta), "teams": rows})
 
 
 def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
     """Teams ranked by score (``game.scoring.team_score``: profit, or minus cost without prices)."""
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.hmget(store.team_key(meta.code, n), "week", "done", "codp", "shop", "name")
     rows = {}
-    for n, (week, done, codp, shop, name) in enumerate(pipe.execute(), 1):
-        fields = {"week": week, "done": done or "", "codp": codp or "", "shop": shop or ""}
-        money = _cached_money(store, meta, n, fields)
-        rows[n] = {"name": name or f"Team {n}", "week": int(week), "done": done == "1", **money}
+    for n, snap in enumerate(
+        store.teams(meta.code, range(1, meta.teams + 1), ("week", "done", "codp", "shop", "name")), 1
+    ):
+        t = snap["team"]
+        money = _cached_money(store, meta, n, t)
+        rows[n] = {"name": t["name"] or f"Team {n}", "week": int(t["week"]), "done": t["done"] == "1", **money}
     return [{**rows[r["team"]], **r} for r in rank_teams((n, rows[n]["score"]) for n in rows)]
 
 
-def leaderboard(store: Store, meta: SessionMeta, rows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The public ``leaderboard`` event (the projector): the whole ``ranking`` (or ``rows``)."""
-    return jsonsafe({"session": session_info(store, meta), "ranking": ranking(store, meta) if rows is None else rows})
+def leaderboard(store: Store, meta: SessionMeta, rows: list[dict[str, Any]] | None = None) -> Raw:
+    """The public ``leaderboard`` event (the projector), encoded: the whole ``ranking`` (or ``rows``)."""
+    return Raw.safe({"session": session_info(store, meta), "ranking": ranking(store, meta) if rows is None else rows})
 
 
 STANDINGS_TOP = 5
 
 
-def standings(meta: SessionMeta, rows: list[dict[str, Any]]) -> dict[str, Any]:
-    """The players' ``standings`` event from a ``ranking``: every team's rank (a list in
+def standings(meta: SessionMeta, rows: list[dict[str, Any]]) -> Raw:
+    """The players' ``standings`` event from a ``ranking``, encoded: every team's rank (a list in
     team order, a few bytes per team) and the top rows of the table."""
     ranks = [0] * meta.teams
     for r in rows:
         ranks[r["team"] - 1] = r["rank"]
-    return jsonsafe({"teams": meta.teams, "ranks": ranks, "top": rows[:STANDINGS_TOP]})
+    return Raw.safe({"teams": meta.teams, "ranks": ranks, "top": rows[:STANDINGS_TOP]})
 
 
 def public_session(store: Store, meta: SessionMeta) -> dict[str, Any]:
     """``GET /api/sessions/<code>``: status and which seats are taken (no names, no state)."""
     roles = meta.base.roles
-    pipe = store.r.pipeline(transaction=False)
-    for n in range(1, meta.teams + 1):
-        pipe.hmget(store.team_key(meta.code, n), "week", "name")
-        pipe.hkeys(store.team_key(meta.code, n, "seats"))
-        pipe.smembers(store.team_key(meta.code, n, "humans"))
-    raw = pipe.execute()  # every team in one round trip: each player page asks once a week
+    # every team in one round trip: each player page asks once
+    snaps = store.teams(meta.code, range(1, meta.teams + 1), ("week", "name"), ("taken", "humans"))
     teams = []
     week = None
-    for n in range(1, meta.teams + 1):
-        (w, name), taken, humans = raw[3 * n - 3 : 3 * n]
-        w = int(w)
+    for n, snap in enumerate(snaps, 1):
+        w, taken, humans = int(snap["team"]["week"]), snap["taken"], snap["humans"]
         week = w if week is None else min(week, w)
         teams.append(
             {
                 "team": n,
-                "name": name if name is not None else f"Team {n}",
+                "name": snap["team"]["name"] or f"Team {n}",
                 "week": w,
                 "seats": [
                     {"role": r, "label": meta.base.stage(r).label, "taken": r in taken, "bot": r not in humans}

@@ -12,7 +12,10 @@ import json
 import secrets
 from typing import Any
 
+from game.jsonsafe import jsonsafe
+
 loads = json.loads
+MARK = secrets.token_hex(8)  # marks a Raw's place while the packet is encoded (never sent)
 
 
 class Raw:
@@ -22,6 +25,15 @@ class Raw:
 
     def __init__(self, value: Any) -> None:
         self.text = json.dumps(value, separators=(",", ":"), allow_nan=False)
+
+    @classmethod
+    def safe(cls, value: Any) -> Raw:
+        """``value`` encoded as strict JSON, infinite and NaN floats as ``null``
+        (``game.jsonsafe``, which only walks the value when it holds one)."""
+        try:
+            return cls(value)
+        except ValueError:
+            return cls(jsonsafe(value))
 
     @classmethod
     def of_text(cls, text: str) -> Raw:
@@ -43,7 +55,7 @@ class Raw:
 def dumps(obj: Any, **kwargs: Any) -> str:
     """``json.dumps`` that writes each ``Raw`` as its encoded text."""
     texts: list[str] = []
-    mark = secrets.token_hex(8)
+    mark = MARK
 
     def default(o: Any) -> Any:
         if isinstance(o, Raw):
@@ -55,3 +67,12 @@ def dumps(obj: Any, **kwargs: Any) -> str:
     for i, text in enumerate(texts):
         out = out.replace(f'"{mark}:{i}"', text, 1)
     return out
+
+
+def payload(value: Any) -> Raw:
+    """A whole payload with ``Raw`` parts, encoded into one ``Raw`` (strict JSON: infinite
+    and NaN floats as null, walked for only when the encoder finds one)."""
+    try:
+        return Raw.of_text(dumps(value, separators=(",", ":"), allow_nan=False))
+    except ValueError:
+        return Raw.of_text(dumps(jsonsafe(value), separators=(",", ":")))

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 
-from web.app import create_app
+from web.app import create_app, tune_gc
 
 app = create_app({"ASYNC_MODE": os.environ.get("ASYNC_MODE", "gevent")})
+tune_gc()
