@@ -8,15 +8,17 @@ Doing this for every position answers "what would the best plan have earned at
 our decoupling point" and "what would another decoupling point have earned".
 
 The search is a pattern search (coordinate steps that halve when nothing
-improves) from a rate-based starting plan, with a budget of games per position.
-It plays the real engine, so every rule (segments, lost sales, capacity queues,
-write-off) is in the figure. It is a good plan, not a proven optimum.
+improves) with a budget of games per position. It starts from the preset's stored
+reference plan for the position (``game.reference``), as stored and scaled to the
+demand faced, whichever earns more, when there is one; else from a rate-based plan,
+with a larger budget. It plays the real engine, so every rule (segments, lost sales,
+capacity queues, write-off) is in the figure. It is a good plan, not a proven optimum.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,8 +28,10 @@ from game.policies import Policy
 from game.scenario import Scenario
 from game.state import GameState, new_game
 
-DEFAULT_BUDGET = 16  # games per position
-CHOSEN_BUDGET = 26  # games for the team's own position
+DEFAULT_BUDGET = 16  # games per position, from the rate-based start
+CHOSEN_BUDGET = 26  # games for the team's own position, from the rate-based start
+REFERENCE_BUDGET = 8  # games per position, from its stored reference plan
+REFERENCE_CHOSEN_BUDGET = 16  # games for the team's own position, from its stored reference plan
 
 
 @dataclass(frozen=True)
@@ -85,21 +89,20 @@ def play_plan(scenario: Scenario, seed: int, plan: dict[str, int], start: GameSt
     ``start`` (the game's first decision point) is copied, never changed.
     """
     state = start.copy() if start is not None else new_game(scenario, seed)
-    specs = scenario.stages
-    roles = scenario.roles
-    n = len(roles)
-    modes = [s.mode for s in scenario.stages]  # a stationary plan: the modes never change
+    # a stationary plan: the modes never change, nor the capacities of make-to-order stages
+    capacities: dict[str, int] = {}
+    levels: list[tuple[int, str, int, int]] = []  # make-to-stock: index, role, level, most it may order
+    for i, spec in enumerate(scenario.stages):
+        if spec.mode == "mto":
+            capacities[spec.role] = min(plan[spec.role], spec.max_capacity)
+        else:
+            levels.append((i, spec.role, plan[spec.role], spec.max_order))
     total = 0.0
     while not state.done:
-        dec: dict[str, int] = {}
-        for i in range(n):
-            role = roles[i]
-            target = plan[role]
-            if modes[i] == "mto":
-                dec[role] = min(target, specs[i].max_capacity)
-            else:
-                order = target - inventory_position(scenario, state, i)
-                dec[role] = 0 if order < 0 else min(order, specs[i].max_order)
+        dec = dict(capacities)
+        for i, role, level, most in levels:
+            order = level - inventory_position(scenario, state, i)
+            dec[role] = 0 if order < 0 else min(order, most)
         for ev in play_week(scenario, state, dec, totals=False):
             total += ev.get("revenue", 0.0) - ev["cost"]
     return total
@@ -123,15 +126,23 @@ def _start_plan(scenario: Scenario, state: GameState, rate: float) -> dict[str, 
     return plan
 
 
-def optimise(scenario: Scenario, seed: int | Sequence[int], budget: int = DEFAULT_BUDGET) -> Plan:
+def optimise(
+    scenario: Scenario,
+    seed: int | Sequence[int],
+    budget: int = DEFAULT_BUDGET,
+    start_from: Sequence[Mapping[str, int]] = (),
+) -> Plan:
     """The best stationary plan found for ``scenario`` as it stands (its stage modes), on the
-    demand of one seed or the mean over several (``profit`` is then the mean)."""
+    demand of one seed or the mean over several (``profit`` is then the mean).
+
+    The search starts from the best of the plans in ``start_from`` (a value per role), with
+    first steps of a quarter of the weekly demand; without any, from a rate-based plan with
+    steps of half the weekly demand."""
     seeds = [seed] if isinstance(seed, int) else list(seed)
     starts = [new_game(scenario, s) for s in seeds]
     start = starts[0]
     rate = sum(_rate(s) for s in starts) / len(starts)
     roles = scenario.roles
-    x = _start_plan(scenario, start, rate)
     seen: dict[tuple[int, ...], float] = {}
 
     def f(plan: dict[str, int]) -> float:
@@ -140,8 +151,15 @@ def optimise(scenario: Scenario, seed: int | Sequence[int], budget: int = DEFAUL
             seen[key] = sum(play_plan(scenario, s, plan, st) for s, st in zip(seeds, starts, strict=True)) / len(seeds)
         return seen[key]
 
+    if start_from:
+        tried = [{r: max(0, int(p[r])) for r in roles} for p in start_from]
+        x = max(tried, key=f)  # the first of equals
+        first_step = rate / 4
+    else:
+        x = _start_plan(scenario, start, rate)
+        first_step = rate / 2
     best = f(x)
-    steps = dict.fromkeys(roles, max(1, round(rate / 2)))
+    steps = dict.fromkeys(roles, max(1, round(first_step)))
     while len(seen) < budget:
         improved = False
         for role in roles:
@@ -170,23 +188,52 @@ def optimise(scenario: Scenario, seed: int | Sequence[int], budget: int = DEFAUL
     )
 
 
+def reference_starts(scenario: Scenario, seed: int, reference: Mapping[str, Any]) -> dict[str, list[dict[str, int]]]:
+    """Per position of ``reference`` (``game.reference.stored``): its plan as stored, and scaled
+    to the demand of ``seed`` (levels and capacities times its mean weekly demand over that
+    of the reference's training seeds)."""
+    cache = scenario.__dict__.setdefault("_train_rates", {})
+    train = tuple(reference["train_seeds"])
+    if train not in cache:
+        cache[train] = sum(_rate(new_game(scenario, s)) for s in train) / len(train) if train else 0.0
+    scale = _rate(new_game(scenario, seed)) / cache[train] if cache[train] else 1.0
+    out = {}
+    for row in reference["positions"]:
+        plan = {**row["levels"], **row["capacities"]}
+        out[row["position"]] = [plan, {r: round(v * scale) for r, v in plan.items()}]
+    return out
+
+
 def benchmark(
     scenario: Scenario,
     seed: int,
     chosen: str | None = None,
     positions: Sequence[str] | None = None,
-    budget: int = DEFAULT_BUDGET,
-    chosen_budget: int = CHOSEN_BUDGET,
+    budget: int | None = None,
+    chosen_budget: int | None = None,
+    reference: Mapping[str, Any] | None = None,
 ) -> Benchmark:
     """Best plans on the demand of ``seed``: at the team's ``chosen`` position (default:
-    the scenario's) and at every other position offered."""
+    the scenario's) and at every other position offered.
+
+    With the scenario's stored ``reference`` (``game.reference.stored``), a position it
+    holds starts from its reference plan (``reference_starts``), so no plan found is below
+    the reference plan's profit on this demand; budgets default to ``REFERENCE_BUDGET`` and
+    ``REFERENCE_CHOSEN_BUDGET`` there, to ``DEFAULT_BUDGET`` and ``CHOSEN_BUDGET`` elsewhere."""
     chosen = chosen or scenario.codp
     others = list(positions) if positions is not None else list(scenario.codp_positions)
-    own = optimise(apply_codp(scenario, chosen) if chosen else scenario, seed, chosen_budget)
-    result = Benchmark(own)
+    starts = reference_starts(scenario, seed, reference) if reference else {}
+
+    def best(pos: str | None, games: int | None, from_reference: int, from_rate: int) -> Plan:
+        scn = apply_codp(scenario, pos) if pos else scenario
+        if pos in starts:
+            return optimise(scn, seed, from_reference if games is None else games, starts[pos])
+        return optimise(scn, seed, from_rate if games is None else games)
+
+    result = Benchmark(best(chosen, chosen_budget, REFERENCE_CHOSEN_BUDGET, CHOSEN_BUDGET))
     for pos in others:
         if pos != chosen:
-            result.by_position[pos] = optimise(apply_codp(scenario, pos), seed, budget)
+            result.by_position[pos] = best(pos, budget, REFERENCE_BUDGET, DEFAULT_BUDGET)
     return result
 
 

@@ -115,6 +115,40 @@ def apply_codp(scenario: Scenario, position: str) -> Scenario:
     return scenario.with_stages(tuple(stages), codp=position)
 
 
+#: How a web shop (a consumer-facing stage off the retail chain) works: from its own
+#: warehouse (make to stock) or drop-shipping each order from its supplier (make to order).
+SHOP_MODES: dict[str, str] = {"mts": "own warehouse", "mto": "drop-ship"}
+
+
+def shop_roles(scenario: Scenario) -> list[str]:
+    """The consumer-facing stages off the retail chain (the web shop), whose mode a team
+    picks beside its CODP."""
+    path = retail_path(scenario)
+    return [s.role for s in scenario.stages if s.consumer_facing and s.role not in path]
+
+
+def shop_mode(scenario: Scenario) -> str | None:
+    """The web shop's mode in ``scenario`` (None: the scenario has no web shop)."""
+    roles = shop_roles(scenario)
+    return scenario.stage(roles[0]).mode if roles else None
+
+
+def apply_shop(scenario: Scenario, mode: str) -> Scenario:
+    """A copy of ``scenario`` whose web shop works in ``mode`` (``"mts"``: from its own
+    warehouse; ``"mto"``: drop-ship, no stock of its own). Stock the scenario gives a
+    make-to-stock shop is kept; a drop-shipping shop starts with none."""
+    if mode not in SHOP_MODES:
+        raise ValueError(f"unknown web shop mode {mode!r} (known: {', '.join(SHOP_MODES)})")
+    roles = shop_roles(scenario)
+    if not roles:
+        raise ValueError(f"{scenario.name} has no web shop")
+    if all(scenario.stage(r).mode == mode for r in roles):
+        return scenario
+    stock = {} if mode == "mts" else {"on_hand": 0}
+    stages = tuple(replace(s, mode=mode, **stock) if s.role in roles else s for s in scenario.stages)
+    return scenario.with_stages(stages)
+
+
 def customisable(scenario: Scenario, modes: dict[str, str]) -> bool:
     """True when the scenario's customisation stage works to order under ``modes``.
 
@@ -151,9 +185,10 @@ def is_review_week(scenario: Scenario, week: int) -> bool:
 
 
 def switch_codp(
-    scenario: Scenario, state: GameState, position: str, *, any_week: bool = False
+    scenario: Scenario, state: GameState, position: str, *, shop: str | None = None, any_week: bool = False
 ) -> tuple[Scenario, GameState]:
-    """Move a running game's CODP at a strategy review (the decision point of a review week).
+    """Move a running game's CODP (and, with ``shop``, its web shop's mode) at a strategy
+    review (the decision point of a review week).
 
     Returns the scenario with the new stage modes and a new state; the input state
     is not modified. A stage going make-to-order -> make-to-stock turns its work in
@@ -173,6 +208,12 @@ def switch_codp(
         weeks = ", ".join(str(w) for w in scenario.review_weeks) or "none"
         raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
     new_scenario = apply_codp(scenario, position)
+    if shop is not None:
+        if not shop_roles(scenario):
+            raise CodpError(f"{scenario.name} has no web shop")
+        if shop not in SHOP_MODES:
+            raise CodpError(f"unknown web shop mode {shop!r} (known: {', '.join(SHOP_MODES)})")
+        new_scenario = apply_shop(new_scenario, shop)
     new = state.copy()
     net = new_scenario.network
     for r, spec in enumerate(new_scenario.stages):

@@ -23,6 +23,7 @@ from typing import Any, TextIO
 from game.codp import POSITIONS, apply_codp, positions_for
 from game.jsonsafe import jsonsafe
 from game.policies import Policy, parse_policy
+from game.reference import verdict, verdict_line
 from game.scenario import VISIBILITY_KEYS, Jit, Scenario, load_scenario
 from game.scoring import summary
 from game.simulate import simulate
@@ -296,8 +297,10 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     rows = compare(scenario, range(args.seeds), policies, args.codp, sharing)
     if args.late_share:
         rows = _with_late_deliveries(scenario, args, policies, sharing, rows)
+    found = verdict(scenario)
     if args.format == "json":
-        out.write(json.dumps(jsonsafe({"scenario": scenario.name, "seeds": args.seeds, "rows": rows}), indent=1) + "\n")
+        body = {"scenario": scenario.name, "seeds": args.seeds, "rows": rows, "reference": found}
+        out.write(json.dumps(jsonsafe(body), indent=1) + "\n")
     elif args.format == "csv":
         out.write(format_csv(rows))
     else:
@@ -309,7 +312,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         means = position_means(rows)
         ranked = sorted(means, key=lambda p: -means[p])
         out.write("mean profit over policies: " + ", ".join(f"{p} {means[p]:.0f}" for p in ranked) + "\n")
-        out.write(f"winner: {ranked[0]}\n")
+        out.write(f"how the bots played, winner: {ranked[0]}\n")
+        out.write(verdict_line(scenario, found) + "\n")
     return 0
 
 

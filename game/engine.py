@@ -74,6 +74,7 @@ class _Plan:
         ]
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
+        self.heads = [g[0] for g in net.decide]  # a role's mode is its first decide node's
         self.ids = range(self.n)
         self.rev = range(self.n - 1, -1, -1)
         # the decision bound when every stage has the same one whatever its mode, else 0
@@ -100,6 +101,24 @@ class _Plan:
             )
             for i, s in enumerate(specs)
         ]
+        # per node, for a week that is not plain: the wip holding cost rate, the capacity cost rate
+        # (None: not billed here, but at its pool's first node), throughput bounded while working
+        # to stock, and the fulfilment cost rate
+        self.cost_rows = [
+            (s.wip_holding_cost, s.capacity_cost if self.bills[i] else None, self.bounded[i], s.fulfilment_cost)
+            for i, s in enumerate(specs)
+        ]
+        self.pool_rows = [(pool, self.bounded[pool[0]]) for pool in net.pools]
+        # per role, for inventory_position: its nodes, its outlets, and its decide nodes with
+        # their supplier and slot there
+        self.position_rows = [
+            (group, outlets, [(i, net.supplier[i], net.slot[i]) for i in decide])
+            for group, outlets, decide in zip(net.groups, net.outlets, net.decide, strict=True)
+        ]
+        # per node, the cost of a change of capacity where it is billed (else None)
+        self.change_rate = [s.capacity_change_cost if self.bills[i] else None for i, s in enumerate(specs)]
+        self.delivery_delay = [s.delivery_delay for s in specs]
+        self.zero_counts = [0] * self.n
 
 
 def _plan(scenario: Scenario) -> _Plan:
@@ -115,7 +134,7 @@ def _custom_ok(scenario: Scenario, plan: _Plan, st: list[StageState]) -> bool:
     """``customisable`` for the roles' current modes, memoised per mode combination."""
     if scenario.customisation_stage is None:
         return False
-    modes = tuple(st[g[0]].mode for g in plan.net.decide)
+    modes = tuple([st[i].mode for i in plan.heads])
     ok = plan.custom_cache.get(modes)
     if ok is None:
         ok = plan.custom_cache[modes] = customisable(scenario, dict(zip(plan.roles, modes, strict=True)))
@@ -204,14 +223,15 @@ def supply_line(scenario: Scenario, state: GameState, index: int) -> int:
     return sum(_node_supply_line(plan, state.nodes, i) for i in plan.net.decide[index])
 
 
-def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0) -> float:
-    """Estimated weeks before node ``i`` can ship ``extra`` units beyond what it owes,
-    given what it holds, what is on its way, its capacity and its supplier's queue."""
+def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, after: float = 0, depth: int = 0) -> float:
+    """Estimated weeks before node ``i`` can ship ``extra`` units beyond what it owes (``extra``
+    at most 0: the last of what it owes but ``-extra``), given what it holds, what is on its way,
+    its capacity and its supplier's stock and queue, for a request that reaches it in ``after``
+    weeks (a make-to-order node orders what it lacks only then)."""
     s = st[i]
     need = sum(s.owed) + extra - s.on_hand
     if need <= 0:
-        return 0
-    spec = plan.net.specs[i]
+        return after
     limited = s.mode == "mto" or plan.bounded[i]
     cap = s.capacity if limited else 0
     if limited and cap <= 0:
@@ -225,13 +245,7 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
                 arrive = k
                 break
         else:
-            sup = plan.supplier[i]
-            up = 0.0
-            if sup >= 0:
-                short = need - cum - st[sup].owed[plan.slot[i]] - sum(s.order_q)
-                up = _wait(plan, st, sup, short if short > 0 else 0, depth + 1) if depth <= 8 else 0.0
-            mail = 0 if (s.mode == "mto" and plan.instant) else spec.order_delay
-            arrive = mail + up + spec.ship_delay
+            arrive = _resupply(plan, st, i, need - cum, after if s.mode == "mto" else 0, depth)
     if limited and cap < UNLIMITED:
         # a shared capacity is rationed by the work each node holds, so all of the pool's work
         # drains together: this node's need is done when the whole pool's is
@@ -244,8 +258,36 @@ def _wait(plan: _Plan, st: list[StageState], i: int, extra: int, depth: int = 0)
                     rest = sum(o.owed) - o.on_hand
                     if rest > 0:
                         work += rest
-        return max(arrive, math.ceil(work / cap - 1e-9))
-    return arrive
+        arrive = max(arrive, math.ceil(work / cap - 1e-9))
+    return max(arrive, after)
+
+
+def _resupply(plan: _Plan, st: list[StageState], i: int, short: int, ordered: float, depth: int) -> float:
+    """Weeks before the ``short``-th unit node ``i`` lacks beyond the goods on their way to it
+    arrives. What its supplier owes it comes first (shipped in proportion to what the supplier
+    owes each customer), then its orders in the mail, each when it reaches the supplier (the
+    first one this week), then an order it places ``ordered`` weeks from now; the supplier
+    ships each as its own stock, pipeline and capacity allow."""
+    s = st[i]
+    spec = plan.net.specs[i]
+    sup = plan.supplier[i]
+    owes = st[sup].owed[plan.slot[i]] if sup >= 0 else 0
+    if short <= owes:
+        reach = 0.0
+    else:
+        reach = ordered + (0 if (s.mode == "mto" and plan.instant) else spec.order_delay)
+        cum = owes
+        for j, x in enumerate(s.order_q):
+            cum += x
+            if cum >= short:
+                reach = j
+                break
+    if sup >= 0 and depth <= 8:
+        total = sum(st[sup].owed)
+        # the supplier's position of that unit beyond what it owes (at most 0: among what it owes)
+        pos = math.ceil(short * total / owes - 1e-9) - total if short <= owes else short - owes
+        reach = _wait(plan, st, sup, pos, reach, depth + 1)
+    return reach + spec.ship_delay
 
 
 def _quote_node(plan: _Plan, st: list[StageState], i: int) -> float:
@@ -294,7 +336,9 @@ def play_week(
 
     ``totals=False`` (what-if loops that read only money and ``inventory_position``, for a
     whole game): where roles hold several stock points, the roles' totals are not written
-    and the events returned are the nodes'."""
+    and the events returned are the nodes'; the lead time quoted to consumers is not worked
+    out (``quoted_lead_time`` 0.0, and ``quoted_sum`` and ``quoted_units`` count every
+    promise as if the chain could quote), which changes no stock, order or money."""
     if state.done:
         raise ValueError(f"the game is over (week {state.week} of {scenario.weeks})")
     plan = _plan(scenario)
@@ -308,14 +352,17 @@ def inventory_position(scenario: Scenario, state: GameState, index: int) -> int:
     if state.nodes is None:
         s = state.stages[index]
         return s.on_hand - sum(s.owed) + _node_supply_line(plan, state.stages, index)
-    net = plan.net
     st = state.nodes
-    outlets = net.outlets[index]
-    return (
-        sum(st[i].on_hand for i in net.groups[index])
-        - sum(sum(st[i].owed) for i in outlets)
-        + sum(_node_supply_line(plan, st, i) for i in net.decide[index])
-    )
+    group, outlets, decide = plan.position_rows[index]
+    position = 0
+    for i in group:
+        position += st[i].on_hand
+    for i in outlets:
+        position -= sum(st[i].owed)
+    for i, sup, slot in decide:  # the supply line, as _node_supply_line counts it
+        s = st[i]
+        position += sum(s.order_q) + (st[sup].owed[slot] if sup >= 0 else 0) + sum(s.ship_q)
+    return position
 
 
 def run(
@@ -362,7 +409,7 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
     if new.week >= scenario.weeks:
         new.done = True
     else:
-        _advance(scenario, plan, new)
+        _advance(scenario, plan, new, totals)
     if new.nodes is not None and totals:
         role_totals(scenario, new)
     return events
@@ -392,7 +439,7 @@ def _place_orders(
     """Step 5, in place: every node places its order (make-to-order: sets its capacity
     and, with instant orders, has already ordered in the week; see ``_advance``)."""
     instant = plan.instant
-    for i, s, d, ev in zip(plan.ids, st, dec, events, strict=True):
+    for i, s, d, ev, rate in zip(plan.ids, st, dec, events, plan.change_rate, strict=True):
         if s.mode == "mto":
             if instant:
                 order = ev["order"] or 0
@@ -400,8 +447,9 @@ def _place_orders(
             else:
                 order = max(0, sum(s.owed) - s.on_hand - s.wip - _node_supply_line(plan, st, i))
                 s.order_q.append(order)
-            change = plan.capacity_change_cost[i] * abs(d - s.capacity) if plan.bills[i] else 0.0
-            if change:  # hiring, overtime or idle shifts: booked in the week it is decided
+            # hiring, overtime or idle shifts: booked in the week it is decided
+            change = rate * abs(d - s.capacity) if rate is not None else 0.0
+            if change:
                 ev["capacity_cost"] += change
                 ev["cost"] += change
             s.capacity = d
@@ -449,10 +497,11 @@ _FACING_EVENT: dict[str, Any] = {
     **dict.fromkeys(("goodwill", "quoted_lead_time", "quoted_sum", "quoted_units")),
     **dict.fromkeys(("sold", "delivered", "revenue", "lead_time_sum")),
     "lead_time_max": None,
+    **dict.fromkeys(("promised_sum", "promised_sold")),
 }
 
 
-def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
+def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = True) -> None:
     """Steps 1-4 of the next week, in place; the outcome goes to ``new.events``
     (``new.node_events`` where roles hold several nodes).
 
@@ -461,23 +510,25 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
     to its supplier in the same week (``mto_orders = "instant"``). Step 1 runs for
     every node first where capacity is shared or binds a make-to-stock stage, or lead
     times are quoted (the quote reads the chain after receiving), else inside the
-    same loop."""
+    same loop. ``quotes=False`` leaves the quoted lead time out of the events (0.0;
+    nothing else depends on it), for what-if loops that read only money."""
     week = new.week + 1
     st = new.stages if new.nodes is None else new.nodes
     inline = plan.inline
+    got = done = plan.zero_counts
     if inline:
-        quotes = plan.zero_quotes
-        pre: list[tuple[int, int]] = []
+        quoted = plan.zero_quotes
     else:
-        pre = _receive_all(plan, st)
-        quotes = [0.0] * plan.n
-        if not plan.simple_market:
+        got, done = _receive_all(plan, st)
+        quoted = plan.zero_quotes
+        if quotes and not plan.simple_market:
+            quoted = [0.0] * plan.n
             for i in plan.facing:
-                quotes[i] = _quote_node(plan, st, i)
+                quoted[i] = _quote_node(plan, st, i)
     custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
     instant = plan.instant
-    bounded = plan.bounded
-    bills = plan.bills
+    supplier = plan.supplier
+    slot = plan.slot
 
     # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
     write_off_rate = scenario.write_off_rate if week == scenario.weeks else 0.0
@@ -501,17 +552,16 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                 on_hand = s.on_hand + p
             s.on_hand = on_hand
         else:
-            r, p = pre[i]
+            r = got[i]
+            p = done[i]
             on_hand = s.on_hand
         owed = s.owed
+        lean = plain and mode == "mts" and not write_off_rate
         if facing:
-            # a plain week writes the market straight into its event template (see below)
-            lean = plain and mode == "mts" and not write_off_rate
-            m = _consumers(
-                scenario, plan, new, s, i, week, quotes[i], custom_ok, _FACING_EVENT.copy() if lean else None
-            )
-            total = owed[0] + m["accepted"]
+            # the market goes straight into the week's event (see below)
+            m = _consumers(scenario, plan, new, s, i, week, quoted[i], custom_ok, _FACING_EVENT.copy())
             inc = m["accepted"]
+            total = owed[0] + inc
             ship = total if total <= on_hand else on_hand
             on_hand -= ship
             owed[0] = total - ship
@@ -550,18 +600,21 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
                         owed[k] -= parts[k]
             on_hand -= ship
             s.on_hand = on_hand
+        backlog = owed[0] if single else sum(owed)
         rush = None
         if instant and mode == "mto":
-            # an order-driven node orders what it still needs at once (an electronic order)
-            need = sum(owed) - on_hand - s.wip - _node_supply_line(plan, st, i)
+            # an order-driven node orders what it still needs at once (an electronic order),
+            # counting its supply line as _node_supply_line does
+            sup = supplier[i]
+            line = sum(s.order_q) + (st[sup].owed[slot[i]] if sup >= 0 else 0) + sum(s.ship_q)
+            need = backlog - on_hand - s.wip - line
             rush = need if need > 0 else 0
             if rush:
                 s.order_q[0] += rush
         if source:  # the outside source fills every order in full
             s.ship_q.append(s.order_q.pop(0))
 
-        backlog = owed[0] if single else sum(owed)
-        if plain and mode == "mts" and not write_off_rate:
+        if lean:
             # no wip holding, capacity, fulfilment, material or write-off cost: fill in a
             # template (the terms left out are 0.0, so the sums are the same floats)
             holding = hc * on_hand
@@ -580,38 +633,56 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState) -> None:
             ev["holding_cost"] = holding
             ev["backlog_cost"] = backlog_cost
         else:
+            whc, cc, bnd, fc = plan.cost_rows[i]
             wip = s.wip
-            holding = hc * on_hand + plan.wip_holding_cost[i] * wip
+            holding = hc * on_hand + whc * wip
             backlog_cost = bc * backlog
             capacity_cost = 0.0
-            if (mode == "mto" or bounded[i]) and bills[i] and s.capacity < UNLIMITED:
-                capacity_cost = plan.capacity_cost[i] * s.capacity
-            fulfilment = plan.fulfilment_cost[i] * ship if facing else 0.0
+            if cc is not None and (mode == "mto" or bnd) and s.capacity < UNLIMITED:
+                capacity_cost = cc * s.capacity
+            fulfilment = fc * ship if facing else 0.0
             material = unit_cost * s.ship_q[-1] if source else 0.0
             write_off = 0.0  # the last week's is booked below, once every node has shipped
-            goodwill = m["goodwill"] if m else 0.0
-            ev = {
-                "received": r,
-                "incoming_order": inc,
-                "shipped": ship,
-                "inventory": on_hand,
-                "backlog": backlog,
-                "order": rush,
-                "decision": None,
-                "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off + goodwill,
-                "mode": mode,
-                "capacity": s.capacity,
-                "processed": p,
-                "wip": wip,
-                "holding_cost": holding,
-                "backlog_cost": backlog_cost,
-                "capacity_cost": capacity_cost,
-                "fulfilment_cost": fulfilment,
-                "material_cost": material,
-                "write_off": write_off,
-            }
-            if m is not None:
-                ev.update(m)
+            if m is None:
+                events[i] = {
+                    "received": r,
+                    "incoming_order": inc,
+                    "shipped": ship,
+                    "inventory": on_hand,
+                    "backlog": backlog,
+                    "order": rush,
+                    "decision": None,
+                    "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off,
+                    "mode": mode,
+                    "capacity": s.capacity,
+                    "processed": p,
+                    "wip": wip,
+                    "holding_cost": holding,
+                    "backlog_cost": backlog_cost,
+                    "capacity_cost": capacity_cost,
+                    "fulfilment_cost": fulfilment,
+                    "material_cost": material,
+                    "write_off": write_off,
+                }
+                continue
+            # the market keys are in place already; the template has these first
+            ev = m
+            ev["received"] = r
+            ev["incoming_order"] = inc
+            ev["shipped"] = ship
+            ev["inventory"] = on_hand
+            ev["backlog"] = backlog
+            ev["order"] = rush
+            ev["cost"] = holding + backlog_cost + capacity_cost + fulfilment + material + write_off + m["goodwill"]
+            ev["mode"] = mode
+            ev["capacity"] = s.capacity
+            ev["processed"] = p
+            ev["wip"] = wip
+            ev["holding_cost"] = holding
+            ev["backlog_cost"] = backlog_cost
+            ev["capacity_cost"] = capacity_cost
+            ev["fulfilment_cost"] = fulfilment
+            ev["material_cost"] = material
         events[i] = ev
     if new.late:  # just in time: this week's delivery to these stock points is a week late
         _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
@@ -640,37 +711,41 @@ def _deliveries(plan: _Plan, st: list[StageState], late: set[int]) -> None:
         q[slot] += x
 
 
-def _receive_all(plan: _Plan, st: list[StageState]) -> list[tuple[int, int]]:
-    """Step 1 for every node, in place: (units received, units processed) per node.
+def _receive_all(plan: _Plan, st: list[StageState]) -> tuple[list[int], list[int]]:
+    """Step 1 for every node, in place: the units received and the units processed, per node.
 
     What arrives goes to stock, or, at a node whose throughput is limited (make-to-order,
     or a make-to-stock stage with ``mts_capacity``), to its work queue; each capacity
     pool then processes up to its capacity, shared over its nodes by what they hold."""
-    bounded = plan.bounded
-    got = [0] * plan.n
-    for i, s in enumerate(st):
-        r = got[i] = s.ship_q.pop(0)
-        if s.mode == "mts" and not bounded[i]:
-            s.on_hand += r
-        else:
+    got = []
+    for s, bounded in zip(st, plan.bounded, strict=True):
+        r = s.ship_q.pop(0)
+        got.append(r)
+        if bounded or s.mode != "mts":
             s.wip += r
+        else:
+            s.on_hand += r
     done = [0] * plan.n
-    for pool in plan.pools:
+    for pool, bounded in plan.pool_rows:
         first = st[pool[0]]
-        if first.mode == "mts" and not bounded[pool[0]]:
+        if not bounded and first.mode == "mts":
             continue
         cap = first.capacity
         if len(pool) == 1:
-            parts = [first.wip if first.wip < cap else cap]
-        else:
-            wips = [st[i].wip for i in pool]
-            parts = wips if sum(wips) <= cap else _ration(wips, cap)
+            wip = first.wip
+            p = wip if wip < cap else cap
+            first.wip = wip - p
+            first.on_hand += p
+            done[pool[0]] = p
+            continue
+        wips = [st[i].wip for i in pool]
+        parts = wips if sum(wips) <= cap else _ration(wips, cap)
         for i, p in zip(pool, parts, strict=True):
             s = st[i]
             s.wip -= p
             s.on_hand += p
             done[i] = p
-    return list(zip(got, done, strict=True))
+    return got, done
 
 
 def role_totals(scenario: Scenario, state: GameState) -> None:
@@ -746,6 +821,8 @@ _SUMMED_MARKET = (
     "revenue",
     "quoted_sum",
     "quoted_units",
+    "promised_sum",
+    "promised_sold",
 )
 _SUMMED_MARKET_LISTS = ("demand_by_segment", "lost_by_segment")
 
@@ -836,7 +913,7 @@ def _consumers(
         n = demand[0]
         if n:
             seg = segments[0]
-            s.open_orders.append([week, n, 0, seg.price + (seg.premium if seg.customised and custom_ok else 0.0)])
+            s.open_orders.append([week, n, 0, seg.price + (seg.premium if seg.customised and custom_ok else 0.0), None])
         m["demand"] = n
         m["demand_by_segment"] = [n]
         m["accepted"] = n
@@ -869,7 +946,7 @@ def _consumers(
             if n:
                 seg = segments[k]
                 price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
-                s.open_orders.append([week, n, k, price])
+                s.open_orders.append([week, n, k, price, None])
                 accepted += n
     else:
         avail = s.on_hand - s.owed[0]
@@ -889,6 +966,7 @@ def _consumers(
         served = sum(nows.values())
         waiting = sum(demand[k] for k in nows) - served
         first = last = step = 0.0
+        reach = 0  # how many of the queue, in turn, can be promised a delivery at all
         if waiting:
             st = state.stages if state.nodes is None else state.nodes
             first = _wait(plan, st, i, served + 1) + delay
@@ -896,6 +974,19 @@ def _consumers(
             ahead = sum((demand[k] - now) * segments[k].willing(first) for k, now in nows.items())
             ahead = round(ahead) if ahead >= 1.5 else 1
             last = _wait(plan, st, i, served + ahead) + delay if ahead > 1 else first
+            reach = 0 if first == INFINITE else waiting
+            if first != INFINITE and last == INFINITE:
+                # the chain can deliver only so much (a capacity of 0 further up): find the last
+                # customer it can deliver to; those behind are quoted an endless wait
+                lo, hi = 1, ahead
+                while hi - lo > 1:
+                    mid = (lo + hi) // 2
+                    if _wait(plan, st, i, served + mid) == INFINITE:
+                        hi = mid
+                    else:
+                        lo = mid
+                reach, ahead = lo, lo
+                last = _wait(plan, st, i, served + lo) + delay
             step = (last - first) / (ahead - 1) if ahead > 1 and last != INFINITE else 0.0
         queued = 0.0  # accepted to wait so far (expected)
         for k, now in nows.items():
@@ -904,20 +995,30 @@ def _consumers(
             rest = n - now
             quoted_sum += now * delay
             quoted_units += now
-            expect = promise = 0.0
+            expect = promise = endless = 0.0
+            fin = 0  # of the rest, those who can be promised a delivery
             if rest:
-                start = first if first == INFINITE else first + step * queued
-                expect, promise = _accepting(seg.thresholds, start, step, rest)
-                queued += expect
-            waits = rest if expect >= rest - 1e-9 else math.floor(expect + 0.5)
-            if waits and expect and finite:
-                quoted_sum += promise * waits / expect
-                quoted_units += waits
-            gone = rest - waits
-            take = now + waits
+                fin = rest if reach >= queued + rest else min(rest, max(0, math.floor(reach - queued + 1e-9)))
+                if fin:
+                    expect, promise = _accepting(seg.thresholds, first + step * queued, step, fin)
+                if fin < rest:
+                    endless = _accepting(seg.thresholds, INFINITE, 0.0, rest - fin)[0]
+                queued += expect + endless
+            waits = fin if expect >= fin - 1e-9 else math.floor(expect + 0.5)
+            stays = rest - fin if endless >= rest - fin - 1e-9 else math.floor(endless + 0.5)  # promised nothing
+            promised = promise / expect if waits else 0.0  # per customer who waits
+            quoted_sum += promised * waits
+            quoted_units += waits
+            gone = rest - waits - stays
+            take = now + waits + stays
             if take:
                 price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
-                s.open_orders.append([week, take, k, price])
+                if now:
+                    s.open_orders.append([week, now, k, price, delay])
+                if waits:
+                    s.open_orders.append([week, waits, k, price, promised])
+                if stays:
+                    s.open_orders.append([week, stays, k, price, None])
                 accepted += take
             if gone:
                 lost += gone
@@ -958,26 +1059,33 @@ def _accepting(thresholds: tuple[tuple[float, float], ...], first: float, step: 
 
 
 def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
-    """Ship ``ship`` units to consumers, oldest orders first; book revenue and lead times."""
-    delay = plan.net.specs[i].delivery_delay
+    """Ship ``ship`` units to consumers, oldest orders first; book revenue, lead times and the
+    lead times that were promised to the customers served."""
+    delay = plan.delivery_delay[i]
     revenue = 0.0
     lt_sum = 0
     lt_max = -1
+    promised = 0.0
+    promised_sold = 0
     left = ship
     oo = s.open_orders
     while left and oo:
         first = oo[0]
-        take = first[1] if first[1] <= left else left
+        units = first[1]
+        take = units if units <= left else left
         revenue += take * first[3]
         lead = week - first[0] + delay
         lt_sum += lead * take
         if lead > lt_max:
             lt_max = lead
+        if first[4] is not None:
+            promised += take * first[4]
+            promised_sold += take
         left -= take
-        if take == first[1]:
+        if take == units:
             oo.pop(0)
         else:
-            first[1] -= take
+            first[1] = units - take
     if delay:
         s.deliveries.append(ship)
         delivered = s.deliveries.pop(0)
@@ -988,6 +1096,8 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
     m["revenue"] = revenue
     m["lead_time_sum"] = lt_sum
     m["lead_time_max"] = lt_max if lt_max >= 0 else None
+    m["promised_sum"] = promised
+    m["promised_sold"] = promised_sold
 
 
 def _ration(owed: list[int], available: int) -> list[int]:
@@ -998,7 +1108,9 @@ def _ration(owed: list[int], available: int) -> list[int]:
         return [available]
     parts = [o * available // total for o in owed]
     rest = available - sum(parts)
-    order = sorted(range(len(owed)), key=lambda k: (-(owed[k] * available - parts[k] * total), k))
-    for k in order[:rest]:
-        parts[k] += 1
+    if rest:
+        # the largest remainders first (o * available / total - p, in units of 1 / total), ties to the first
+        order = sorted([(p * total - o * available, k) for k, (o, p) in enumerate(zip(owed, parts, strict=True))])
+        for _, k in order[:rest]:
+            parts[k] += 1
     return parts

@@ -214,7 +214,8 @@ def split_order(order: int, positions: list[int], shares: list[float]) -> list[i
         return [0] * len(positions)
     # the level L with sum(max(0, share * L - position)) == order: nodes join in the order
     # of position / share, each one's need rising with L from there
-    ks = sorted(range(len(shares)), key=lambda k: positions[k] / shares[k] if shares[k] else math.inf)
+    keys = [(p / s if s else math.inf, k) for k, (p, s) in enumerate(zip(positions, shares, strict=True))]
+    ks = [k for _, k in sorted(keys)]
     rate = 0.0  # d(need)/dL of the nodes in
     base = 0.0  # sum of their positions
     hi = 0.0
@@ -228,10 +229,12 @@ def split_order(order: int, positions: list[int], shares: list[float]) -> list[i
         if nxt is None or not shares[nxt] or hi <= positions[nxt] / shares[nxt]:
             break
     raw = [max(0.0, s * hi - p) for s, p in zip(shares, positions, strict=True)]
-    scale = order / sum(raw) if sum(raw) > 0 else 0.0
+    need = sum(raw)
+    scale = order / need if need > 0 else 0.0
     raw = [x * scale for x in raw]
     parts = [int(x) for x in raw]
     rest = order - sum(parts)
-    for k in sorted(range(len(raw)), key=lambda k: (-(raw[k] - parts[k]), k))[:rest]:
-        parts[k] += 1
+    if rest:  # the largest fractions first, ties to the first node
+        for _, k in sorted([(parts[k] - raw[k], k) for k in range(len(raw))])[:rest]:
+            parts[k] += 1
     return parts

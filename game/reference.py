@@ -219,3 +219,37 @@ def replay(scenario: Scenario, seed: int, data: dict[str, Any]) -> dict[str, flo
         scn = apply_codp(scenario, row["position"])
         out[row["position"]] = play_plan(scn, seed, {**row["levels"], **row["capacities"]})
     return out
+
+
+def verdict(scenario: Scenario, directory: Path = PLANS_DIR) -> dict[str, Any] | None:
+    """What the stored reference of ``scenario`` says wins: ``{"winner", "runner_up",
+    "margin_se", "test_profit": {position: mean}, "train_seeds", "test_seeds"}`` (counts of
+    seeds), or None when no reference is stored for the scenario as it is."""
+    data = stored(scenario, directory)
+    if data is None:
+        return None
+    rows = sorted(data["positions"], key=lambda r: -r["test_profit"])
+    return {
+        "winner": data["winner"],
+        "runner_up": rows[1]["position"] if len(rows) > 1 else None,
+        "margin_se": data["margin_se"],
+        "test_profit": {r["position"]: r["test_profit"] for r in rows},
+        "train_seeds": len(data["train_seeds"]),
+        "test_seeds": len(data["test_seeds"]),
+    }
+
+
+def verdict_line(scenario: Scenario, found: dict[str, Any] | None) -> str:
+    """One line for people: the reference winner and its margin, or how to compute it."""
+    if found is None:
+        return (
+            f"reference winner: none stored for {scenario.name} as it is "
+            f"(python -m game reference --scenario {scenario.name} computes it)"
+        )
+    margin = found["margin_se"]
+    lead = "always" if margin is None else f"{margin:.1f} standard errors"
+    ahead = f", ahead of {found['runner_up']} by {lead}" if found["runner_up"] else ""
+    return (
+        f"reference winner: {found['winner']}{ahead} (stationary plans tuned on {found['train_seeds']} seeds, "
+        f"scored on {found['test_seeds']} others: python -m game reference)"
+    )

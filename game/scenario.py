@@ -93,9 +93,20 @@ class Segment:
             return (*self.patience, (INFINITE, rest)) if rest > 1e-9 else self.patience
         return ((self.tolerance, 1.0),)
 
+    @cached_property
+    def _willing(self) -> dict[float, float]:
+        """``willing`` per lead time asked so far (quotes take few distinct values)."""
+        return {}
+
     def willing(self, weeks: float) -> float:
         """The share of this segment's customers who accept a lead time of ``weeks``."""
-        return sum(share for limit, share in self.thresholds if weeks <= limit)
+        memo = self._willing
+        value = memo.get(weeks)
+        if value is None:
+            value = sum(share for limit, share in self.thresholds if weeks <= limit)
+            if len(memo) < 4096:
+                memo[weeks] = value
+        return value
 
 
 @dataclass(frozen=True)

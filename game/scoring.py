@@ -193,9 +193,12 @@ def score_game(
     bound beside each stage's ratio.
 
     ``{"score", "weeks_played", "totals", "stages": {role: {...}},
-    "channels": {role: {...}}, "kpis": {...}, "weeks": [{"week", "totals",
-    "stages": {role: {...}}}]}`` (``weeks`` only when ``weekly``).
-    Sums cover ``SUMMED``; see the module docstring for the KPIs.
+    "channels": {role: {...}}, "kpis": {...}, "stock_points": {label: {...}},
+    "weeks": [{"week", "totals", "stages": {role: {...}}}]}`` (``weeks`` only when
+    ``weekly``). ``stock_points`` covers the roles that hold several (variants, regions):
+    average stock and backlog, weeks out of stock with customers waiting, and at a
+    consumer-facing one its demand and lost customers. Sums cover ``SUMMED``; see the
+    module docstring for the KPIs.
     """
     roles = scenario.roles
     facing = [roles[i] for i in scenario.topology.facing]
@@ -213,6 +216,8 @@ def score_game(
     lt_sum = dict.fromkeys(facing, 0)
     lt_max: dict[str, float | None] = dict.fromkeys(facing)
     lost_by_segment = {r: [0] * len(scenario.segments) for r in facing}
+    demand_by_segment = {r: [0] * len(scenario.segments) for r in facing}
+    points: dict[str, list[Any]] = {}  # stock point label -> [role, inventory, backlog, stock-out weeks, demand, lost]
     prev_backlog = {r: scenario.stage(r).backlog for r in facing}
     chain_stock: list[int] = []
     week_rows: list[dict[str, Any]] = []
@@ -268,6 +273,18 @@ def score_game(
                     lt_max[role] = m
                 for k, x in enumerate(ev.get("lost_by_segment") or ()):
                     lost_by_segment[role][k] += x
+                for k, x in enumerate(ev.get("demand_by_segment") or ()):
+                    demand_by_segment[role][k] += x
+            skus = ev.get("skus")
+            if skus and len(skus) > 1:  # a role with several stock points (variants, regions)
+                for label, sku in skus.items():
+                    p = points.setdefault(label, [role, 0, 0, 0, 0, 0])
+                    p[1] += sku[0]
+                    p[2] += sku[1]
+                    p[3] += sku[0] == 0 and sku[1] > 0
+                    if len(sku) > 4:
+                        p[4] += sku[3]
+                        p[5] += sku[4]
         chain_stock.append(stock)
         if weekly:
             week_rows.append(
@@ -315,6 +332,7 @@ def score_game(
             "filled": filled[role],
             "lost": acc["lost"],
             "lost_by_segment": dict(zip((s.name for s in scenario.segments), lost_by_segment[role], strict=True)),
+            "demand_by_segment": dict(zip((s.name for s in scenario.segments), demand_by_segment[role], strict=True)),
             "revenue": _r(acc["revenue"]),
             "fill_rate": _ratio(filled[role], acc["demand"]),
             "avg_lead_time": _ratio(lt_sum[role], acc["sold"]),
@@ -351,6 +369,16 @@ def score_game(
         "stages": stages_out,
         "channels": channels,
         "kpis": kpis,
+        "stock_points": {
+            label: {
+                "role": p[0],
+                "avg_inventory": _r(p[1] / n_weeks),
+                "avg_backlog": _r(p[2] / n_weeks),
+                "stockout_weeks": p[3],
+                **({"demand": p[4], "lost": p[5]} if p[0] in facing_set else {}),
+            }
+            for label, p in points.items()
+        },
     }
     if weekly:
         out["weeks"] = week_rows

@@ -19,7 +19,9 @@ class StageState:
     way to this stage (front = arrives next week). ``owed`` is the backlog per
     customer (the topology's customer order). ``open_orders`` are the accepted
     consumer orders not yet shipped, oldest first, as
-    ``[week accepted, units, segment index, revenue per unit]``; ``deliveries``
+    ``[week accepted, units, segment index, revenue per unit, lead time promised]``
+    (``None`` where none was: a patient market without parcels, or a chain that could
+    not quote); ``deliveries``
     the parcels on the way to consumers. Where segments churn, ``loyalty`` is the
     share of each segment's drawn demand that still comes to this stage and
     ``came`` the consumers who came in each week played (both empty otherwise).
@@ -85,7 +87,8 @@ class StageState:
             str(d.get("mode", "mts")),
             int(d.get("capacity", 0)),
             int(d.get("wip", 0)),
-            [list(o) for o in d.get("open_orders", [])],
+            # a state saved before promises were kept has none for its open orders
+            [list(o) + [None] * (5 - len(o)) for o in d.get("open_orders", [])],
             [int(x) for x in d.get("deliveries", [])],
             [float(x) for x in d.get("loyalty", [])],
             [int(x) for x in d.get("came", [])],
@@ -193,7 +196,7 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
         owed = [0] * len(net.customers[i])
         if owed:
             owed[0] = spec.backlog
-        open_orders = [[0, spec.backlog, 0, 0.0]] if spec.consumer_facing and spec.backlog else []
+        open_orders = [[0, spec.backlog, 0, 0.0, None]] if spec.consumer_facing and spec.backlog else []
         stages.append(
             StageState(
                 on_hand=spec.on_hand,

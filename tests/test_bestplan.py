@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+import random
+
 import pytest
 
-from game.bestplan import benchmark, for_game, optimise, play_plan
+from game.bestplan import (
+    REFERENCE_BUDGET,
+    REFERENCE_CHOSEN_BUDGET,
+    benchmark,
+    for_game,
+    optimise,
+    play_plan,
+    reference_starts,
+)
 from game.codp import apply_codp
-from game.scenario import load_scenario
+from game.engine import play_week
+from game.reference import replay, stored
+from game.scenario import list_presets, load_scenario
 from game.scoring import team_score
 from game.simulate import simulate
 from game.state import new_game
@@ -65,3 +77,64 @@ def test_for_game_uses_the_teams_seed_and_position() -> None:
     assert result.chosen.position == "mto"
     assert "mto" not in result.by_position
     assert result.chosen == optimise(apply_codp(scn, "mto"), 6, 4)
+
+
+QUOTE_KEYS = ("quoted_lead_time", "quoted_sum", "quoted_units")
+
+
+def _without_quotes(events: list[dict]) -> list[dict]:
+    return [{k: v for k, v in ev.items() if k not in QUOTE_KEYS} for ev in events]
+
+
+@pytest.mark.parametrize("name", [n for n in list_presets() if load_scenario(n).codp_positions])
+def test_what_if_weeks_play_the_same_game_without_totals_and_quotes(name: str) -> None:
+    base = load_scenario(name)
+    for position in base.codp_positions:
+        scn = apply_codp(base, position)
+        rng = random.Random(5)
+        full = new_game(scn, 2)
+        lean = full.copy()
+        while not full.done:
+            decisions = {r: rng.randint(0, 40) for r in scn.roles}
+            play_week(scn, full, decisions)
+            money = [ev.get("revenue", 0.0) - ev["cost"] for ev in play_week(scn, lean, decisions, totals=False)]
+            assert len(money) == scn.network.n
+            # the same stock points, orders and money to the last bit; only the quotes are left out
+            assert [s.to_dict() for s in lean.nodes or lean.stages] == [s.to_dict() for s in full.nodes or full.stages]
+            assert _without_quotes(lean.node_events or lean.events) == _without_quotes(full.node_events or full.events)
+
+
+@pytest.mark.parametrize("name", ["decoupling-point", "engineer-to-order"])
+def test_searches_from_the_stored_reference_plans_end_at_or_above_them(name: str) -> None:
+    scn = load_scenario(name)
+    data = stored(scn)
+    assert data is not None
+    seed = 123  # neither a training nor a test seed of the reference
+    result = benchmark(scn, seed, reference=data)
+    replayed = replay(scn, seed, data)
+    plans = {result.chosen.position: result.chosen, **result.by_position}
+    assert set(plans) == set(replayed)
+    for position, plan in plans.items():
+        assert plan.profit >= replayed[position]
+        assert plan.games <= (REFERENCE_CHOSEN_BUDGET if position == scn.codp else REFERENCE_BUDGET)
+        assert play_plan(apply_codp(scn, position), seed, {**plan.levels, **plan.capacities}) == plan.profit
+    # each start is the stored plan and that plan scaled by the demand faced against the training seeds'
+    starts = reference_starts(scn, seed, data)
+    stored_plan, scaled = starts[scn.codp]
+    row = next(r for r in data["positions"] if r["position"] == scn.codp)
+    assert stored_plan == {**row["levels"], **row["capacities"]}
+    rate = _weekly_demand(scn, seed)
+    train = sum(_weekly_demand(scn, s) for s in data["train_seeds"]) / len(data["train_seeds"])
+    assert scaled == {r: round(v * rate / train) for r, v in stored_plan.items()}
+
+
+def _weekly_demand(scn, seed: int) -> float:
+    demand = new_game(scn, seed).demand  # per week, per market, per segment
+    return sum(n for week in demand for market in week for n in market) / len(demand)
+
+
+def test_without_a_stored_reference_the_search_starts_from_the_rate_plan() -> None:
+    scn = load_scenario("customer-intimacy")
+    plain = benchmark(scn, seed=3, budget=6, chosen_budget=6)
+    assert plain.chosen == optimise(apply_codp(scn, scn.codp), 3, 6)
+    assert all(p.games == 6 for p in plain.by_position.values())

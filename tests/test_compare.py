@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 
 import pytest
 
@@ -68,14 +69,29 @@ def test_cli_table(capsys: pytest.CaptureFixture[str]) -> None:
     out = capsys.readouterr().out
     for pos in ("mts-local", "mts-central", "ato", "mto", "eto"):
         assert pos in out
-    assert "winner: " in out
+    assert "how the bots played, winner: " in out
     assert "profit" in out.splitlines()[1]
+    # beside the bots' table: the stored reference's winner, tuned and scored on other seeds
+    stored_ref = json.loads((Path(__file__).parent.parent / "config/reference/operational-excellence.json").read_text())
+    assert f"reference winner: {stored_ref['winner']}, ahead of " in out
+
+
+def test_cli_says_when_no_reference_is_stored(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    edited = tmp_path / "edited.toml"
+    text = (Path(__file__).parent.parent / "config/scenarios/operational-excellence.toml").read_text()
+    edited.write_text(text.replace("weeks = 52", "weeks = 30", 1))
+    assert main(["--scenario", str(edited), "--seeds", "1", "--policy", "sterman", "--codp", "mto"]) == 0
+    assert "reference winner: none stored for operational-excellence as it is" in capsys.readouterr().out
+    assert main(["--scenario", str(edited), "--seeds", "1", "--policy", "sterman", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["reference"] is None
 
 
 def test_cli_json_and_csv(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--scenario", "segments", "--seeds", "1", "--policy", "sterman", "--format", "json"]) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["scenario"] == "segments" and len(data["rows"]) == 5
+    assert data["reference"]["winner"] in data["reference"]["test_profit"]
+    assert data["reference"]["test_seeds"] == 20
     assert (
         main(["--scenario", "segments", "--seeds", "1", "--policy", "sterman", "--codp", "ato", "--format", "csv"]) == 0
     )

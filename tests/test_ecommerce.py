@@ -123,3 +123,35 @@ def test_ecommerce_drop_ship_to_order_holds_no_stock(scn):
     sc = score_game(drop, res.weeks)
     assert sc["channels"]["ecommerce"]["fill_rate"] == 0  # every unit follows an order
     assert sc["channels"]["ecommerce"]["avg_lead_time"] > 2  # order, supply and parcel
+
+
+def test_a_team_picks_the_web_shops_mode_beside_its_codp(scn):
+    from game.codp import CodpError, apply_codp, apply_shop, shop_mode, shop_roles, switch_codp
+
+    assert shop_roles(scn) == ["ecommerce"] and shop_mode(scn) == "mts"
+    assert shop_roles(load_scenario("classic")) == [] and shop_mode(load_scenario("classic")) is None
+    drop = apply_shop(apply_codp(scn, "ato"), "mto")
+    assert drop.stage("ecommerce").mode == "mto" and drop.stage("ecommerce").on_hand == 0
+    assert apply_codp(drop, "mts-local").stage("ecommerce").mode == "mto"  # the CODP leaves the shop alone
+    assert drop.stage("retailer").mode == "mto" and drop.stage("manufacturer").mode == "mts"
+    with pytest.raises(ValueError):
+        apply_shop(load_scenario("classic"), "mto")
+    # at a review the shop goes from its warehouse to drop-shipping: its stock is shipped first
+    reviewed = replace(scn, review_weeks=(3,))
+    state = new_game(reviewed, 4)
+    for _ in range(2):
+        state, _ = step(reviewed, state, {r: 6 for r in scn.roles})
+    shop = scn.roles.index("ecommerce")
+    stock = state.stages[shop].on_hand
+    assert stock > 0
+    new_scn, new = switch_codp(reviewed, state, "mts-local", shop="mto")
+    assert shop_mode(new_scn) == "mto" and new.stages[shop].mode == "mto" and new.stages[shop].on_hand == stock
+    assert state.stages[shop].mode == "mts"  # the input state is not changed
+    after, _ = step(new_scn, new, {r: 6 for r in scn.roles})
+    assert after.events[shop]["mode"] == "mto"
+    with pytest.raises(CodpError):
+        switch_codp(reviewed, state, "mts-local", shop="stock")
+    with pytest.raises(CodpError):
+        switch_codp(
+            load_scenario("classic"), new_game(load_scenario("classic"), 1), "mts-local", shop="mto", any_week=True
+        )

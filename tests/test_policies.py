@@ -285,13 +285,13 @@ def test_lost_customers_raise_the_fractile_at_the_stock_point_they_depend_on():
     state = new_game(scn, seed=0)
     wholesaler = observe(scn, state, "wholesaler")
     # the retailer works to order (its goods take 1 week): a shortage at the wholesaler makes
-    # the wait 2 weeks, which 0.7 of the soon segment (share 0.75) will not accept:
-    # 0.75 x 0.7 x (price 12 - unit cost 6 + goodwill 2)
-    assert wholesaler["rates"]["lost_sale"] == pytest.approx(0.75 * 0.7 * 8)
+    # the wait 2 weeks, which 0.7 of the soon segment (share 0.78) will not accept:
+    # 0.78 x 0.7 x (price 12 - unit cost 6 + goodwill 2)
+    assert wholesaler["rates"]["lost_sale"] == pytest.approx(0.78 * 0.7 * 8)
     assert observe(scn, state, "manufacturer")["rates"]["lost_sale"] == 0  # the wholesaler's stock buffers it
     local = apply_codp(load_scenario("decoupling-point"), "mts-local")
-    # at the shop only the now segment (share 0.05) walks when it is short: the soon ones wait a week
-    assert observe(local, new_game(local, 0), "retailer")["rates"]["lost_sale"] == pytest.approx(0.05 * 8)
+    # at the shop only the now segment (share 0.02) walks when it is short: the soon ones wait a week
+    assert observe(local, new_game(local, 0), "retailer")["rates"]["lost_sale"] == pytest.approx(0.02 * 8)
     seen = {"seen": [4.0, 16.0, 7.0, 13.0, 10.0, 10.0, 6.0]}
     short = {**wholesaler, "on_hand": 0, "backlog": 0, "supply_line": 0}  # nothing in hand: the level decides
     dear, _ = parse_policy("base_stock").decide(short, seen)

@@ -121,6 +121,7 @@ def templates(code: str) -> dict[str, dict[str, Any]]:
         "resume": {"token": "t" * 32},
         "submit": {"week": 1, "value": 4},
         "choose_codp": {"position": "mto"},
+        "choose_shop": {"mode": "mto"},
         "facilitate": {"code": code, "secret": "nope" * 8},
         "inspect": {"team": 1},
         "watch": {"code": code},

@@ -194,3 +194,33 @@ def test_summary_is_the_score_without_week_rows():
     rows = full.pop("weeks")
     assert len(rows) == len(res.weeks)
     assert summary(scn, res.weeks) == full
+
+
+@pytest.mark.parametrize("name", ["decoupling-point", "product-leadership"])
+def test_stock_points_add_up_to_their_roles(name: str) -> None:
+    """Per variant and region: the stock points' averages sum to their role's, the regions'
+    demand and lost customers to the channel's, and segments' demand to the market's."""
+    from game.scenario import load_scenario as load
+    from game.simulate import simulate as sim
+
+    scn = load(name)
+    res = sim(scn, seed=5, policy="sterman")
+    sm = summary(scn, res.weeks)
+    points = sm["stock_points"]
+    assert len(points) >= 4
+    for role in {p["role"] for p in points.values()}:
+        mine = [p for p in points.values() if p["role"] == role]
+        assert sum(p["avg_inventory"] for p in mine) == pytest.approx(sm["stages"][role]["avg_inventory"])
+        # what the role owes its customers is owed by the variants' and regions' stock points
+        # (the generic stock, labelled by the role alone, owes only the role's own finishing step)
+        outer = [p for label, p in points.items() if p["role"] == role and "/" in label]
+        assert sum(p["avg_backlog"] for p in outer) == pytest.approx(sm["stages"][role]["avg_backlog"])
+        assert all(0 <= p["stockout_weeks"] <= sm["weeks_played"] for p in mine)
+        if role in sm["channels"]:
+            ch = sm["channels"][role]
+            assert sum(p["demand"] for p in mine) == ch["demand"]
+            assert sum(p["lost"] for p in mine) == ch["lost"]
+    for ch in sm["channels"].values():
+        assert sum(ch["demand_by_segment"].values()) == ch["demand"]
+        assert sum(ch["lost_by_segment"].values()) == ch["lost"]
+    assert summary(load("classic"), sim(load("classic"), seed=1, policy="sterman").weeks)["stock_points"] == {}

@@ -30,9 +30,11 @@ def _ev(game, week):
 
 
 def test_impatient_lost_patient_backlogged_while_stock_is_out(shop_game):
-    for week, backlog in ((1, 5), (2, 10)):
+    # week 1: nothing on the way, so an order placed now (one week in the mail, one on the road);
+    # week 2: the 30 ordered in week 1 reach the source now and arrive next week
+    for week, backlog, quote in ((1, 5, 2), (2, 10, 1)):
         ev = _ev(shop_game, week)
-        assert ev["quoted_lead_time"] == 2  # order and shipping delay: nothing on the way
+        assert ev["quoted_lead_time"] == quote
         assert ev["demand_by_segment"] == [5, 5]
         assert ev["lost_by_segment"] == [5, 0]
         assert ev["accepted"] == 5

@@ -439,6 +439,48 @@ def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
     assert w.call("choose_codp", {"position": "ato"})["error"]["code"] == "not_running"
 
 
+def test_the_web_shop_drop_ships_or_holds_stock_as_the_team_chooses(app: Any) -> None:
+    game = Game(app, scenario="ecommerce", weeks=14, codp={"rule": "team", "position": "mts-local"})
+    shop, _ = game.join("Ada", team=1, role="ecommerce")
+    r, _ = game.join("Rob", team=1, role="retailer")
+    assert shop.last("state")["team"]["shop"] == "mts"
+    assert shop.last("state")["view"]["me"]["decision"] == "order"
+    assert r.call("choose_shop", {"mode": "mto"})["ok"]  # any member of the team, before the start
+    assert game.team()["shop"] == "mto" and game.team()["codp"] == "mts-local"
+    state = shop.last("state")
+    assert state["team"]["shop"] == "mto" and state["view"]["me"]["decision"] == "capacity"
+    assert json.loads(game.team()["state"])["stages"][-1]["mode"] == "mto"
+    assert shop.call("choose_codp", {"position": "mto"})["ok"]  # the CODP keeps the shop's mode
+    assert game.team()["shop"] == "mto" and shop.last("state")["view"]["me"]["decision"] == "capacity"
+    assert shop.call("choose_shop", {"mode": "stock"})["error"]["code"] == "bad_request"
+    assert shop.call("choose_shop", {})["error"]["code"] == "bad_request"
+    game.control(action="start")
+    assert shop.last("state")["team"]["review"] is False
+    assert shop.call("choose_shop", {"mode": "mts"})["error"]["code"] == "not_running"  # not a review week
+    for week in range(1, 13):
+        game.control(action="force_round", week=week)
+    assert game.week() == 13 and shop.last("state")["team"]["review"] is True
+    assert shop.call("choose_shop", {"mode": "mts"})["ok"]
+    state = json.loads(game.team()["state"])
+    assert game.team()["shop"] == "mts" and state["stages"][-1]["mode"] == "mts"
+    assert state["codp"] == "mto" and state["stages"][-2]["mode"] == "mto"  # the CODP stays
+    assert shop.last("state")["view"]["me"]["decision"] == "order"
+    assert shop.call("submit", {"week": 13, "value": 7})["ok"]
+    game.control(action="force_round", week=13)
+    assert game.records()[12]["roles"]["ecommerce"]["order"] == 7  # the decision was an order
+    assert json.loads(game.team()["state"])["stages"][-1]["mode"] == "mts"
+    from web.results import session_results
+
+    assert session_results(game.hub.store, game.code)["teams"][0]["shop"] == "mts"
+    classic = Game(app, codp={"rule": "team"})
+    c, _ = classic.join("Bo")
+    assert c.call("choose_shop", {"mode": "mto"})["error"]["code"] == "bad_request"  # no web shop
+    fixed = Game(app, scenario="ecommerce")
+    f, _ = fixed.join("Cy")
+    assert f.call("choose_shop", {"mode": "mto"})["error"]["code"] == "forbidden"
+    assert f.last("state")["team"]["shop"] == "mts" and fixed.team()["shop"] == ""
+
+
 def test_the_facilitator_inspects_a_team_players_cannot(app: Any) -> None:
     game = Game(app, teams=2)
     players = four(game)

@@ -75,7 +75,7 @@ def _hide_secrets(scn: Scenario, state: GameState, history: list[dict], role: st
         st.order_q = [SENTINEL] * len(st.order_q)
         st.ship_q = [SENTINEL] * len(st.ship_q)
         st.deliveries = [SENTINEL] * len(st.deliveries)
-        st.open_orders = [[1, SENTINEL, 0, 1.0]]
+        st.open_orders = [[1, SENTINEL, 0, 1.0, SENTINEL]]
         st.owed = [x if (j == topo.supplier[me] and k == topo.slot[me]) else SENTINEL for k, x in enumerate(st.owed)]
         s2.events[j] = {k: (SENTINEL if isinstance(v, int | float) else v) for k, v in s2.events[j].items()}
     h2 = []

@@ -315,6 +315,12 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"]))
         return {}
 
+    @handler("choose_shop")
+    def on_choose_shop(sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        ident = player(sid)
+        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"]))
+        return {}
+
     @handler("facilitate")
     def on_facilitate(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         meta = sessions.load_meta(hub.store, data["code"])

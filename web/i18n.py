@@ -178,6 +178,10 @@ JS_STRINGS = {
     "bad_code": _l("A game code has 3 to 12 letters and digits."),
     "bullwhip_source": _l("Bullwhip at the source"),
     "codp_default": _l("As in the preset"),
+    "generic_stock": _l("generic (before the variant is made)"),
+    "look_inside": _l("Look inside"),
+    "shop_mts": _l("web shop from stock"),
+    "shop_mto": _l("web shop drop-ships"),
     "compare_note": _l(
         "Scores are profit (minus cost when nothing is sold): higher is better. The best plans are played "
         "by the computer on the same consumer demand, with a fixed order-up-to level per stock point "

@@ -147,7 +147,7 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
     played = len(store.weeks(meta.code, team)) or meta.weeks
     codp = raw.get("codp") or meta.base.codp
     out = {
-        **_benchmark(meta.scenario, played, codp, seed, meta.custom),
+        **_benchmark(meta.scenario, played, codp, seed, meta.custom, raw.get("shop") or None),
         "reference": _reference(meta.scenario, played, codp, seed, meta.custom),
         "drivers": meta.base.driver_texts(current_language()),
     }
@@ -155,11 +155,16 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
 
 
 @lru_cache(maxsize=512)
-def _benchmark(scenario: str, weeks: int, codp: str | None, seed: int, custom: str | None) -> dict[str, Any]:
-    """Cached: the same scenario, length, position and seed always give the same plans."""
-    scn = team_scenario(scenario, weeks, None, custom)
+def _benchmark(
+    scenario: str, weeks: int, codp: str | None, seed: int, custom: str | None, shop: str | None = None
+) -> dict[str, Any]:
+    """Cached: the same scenario, length, position, web shop mode and seed always give the same
+    plans (every position is searched with the team's web shop mode). The searches start from
+    the preset's stored reference plans where it has them."""
+    scn = team_scenario(scenario, weeks, None, custom, shop)
     positions = list(scn.codp_positions) if scn.codp_positions else None
-    return benchmark_game(scn, seed, chosen=codp, positions=positions).to_dict()
+    data = stored(custom_base(custom) if custom else base_scenario(scenario))
+    return benchmark_game(scn, seed, chosen=codp, positions=positions, reference=data).to_dict()
 
 
 @lru_cache(maxsize=512)

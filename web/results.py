@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask
 
+from game.codp import shop_mode
 from game.engine import COST_PARTS, FLOW_FIELDS
 from game.jsonsafe import jsonsafe
 from game.scoring import summary
@@ -21,6 +22,7 @@ CSV_FIELDS = (
     "team",
     "name",
     "codp",
+    "shop",
     "week",
     "role",
     "bot",
@@ -42,9 +44,10 @@ def _store(store_or_app: Store | Flask) -> Store:
 
 def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     """Every team of session ``code``: ``{"code", "scenario", "weeks", "seed", "visibility",
-    "status", "ranking", "teams": [{"team", "name", "codp", "weeks": [GameResult.weeks
-    records], "state": GameState dict, "score": game.scoring.summary}]}`` (the bullwhip
-    bound in the score follows the session's point-of-sale sharing).
+    "status", "ranking", "teams": [{"team", "name", "codp", "shop", "weeks": [GameResult.weeks
+    records], "state": GameState dict, "score": game.scoring.summary}]}`` (``shop``: the web
+    shop's mode, null without one; the bullwhip bound in the score follows the session's
+    point-of-sale sharing).
 
     Raises ``web.errors.GameError`` (``unknown_session``) for an unknown code."""
     store = _store(store_or_app)
@@ -52,7 +55,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     teams = []
     for n in range(1, meta.teams + 1):
         t = store.team(meta.code, n)
-        scn = meta.scenario_for(t.get("codp") or None)
+        scn = meta.team_scenario(t)
         weeks = store.weeks(meta.code, n)
         state = json.loads(t["state"])
         teams.append(
@@ -60,6 +63,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
                 "team": n,
                 "name": t.get("name", f"Team {n}"),
                 "codp": t.get("codp") or None,
+                "shop": shop_mode(scn),
                 "weeks": weeks,
                 "state": state,
                 "score": summary(scn, weeks, meta.visibility.get("pos_demand")) if weeks else None,
@@ -104,6 +108,7 @@ def results_csv(results: dict[str, Any]) -> str:
                         "team": team["team"],
                         "name": _cell(team["name"]),
                         "codp": team["codp"] or "",
+                        "shop": team.get("shop") or "",
                         "week": week["week"],
                         "role": role,
                         "bot": int(role in bots),

@@ -106,7 +106,7 @@ def _submit_with_bounds(store: Store, code: str, team: int, week: int, role: str
         return store.submit(code, team, week, role, value)  # the script says what is wrong
     meta = meta_from(code, raw)
     state = parsed_state(meta, team, t["state"])
-    scn = meta.scenario_for(t.get("codp") or None)
+    scn = meta.team_scenario(t)
     bounds = {r: decision_bounds(scn, state, r) for r in scn.roles}
     return store.submit(code, team, week, role, value, bounds=bounds, state=t["state"])
 
@@ -156,7 +156,7 @@ def advance(
             return changes
         if (week is not None and int(t["week"]) != week) or not _due(reason, snap, now):
             return changes
-        scn = meta.scenario_for(t.get("codp") or None)
+        scn = meta.team_scenario(t)
         state = parsed_state(meta, team, t["state"])  # the engine and the bots never change their input
         memory: dict[str, Any] = json.loads(t.get("memory") or "{}")
         policy = parse_policy(meta.bot_policy)
@@ -415,35 +415,46 @@ def _pace_bots(
     return changes
 
 
-def choose_codp(store: Store, cfg: dict[str, Any], code: str, team: int, position: Any) -> Changes:
-    """A team picks its CODP position (sessions with ``codp.rule = "team"``): before
+def choose_codp(
+    store: Store, cfg: dict[str, Any], code: str, team: int, position: Any = None, *, shop: Any = None
+) -> Changes:
+    """A team picks its CODP ``position`` or its web shop's mode ``shop`` (``"mts"``: its
+    own warehouse, ``"mto"``: drop-ship) in sessions with ``codp.rule = "team"``: before
     the start, or at the decision point of one of the scenario's review weeks (then
     the week's decisions so far are cleared: the team decides again in its new modes)."""
-    from game.codp import CodpError, positions_for, switch_codp
+    from game.codp import SHOP_MODES, CodpError, positions_for, shop_roles, switch_codp
     from web.sessions import team_fields
 
     meta = load_meta(store, code)
     if meta.codp_rule != "team":
         raise GameError("forbidden", "the facilitator fixed the decoupling point for this session")
-    allowed = list(meta.base.codp_positions) or positions_for(meta.base)
-    if not isinstance(position, str) or position not in allowed:
-        raise bad(f"position must be one of {', '.join(allowed)}")
+    if position is not None:
+        allowed = list(meta.base.codp_positions) or positions_for(meta.base)
+        if not isinstance(position, str) or position not in allowed:
+            raise bad(f"position must be one of {', '.join(allowed)}")
+    if shop is not None:
+        if not shop_roles(meta.base):
+            raise bad("this scenario has no web shop")
+        if not isinstance(shop, str) or shop not in SHOP_MODES:
+            raise bad(f"mode must be one of {', '.join(SHOP_MODES)}")
+    t = store.team(code, team)
+    position = position or t.get("codp") or meta.codp
+    shop = shop or t.get("shop") or None
     if meta.status == "setup":
         like = {"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed, "custom": meta.custom}
-        fields = team_fields(like, team, position)
+        fields = team_fields(like, team, position, shop)
         del fields["name"]
         store.set_team(code, team, **fields)
         return Changes(seats={(code, team)})
     if meta.status not in ("running", "paused"):
         raise GameError("not_running", "the game is over")
-    t = store.team(code, team)
     state = GameState.from_dict(json.loads(t["state"]))
     try:
-        _, new = switch_codp(meta.scenario_for(t.get("codp") or None), state, position)
+        _, new = switch_codp(meta.team_scenario(t), state, position, shop=shop)
     except CodpError as exc:
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"
         ) from None
-    if not store.replace_state(code, team, state.week, new.to_dict(), position):
+    if not store.replace_state(code, team, state.week, new.to_dict(), position, shop):
         raise GameError("stale_week", "the week changed meanwhile; look again and retry")
     return Changes(seats={(code, team)})

@@ -7,7 +7,7 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from game.codp import apply_codp, positions_for
+from game.codp import apply_codp, apply_shop, positions_for, shop_mode
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_toml
 
 
@@ -24,12 +24,16 @@ def custom_base(text: str) -> Scenario:
 
 
 @lru_cache(maxsize=256)
-def team_scenario(name: str, weeks: int, codp: str | None, custom: str | None = None) -> Scenario:
+def team_scenario(
+    name: str, weeks: int, codp: str | None, custom: str | None = None, shop: str | None = None
+) -> Scenario:
     """The preset ``name`` (or the scenario in the TOML text ``custom``) with ``weeks`` and,
-    when given, the CODP position ``codp``."""
+    when given, the CODP position ``codp`` and the web shop's mode ``shop``."""
     scn = custom_base(custom) if custom else base_scenario(name)
     if codp and codp != scn.codp:
         scn = apply_codp(scn, codp)
+    if shop and shop != shop_mode(scn):
+        scn = apply_shop(scn, shop)
     if weeks != scn.weeks:
         scn = replace(scn, weeks=weeks)
     return scn
@@ -51,6 +55,7 @@ def summary(scn: Scenario, texts: dict[str, Any]) -> dict[str, Any]:
         "labels": texts["labels"],
         "codp": scn.codp,
         "codp_positions": list(scn.codp_positions) or positions_for(scn),
+        "shop": shop_mode(scn),
         "visibility": dict(scn.visibility),
         "has_prices": scn.has_prices,
     }

@@ -51,9 +51,13 @@ class SessionMeta:
         """The session's scenario with its weeks (no team CODP applied)."""
         return team_scenario(self.scenario, self.weeks, self.codp, self.custom)
 
-    def scenario_for(self, codp: str | None) -> Scenario:
-        """The scenario a team with CODP position ``codp`` plays."""
-        return team_scenario(self.scenario, self.weeks, codp or self.codp, self.custom)
+    def scenario_for(self, codp: str | None, shop: str | None = None) -> Scenario:
+        """The scenario a team with CODP position ``codp`` (and web shop mode ``shop``) plays."""
+        return team_scenario(self.scenario, self.weeks, codp or self.codp, self.custom, shop or None)
+
+    def team_scenario(self, team: dict[str, Any]) -> Scenario:
+        """The scenario the team with hash fields ``team`` (its ``codp`` and ``shop``) plays."""
+        return self.scenario_for(team.get("codp") or None, team.get("shop") or None)
 
 
 def load_meta(store: Store, code: Any) -> SessionMeta:
@@ -185,9 +189,9 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
     }
 
 
-def team_fields(meta_like: dict[str, Any], n: int, codp: str | None) -> dict[str, Any]:
-    """The initial hash of team ``n``: its game at week 1."""
-    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp, meta_like.get("custom"))
+def team_fields(meta_like: dict[str, Any], n: int, codp: str | None, shop: str | None = None) -> dict[str, Any]:
+    """The initial hash of team ``n``: its game at week 1 (``shop``: its web shop's mode)."""
+    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp, meta_like.get("custom"), shop)
     state = new_game(scn, meta_like["seed"])
     return {
         "week": state.week,
@@ -196,6 +200,7 @@ def team_fields(meta_like: dict[str, Any], n: int, codp: str | None) -> dict[str
         "memory": "{}",
         "done": "0",
         "codp": codp or "",
+        "shop": shop or "",
         "name": f"Team {n}",
         "deadline": "",
         "remaining": "",

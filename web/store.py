@@ -384,12 +384,13 @@ class Store:
         return out
 
     def session_and_team(self, code: str, team: int) -> tuple[dict[str, str], dict[str, str]]:
-        """The session hash and a team's ``week``, ``done``, ``codp`` and ``state`` in one round trip."""
+        """The session hash and a team's ``week``, ``done``, ``codp``, ``shop`` and ``state`` in one round trip."""
         pipe = self.r.pipeline(transaction=True)
         pipe.hgetall(self.session_key(code))
-        pipe.hmget(self.team_key(code, team), "week", "done", "codp", "state")
+        names = ("week", "done", "codp", "shop", "state")
+        pipe.hmget(self.team_key(code, team), *names)
         raw, fields = pipe.execute()
-        return raw, {k: v for k, v in zip(("week", "done", "codp", "state"), fields, strict=True) if v is not None}
+        return raw, {k: v for k, v in zip(names, fields, strict=True) if v is not None}
 
     # -- seats ------------------------------------------------------------------
     def claim_seat(self, code: str, team: int, role: str, seat: dict[str, Any], ttl: int) -> bool:
@@ -556,8 +557,10 @@ class Store:
             out.humans = set(humans)
         return out
 
-    def replace_state(self, code: str, team: int, week: int, state: dict[str, Any], codp: str) -> bool:
-        """Swap a team's state and CODP within its current week (a strategy review),
+    def replace_state(
+        self, code: str, team: int, week: int, state: dict[str, Any], codp: str, shop: str | None = None
+    ) -> bool:
+        """Swap a team's state, CODP and web shop mode within its current week (a strategy review),
         clearing the week's decisions. Optimistic: False when the week moved on or a
         decision arrived meanwhile (WATCH on the team hash and its decisions)."""
         key, dec = self.team_key(code, team), self.team_key(code, team, "dec")
@@ -568,7 +571,7 @@ class Store:
                 if week_now != str(week) or done == "1":
                     return False
                 pipe.multi()
-                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp})
+                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp, "shop": shop or ""})
                 pipe.hdel(key, "bounds")  # of the old modes; the next submission computes them
                 pipe.delete(dec)
                 pipe.execute()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from game.codp import is_review_week, shop_mode
 from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
@@ -85,13 +86,13 @@ def written(meta: SessionMeta, n: int, snap: dict[str, Any], record_text: str) -
     return {**snap, "weeks_count": record["week"]}
 
 
-def _mkey(meta: SessionMeta, n: int, week: int, done: bool, codp: str | None) -> tuple[Any, ...]:
-    return (meta.code, meta.seed, n, week, done, codp or "")
+def _mkey(meta: SessionMeta, n: int, t: dict[str, str]) -> tuple[Any, ...]:
+    return (meta.code, meta.seed, n, int(t["week"]), t.get("done") == "1", t.get("codp") or "", t.get("shop") or "")
 
 
 def _money(meta: SessionMeta, n: int, t: dict[str, str], scn: Any, weeks: list[dict[str, Any]]) -> dict[str, float]:
     """Cost, profit and score so far (cached per team and week: a played week never changes)."""
-    key = _mkey(meta, n, int(t["week"]), t.get("done") == "1", t.get("codp"))
+    key = _mkey(meta, n, t)
     if key not in _MONEY:
         state = parsed_state(meta, n, t["state"])
         pv = public_view(scn, state, weeks)
@@ -106,13 +107,13 @@ def _money(meta: SessionMeta, n: int, t: dict[str, str], scn: Any, weeks: list[d
 
 
 def _cached_money(store: Store, meta: SessionMeta, n: int, fields: dict[str, str]) -> dict[str, float]:
-    """Money of team ``n`` from its small hash fields (week, done, codp), reading
+    """Money of team ``n`` from its small hash fields (week, done, codp, shop), reading
     the state and records only when the cache misses."""
-    key = _mkey(meta, n, int(fields["week"]), fields.get("done") == "1", fields.get("codp"))
+    key = _mkey(meta, n, fields)
     if key in _MONEY:
         return _MONEY[key]
     t = store.team(meta.code, n)
-    return _money(meta, n, t, meta.scenario_for(t.get("codp") or None), history(store, meta, n))
+    return _money(meta, n, t, meta.team_scenario(t), history(store, meta, n))
 
 
 _STATES: dict[tuple[str, int, int], tuple[str, GameState]] = {}
@@ -142,7 +143,7 @@ def _seat_view(
     Computed and encoded once per team state and week count: within a week only
     the decisions change, so teammates' submissions reuse both."""
     key = (meta.code, meta.seed, n, role)
-    state, codp = parsed_state(meta, n, t["state"]), t.get("codp") or ""
+    state, codp = parsed_state(meta, n, t["state"]), (t.get("codp") or "", t.get("shop") or "")
     hit = _SEATS.get(key)
     if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
         return hit[3], hit[4]
@@ -202,7 +203,7 @@ def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> Raw:
 def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], weeks: list[dict[str, Any]]) -> Raw:
     """The seat's ``state`` payload, encoded (its view and history spliced in as they were encoded)."""
     t = snap["team"]
-    scn = meta.scenario_for(t.get("codp") or None)
+    scn = meta.team_scenario(t)
     v, own = _seat_view(meta, n, role, t, scn, weeks)
     money = _money(meta, n, t, scn, weeks)
     return wire.payload(
@@ -226,8 +227,21 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
                 "bots": [r for r in scn.roles if r not in snap["humans"]],
                 "cost": money["cost"],
                 "profit": money["profit"],
+                "shop": shop_mode(scn),
+                "review": _review_open(meta, scn, t),
             },
         }
+    )
+
+
+def _review_open(meta: SessionMeta, scn: Any, t: dict[str, str]) -> bool:
+    """True when the team may change its CODP and web shop mode now: a session where teams
+    choose, running or paused at the decision point of one of the scenario's review weeks."""
+    return (
+        meta.codp_rule == "team"
+        and meta.status in ("running", "paused")
+        and t.get("done") != "1"
+        and is_review_week(scn, int(t["week"]))
     )
 
 
@@ -235,7 +249,7 @@ def _snapshots(store: Store, meta: SessionMeta, teams: list[int] | None = None) 
     """The small fields, decisions, seats, humans and forced roles of ``teams`` (default:
     every team, in order) in one round trip."""
     teams = list(range(1, meta.teams + 1)) if teams is None else teams
-    fields = ("week", "done", "codp", "name", "deadline", "remaining")
+    fields = ("week", "done", "codp", "shop", "name", "deadline", "remaining")
     return store.teams(meta.code, teams, fields, ("dec", "seats", "humans", "forced"))
 
 
@@ -253,7 +267,7 @@ def team_summary(
     A seat is ``connected`` when a connection held it at or after ``online_since``
     and its last connection did not close since (``closed``)."""
     t = snap["team"]
-    scn = meta.scenario_for(t.get("codp") or None)
+    scn = meta.team_scenario(t)
     seen = seen or {}
     closed = closed or set()
     seats = []
@@ -281,6 +295,7 @@ def team_summary(
         "team": n,
         "name": t.get("name") or f"Team {n}",
         "codp": t.get("codp") or None,
+        "shop": shop_mode(scn),
         "week": int(t["week"]),
         "done": t.get("done") == "1",
         "deadline": float(t["deadline"]) if t.get("deadline") else None,
@@ -340,7 +355,9 @@ def dashboard_update(
 def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
     """Teams ranked by score (``game.scoring.team_score``: profit, or minus cost without prices)."""
     rows = {}
-    for n, snap in enumerate(store.teams(meta.code, range(1, meta.teams + 1), ("week", "done", "codp", "name")), 1):
+    for n, snap in enumerate(
+        store.teams(meta.code, range(1, meta.teams + 1), ("week", "done", "codp", "shop", "name")), 1
+    ):
         t = snap["team"]
         money = _cached_money(store, meta, n, t)
         rows[n] = {"name": t["name"] or f"Team {n}", "week": int(t["week"]), "done": t["done"] == "1", **money}

@@ -201,6 +201,27 @@ def test_a_team_chooses_its_decoupling_point(live_server: str, new_page) -> None
     expect(page.locator("#codp-card")).to_be_hidden()
 
 
+def test_a_team_picks_whether_its_web_shop_drop_ships(live_server: str, new_page) -> None:
+    created = new_session(live_server, scenario="ecommerce", teams=1, codp={"rule": "team", "position": "mts-local"})
+    page = new_page()
+    page.goto(f"{live_server}/join/{created['code']}")
+    expect(page.locator("#team option[value='1']")).to_be_attached()
+    page.fill("#name", "Sam")
+    page.select_option("#team", "1")
+    page.select_option("#role", "ecommerce")
+    page.click("#join-btn")
+    expect(page.locator("#shop-options")).to_be_visible()
+    expect(page.get_by_label("Own warehouse (make to stock)")).to_be_checked()
+    expect(page.locator("#decision-label")).to_have_text("Your order this week")
+    page.get_by_label("Drop-ship (to order)").check()
+    page.click("#codp-card button[type=submit]")
+    expect(page.locator("#decision-label")).to_have_text("Your capacity this week")
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{created['code']}#s={created['facilitator_secret']}")
+    row = fac.locator("#teams-body tr").nth(0).locator("th .codp")
+    expect(row).to_have_text("Make and ship to stock · web shop drop-ships")
+
+
 def test_dashboard_needs_the_facilitator_secret(live_server: str, new_page) -> None:
     created = new_session(live_server, teams=2)
     page = new_page(width=1280, mobile=False)
@@ -273,6 +294,38 @@ def test_debrief_shows_the_sales_of_each_channel(live_server: str, new_page) -> 
     expect(rows.nth(1).locator("th")).to_have_text("Web shop")
     shares = [rows.nth(k).locator("td").nth(3).inner_text() for k in range(2)]
     assert all(share.endswith("%") for share in shares)
+
+
+def test_dashboard_and_debrief_show_stock_per_region_and_segment(live_server: str, new_page) -> None:
+    """Four regional markets: the facilitator looks inside a team during the game and sees each
+    region's shop stock; the debrief shows each region and each segment's lost customers."""
+    created = new_session(live_server, scenario="decoupling-point", teams=2, weeks=3)
+    code = created["code"]
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{code}#s={created['facilitator_secret']}")
+    expect(fac.locator("#teams-body tr")).to_have_count(2)
+    fac.locator("#teams-body tr").nth(1).get_by_role("button", name="Look inside").click()
+    expect(fac.locator("#h-detail")).to_contain_text("Team 2")
+    expect(fac.locator("#detail-stages tbody tr")).to_have_count(4)
+    points = fac.locator("#detail-points-table tbody tr")
+    expect(points).to_have_count(4)  # the shop in each of the four regions
+    expect(points.nth(0).locator("td").nth(0)).to_have_text("north")
+    fac.click("#detail-close")
+    expect(fac.locator("#team-detail")).to_be_hidden()
+    fac.click("[data-action=start]")
+
+    def over() -> bool:
+        return requests.get(f"{live_server}/api/sessions/{code}", timeout=5).json()["status"] == "over"
+
+    wait_until(over, timeout=60, every=0.2)
+    fac.goto(f"{live_server}/debrief/{code}")
+    fac.click("[data-view=team-1]")
+    regions = fac.locator("#points-table tbody tr")
+    expect(regions).to_have_count(4)
+    expect(regions.nth(3).locator("td").nth(0)).to_have_text("west")
+    segments = fac.locator("#segments-table tbody tr")
+    expect(segments).to_have_count(3)
+    expect(segments.nth(0).locator("th")).to_have_text("now")
 
 
 def test_a_player_takes_the_seat_to_another_phone(live_server: str, new_page) -> None:

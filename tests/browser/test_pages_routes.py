@@ -116,3 +116,7 @@ def test_benchmark_replays_the_stored_reference_plans_and_says_what_drives_the_c
     assert nl.get_json()["drivers"] == scn.driver_texts("nl") != scn.driver_texts()
     # the stored plans replayed on this session's demand (its seed), at the scenario's length
     assert stored(scn) is not None and replay(scn, 0, stored(scn)).keys() == ref["by_position"].keys()
+    # the best plans are searched from the reference plans, so none ends below its reference figure
+    found = {body["chosen"]["position"]: body["chosen"]["profit"]}
+    found.update({p: plan["profit"] for p, plan in body["by_position"].items()})
+    assert all(found[p] >= profit for p, profit in ref["by_position"].items())

@@ -120,6 +120,11 @@ const BG = (() => {
     return key ? t("codp_" + key) : "";
   }
 
+  /** A team's strategy: its CODP and, where it has a web shop, the shop's mode. */
+  function strategyTitle(codp, shop) {
+    return [codpTitle(codp), shop ? t("shop_" + shop) : ""].filter(Boolean).join(" · ");
+  }
+
   // The session's scenario title and stage labels in the page's language: from the page
   // (pages with a game code) or, on the join page, from GET /api/sessions/<code> (useTexts).
   const texts = JSON.parse((document.getElementById("scenario-texts") || {}).textContent || "null") || {};
@@ -131,7 +136,7 @@ const BG = (() => {
   function scenarioTitle(title) { return texts.title || title || ""; }
 
   return {
-    t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, teamName, codpTitle, lang,
+    t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, teamName, codpTitle, strategyTitle, lang,
     useTexts, roleLabel, scenarioTitle,
   };
 })();

@@ -273,7 +273,7 @@
         el("td", { text: pct(served(k)) }),
         el("td", { text: leadTime(k) }),
         el("td", { text: ratio(bw) }),
-        el("td", { text: tm.codp ? BG.codpTitle(tm.codp) : "–" }),
+        el("td", { text: BG.strategyTitle(tm.codp, tm.shop) || "–" }),
       ]);
     });
     $("#ranking tbody").replaceChildren(...rows);
@@ -315,7 +315,8 @@
     const s = score(tm);
     const k = s.kpis || {};
     const tot = s.totals || {};
-    setText("#h-team", teamName(tm) + (tm.codp ? " · " + BG.codpTitle(tm.codp) : ""));
+    const strategy = BG.strategyTitle(tm.codp, tm.shop);
+    setText("#h-team", teamName(tm) + (strategy ? " · " + strategy : ""));
     const tiles = [
       [t("score"), money(s.score)],
       [t("cost"), money(tot.cost)],
@@ -371,6 +372,8 @@
     });
     renderCompare(tm);
     renderChannels(s.channels || {});
+    renderSegments(s.channels || {});
+    renderStockPoints(s.stock_points || {});
     $("#stages-table tbody").replaceChildren(...rs.map((role) => {
       const st = stages[role] || {};
       return el("tr", {}, [
@@ -399,6 +402,44 @@
       el("td", { text: money(c.revenue) }),
       el("td", { text: c.avg_lead_time === null || c.avg_lead_time === undefined ? "–" : num(c.avg_lead_time) }),
     ])));
+  }
+
+  /** Demand and lost customers per segment, over every consumer-facing channel (shown with several segments). */
+  function renderSegments(channels) {
+    const seg = {};
+    for (const c of Object.values(channels)) {
+      for (const [name, d] of Object.entries(c.demand_by_segment || {})) {
+        const row = (seg[name] = seg[name] || { demand: 0, lost: 0 });
+        row.demand += d;
+        row.lost += (c.lost_by_segment || {})[name] || 0;
+      }
+    }
+    const rows = Object.entries(seg);
+    $("#segments-card").hidden = rows.length < 2;
+    $("#segments-table tbody").replaceChildren(...rows.map(([name, r]) => el("tr", {}, [
+      el("th", { scope: "row", text: name }),
+      el("td", { text: num(r.demand) }),
+      el("td", { text: num(r.lost) }),
+      el("td", { text: r.demand ? pct(r.lost / r.demand) : "–" }),
+    ])));
+  }
+
+  /** Stock, backlog and lost customers per variant and region (where a stage holds several stock points). */
+  function renderStockPoints(points) {
+    const rows = Object.entries(points);
+    $("#points-card").hidden = rows.length === 0;
+    $("#points-table tbody").replaceChildren(...rows.map(([name, p]) => {
+      const where = name.split("/").slice(1).join(" · ") || t("generic_stock");
+      return el("tr", {}, [
+        el("th", { scope: "row", text: label(p.role) }),
+        el("td", { text: where }),
+        el("td", { text: num(p.avg_inventory) }),
+        el("td", { text: num(p.avg_backlog) }),
+        el("td", { text: num(p.stockout_weeks) }),
+        el("td", { text: p.demand === undefined ? "–" : num(p.demand) }),
+        el("td", { text: p.lost === undefined ? "–" : num(p.lost) }),
+      ]);
+    }));
   }
 
   const benchCache = {};

@@ -1,7 +1,7 @@
 /* Facilitator: create a session from a preset, then run it from a live dashboard. */
 "use strict";
 (() => {
-  const { t, $, $$, el, money, setText, store, api } = BG;
+  const { t, $, $$, el, num, money, setText, store, api } = BG;
   const FAC_KEY = (code) => "beergame.fac." + code;
   const root = $("#fac");
   let code = root.dataset.code;
@@ -230,16 +230,74 @@
         btn,
       ]);
     });
+    const look = el("button", {
+      type: "button",
+      class: "btn small look",
+      text: t("look_inside"),
+      "aria-label": t("look_inside") + ": " + BG.teamName(tm.team, tm.name),
+      "data-key": `look-${tm.team}`,
+      onclick: () => inspect(tm.team),
+    });
     return el("tr", { "data-team": tm.team }, [
       el("th", { scope: "row" }, [
         BG.teamName(tm.team, tm.name),
-        tm.codp ? el("span", { class: "codp", text: BG.codpTitle(tm.codp) }) : "",
+        tm.codp || tm.shop ? el("span", { class: "codp", text: BG.strategyTitle(tm.codp, tm.shop) }) : "",
+        look,
       ]),
       el("td", { "data-label": t("week"), text: tm.week }),
       el("td", { class: "seats" }, [el("div", { class: "seat-grid" }, seats)]),
       el("td", { "data-label": t("cost"), text: money(tm.cost) }),
       el("td", { "data-label": t("profit"), text: money(tm.profit) }),
     ]);
+  }
+
+  // ---- one team in detail (inspect): every stage, and stock per variant and region ------------
+  let detailTeam = null;
+  async function inspect(team) {
+    const ack = await socket.request("inspect", { team });
+    if (!ack.ok) { setText("#control-status", BG.errorText(ack)); return; }
+    const first = detailTeam !== team;
+    detailTeam = team;
+    renderDetail(ack.team);
+    if (first) $("#team-detail").scrollIntoView({ block: "nearest" });
+  }
+
+  function renderDetail(tm) {
+    const v = tm.view || {};
+    const box = $("#team-detail");
+    box.hidden = false;
+    const chain = v.chain || [];
+    const labels = Object.fromEntries(chain.map((c) => [c.role, BG.roleLabel(c.role, c.label)]));
+    setText("#h-detail", BG.teamName(tm.team, tm.name) + " · " + t("week_of", { week: v.week, weeks: v.weeks }));
+    const stages = v.stages || {};
+    $("#detail-stages tbody").replaceChildren(...Object.entries(stages).map(([role, s]) => el("tr", {}, [
+      el("th", { scope: "row", text: labels[role] || role }),
+      el("td", { text: s.mode === "mto" ? t("mode_mto") : t("mode_mts") }),
+      el("td", { text: num(s.on_hand) }),
+      el("td", { text: num(s.backlog) }),
+      el("td", { text: (s.on_the_way || []).map(num).join(" · ") || "–" }),
+      el("td", { text: s.mode === "mto" ? num(s.capacity) : "–" }),
+    ])));
+    // the stock points of the latest week played (a role with one stock point has one entry)
+    const weeks = v.history || [];
+    const latest = weeks.length ? weeks[weeks.length - 1].roles || {} : {};
+    const rows = [];
+    for (const [role, ev] of Object.entries(latest)) {
+      const skus = ev.skus || {};
+      if (Object.keys(skus).length < 2) continue;
+      for (const [name, sku] of Object.entries(skus)) {
+        const where = name.split("/").slice(1).join(" · ") || t("generic_stock");
+        rows.push(el("tr", { class: sku[0] === 0 && sku[1] > 0 ? "warn" : null }, [
+          el("th", { scope: "row", text: labels[role] || role }),
+          el("td", { text: where }),
+          el("td", { text: num(sku[0]) }),
+          el("td", { text: num(sku[1]) }),
+          el("td", { text: sku.length > 4 ? num(sku[4]) : "–" }),
+        ]));
+      }
+    }
+    $("#detail-points").hidden = rows.length === 0;
+    $("#detail-points-table tbody").replaceChildren(...rows);
   }
 
   function tick() {
@@ -301,7 +359,9 @@
       for (const tm of u.teams || []) rows.set(tm.team, tm);
       const teams = [...rows.values()].sort((a, b) => a.team - b.team);
       render(Object.assign({}, last, { session: u.session, teams }), u.teams || []);
+      if (detailTeam !== null && (u.teams || []).some((tm) => tm.team === detailTeam)) inspect(detailTeam);
     });
+    $("#detail-close").addEventListener("click", () => { detailTeam = null; $("#team-detail").hidden = true; });
     socket.on("game_over", () => { if (last) { last.session.status = "over"; render(last); } });
     for (const b of $$("[data-action]")) b.addEventListener("click", () => control(b.dataset.action, b.dataset.action === "force_round" ? laggards() : null));
     $("#timer-form").addEventListener("submit", (ev) => {

@@ -402,14 +402,19 @@
     }
   }
 
-  // ---- choosing the decoupling point (sessions where teams choose, before the start) ----------
+  // ---- choosing the decoupling point and the web shop mode (before the start, at reviews) -----
   let positions = null;
   async function renderCodp(st) {
     const s = st.session || {};
     const card = $("#codp-card");
-    const open = s.codp_rule === "team" && s.status === "setup";
+    const team = st.team || {};
+    const open = s.codp_rule === "team" && (s.status === "setup" || team.review === true);
     card.hidden = !open;
     if (!open) return;
+    $("#review-note").hidden = s.status === "setup";
+    const shop = $("#shop-options");
+    shop.hidden = !team.shop;
+    for (const r of shop.querySelectorAll("input")) if (!card.contains(document.activeElement)) r.checked = r.value === team.shop;
     if (positions === null) {
       const r = await api("/api/scenarios");
       const scn = r.ok ? (r.data || []).find((x) => x.name === s.scenario) : null;
@@ -428,8 +433,13 @@
   async function chooseCodp(ev) {
     ev.preventDefault();
     const picked = $("#codp-options input:checked");
-    if (!picked) return;
-    const ack = await socket.request("choose_codp", { position: picked.value });
+    const shop = $("#shop-options").hidden ? null : $("#shop-options input:checked");
+    const team = (current && current.team) || {};
+    let ack = { ok: true };
+    if (picked && picked.value !== ((current && current.view) || {}).codp) {
+      ack = await socket.request("choose_codp", { position: picked.value });
+    }
+    if (ack.ok && shop && shop.value !== team.shop) ack = await socket.request("choose_shop", { mode: shop.value });
     setText("#codp-status", ack.ok ? t("done_action") : BG.errorText(ack));
   }
 
