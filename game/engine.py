@@ -643,46 +643,30 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             fulfilment = fc * ship if facing else 0.0
             material = unit_cost * s.ship_q[-1] if source else 0.0
             write_off = 0.0  # the last week's is booked below, once every node has shipped
-            if m is None:
-                events[i] = {
-                    "received": r,
-                    "incoming_order": inc,
-                    "shipped": ship,
-                    "inventory": on_hand,
-                    "backlog": backlog,
-                    "order": rush,
-                    "decision": None,
-                    "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off,
-                    "mode": mode,
-                    "capacity": s.capacity,
-                    "processed": p,
-                    "wip": wip,
-                    "holding_cost": holding,
-                    "backlog_cost": backlog_cost,
-                    "capacity_cost": capacity_cost,
-                    "fulfilment_cost": fulfilment,
-                    "material_cost": material,
-                    "write_off": write_off,
-                }
-                continue
-            # the market keys are in place already; the template has these first
-            ev = m
-            ev["received"] = r
-            ev["incoming_order"] = inc
-            ev["shipped"] = ship
-            ev["inventory"] = on_hand
-            ev["backlog"] = backlog
-            ev["order"] = rush
-            ev["cost"] = holding + backlog_cost + capacity_cost + fulfilment + material + write_off + m["goodwill"]
-            ev["mode"] = mode
-            ev["capacity"] = s.capacity
-            ev["processed"] = p
-            ev["wip"] = wip
-            ev["holding_cost"] = holding
-            ev["backlog_cost"] = backlog_cost
-            ev["capacity_cost"] = capacity_cost
-            ev["fulfilment_cost"] = fulfilment
-            ev["material_cost"] = material
+            ev = {
+                "received": r,
+                "incoming_order": inc,
+                "shipped": ship,
+                "inventory": on_hand,
+                "backlog": backlog,
+                "order": rush,
+                "decision": None,
+                "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off,
+                "mode": mode,
+                "capacity": s.capacity,
+                "processed": p,
+                "wip": wip,
+                "holding_cost": holding,
+                "backlog_cost": backlog_cost,
+                "capacity_cost": capacity_cost,
+                "fulfilment_cost": fulfilment,
+                "material_cost": material,
+                "write_off": write_off,
+            }
+            if m is not None:  # the market keys are in place already; the template has these first
+                m.update(ev)
+                m["cost"] += m["goodwill"]
+                ev = m
         events[i] = ev
     if new.late:  # just in time: this week's delivery to these stock points is a week late
         _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
