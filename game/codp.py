@@ -209,11 +209,10 @@ def switch_codp(
         raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
     new_scenario = apply_codp(scenario, position)
     if shop is not None:
-        if not shop_roles(scenario):
-            raise CodpError(f"{scenario.name} has no web shop")
-        if shop not in SHOP_MODES:
-            raise CodpError(f"unknown web shop mode {shop!r} (known: {', '.join(SHOP_MODES)})")
-        new_scenario = apply_shop(new_scenario, shop)
+        try:
+            new_scenario = apply_shop(new_scenario, shop)
+        except ValueError as exc:  # no web shop, or an unknown mode
+            raise CodpError(str(exc)) from None
     new = state.copy()
     net = new_scenario.network
     for r, spec in enumerate(new_scenario.stages):
