@@ -120,6 +120,12 @@ const BG = (() => {
     return key ? t("codp_" + key) : "";
   }
 
+  /** Where a stock point (``"role/variant/region"``) stands: its variant and region, else
+   * ``generic`` (default: the generic stock before the variant is made). */
+  function stockPoint(name, generic) {
+    return name.split("/").slice(1).join(" · ") || (generic === undefined ? t("generic_stock") : generic);
+  }
+
   /** A team's strategy: its CODP and, where it has a web shop, the shop's mode. */
   function strategyTitle(codp, shop) {
     return [codpTitle(codp), shop ? t("shop_" + shop) : ""].filter(Boolean).join(" · ");
@@ -136,7 +142,7 @@ const BG = (() => {
   function scenarioTitle(title) { return texts.title || title || ""; }
 
   return {
-    t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, teamName, codpTitle, strategyTitle, lang,
+    t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, teamName, codpTitle, strategyTitle, stockPoint, lang,
     useTexts, roleLabel, scenarioTitle,
   };
 })();

@@ -429,7 +429,7 @@
     const rows = Object.entries(points);
     $("#points-card").hidden = rows.length === 0;
     $("#points-table tbody").replaceChildren(...rows.map(([name, p]) => {
-      const where = name.split("/").slice(1).join(" · ") || t("generic_stock");
+      const where = BG.stockPoint(name);
       return el("tr", {}, [
         el("th", { scope: "row", text: label(p.role) }),
         el("td", { text: where }),

@@ -286,7 +286,7 @@
       const skus = ev.skus || {};
       if (Object.keys(skus).length < 2) continue;
       for (const [name, sku] of Object.entries(skus)) {
-        const where = name.split("/").slice(1).join(" · ") || t("generic_stock");
+        const where = BG.stockPoint(name);
         rows.push(el("tr", { class: sku[0] === 0 && sku[1] > 0 ? "warn" : null }, [
           el("th", { scope: "row", text: labels[role] || role }),
           el("td", { text: where }),

@@ -185,7 +185,7 @@
     if (box.hidden) return;
     const rows = names.map((name) => {
       const [inventory, backlog, , , lost] = skus[name];
-      const label = name.split("/").slice(1).join(" · ") || name;
+      const label = BG.stockPoint(name, name);
       const cells = [el("th", { scope: "row", text: label }), el("td", { text: num(inventory) }), el("td", { text: num(backlog) })];
       if (facing) cells.push(el("td", { text: num(lost || 0) }));
       return el("tr", { class: inventory === 0 && backlog > 0 ? "warn" : null }, cells);
