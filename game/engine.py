@@ -161,6 +161,11 @@ def decision_bounds(scenario: Scenario, state: GameState, role: str) -> tuple[in
     return 0, plan.max_order[i]
 
 
+def all_bounds(scenario: Scenario, state: GameState) -> dict[str, tuple[int, int]]:
+    """``decision_bounds`` of every role this week."""
+    return {r: decision_bounds(scenario, state, r) for r in scenario.roles}
+
+
 def validate_decisions(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> dict[str, int]:
     """Check one decision per role; return them as ints. Raises ``DecisionError``."""
     out: dict[str, int] = {}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from game.bots import bot_decision
-from game.engine import decision_bounds, step
+from game.engine import all_bounds, step
 from game.policies import parse_policy
 from game.state import GameState
 from web import faults, payloads, views
@@ -107,7 +107,7 @@ def _submit_with_bounds(store: Store, code: str, team: int, week: int, role: str
     meta = meta_from(code, raw)
     state = parsed_state(meta, team, t["state"])
     scn = meta.team_scenario(t)
-    bounds = {r: decision_bounds(scn, state, r) for r in scn.roles}
+    bounds = all_bounds(scn, state)
     return store.submit(code, team, week, role, value, bounds=bounds, state=t["state"])
 
 
@@ -172,7 +172,7 @@ def advance(
         new, events = step(scn, state, decisions)
         record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots}
         seconds = None if new.done else float(snap["round_seconds"]) or None  # the round timer, else none
-        bounds = None if new.done else {r: decision_bounds(scn, new, r) for r in scn.roles}
+        bounds = None if new.done else all_bounds(scn, new)
         ttl = None if new.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL
         faults.point("before_commit")
         got = store.commit(

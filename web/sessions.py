@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from game.codp import positions_for
-from game.engine import decision_bounds
+from game.engine import all_bounds
 from game.policies import PolicyError, check_roles, parse_policy
 from game.scenario import VISIBILITY_KEYS, Scenario, ScenarioError
 from game.state import GameState, new_game
@@ -196,7 +196,7 @@ def team_fields(meta_like: dict[str, Any], n: int, codp: str | None, shop: str |
     return {
         "week": state.week,
         "state": json.dumps(state.to_dict()),
-        "bounds": bounds_json({r: decision_bounds(scn, state, r) for r in scn.roles}),
+        "bounds": bounds_json(all_bounds(scn, state)),
         "memory": "{}",
         "done": "0",
         "codp": codp or "",
