@@ -80,6 +80,33 @@ def listen(host: str, port: int) -> socket.socket:
     return listener
 
 
+def gevent_handler() -> type:
+    """gevent's WSGI handler, except that nothing is written after a websocket: the
+    websocket runs on the connection's socket itself (simple-websocket writes its own
+    101 handshake), and the empty ``200 OK`` Engine.IO answers when it is over reached
+    the browser as a broken frame ("Invalid frame header") when a page closed its
+    connection. A refused handshake (400) is answered as usual."""
+    from gevent import pywsgi
+
+    class Handler(pywsgi.WSGIHandler):
+        def run_application(self) -> None:
+            if self.environ.get("HTTP_UPGRADE", "").lower() != "websocket":
+                return super().run_application()
+            try:
+                self.result = self.application(self.environ, self.start_response)
+                if self.status is not None and self.code != 200:  # a refused handshake
+                    self.process_result()
+                else:  # the websocket is over: close, write nothing
+                    self.close_connection = True
+            finally:
+                close = getattr(self.result, "close", None)
+                if close is not None:
+                    close()
+                self.result = None
+
+    return Handler
+
+
 def main(argv: list[str] | None = None) -> None:
     """Start the server and say where to join, and whether games survive a restart."""
     args = parse_args(sys.argv[1:] if argv is None else argv)
@@ -121,7 +148,7 @@ def main(argv: list[str] | None = None) -> None:
     if mode == "gevent":
         from gevent import pywsgi
 
-        pywsgi.WSGIServer(listener, app, log=None).serve_forever()
+        pywsgi.WSGIServer(listener, app, log=None, handler_class=gevent_handler()).serve_forever()
     else:
         listener.close()  # the port was free a moment ago; the chosen server binds it itself
         socketio_of(app).run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
