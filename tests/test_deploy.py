@@ -106,13 +106,19 @@ def cookie_of(r: requests.Response) -> str | None:
 class Client:
     """A python-socketio client through the proxy; remembers the process cookie and events."""
 
-    def __init__(self, base: str, transports: list[str] | None = None) -> None:
+    def __init__(self, base: str, transports: list[str] | None = None, route: str | None = None) -> None:
         self.sio = socketio.Client(reconnection=False)
         self.events: list[tuple[str, Any]] = []
         self.lock = threading.Lock()
         self.sio.on("*", self._any)
-        self.sio.connect(base, transports=transports or ["polling", "websocket"], wait_timeout=15)
-        self.server = self.sio.eio.http.cookies.get("BGSRV")
+        self.server: str | None = None  # the process that answered the handshake (HAProxy's X-Process)
+        http = self.sio.eio.http = requests.Session()
+        http.hooks["response"].append(self._note_process)
+        url = f"{base}?team={route}" if route else base
+        self.sio.connect(url, transports=transports or ["polling", "websocket"], wait_timeout=15)
+
+    def _note_process(self, r: requests.Response, *args: Any, **kwargs: Any) -> None:
+        self.server = self.server or r.headers.get("X-Process")
 
     def _any(self, event: str, data: Any = None) -> None:
         with self.lock:
@@ -126,7 +132,11 @@ class Client:
         return self.sio.call(event, data, timeout=15)
 
 
-def test_a_class_behind_one_address_plays_on_both_processes(proxy: dict[str, Any]) -> None:
+@pytest.mark.parametrize("routed", [False, True], ids=["cookie", "team-route"])
+def test_a_class_behind_one_address_plays_on_both_processes(proxy: dict[str, Any], routed: bool) -> None:
+    """Every client on 127.0.0.1. Without a route (a bot written from the protocol) the cookie
+    spreads the players, teammates on different processes too; a player who connects again
+    with the route from its join ack (as the player page does) sits with its teammates."""
     base = proxy["base"]
     r = requests.post(f"{base}/api/sessions", json={"scenario": "classic", "teams": 2, "weeks": 3, "seed": 3})
     assert r.status_code == 201, r.text
@@ -138,13 +148,23 @@ def test_a_class_behind_one_address_plays_on_both_processes(proxy: dict[str, Any
     for n in (1, 2):
         for k, role in enumerate(ROLES):
             # half of them never upgrade: long polling works only when every request reaches one process
-            c = Client(base, None if k % 2 else ["polling"])
-            assert c.call("join", {"code": code, "name": f"{role} {n}", "team": n, "role": role})["ok"]
+            transports = None if k % 2 else ["polling"]
+            c = Client(base, transports)
+            ack = c.call("join", {"code": code, "name": f"{role} {n}", "team": n, "role": role})
+            assert ack["ok"] and ack["route"] == f"{code}-{n}", ack
+            if routed:  # connect again with the route, and resume the seat there
+                c.sio.disconnect()
+                c = Client(base, transports, route=ack["route"])
+                assert c.call("resume", {"token": ack["token"]})["ok"]
             players[(n, role)] = c
     on = {seat: c.server for seat, c in players.items()}
-    assert set(on.values()) == {"w1", "w2"}, on
+    assert set(on.values()) == {"web1", "web2"}, on
     for n in (1, 2):
-        assert {on[(n, r)] for r in ROLES} == {"w1", "w2"}, f"team {n} sits on one process: {on}"
+        where = {on[(n, r)] for r in ROLES}
+        if routed:
+            assert len(where) == 1, f"team {n}'s players are on different processes: {on}"
+        else:
+            assert where == {"web1", "web2"}, f"team {n} sits on one process: {on}"
     assert {c.sio.transport() for c in players.values()} == {"polling", "websocket"}
 
     def week_of(c: Client) -> int:

@@ -282,13 +282,22 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         meta = sessions.load_meta(hub.store, ident.code)
         socketio.emit("state", views.player_state(hub.store, meta, ident.team, ident.role), to=sid)
 
+    def placed(seat: dict[str, Any]) -> dict[str, Any]:
+        """A seat's ack: where it is, and with several processes the team's ``route``
+        (a client that connects again with ``?team=<route>`` is placed by the proxy on one
+        process with its teammates; see docs/DEPLOY.md)."""
+        ack = {"code": seat["code"], "team": seat["team"], "role": seat["role"]}
+        if hub.relay is not None:
+            ack["route"] = f"{seat['code']}-{seat['team']}"
+        return ack
+
     @handler("join")
     def on_join(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         seat = sessions.join(hub.store, hub.cfg, data, hub.clock())
         ident = Identity("player", seat["code"], seat["team"], seat["role"])
         seat_rooms(sid, ident)
         hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))  # the seat's state, to this connection too
-        return {"token": seat["token"], "code": seat["code"], "team": seat["team"], "role": seat["role"]}
+        return {"token": seat["token"], **placed(seat)}
 
     @handler("resume")
     def on_resume(sid: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -300,7 +309,7 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         else:
             send_state(sid, ident)
             hub.broadcaster.dashboard(ident.code)  # connected again
-        return {"code": seat["code"], "team": seat["team"], "role": seat["role"]}
+        return placed(seat)
 
     @handler("submit")
     def on_submit(sid: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -66,9 +66,10 @@ const BG = (() => {
     }
   }
 
-  /** Socket.IO connection with a status line and a promise-based emit. */
-  function connect(statusSel) {
-    const socket = io({ reconnectionDelayMax: 4000 });
+  /** Socket.IO connection with a status line and a promise-based emit; ``route``: a seat's
+   * team route (see ``reroute``), when the page already knows it. */
+  function connect(statusSel, route) {
+    const socket = io(route ? { reconnectionDelayMax: 4000, query: { team: route } } : { reconnectionDelayMax: 4000 });
     const status = statusSel ? $(statusSel) : null;
     const show = (text, cls) => { if (status) { status.textContent = text; status.className = "conn " + cls; } };
     show(t("connecting"), "wait");
@@ -82,6 +83,34 @@ const BG = (() => {
       });
     });
     return socket;
+  }
+
+  /** With several server processes the server names a seat's team ``route`` in the join and
+   * resume acks: connect again with it, so that the proxy puts the page on the process its
+   * teammates use (the connection's "connect" handler resumes the seat). It only saves the
+   * servers work, so it waits for a websocket upgrade under way (closing the connection in
+   * the middle of one breaks its frames) or at most UPGRADE_WAIT_MS. True when it will. */
+  const UPGRADE_WAIT_MS = 3000;
+  function reroute(socket, route) {
+    const query = socket.io.opts.query || {};
+    if (!route || query.team === route) return false;
+    socket.io.opts.query = Object.assign({}, query, { team: route });
+    const engine = socket.io.engine;
+    let done = false;
+    const again = () => {
+      if (done) return;
+      done = true;
+      socket.disconnect();
+      socket.connect();
+    };
+    if (engine && engine.transport && engine.transport.name === "polling") {
+      engine.once("upgrade", again);
+      engine.once("upgradeError", again);
+      setTimeout(again, UPGRADE_WAIT_MS);
+    } else {
+      again();
+    }
+    return true;
   }
 
   /** A refusal in the page's language: the catalogue's text for its stable code, else the server's message. */
@@ -142,7 +171,7 @@ const BG = (() => {
   function scenarioTitle(title) { return texts.title || title || ""; }
 
   return {
-    t, $, $$, el, num, money, setText, store, api, connect, errorText, secondsLeft, teamName, codpTitle, strategyTitle, stockPoint, lang,
+    t, $, $$, el, num, money, setText, store, api, connect, reroute, errorText, secondsLeft, teamName, codpTitle, strategyTitle, stockPoint, lang,
     useTexts, roleLabel, scenarioTitle,
   };
 })();

@@ -96,13 +96,14 @@
       loadSeats(code);
       return;
     }
-    seat = { code, name, token: ack.token, team: ack.team, role: ack.role };
+    seat = { code, name, token: ack.token, team: ack.team, role: ack.role, route: ack.route };
     store.set(SEAT_KEY(code), seat);
     store.set(LAST_KEY, code);
     history.replaceState(null, "", "/join/" + code);
     renderHandoff();
     showGame();
     loadSeats(code);
+    BG.reroute(socket, ack.route); // several processes: on to the one with the teammates
   }
 
   async function resume() {
@@ -111,6 +112,9 @@
     if (ack.ok) {
       seat.team = ack.team;
       seat.role = ack.role;
+      seat.route = ack.route;
+      store.set(SEAT_KEY(seat.code), seat);
+      if (BG.reroute(socket, ack.route)) return true; // resumed again on the teammates' process
       renderHandoff();
       showGame();
       if (!seats) loadSeats(seat.code);
@@ -503,7 +507,6 @@
   }
 
   function start() {
-    socket = BG.connect("#conn");
     const code = joinBox.dataset.code;
     takeHandoff(code);
     if (code) {
@@ -513,6 +516,7 @@
     } else {
       showJoin();
     }
+    socket = BG.connect("#conn", seat && seat.route);
     socket.on("connect", () => { if (seat) resume(); });
     socket.on("state", (st) => {
       const week = current && current.session ? current.session.week : null;
