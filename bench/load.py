@@ -1,13 +1,17 @@
 """A lecture hall against the real server, from a load generator that is not the bottleneck.
 
-``python bench/load.py --teams 250 [--servers 2] [--queue] [--procs 4] [--weeks 8] [--write]``
+``python bench/load.py --teams 250 [--servers 2 [--split]] [--queue] [--weeks 8] [--write NAME | --ratio N]``
 
 Starts a redis-server (free loopback port, temporary directory) and ``--servers``
 server processes as the Procfile runs them (gunicorn, one gevent worker each;
 ``MESSAGE_QUEUE`` set when there are several, or with ``--queue``), creates a
 classic session of ``--teams`` teams and plays ``--weeks`` weeks with four
-players per team, a facilitator and a projector. The players of a team are
-spread over the servers (seat ``i`` of team ``n`` on server ``(n + i) % servers``).
+players per team, a facilitator and a projector. With several servers the
+players sit where ``config/haproxy.cfg`` puts the player page (which follows the
+team ``route`` of its join ack): a team's four players on one server, the teams
+taking turns (team ``n`` on server ``n % servers``). ``--split`` spreads each team's
+players instead (seat ``i`` of team ``n`` on server ``(n + i) % servers``), as for
+clients that ignore the route: the worst case for the servers.
 
 The clients are raw websocket clients (Engine.IO 4 / Socket.IO 5 spoken by hand
 over aiohttp, no python-socketio) in ``--procs`` worker processes, each running
@@ -21,8 +25,11 @@ workers and of redis-server, the load generator's own CPU and event-loop lag
 (so that a slow generator shows), bytes the clients received, and errors. Every
 wait is bounded (``--timeout`` per event, the whole run by ``--deadline``), the
 clients are capped (``MAX_TEAMS`` 500) and it all stops by itself. Loopback
-only. Needs the ``bench`` extra (aiohttp). ``--write NAME`` records the figures
-as row ``NAME`` of the "Lecture hall" section of docs/PERFORMANCE.md.
+only. Needs aiohttp (the ``bench`` and ``test`` extras). ``--write NAME`` records
+the figures as row ``NAME`` of the "Lecture hall" section of docs/PERFORMANCE.md.
+``--ratio N`` runs N pairs instead: one process without the queue, then the
+configuration asked for, on the same class, and prints the ratio of their server
+CPU per team-week (a single run moves by 10-20 % on a shared machine).
 """
 
 from __future__ import annotations
@@ -271,8 +278,9 @@ async def _worker_main(k: int, urls: list[str], code: str, teams: list[int], arg
     conn = aiohttp.TCPConnector(limit=0)
     async with aiohttp.ClientSession(connector=conn) as http:
         rng = random.Random(args.seed * 1000 + k)
+        where = lambda n, i: urls[(n + i * args.split) % len(urls)]  # noqa: E731 - see the module docstring
         players = [
-            Player(urls[(n + i) % len(urls)], http, code, n, role, rec, random.Random(rng.random()), args, stats)
+            Player(where(n, i), http, code, n, role, rec, random.Random(rng.random()), args, stats)
             for n in teams
             for i, role in enumerate(ROLES)
         ]
@@ -439,7 +447,9 @@ def summary(fig: dict[str, Any], args: argparse.Namespace) -> dict[str, str]:
     tw = fig["team_weeks"]
     return {
         "teams": f"{args.teams} ({args.teams * 4 + 2} clients)",
-        "servers": f"{args.servers}" + (" + queue" if args.queue or args.servers > 1 else ""),
+        "servers": f"{args.servers}"
+        + (" + queue" if args.queue or args.servers > 1 else "")
+        + (", teams split" if args.split and args.servers > 1 else ""),
         "ack p50/p95/p99 ms": "/".join(ms(pct(fig["acks"], q)) for q in (0.5, 0.95, 0.99)),
         "new week p50/p95/p99 ms": "/".join(ms(pct(fig["delivery"], q)) for q in (0.5, 0.95, 0.99)),
         "team-weeks/s": f"{tw / fig['wall']:.1f}",
@@ -484,6 +494,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--teams", type=int, default=50, help=f"teams of four players (at most {MAX_TEAMS})")
     parser.add_argument("--servers", type=int, default=1, choices=range(1, 5), help="server processes (default 1)")
     parser.add_argument("--queue", action="store_true", help="set MESSAGE_QUEUE even with one server")
+    parser.add_argument(
+        "--split", action="store_true", help="each team's players on different servers (default: a team on one)"
+    )
     parser.add_argument("--procs", type=int, default=max(1, min(4, os.cpu_count() or 1)), help="generator processes")
     parser.add_argument("--weeks", type=int, default=8, help="weeks to play (default 8)")
     parser.add_argument("--think", type=float, default=3.0, help="longest think time, seconds (default 3)")
@@ -495,21 +508,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--logs", metavar="DIR", help="keep the servers' logs in DIR")
     parser.add_argument("--write", metavar="NAME", help="record the figures as row NAME in docs/PERFORMANCE.md")
+    parser.add_argument(
+        "--ratio", type=int, metavar="N", help="N pairs of runs, one process then this one: CPU ratio per team-week"
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.teams <= MAX_TEAMS:
         parser.error(f"--teams must be 1 to {MAX_TEAMS}")
     command = "python bench/load.py " + " ".join(argv if argv is not None else sys.argv[1:])
     command = re.sub(r"\s*--(write|logs|profile) \S+", "", command).strip()
-    with tempfile.TemporaryDirectory(prefix="bg-load-") as tmp:
-        cluster = Cluster(tmp, args.servers, args.queue)
-        try:
-            cluster.start()
-            started = start_workers(cluster, args)
-            fig = asyncio.run(asyncio.wait_for(_run(cluster, args, started), args.deadline + 60))
-        finally:
-            cluster.stop()
-            if args.logs:
-                shutil.copytree(tmp, args.logs, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.rdb", "*.aof"))
+    if args.ratio:
+        return compare_with_one(args)
+    fig = play(args)
     row = summary(fig, args)
     width = max(len(k) for k in row)
     for k, v in row.items():
@@ -522,6 +531,39 @@ def main(argv: list[str] | None = None) -> int:
         write_row(args.write, row, command)
         print(f"wrote row {args.write!r} of the {SECTION} section of {DOC}")
     return 1 if fig["errors"] else 0
+
+
+def play(args: argparse.Namespace) -> dict[str, Any]:
+    """One run: start the cluster, play, stop it; the figures."""
+    with tempfile.TemporaryDirectory(prefix="bg-load-") as tmp:
+        cluster = Cluster(tmp, args.servers, args.queue)
+        try:
+            cluster.start()
+            started = start_workers(cluster, args)
+            return asyncio.run(asyncio.wait_for(_run(cluster, args, started), args.deadline + 60))
+        finally:
+            cluster.stop()
+            if args.logs:
+                shutil.copytree(tmp, args.logs, dirs_exist_ok=True, ignore=shutil.ignore_patterns("*.rdb", "*.aof"))
+
+
+def compare_with_one(args: argparse.Namespace) -> int:
+    """``--ratio N``: N runs of this configuration, each right after a run of one process
+    without the queue on the same class, and the ratio of their server CPU per team-week
+    (on a shared machine one run's figure moves by 10-20 %; pairs cancel most of that)."""
+    one = argparse.Namespace(**{**vars(args), "servers": 1, "queue": False, "split": False})
+    ratios, errors = [], 0
+    for k in range(args.ratio):
+        load = os.getloadavg()[0]
+        base, this = play(one), play(args)
+        errors += len(base["errors"]) + len(this["errors"])
+        a, b = (f["cpu"] / f["team_weeks"] * 1000 for f in (base, this))
+        ratios.append(b / a)
+        print(f"pair {k + 1}: one process {a:.2f} ms/team-week, this {b:.2f}, ratio {b / a:.2f} "
+              f"(load average {load:.2f} before)", flush=True)  # fmt: skip
+    ratios.sort()
+    print(f"ratio median {ratios[len(ratios) // 2]:.2f}, range {ratios[0]:.2f}-{ratios[-1]:.2f}; {machine()}")
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
