@@ -56,10 +56,8 @@ import aiohttp
 import redis
 import requests
 from perfdoc import DOC
-from server_load import cpu_seconds, free_port, machine, procfile_command, wait_for
+from procs import REDIS_BIN, ROOT, children, cpu_seconds, free_port, machine, procfile_command, wait_for
 
-ROOT = Path(__file__).resolve().parent.parent
-REDIS_BIN = shutil.which("redis-server") or "/usr/bin/redis-server"
 MAX_TEAMS = 500
 ROLES = ("retailer", "wholesaler", "distributor", "factory")
 SECTION = "Lecture hall"
@@ -114,10 +112,10 @@ class Cluster:
                 return requests.get(f"{base}/healthz", timeout=2).status_code == 200
 
             wait_for(up, 60, "the server")
-            kids = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+            kids = children(proc.pid)
             if len(kids) != 1:
                 raise RuntimeError(f"expected one gunicorn worker, found {kids}")
-            self.workers.append(int(kids[0]))
+            self.workers.append(kids[0])
 
     def server_cpu(self) -> float:
         return sum(cpu_seconds(w) for w in self.workers)
