@@ -114,7 +114,7 @@
       seat.role = ack.role;
       seat.route = ack.route;
       store.set(SEAT_KEY(seat.code), seat);
-      if (BG.reroute(socket, ack.route)) return true; // resumed again on the teammates' process
+      BG.reroute(socket, ack.route); // several processes: on to the teammates' one (it resumes there)
       renderHandoff();
       showGame();
       if (!seats) loadSeats(seat.code);
