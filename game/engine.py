@@ -109,12 +109,8 @@ class _Plan:
             for i, s in enumerate(specs)
         ]
         self.pool_rows = [(pool, self.bounded[pool[0]]) for pool in net.pools]
-        # per role, for inventory_position: its nodes, its outlets, and its decide nodes with
-        # their supplier and slot there
-        self.position_rows = [
-            (group, outlets, [(i, net.supplier[i], net.slot[i]) for i in decide])
-            for group, outlets, decide in zip(net.groups, net.outlets, net.decide, strict=True)
-        ]
+        # per role, for inventory_position: its nodes, its outlets and its decide nodes
+        self.position_rows = list(zip(net.groups, net.outlets, net.decide, strict=True))
         # per node, the cost of a change of capacity where it is billed (else None)
         self.change_rate = [s.capacity_change_cost if self.bills[i] else None for i, s in enumerate(specs)]
         self.delivery_delay = [s.delivery_delay for s in specs]
@@ -364,9 +360,8 @@ def inventory_position(scenario: Scenario, state: GameState, index: int) -> int:
         position += st[i].on_hand
     for i in outlets:
         position -= sum(st[i].owed)
-    for i, sup, slot in decide:  # the supply line, as _node_supply_line counts it
-        s = st[i]
-        position += sum(s.order_q) + (st[sup].owed[slot] if sup >= 0 else 0) + sum(s.ship_q)
+    for i in decide:
+        position += _node_supply_line(plan, st, i)
     return position
 
 
@@ -532,8 +527,6 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
                 quoted[i] = _quote_node(plan, st, i)
     custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
     instant = plan.instant
-    supplier = plan.supplier
-    slot = plan.slot
 
     # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
     write_off_rate = scenario.write_off_rate if week == scenario.weeks else 0.0
@@ -608,11 +601,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         backlog = owed[0] if single else sum(owed)
         rush = None
         if instant and mode == "mto":
-            # an order-driven node orders what it still needs at once (an electronic order),
-            # counting its supply line as _node_supply_line does
-            sup = supplier[i]
-            line = sum(s.order_q) + (st[sup].owed[slot[i]] if sup >= 0 else 0) + sum(s.ship_q)
-            need = backlog - on_hand - s.wip - line
+            # an order-driven node orders what it still needs at once (an electronic order)
+            need = backlog - on_hand - s.wip - _node_supply_line(plan, st, i)
             rush = need if need > 0 else 0
             if rush:
                 s.order_q[0] += rush
