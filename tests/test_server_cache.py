@@ -121,3 +121,24 @@ def test_the_states_of_a_new_week_are_what_a_fresh_read_gives(app: Any) -> None:
             assert got["team"]["week"] == min(w + 1, 3) and got["team"]["done"] is (w == 3)
             assert got == _fresh_state(game, role), (w, role)
     assert len(players["retailer"].last("state")["history"]) == 3
+
+
+def test_the_team_a_week_hands_on_is_the_team_as_stored(app: Any) -> None:
+    """``Changes.fresh`` spares the broadcaster a read of the team it just wrote: it holds
+    what a read right after the commit gives (a bot's memory, the round timer, the bounds
+    gone after the last week), and the week's record."""
+    game = Game(app, teams=1, weeks=2, round_seconds=60)
+    humans = ROLES[:3]  # the fourth seat is a bot's: its memory moves on every week
+    for role in humans:
+        game.join(role.title(), team=1, role=role)
+    assert game.control(action="start")["ok"]
+    store, cfg = game.hub.store, game.hub.cfg
+    for week in (1, 2):
+        for role in humans:
+            changes = rounds.submit(store, cfg, game.code, 1, role, {"week": week, "value": 5}, game.hub.clock())
+        fresh = changes.fresh[(game.code, 1)]
+        stored = store.team_snapshot(game.code, 1)
+        assert fresh["team"] == stored["team"], week
+        assert fresh["seats"] == stored["seats"] and fresh["humans"] == stored["humans"] and fresh["dec"] == {}
+        assert fresh["weeks_count"] == week
+    assert stored["team"]["done"] == "1" and "bounds" not in stored["team"]

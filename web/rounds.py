@@ -184,9 +184,7 @@ def advance(
         if got.result == 1:
             faults.point("after_commit")
             changes.advanced.add((code, team))
-            fields = {"week": str(new.week), "state": got.state_text, "done": "1" if new.done else "0",
-                      "deadline": got.deadline, "remaining": "", "advanced_at": f"{now:.3f}"}  # fmt: skip
-            fresh = {**snap, "team": {**t, **fields}, "dec": {}, "seats": got.seats, "humans": got.humans}
+            fresh = {**snap, "team": got.team(t), "dec": {}, "seats": got.seats, "humans": got.humans}
             changes.fresh[(code, team)] = views.written(meta, team, fresh, got.record_text)
             if new.done:
                 changes.merge(_maybe_over(store, cfg, meta))

@@ -104,15 +104,21 @@ class Submitted:
 @dataclass
 class Committed:
     """What ``Store.commit`` did: ``result`` (1 written, 0 already advanced, -1 read
-    again), the texts it stored and, when written, the deadline as stored and the
-    seats and humans at that moment."""
+    again), the texts it stored and, when written, the fields of the team hash it set
+    (as Redis holds them, the deadline among them) and the seats and humans at that
+    moment."""
 
     result: int
     state_text: str = ""
     record_text: str = ""
-    deadline: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
     seats: dict[str, dict[str, Any]] = field(default_factory=dict)
     humans: set[str] = field(default_factory=set)
+
+    def team(self, before: dict[str, str]) -> dict[str, str]:
+        """The team hash after the commit, from ``before`` (as read before it): the fields
+        it set, and no ``bounds`` when it stored none (the game is over)."""
+        return {**{k: v for k, v in before.items() if k != "bounds"}, **self.fields}
 
 
 def _os_poll() -> Any:
@@ -533,26 +539,32 @@ class Store:
         if ttl is not None:
             keys += [f"bg:s:{code}:seen", self.team_key(code, team, "forced")]
             keys += [self.token_key(seat["token"]) for seat in (seats or {}).values()]
-        state_text, record_text = json.dumps(state), json.dumps(record)
+        state_text, record_text, memory_text = json.dumps(state), json.dumps(record), json.dumps(memory)
+        done_flag, at = "1" if done else "0", f"{now:.3f}"
+        bounds_text = bounds_json(bounds) if bounds else ""
         args = [
             week,
             n_decisions,
             state["week"],
             state_text,
             record_text,
-            json.dumps(memory),
-            "1" if done else "0",
+            memory_text,
+            done_flag,
             "" if next_round_seconds is None else f"{next_round_seconds:.3f}",
-            f"{now:.3f}",
+            at,
             f"{code}:{team}",
-            bounds_json(bounds) if bounds else "",
+            bounds_text,
             "" if ttl is None else str(int(ttl)),
         ]
         result, *rest = self._run(self._commit, keys, args)
         out = Committed(int(result), state_text=state_text, record_text=record_text)
         if out.result == 1:
             deadline, raw_seats, humans = rest
-            out.deadline = deadline or ""
+            # what commit.lua wrote into the team hash
+            out.fields = {"week": str(state["week"]), "state": state_text, "memory": memory_text, "done": done_flag,
+                          "deadline": deadline or "", "remaining": "", "advanced_at": at}  # fmt: skip
+            if bounds:
+                out.fields["bounds"] = bounds_text
             out.seats = {r: json.loads(v) for r, v in _pairs(raw_seats).items()}
             out.humans = set(humans)
         return out
