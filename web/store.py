@@ -65,6 +65,27 @@ def _pairs(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
+def _snapshot(
+    team: dict[str, str],
+    dec: dict[str, str],
+    seats: dict[str, str],
+    humans: Iterable[str],
+    forced: Iterable[str],
+    round_seconds: str | None,
+    status: str | None,
+) -> dict[str, Any]:
+    """A team as ``Store.team_snapshot`` gives it, from the raw replies."""
+    return {
+        "team": team,
+        "dec": {k: int(v) for k, v in dec.items()},
+        "seats": {r: json.loads(v) for r, v in seats.items()},
+        "humans": set(humans),
+        "forced": set(forced),
+        "round_seconds": int(round_seconds or 0),
+        "status": status or "",
+    }
+
+
 _SEATS: dict[str, dict[str, Any]] = {}  # a seat's JSON text -> its value (a seat changes only when taken)
 
 
@@ -349,15 +370,7 @@ class Store:
         if weeks_from is not None:
             pipe.lrange(self.team_key(code, team, "weeks"), weeks_from, -1)
         t, dec, seats, humans, forced, (rs, status), *weeks = pipe.execute()
-        out = {
-            "team": t,
-            "dec": {k: int(v) for k, v in dec.items()},
-            "seats": {r: json.loads(v) for r, v in seats.items()},
-            "humans": set(humans),
-            "forced": set(forced),
-            "round_seconds": int(rs or 0),
-            "status": status or "",
-        }
+        out = _snapshot(t, dec, seats, humans, forced, rs, status)
         if weeks_from is not None:
             out["weeks"] = [json.loads(x) for x in weeks[0]]
         return out
@@ -495,15 +508,7 @@ class Store:
             out.week, out.decided = int(rest[0]), sorted(rest[1])
             if out.complete:
                 t, dec, seats, humans, forced, (config, rs, st) = rest[2:]
-                out.snapshot = {
-                    "team": _pairs(t),
-                    "dec": {k: int(v) for k, v in _pairs(dec).items()},
-                    "seats": {r: json.loads(v) for r, v in _pairs(seats).items()},
-                    "humans": set(humans),
-                    "forced": set(forced),
-                    "round_seconds": int(rs or 0),
-                    "status": st or "",
-                }
+                out.snapshot = _snapshot(_pairs(t), _pairs(dec), _pairs(seats), humans, forced, rs, st)
                 out.session = {"config": config or "", "round_seconds": rs or "0", "status": st or ""}
         return out
 
