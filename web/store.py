@@ -125,12 +125,11 @@ class Submitted:
 @dataclass
 class Committed:
     """What ``Store.commit`` did: ``result`` (1 written, 0 already advanced, -1 read
-    again), the texts it stored and, when written, the fields of the team hash it set
-    (as Redis holds them, the deadline among them) and the seats and humans at that
-    moment."""
+    again), the week record as stored and, when written, the fields of the team hash
+    it set (as Redis holds them: the state, the deadline among them) and the seats and
+    humans at that moment."""
 
     result: int
-    state_text: str = ""
     record_text: str = ""
     fields: dict[str, str] = field(default_factory=dict)
     seats: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -562,7 +561,7 @@ class Store:
             "" if ttl is None else str(int(ttl)),
         ]
         result, *rest = self._run(self._commit, keys, args)
-        out = Committed(int(result), state_text=state_text, record_text=record_text)
+        out = Committed(int(result), record_text=record_text)
         if out.result == 1:
             deadline, raw_seats, humans = rest
             # what commit.lua wrote into the team hash
