@@ -155,6 +155,23 @@ def test_changes_cross_processes_as_a_few_bytes() -> None:
     assert relay.SEPARATOR not in wire.dumps({"name": "a\x1eb"})  # JSON text never holds the separator
 
 
+def test_queued_announcements_merge_with_decisions_apart() -> None:
+    a, b = ("ABC234", 1), ("ABC234", 2)
+    early = {a: {"team": 1, "week": 3, "decided": ["factory"]}}
+    late = {a: {"team": 1, "week": 3, "decided": ["factory", "retailer"]}}
+    items = [
+        ("c", rounds.Changes(seats={a}), True, early, set()),
+        ("c", rounds.Changes(advanced={b}, seats={b}), False, {}, {b}),
+        ("c", rounds.Changes(seats={a}), True, late, set()),
+    ]
+    assert relay.merge_changes(items) == [
+        (True, rounds.Changes(seats={a}), late, set()),  # the later read wins
+        (False, rounds.Changes(advanced={b}, seats={b}), {}, {b}),
+    ]
+    assert relay.merge_changes(items[1:2]) == [(False, rounds.Changes(advanced={b}, seats={b}), {}, {b})]
+    assert relay.merge_changes([]) == []
+
+
 def test_one_publication_carries_states_events_and_changes() -> None:
     """What another process published in one message reaches the lanes part by part: a
     team's states and events at once, its changes merged (decisions apart from the rest)."""

@@ -21,7 +21,7 @@ import queue
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import redis
@@ -72,6 +72,20 @@ def decode(text: str) -> tuple[Changes, bool, Decided, Teams]:
     )
     decided = {(str(c), int(n)): p for c, n, p in d.get("d", [])}
     return changes, bool(d["k"]), decided, {(str(c), int(n)) for c, n in d.get("p", [])}
+
+
+def merge_changes(items: Iterable[tuple[Any, ...]]) -> list[tuple[bool, Changes, Decided, Teams]]:
+    """Queued ``("c", changes, keep_public, decided, shipped)`` announcements merged in
+    order, decisions (``keep_public``) apart from the rest: a decision merged with other
+    changes of its team must not be taken for a decision only. The parts that hold a
+    change, decisions first."""
+    parts = {True: (Changes(), {}, set()), False: (Changes(), {}, set())}
+    for _, changes, keep, decided, shipped in items:
+        merged, known, sent = parts[keep]
+        merged.merge(changes)
+        known.update(decided)  # the later read wins
+        sent |= shipped
+    return [(keep, *parts[keep]) for keep in (True, False) if parts[keep][0]]
 
 
 def encode_event(room: str, event: str, text: str) -> str:
@@ -164,17 +178,9 @@ class Relay:
             with self._lock:
                 batch, self._outbox = self._outbox, []
             texts = [f"{item[0]}|{item[1]}" for item in batch if item[0] != "c"]  # states and events first, in order
-            # a decision merged with other changes of its team must not be taken for a
-            # decision only: submissions and the rest go as (at most) two parts
-            for keep in (True, False):
-                merged, decided, shipped = Changes(), {}, set()
-                for _, changes, k, d, p in (item for item in batch if item[0] == "c"):
-                    if k is keep:
-                        merged.merge(changes)
-                        decided.update(d)  # the later read wins
-                        shipped |= p
-                if merged:
-                    texts.append("c|" + encode(merged, keep, decided, shipped))
+            # submissions and the rest go as (at most) two parts
+            for keep, merged, decided, shipped in merge_changes(item for item in batch if item[0] == "c"):
+                texts.append("c|" + encode(merged, keep, decided, shipped))
             if not texts:
                 continue
             self._published = time.monotonic()
@@ -213,16 +219,16 @@ class Relay:
                     pubsub.close()
 
     def _handle(self, texts: list[str]) -> None:
-        parts: dict[bool, tuple[Changes, Decided, Teams]] = {}
+        announced: list[tuple[Any, ...]] = []
         for message in texts:
             if message.startswith(self._prefix):
                 continue  # our own: delivered when it was made
             self.received += 1
             for part in message.partition("|")[2].split(SEPARATOR):
-                self._take(part, parts)
+                self._take(part, announced)
         # each team's announcements go to one lane, in order; the lanes deliver side by side
         # (a delivery waits on Redis: one after the other, a busy class would queue up)
-        for keep_public, (merged, known, sent) in sorted(parts.items(), reverse=True):
+        for keep_public, merged, known, sent in merge_changes(announced):
             split: dict[int, Changes] = {}
             for name in ("advanced", "seats"):
                 for key in getattr(merged, name):
@@ -234,9 +240,9 @@ class Relay:
                 mine = {k: v for k, v in known.items() if k in changes.seats}
                 self._lanes[lane].put(("c", changes, keep_public, mine, sent & (changes.advanced | changes.seats)))
 
-    def _take(self, part: str, parts: dict[bool, tuple[Changes, Decided, Teams]]) -> None:
+    def _take(self, part: str, announced: list[tuple[Any, ...]]) -> None:
         """One part of another process's publication: states and events go to their lane
-        at once, changes are merged into ``parts`` (by ``keep_public``)."""
+        at once, changes join ``announced`` (as ``send`` queued them)."""
         kind, _, body = part.partition("|")
         if kind == "s":
             code, _, rest = body.partition("|")
@@ -245,11 +251,7 @@ class Relay:
         elif kind == "e":
             self._lanes[self._lane(body.partition("\t")[0])].put(("e", body))
         else:
-            changes, keep_public, decided, shipped = decode(body)
-            merged, known, sent = parts.setdefault(keep_public, (Changes(), {}, set()))
-            merged.merge(changes)
-            known.update(decided)
-            sent |= shipped
+            announced.append(("c", *decode(body)))
 
     @staticmethod
     def _lane(key: Any) -> int:
@@ -287,18 +289,11 @@ class Relay:
 
     def _flush(self, items: list[tuple[Any, ...]]) -> None:
         """Deliver queued change announcements, merged (decisions apart from the rest)."""
-        for keep in (True, False):
-            merged, known, sent = Changes(), {}, set()
-            for _, changes, k, d, p in items:
-                if k is keep:
-                    merged.merge(changes)
-                    known.update(d)
-                    sent |= p
-            if merged:
-                try:
-                    self._deliver(merged, keep, known, sent)
-                except Exception:  # keep delivering: one bad change must not stop the lane
-                    log.exception("delivering another process's change failed")
+        for keep, merged, known, sent in merge_changes(items):
+            try:
+                self._deliver(merged, keep, known, sent)
+            except Exception:  # keep delivering: one bad change must not stop the lane
+                log.exception("delivering another process's change failed")
 
     def stop(self) -> None:
         self._stop = True
