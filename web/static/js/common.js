@@ -69,7 +69,7 @@ const BG = (() => {
   /** Socket.IO connection with a status line and a promise-based emit; ``route``: a seat's
    * team route (see ``reroute``), when the page already knows it. */
   function connect(statusSel, route) {
-    const socket = io(route ? { reconnectionDelayMax: 4000, query: { team: route } } : { reconnectionDelayMax: 4000 });
+    const socket = io(Object.assign({ reconnectionDelayMax: 4000 }, route ? { query: { team: route } } : {}));
     const status = statusSel ? $(statusSel) : null;
     const show = (text, cls) => { if (status) { status.textContent = text; status.className = "conn " + cls; } };
     show(t("connecting"), "wait");
@@ -87,30 +87,13 @@ const BG = (() => {
 
   /** With several server processes the server names a seat's team ``route`` in the join and
    * resume acks: connect again with it, so that the proxy puts the page on the process its
-   * teammates use (the connection's "connect" handler resumes the seat). It only saves the
-   * servers work, so it waits for a websocket upgrade under way (closing the connection in
-   * the middle of one breaks its frames) or at most UPGRADE_WAIT_MS. True when it will. */
-  const UPGRADE_WAIT_MS = 3000;
+   * teammates use (the connection's "connect" handler resumes the seat). */
   function reroute(socket, route) {
     const query = socket.io.opts.query || {};
-    if (!route || query.team === route) return false;
+    if (!route || query.team === route) return;
     socket.io.opts.query = Object.assign({}, query, { team: route });
-    const engine = socket.io.engine;
-    let done = false;
-    const again = () => {
-      if (done) return;
-      done = true;
-      socket.disconnect();
-      socket.connect();
-    };
-    if (engine && engine.transport && engine.transport.name === "polling") {
-      engine.once("upgrade", again);
-      engine.once("upgradeError", again);
-      setTimeout(again, UPGRADE_WAIT_MS);
-    } else {
-      again();
-    }
-    return true;
+    socket.disconnect();
+    socket.connect();
   }
 
   /** A refusal in the page's language: the catalogue's text for its stable code, else the server's message. */
