@@ -34,7 +34,10 @@ def qr_url(page: Page, selector: str) -> str:
     from PIL import Image
 
     expect(page.locator(selector)).to_be_visible()
+    # loaded (a broken image is "complete" too) and decoded, so that the screenshot has it
     page.wait_for_function(f"() => document.querySelector({selector!r}).complete")
+    assert page.evaluate("s => document.querySelector(s).naturalWidth", selector) > 0, "the QR code did not load"
+    page.evaluate("s => document.querySelector(s).decode()", selector)
     shot = Image.open(io.BytesIO(page.locator(selector).screenshot()))
     codes = zxingcpp.read_barcodes(shot)
     assert len(codes) == 1, "no QR code found in the picture"
