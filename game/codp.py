@@ -104,15 +104,41 @@ def apply_codp(scenario: Scenario, position: str) -> Scenario:
     if depth > len(path):
         raise ValueError(f"position {position!r} needs a chain of {depth} stages, this one has {len(path)}")
     mto = set(path[:depth])
-    stages = []
-    for s in scenario.stages:
-        if s.role in mto:
-            stages.append(replace(s, mode="mto", on_hand=0))
-        elif s.role in path:
-            stages.append(replace(s, mode="mts"))
-        else:
-            stages.append(s)
-    return scenario.with_stages(tuple(stages), codp=position)
+    modes = {s.role: "mto" if s.role in mto else "mts" if s.role in path else s.mode for s in scenario.stages}
+    return _with_modes(scenario, modes, codp=position)
+
+
+def opening_stock(scenario: Scenario) -> tuple[int, ...]:
+    """Each role's stock on hand as the scenario gives it, before a decoupling point moved it."""
+    if len(scenario.opening) == len(scenario.stages):
+        return scenario.opening
+    return tuple(s.on_hand for s in scenario.stages)
+
+
+def place_stock(scenario: Scenario, modes: dict[str, str]) -> tuple[int, ...]:
+    """Each role's stock on hand at the start when its stages work in ``modes``.
+
+    Every position starts from the same goods: a make-to-stock stage holds its own opening
+    stock, and a make-to-order stage's goes to the nearest make-to-stock stage upstream of
+    it (the decoupling point, on the retail chain), or to the top of the chain where every
+    stage up from it works to order. Goods in transit stay where they are."""
+    index = {r: i for i, r in enumerate(scenario.roles)}
+    out = [0] * len(scenario.stages)
+    for i, units in enumerate(opening_stock(scenario)):
+        spec = scenario.stages[i]
+        while modes[spec.role] == "mto" and spec.supplier is not None:
+            spec = scenario.stages[index[spec.supplier]]
+        out[index[spec.role]] += units
+    return tuple(out)
+
+
+def _with_modes(scenario: Scenario, modes: dict[str, str], **changes: object) -> Scenario:
+    """A copy of ``scenario`` with its stages in ``modes`` and the opening stock placed for them."""
+    stock = place_stock(scenario, modes)
+    stages = tuple(
+        replace(s, mode=modes[s.role], on_hand=units) for s, units in zip(scenario.stages, stock, strict=True)
+    )
+    return scenario.with_stages(stages, opening=opening_stock(scenario), **changes)
 
 
 #: How a web shop (a consumer-facing stage off the retail chain) works: from its own
@@ -135,8 +161,8 @@ def shop_mode(scenario: Scenario) -> str | None:
 
 def apply_shop(scenario: Scenario, mode: str) -> Scenario:
     """A copy of ``scenario`` whose web shop works in ``mode`` (``"mts"``: from its own
-    warehouse; ``"mto"``: drop-ship, no stock of its own). Stock the scenario gives a
-    make-to-stock shop is kept; a drop-shipping shop starts with none."""
+    warehouse; ``"mto"``: drop-ship, no stock of its own). A make-to-stock shop holds the
+    stock the scenario gives it; a drop-shipping shop's goes upstream (``place_stock``)."""
     if mode not in SHOP_MODES:
         raise ValueError(f"unknown web shop mode {mode!r} (known: {', '.join(SHOP_MODES)})")
     roles = shop_roles(scenario)
@@ -144,9 +170,7 @@ def apply_shop(scenario: Scenario, mode: str) -> Scenario:
         raise ValueError(f"{scenario.name} has no web shop")
     if all(scenario.stage(r).mode == mode for r in roles):
         return scenario
-    stock = {} if mode == "mts" else {"on_hand": 0}
-    stages = tuple(replace(s, mode=mode, **stock) if s.role in roles else s for s in scenario.stages)
-    return scenario.with_stages(stages)
+    return _with_modes(scenario, {s.role: mode if s.role in roles else s.mode for s in scenario.stages})
 
 
 def customisable(scenario: Scenario, modes: dict[str, str]) -> bool:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from functools import lru_cache
 
 from game.scenario import Demand, Scenario
 
@@ -23,6 +24,34 @@ def _poisson(rng: random.Random, lam: float) -> int:
         k += 1
         p *= rng.random()
     return k
+
+
+def truncated_mean(centre: float, sd: float) -> float:
+    """The mean of ``max(0, X)`` for ``X`` normal with mean ``centre`` and spread ``sd``."""
+    if sd <= 0:
+        return max(0.0, centre)
+    z = centre / sd
+    return centre * 0.5 * math.erfc(-z / math.sqrt(2)) + sd * math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+
+
+@lru_cache(maxsize=4096)
+def centre(mean: float, sd: float) -> float:
+    """Where to centre a normal draw with spread ``sd`` so that, cut off at zero, it averages
+    ``mean``: a wider spread leaves the mean where it was (volatility without volume).
+
+    ``mean`` itself where the cut-off moves the mean by less than 1e-9 (about six spreads
+    above zero), so such draws are exactly the plain normal's; else Newton's method on
+    ``truncated_mean`` (whose slope in the centre is the share of draws above zero). The
+    rounding to whole units moves the mean by less than 0.01 more."""
+    if mean <= 0 or sd <= 0 or truncated_mean(mean, sd) - mean < 1e-9:
+        return mean
+    c = mean
+    for _ in range(100):
+        gap = truncated_mean(c, sd) - mean
+        if abs(gap) < 1e-12 * max(1.0, mean):
+            break
+        c -= gap / (0.5 * math.erfc(-c / (sd * math.sqrt(2))))
+    return c
 
 
 def shape(demand: Demand, weeks: int, rng: random.Random) -> list[float]:
@@ -59,7 +88,8 @@ def weekly_totals(demand: Demand, weeks: int, rng: random.Random, scale: float =
             out.append(max(0, round(demand.base * f)))
         elif demand.kind == "normal":
             g = root * (m[week - 1] if m is not None else 1.0)
-            out.append(max(0, round(rng.gauss(demand.mean * f, demand.sd * g))))
+            sd = demand.sd * g
+            out.append(max(0, round(rng.gauss(centre(demand.mean * f, sd), sd))))
         elif demand.kind == "uniform":
             value = rng.randint(demand.low, demand.high)
             out.append(value if f == 1.0 else max(0, round(value * f)))

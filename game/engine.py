@@ -8,8 +8,10 @@ One week, for every stage at once (Sterman's board game order):
 2. Read the incoming order (consumer-facing: this week's consumers, who buy
    from stock, wait, or walk away, by segment) and ship
    ``min(on hand, incoming + backlog)``; the rest stays backlog.
-3. Cost the week: holding, backlog, capacity, fulfilment (and write-off at the
-   end of the game).
+3. Cost the week: holding, backlog, capacity, fulfilment and the material of the
+   units sold to consumers (cost of goods sold); at the end of the game the
+   obsolescence loss on the goods left in the chain and the goodwill of the customers
+   still waiting (``_close_books``).
 4. Order slips advance one box (the queues below do that implicitly).
 5. Every stage places its order: a make-to-stock stage orders its decision; a
    make-to-order stage's decision is its capacity, and it orders exactly what
@@ -25,7 +27,7 @@ from typing import Any
 
 from game.codp import customisable
 from game.network import UNLIMITED, split_order
-from game.scenario import INFINITE, Scenario
+from game.scenario import INFINITE, Scenario, StageSpec
 from game.state import GameState, StageState
 
 
@@ -64,7 +66,6 @@ class _Plan:
         self.capacity_cost = [s.capacity_cost for s in specs]
         self.capacity_change_cost = [s.capacity_change_cost for s in specs]
         self.fulfilment_cost = [s.fulfilment_cost for s in specs]
-        self.unit_value = [s.unit_value for s in specs]
         self.bills = net.bills
         self.pools = net.pools
         self.pool_of = net.pool_of
@@ -93,7 +94,7 @@ class _Plan:
                 s.wip_holding_cost == 0
                 and not self.bounded[i]
                 and (s.fulfilment_cost == 0 or net.channel[i] < 0)
-                and (scenario.unit_cost == 0 or net.supplier[i] >= 0),
+                and (scenario.unit_cost == 0 or net.channel[i] < 0),
                 s.holding_cost,
                 s.backlog_cost,
                 {**_PLAIN_EVENT, "capacity": s.mts_capacity or s.capacity}.copy,
@@ -115,6 +116,19 @@ class _Plan:
         self.change_rate = [s.capacity_change_cost if self.bills[i] else None for i, s in enumerate(specs)]
         self.delivery_delay = [s.delivery_delay for s in specs]
         self.zero_counts = [0] * self.n
+        # per node, what a unit left at the end of the game loses (see ``_close_books``)
+        self.closing_loss = [closing_loss(scenario, s) for s in specs]
+        # customers still waiting at the end are lost sales where there are sales (not in the
+        # classic game, where the backlog is all a waiting customer costs)
+        self.unserved_lost = scenario.has_prices
+
+
+def closing_loss(scenario: Scenario, spec: StageSpec) -> float:
+    """What a unit left at ``spec``'s stage when the game ends loses: ``write_off_rate`` of
+    its value there (``unit_value``), at most its cost (the books carry it at ``unit_cost``;
+    the work done on it was paid as capacity in its week)."""
+    loss = scenario.write_off_rate * spec.unit_value
+    return loss if loss < scenario.unit_cost else scenario.unit_cost
 
 
 def _plan(scenario: Scenario) -> _Plan:
@@ -498,6 +512,7 @@ _FACING_EVENT: dict[str, Any] = {
     **dict.fromkeys(("sold", "delivered", "revenue", "lead_time_sum")),
     "lead_time_max": None,
     **dict.fromkeys(("promised_sum", "promised_sold")),
+    "unserved": 0,
 }
 
 
@@ -529,7 +544,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
     instant = plan.instant
 
     # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
-    write_off_rate = scenario.write_off_rate if week == scenario.weeks else 0.0
+    closing = week == scenario.weeks  # the last week: the books are closed after it (``_close_books``)
     unit_cost = scenario.unit_cost
     events: list[dict[str, Any]] = [_PLAIN_EVENT] * plan.n
     rows = plan.rows
@@ -554,7 +569,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             p = done[i]
             on_hand = s.on_hand
         owed = s.owed
-        lean = plain and mode == "mts" and not write_off_rate
+        lean = plain and mode == "mts"
         if facing:
             # the market goes straight into the week's event (see below)
             m = _consumers(scenario, plan, new, s, i, week, quoted[i], custom_ok, _FACING_EVENT.copy())
@@ -610,8 +625,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             s.ship_q.append(s.order_q.pop(0))
 
         if lean:
-            # no wip holding, capacity, fulfilment, material or write-off cost: fill in a
-            # template (the terms left out are 0.0, so the sums are the same floats)
+            # no wip holding, capacity, fulfilment or material cost (write-off: see below): fill
+            # in a template (the terms left out are 0.0, so the sums are the same floats)
             holding = hc * on_hand
             backlog_cost = bc * backlog
             ev = m if m is not None else plain_event()
@@ -636,7 +651,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             if cc is not None and (mode == "mto" or bnd) and s.capacity < UNLIMITED:
                 capacity_cost = cc * s.capacity
             fulfilment = fc * ship if facing else 0.0
-            material = unit_cost * s.ship_q[-1] if source else 0.0
+            material = unit_cost * ship if facing else 0.0  # the cost of the goods sold
             write_off = 0.0  # the last week's is booked below, once every node has shipped
             ev = {
                 "received": r,
@@ -665,16 +680,44 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         events[i] = ev
     if new.late:  # just in time: this week's delivery to these stock points is a week late
         _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
-    if write_off_rate:  # stock, work in process and goods in transit left at the end
-        for i, s in enumerate(st):
-            ev = events[i]
-            ev["write_off"] = (s.on_hand + s.wip + sum(s.ship_q)) * plan.unit_value[i] * write_off_rate
-            ev["cost"] += ev["write_off"]
+    if closing:
+        _close_books(scenario, plan, st, events)
     new.week = week
     if new.nodes is None:
         new.events = events
     else:
         new.node_events = events
+
+
+def _close_books(scenario: Scenario, plan: _Plan, st: list[StageState], events: list[dict[str, Any]]) -> None:
+    """The end of the game, in the last week's events (in place).
+
+    Goods are carried at cost (``unit_cost``) until they are sold, when their material is
+    booked (``material_cost``, the cost of goods sold), so the goods left in the chain (stock,
+    work in process, goods in transit, at every node) cost only their obsolescence loss
+    (``write_off``, per unit ``closing_loss``). Where goods have a price, customers accepted
+    and not served count as lost sales: their margin (``lost_margin``) and ``goodwill``, as
+    ``unserved``."""
+    segments = scenario.segments
+    for i, s in enumerate(st):
+        ev = events[i]
+        loss = plan.closing_loss[i]
+        if loss:
+            ev["write_off"] = (s.on_hand + s.wip + sum(s.ship_q)) * loss
+            ev["cost"] += ev["write_off"]
+        if not (plan.unserved_lost and s.open_orders and "unserved" in ev):
+            continue
+        left = 0
+        goodwill = margin = 0.0
+        for order in s.open_orders:
+            seg = segments[order[2]]
+            left += order[1]
+            goodwill += order[1] * seg.goodwill
+            margin += order[1] * (seg.price - scenario.unit_cost)
+        ev["unserved"] = left
+        ev["lost_margin"] += margin
+        ev["goodwill"] += goodwill
+        ev["cost"] += goodwill
 
 
 def _deliveries(plan: _Plan, st: list[StageState], late: set[int]) -> None:
@@ -802,6 +845,7 @@ _SUMMED_MARKET = (
     "quoted_units",
     "promised_sum",
     "promised_sold",
+    "unserved",
 )
 _SUMMED_MARKET_LISTS = ("demand_by_segment", "lost_by_segment")
 

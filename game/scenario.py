@@ -213,6 +213,9 @@ class Scenario:
     jit: Jit = field(default_factory=lambda: Jit())
     #: one sentence per driver of this scenario: which position it favours and why (debrief)
     drivers: tuple[str, ...] = ()
+    #: each role's stock on hand as the file gives it, before a decoupling point moved it
+    #: (``game.codp.place_stock``); empty: the stages' own ``on_hand``
+    opening: tuple[int, ...] = ()
 
     @property
     def expanded(self) -> bool:
@@ -273,7 +276,10 @@ class Scenario:
         return Topology(self)
 
     def with_stages(self, stages: tuple[StageSpec, ...], **changes: Any) -> Scenario:
-        """A copy with other stage specs (and other fields)."""
+        """A copy with other stage specs (and other fields). The opening stock is kept only
+        where the stock on hand is unchanged (or ``opening`` is given)."""
+        if "opening" not in changes and [s.on_hand for s in stages] != [s.on_hand for s in self.stages]:
+            changes["opening"] = ()
         return replace(self, stages=stages, **changes)
 
 

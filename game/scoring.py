@@ -7,6 +7,13 @@ server stores), in week order. Events are the engine's (see ``game.engine``).
 Money
     ``cost`` is the engine's weekly cost per stage: holding, backlog, capacity,
     fulfilment, material, write-off and goodwill. ``profit = revenue - cost``.
+    Goods are carried at cost until they are sold: ``material`` is the unit cost
+    of the units sold to consumers that week (cost of goods sold), ``write_off``
+    the obsolescence loss on the goods left in the chain when the game ends, so
+    ``profit = revenue - unit_cost x (opening goods + bought - goods left) -
+    write_off - the other costs`` (docs/SCENARIOS.md, "Accounting"). Customers
+    accepted and still waiting at the end (``unserved``) count as lost sales:
+    their goodwill is a cost, their margin goes into ``lost_margin``.
     In a game without prices (the classic) revenue is 0 and the score is
     ``-cost``. ``lost_margin`` (the margin the lost customers would have paid)
     is reported but is *not* a cost: the revenue was simply never earned.
@@ -20,7 +27,8 @@ KPIs (``None`` when undefined, e.g. no demand yet)
         serves the oldest orders first, so what it ships beyond the old backlog
         went to this week's customers.
     lost_share, backorder_share
-        Share of demand lost, and share that had to wait.
+        Share of demand lost (walked away, or still waiting at the end), and
+        share that had to wait and was served.
     avg_lead_time, max_lead_time
         Weeks from a consumer's order to delivery (parcel delay included), over
         the units sold; units still waiting at the end are not counted.
@@ -63,7 +71,7 @@ from game.state import GameState
 #: Money fields summed per stage and week, in display order.
 MONEY = ("revenue", *COST_PARTS, "goodwill", "cost", "profit")
 #: Unit flows summed per stage and week.
-UNITS = ("received", "shipped", "order", "processed", "demand", "accepted", "lost", "sold", "delivered")
+UNITS = ("received", "shipped", "order", "processed", "demand", "accepted", "lost", "unserved", "sold", "delivered")
 #: Everything summed per stage and week (``lost_margin`` is money but not a cost).
 SUMMED = (*MONEY, "lost_margin", *UNITS)
 
@@ -331,6 +339,7 @@ def score_game(
             "sold": acc["sold"],
             "filled": filled[role],
             "lost": acc["lost"],
+            "unserved": acc["unserved"],
             "lost_by_segment": dict(zip((s.name for s in scenario.segments), lost_by_segment[role], strict=True)),
             "demand_by_segment": dict(zip((s.name for s in scenario.segments), demand_by_segment[role], strict=True)),
             "revenue": _r(acc["revenue"]),
@@ -345,12 +354,13 @@ def score_game(
     sold = sum(stage_sum[r]["sold"] for r in facing)
     lost = sum(stage_sum[r]["lost"] for r in facing)
     accepted = sum(stage_sum[r]["accepted"] for r in facing)
-    totals.update(demand=demand, sold=sold, lost=lost, accepted=accepted)
+    unserved = sum(stage_sum[r]["unserved"] for r in facing)
+    totals.update(demand=demand, sold=sold, lost=lost, accepted=accepted, unserved=unserved)
     worst = [lt_max[r] for r in facing if lt_max[r] is not None]
     kpis = {
         "fill_rate": _ratio(sum(filled.values()), demand),
-        "lost_share": _ratio(lost, demand),
-        "backorder_share": _ratio(demand - lost - sum(filled.values()), demand),
+        "lost_share": _ratio(lost + unserved, demand),
+        "backorder_share": _ratio(demand - lost - unserved - sum(filled.values()), demand),
         "avg_lead_time": _ratio(sum(lt_sum.values()), sold),
         "max_lead_time": max(worst) if worst else None,
         "bullwhip": {r: stages_out[r]["bullwhip"] for r in roles},

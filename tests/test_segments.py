@@ -59,9 +59,9 @@ def test_patient_backlog_served_later_with_its_lead_time(shop_game):
 
 def test_week_costs_include_goodwill_and_material(shop_game):
     costs = [_ev(shop_game, w)["cost"] for w in range(1, 9)]
-    # w1: backlog 5 + goodwill 10; w2: backlog 10 + goodwill 10 + 30 units bought at 4;
-    # w3: 10 on hand x 0.5; w4-w8: 10 units bought at 4 each week.
-    assert costs == [15, 140, 5, 40, 40, 40, 40, 40]
+    # w1: backlog 5 + goodwill 10; w2: backlog 10 + goodwill 10; w3: 10 on hand x 0.5 + 20 units
+    # sold at a unit cost of 4; w4-w8: 10 units sold at 4 each week (material is booked when sold).
+    assert costs == [15, 20, 85, 40, 40, 40, 40, 40]
 
 
 def test_scoring_books_lost_sales_by_segment(shop_game):
@@ -73,8 +73,8 @@ def test_scoring_books_lost_sales_by_segment(shop_game):
     assert sc["totals"]["lost_margin"] == 60
     assert sc["totals"]["goodwill"] == 20
     assert sc["totals"]["revenue"] == 700
-    assert sc["totals"]["cost"] == 360
-    assert sc["score"] == 340
+    assert sc["totals"]["cost"] == 320  # 70 units sold at 4, holding 5, backlog 15, goodwill 20
+    assert sc["score"] == 380
     assert sc["kpis"]["fill_rate"] == 0.75  # weeks 3-8 serve their own 10 from stock; 80 demanded
     assert sc["kpis"]["lost_share"] == 0.125
     assert sc["kpis"]["backorder_share"] == 0.125

@@ -1,0 +1,103 @@
+"""A preset's unit economics: what a unit costs and is worth, and what the chain earns a week
+in steady state at the scenario's own decoupling point (the table in docs/SCENARIOS.md).
+
+Steady state here is mean demand, every customer who accepts the position's lead time served
+at once, the week's capacity and holding costs as they are at the start of the game."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from game.codp import customisable
+from game.scenario import Demand, Scenario
+from game.state import new_game
+
+
+def mean_demand(demand: Demand, weeks: int) -> float:
+    """The expected consumer demand per week over ``weeks`` weeks (the life cycle's bell at
+    its expected peak; a season averages out over its period)."""
+    if demand.kind in ("normal", "poisson"):
+        base = demand.mean
+    elif demand.kind == "uniform":
+        base = (demand.low + demand.high) / 2
+    elif demand.kind == "constant":
+        base = demand.base
+    elif demand.kind == "step":
+        base = (demand.base * (demand.step_week - 1) + demand.after * (weeks - demand.step_week + 1)) / weeks
+    else:
+        series = [demand.series[min(w, len(demand.series)) - 1] for w in range(1, weeks + 1)]
+        base = sum(series) / weeks
+    if demand.life_cycle == "bell":
+        bell = [math.exp(-0.5 * ((w - demand.peak_week) / demand.life_width) ** 2) for w in range(1, weeks + 1)]
+        base *= sum(bell) / weeks
+    return base
+
+
+def steady_state(scenario: Scenario) -> dict[str, Any]:
+    """Per week at the scenario's own position: demand, the customers served (those who accept
+    the position's ``lead_time``), revenue, material (unit cost of the units sold),
+    fulfilment, capacity and holding cost (those of the first week), and the margin left."""
+    state = new_game(scenario, 0)
+    modes = {s.role: s.mode for s in scenario.stages}
+    custom = customisable(scenario, modes)
+    d = mean_demand(scenario.demand, scenario.weeks)
+    served = revenue = fulfilment = 0.0
+    for spec in scenario.stages:
+        if not spec.consumer_facing:
+            continue
+        lead = lead_time(scenario, spec.role)
+        for seg in scenario.segments:
+            units = d * spec.market_share * seg.share * seg.willing(lead)
+            served += units
+            revenue += units * (seg.price + (seg.premium if seg.customised and custom else 0.0))
+            fulfilment += units * spec.fulfilment_cost
+    material = served * scenario.unit_cost
+    capacity = sum(ev["capacity_cost"] for ev in state.events)
+    holding = sum(ev["holding_cost"] for ev in state.events)
+    return {
+        "demand": d,
+        "served": served,
+        "price": revenue / served if served else 0.0,
+        "revenue": revenue,
+        "material": material,
+        "fulfilment": fulfilment,
+        "capacity": capacity,
+        "holding": holding,
+        "margin": revenue - material - fulfilment - capacity - holding,
+    }
+
+
+def lead_time(scenario: Scenario, role: str) -> float:
+    """The lead time a customer at consumer-facing ``role`` gets when the nearest make-to-stock
+    stage upstream has stock: the shipping (and, with ``mto_orders = "mail"``, ordering) delays
+    of the make-to-order stages between, the final step where the product is finished to order,
+    and parcel delivery."""
+    spec = scenario.stage(role)
+    weeks = spec.delivery_delay
+    diff = scenario.product.differentiation_stage
+    while spec.mode == "mto":
+        weeks += spec.ship_delay + (spec.order_delay if scenario.mto_orders == "mail" else 0)
+        weeks += scenario.product.finish_delay if spec.role == diff else 0
+        if spec.supplier is None:
+            return weeks
+        spec = scenario.stage(spec.supplier)
+    return weeks + (scenario.product.finish_delay if spec.role == diff else 0)
+
+
+def economics_table(scenario: Scenario) -> str:
+    """The scenario's unit economics and steady-state week as a Markdown table."""
+    s = steady_state(scenario)
+    values = ", ".join(f"{spec.role} {spec.unit_value:g}" for spec in scenario.stages)
+    rows = [
+        ("position", scenario.codp or "as the stages say"),
+        ("unit cost", f"{scenario.unit_cost:g}"),
+        ("unit values", values),
+        ("write-off rate", f"{scenario.write_off_rate:g}"),
+        ("mean demand a week", f"{s['demand']:.1f}, of which served {s['served']:.1f}"),
+        ("price per unit served", f"{s['price']:.2f}"),
+        ("revenue − material a week", f"{s['revenue'] - s['material']:.2f}"),
+        ("fulfilment, capacity, holding a week", f"{s['fulfilment']:.2f}, {s['capacity']:.2f}, {s['holding']:.2f}"),
+        ("steady-state margin a week", f"**{s['margin']:.2f}**"),
+    ]
+    return "\n".join(["| | |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)])
