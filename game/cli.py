@@ -80,6 +80,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scenarios(sub)
     _add_compare(sub)
     _add_reference(sub)
+    _add_economics(sub)
     return parser
 
 
@@ -163,6 +164,19 @@ def _add_reference(sub: Any) -> None:
         "--save", action="store_true", help="store the plans in config/reference/ for the debrief (presets)"
     )
     ref.set_defaults(func=cmd_reference)
+
+
+def _add_economics(sub: Any) -> None:
+    eco = sub.add_parser(
+        "economics",
+        help="unit cost, unit values, price and steady-state margin of the CODP presets",
+        description="Per scenario (default: every preset with decoupling points): the unit cost, each stage's "
+        "unit value, the price per unit served, and a week in steady state at the scenario's own position: "
+        "customers served of the mean demand, revenue less material and fulfilment, capacity and holding "
+        "cost, and the margin left.",
+    )
+    eco.add_argument("--scenario", action="append", metavar="NAME|PATH", help="a preset name or a .toml file")
+    eco.set_defaults(func=cmd_economics)
 
 
 # ----------------------------------------------------------------------------
@@ -332,6 +346,18 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO) -> int:
             continue
         out.write(f"{name:<24} {scn.weeks:>3} weeks  {scn.title}\n")
     return status
+
+
+def cmd_economics(args: argparse.Namespace, out: TextIO) -> int:
+    """``economics``: the unit economics table (docs/SCENARIOS.md, "Accounting")."""
+    from game.economics import economics_table
+
+    if args.scenario:
+        scenarios = [load_scenario(name) for name in args.scenario]
+    else:
+        scenarios = [s for s in map(load_scenario, list_presets()) if s.codp_positions]
+    out.write(economics_table(scenarios))
+    return 0
 
 
 def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:

@@ -85,19 +85,32 @@ def lead_time(scenario: Scenario, role: str) -> float:
     return weeks + (scenario.product.finish_delay if spec.role == diff else 0)
 
 
-def economics_table(scenario: Scenario) -> str:
-    """The scenario's unit economics and steady-state week as a Markdown table."""
+ROW = "{:<24} {:<12} {:>5} {:<24} {:>6} {:>7} {:>6} {:>9} {:>9} {:>7} {:>7}"
+HEADER = ROW.format(
+    "preset", "position", "cost", "unit values", "price", "served", "demand", "rev-mat", "capacity", "holding", "margin"
+)
+
+
+def economics_row(scenario: Scenario) -> str:
+    """One line of ``economics_table``: the unit cost, the unit values from the top of the
+    chain down, the price per unit served and the steady-state week at the preset's position."""
     s = steady_state(scenario)
-    values = ", ".join(f"{spec.role} {spec.unit_value:g}" for spec in scenario.stages)
-    rows = [
-        ("position", scenario.codp or "as the stages say"),
-        ("unit cost", f"{scenario.unit_cost:g}"),
-        ("unit values", values),
-        ("write-off rate", f"{scenario.write_off_rate:g}"),
-        ("mean demand a week", f"{s['demand']:.1f}, of which served {s['served']:.1f}"),
-        ("price per unit served", f"{s['price']:.2f}"),
-        ("revenue − material a week", f"{s['revenue'] - s['material']:.2f}"),
-        ("fulfilment, capacity, holding a week", f"{s['fulfilment']:.2f}, {s['capacity']:.2f}, {s['holding']:.2f}"),
-        ("steady-state margin a week", f"**{s['margin']:.2f}**"),
-    ]
-    return "\n".join(["| | |", "| --- | --- |", *(f"| {k} | {v} |" for k, v in rows)])
+    values = "/".join(f"{spec.unit_value:g}" for spec in scenario.stages)
+    return ROW.format(
+        scenario.name,
+        scenario.codp or "-",
+        f"{scenario.unit_cost:g}",
+        values,
+        f"{s['price']:.2f}",
+        f"{s['served']:.1f}",
+        f"{s['demand']:.1f}",
+        f"{s['revenue'] - s['material'] - s['fulfilment']:.2f}",
+        f"{s['capacity']:.2f}",
+        f"{s['holding']:.2f}",
+        f"{s['margin']:.2f}",
+    )
+
+
+def economics_table(scenarios: list[Scenario]) -> str:
+    """The unit economics and steady-state week of each scenario, as printed text."""
+    return "\n".join([HEADER, "-" * len(HEADER), *(economics_row(s) for s in scenarios)]) + "\n"
