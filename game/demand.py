@@ -39,11 +39,12 @@ def centre(mean: float, sd: float) -> float:
     """Where to centre a normal draw with spread ``sd`` so that, cut off at zero, it averages
     ``mean``: a wider spread leaves the mean where it was (volatility without volume).
 
-    ``mean`` itself where the cut-off moves the mean by less than 1e-9 (about six spreads
-    above zero), so such draws are exactly the plain normal's; else Newton's method on
+    ``mean`` itself where the cut-off moves the mean by less than 1e-9 (from about six spreads
+    above zero; seven or more is taken as that without working it out), so such draws are
+    exactly the plain normal's; else Newton's method on
     ``truncated_mean`` (whose slope in the centre is the share of draws above zero). The
     rounding to whole units moves the mean by less than 0.01 more."""
-    if mean <= 0 or sd <= 0 or truncated_mean(mean, sd) - mean < 1e-9:
+    if mean <= 0 or sd <= 0 or mean >= 7 * sd or truncated_mean(mean, sd) - mean < 1e-9:
         return mean
     c = mean
     for _ in range(100):
