@@ -80,16 +80,15 @@ def pos_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> int | 
     return sum(int(last["by_channel"].get(c, 0)) for c in channels)
 
 
-def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None, capacity: bool = False) -> float:
+def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> float:
     """What the stage forecasts from: the point-of-sale demand it serves when shared,
-    else the orders it received (for a capacity: every consumer who came, at a
-    consumer-facing stage)."""
+    else its own customers' demand: every consumer who came at a consumer-facing stage
+    (those who walked away too: forecasting from the sales alone would shrink with every
+    stock-out), the orders it received elsewhere."""
     pos = pos_signal(obs, view)
     if pos is not None:
         return float(pos)
-    if capacity:
-        return float(obs.get("demand", obs["incoming_order"]))
-    return float(obs["incoming_order"])
+    return float(obs.get("demand", obs["incoming_order"]))
 
 
 def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[float, int] | None:
@@ -102,7 +101,8 @@ def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[flo
     the consumers' backlog. Orders in the mail and backlogs between those stages stay
     inside the echelon and do not count. The cover is the lead times (order delay plus
     shipping delay, the lengths of the shared pipelines) from the stage down to the
-    consumer, plus the review week.
+    consumer, plus the review week; a make-to-order stage below adds its goods but no
+    weeks (its customers wait for its lead time; Chen et al. 2000, centralised demand).
     """
     if not view or "inventories" not in view or "pipelines" not in view:
         return None
@@ -121,15 +121,14 @@ def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[flo
         if len(below) > 1 or chain[role].get("consumer_facing"):
             return None  # a tree or a stage selling beside its customers: no single echelon
         role = below[0]
-        if chain[role].get("mode") == "mto":
-            return None  # downstream works to order: customers wait by design, no echelon stock
         inv, pipe = view["inventories"].get(role), view["pipelines"].get(role)
         if inv is None or pipe is None:
             return None
         position += inv["on_hand"] + inv.get("wip", 0) + sum(pipe["on_the_way"])
         if chain[role].get("consumer_facing"):
             position -= inv["backlog"]
-        cover += len(pipe["orders_in_mail"]) + len(pipe["on_the_way"])
+        if chain[role].get("mode") != "mto":  # customers wait for a make-to-order stage's lead time
+            cover += len(pipe["orders_in_mail"]) + len(pipe["on_the_way"])
         below = customers.get(role, [])
     return float(position), cover
 
@@ -252,7 +251,7 @@ class Policy:
         memory["forecast"] = forecast
         fixed = int(p.get("fixed_weeks", 0))
         if obs["decision"] == "capacity":
-            decision = _capacity(obs, memory, demand_signal(obs, view, capacity=True), theta, p)
+            decision = _capacity(obs, memory, signal, theta, p)
         elif obs["week"] <= fixed:
             decision = int(p.get("fixed_order", obs["initial_rate"]))
         elif self.name == "passthrough":
