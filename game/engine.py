@@ -24,7 +24,7 @@ from itertools import zip_longest
 from typing import Any
 
 from game.codp import customisable
-from game.network import UNLIMITED, split_order
+from game.network import UNLIMITED, learn_mix, split_order
 from game.scenario import INFINITE, Scenario
 from game.state import GameState, StageState
 
@@ -72,6 +72,13 @@ class _Plan:
         self.decide_share = [
             [net.nodes[i].share / (sum(net.nodes[j].share for j in g) or 1.0) for i in g] for g in net.decide
         ]
+        # the roles whose one order is split over several stock points, and each point's expected
+        # share of its role's demand, where the learnt mix starts (``learn_mix``)
+        self.mix_groups = [g for g in net.decide if len(g) > 1]
+        self.start_mix = [1.0] * self.n
+        for g, shares in zip(net.decide, self.decide_share, strict=True):
+            for i, share in zip(g, shares, strict=True):
+                self.start_mix[i] = share
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
         self.heads = [g[0] for g in net.decide]  # a role's mode is its first decide node's
@@ -397,7 +404,7 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
         events = _place_orders(plan, new.stages, new.events, dec)
         new.events = []
     else:
-        node_events = _place_orders(plan, new.nodes, new.node_events, _node_decisions(plan, new.nodes, dec))
+        node_events = _place_orders(plan, new.nodes, new.node_events, _node_decisions(plan, new, dec))
         if not totals:
             events = node_events
         elif new.events:
@@ -415,12 +422,15 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
     return events
 
 
-def _node_decisions(plan: _Plan, st: list[StageState], dec: list[int]) -> list[int]:
+def _node_decisions(plan: _Plan, state: GameState, dec: list[int]) -> list[int]:
     """Each node's decision from its role's: a make-to-stock role's order shared out by
-    ``split_order``, a make-to-order role's capacity for every node of its pool; the
-    finishing nodes keep their capacity."""
+    ``split_order`` over the mix observed so far (``state.mix``), a make-to-order role's
+    capacity for every node of its pool; the finishing nodes keep their capacity."""
+    st = state.nodes
+    assert st is not None
+    mix = state.mix or plan.start_mix
     out = [s.capacity for s in st]
-    for nodes, shares, d in zip(plan.net.decide, plan.decide_share, dec, strict=True):
+    for nodes, d in zip(plan.net.decide, dec, strict=True):
         if len(nodes) == 1:
             out[nodes[0]] = d
         elif st[nodes[0]].mode == "mto":
@@ -428,7 +438,7 @@ def _node_decisions(plan: _Plan, st: list[StageState], dec: list[int]) -> list[i
                 out[i] = d
         else:
             positions = [st[i].on_hand - sum(st[i].owed) + _node_supply_line(plan, st, i) for i in nodes]
-            for i, part in zip(nodes, split_order(d, positions, shares), strict=True):
+            for i, part in zip(nodes, split_order(d, positions, [mix[i] for i in nodes]), strict=True):
                 out[i] = part
     return out
 
@@ -675,6 +685,18 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         new.events = events
     else:
         new.node_events = events
+        if plan.mix_groups:
+            _observe_mix(plan, new, events)
+
+
+def _observe_mix(plan: _Plan, new: GameState, events: list[dict[str, Any]]) -> None:
+    """Learn the week's demand mix of the roles that split one order over several stock
+    points (``learn_mix``): a consumer-facing point's demand is every consumer who came,
+    another's the orders it received."""
+    if not new.mix:
+        new.mix = plan.start_mix[:]
+    demand = [ev["demand"] if "demand" in ev else ev["incoming_order"] for ev in events]
+    learn_mix(new.mix, plan.mix_groups, demand, new.week)
 
 
 def _deliveries(plan: _Plan, st: list[StageState], late: set[int]) -> None:
