@@ -210,6 +210,20 @@ def _base_stock(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, v
     return base_stock_level(mean, sd, cover, critical_fractile(obs, p)) - position
 
 
+def _moving_average(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, view: Any, p: Mapping) -> float:
+    """The rule of Chen, Drezner, Ryan & Simchi-Levi (2000): order up to ``cover`` x the mean
+    of the last ``window`` demands plus a constant ``safety`` stock, ``cover`` the lead time
+    plus the review week (the echelon's weeks on the echelon position when inventories and
+    pipelines are shared). Its orders then amplify the variance of i.i.d. demand by
+    ``game.scoring.bullwhip_bound`` (exactly, while no order would be negative)."""
+    mean, _ = _window(signal, memory, obs, int(p.get("window", FORECAST_WINDOW)))
+    position, cover = obs["on_hand"] - obs["backlog"] + obs["supply_line"], obs["lead_time"] + 1
+    ech = echelon(obs, view)
+    if ech is not None:
+        position, cover = ech
+    return mean * cover + p.get("safety", 0.0) - position
+
+
 @dataclass(frozen=True)
 class Policy:
     """A named bot policy with its parameters (``key_<role>`` = one role's value)."""
@@ -258,6 +272,8 @@ class Policy:
             decision = obs["incoming_order"]
         elif self.name == "base_stock":
             decision = _round(_base_stock(obs, memory, signal, view, p))
+        elif self.name == "moving_average":
+            decision = _round(_moving_average(obs, memory, signal, view, p))
         elif self.name == "sterman":
             stock = obs["on_hand"] - obs["backlog"]
             target = p.get("target", 17.0)
@@ -269,13 +285,15 @@ class Policy:
         return min(max(decision, lo), hi), memory
 
 
-_THETA = {"passthrough": 1.0, "base_stock": 0.3, "sterman": 0.36}
+_THETA = {"passthrough": 1.0, "base_stock": 0.3, "moving_average": 0.3, "sterman": 0.36}
 
 POLICIES: dict[str, str] = {
     "passthrough": "order what was ordered from you this week",
     "base_stock": "order up to a base-stock level (level=N, or the newsvendor level from the "
     "holding and backlog costs over the lead time and the demand of the last window=16 weeks)",
     "sterman": "Sterman's anchoring and adjustment: forecast + alpha x (target - stock - beta x supply line)",
+    "moving_average": "Chen et al.'s rule: order up to (lead time + 1) x the mean demand of the last window=16 "
+    "weeks plus safety=N units",
 }
 
 _PARAMS = {
@@ -287,6 +305,7 @@ _PARAMS = {
     "window": (1.0, 52.0),
     "fractile": (0.0, 1.0),
     "safety_weeks": (0.0, 52.0),
+    "safety": (0.0, 1e6),
     "shared": (0.0, 1.0),
     "fixed_weeks": (0.0, 520.0),
     "fixed_order": (0.0, 1e6),

@@ -33,12 +33,14 @@ KPIs (``None`` when undefined, e.g. no demand yet)
         variance (constant demand) the ratio is ``None``; ``order_variance``
         still shows the swing the stage made.
     bullwhip_bound (per stage)
-        The lower bound of Chen, Drezner, Ryan & Simchi-Levi (2000) for a stage
-        that forecasts with a moving average of the last ``p`` weeks (the
-        base-stock bot's window) and orders up to a level covering ``L`` weeks
-        (its lead time plus the review week): ``1 + 2L/p + 2L²/p²``. Without
-        point-of-sale sharing the factors of the make-to-stock stages from the
-        consumer up to it multiply; with it, the bound uses their summed ``L``.
+        The figure of Chen, Drezner, Ryan & Simchi-Levi (2000) for a stage that
+        forecasts with a moving average of the last ``p`` weeks (the base-stock
+        bot's window) and orders up to that mean times ``L`` weeks (its lead time
+        plus the review week): ``1 + 2L/p + 2L²/p²``. Without point-of-sale
+        sharing the factors of the make-to-stock stages from the consumer up to
+        it multiply; with it (echelon ordering), one factor of the weeks its
+        echelon level covers. It holds for that rule on i.i.d. demand
+        (``bullwhip_bound``); for the teams and other bots it is a benchmark.
         ``None`` for a make-to-order stage (it passes orders on as they come).
     inventory_turns (per stage)
         Units the stage shipped over the game divided by its average on-hand
@@ -108,13 +110,19 @@ def _downstream_facing(scenario: Scenario) -> dict[str, list[str]]:
 
 
 def bullwhip_bound(covers: Sequence[int], window: int = FORECAST_WINDOW, shared: bool = False) -> float:
-    """Chen et al. (2000): the least Var(orders) / Var(demand) of the last of a line of
-    order-up-to stages, each forecasting from the last ``window`` weeks and covering
-    ``covers[i]`` weeks, the consumer's stage first. ``shared``: every stage forecasts
-    from point-of-sale demand (one factor of the summed covers), else from its
-    customer's orders (the factors multiply)."""
+    """Chen et al. (2000): Var(orders) / Var(demand) of the last of a line of stages that
+    each order up to ``covers[i]`` x the mean of the last ``window`` weeks' demand
+    (``covers[i]``: the stage's lead time plus the review week), the consumer's stage
+    first, under i.i.d. demand. ``shared``: every stage forecasts from point-of-sale
+    demand and orders on its echelon position (``game.policies.echelon``), whose level
+    covers its own ``covers[-1]`` weeks plus the weeks in the pipelines of each stage below
+    it (orders in the mail and goods on the way at a decision point: its cover less two),
+    one factor; else each forecasts from its customer's orders and the factors multiply.
+    Exact for the first stage and with sharing (the ``moving_average`` bot comes within
+    sampling error of it); a lower bound upstream without sharing; for any other rule
+    only a benchmark."""
     if shared:
-        x = sum(covers) / window
+        x = (sum(covers) - 2 * (len(covers) - 1)) / window
         return _r(1 + 2 * x + 2 * x * x)
     out = 1.0
     for cover in covers:

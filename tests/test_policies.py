@@ -214,7 +214,7 @@ def test_capacity_never_spirals_to_zero_in_a_make_to_order_game():
 def test_parse_names_and_params():
     pol = parse_policy(" base-stock : level=30, safety_weeks=2 ")
     assert pol == Policy("base_stock", {"level": 30.0, "safety_weeks": 2.0})
-    assert set(POLICIES) == {"passthrough", "base_stock", "sterman"}
+    assert set(POLICIES) == {"passthrough", "base_stock", "sterman", "moving_average"}
 
 
 @pytest.mark.parametrize(

@@ -1,15 +1,17 @@
 """Information sharing a class can measure: bots that use what they are shown, and the
-bullwhip against the lower bound of Chen, Drezner, Ryan & Simchi-Levi (2000)."""
+bullwhip against the figure of Chen, Drezner, Ryan & Simchi-Levi (2000) for the rule it holds for."""
 
 from __future__ import annotations
 
 import statistics
+import tomllib
+from pathlib import Path
 
 import pytest
 
 from game.codp import apply_codp
 from game.policies import FORECAST_WINDOW, parse_policy
-from game.scenario import load_scenario
+from game.scenario import load_scenario, scenario_from_dict
 from game.scoring import bullwhip_bound, bullwhip_bounds, summary, team_score
 from game.simulate import simulate
 
@@ -125,7 +127,8 @@ def test_bound_formula_for_one_stage_and_a_line() -> None:
     assert bullwhip_bound([4], 8) == pytest.approx(1 + 1 + 0.5)
     # not shared: the factors multiply; shared: one factor of the summed L
     assert bullwhip_bound([4, 8], 8) == pytest.approx(2.5 * 5)
-    assert bullwhip_bound([4, 8], 8, shared=True) == pytest.approx(1 + 3 + 4.5)
+    # shared: the echelon covers its own 8 weeks and the retailer's pipelines, 4 - 2 weeks
+    assert bullwhip_bound([4, 8], 8, shared=True) == pytest.approx(1 + 2.5 + 2 * 1.25**2)
     for covers in ([1], [3, 5], [5, 5, 5, 4]):
         assert bullwhip_bound(covers, 8, True) <= bullwhip_bound(covers, 8, False)
 
@@ -155,3 +158,42 @@ def test_the_score_shows_each_stage_beside_its_bound() -> None:
     assert alone["kpis"]["bullwhip_bound"]["window"] == FORECAST_WINDOW
     assert shared["kpis"]["bullwhip_bound"]["pos_shared"] is True
     assert summary(load_scenario("classic-random-shared"), weeks)["kpis"]["bullwhip_bound"]["pos_shared"] is True
+
+
+#: how close the moving-average bot comes to the figure of Chen et al. on long i.i.d. games
+BOUND_MARGIN = 0.08
+
+
+def long_iid_chain():
+    """``classic-random``'s chain for 520 weeks of normal demand (100 +- 10, never near zero,
+    so no order would be negative), started in balance for the moving-average rule."""
+    doc = tomllib.loads((Path(__file__).parents[1] / "config/scenarios/classic-random.toml").read_text())
+    doc["weeks"] = 520
+    doc["demand"] = {"kind": "normal", "mean": 100, "sd": 10}
+    for stage in doc["stages"]:
+        stage["on_hand"] = 150
+        stage["orders"] = [100] * len(stage["orders"])
+        stage["shipments"] = [100] * len(stage["shipments"])
+    return scenario_from_dict(doc, "long")
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_the_moving_average_bot_plays_the_rule_the_bound_is_for(shared: bool) -> None:
+    """Chen et al. (2000): a moving average of the last p demands and an order-up-to level of
+    that mean times the weeks covered. The retailer's ratio is the formula; with point-of-sale
+    demand, stock and pipelines shared (echelon ordering) every stage's is; without sharing the
+    stages upstream only stay above the product of the factors."""
+    scn = long_iid_chain()
+    bounds = bullwhip_bounds(scn, shared)
+    visibility = ALL if shared else None
+    ratios: dict[str, list[float]] = {role: [] for role in scn.roles}
+    for seed in range(6):
+        kpis = summary(scn, simulate(scn, seed, "moving_average:safety=50", visibility=visibility).weeks)["kpis"]
+        for role in scn.roles:
+            ratios[role].append(kpis["bullwhip"][role] / bounds[role])
+    for role, xs in ratios.items():
+        mean = statistics.fmean(xs)
+        if shared or role == "retailer":
+            assert abs(mean - 1) < BOUND_MARGIN, (role, xs)
+        else:
+            assert mean > 1 - BOUND_MARGIN / 2, (role, xs)

@@ -36,7 +36,7 @@ def test_two_rounds_side_by_side_with_the_bound(live_server: str, new_page) -> N
     fac.goto(f"{live_server}/debrief/{plain}")
     fac.click("[data-view=team-1]")
     header = fac.locator("#stages-table thead th")
-    expect(header.nth(3)).to_have_text("Lower bound (Chen et al.)")
+    expect(header.nth(3)).to_have_text("Benchmark (Chen et al.)")
     bound = fac.locator("#stages-table tbody tr").nth(0).locator("td").nth(2)
     expect(bound).to_have_text("9.8")  # factory, nothing shared: covers 5, 5, 5, 4 over 16 weeks
 
@@ -53,7 +53,7 @@ def test_two_rounds_side_by_side_with_the_bound(live_server: str, new_page) -> N
     expect(rows).to_have_count(4)
     factory = rows.nth(0).locator("td")
     expect(factory.nth(1)).to_have_text("9.8")
-    expect(factory.nth(4)).to_have_text("6.2")  # shared: one factor of the summed covers
+    expect(factory.nth(4)).to_have_text("3.9")  # shared: one factor of the echelon cover, 4 + 3 x 3 weeks
     assert first.locator("canvas").count() == 2
     assert fac.evaluate("new URL(location.href).searchParams.get('with')") == shared
 
