@@ -65,7 +65,7 @@ from game.state import GameState
 #: Money fields summed per stage and week, in display order.
 MONEY = ("revenue", *COST_PARTS, "goodwill", "cost", "profit")
 #: Unit flows summed per stage and week.
-UNITS = ("received", "shipped", "order", "processed", "demand", "accepted", "lost", "sold", "delivered")
+UNITS = ("received", "shipped", "order", "processed", "demand", "accepted", "lost", "reneged", "sold", "delivered")
 #: Everything summed per stage and week (``lost_margin`` is money but not a cost).
 SUMMED = (*MONEY, "lost_margin", *UNITS)
 
@@ -271,7 +271,7 @@ def score_game(
             if role in facing_set:
                 demand_by_week[role].append(ev.get("demand", 0))
                 sold = ev.get("sold", ev["shipped"])
-                now = sold - prev_backlog[role]
+                now = sold - (prev_backlog[role] - (ev.get("reneged") or 0))  # the old backlog still waiting
                 wk["filled"] = now if now > 0 else 0
                 filled[role] += wk["filled"]
                 prev_backlog[role] = ev["backlog"]
@@ -338,7 +338,8 @@ def score_game(
             "accepted": acc["accepted"],
             "sold": acc["sold"],
             "filled": filled[role],
-            "lost": acc["lost"],
+            "lost": acc["lost"] + acc["reneged"],
+            "reneged": acc["reneged"],
             "lost_by_segment": dict(zip((s.name for s in scenario.segments), lost_by_segment[role], strict=True)),
             "demand_by_segment": dict(zip((s.name for s in scenario.segments), demand_by_segment[role], strict=True)),
             "revenue": _r(acc["revenue"]),
@@ -351,7 +352,8 @@ def score_game(
     totals = {k: _r(sum(stage_sum[r][k] for r in roles)) for k in (*MONEY, "lost_margin")}
     demand = sum(stage_sum[r]["demand"] for r in facing)
     sold = sum(stage_sum[r]["sold"] for r in facing)
-    lost = sum(stage_sum[r]["lost"] for r in facing)
+    # customers who walked away at once, and those accepted who cancelled when kept waiting
+    lost = sum(stage_sum[r]["lost"] + stage_sum[r]["reneged"] for r in facing)
     accepted = sum(stage_sum[r]["accepted"] for r in facing)
     totals.update(demand=demand, sold=sold, lost=lost, accepted=accepted)
     worst = [lt_max[r] for r in facing if lt_max[r] is not None]
