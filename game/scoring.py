@@ -20,7 +20,8 @@ KPIs (``None`` when undefined, e.g. no demand yet)
         serves the oldest orders first, so what it ships beyond the old backlog
         went to this week's customers.
     lost_share, backorder_share
-        Share of demand lost, and share that had to wait.
+        Share of demand lost (walked away at once, or cancelled while waiting:
+        ``reneged``), and share that had to wait and got served.
     avg_lead_time, max_lead_time
         Weeks from a consumer's order to delivery (parcel delay included), over
         the units sold; units still waiting at the end are not counted.
@@ -338,7 +339,7 @@ def score_game(
             "accepted": acc["accepted"],
             "sold": acc["sold"],
             "filled": filled[role],
-            "lost": acc["lost"] + acc["reneged"],
+            "lost": acc["lost"],
             "reneged": acc["reneged"],
             "lost_by_segment": dict(zip((s.name for s in scenario.segments), lost_by_segment[role], strict=True)),
             "demand_by_segment": dict(zip((s.name for s in scenario.segments), demand_by_segment[role], strict=True)),
@@ -352,15 +353,16 @@ def score_game(
     totals = {k: _r(sum(stage_sum[r][k] for r in roles)) for k in (*MONEY, "lost_margin")}
     demand = sum(stage_sum[r]["demand"] for r in facing)
     sold = sum(stage_sum[r]["sold"] for r in facing)
-    # customers who walked away at once, and those accepted who cancelled when kept waiting
-    lost = sum(stage_sum[r]["lost"] + stage_sum[r]["reneged"] for r in facing)
+    lost = sum(stage_sum[r]["lost"] for r in facing)
+    reneged = sum(stage_sum[r]["reneged"] for r in facing)
     accepted = sum(stage_sum[r]["accepted"] for r in facing)
-    totals.update(demand=demand, sold=sold, lost=lost, accepted=accepted)
+    totals.update(demand=demand, sold=sold, lost=lost, accepted=accepted, reneged=reneged)
     worst = [lt_max[r] for r in facing if lt_max[r] is not None]
     kpis = {
         "fill_rate": _ratio(sum(filled.values()), demand),
-        "lost_share": _ratio(lost, demand),
-        "backorder_share": _ratio(demand - lost - sum(filled.values()), demand),
+        # customers who walked away at once, and those accepted who cancelled when kept waiting
+        "lost_share": _ratio(lost + reneged, demand),
+        "backorder_share": _ratio(demand - lost - reneged - sum(filled.values()), demand),
         "avg_lead_time": _ratio(sum(lt_sum.values()), sold),
         "max_lead_time": max(worst) if worst else None,
         "bullwhip": {r: stages_out[r]["bullwhip"] for r in roles},

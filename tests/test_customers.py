@@ -125,7 +125,8 @@ def test_accepted_customers_cancel_once_their_wait_passes_their_patience() -> No
     score = score_game(
         waiting([[2, 1.0]], renege=True), [{"week": k + 1, "roles": {"shop": e}} for k, e in enumerate(evs)]
     )
-    assert score["channels"]["shop"]["lost"] == 5 and score["channels"]["shop"]["reneged"] == 5
+    assert score["channels"]["shop"]["lost"] == 0 and score["channels"]["shop"]["reneged"] == 5
+    assert score["totals"]["reneged"] == 5 and score["totals"]["lost_margin"] == 30
     assert score["kpis"]["lost_share"] == 1.0
 
 
