@@ -5,8 +5,9 @@ One week, for every stage at once (Sterman's board game order):
 1. Receive the goods in the first shipping box; the boxes advance. A
    make-to-order stage puts what arrives in its work queue and processes up to
    its capacity into finished goods.
-2. Read the incoming order (consumer-facing: this week's consumers, who buy
-   from stock, wait, or walk away, by segment) and ship
+2. Read the incoming order (consumer-facing: customers already waiting whose
+   patience has run out cancel, then this week's consumers buy from stock,
+   wait, or walk away, by segment) and ship
    ``min(on hand, incoming + backlog)``; the rest stays backlog.
 3. Cost the week: holding, backlog, capacity, fulfilment (and write-off at the
    end of the game).
