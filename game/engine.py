@@ -5,8 +5,9 @@ One week, for every stage at once (Sterman's board game order):
 1. Receive the goods in the first shipping box; the boxes advance. A
    make-to-order stage puts what arrives in its work queue and processes up to
    its capacity into finished goods.
-2. Read the incoming order (consumer-facing: this week's consumers, who buy
-   from stock, wait, or walk away, by segment) and ship
+2. Read the incoming order (consumer-facing: customers already waiting whose
+   patience has run out cancel, then this week's consumers buy from stock,
+   wait, or walk away, by segment) and ship
    ``min(on hand, incoming + backlog)``; the rest stays backlog.
 3. Cost the week: holding, backlog, capacity, fulfilment and the material of the
    units sold to consumers (cost of goods sold); at the end of the game the
@@ -26,7 +27,7 @@ from itertools import zip_longest
 from typing import Any
 
 from game.codp import customisable
-from game.network import UNLIMITED, split_order
+from game.network import UNLIMITED, learn_mix, split_order
 from game.scenario import INFINITE, Scenario, StageSpec
 from game.state import GameState, StageState
 
@@ -73,6 +74,13 @@ class _Plan:
         self.decide_share = [
             [net.nodes[i].share / (sum(net.nodes[j].share for j in g) or 1.0) for i in g] for g in net.decide
         ]
+        # the roles whose one order is split over several stock points, and each point's expected
+        # share of its role's demand, where the learnt mix starts (``learn_mix``)
+        self.mix_groups = [g for g in net.decide if len(g) > 1]
+        self.start_mix = [1.0] * self.n
+        for g, shares in zip(net.decide, self.decide_share, strict=True):
+            for i, share in zip(g, shares, strict=True):
+                self.start_mix[i] = share
         # customisable() per tuple of stage modes (modes change only at strategy reviews)
         self.custom_cache: dict[tuple[str, ...], bool] = {}
         self.heads = [g[0] for g in net.decide]  # a role's mode is its first decide node's
@@ -115,6 +123,8 @@ class _Plan:
         # per node, the cost of a change of capacity where it is billed (else None)
         self.change_rate = [s.capacity_change_cost if self.bills[i] else None for i, s in enumerate(specs)]
         self.delivery_delay = [s.delivery_delay for s in specs]
+        # customers who cancel when their wait passes their patience, or cost more when late
+        self.waiting = any(seg.renege or seg.late_cost for seg in scenario.segments)
         self.zero_counts = [0] * self.n
         # per node, what a unit left at the end of the game loses (see ``_close_books``)
         self.closing_loss = [closing_loss(scenario, s) for s in specs]
@@ -411,7 +421,7 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
         events = _place_orders(plan, new.stages, new.events, dec)
         new.events = []
     else:
-        node_events = _place_orders(plan, new.nodes, new.node_events, _node_decisions(plan, new.nodes, dec))
+        node_events = _place_orders(plan, new.nodes, new.node_events, _node_decisions(plan, new, dec))
         if not totals:
             events = node_events
         elif new.events:
@@ -429,12 +439,15 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
     return events
 
 
-def _node_decisions(plan: _Plan, st: list[StageState], dec: list[int]) -> list[int]:
+def _node_decisions(plan: _Plan, state: GameState, dec: list[int]) -> list[int]:
     """Each node's decision from its role's: a make-to-stock role's order shared out by
-    ``split_order``, a make-to-order role's capacity for every node of its pool; the
-    finishing nodes keep their capacity."""
+    ``split_order`` over the mix observed so far (``state.mix``), a make-to-order role's
+    capacity for every node of its pool; the finishing nodes keep their capacity."""
+    st = state.nodes
+    assert st is not None
+    mix = state.mix or plan.start_mix
     out = [s.capacity for s in st]
-    for nodes, shares, d in zip(plan.net.decide, plan.decide_share, dec, strict=True):
+    for nodes, d in zip(plan.net.decide, dec, strict=True):
         if len(nodes) == 1:
             out[nodes[0]] = d
         elif st[nodes[0]].mode == "mto":
@@ -442,7 +455,7 @@ def _node_decisions(plan: _Plan, st: list[StageState], dec: list[int]) -> list[i
                 out[i] = d
         else:
             positions = [st[i].on_hand - sum(st[i].owed) + _node_supply_line(plan, st, i) for i in nodes]
-            for i, part in zip(nodes, split_order(d, positions, shares), strict=True):
+            for i, part in zip(nodes, split_order(d, positions, [mix[i] for i in nodes]), strict=True):
                 out[i] = part
     return out
 
@@ -507,6 +520,7 @@ _PLAIN_EVENT: dict[str, Any] = {
 # (a key added there lands at the end of a plain week's event; keep this list in step)
 _FACING_EVENT: dict[str, Any] = {
     **_PLAIN_EVENT,
+    **dict.fromkeys(("reneged", "late_penalty")),
     **dict.fromkeys(("demand", "demand_by_segment", "accepted", "lost", "lost_by_segment", "lost_margin")),
     **dict.fromkeys(("goodwill", "quoted_lead_time", "quoted_sum", "quoted_units")),
     **dict.fromkeys(("sold", "delivered", "revenue", "lead_time_sum")),
@@ -629,6 +643,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             # in a template (the terms left out are 0.0, so the sums are the same floats)
             holding = hc * on_hand
             backlog_cost = bc * backlog
+            if m is not None and m["late_penalty"]:
+                backlog_cost += m["late_penalty"]
             ev = m if m is not None else plain_event()
             ev["received"] = r
             ev["incoming_order"] = inc
@@ -647,6 +663,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             wip = s.wip
             holding = hc * on_hand + whc * wip
             backlog_cost = bc * backlog
+            if m is not None and m["late_penalty"]:
+                backlog_cost += m["late_penalty"]
             capacity_cost = 0.0
             if cc is not None and (mode == "mto" or bnd) and s.capacity < UNLIMITED:
                 capacity_cost = cc * s.capacity
@@ -687,6 +705,18 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         new.events = events
     else:
         new.node_events = events
+        if plan.mix_groups:
+            _observe_mix(plan, new, events)
+
+
+def _observe_mix(plan: _Plan, new: GameState, events: list[dict[str, Any]]) -> None:
+    """Learn the week's demand mix of the roles that split one order over several stock
+    points (``learn_mix``): a consumer-facing point's demand is every consumer who came,
+    another's the orders it received."""
+    if not new.mix:
+        new.mix = plan.start_mix[:]
+    demand = [ev["demand"] if "demand" in ev else ev["incoming_order"] for ev in events]
+    learn_mix(new.mix, plan.mix_groups, demand, new.week)
 
 
 def _close_books(scenario: Scenario, plan: _Plan, st: list[StageState], events: list[dict[str, Any]]) -> None:
@@ -833,6 +863,8 @@ def _with_decisions(
 #: event keys summed over a role's nodes (besides the flows in and out, set from its edge)
 _SUMMED = ("cost", "processed", "wip", "inventory", *COST_PARTS)
 _SUMMED_MARKET = (
+    "reneged",
+    "late_penalty",
     "demand",
     "accepted",
     "lost",
@@ -930,20 +962,24 @@ def _consumers(
     topo = plan.net
     demand = state.demand[week - 1][topo.channel[i]]
     m = {} if out is None else out
-    if topo.simple_market and len(demand) == 1 and not s.loyalty:
+    reneged, lost_margin, goodwill, late = _waiting(scenario, plan, s, i, week) if plan.waiting else _NO_WAITING
+    m["reneged"] = reneged
+    m["late_penalty"] = late
+    prices = [seg.standard_price(custom_ok) for seg in segments]
+    refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
+    if topo.simple_market and len(demand) == 1 and not s.loyalty and not refused[0]:
         # the classic market: one patient segment, no parcels; everybody is accepted
         # (what the general rule below gives, without the bookkeeping)
         n = demand[0]
         if n:
-            seg = segments[0]
-            s.open_orders.append([week, n, 0, seg.price + (seg.premium if seg.customised and custom_ok else 0.0), None])
+            s.open_orders.append([week, n, 0, prices[0], None])
         m["demand"] = n
         m["demand_by_segment"] = [n]
         m["accepted"] = n
         m["lost"] = 0
         m["lost_by_segment"] = [0]
-        m["lost_margin"] = 0.0
-        m["goodwill"] = 0.0
+        m["lost_margin"] = lost_margin
+        m["goodwill"] = goodwill
         m["quoted_lead_time"] = quote_weeks
         m["quoted_sum"] = 0.0
         m["quoted_units"] = 0  # patient customers and no parcels: no lead time is quoted
@@ -953,23 +989,23 @@ def _consumers(
     if loyalty:  # customers lost for good no longer come
         demand = [math.floor(d * share + 0.5) for d, share in zip(demand, loyalty, strict=True)]
         s.came.append(sum(demand))
+        refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
+    # customers who want a tailored product the chain cannot make and refuse the standard one
+    want = [n - r for n, r in zip(demand, refused, strict=True)]
     accepted = lost = 0
-    lost_margin = goodwill = 0.0
     lost_by = [0] * len(demand)
     # the lead time promised to each accepted customer: the parcel delay from stock, the quote
     # for those who wait (customers waiting on a chain that cannot quote are not counted)
     finite = quote_weeks != INFINITE
     quoted_sum = 0.0
     quoted_units = 0
-    if topo.simple_market:
+    if topo.simple_market and not any(refused):
         # every segment waits as long as it takes and there is no parcel delay: all are
         # accepted (the general rule below gives the same, with nobody gone)
         for k in topo.segment_order:
             n = demand[k]
             if n:
-                seg = segments[k]
-                price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
-                s.open_orders.append([week, n, k, price, None])
+                s.open_orders.append([week, n, k, prices[k], None])
                 accepted += n
     else:
         avail = s.on_hand - s.owed[0]
@@ -981,20 +1017,20 @@ def _consumers(
         # their patience: the segment's share who would, summed and rounded half up
         nows: dict[int, int] = {}
         for k in topo.segment_order:
-            n = demand[k]
-            if n:
+            if demand[k]:
+                n = want[k]
                 eligible = n if not delay else math.floor(n * segments[k].willing(delay) + 0.5)
                 now = nows[k] = eligible if eligible <= avail else avail
                 avail -= now
         served = sum(nows.values())
-        waiting = sum(demand[k] for k in nows) - served
+        waiting = sum(want[k] for k in nows) - served
         first = last = step = 0.0
         reach = 0  # how many of the queue, in turn, can be promised a delivery at all
         if waiting:
             st = state.stages if state.nodes is None else state.nodes
             first = _wait(plan, st, i, served + 1) + delay
             # the queue grows only by those who accept: judge its end by those who would at the first quote
-            ahead = sum((demand[k] - now) * segments[k].willing(first) for k, now in nows.items())
+            ahead = sum((want[k] - now) * segments[k].willing(first) for k, now in nows.items())
             ahead = round(ahead) if ahead >= 1.5 else 1
             last = _wait(plan, st, i, served + ahead) + delay if ahead > 1 else first
             reach = 0 if first == INFINITE else waiting
@@ -1015,7 +1051,7 @@ def _consumers(
         for k, now in nows.items():
             n = demand[k]
             seg = segments[k]
-            rest = n - now
+            rest = want[k] - now
             quoted_sum += now * delay
             quoted_units += now
             expect = promise = endless = 0.0
@@ -1032,10 +1068,10 @@ def _consumers(
             promised = promise / expect if waits else 0.0  # per customer who waits
             quoted_sum += promised * waits
             quoted_units += waits
-            gone = rest - waits - stays
+            gone = rest - waits - stays + refused[k]
             take = now + waits + stays
             if take:
-                price = seg.price + (seg.premium if seg.customised and custom_ok else 0.0)
+                price = prices[k]
                 if now:
                     s.open_orders.append([week, now, k, price, delay])
                 if waits:
@@ -1061,6 +1097,52 @@ def _consumers(
     m["quoted_sum"] = quoted_sum
     m["quoted_units"] = quoted_units
     return m
+
+
+#: ``_waiting``'s answer where no segment reneges or charges for lateness
+_NO_WAITING = (0, 0.0, 0.0, 0.0)
+
+
+def _waiting(scenario: Scenario, plan: _Plan, s: StageState, i: int, week: int) -> tuple[int, float, float, float]:
+    """The customers already waiting at consumer-facing node ``i``, before this week's arrive.
+
+    ``wait`` is the lead time a customer would have if the goods left this week. Of a segment
+    that reneges, those promised a delivery whose ``wait`` passes their patience cancel: the
+    share of the segment's patience distribution that gave up between last week's wait (at
+    least the lead time promised) and ``wait``, among those who would still have waited,
+    rounded half up. Everyone still waiting with ``wait`` beyond the promise costs the
+    segment's ``late_cost``. Returns (units cancelled, their lost margin, their goodwill,
+    the cost of lateness); cancelled units leave the open orders and the backlog."""
+    segments = scenario.segments
+    delay = plan.delivery_delay[i]
+    reneged = 0
+    margin = goodwill = late = 0.0
+    kept = []
+    for order in s.open_orders:
+        promised = order[4]
+        if promised is None:  # promised nothing: waits as long as it takes
+            kept.append(order)
+            continue
+        seg = segments[order[2]]
+        wait = week - order[0] + delay
+        units = order[1]
+        if seg.renege and wait > promised:
+            before = seg.willing(max(wait - 1, promised))
+            share = 1.0 - seg.willing(wait) / before if before > 0 else 1.0
+            gone = min(units, math.floor(units * share + 0.5))
+            units -= gone
+            reneged += gone
+            margin += gone * (seg.price - scenario.unit_cost)
+            goodwill += gone * seg.goodwill
+        if units:
+            order[1] = units
+            if wait > promised:
+                late += units * seg.late_cost
+            kept.append(order)
+    if reneged:
+        s.open_orders[:] = kept
+        s.owed[0] -= reneged
+    return reneged, margin, goodwill, late
 
 
 def _accepting(thresholds: tuple[tuple[float, float], ...], first: float, step: float, n: int) -> tuple[float, float]:

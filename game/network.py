@@ -200,13 +200,33 @@ def build_network(scenario: Scenario) -> Network:
     return Network(scenario, nodes, supplier)
 
 
+#: Weeks of observed demand the expected mix counts for in a role's learnt mix (``learn_mix``).
+MIX_PRIOR_WEEKS = 8
+
+
+def learn_mix(mix: list[float], groups: list[list[int]], demand: list[int], week: int) -> None:
+    """Update, in place, each stock point's share of its role's demand after ``week``: the
+    average of the expected mix, counted as ``MIX_PRIOR_WEEKS`` weeks, and of the shares
+    observed each week so far, i.e. share += (the point's demand / its role's demand this
+    week - share) / (MIX_PRIOR_WEEKS + week), for each group of ``groups`` (a role's stock
+    points that share one order). A week without demand leaves the group's shares alone.
+    The shares keep summing to one; a mix drawn per game is learnt, a steady one stays put."""
+    gain = 1.0 / (MIX_PRIOR_WEEKS + week)
+    for group in groups:
+        total = sum(demand[i] for i in group)
+        if total > 0:
+            for i in group:
+                mix[i] += (demand[i] / total - mix[i]) * gain
+
+
 def split_order(order: int, positions: list[int], shares: list[float]) -> list[int]:
     """Share a role's one order out over its nodes (variants, regions).
 
     The rule, as the player screen states it: the order goes where stock is shortest
-    against each node's share of demand. Each node's inventory position (stock minus
-    backlog plus everything on order) is brought as close as possible to its share of
-    the total position after the order (water-filling), whole units by largest remainder.
+    against each node's share of demand (``shares``: the mix observed so far, ``learn_mix``).
+    Each node's inventory position (stock minus backlog plus everything on order) is brought
+    as close as possible to its share of the total position after the order
+    (water-filling), whole units by largest remainder.
     """
     if len(positions) == 1:
         return [order]

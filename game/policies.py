@@ -80,16 +80,15 @@ def pos_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> int | 
     return sum(int(last["by_channel"].get(c, 0)) for c in channels)
 
 
-def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None, capacity: bool = False) -> float:
+def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> float:
     """What the stage forecasts from: the point-of-sale demand it serves when shared,
-    else the orders it received (for a capacity: every consumer who came, at a
-    consumer-facing stage)."""
+    else its own customers' demand: every consumer who came at a consumer-facing stage
+    (those who walked away too: forecasting from the sales alone would shrink with every
+    stock-out), the orders it received elsewhere."""
     pos = pos_signal(obs, view)
     if pos is not None:
         return float(pos)
-    if capacity:
-        return float(obs.get("demand", obs["incoming_order"]))
-    return float(obs["incoming_order"])
+    return float(obs.get("demand", obs["incoming_order"]))
 
 
 def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[float, int] | None:
@@ -102,7 +101,8 @@ def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[flo
     the consumers' backlog. Orders in the mail and backlogs between those stages stay
     inside the echelon and do not count. The cover is the lead times (order delay plus
     shipping delay, the lengths of the shared pipelines) from the stage down to the
-    consumer, plus the review week.
+    consumer, plus the review week; a make-to-order stage below adds its goods but no
+    weeks (its customers wait for its lead time; Chen et al. 2000, centralised demand).
     """
     if not view or "inventories" not in view or "pipelines" not in view:
         return None
@@ -121,15 +121,14 @@ def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[flo
         if len(below) > 1 or chain[role].get("consumer_facing"):
             return None  # a tree or a stage selling beside its customers: no single echelon
         role = below[0]
-        if chain[role].get("mode") == "mto":
-            return None  # downstream works to order: customers wait by design, no echelon stock
         inv, pipe = view["inventories"].get(role), view["pipelines"].get(role)
         if inv is None or pipe is None:
             return None
         position += inv["on_hand"] + inv.get("wip", 0) + sum(pipe["on_the_way"])
         if chain[role].get("consumer_facing"):
             position -= inv["backlog"]
-        cover += len(pipe["orders_in_mail"]) + len(pipe["on_the_way"])
+        if chain[role].get("mode") != "mto":  # customers wait for a make-to-order stage's lead time
+            cover += len(pipe["orders_in_mail"]) + len(pipe["on_the_way"])
         below = customers.get(role, [])
     return float(position), cover
 
@@ -211,6 +210,20 @@ def _base_stock(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, v
     return base_stock_level(mean, sd, cover, critical_fractile(obs, p)) - position
 
 
+def _moving_average(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, view: Any, p: Mapping) -> float:
+    """The rule of Chen, Drezner, Ryan & Simchi-Levi (2000): order up to ``cover`` x the mean
+    of the last ``window`` demands plus a constant ``safety`` stock, ``cover`` the lead time
+    plus the review week (the echelon's weeks on the echelon position when inventories and
+    pipelines are shared). Its orders then amplify the variance of i.i.d. demand by
+    ``game.scoring.bullwhip_bound`` (exactly, while no order would be negative)."""
+    mean, _ = _window(signal, memory, obs, int(p.get("window", FORECAST_WINDOW)))
+    position, cover = obs["on_hand"] - obs["backlog"] + obs["supply_line"], obs["lead_time"] + 1
+    ech = echelon(obs, view)
+    if ech is not None:
+        position, cover = ech
+    return mean * cover + p.get("safety", 0.0) - position
+
+
 @dataclass(frozen=True)
 class Policy:
     """A named bot policy with its parameters (``key_<role>`` = one role's value)."""
@@ -252,13 +265,15 @@ class Policy:
         memory["forecast"] = forecast
         fixed = int(p.get("fixed_weeks", 0))
         if obs["decision"] == "capacity":
-            decision = _capacity(obs, memory, demand_signal(obs, view, capacity=True), theta, p)
+            decision = _capacity(obs, memory, signal, theta, p)
         elif obs["week"] <= fixed:
             decision = int(p.get("fixed_order", obs["initial_rate"]))
         elif self.name == "passthrough":
             decision = obs["incoming_order"]
         elif self.name == "base_stock":
             decision = _round(_base_stock(obs, memory, signal, view, p))
+        elif self.name == "moving_average":
+            decision = _round(_moving_average(obs, memory, signal, view, p))
         elif self.name == "sterman":
             stock = obs["on_hand"] - obs["backlog"]
             target = p.get("target", 17.0)
@@ -270,13 +285,15 @@ class Policy:
         return min(max(decision, lo), hi), memory
 
 
-_THETA = {"passthrough": 1.0, "base_stock": 0.3, "sterman": 0.36}
+_THETA = {"passthrough": 1.0, "base_stock": 0.3, "moving_average": 0.3, "sterman": 0.36}
 
 POLICIES: dict[str, str] = {
     "passthrough": "order what was ordered from you this week",
     "base_stock": "order up to a base-stock level (level=N, or the newsvendor level from the "
     "holding and backlog costs over the lead time and the demand of the last window=16 weeks)",
     "sterman": "Sterman's anchoring and adjustment: forecast + alpha x (target - stock - beta x supply line)",
+    "moving_average": "Chen et al.'s rule: order up to (lead time + 1) x the mean demand of the last window=16 "
+    "weeks plus safety=N units",
 }
 
 _PARAMS = {
@@ -288,6 +305,7 @@ _PARAMS = {
     "window": (1.0, 52.0),
     "fractile": (0.0, 1.0),
     "safety_weeks": (0.0, 52.0),
+    "safety": (0.0, 1e6),
     "shared": (0.0, 1.0),
     "fixed_weeks": (0.0, 520.0),
     "fixed_order": (0.0, 1e6),

@@ -84,6 +84,25 @@ class Segment:
     #: (weeks, share) pairs: the share of the segment's customers who wait at most that long;
     #: whoever is not listed waits as long as it takes. Empty: everybody waits ``tolerance``.
     patience: tuple[tuple[float, float], ...] = ()
+    #: a customised segment's discount (share of ``price``) for taking the standard product
+    #: when the chain cannot customise; 1: they do not buy it at all (lost sales)
+    standard_discount: float = 0.0
+    #: accepted customers cancel once their wait passes their patience (reneging)
+    renege: bool = False
+    #: cost per unit and week a customer waits beyond the lead time promised
+    late_cost: float = 0.0
+
+    def standard_price(self, customised: bool) -> float | None:
+        """What a customer of this segment pays: ``price`` plus ``premium`` for a tailored
+        product when the chain can customise (``customised``), the discounted ``price`` for
+        the standard one when it cannot, ``None`` when they will not buy the standard one."""
+        if not self.customised:
+            return self.price
+        if customised:
+            return self.price + self.premium
+        if self.standard_discount >= 1.0:
+            return None
+        return self.price * (1.0 - self.standard_discount)
 
     @cached_property
     def thresholds(self) -> tuple[tuple[float, float], ...]:
@@ -449,6 +468,9 @@ def _segment(source: str, idx: int, table: Any) -> Segment:
         goodwill=r.num("goodwill", 0.0),
         churn=r.num("churn", 0.0, hi=1.0),
         patience=_patience(r),
+        standard_discount=r.num("standard_discount", 0.0, hi=1.0),
+        renege=r.get("renege", False, bool),
+        late_cost=r.num("late_cost", 0.0),
     )
     r.check_unknown()
     return seg

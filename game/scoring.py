@@ -27,8 +27,9 @@ KPIs (``None`` when undefined, e.g. no demand yet)
         serves the oldest orders first, so what it ships beyond the old backlog
         went to this week's customers.
     lost_share, backorder_share
-        Share of demand lost (walked away, or still waiting at the end), and
-        share that had to wait and was served.
+        Share of demand lost (walked away at once, cancelled while waiting:
+        ``reneged``, or still waiting at the end: ``unserved``), and share that
+        had to wait and got served.
     avg_lead_time, max_lead_time
         Weeks from a consumer's order to delivery (parcel delay included), over
         the units sold; units still waiting at the end are not counted.
@@ -41,12 +42,14 @@ KPIs (``None`` when undefined, e.g. no demand yet)
         variance (constant demand) the ratio is ``None``; ``order_variance``
         still shows the swing the stage made.
     bullwhip_bound (per stage)
-        The lower bound of Chen, Drezner, Ryan & Simchi-Levi (2000) for a stage
-        that forecasts with a moving average of the last ``p`` weeks (the
-        base-stock bot's window) and orders up to a level covering ``L`` weeks
-        (its lead time plus the review week): ``1 + 2L/p + 2L²/p²``. Without
-        point-of-sale sharing the factors of the make-to-stock stages from the
-        consumer up to it multiply; with it, the bound uses their summed ``L``.
+        The figure of Chen, Drezner, Ryan & Simchi-Levi (2000) for a stage that
+        forecasts with a moving average of the last ``p`` weeks (the base-stock
+        bot's window) and orders up to that mean times ``L`` weeks (its lead time
+        plus the review week): ``1 + 2L/p + 2L²/p²``. Without point-of-sale
+        sharing the factors of the make-to-stock stages from the consumer up to
+        it multiply; with it (echelon ordering), one factor of the weeks its
+        echelon level covers. It holds for that rule on i.i.d. demand
+        (``bullwhip_bound``); for the teams and other bots it is a benchmark.
         ``None`` for a make-to-order stage (it passes orders on as they come).
     inventory_turns (per stage)
         Units the stage shipped over the game divided by its average on-hand
@@ -71,7 +74,19 @@ from game.state import GameState
 #: Money fields summed per stage and week, in display order.
 MONEY = ("revenue", *COST_PARTS, "goodwill", "cost", "profit")
 #: Unit flows summed per stage and week.
-UNITS = ("received", "shipped", "order", "processed", "demand", "accepted", "lost", "unserved", "sold", "delivered")
+UNITS = (
+    "received",
+    "shipped",
+    "order",
+    "processed",
+    "demand",
+    "accepted",
+    "lost",
+    "reneged",
+    "unserved",
+    "sold",
+    "delivered",
+)
 #: Everything summed per stage and week (``lost_margin`` is money but not a cost).
 SUMMED = (*MONEY, "lost_margin", *UNITS)
 
@@ -116,13 +131,19 @@ def _downstream_facing(scenario: Scenario) -> dict[str, list[str]]:
 
 
 def bullwhip_bound(covers: Sequence[int], window: int = FORECAST_WINDOW, shared: bool = False) -> float:
-    """Chen et al. (2000): the least Var(orders) / Var(demand) of the last of a line of
-    order-up-to stages, each forecasting from the last ``window`` weeks and covering
-    ``covers[i]`` weeks, the consumer's stage first. ``shared``: every stage forecasts
-    from point-of-sale demand (one factor of the summed covers), else from its
-    customer's orders (the factors multiply)."""
+    """Chen et al. (2000): Var(orders) / Var(demand) of the last of a line of stages that
+    each order up to ``covers[i]`` x the mean of the last ``window`` weeks' demand
+    (``covers[i]``: the stage's lead time plus the review week), the consumer's stage
+    first, under i.i.d. demand. ``shared``: every stage forecasts from point-of-sale
+    demand and orders on its echelon position (``game.policies.echelon``), whose level
+    covers its own ``covers[-1]`` weeks plus the weeks in the pipelines of each stage below
+    it (orders in the mail and goods on the way at a decision point: its cover less two),
+    one factor; else each forecasts from its customer's orders and the factors multiply.
+    Exact for the first stage and with sharing (the ``moving_average`` bot comes within
+    sampling error of it); a lower bound upstream without sharing; for any other rule
+    only a benchmark."""
     if shared:
-        x = sum(covers) / window
+        x = (sum(covers) - 2 * (len(covers) - 1)) / window
         return _r(1 + 2 * x + 2 * x * x)
     out = 1.0
     for cover in covers:
@@ -271,7 +292,7 @@ def score_game(
             if role in facing_set:
                 demand_by_week[role].append(ev.get("demand", 0))
                 sold = ev.get("sold", ev["shipped"])
-                now = sold - prev_backlog[role]
+                now = sold - (prev_backlog[role] - (ev.get("reneged") or 0))  # the old backlog still waiting
                 wk["filled"] = now if now > 0 else 0
                 filled[role] += wk["filled"]
                 prev_backlog[role] = ev["backlog"]
@@ -339,6 +360,7 @@ def score_game(
             "sold": acc["sold"],
             "filled": filled[role],
             "lost": acc["lost"],
+            "reneged": acc["reneged"],
             "unserved": acc["unserved"],
             "lost_by_segment": dict(zip((s.name for s in scenario.segments), lost_by_segment[role], strict=True)),
             "demand_by_segment": dict(zip((s.name for s in scenario.segments), demand_by_segment[role], strict=True)),
@@ -353,14 +375,16 @@ def score_game(
     demand = sum(stage_sum[r]["demand"] for r in facing)
     sold = sum(stage_sum[r]["sold"] for r in facing)
     lost = sum(stage_sum[r]["lost"] for r in facing)
+    reneged = sum(stage_sum[r]["reneged"] for r in facing)
     accepted = sum(stage_sum[r]["accepted"] for r in facing)
     unserved = sum(stage_sum[r]["unserved"] for r in facing)
-    totals.update(demand=demand, sold=sold, lost=lost, accepted=accepted, unserved=unserved)
+    totals.update(demand=demand, sold=sold, lost=lost, accepted=accepted, reneged=reneged, unserved=unserved)
     worst = [lt_max[r] for r in facing if lt_max[r] is not None]
+    gone = lost + reneged + unserved  # walked away at once, cancelled while waiting, still waiting at the end
     kpis = {
         "fill_rate": _ratio(sum(filled.values()), demand),
-        "lost_share": _ratio(lost + unserved, demand),
-        "backorder_share": _ratio(demand - lost - unserved - sum(filled.values()), demand),
+        "lost_share": _ratio(gone, demand),
+        "backorder_share": _ratio(demand - gone - sum(filled.values()), demand),
         "avg_lead_time": _ratio(sum(lt_sum.values()), sold),
         "max_lead_time": max(worst) if worst else None,
         "bullwhip": {r: stages_out[r]["bullwhip"] for r in roles},

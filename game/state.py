@@ -118,6 +118,9 @@ class GameState:
     node_events: list[dict[str, Any]] = field(default_factory=list)
     #: just in time: per week, the stock points whose delivery that week arrives a week late
     late: list[list[int]] = field(default_factory=list)
+    #: per stock point, its share of its role's demand as observed so far (``game.network.learn_mix``),
+    #: where a make-to-stock role splits one order over several; empty otherwise
+    mix: list[float] = field(default_factory=list)
 
     def copy(self) -> GameState:
         """An independent copy; the demand table is shared (it is never mutated)."""
@@ -132,6 +135,7 @@ class GameState:
             None if self.nodes is None else list(map(StageState.copy, self.nodes)),
             list(map(dict, self.node_events)),
             self.late,
+            self.mix[:],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -150,6 +154,7 @@ class GameState:
                 else {"nodes": [s.to_dict() for s in self.nodes], "node_events": [dict(e) for e in self.node_events]}
             ),
             **({"late": self.late} if self.late else {}),
+            **({"mix": self.mix[:]} if self.mix else {}),
         }
 
     @classmethod
@@ -166,6 +171,7 @@ class GameState:
             None if d.get("nodes") is None else [StageState.from_dict(s) for s in d["nodes"]],
             [dict(e) for e in d.get("node_events", [])],
             [[int(i) for i in week] for week in d.get("late", [])],
+            [float(x) for x in d.get("mix", [])],
         )
 
     def modes(self, scenario: Scenario) -> dict[str, str]:

@@ -7,7 +7,8 @@ Three audiences:
     week history, plus what the visibility options share (keys are *absent*
     when an option is off, never empty):
 
-    - ``pos_demand``: consumer demand at the point of sale, this and past weeks;
+    - ``pos_demand``: consumer demand at the point of sale, this and past weeks (all
+      consumers, per channel and per stock point);
     - ``inventories``: the other stages' stock, backlog and work in process;
     - ``pipelines``: the other stages' orders in the mail and goods in transit.
 ``facilitator_view``
@@ -61,17 +62,26 @@ def chain(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
 
 
 def pos_demand(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
-    """Consumer demand per week up to and including the current week (never later),
-    in total and per consumer-facing stage."""
-    facing = scenario.topology.facing
+    """Consumer demand per week up to and including the current week (never later).
+
+    ``demand`` is every consumer's demand (all regions, variants and channels), ``by_channel``
+    the same per consumer-facing role, ``breakdown`` per stock point that sells to consumers
+    (``"retailer/black/north"``; one entry per role without variants or regions). Where
+    segments churn, a stock point's demand is the consumers who still came."""
+    net = scenario.network
+    points = state.stages if state.nodes is None else state.nodes
     out = []
     for week in range(1, min(state.week, len(state.demand)) + 1):
         row = state.demand[week - 1]
-        by_channel = {}
-        for c, i in enumerate(facing):
-            came = state.stages[i].came  # where customers churn, those who still came
-            by_channel[scenario.roles[i]] = came[week - 1] if came else sum(row[c])
-        out.append({"week": week, "demand": sum(by_channel.values()), "by_channel": by_channel})
+        by_channel: dict[str, int] = {}
+        breakdown: dict[str, int] = {}
+        for i in net.facing:
+            came = points[i].came
+            n = came[week - 1] if len(came) >= week else sum(row[net.channel[i]])
+            role = scenario.roles[net.role_of[i]]
+            by_channel[role] = by_channel.get(role, 0) + n
+            breakdown[net.nodes[i].label] = n
+        out.append({"week": week, "demand": sum(by_channel.values()), "by_channel": by_channel, "breakdown": breakdown})
     return out
 
 

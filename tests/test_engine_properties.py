@@ -108,8 +108,9 @@ def test_orders_are_conserved_and_demand_is_accepted_or_lost(game: tuple[Scenari
     for i, spec in enumerate(scn.stages):
         incoming = sum(w[i]["incoming_order"] for w in weeks)
         shipped = sum(w[i]["shipped"] for w in weeks)
-        # initial backlog + everything ordered from this stage == everything shipped + backlog still owed
-        assert spec.backlog + incoming == shipped + end.stages[i].backlog, spec.role
+        reneged = sum(w[i].get("reneged") or 0 for w in weeks)  # accepted consumers who cancelled
+        # initial backlog + everything ordered from this stage == everything shipped, cancelled + backlog still owed
+        assert spec.backlog + incoming == shipped + reneged + end.stages[i].backlog, spec.role
         if spec.consumer_facing:
             for w in weeks:
                 ev = w[i]

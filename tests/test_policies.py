@@ -214,7 +214,7 @@ def test_capacity_never_spirals_to_zero_in_a_make_to_order_game():
 def test_parse_names_and_params():
     pol = parse_policy(" base-stock : level=30, safety_weeks=2 ")
     assert pol == Policy("base_stock", {"level": 30.0, "safety_weeks": 2.0})
-    assert set(POLICIES) == {"passthrough", "base_stock", "sterman"}
+    assert set(POLICIES) == {"passthrough", "base_stock", "sterman", "moving_average"}
 
 
 @pytest.mark.parametrize(
@@ -389,3 +389,28 @@ def test_echelon_position_counts_everything_downstream():
     assert echelon(o, view) == (10 + 7 + 5 + 3 + 3 + 18 - 4, 12)
     assert echelon(o, {k: v for k, v in view.items() if k != "pipelines"}) is None
     assert echelon(obs(role="retailer", on_hand=3, backlog=4, supply_line=27), view) == (3 + 27 - 4, 5)
+
+
+def test_echelon_position_passes_through_a_make_to_order_stage_without_adding_weeks():
+    chain = [{**c, "mode": "mto" if c["role"] == "retailer" else "mts"} for c in CHAIN]
+    view = {
+        "chain": chain,
+        "inventories": {
+            "wholesaler": {"on_hand": 5, "backlog": 2, "wip": 0},
+            "retailer": {"on_hand": 3, "backlog": 4, "wip": 1},
+        },
+        "pipelines": {
+            "wholesaler": {"orders_in_mail": [4, 4], "on_the_way": [1, 2]},
+            "retailer": {"orders_in_mail": [9], "on_the_way": [6, 6, 6]},
+        },
+    }
+    o = obs(role="factory", on_hand=10, backlog=3, supply_line=7, lead_time=3)
+    # the retailer's goods and its waiting consumers count; its lead time is the customers' wait
+    assert echelon(o, view) == (10 + 7 + 5 + 3 + 3 + 1 + 18 - 4, 3 + 1 + 4)
+
+
+def test_a_consumer_facing_stage_forecasts_from_every_consumer_who_came_not_only_the_sales():
+    pol = parse_policy("sterman:theta=1,alpha=0")
+    # 9 came, 2 were accepted (the rest walked away from an empty shelf): the forecast is 9
+    assert pol.decide(obs(role="retailer", incoming_order=2, demand=9))[0] == 9
+    assert pol.decide(obs(role="wholesaler", incoming_order=2))[0] == 2

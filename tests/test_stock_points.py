@@ -11,7 +11,7 @@ import pytest
 
 from game.codp import apply_codp
 from game.engine import step
-from game.network import split_order
+from game.network import MIX_PRIOR_WEEKS, learn_mix, split_order
 from game.scenario import load_scenario, scenario_from_dict
 from game.simulate import simulate
 from game.state import GameState, new_game
@@ -174,6 +174,47 @@ def test_the_shop_order_is_shared_out_by_the_split_rule() -> None:
     # blue 7; the final step of each variant reads its shop's order next week
     got = {v: new.node_events[nodes[f"maker/{v}"]]["incoming_order"] for v in ("red", "blue")}
     assert got == {"red": 1, "blue": 7}
+
+
+def test_the_mix_is_learnt_from_the_demand_observed_so_far() -> None:
+    mix = [1.0, 0.5, 0.5, 0.7, 0.3]
+    # week 2, prior 8 weeks: the first group saw 3 and 1 (shares 0.75, 0.25), the second nothing
+    learn_mix(mix, [[1, 2], [3, 4]], [9, 3, 1, 0, 0], 2)
+    assert mix == pytest.approx([1.0, 0.5 + 0.25 / (MIX_PRIOR_WEEKS + 2), 0.5 - 0.25 / (MIX_PRIOR_WEEKS + 2), 0.7, 0.3])
+    assert MIX_PRIOR_WEEKS == 8 and mix[1] == pytest.approx(0.525)
+
+
+def test_the_shop_order_is_split_by_the_learnt_mix() -> None:
+    scn = scenario_from_dict(copy.deepcopy(VARIANTS), "variants")
+    state = new_game(scn, 0)
+    nodes = {nd.label: i for i, nd in enumerate(scn.network.nodes)}
+    red, blue = nodes["shop/red"], nodes["shop/blue"]
+    assert state.mix[red] == state.mix[blue] == pytest.approx(0.5)  # 5 and 5 came in week 1
+    state.nodes[red].on_hand = state.nodes[blue].on_hand = 0
+    state.mix[red], state.mix[blue] = 0.8, 0.2
+    again = GameState.from_dict(state.to_dict())
+    assert again.mix == state.mix
+    new, _ = step(scn, again, {"maker": 0, "shop": 10})
+    got = {v: new.node_events[nodes[f"maker/{v}"]]["incoming_order"] for v in ("red", "blue")}
+    assert got == {"red": 8, "blue": 2}  # positions 0 and 0: the order follows the mix
+
+
+def test_a_mix_drawn_for_the_game_is_learnt() -> None:
+    """product-leadership draws the colour mix per seed: after the game, the learnt shares of
+    the shop's colours are nearer the mix drawn than the expected one is."""
+    scn = apply_codp(load_scenario("product-leadership"), "mts-local")
+    net = scn.network
+    shop = net.decide[scn.index("retailer")]
+    for seed in range(5):
+        result = simulate(scn, seed, "base_stock")
+        seen = [sum(row[net.channel[i]][k] for row in result.state.demand for k in range(len(row[0]))) for i in shop]
+        drawn = [x / sum(seen) for x in seen]
+        learnt = [result.state.mix[i] for i in shop]
+        expected = [net.nodes[i].share for i in shop]
+        assert (
+            sum(map(abs, (a - b for a, b in zip(learnt, drawn, strict=True))))
+            < sum(map(abs, (a - b for a, b in zip(expected, drawn, strict=True)))) / 2
+        )
 
 
 REGIONS: dict[str, Any] = {

@@ -234,3 +234,25 @@ def test_an_endless_quoted_wait_is_sent_as_null():
     assert v["history"][0]["quoted_lead_time"] is None
     _dump(v)
     _dump(facilitator_view(scn, state, history))
+
+
+@pytest.mark.parametrize("name", ["decoupling-point", "product-leadership", "segments"])
+def test_pos_demand_is_every_consumer_with_the_breakdown_per_stock_point(name: str) -> None:
+    """All regions and variants: the week's total is the whole demand table row, the
+    breakdown one entry per stock point that sells to consumers."""
+    scn = load_scenario(name)
+    state, _ = _play(scn, 20)
+    net = scn.network
+    for p in view(scn, state, scn.roles[0], {"pos_demand": True})["pos_demand"]:
+        row = state.demand[p["week"] - 1]
+        assert p["demand"] == sum(map(sum, row)) == sum(p["by_channel"].values()) == sum(p["breakdown"].values())
+        assert list(p["breakdown"]) == [net.nodes[i].label for i in net.facing]
+        assert p["breakdown"] == {net.nodes[i].label: sum(row[net.channel[i]]) for i in net.facing}
+
+
+def test_pos_demand_per_channel_on_a_chain_that_sells_twice() -> None:
+    scn = load_scenario("ecommerce")
+    state, _ = _play(scn, 5)
+    for p in view(scn, state, "manufacturer", {"pos_demand": True})["pos_demand"]:
+        row = state.demand[p["week"] - 1]
+        assert p["by_channel"] == {"retailer": sum(row[0]), "ecommerce": sum(row[1])} == p["breakdown"]

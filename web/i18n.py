@@ -190,6 +190,7 @@ JS_STRINGS = {
     "no_compare": _l("No comparison is available for this game."),
     "copy_this": _l("Copy this link (it contains the facilitator secret):"),
     "demand_recent": _l("Consumer demand, last weeks"),
+    "demand_breakdown": _l("Consumer demand this week, per stock point"),
     "done_action": _l("Done."),
     "fill_rate": _l("Fill rate"),
     "demand_served": _l("Demand served"),

@@ -36,7 +36,7 @@ def test_two_rounds_side_by_side_with_the_bound(live_server: str, new_page) -> N
     fac.goto(f"{live_server}/debrief/{plain}")
     fac.click("[data-view=team-1]")
     header = fac.locator("#stages-table thead th")
-    expect(header.nth(3)).to_have_text("Lower bound (Chen et al.)")
+    expect(header.nth(3)).to_have_text("Benchmark (Chen et al.)")
     bound = fac.locator("#stages-table tbody tr").nth(0).locator("td").nth(2)
     expect(bound).to_have_text("9.8")  # factory, nothing shared: covers 5, 5, 5, 4 over 16 weeks
 
@@ -53,10 +53,40 @@ def test_two_rounds_side_by_side_with_the_bound(live_server: str, new_page) -> N
     expect(rows).to_have_count(4)
     factory = rows.nth(0).locator("td")
     expect(factory.nth(1)).to_have_text("9.8")
-    expect(factory.nth(4)).to_have_text("6.2")  # shared: one factor of the summed covers
+    expect(factory.nth(4)).to_have_text("3.9")  # shared: one factor of the echelon cover, 4 + 3 x 3 weeks
     assert first.locator("canvas").count() == 2
     assert fac.evaluate("new URL(location.href).searchParams.get('with')") == shared
 
     fac.reload()  # the pairing survives a reload through the address
     expect(fac.locator("#pair-view")).to_be_visible()
     expect(fac.locator("#pair-teams > .card")).to_have_count(2)
+
+
+def test_a_player_sees_every_consumer_s_demand_with_the_regions_beside_it(live_server: str, new_page) -> None:
+    body = {"scenario": "decoupling-point", "teams": 1, "weeks": 4, "seed": 3, "round_seconds": 0}
+    created = requests.post(
+        f"{live_server}/api/sessions", json={**body, "visibility": {"pos_demand": True}}, timeout=10
+    )
+    code = created.json()["code"]
+    page = new_page(width=1000, mobile=False)
+    page.goto(f"{live_server}/join/{code}")
+    expect(page.locator("#team option[value='1']")).to_be_attached()
+    page.fill("#name", "Ada")
+    page.select_option("#team", "1")
+    page.select_option("#role", "manufacturer")
+    page.click("#join-btn")
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{code}#s={created.json()['facilitator_secret']}")
+    fac.click("[data-action=start]")
+    extra = page.locator("#visible-extra")
+    expect(extra).to_contain_text("Consumer demand this week, per stock point: north ")
+    state = requests.get(
+        f"{live_server}/api/sessions/{code}/results.json",
+        headers={"X-Facilitator-Secret": created.json()["facilitator_secret"]},
+        timeout=10,
+    ).json()
+    row = state["teams"][0]["state"]["demand"][0]
+    total = sum(map(sum, row))  # every region's week-1 consumers
+    expect(extra).to_contain_text(f"Consumer demand, last weeks: {total}")
+    for name, region in zip(("north", "east", "south", "west"), row, strict=True):
+        expect(extra).to_contain_text(f"{name} {sum(region)}")

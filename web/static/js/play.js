@@ -383,6 +383,13 @@
     if (Array.isArray(v.pos_demand) && v.pos_demand.length) {
       const last = v.pos_demand.slice(-6);
       extra.append(el("p", {}, [t("demand_recent") + ": ", el("strong", { text: last.map((d) => num(d.demand)).join(" · ") })]));
+      // the latest week per stock point (region, variant, channel) where the total has parts
+      const parts = Object.entries(last[last.length - 1].breakdown || {});
+      if (parts.length > 1) {
+        const names = Object.fromEntries((v.chain || []).map((c) => [c.role, BG.roleLabel(c.role, c.label)]));
+        const part = ([k, n]) => (k.includes("/") ? k.split("/").slice(1).join(" ") : names[k] || k) + " " + num(n);
+        extra.append(el("p", {}, [t("demand_breakdown") + ": ", el("strong", { text: parts.map(part).join(" · ") })]));
+      }
     }
     const roles = new Set([...Object.keys(v.inventories || {}), ...Object.keys(v.pipelines || {})]);
     if (roles.size) {
