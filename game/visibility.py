@@ -47,17 +47,38 @@ def options(scenario: Scenario, visibility: Mapping[str, Any] | None = None) -> 
 
 
 def chain(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
-    """The chain's structure (scenario data every player knows): roles upstream first."""
-    return [
-        {
+    """The chain's structure (scenario data every player knows): roles upstream first.
+    A role that holds stock per variant or per region also names them (``variants``,
+    ``regions``: absent when it holds one stock of each); the role where the product gets
+    its variant (generic stock, then a final step per variant) has ``finishes: true``."""
+    out = []
+    for r, (spec, s) in enumerate(zip(scenario.stages, state.stages, strict=True)):
+        entry: dict[str, Any] = {
             "role": spec.role,
             "label": spec.label,
             "supplier": spec.supplier,
             "consumer_facing": spec.consumer_facing,
             "mode": s.mode,
         }
-        for spec, s in zip(scenario.stages, state.stages, strict=True)
-    ]
+        entry.update(_points(scenario, r))
+        out.append(entry)
+    return out
+
+
+def _points(scenario: Scenario, r: int) -> dict[str, Any]:
+    """The variants and regions role ``r`` holds stock of (none for a role with one stock point)."""
+    if not scenario.expanded:
+        return {}
+    net = scenario.network
+    nodes = [net.nodes[i] for i in net.groups[r]]
+    variants = sorted({nd.variant for nd in nodes if nd.variant >= 0})
+    regions = sorted({nd.region for nd in nodes if nd.region >= 0})
+    out: dict[str, Any] = {"finishes": True} if net.finish[r] else {}
+    if len(variants) > 1:
+        out["variants"] = [scenario.product.variants[v].name for v in variants]
+    if len(regions) > 1:
+        out["regions"] = [scenario.regions[g].name for g in regions]
+    return out
 
 
 def pos_demand(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
@@ -83,6 +104,12 @@ def _inventory(state: GameState, i: int) -> dict[str, int]:
 def _pipeline(state: GameState, i: int) -> dict[str, list[int]]:
     s = state.stages[i]
     return {"orders_in_mail": list(s.order_q), "on_the_way": list(s.ship_q)}
+
+
+def outgoing(scenario: Scenario, state: GameState, i: int) -> dict[str, list[int]]:
+    """The goods stage ``i`` shipped that are still on their way, per customer role (next
+    week first): its customers' ``on_the_way``, which the shipper knows as it sent them."""
+    return {scenario.roles[j]: list(state.stages[j].ship_q) for j in scenario.topology.customers[i] if j >= 0}
 
 
 def _jsonable(obs: Mapping[str, Any]) -> dict[str, Any]:
@@ -112,8 +139,9 @@ def view(
     """Exactly what ``role`` may see now (JSON-compatible).
 
     Always: ``role``, ``label``, ``week``, ``weeks``, ``done``, ``codp``,
-    ``visibility`` (the flags), ``chain`` (structure), ``me`` (the observation)
-    and ``history`` (``[{"week", **own event}]``). Only when the option is on:
+    ``visibility`` (the flags), ``chain`` (structure), ``me`` (the observation),
+    ``outgoing`` (the goods it shipped still on their way, per customer role) and
+    ``history`` (``[{"week", **own event}]``). Only when the option is on:
     ``pos_demand``, ``inventories`` and ``pipelines`` (other roles only).
     """
     i = scenario.index(role)
@@ -128,6 +156,7 @@ def view(
         "visibility": flags,
         "chain": chain(scenario, state),
         "me": _jsonable(observe(scenario, state, role)),
+        "outgoing": outgoing(scenario, state, i),
         "history": [history_entry(w, role) for w in weeks_so_far(scenario, state, history)],
     }
     others = [j for j in range(len(scenario.stages)) if j != i]
