@@ -139,10 +139,104 @@ def test_the_chain_picture_marks_order_driven_stages_regions_and_shared_stock(li
         str(view["inventories"]["wholesaler"]["on_hand"])
     )
     page.emulate_media(reduced_motion="reduce")
-    assert page.evaluate(
-        "() => getComputedStyle(document.querySelector('#chain .ch-fig b')).animationName"
-    ) in ("none", "")
+    assert page.evaluate("() => getComputedStyle(document.querySelector('#chain .ch-fig b')).animationName") in (
+        "none",
+        "",
+    )
     page.locator("#chain-card").scroll_into_view_if_needed()
     shot(page, "chain-phone-decoupling-point-nl")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
     assert axe_violations(page) == []
+
+
+def chart_weeks(page: Page, role: str) -> int:
+    """How many weeks the projector's orders chart of ``role`` holds."""
+    return page.evaluate(
+        """(role) => {
+          const caps = [...document.querySelectorAll('#orders-charts figcaption')];
+          const i = caps.findIndex((f) => f.textContent === role);
+          const canvas = document.querySelectorAll('#orders-charts canvas')[i];
+          return canvas ? Chart.getChart(canvas).data.labels.length : -1;
+        }""",
+        role,
+    )
+
+
+@pytest.mark.parametrize("size", ["laptop", "phone"])
+def test_the_projector_shows_the_class_deciding_and_its_orders_building_up(
+    live_server: str, new_page, size: str
+) -> None:
+    width, height = SIZES[size]
+    created = new_session(live_server, scenario="classic", teams=3)
+    code = created["code"]
+    ada, bo = new_page(), new_page()
+    join(ada, live_server, code, "retailer", name="Ada")
+    join(bo, live_server, code, "wholesaler", name="Bo")
+    proj = new_page(width=width, height=height, mobile=size == "phone")
+    frames = watch_frames(proj)
+    proj.goto(f"{live_server}/projector/{code}")
+    expect(proj.locator("#strip .cell")).to_have_count(3)
+    expect(proj.locator("#chain .ch-stage")).to_have_count(4)
+    fac = facilitator(new_page, live_server, created)
+    fac.click("[data-action=start]")
+    expect(proj.locator("#strip-summary")).to_have_text("0 of 1 teams have decided their week; players still deciding: 2")
+    # team 1: two players; one decides, the strip shows it at once
+    team1 = proj.locator("#strip .cell").first
+    expect(team1.locator(".d.on")).to_have_count(0)
+    expect(team1.locator(".d.bot")).to_have_count(2)
+    expect(ada.locator("#value")).to_be_enabled()
+    ada.fill("#value", "6")
+    ada.click("#submit")
+    expect(team1.locator(".d.on")).to_have_count(1)
+    expect(proj.locator("#strip-summary")).to_have_text("0 of 1 teams have decided their week; players still deciding: 1")
+    expect(team1.locator(".sr-only")).to_have_text("Team 1: week 1, 1 of 2 decided")
+    shot(proj, f"projector-{size}-deciding", full=size == "phone")
+    # the week ends; the bot teams keep pace: the orders of week 1 appear
+    bo.fill("#value", "7")
+    bo.click("#submit")
+    proj.wait_for_function("() => document.querySelectorAll('#orders-charts canvas').length === 4")
+    wait_for = (
+        "(n) => [...document.querySelectorAll('#orders-charts canvas')]"
+        ".every((c) => Chart.getChart(c).data.labels.length === n)"
+    )
+    proj.wait_for_function(wait_for, arg=1)
+    assert chart_weeks(proj, "Retailer") == 1
+    expect(proj.locator("#orders-summary")).to_contain_text("Week 1:")
+    expect(proj.locator("#chain .ch-stage[data-role=retailer]")).to_contain_text("median order")
+    # week 2: the chart grows
+    for player, value in ((ada, 9), (bo, 12)):
+        expect(player.locator("#value")).to_be_enabled()
+        player.fill("#value", str(value))
+        player.click("#submit")
+    proj.wait_for_function(wait_for, arg=2)
+    board = [json.loads(f[2:])[1] for f in frames if f.startswith('42["leaderboard",')][-1]
+    retail = board["orders"]["spread"]["retailer"]
+    assert len(retail) == 2 and retail[1][2] > retail[0][2] > retail[0][1]  # team 1's 6, then 9, above the bots' 4
+    label = proj.locator("#orders-charts canvas").nth(3).get_attribute("aria-label")
+    assert label and label.startswith("Retailer: median")
+    assert not any(created["facilitator_secret"] in f or '"token"' in f or '"demand"' in f for f in frames)
+    assert '"on_hand"' not in "".join(frames)  # no team's stock
+    proj.wait_for_timeout(800)
+    shot(proj, f"projector-{size}-week3", full=size == "phone")
+    assert proj.evaluate("() => document.documentElement.scrollWidth") <= width
+    assert axe_violations(proj) == []
+
+
+def test_the_projector_of_a_large_class_shows_the_top_and_turns_pages_of_the_strip(live_server: str, new_page) -> None:
+    created = new_session(live_server, scenario="classic", teams=250)
+    proj = new_page(width=1366, height=768, mobile=False)
+    proj.goto(f"{live_server}/projector/{created['code']}")
+    expect(proj.locator("#board-body tr")).to_have_count(9)
+    expect(proj.locator("#board-body tr").last).to_have_text("… and 242 more teams")
+    expect(proj.locator("#strip-summary")).to_contain_text("of 0 teams")  # nobody plays yet
+    expect(proj.locator("#strip-page")).to_have_text(re.compile(r"^Teams 1 to \d+ of 250$"))
+    per_page = proj.locator("#strip .cell").count()
+    assert 20 <= per_page < 250
+    expect(proj.locator("#strip-page")).to_have_text(f"Teams 1 to {per_page} of 250")
+    # the strip fits the screen: its last cell is above the foot of the window
+    last = proj.locator("#strip .cell").last.bounding_box()
+    assert last is not None and last["y"] + last["height"] <= 768
+    shot(proj, "projector-laptop-250-teams")
+    expect(proj.locator("#strip-page")).to_have_text(f"Teams {per_page + 1} to {2 * per_page} of 250", timeout=12_000)
+    expect(proj.locator("#strip .cell .tn").first).to_have_text(str(per_page + 1))
+    assert axe_violations(proj) == []

@@ -48,11 +48,16 @@ const Chain = (() => {
     return names.map((n) => ({ name: n.split("/").slice(1).join(" ") || n, on_hand: skus[n][0], backlog: skus[n][1] }));
   }
 
+  function modeText(s) {
+    return s.mode === "mto" ? t("mode_mto") : s.mode === "mts" ? t("mode_mts") : "–";
+  }
+
   /** Where the decoupling point sits: on each path from the consumers up, the first stage that
    * works to stock. Returns the roles it sits just above (a role, or "consumers:<role>"). */
   function codpMarks(stages) {
     const by = Object.fromEntries(stages.map((s) => [s.role, s]));
     const marks = new Set();
+    if (stages.some((s) => !s.mode)) return marks; // each team chooses: no one position to show
     for (const f of stages.filter((s) => s.consumer_facing)) {
       let below = "consumers:" + f.role;
       let s = f;
@@ -87,9 +92,10 @@ const Chain = (() => {
     const mto = s.mode === "mto";
     const head = el("div", { class: "ch-head" }, [
       el("span", { class: "ch-name", text: BG.roleLabel(s.role, s.label) + (s.me ? " (" + t("you") + ")" : "") }),
-      el("span", { class: "ch-mode", text: mto ? t("mode_mto") : t("mode_mts") }),
+      s.mode ? el("span", { class: "ch-mode", text: modeText(s) }) : "",
     ]);
     const parts = [head];
+    if (s.figure) parts.push(el("div", { class: "ch-figs" }, [el("span", { class: "ch-fig" }, [s.figure])]));
     if (s.stock) {
       const figs = [figure(t("inventory"), s.stock.on_hand), figure(t("backlog"), s.stock.backlog, s.stock.backlog > 0 ? "warn" : "")];
       if (mto && s.stock.wip) figs.push(figure(t("chain_wip"), s.stock.wip));
@@ -108,7 +114,7 @@ const Chain = (() => {
     } else if (kinds.length) {
       parts.push(el("div", { class: "ch-kinds", text: kinds.join(" · ") }));
     }
-    return el("div", { class: "ch-stage " + (mto ? "mto" : "mts") + (s.me ? " me" : ""), "data-role": s.role }, parts);
+    return el("div", { class: "ch-stage " + (s.mode || "neutral") + (s.me ? " me" : ""), "data-role": s.role }, parts);
   }
 
   function codpLine() {
@@ -146,16 +152,21 @@ const Chain = (() => {
     const rows = model.stages.map((s) => {
       const codp = marks.has(s.role) || marks.has("consumers:" + s.role);
       const kinds = [s.variants ? t("chain_variants", { names: s.variants.join(", ") }) : "", s.regions ? t("chain_regions", { names: s.regions.join(", ") }) : ""].filter(Boolean);
-      return el("tr", {}, [
+      const cells = [
         el("th", { scope: "row", text: BG.roleLabel(s.role, s.label) + (s.me ? " (" + t("you") + ")" : "") + (kinds.length ? "; " + kinds.join("; ") : "") }),
-        el("td", { text: (s.mode === "mto" ? t("mode_mto") : t("mode_mts")) + (codp ? "; " + (marks.has(s.role) ? t("chain_codp_above") : t("chain_codp_here")) : "") }),
+        el("td", { text: modeText(s) + (codp ? "; " + (marks.has(s.role) ? t("chain_codp_above") : t("chain_codp_here")) : "") }),
+      ];
+      if (model.public) cells.push(el("td", { text: s.figure || "–" }));
+      else cells.push(
         el("td", { text: s.stock ? num(s.stock.on_hand) : na }),
         el("td", { text: s.stock ? num(s.stock.backlog) : na }),
         el("td", { text: s.supplier ? list(s.link && s.link.goods) : "–" }),
         el("td", { text: s.supplier ? list(s.link && s.link.orders) : "–" }),
-      ]);
+      );
+      return el("tr", {}, cells);
     });
-    const head = [t("stage"), t("chain_works"), t("inventory"), t("backlog"), t("chain_goods"), t("chain_orders")];
+    const head = model.public ? [t("stage"), t("chain_works"), t("orders")]
+      : [t("stage"), t("chain_works"), t("inventory"), t("backlog"), t("chain_goods"), t("chain_orders")];
     return el("div", { class: "sr-only" }, [el("table", {}, [
       el("caption", { text: model.caption }),
       el("thead", {}, [el("tr", {}, head.map((h) => el("th", { scope: "col", text: h })))]),
@@ -176,11 +187,12 @@ const Chain = (() => {
     const visual = el("div", { class: "ch-visual" + (turned ? " ch-turn" : ""), "aria-hidden": "true" }, [
       el("div", { class: "ch-kids top" }, roots.map((r) => branch(r, model.stages, marks))),
     ]);
-    const legend = el("ul", { class: "ch-legend", "aria-hidden": "true" }, [
+    const items = model.public ? [] : [
       el("li", {}, [el("span", { class: "ch-chip goods", text: "4" }), " " + t("chain_legend_goods")]),
       el("li", {}, [el("span", { class: "ch-chip order", text: "4" }), " " + t("chain_legend_orders")]),
-      el("li", {}, [el("span", { class: "ch-key mto" }), " " + t("chain_legend_mto")]),
-    ]);
+    ];
+    if (model.stages.some((s) => s.mode === "mto")) items.push(el("li", {}, [el("span", { class: "ch-key mto" }), " " + t("chain_legend_mto")]));
+    const legend = el("ul", { class: "ch-legend", "aria-hidden": "true" }, items);
     container.replaceChildren(visual, legend, table(model, marks));
   }
 
