@@ -194,13 +194,12 @@ JS_STRINGS = {
         "Median order of each stage week by week, the band from the 10th to the 90th percentile of the teams;"
         " weeks every team has played."
     ),
-    "orders_summary": _l("Week %(week)s: %(parts)s"),
+    "orders_summary": _l("Orders in week %(week)s: %(parts)s"),
     "orders_chart_wait": _l("The orders appear here once every team has played a week."),
     "orders_spread": _l("%(stage)s median %(median)s (%(lo)s to %(hi)s)"),
     "decided_strip": _l("Who has decided"),
     "decided_summary": _l("%(done)s of %(n)s teams have decided their week; players still deciding: %(left)s"),
     "team_decided_of": _l("%(team)s: week %(week)s, %(n)s of %(total)s decided"),
-    "week_only": _l("Week %(week)s"),
     "teams_page": _l("Teams %(from)s to %(to)s of %(n)s"),
     "bullwhip_ratio": _l("Bullwhip ratio"),
     "computing": _l("Computing the best plans…"),

@@ -201,7 +201,7 @@ def test_the_projector_shows_the_class_deciding_and_its_orders_building_up(
     )
     proj.wait_for_function(wait_for, arg=1)
     assert chart_weeks(proj, "Retailer") == 1
-    expect(proj.locator("#orders-summary")).to_contain_text("Week 1:")
+    expect(proj.locator("#orders-summary")).to_contain_text("Orders in week 1:")
     expect(proj.locator("#chain .ch-stage[data-role=retailer]")).to_contain_text("median order")
     # week 2: the chart grows
     for player, value in ((ada, 9), (bo, 12)):

@@ -22,7 +22,7 @@
   function renderBoard(s, ranking) {
     setText("#p-title", BG.scenarioTitle(s.title) || code);
     const week = s.week || Math.max(0, ...Array.from(progress.values(), (p) => p.week));
-    setText("#p-week", week ? t("week_only", { week }) : "");
+    setText("#p-week", week ? t("week") + " " + week : "");
     const st = s.paused ? "paused" : s.status || "setup";
     setText("#p-status", "(" + (t("status_" + st) === "status_" + st ? st : t("status_" + st)) + ")");
     const rows = ranking.slice(0, TOP).map((r) => el("tr", { class: r.rank === 1 ? "top" : "" }, [
