@@ -179,7 +179,8 @@ def test_the_projector_shows_the_class_deciding_and_its_orders_building_up(
     expect(proj.locator("#chain .ch-stage")).to_have_count(4)
     fac = facilitator(new_page, live_server, created)
     fac.click("[data-action=start]")
-    expect(proj.locator("#strip-summary")).to_have_text("0 of 1 teams have decided their week; players still deciding: 2")
+    summary = "0 of 1 teams have decided their week; players still deciding: {}"
+    expect(proj.locator("#strip-summary")).to_have_text(summary.format(2))
     # team 1: two players; one decides, the strip shows it at once
     team1 = proj.locator("#strip .cell").first
     expect(team1.locator(".d.on")).to_have_count(0)
@@ -188,7 +189,7 @@ def test_the_projector_shows_the_class_deciding_and_its_orders_building_up(
     ada.fill("#value", "6")
     ada.click("#submit")
     expect(team1.locator(".d.on")).to_have_count(1)
-    expect(proj.locator("#strip-summary")).to_have_text("0 of 1 teams have decided their week; players still deciding: 1")
+    expect(proj.locator("#strip-summary")).to_have_text(summary.format(1))
     expect(team1.locator(".sr-only")).to_have_text("Team 1: week 1, 1 of 2 decided")
     shot(proj, f"projector-{size}-deciding", full=size == "phone")
     # the week ends; the bot teams keep pace: the orders of week 1 appear
