@@ -241,3 +241,22 @@ def test_the_projector_of_a_large_class_shows_the_top_and_turns_pages_of_the_str
     expect(proj.locator("#strip-page")).to_have_text(f"Teams {per_page + 1} to {2 * per_page} of 250", timeout=12_000)
     expect(proj.locator("#strip .cell .tn").first).to_have_text(str(per_page + 1))
     assert axe_violations(proj) == []
+
+
+def test_the_chain_picture_branches_where_a_stage_supplies_two_channels(live_server: str, new_page) -> None:
+    created = new_session(live_server, scenario="ecommerce", teams=1)
+    page = new_page(width=390, height=844, mobile=True)
+    frames = watch_frames(page)
+    join(page, live_server, created["code"], "manufacturer")
+    expect(page.locator("#chain .ch-stage")).to_have_count(5)
+    view = states(frames)[-1]["view"]
+    # the manufacturer ships to the wholesaler and to its web shop: two links, each with what it shipped
+    kids = page.locator("#chain .ch-branch:has(> .ch-stage[data-role=manufacturer]) > .ch-kids > .ch-branch")
+    expect(kids).to_have_count(2)
+    for role in ("wholesaler", "ecommerce"):
+        goods = page.locator(f"#chain .ch-branch:has(> .ch-stage[data-role={role}]) > .ch-link .ch-chip.goods")
+        expect(goods).to_have_text([str(x) for x in reversed(view["outgoing"][role])])
+    expect(page.locator("#chain .ch-consumers")).to_have_count(2)  # both channels sell to consumers
+    page.locator("#chain-card").scroll_into_view_if_needed()
+    shot(page, "chain-phone-ecommerce")
+    assert page.evaluate("() => document.documentElement.scrollWidth") <= 390

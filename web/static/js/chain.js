@@ -152,6 +152,7 @@ const Chain = (() => {
     const rows = model.stages.map((s) => {
       const codp = marks.has(s.role) || marks.has("consumers:" + s.role);
       const kinds = [s.variants ? t("chain_variants", { names: s.variants.join(", ") }) : "", s.regions ? t("chain_regions", { names: s.regions.join(", ") }) : ""].filter(Boolean);
+      if (s.points) kinds.push(s.points.map((p) => p.name + ": " + t("inventory") + " " + num(p.on_hand) + ", " + t("backlog") + " " + num(p.backlog)).join("; "));
       const cells = [
         el("th", { scope: "row", text: BG.roleLabel(s.role, s.label) + (s.me ? " (" + t("you") + ")" : "") + (kinds.length ? "; " + kinds.join("; ") : "") }),
         el("td", { text: modeText(s) + (codp ? "; " + (marks.has(s.role) ? t("chain_codp_above") : t("chain_codp_here")) : "") }),
