@@ -84,3 +84,21 @@ def test_each_team_choosing_its_position_leaves_the_projector_chain_without_mode
     lb = board(game)
     assert [c["mode"] for c in lb["chain"]] == [None] * 4
     assert lb["chain"][-1]["regions"] == ["north", "east", "south", "west"]
+
+
+def test_each_week_of_the_class_orders_is_worked_out_once(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from web import views
+
+    calls: list[int] = []
+    real = views.order_spread
+    monkeypatch.setattr(views, "order_spread", lambda roles, h, week: calls.append(week) or real(roles, h, week))
+    game = Game(app, teams=2, weeks=8)
+    players = four(game, team=1)
+    game.control(action="start")
+    for week in (1, 2):
+        for role in ROLES:
+            players[role].call("submit", {"week": week, "value": 4})
+        game.hub.tick()
+    for _ in range(3):
+        assert board(game)["orders"]["weeks"] == [1, 2]
+    assert calls == [1, 2]
