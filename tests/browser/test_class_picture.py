@@ -260,3 +260,18 @@ def test_the_chain_picture_branches_where_a_stage_supplies_two_channels(live_ser
     page.locator("#chain-card").scroll_into_view_if_needed()
     shot(page, "chain-phone-ecommerce")
     assert page.evaluate("() => document.documentElement.scrollWidth") <= 390
+
+
+def test_the_chain_picture_shows_where_the_product_gets_its_colour(live_server: str, new_page) -> None:
+    created = new_session(live_server, scenario="product-leadership", teams=1)
+    page = new_page(width=390, height=844, mobile=True)
+    join(page, live_server, created["code"], "wholesaler")
+    expect(page.locator("#chain .ch-stage")).to_have_count(4)
+    # assemble to order: the manufacturer keeps generic stock and finishes each colour to order
+    expect(stage(page, "manufacturer")).to_contain_text("generic stock, finished per variant")
+    expect(stage(page, "wholesaler").locator(".ch-pt")).to_have_count(4)  # the own stock per colour
+    expect(stage(page, "retailer")).to_contain_text("variants: black, white, red, blue")
+    expect(page.locator("#chain .ch-branch:has(> .ch-stage[data-role=wholesaler]) > .ch-codp")).to_have_count(1)
+    page.locator("#chain-card").scroll_into_view_if_needed()
+    shot(page, "chain-phone-product-leadership")
+    assert axe_violations(page) == []
