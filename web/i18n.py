@@ -200,6 +200,7 @@ JS_STRINGS = {
     "decided_strip": _l("Who has decided"),
     "decided_summary": _l("%(done)s of %(n)s teams have decided their week; players still deciding: %(left)s"),
     "team_decided_of": _l("%(team)s: week %(week)s, %(n)s of %(total)s decided"),
+    "decided_none": _l("No team has a player yet: bots play every seat."),
     "teams_page": _l("Teams %(from)s to %(to)s of %(n)s"),
     "bullwhip_ratio": _l("Bullwhip ratio"),
     "computing": _l("Computing the best plans…"),

@@ -229,7 +229,7 @@ def test_the_projector_of_a_large_class_shows_the_top_and_turns_pages_of_the_str
     proj.goto(f"{live_server}/projector/{created['code']}")
     expect(proj.locator("#board-body tr")).to_have_count(9)
     expect(proj.locator("#board-body tr").last).to_have_text("… and 242 more teams")
-    expect(proj.locator("#strip-summary")).to_contain_text("of 0 teams")  # nobody plays yet
+    expect(proj.locator("#strip-summary")).to_have_text("No team has a player yet: bots play every seat.")
     expect(proj.locator("#strip-page")).to_have_text(re.compile(r"^Teams 1 to \d+ of 250$"))
     per_page = proj.locator("#strip .cell").count()
     assert 20 <= per_page < 250

@@ -64,6 +64,7 @@
       c.data.datasets[0].data = spread.map((q) => q[2]);
       c.data.datasets[1].data = spread.map((q) => q[0]);
       c.data.datasets[2].data = spread.map((q) => q[1]);
+      c.options.scales.x.ticks.display = i === roles.length - 1; // the weeks once, under the last panel
       c.options.scales.y.max = top;
       c.options.scales.y.ticks.stepSize = top / 2;
       c.update();
@@ -112,7 +113,7 @@
     const playing = teams.filter((p) => !p.done && p.bots.length < roles.length);
     const ready = playing.filter((p) => roles.every((r) => p.bots.includes(r) || p.decided.includes(r)));
     const left = playing.reduce((n, p) => n + roles.filter((r) => !p.bots.includes(r) && !p.decided.includes(r)).length, 0);
-    setText("#strip-summary", t("decided_summary", { done: ready.length, n: playing.length, left }));
+    setText("#strip-summary", playing.length ? t("decided_summary", { done: ready.length, n: playing.length, left }) : t("decided_none"));
     const pages = Math.max(1, Math.ceil(teams.length / stripPage));
     page %= pages;
     const shown = teams.slice(page * stripPage, (page + 1) * stripPage);
