@@ -419,6 +419,7 @@ def class_orders(store: Store, meta: SessionMeta, horizon: int) -> dict[str, Any
         known = {"roles": roles, "weeks": [], "spread": {r: [] for r in roles}}
     if horizon > len(known["weeks"]):
         records = [_records(store, meta, n, horizon) for n in range(1, meta.teams + 1)]
+        horizon = min(horizon, *(len(r) for r in records))  # a record not yet readable waits
         for week in range(len(known["weeks"]) + 1, horizon + 1):
             spread = order_spread(roles, records, week)
             known["weeks"].append(week)
