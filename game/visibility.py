@@ -15,7 +15,9 @@ Three audiences:
     Everything about one team except what would reveal future demand (the
     demand table and the seed).
 ``public_view``
-    The projector: the team's week, cost and profit.
+    The projector: the team's week, cost and profit; with ``public_chain`` (the
+    chain's structure) and ``order_spread`` (the class's orders per stage, over
+    every team, for the weeks every team has played).
 
 ``history`` is the team's list of week records (``GameResult.weeks`` shape);
 weeks after the state's week are ignored, and the current week's outcome is
@@ -47,18 +49,40 @@ def options(scenario: Scenario, visibility: Mapping[str, Any] | None = None) -> 
     return flags
 
 
-def chain(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
-    """The chain's structure (scenario data every player knows): roles upstream first."""
-    return [
-        {
+def chain(scenario: Scenario, state: GameState | None) -> list[dict[str, Any]]:
+    """The chain's structure (scenario data every player knows): roles upstream first.
+    A role that holds stock per variant or per region also names them (``variants``,
+    ``regions``: absent when it holds one stock of each); the role where the product gets
+    its variant (generic stock, then a final step per variant) has ``finishes: true``.
+    Modes are the state's (without ``state``: the scenario's)."""
+    out = []
+    for r, spec in enumerate(scenario.stages):
+        entry: dict[str, Any] = {
             "role": spec.role,
             "label": spec.label,
             "supplier": spec.supplier,
             "consumer_facing": spec.consumer_facing,
-            "mode": s.mode,
+            "mode": state.stages[r].mode if state is not None else spec.mode,
         }
-        for spec, s in zip(scenario.stages, state.stages, strict=True)
-    ]
+        entry.update(_points(scenario, r))
+        out.append(entry)
+    return out
+
+
+def _points(scenario: Scenario, r: int) -> dict[str, Any]:
+    """The variants and regions role ``r`` holds stock of (none for a role with one stock point)."""
+    if not scenario.expanded:
+        return {}
+    net = scenario.network
+    nodes = [net.nodes[i] for i in net.groups[r]]
+    variants = sorted({nd.variant for nd in nodes if nd.variant >= 0})
+    regions = sorted({nd.region for nd in nodes if nd.region >= 0})
+    out: dict[str, Any] = {"finishes": True} if net.finish[r] else {}
+    if len(variants) > 1:
+        out["variants"] = [scenario.product.variants[v].name for v in variants]
+    if len(regions) > 1:
+        out["regions"] = [scenario.regions[g].name for g in regions]
+    return out
 
 
 def pos_demand(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
@@ -95,6 +119,12 @@ def _pipeline(state: GameState, i: int) -> dict[str, list[int]]:
     return {"orders_in_mail": list(s.order_q), "on_the_way": list(s.ship_q)}
 
 
+def outgoing(scenario: Scenario, state: GameState, i: int) -> dict[str, list[int]]:
+    """The goods stage ``i`` shipped that are still on their way, per customer role (next
+    week first): its customers' ``on_the_way``, which the shipper knows as it sent them."""
+    return {scenario.roles[j]: list(state.stages[j].ship_q) for j in scenario.topology.customers[i] if j >= 0}
+
+
 def _jsonable(obs: Mapping[str, Any]) -> dict[str, Any]:
     """A copy that strict JSON accepts: tuples become lists, an endless wait (inf) becomes None."""
     out: dict[str, Any] = {}
@@ -122,8 +152,9 @@ def view(
     """Exactly what ``role`` may see now (JSON-compatible).
 
     Always: ``role``, ``label``, ``week``, ``weeks``, ``done``, ``codp``,
-    ``visibility`` (the flags), ``chain`` (structure), ``me`` (the observation)
-    and ``history`` (``[{"week", **own event}]``). Only when the option is on:
+    ``visibility`` (the flags), ``chain`` (structure), ``me`` (the observation),
+    ``outgoing`` (the goods it shipped still on their way, per customer role) and
+    ``history`` (``[{"week", **own event}]``). Only when the option is on:
     ``pos_demand``, ``inventories`` and ``pipelines`` (other roles only).
     """
     i = scenario.index(role)
@@ -138,6 +169,7 @@ def view(
         "visibility": flags,
         "chain": chain(scenario, state),
         "me": _jsonable(observe(scenario, state, role)),
+        "outgoing": outgoing(scenario, state, i),
         "history": [history_entry(w, role) for w in weeks_so_far(scenario, state, history)],
     }
     others = [j for j in range(len(scenario.stages)) if j != i]
@@ -196,3 +228,38 @@ def public_view(scenario: Scenario, state: GameState, history: Iterable[WeekReco
         "cost": round(cost, 9) + 0.0,
         "profit": round(revenue - cost, 9) + 0.0,
     }
+
+
+def public_chain(scenario: Scenario, fixed: bool) -> list[dict[str, Any]]:
+    """The chain's structure for the projector: ``chain`` with the scenario's modes when every
+    team plays the same position (``fixed``), else with ``mode`` ``None`` (each team chooses)."""
+    out = chain(scenario, None)
+    if not fixed:
+        for entry in out:
+            entry["mode"] = None
+    return out
+
+
+SPREAD = (0.1, 0.5, 0.9)  # the quantiles of the class's orders the projector shows
+
+
+def _quantile(values: list[int], q: float) -> float:
+    """The ``q`` quantile of sorted ``values`` (linear between ranks), to one decimal."""
+    pos = q * (len(values) - 1)
+    lo = math.floor(pos)
+    hi = min(lo + 1, len(values) - 1)
+    return round(values[lo] + (values[hi] - values[lo]) * (pos - lo), 1) + 0.0
+
+
+def order_spread(roles: Iterable[str], histories: Iterable[list[WeekRecord]], week: int) -> dict[str, list[float]]:
+    """Week ``week``'s orders of each role over all teams (``histories``: each team's week
+    records, every one holding that week): ``{role: [10th percentile, median, 90th percentile]}``.
+    What the projector shows of the class: the spread over the teams (not whose orders they
+    were), and only weeks every team has played (all teams face the same demand, so a week one
+    team played early would show the others what comes)."""
+    rows = [h[week - 1]["roles"] for h in histories]
+    out = {}
+    for role in roles:
+        values = sorted(int(r[role]["order"] or 0) for r in rows)
+        out[role] = [_quantile(values, q) for q in SPREAD] if values else []
+    return out

@@ -20,7 +20,7 @@ from game.state import GameState, new_game
 from game.visibility import facilitator_view, options, public_view, view
 
 ECOMMERCE = Path(__file__).parent / "scenarios" / "ecommerce.toml"
-BASE_KEYS = {"role", "label", "week", "weeks", "done", "codp", "visibility", "chain", "me", "history"}
+BASE_KEYS = {"role", "label", "week", "weeks", "done", "codp", "visibility", "chain", "me", "outgoing", "history"}
 FLAGS = ("pos_demand", "inventories", "pipelines")
 SENTINEL = 987_654_321
 
@@ -59,7 +59,8 @@ def _keys(obj: Any) -> set[str]:
 def _hide_secrets(scn: Scenario, state: GameState, history: list[dict], role: str) -> tuple[GameState, list[dict]]:
     """Copies where everything ``role`` may not see (with every option off) is a sentinel:
     other stages' stock, backlog, pipelines and customers, future demand, the seed and
-    other roles' events. Left alone: what the supplier owes ``role`` (its supply line)."""
+    other roles' events. Left alone: what the supplier owes ``role`` (its supply line) and
+    the goods ``role`` shipped that are still on their way (its customers' goods in transit)."""
     me = scn.index(role)
     topo = scn.topology
     s2 = GameState.from_dict(copy.deepcopy(state.to_dict()))
@@ -73,7 +74,8 @@ def _hide_secrets(scn: Scenario, state: GameState, history: list[dict], role: st
             continue
         st.on_hand = st.wip = SENTINEL
         st.order_q = [SENTINEL] * len(st.order_q)
-        st.ship_q = [SENTINEL] * len(st.ship_q)
+        if topo.supplier[j] != me:
+            st.ship_q = [SENTINEL] * len(st.ship_q)
         st.deliveries = [SENTINEL] * len(st.deliveries)
         st.open_orders = [[1, SENTINEL, 0, 1.0, SENTINEL]]
         st.owed = [x if (j == topo.supplier[me] and k == topo.slot[me]) else SENTINEL for k, x in enumerate(st.owed)]
@@ -170,6 +172,38 @@ def test_inventories_and_pipelines_are_the_other_stages_numbers(game):
     v = view(scn, state, "retailer", {"inventories": True}, history)
     assert "pipelines" not in v
     assert all(set(x) == {"on_hand", "backlog", "wip"} for x in v["inventories"].values())
+
+
+@pytest.mark.parametrize("role", ["manufacturer", "wholesaler", "retailer", "ecommerce"])
+def test_outgoing_is_what_the_role_shipped_still_on_its_way(game, role):
+    scn, state, history = game
+    v = view(scn, state, role, None, history)
+    customers = [c.role for c in scn.stages if c.supplier == role]
+    assert set(v["outgoing"]) == set(customers)
+    for c in customers:
+        assert v["outgoing"][c] == state.stages[scn.index(c)].ship_q
+        # the customer's own view of the same link: what it has on the way
+        assert view(scn, state, c, None, history)["me"]["on_the_way"] == v["outgoing"][c]
+    assert any(sum(goods) for goods in v["outgoing"].values()) or not customers
+
+
+def test_chain_names_the_variants_and_regions_each_role_stocks():
+    presets = Path(__file__).parent.parent / "config" / "scenarios"
+    regional = load_scenario(presets / "decoupling-point.toml")
+    stages = {c["role"]: c for c in view(regional, new_game(regional, 1), "retailer")["chain"]}
+    assert stages["retailer"]["regions"] == [r.name for r in regional.regions] and len(regional.regions) == 4
+    assert all("regions" not in c and "variants" not in c for r, c in stages.items() if r != "retailer")
+    colours = load_scenario(presets / "product-leadership.toml")
+    stages = {c["role"]: c for c in view(colours, new_game(colours, 1), "supplier")["chain"]}
+    names = [v.name for v in colours.product.variants]
+    diff = colours.product.differentiation_stage
+    below = {"wholesaler", "retailer"}
+    assert stages[diff]["finishes"] is True and stages[diff]["variants"] == names
+    assert all(stages[r]["variants"] == names and "finishes" not in stages[r] for r in below)
+    assert "variants" not in stages["supplier"] and "finishes" not in stages["supplier"]
+    classic = load_scenario(presets / "classic.toml")
+    for c in view(classic, new_game(classic, 1), "retailer")["chain"]:
+        assert set(c) == {"role", "label", "supplier", "consumer_facing", "mode"}
 
 
 def test_session_options_override_the_scenario():

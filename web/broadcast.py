@@ -216,9 +216,10 @@ class Broadcaster:
         rows = rows | self._online_now(code, presence, online_since)
         # session-wide payloads go out encoded (``wire.Raw``): python-socketio's walk for
         # binary parts sees one value, not every row
-        self._emit_room(
-            "dashboard_update", views.dashboard_update(store, m, sorted(rows), online_since, *presence), f"f:{code}"
-        )
+        changed = views.dashboard_rows(store, m, sorted(rows), online_since, *presence)
+        self._emit_room("dashboard_update", views.dashboard_update(store, m, changed), f"f:{code}")
+        if changed:  # the projector's strip of who decided (its own small event)
+            self._emit_room("progress", views.progress(changed), f"w:{code}")
         now = time.monotonic()
         with self._lock:
             if board:

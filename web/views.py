@@ -10,7 +10,7 @@ from game.codp import is_review_week, shop_mode
 from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
-from game.visibility import facilitator_view, history_entry, public_view, view
+from game.visibility import facilitator_view, history_entry, order_spread, public_chain, public_view, view
 from web import wire
 from web.sessions import SessionMeta
 from web.store import Store
@@ -335,21 +335,25 @@ def dashboard(store: Store, meta: SessionMeta, full: bool = False, online_since:
     )
 
 
-def dashboard_update(
+def dashboard_update(store: Store, meta: SessionMeta, rows: list[dict[str, Any]]) -> Raw:
+    """The facilitator's ``dashboard_update`` event, encoded: the session and ``rows`` (of the
+    teams that changed, from ``dashboard_rows``)."""
+    return Raw.safe({"session": session_info(store, meta), "teams": rows})
+
+
+def dashboard_rows(
     store: Store,
     meta: SessionMeta,
     teams: list[int],
     online_since: float,
     seen: dict[tuple[int, str], float],
     closed: set[tuple[int, str]],
-) -> Raw:
-    """The facilitator's ``dashboard_update`` event, encoded: the session and the rows of
-    ``teams`` (the ones that changed), shaped as in ``dashboard``."""
-    rows = [
+) -> list[dict[str, Any]]:
+    """The dashboard rows of ``teams``, shaped as in ``dashboard``."""
+    return [
         team_summary(store, meta, n, snap, online_since, seen, closed=closed)
         for n, snap in zip(teams, _snapshots(store, meta, teams), strict=True)
     ]
-    return Raw.safe({"session": session_info(store, meta), "teams": rows})
 
 
 def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
@@ -365,8 +369,72 @@ def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
 
 
 def leaderboard(store: Store, meta: SessionMeta, rows: list[dict[str, Any]] | None = None) -> Raw:
-    """The public ``leaderboard`` event (the projector), encoded: the whole ``ranking`` (or ``rows``)."""
-    return Raw.safe({"session": session_info(store, meta), "ranking": ranking(store, meta) if rows is None else rows})
+    """The public ``leaderboard`` event (the projector), encoded: the whole ``ranking`` (or
+    ``rows``), who has decided in each team (``progress``), the chain's structure and the
+    class's orders per stage week by week (``orders``, see ``class_orders``)."""
+    snaps = store.teams(meta.code, range(1, meta.teams + 1), ("week", "done"), ("decided", "humans"))
+    progress = [
+        _progress(n, snap["team"], snap["decided"], [r for r in meta.base.roles if r not in snap["humans"]])
+        for n, snap in enumerate(snaps, 1)
+    ]
+    played = [int(p["week"]) if p["done"] else int(p["week"]) - 1 for p in progress]
+    return Raw.safe(
+        {
+            "session": session_info(store, meta),
+            "ranking": ranking(store, meta) if rows is None else rows,
+            "progress": progress,
+            "chain": public_chain(meta.base, meta.codp_rule != "team"),
+            "orders": class_orders(store, meta, min(played, default=0)),
+        }
+    )
+
+
+def _progress(n: int, t: dict[str, Any], decided: Any, bots: list[str]) -> dict[str, Any]:
+    """One team on the projector's strip: its week and which roles decided it (and bots play)."""
+    return {
+        "team": n,
+        "week": int(t["week"]),
+        "done": t["done"] in ("1", True),
+        "decided": sorted(decided),
+        "bots": bots,
+    }
+
+
+def progress(rows: list[dict[str, Any]]) -> Raw:
+    """The projector's ``progress`` event from dashboard rows (the teams that changed), encoded."""
+    return Raw.safe({"teams": [_progress(r["team"], r, r["decided"], r["bots"]) for r in rows]})
+
+
+_ORDERS: dict[tuple[str, int], dict[str, Any]] = {}
+
+
+def class_orders(store: Store, meta: SessionMeta, horizon: int) -> dict[str, Any]:
+    """The class's orders per stage for weeks 1 .. ``horizon`` (the weeks every team has played):
+    ``{"roles", "weeks", "spread": {role: [[p10, median, p90] per week]}}``. A week's figures never
+    change once every team played it, so each is worked out once (on the process that leads)."""
+    roles = list(meta.base.roles)
+    key = (meta.code, meta.seed)
+    known = _ORDERS.get(key)
+    if known is None or known["roles"] != roles:
+        known = {"roles": roles, "weeks": [], "spread": {r: [] for r in roles}}
+    if horizon > len(known["weeks"]):
+        records = [_records(store, meta, n, horizon) for n in range(1, meta.teams + 1)]
+        horizon = min(horizon, *(len(r) for r in records))  # a record not yet readable waits
+        for week in range(len(known["weeks"]) + 1, horizon + 1):
+            spread = order_spread(roles, records, week)
+            known["weeks"].append(week)
+            for r in roles:
+                known["spread"][r].append(spread[r])
+        if len(_ORDERS) > _CACHE_LIMIT:
+            _ORDERS.clear()
+        _ORDERS[key] = known
+    return known
+
+
+def _records(store: Store, meta: SessionMeta, n: int, weeks: int) -> list[dict[str, Any]]:
+    """Team ``n``'s week records, at least ``weeks`` of them (from the cache when it holds them)."""
+    known = _WEEKS.get((meta.code, meta.seed, n), [])
+    return known if len(known) >= weeks else history(store, meta, n)
 
 
 STANDINGS_TOP = 5

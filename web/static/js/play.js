@@ -173,6 +173,7 @@
     pipeline("#on-the-way", v.on_the_way);
     pipeline("#in-mail", v.orders_in_mail);
     renderDecision(st);
+    Chain.draw($("#chain"), Chain.fromState(st)); // the chain as a picture (js/chain.js)
     renderHistory(st.history || view.history || []);
     renderTeam(st);
     renderVisibility(view);
