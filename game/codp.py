@@ -12,6 +12,7 @@ depth equal to the chain's length means nothing is held in stock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -106,6 +107,46 @@ def apply_codp(scenario: Scenario, position: str) -> Scenario:
     mto = set(path[:depth])
     modes = {s.role: "mto" if s.role in mto else "mts" if s.role in path else s.mode for s in scenario.stages}
     return _with_modes(scenario, modes, codp=position)
+
+
+def apply_processes(scenario: Scenario, processes: Mapping[str, str]) -> Scenario:
+    """A copy of ``scenario`` that serves each customer segment through the process
+    ``processes`` names for it (segment name -> position; a segment left out goes with the
+    first process).
+
+    The shallowest position named is the chain's own decoupling point (``apply_codp``);
+    each deeper position is one more process, which sells to its segments' customers and
+    works to order from the stock of its decoupling stage, sharing that stage and
+    everything upstream with the chain (``game.network``), for ``process_cost`` a week.
+    Raises ``ValueError`` naming the segment or position at fault."""
+    names = [seg.name for seg in scenario.segments]
+    allowed = scenario.codp_positions or tuple(positions_for(scenario))
+    for name, position in processes.items():
+        if name not in names:
+            raise ValueError(f"unknown segment {name!r} (segments: {', '.join(names)})")
+        if position not in allowed:
+            raise ValueError(f"{name}: position {position!r} is not offered (allowed: {', '.join(allowed)})")
+    chosen = sorted(set(processes.values()), key=lambda p: POSITIONS[p].depth)
+    if not chosen:
+        raise ValueError("name a position for at least one segment")
+    if len(chosen) > scenario.max_processes:
+        raise ValueError(f"{len(chosen)} processes, the scenario allows {scenario.max_processes} (max_processes)")
+    path = retail_path(scenario)
+    lanes = []
+    for position in chosen[1:]:
+        if POSITIONS[position].depth >= len(path):
+            raise ValueError(f"a process of its own needs a stage holding stock; {position!r} holds none")
+        lanes.append((position, tuple(k for k, n in enumerate(names) if processes.get(n) == position)))
+    return replace(apply_codp(replace(scenario, lanes=()), chosen[0]), lanes=tuple(lanes))
+
+
+def processes(scenario: Scenario) -> dict[str, str]:
+    """Each segment's process (its position): its own, else the chain's decoupling point."""
+    out = {seg.name: scenario.codp or "" for seg in scenario.segments}
+    for position, segs in scenario.lanes:
+        for k in segs:
+            out[scenario.segments[k].name] = position
+    return out
 
 
 def opening_stock(scenario: Scenario) -> tuple[int, ...]:

@@ -1,0 +1,171 @@
+"""A decoupling point per segment (``game.codp.apply_processes``): a segment served by its
+own process buys from a node that works to order from its decoupling stage's stock.
+Hand-computed weeks of a tiny chain, the scenario keys' checks, and replay."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from game.codp import apply_codp, apply_processes, processes
+from game.engine import inventory_position, run, step
+from game.observe import observe
+from game.scenario import ScenarioError, scenario_from_toml
+from game.state import GameState, new_game
+
+TINY = """
+name = "tiny-processes"
+weeks = 4
+unit_cost = 2.0
+max_processes = 2
+process_cost = 1.5
+codp_positions = ["mts-local", "mts-central", "ato"]
+[demand]
+kind = "constant"
+base = 10
+mean = 10
+[[segments]]
+name = "now"
+share = 0.5
+tolerance = 0
+price = 10.0
+[[segments]]
+name = "patient"
+share = 0.5
+tolerance = "inf"
+price = 10.0
+[[stages]]
+role = "supplier"
+order_delay = 1
+ship_delay = 1
+on_hand = 20
+orders = [0]
+shipments = [0]
+holding_cost = 0.5
+backlog_cost = 0.0
+[[stages]]
+role = "retailer"
+supplier = "supplier"
+order_delay = 1
+ship_delay = 1
+on_hand = 10
+orders = [0]
+shipments = [0]
+holding_cost = 1.0
+backlog_cost = 0.0
+market_share = 1.0
+"""
+
+
+def _two():
+    scn = scenario_from_toml(TINY, "tiny.toml")
+    return apply_processes(scn, {"now": "mts-local", "patient": "mts-central"})
+
+
+def test_two_processes_first_weeks_by_hand() -> None:
+    scn = _two()
+    assert processes(scn) == {"now": "mts-local", "patient": "mts-central"}
+    state = new_game(scn)
+    ret, sup = state.events[1], state.events[0]
+    # week 1: the impatient half buys from the retailer's stock (5 of 10 units)
+    assert ret["skus"]["retailer"] == [5, 0, 0, 5, 0]
+    # the patient half orders through its own process: quoted 1 week (the retailer's ship
+    # delay), nothing shipped yet, 5 ordered at once from the supplier's stock
+    assert ret["skus"]["retailer/mts-central"] == [0, 5, 0, 5, 0]
+    assert ret["revenue"] == 50.0  # 5 units at 10
+    # retailer: holding 1.0 x 5 + material 2 x 5; its process: process_cost 1.5
+    assert ret["cost"] == 5.0 + 10.0 + 1.5
+    assert ret["capacity_cost"] == 1.5
+    # the role's own flows leave the process out; its market figures count every customer
+    assert (ret["incoming_order"], ret["backlog"], ret["demand"], ret["accepted"]) == (5, 0, 10, 10)
+    # the supplier ships the process's 5 out of its 20, holding 15 x 0.5
+    assert (sup["incoming_order"], sup["shipped"], sup["inventory"], sup["cost"]) == (5, 5, 15, 7.5)
+    obs = observe(scn, state, "retailer")
+    assert obs["demand"] == 5 and obs["backlog"] == 0 and obs["on_hand"] == 5
+    assert inventory_position(scn, state, 1) == 5  # the process's waiting customers are not the retailer's
+
+    state, _ = step(scn, state, {"supplier": 10, "retailer": 5})
+    ret, sup = state.events[1], state.events[0]
+    # week 2: the process receives week 1's 5 and delivers them (lead time 1), takes 5 new orders
+    assert ret["skus"]["retailer/mts-central"] == [0, 5, 0, 5, 0]
+    assert ret["skus"]["retailer"] == [0, 0, 0, 5, 0]
+    assert ret["sold"] == 10 and ret["revenue"] == 100.0 and ret["lead_time_sum"] == 5
+    # material 2 x 10, holding 0, process 1.5
+    assert ret["cost"] == 20.0 + 1.5
+    # the supplier ships the retailer's 5 and the process's 5 from 15
+    assert (sup["incoming_order"], sup["shipped"], sup["inventory"], sup["cost"]) == (10, 10, 5, 2.5)
+
+
+def test_one_process_is_the_old_game() -> None:
+    scn = scenario_from_toml(TINY, "tiny.toml")
+    one = apply_processes(scn, {"now": "mts-local", "patient": "mts-local"})
+    assert one.lanes == () and one.network.identity
+    a = new_game(one)
+    b = new_game(apply_codp(scn, "mts-local"))
+    assert a.to_dict() == b.to_dict()
+
+
+def test_process_cost_is_paid_every_week() -> None:
+    scn = _two()
+    _, weeks = run(scn, new_game(scn), lambda s: {"supplier": 10, "retailer": 5})
+    assert [w[1]["capacity_cost"] for w in weeks] == [1.5] * scn.weeks
+
+
+def test_replay_and_json_round_trip() -> None:
+    scn = _two()
+    decide = lambda s: {"supplier": 10, "retailer": 5}  # noqa: E731
+    state = new_game(scn)
+    state, _ = step(scn, state, decide(state))
+    again = GameState.from_dict(json.loads(json.dumps(state.to_dict())))
+    assert again.to_dict() == state.to_dict()
+    a, wa = run(scn, state, decide)
+    b, wb = run(scn, again, decide)
+    assert wa == wb and a.to_dict() == b.to_dict()
+
+
+def test_demand_is_the_same_draw_whatever_the_processes() -> None:
+    text = TINY.replace('kind = "constant"', 'kind = "poisson"')
+    scn = scenario_from_toml(text, "tiny.toml")
+    one = new_game(apply_codp(scn, "mts-local"), seed=3)
+    two = new_game(apply_processes(scn, {"now": "mts-local", "patient": "mts-central"}), seed=3)
+    assert one.demand == two.demand
+
+
+@pytest.mark.parametrize(
+    ("choice", "message"),
+    [
+        ({"nobody": "ato"}, "unknown segment 'nobody'"),
+        ({"now": "eto"}, "position 'eto' is not offered"),
+        ({}, "at least one segment"),
+    ],
+)
+def test_apply_processes_refuses(choice: dict[str, str], message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        apply_processes(scenario_from_toml(TINY, "tiny.toml"), choice)
+
+
+def test_more_processes_than_allowed() -> None:
+    scn = scenario_from_toml(TINY.replace("max_processes = 2", "max_processes = 1"), "tiny.toml")
+    with pytest.raises(ValueError, match="max_processes"):
+        apply_processes(scn, {"now": "mts-local", "patient": "ato"})
+
+
+def test_a_process_needs_stock_to_decouple_from() -> None:
+    scn = scenario_from_toml(TINY, "tiny.toml")  # two stages: assemble to order holds no stock
+    with pytest.raises(ValueError, match="holds none"):
+        apply_processes(scn, {"now": "mts-local", "patient": "ato"})
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "key"),
+    [
+        ("max_processes = 2", "max_processes = 3", "max_processes"),
+        ("max_processes = 2", "max_processes = 0", "max_processes"),
+        ("process_cost = 1.5", "process_cost = -1.0", "process_cost"),
+        ("process_cost = 1.5", 'process_cost = "x"', "process_cost"),
+    ],
+)
+def test_keys_are_checked(old: str, new: str, key: str) -> None:
+    with pytest.raises(ScenarioError, match=key):
+        scenario_from_toml(TINY.replace(old, new), "tiny.toml")
