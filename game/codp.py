@@ -120,7 +120,7 @@ def apply_processes(scenario: Scenario, processes: Mapping[str, str]) -> Scenari
     everything upstream with the chain (``game.network``), for ``process_cost`` a week.
     Raises ``ValueError`` naming the segment or position at fault."""
     names = [seg.name for seg in scenario.segments]
-    allowed = scenario.codp_positions or tuple(positions_for(scenario))
+    allowed = _offered(scenario)
     for name, position in processes.items():
         if name not in names:
             raise ValueError(f"unknown segment {name!r} (segments: {', '.join(names)})")
@@ -147,6 +147,86 @@ def processes(scenario: Scenario) -> dict[str, str]:
         for k in segs:
             out[scenario.segments[k].name] = position
     return out
+
+
+def _offered(scenario: Scenario) -> tuple[str, ...]:
+    """The positions a team may choose (``codp_positions``, else every one that fits)."""
+    return scenario.codp_positions or tuple(positions_for(scenario))
+
+
+def need_position(scenario: Scenario, segment: int) -> str:
+    """The segment's own need as a position: the deepest offered position that holds stock
+    whose lead time (``game.economics.lead_time``) every customer of the segment accepts
+    (Olhager 2010: the decoupling point as far upstream as the customer's tolerance allows),
+    else the shallowest offered."""
+    from game.economics import lead_time  # local: economics imports this module
+
+    seg = scenario.segments[segment]
+    path = retail_path(scenario)
+    offered = sorted(_offered(scenario), key=lambda p: POSITIONS[p].depth)
+    best = offered[0]
+    for position in offered:
+        if (
+            POSITIONS[position].depth < len(path)
+            and seg.willing(lead_time(apply_codp(scenario, position), path[0])) >= 1
+        ):
+            best = position
+    return best
+
+
+def process_options(scenario: Scenario) -> dict[str, dict[str, str]]:
+    """The per-segment processes a well-advised team would weigh (none unless
+    ``max_processes`` > 1), by name: ``per-segment``, every segment at its own need
+    (``need_position``); ``per-need``, one standard process per real need (standard or
+    tailored product), each at the need of its least patient segment (Hedegaard: one
+    solution per real customer need). An
+    option needing more processes than the scenario allows, or only one, is left out."""
+    if scenario.max_processes < 2:
+        return {}
+    names = [seg.name for seg in scenario.segments]
+    own = {n: need_position(scenario, k) for k, n in enumerate(names)}
+    per_need: dict[str, str] = {}
+    for tailored in (False, True):
+        group = [n for k, n in enumerate(names) if scenario.segments[k].customised == tailored]
+        if group:
+            position = min((own[n] for n in group), key=lambda p: POSITIONS[p].depth)
+            per_need.update(dict.fromkeys(group, position))
+    out = {}
+    for name, choice in (("per-segment", own), ("per-need", per_need)):
+        if 1 < len(set(choice.values())) <= scenario.max_processes:
+            out[name] = choice
+    return out
+
+
+def choices_for(scenario: Scenario) -> list[str]:
+    """What a team may choose, for ``compare`` and ``reference``: every offered position,
+    then the per-segment process options (``process_options``)."""
+    return [*_offered(scenario), *process_options(scenario)]
+
+
+def parse_processes(text: str) -> dict[str, str]:
+    """``"segment=position,segment=position"`` as a mapping (``ValueError`` when malformed)."""
+    out = {}
+    for part in text.split(","):
+        name, sep, position = part.partition("=")
+        if not sep or not name.strip() or not position.strip():
+            raise ValueError(f"processes: expected segment=position, got {part!r}")
+        out[name.strip()] = position.strip()
+    return out
+
+
+def apply_choice(scenario: Scenario, choice: str) -> Scenario:
+    """``scenario`` played with ``choice``: a position (``apply_codp``), the name of a
+    process option (``process_options``), or ``"segment=position,..."`` (``apply_processes``)."""
+    if choice in POSITIONS:
+        return apply_codp(replace(scenario, lanes=()), choice) if scenario.lanes else apply_codp(scenario, choice)
+    options = process_options(scenario)
+    if choice in options:
+        return apply_processes(scenario, options[choice])
+    if "=" in choice:
+        return apply_processes(scenario, parse_processes(choice))
+    known = ", ".join((*POSITIONS, *options))
+    raise ValueError(f"unknown position or process option {choice!r} (known: {known}, or segment=position,...)")
 
 
 def opening_stock(scenario: Scenario) -> tuple[int, ...]:

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from game.bestplan import Plan, optimise, play_plan
-from game.codp import apply_codp, positions_for
+from game.codp import apply_choice, choices_for
 from game.jsonsafe import jsonsafe
 from game.scenario import Scenario
 
@@ -118,7 +118,7 @@ def reference_row(
     scenario: Scenario, position: str, train: Sequence[int], test: Sequence[int], budget: int = BUDGET
 ) -> Row:
     """Tune a stationary plan at ``position`` on ``train`` seeds and score it on ``test``."""
-    scn = apply_codp(scenario, position)
+    scn = apply_choice(scenario, position)
     plan = optimise(scn, list(train), budget)
     targets = {**plan.levels, **plan.capacities}
     profits = tuple(play_plan(scn, s, targets) for s in test)
@@ -135,7 +135,7 @@ def reference(
 ) -> Reference:
     """The reference table of ``scenario``: every offered position, best first."""
     tr, te = seeds(train, test, offset)
-    offered = list(positions or scenario.codp_positions or positions_for(scenario))
+    offered = list(positions or choices_for(scenario))
     rows = [reference_row(scenario, p, tr, te, budget) for p in offered]
     rows.sort(key=lambda r: -r.mean)
     return Reference(scenario.name, tuple(tr), tuple(te), rows)
@@ -216,7 +216,7 @@ def replay(scenario: Scenario, seed: int, data: dict[str, Any]) -> dict[str, flo
     """Profit of every stored position's reference plan on the demand of ``seed``."""
     out: dict[str, float] = {}
     for row in data["positions"]:
-        scn = apply_codp(scenario, row["position"])
+        scn = apply_choice(scenario, row["position"])
         out[row["position"]] = play_plan(scn, seed, {**row["levels"], **row["capacities"]})
     return out
 
