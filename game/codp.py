@@ -226,7 +226,7 @@ def apply_choice(scenario: Scenario, choice: str) -> Scenario:
     if "=" in choice:
         return apply_processes(scenario, parse_processes(choice))
     known = ", ".join((*POSITIONS, *options))
-    raise ValueError(f"unknown position or process option {choice!r} (known: {known}, or segment=position,...)")
+    raise ValueError(f"unknown position {choice!r} (known: {known}; or a process per segment: segment=position,...)")
 
 
 def opening_stock(scenario: Scenario) -> tuple[int, ...]:

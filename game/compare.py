@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, TextIO
 
-from game.codp import apply_choice, choices_for
+from game.codp import POSITIONS, apply_choice, choices_for
 from game.jsonsafe import jsonsafe
 from game.policies import Policy, parse_policy
 from game.reference import verdict, verdict_line
@@ -293,6 +293,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     scenario = load_scenario(args.scenario)
     allowed = positions_allowed(scenario)
     for pos in args.codp or []:
+        if pos not in POSITIONS and pos not in allowed:
+            raise ValueError(f"--codp: unknown position {pos!r} (known: {', '.join(allowed)})")
         if pos not in allowed:
             raise ValueError(f"--codp: {pos!r} is not allowed in {scenario.name} (allowed: {', '.join(allowed)})")
     policies = [parse_policy(p) for p in (args.policy or DEFAULT_POLICIES)]

@@ -188,7 +188,10 @@ def fingerprint(scenario: Scenario) -> str:
     """A hash of everything in ``scenario`` that changes how it plays (its texts left out), so
     that stored plans of an edited scenario are known to be stale."""
     bare = replace(scenario, title="", description="", debrief="", texts={}, drivers=())
-    return hashlib.sha256(repr(bare).encode()).hexdigest()[:16]
+    # the per-segment processes' keys count where they are set (stored plans of other presets stay valid)
+    processes = (scenario.max_processes, scenario.process_cost, scenario.lanes)
+    extra = repr(processes) if processes != (1, 0.0, ()) else ""
+    return hashlib.sha256((repr(bare) + extra).encode()).hexdigest()[:16]
 
 
 def save(ref: Reference, scenario: Scenario, directory: Path = PLANS_DIR) -> Path:

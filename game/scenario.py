@@ -236,12 +236,12 @@ class Scenario:
     #: (``game.codp.place_stock``); empty: the stages' own ``on_hand``
     opening: tuple[int, ...] = ()
     #: how many processes (decoupling points) a team may run, one per group of segments
-    max_processes: int = 1
+    max_processes: int = field(default=1, repr=False)
     #: what each process beyond the first costs per week (the complexity of running it)
-    process_cost: float = 0.0
+    process_cost: float = field(default=0.0, repr=False)
     #: the team's processes beyond the first (``game.codp.apply_processes``): per process,
     #: its position and the segments (indices) it serves; the rest are served by the chain
-    lanes: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    lanes: tuple[tuple[str, tuple[int, ...]], ...] = field(default=(), repr=False)
 
     @property
     def expanded(self) -> bool:
