@@ -139,6 +139,21 @@ JS_STRINGS = {
     "results_after_game": _l(
         "The results open for players once every team has finished or the facilitator has ended the game."
     ),
+    "results_how_to_open": _l(
+        'The results are for the facilitator. Open this page from the dashboard ("Debrief"), or on another '
+        'device from the dashboard\'s "Link for another device", or paste the facilitator secret below. '
+        "Players see their team's results from their own phone once the game is over."
+    ),
+    "ended_early": _l("The game ended after week %(played)s of %(weeks)s."),
+    "demand_steady": _l("Consumer demand stayed at %(n)s a week in the %(weeks)s weeks played."),
+    "demand_range": _l("Consumer demand ranged from %(lo)s to %(hi)s a week in the %(weeks)s weeks played."),
+    "from_week": _l("(from week %(week)s)"),
+    "strategy_switch": _l(
+        "At the review of week %(week)s the team moved from %(from)s to %(to)s; "
+        "the weeks before were played as %(from)s."
+    ),
+    "players_list": _l("Players: %(players)s"),
+    "players_none": _l("Bots played every seat of this team."),
     "best_plan": _l("Best plan"),
     "reference_plan": _l("Reference plan"),
     "reference_note": _l(

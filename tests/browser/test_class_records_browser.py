@@ -6,6 +6,7 @@ Screenshots are kept under ``tests/browser/screenshots/`` (not in git) for a rev
 
 from __future__ import annotations
 
+import io
 import re
 from pathlib import Path
 from typing import Any
@@ -187,3 +188,112 @@ def test_an_upload_after_an_edit_is_the_scenario_created(live_server: str, new_p
     assert info["scenario"] == "test-custom" and info["weeks"] == 16
     shot(fac, "upload-after-edit-laptop")
 
+
+def ended_early(base: str, new_page: Any, weeks_played: int, **body: Any) -> tuple[dict[str, Any], Page]:
+    """A session of 2 teams ended by the facilitator after ``weeks_played`` weeks (bots play)."""
+    created = new_session(base, teams=2, **body)
+    fac = facilitator(new_page, base, created)
+    fac.click("[data-action=start]")
+    for week in range(1, weeks_played + 1):
+        expect(fac.locator("#teams-body")).to_contain_text(f"{week}")
+        fac.click("[data-action=force_round]")
+        fac.wait_for_timeout(200)
+    fac.click("[data-action=end]")
+    expect(fac.locator("#d-status")).to_have_text("Over")
+    return created, fac
+
+
+def png_of(page: Page, selector: str) -> Any:
+    from PIL import Image
+
+    with page.expect_download() as dl:
+        page.locator(selector).click()
+    return Image.open(Path(dl.value.path())).convert("RGB"), dl.value.suggested_filename
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_an_early_end_says_nothing_untrue_and_exports_open_right(live_server: str, new_page, size: str) -> None:
+    from openpyxl import load_workbook
+
+    created, _ = ended_early(live_server, new_page, 3)
+    code = created["code"]
+    page = open_page(new_page, size)
+    page.goto(f"{live_server}/debrief/{code}#s={created['facilitator_secret']}")
+    expect(page.locator("#ranking tbody tr")).to_have_count(2)
+    note = page.locator("#scenario-debrief")
+    expect(note).to_have_text(
+        "The game ended after week 3 of 36. Consumer demand stayed at 4 a week in the 3 weeks played."
+    )
+    expect(page.locator("#bw-empty")).to_be_visible()  # no empty chart without a word
+    expect(page.locator("#c-class-bw")).to_be_hidden()
+    explain = page.locator("#explain").inner_text()
+    assert "decoupling point" not in explain.lower() and "e-commerce" not in explain  # not this scenario's
+    expect(page.locator("#ranking thead th")).to_have_count(7)
+    shot(page, f"debrief-early-end-{size}")
+    assert axe_violations(page) == []
+    img, name = png_of(page, ".save-png[data-chart=c-class]")
+    assert name == f"beergame-{code}-class-class.png" and img.size == (1600, 900)
+    assert img.getpixel((2, 2)) == (255, 255, 255)
+    title_band = img.crop((0, 0, 1600, 70))
+    assert sum(title_band.convert("L").histogram()[:100]) > 500  # the title is drawn at the top
+    img.save(SHOTS / f"debrief-png-class-{size}.png")
+    with page.expect_download() as dl:
+        page.click("#dl-xlsx")
+    assert dl.value.suggested_filename == f"beergame-{code}.xlsx"
+    wb = load_workbook(io.BytesIO(Path(dl.value.path()).read_bytes()))
+    assert wb.sheetnames == ["Weeks", "Teams", "Players"] and wb["Weeks"].max_row == 1 + 2 * 3 * 4
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_a_finished_debrief_without_the_secret_says_how_to_open_it(live_server: str, new_page, size: str) -> None:
+    created, _ = ended_early(live_server, new_page, 1)
+    page = open_page(new_page, size, allow=(r"status of 403",))
+    page.goto(f"{live_server}/debrief/{created['code']}")
+    expect(page.locator("#db-error")).to_contain_text("Link for another device")
+    box = page.locator("#secret-input")
+    expect(box).to_be_visible()
+    box.fill(created["facilitator_secret"])
+    assert box.evaluate("(n) => n.scrollWidth <= n.clientWidth"), "the secret does not fit its box"
+    shot(page, f"debrief-no-secret-{size}")
+    assert axe_violations(page) == []
+    page.click("#db-secret button")
+    expect(page.locator("#ranking tbody tr")).to_have_count(2)
+
+
+@pytest.mark.parametrize("size", SIZES)
+def test_the_debrief_marks_a_switch_and_labels_every_bar(live_server: str, new_page, size: str) -> None:
+    created = new_session(live_server, scenario="decoupling-point", teams=1, weeks=14,
+                          codp={"rule": "team", "position": "mts-local"})  # fmt: skip
+    code = created["code"]
+    ada = seat_students(live_server, code, ["Ada"])[0]
+    fac = socketio.Client()
+    fac.connect(live_server, transports=["websocket"])
+    try:
+        assert fac.call("facilitate", {"code": code, "secret": created["facilitator_secret"]})["ok"]
+        assert fac.call("control", {"action": "start"})["ok"]
+        for week in range(1, 13):
+            assert fac.call("control", {"action": "force_round", "week": week})["ok"]
+        ack = ada.call("choose_codp", {"position": "mto"})
+        assert ack["ok"], ack
+        assert fac.call("control", {"action": "force_round", "week": 13})["ok"]
+        assert fac.call("control", {"action": "end"})["ok"]
+    finally:
+        ada.disconnect()
+        fac.disconnect()
+    page = open_page(new_page, size)
+    page.goto(f"{live_server}/debrief/{code}#s={created['facilitator_secret']}")
+    expect(page.locator("#ranking tbody tr")).to_have_count(1)
+    expect(page.locator("#ranking tbody tr td").last).to_contain_text("(from week 13)")
+    page.click("[data-view=team-1]")
+    expect(page.locator("#team-strategy")).to_contain_text("At the review of week 13 the team moved from")
+    expect(page.locator("#team-players")).to_contain_text("Ada")
+    expect(page.locator("#compare-note")).not_to_have_text("Computing the best plans…", timeout=60_000)
+    page.wait_for_function("() => Chart.getChart(document.getElementById('c-compare')).data.labels.length > 6")
+    labels, ticks = page.evaluate(
+        "() => { const c = Chart.getChart(document.getElementById('c-compare'));"
+        " return [c.data.labels.length, c.scales.y.ticks.length]; }"
+    )
+    assert ticks == labels, f"{ticks} of {labels} bars labelled"
+    page.locator("#c-compare").scroll_into_view_if_needed()
+    shot(page, f"debrief-switch-{size}")
+    assert axe_violations(page) == []
