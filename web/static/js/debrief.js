@@ -220,7 +220,10 @@
           ctx.stroke();
           ctx.fillStyle = "#5b2a86";
           ctx.font = "12px " + Chart.defaults.font.family;
-          ctx.fillText("→ " + BG.strategyTitle(m.codp, m.shop), x + 4, area.top + 12);
+          const text = "→ " + BG.strategyTitle(m.codp, m.shop);
+          const left = x + 4 + ctx.measureText(text).width > area.right; // near the right edge: write it to the left
+          ctx.textAlign = left ? "right" : "left";
+          ctx.fillText(text, left ? x - 4 : x + 4, area.top + 12);
           ctx.restore();
         }
       },
