@@ -88,10 +88,12 @@ def _store(store_or_app: Store | Flask) -> Store:
 
 def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     """Every team of session ``code``: ``{"code", "scenario", "weeks", "seed", "visibility",
-    "status", "ranking", "teams": [{"team", "name", "codp", "shop", "weeks": [GameResult.weeks
-    records], "state": GameState dict, "score": game.scoring.summary}]}`` (``shop``: the web
-    shop's mode, null without one; the bullwhip bound in the score follows the session's
-    point-of-sale sharing).
+    "status", "ranking", "teams": [{"team", "name", "codp", "shop", "strategy", "players",
+    "weeks": [GameResult.weeks records with "codp", "shop" and "players" of their week],
+    "state": GameState dict, "score": game.scoring.summary}]}`` (``codp``/``shop``: the position
+    and web shop mode at the end, ``strategy``: each one played and from which week, ``players``:
+    role -> names; the bullwhip bound in the score follows the session's point-of-sale sharing).
+    Money is rounded to cents, the score's ratios to four decimals.
 
     Raises ``web.errors.GameError`` (``unknown_session``) for an unknown code."""
     store = _store(store_or_app)
@@ -131,7 +133,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
             "visibility": dict(meta.visibility),
             "status": store.session(meta.code).get("status"),
             "roles": list(meta.base.roles),
-            "ranking": ranking(store, meta),
+            "ranking": rounded(ranking(store, meta)),
             "teams": teams,
         }
     )

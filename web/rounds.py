@@ -21,8 +21,8 @@ from game.policies import parse_policy
 from game.state import GameState
 from web import faults, payloads, views
 from web.errors import GameError, bad
-from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
 from web.results import week_strategy
+from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
 from web.store import DEADLINES, STORE_DOWN, Presence, Store, seat_name
 from web.views import parsed_state
 
