@@ -282,7 +282,7 @@
     const size = Chart.defaults.font.size;
     Chart.defaults.font.size = 20; // legible on a projected slide
     const cfg = c.config;
-    const options = Object.assign({}, cfg.options, { responsive: false, maintainAspectRatio: false, animation: false, devicePixelRatio: 1 });
+    const options = Object.assign({}, cfg.options, { responsive: false, maintainAspectRatio: false, animation: false, devicePixelRatio: 1, layout: { padding: 24 } });
     options.plugins = Object.assign({}, cfg.options.plugins, { title: { display: true, text: title, font: { size: 30, weight: "bold" }, padding: { bottom: 18 } } });
     const copy = new Chart(canvas, {
       type: cfg.type, options, plugins: cfg.plugins,
