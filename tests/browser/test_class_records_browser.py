@@ -219,6 +219,7 @@ def test_an_early_end_says_nothing_untrue_and_exports_open_right(live_server: st
     explain = page.locator("#explain").inner_text()
     assert "decoupling point" not in explain.lower() and "e-commerce" not in explain  # not this scenario's
     expect(page.locator("#ranking thead th")).to_have_count(7)
+    expect(page.locator("#h-compare")).to_have_text("Against the best plan")  # no other positions here
     shot(page, f"debrief-early-end-{size}")
     assert axe_violations(page) == []
     img, name = png_of(page, ".save-png[data-chart=c-class]")
