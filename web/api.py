@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import json
 import logging
 from typing import Any
@@ -15,9 +14,9 @@ from web.custom_scenarios import MAX_SCENARIO_CHARS
 from web.errors import GameError
 from web.i18n import scenario_texts
 from web.links import request_join_base
-from web.results import results_csv, session_results
+from web.results import results_csv, results_xlsx, session_results
 from web.scenarios import base_scenario, presets, summary
-from web.store import STORE_DOWN, digest
+from web.store import STORE_DOWN, digest, holds_seat
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
@@ -134,7 +133,7 @@ def check_results_access(code: str) -> sessions.SessionMeta:
     if hub.store.session(meta.code).get("status") != "over":
         raise GameError("forbidden", "players see the results once the game is over")
     seat = hub.store.seats(meta.code, int(where["team"])).get(where["role"])
-    if not seat or not hmac.compare_digest(seat["token"], digest(token)):
+    if not holds_seat(seat, digest(token)):
         raise GameError("forbidden", "this token no longer holds a seat")
     return meta
 
@@ -157,4 +156,18 @@ def results_as_csv(code: str) -> Response:
         results_csv(data),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="beergame-{data["code"]}.csv"'},
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/api/sessions/<code>/results.xlsx")
+def results_as_xlsx(code: str) -> Response:
+    """The results as a spreadsheet: every week, the teams and the players."""
+    data = _results_allowed(code)
+    return Response(
+        results_xlsx(data),
+        mimetype=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="beergame-{data["code"]}.xlsx"'},
     )

@@ -297,7 +297,7 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         ident = Identity("player", seat["code"], seat["team"], seat["role"])
         seat_rooms(sid, ident)
         hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))  # the seat's state, to this connection too
-        return {"token": seat["token"], **placed(seat)}
+        return {"token": seat["token"], **placed(seat), "shared": seat["shared"]}
 
     @handler("resume")
     def on_resume(sid: str, data: dict[str, Any]) -> dict[str, Any]:

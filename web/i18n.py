@@ -98,10 +98,13 @@ JS_STRINGS = {
     "rank": _l("Rank %(rank)s of %(n)s"),
     "bad_number": _l("Enter a whole number between %(lo)s and %(hi)s."),
     "join_failed": _l("Could not join: %(message)s"),
+    "join_over": _l("This game is over: it takes no new players."),
     "any_team": _l("Any team"),
     "any_role": _l("Any free role"),
     "team_n": _l("Team %(n)s"),
     "full": _l("full"),
+    "rows_help": _l("One entry per group, separated by semicolons; the values of an entry by commas."),
+    "taken": _l("taken"),
     "unknown_session": _l("No game with this code."),
     "arrives_in": _l("in %(n)s wk"),
     "nothing_on_way": _l("Nothing on the way."),
@@ -136,6 +139,21 @@ JS_STRINGS = {
     "results_after_game": _l(
         "The results open for players once every team has finished or the facilitator has ended the game."
     ),
+    "results_how_to_open": _l(
+        'The results are for the facilitator. Open this page from the dashboard ("Debrief"), or on another '
+        'device from the dashboard\'s "Link for another device", or paste the facilitator secret below. '
+        "Players see their team's results from their own phone once the game is over."
+    ),
+    "ended_early": _l("The game ended after week %(played)s of %(weeks)s."),
+    "demand_steady": _l("Consumer demand stayed at %(n)s a week in the %(weeks)s weeks played."),
+    "demand_range": _l("Consumer demand ranged from %(lo)s to %(hi)s a week in the %(weeks)s weeks played."),
+    "from_week": _l("(from week %(week)s)"),
+    "strategy_switch": _l(
+        "At the review of week %(week)s the team moved from %(from)s to %(to)s; "
+        "the weeks before were played as %(from)s."
+    ),
+    "players_list": _l("Players: %(players)s"),
+    "players_none": _l("Bots played every seat of this team."),
     "best_plan": _l("Best plan"),
     "reference_plan": _l("Reference plan"),
     "reference_note": _l(
@@ -248,7 +266,6 @@ JS_STRINGS = {
     "score": _l("Score"),
     "stage": _l("Stage"),
     "submitted_wait": _l("Submitted. Waiting for the others…"),
-    "taken": _l("taken"),
     "weeks_played": _l("Weeks played"),
     # the set-up form's own scenario, the debrief's slides, a player's first minute
     "own_scenario": _l("Own scenario: %(title)s"),

@@ -20,7 +20,13 @@ from web.errors import bad
 Spec = dict[str, tuple[str, bool]]  # field -> (kind, required)
 
 EVENTS: dict[str, Spec] = {
-    "join": {"code": ("str", True), "name": ("any", True), "team": ("int", False), "role": ("str", False)},
+    "join": {
+        "code": ("str", True),
+        "name": ("any", True),
+        "team": ("int", False),
+        "role": ("str", False),
+        "share": ("bool", False),
+    },
     "resume": {"token": ("str", True)},
     "submit": {"week": ("int", True), "value": ("int", True)},
     "choose_codp": {"position": ("str", True)},

@@ -21,8 +21,9 @@ from game.policies import parse_policy
 from game.state import GameState
 from web import faults, payloads, views
 from web.errors import GameError, bad
+from web.results import week_strategy
 from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
-from web.store import DEADLINES, STORE_DOWN, Presence, Store
+from web.store import DEADLINES, STORE_DOWN, Presence, Store, seat_name
 from web.views import parsed_state
 
 log = logging.getLogger(__name__)
@@ -170,7 +171,8 @@ def advance(
                 decisions[role], memory[role] = bot_decision(policy, scn, state, role, mem, meta.visibility)
                 bots.append(role)
         new, events = step(scn, state, decisions)
-        record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots}
+        record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
+                  **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap["seats"].items()}}  # fmt: skip
         seconds = None if new.done else float(snap["round_seconds"]) or None  # the round timer, else none
         bounds = None if new.done else all_bounds(scn, new)
         ttl = None if new.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL

@@ -9,7 +9,8 @@ table with every field is in docs/ARCHITECTURE.md):
   deadline, remaining (while paused), advanced_at
 - ``bg:s:{code}:t:{n}:dec`` hash role -> this week's human decision
 - ``bg:s:{code}:t:{n}:weeks`` list of week records (``GameResult.weeks`` shape)
-- ``bg:s:{code}:t:{n}:seats`` hash role -> ``{"name", "token" (SHA-256), "joined"}``
+- ``bg:s:{code}:t:{n}:seats`` hash role -> ``{"name", "token" (SHA-256), "joined"}``, and
+  ``"shared"``: the players who joined the seat later, each ``{"name", "token", "joined"}``
 - ``bg:s:{code}:t:{n}:humans`` / ``:forced`` sets of roles a human plays / the
   facilitator gave to a bot
 - ``bg:s:{code}:seen`` hash ``"{n}:{role}"`` -> when a connection last held the seat
@@ -22,6 +23,7 @@ Everything of a session expires ``IDLE_TTL_SECONDS`` after its last round and
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import select
@@ -97,6 +99,29 @@ def _seat(text: str) -> dict[str, Any]:
             _SEATS.clear()
         hit = _SEATS[text] = json.loads(text)
     return hit
+
+
+MAX_SEAT_PLAYERS = 5  # players who may share one seat (the first and four who joined it later)
+
+
+def seat_players(seat: dict[str, Any]) -> list[dict[str, Any]]:
+    """Everyone on a seat: its first player, then those who share it, in the order they joined."""
+    return [seat, *seat.get("shared", ())]
+
+
+def seat_name(seat: dict[str, Any]) -> str:
+    """The names of a seat's players, as one text (``"Ada & Bo"``)."""
+    return " & ".join(p["name"] for p in seat_players(seat))
+
+
+def seat_tokens(seat: dict[str, Any]) -> list[str]:
+    """The token hashes of every player on a seat."""
+    return [p["token"] for p in seat_players(seat)]
+
+
+def holds_seat(seat: dict[str, Any] | None, token_hash: str) -> bool:
+    """True when the token with hash ``token_hash`` is one of the seat's players'."""
+    return seat is not None and any(hmac.compare_digest(t, token_hash) for t in seat_tokens(seat))
 
 
 def bounds_json(bounds: dict[str, tuple[int, int]]) -> str:
@@ -320,7 +345,8 @@ class Store:
             pipe.expire(key, ttl)
         for n in range(1, teams + 1):
             for seat in self.seats(code, n).values():
-                pipe.expire(self.token_key(seat["token"]), ttl)
+                for token in seat_tokens(seat):
+                    pipe.expire(self.token_key(token), ttl)
         pipe.execute()
 
     # -- teams ------------------------------------------------------------------
@@ -421,6 +447,32 @@ class Store:
         pipe.expire(key, ttl)
         pipe.execute()
         return True
+
+    def share_seat(self, code: str, team: int, role: str, player: dict[str, Any], ttl: int) -> bool:
+        """Add ``player`` to a taken seat (they play it together, any of them decides);
+        False when the seat is free or already has ``MAX_SEAT_PLAYERS`` players."""
+        key = self.team_key(code, team, "seats")
+        for _ in range(5):  # another player joined the seat meanwhile: read it again
+            with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.hget(key, role)
+                    if raw is None:
+                        return False
+                    seat = json.loads(raw)
+                    if len(seat_players(seat)) >= MAX_SEAT_PLAYERS:
+                        return False
+                    seat["shared"] = [*seat.get("shared", ()), player]
+                    where = json.dumps({"code": code, "team": team, "role": role})
+                    pipe.multi()
+                    pipe.hset(key, role, json.dumps(seat))
+                    pipe.set(self.token_key(player["token"]), where, ex=ttl)
+                    pipe.expire(key, ttl)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+        return False
 
     def token(self, token_hash: str) -> dict[str, Any] | None:
         raw = self.r.get(self.token_key(token_hash))
@@ -542,7 +594,7 @@ class Store:
         ]
         if ttl is not None:
             keys += [f"bg:s:{code}:seen", self.team_key(code, team, "forced")]
-            keys += [self.token_key(seat["token"]) for seat in (seats or {}).values()]
+            keys += [self.token_key(token) for seat in (seats or {}).values() for token in seat_tokens(seat)]
         state_text, record_text, memory_text = json.dumps(state), json.dumps(record), json.dumps(memory)
         done_flag, at = "1" if done else "0", f"{now:.3f}"
         bounds_text = bounds_json(bounds) if bounds else ""

@@ -13,7 +13,7 @@ from game.state import GameState
 from game.visibility import facilitator_view, history_entry, order_spread, public_chain, public_view, view
 from web import wire
 from web.sessions import SessionMeta
-from web.store import Store
+from web.store import Store, seat_name
 from web.wire import Raw
 
 
@@ -214,7 +214,7 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
                 "team_name": t.get("name", f"Team {n}"),
                 "role": role,
                 "label": scn.stage(role).label,
-                "name": snap["seats"].get(role, {}).get("name"),
+                "name": seat_name(snap["seats"][role]) if role in snap["seats"] else None,
                 "bot": role not in snap["humans"],
             },
             "view": v,
@@ -279,7 +279,7 @@ def team_summary(
                 "role": spec.role,
                 "label": spec.label,
                 "taken": seat is not None,
-                "name": seat["name"] if seat else None,
+                "name": seat_name(seat) if seat else None,
                 "bot": spec.role not in snap["humans"],
                 "forced": spec.role in snap["forced"],
                 "decided": spec.role in snap["dec"],

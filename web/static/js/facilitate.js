@@ -44,7 +44,9 @@
   /** Validate the own scenario on the server (the command line's messages) and adopt its settings. */
   async function check() {
     if (!custom) return true;
-    const r = await api("/api/scenarios/check", { method: "POST", json: { custom_scenario: custom } });
+    const asked = custom;
+    const r = await api("/api/scenarios/check", { method: "POST", json: { custom_scenario: asked } });
+    if (asked !== custom) return check(); // an upload or another edit came meanwhile: its answer counts
     if (!r.ok) {
       checked = null;
       setText("#scn-status", "");
@@ -61,6 +63,7 @@
   async function upload() {
     const file = $("#scn-file").files[0];
     if (!file) return;
+    clearTimeout(checkTimer); // an edit made before the upload is not checked any more
     custom = { toml: await file.text(), file: file.name };
     if (await check()) ScenarioEditor.render($("#scn-keys"), checked.document, edited);
   }
@@ -90,6 +93,7 @@
   function applyPreset() {
     const s = scenarios.find((x) => x.name === $("#scenario").value);
     if (!s) return;
+    clearTimeout(checkTimer);
     custom = null;
     checked = null;
     setText("#scn-status", "");

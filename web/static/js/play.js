@@ -43,8 +43,7 @@
       if (r.status === 404) setText("#join-error", t("unknown_session"));
       return;
     }
-    setText("#join-error", "");
-    seats = r.data;
+    seats = r.data; // (a refused join's message stays: the seat list reloads after it)
     BG.useTexts(seats.texts);
     fillTeams();
     if (current) renderTeam(current);
@@ -57,7 +56,7 @@
     for (const tm of seats.teams || []) {
       const free = (tm.seats || []).filter((s) => !s.taken).length;
       const label = BG.teamName(tm.team, tm.name) + (free ? "" : " (" + t("full") + ")");
-      team.append(el("option", { value: tm.team, text: label, disabled: !free }));
+      team.append(el("option", { value: tm.team, text: label }));
     }
     team.value = keep;
     fillRoles();
@@ -72,10 +71,21 @@
     const list = tm ? tm.seats : teams.length ? teams[0].seats : [];
     for (const s of list || []) {
       const taken = tm ? s.taken : false;
-      role.append(el("option", { value: s.role, text: BG.roleLabel(s.role, s.label) + (taken ? " (" + t("taken") + ")" : ""), disabled: taken }));
+      role.append(el("option", { value: s.role, text: BG.roleLabel(s.role, s.label) + (taken ? " (" + t("taken") + ")" : ""), "data-taken": taken ? "1" : null }));
     }
     role.value = keep;
     if (role.selectedIndex < 0) role.value = "";
+    shareNote();
+  }
+
+  /** A taken seat (or a full team) is offered too: the student then plays it with its player. */
+  function shareNote() {
+    const teams = seats ? seats.teams || [] : [];
+    const tm = teams.find((x) => String(x.team) === $("#team").value);
+    const opt = $("#role").selectedOptions[0];
+    const full = (list) => list.every((x) => (x.seats || []).every((s) => s.taken));
+    const sharing = (opt && opt.dataset.taken === "1") || (!$("#role").value && teams.length > 0 && full(tm ? [tm] : teams));
+    $("#share-note").hidden = !sharing;
   }
 
   // ---- join and resume -----------------------------------------------------------------------
@@ -85,18 +95,19 @@
     const name = $("#name").value.trim();
     if (!CODE_RE.test(code)) { setText("#join-error", t("bad_code")); $("#code").focus(); return; }
     if (!name) { setText("#join-error", t("need_name")); $("#name").focus(); return; }
-    const payload = { code, name };
+    const payload = { code, name, share: true }; // a free seat first; else one shared with its player
     if ($("#team").value) payload.team = Number($("#team").value);
     if ($("#role").value) payload.role = $("#role").value;
     $("#join-btn").disabled = true;
     const ack = await socket.request("join", payload);
     $("#join-btn").disabled = false;
     if (!ack.ok) {
-      setText("#join-error", t("join_failed", { message: BG.errorText(ack) }));
+      const over = ack.error && ack.error.code === "not_running"; // join refuses only a finished game so
+      setText("#join-error", over ? t("join_over") : t("join_failed", { message: BG.errorText(ack) }));
       loadSeats(code);
       return;
     }
-    seat = { code, name, token: ack.token, team: ack.team, role: ack.role, route: ack.route };
+    seat = { code, name, token: ack.token, team: ack.team, role: ack.role, route: ack.route, shared: !!ack.shared };
     store.set(SEAT_KEY(code), seat);
     store.set(LAST_KEY, code);
     history.replaceState(null, "", "/join/" + code);
@@ -554,8 +565,9 @@
     $("#intro-close").addEventListener("click", () => { showIntro(false); $("#intro-open").focus(); });
     $("#intro-open").addEventListener("click", () => showIntro($("#intro").hidden));
     $("#codp-card").addEventListener("submit", chooseCodp);
-    $("#code").addEventListener("change", () => loadSeats($("#code").value.trim()));
+    $("#code").addEventListener("change", () => { setText("#join-error", ""); loadSeats($("#code").value.trim()); });
     $("#team").addEventListener("change", fillRoles);
+    $("#role").addEventListener("change", shareNote);
     $("#rejoin-btn").addEventListener("click", () => {
       const last = store.get(LAST_KEY);
       location.href = "/join/" + last;
