@@ -316,7 +316,9 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         ident = player(sid)
         changes = rounds.submit(hub.store, hub.cfg, ident.code, ident.team, ident.role, data, hub.clock())
         hub.publish(changes, keep_public=True)
-        return {"week": data["week"]}
+        mine = changes.mine[(ident.code, ident.team, ident.role)]
+        hub.broadcaster.to_seat(ident.code, ident.team, ident.role, "decision", mine)  # the seat's other tabs
+        return dict(mine)
 
     @handler("choose_codp")
     def on_choose_codp(sid: str, data: dict[str, Any]) -> dict[str, Any]:

@@ -220,6 +220,7 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
             "view": v,
             "history": own,
             "decided": role in snap["dec"],
+            "decision": snap["dec"].get(role),
             "team": {
                 "week": int(t["week"]),
                 "done": t.get("done") == "1",
