@@ -372,12 +372,20 @@ def test_a_session_without_humans_plays_at_bot_pace(app: Any) -> None:
 def test_teams_choose_their_decoupling_point_before_the_start(app: Any) -> None:
     game = Game(app, scenario="classic", codp={"rule": "team", "position": "mts-local"})
     c, _ = game.join("Ada", team=1, role="retailer")
+    before = c.last("state")["team"]
+    assert before["codp_by"] is None
+    assert [p["position"] for p in before["positions"]] == ["mts-local", "mts-central", "ato", "mto", "eto"]
+    mto = before["positions"][3]  # what the option says: the three stages nearest the consumer work to order
+    assert mto["to_order"] == ["retailer", "wholesaler", "distributor"] and mto["stock_at"] == ["factory"]
+    assert before["positions"][0]["from_stock"] is True and before["positions"][0]["to_order"] == []
     assert c.call("choose_codp", {"position": "mto"})["ok"]
     assert game.team()["codp"] == "mto"
     state = c.last("state")
+    assert state["team"]["codp_by"] == "Ada"
     assert state["view"]["me"]["decision"] == "capacity"
     assert c.call("choose_codp", {"position": "nowhere"})["error"]["code"] == "bad_request"
     game.control(action="start")
+    assert c.last("state")["team"]["positions"] is None  # not a review week: nothing to choose
     assert c.call("choose_codp", {"position": "ato"})["error"]["code"] == "not_running"
     fixed = Game(app)
     f, _ = fixed.join("Bo")
@@ -424,9 +432,12 @@ def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
     game.control(action="force_round", week=12)
     assert game.week() == 13
     assert c.call("submit", {"week": 13, "value": 3})["ok"]
+    offered = c.last("state")["team"]["positions"]
+    assert {p["position"]: p["stock_at"] for p in offered}["eto"] == []
     ack = w.call("choose_codp", {"position": "mto"})
     assert ack["ok"], ack
     state = c.last("state")
+    assert state["team"]["codp_by"] == "Wim"  # the teammate sees at once who chose
     assert game.team()["codp"] == "mto" and state["view"]["codp"] == "mto"
     assert state["view"]["me"]["decision"] == "capacity"
     assert state["decided"] is False and game.hub.store.decisions(game.code, 1) == {}  # decide again

@@ -323,13 +323,13 @@ def register(socketio: SocketIO, hub: Hub) -> None:
     @handler("choose_codp")
     def on_choose_codp(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         ident = player(sid)
-        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"]))
+        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"], role=ident.role))
         return {}
 
     @handler("choose_shop")
     def on_choose_shop(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         ident = player(sid)
-        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"]))
+        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"], role=ident.role))
         return {}
 
     @handler("facilitate")

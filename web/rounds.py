@@ -419,12 +419,20 @@ def _pace_bots(
 
 
 def choose_codp(
-    store: Store, cfg: dict[str, Any], code: str, team: int, position: Any = None, *, shop: Any = None
+    store: Store,
+    cfg: dict[str, Any],
+    code: str,
+    team: int,
+    position: Any = None,
+    *,
+    shop: Any = None,
+    role: str | None = None,
 ) -> Changes:
     """A team picks its CODP ``position`` or its web shop's mode ``shop`` (``"mts"``: its
     own warehouse, ``"mto"``: drop-ship) in sessions with ``codp.rule = "team"``: before
     the start, or at the decision point of one of the scenario's review weeks (then
-    the week's decisions so far are cleared: the team decides again in its new modes)."""
+    the week's decisions so far are cleared: the team decides again in its new modes).
+    ``role``: the seat that chose; its player's name is kept as ``codp_by``."""
     from game.codp import SHOP_MODES, CodpError, positions_for, shop_roles, switch_codp
     from web.sessions import team_fields
 
@@ -443,11 +451,12 @@ def choose_codp(
     t = store.team(code, team)
     position = position or t.get("codp") or meta.codp
     shop = shop or t.get("shop") or None
+    by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
     if meta.status == "setup":
         like = {"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed, "custom": meta.custom}
         fields = team_fields(like, team, position, shop)
         del fields["name"]
-        store.set_team(code, team, **fields)
+        store.set_team(code, team, **fields, codp_by=by)
         return Changes(seats={(code, team)})
     if meta.status not in ("running", "paused"):
         raise GameError("not_running", "the game is over")
@@ -458,6 +467,6 @@ def choose_codp(
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"
         ) from None
-    if not store.replace_state(code, team, state.week, new.to_dict(), position, shop):
+    if not store.replace_state(code, team, state.week, new.to_dict(), position, shop, by=by):
         raise GameError("stale_week", "the week changed meanwhile; look again and retry")
     return Changes(seats={(code, team)})

@@ -533,7 +533,8 @@ class Store:
     ) -> Committed:
         """Run ``commit.lua``: ``result`` 1 written, 0 already advanced by another caller,
         -1 read again (a decision was recorded or changed since ``dec_rev``, the team's
-        ``dec_rev`` as read with the decisions the week was computed from). ``bounds``: the new state's decision bounds, stored with it.
+        ``dec_rev`` as read with the decisions the week was computed from). ``bounds``: the
+        new state's decision bounds, stored with it.
         ``ttl``: renew the expiry of the session hash and every key of the team, and of
         the tokens of ``seats`` (as ``seats()`` gives them), in the same call."""
         keys = [
@@ -579,10 +580,10 @@ class Store:
         return out
 
     def replace_state(
-        self, code: str, team: int, week: int, state: dict[str, Any], codp: str, shop: str | None = None
+        self, code: str, team: int, week: int, state: dict[str, Any], codp: str, shop: str | None = None, by: str = ""
     ) -> bool:
         """Swap a team's state, CODP and web shop mode within its current week (a strategy review),
-        clearing the week's decisions. Optimistic: False when the week moved on or a
+        clearing the week's decisions; ``by``: who chose (``codp_by``). Optimistic: False when the week moved on or a
         decision arrived meanwhile (WATCH on the team hash and its decisions)."""
         key, dec = self.team_key(code, team), self.team_key(code, team, "dec")
         with self.r.pipeline(transaction=True) as pipe:
@@ -592,7 +593,7 @@ class Store:
                 if week_now != str(week) or done == "1":
                     return False
                 pipe.multi()
-                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp, "shop": shop or ""})
+                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp, "shop": shop or "", "codp_by": by})
                 pipe.hdel(key, "bounds")  # of the old modes; the next submission computes them
                 pipe.delete(dec)
                 pipe.hincrby(key, "dec_rev", 1)  # a week computed from the old state is not written
