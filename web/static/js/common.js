@@ -104,7 +104,10 @@ const BG = (() => {
     // a malformed request is the page's or the form's fault: the server's detail helps fix it
     // (and a refused scenario's message names the key, as on the command line)
     const detail = (e.code === "bad_request" || e.code === "invalid_scenario") && e.message;
-    return detail ? catalogue[key] + " (" + e.message + ")" : catalogue[key];
+    if (!detail) return catalogue[key];
+    // the server's detail is in English: say so on a page in another language
+    const english = (document.documentElement.lang || "en").startsWith("en");
+    return catalogue[key] + " (" + (english ? "" : catalogue.detail_en + ": ") + e.message + ")";
   }
 
   // The server's clock minus ours, from the Date header (whole seconds, so only a clear

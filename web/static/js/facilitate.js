@@ -62,7 +62,9 @@
     const file = $("#scn-file").files[0];
     if (!file) return;
     custom = { toml: await file.text(), file: file.name };
-    if (await check()) ScenarioEditor.render($("#scn-keys"), checked.document, edited);
+    const ok = await check();
+    setText("#scn-file-error", ok ? "" : $("#scn-error").textContent); // beside the file picker
+    if (ok) ScenarioEditor.render($("#scn-keys"), checked.document, edited);
   }
 
   function resetToPreset() {
@@ -71,6 +73,7 @@
     $("#scn-file").value = "";
     setText("#scn-status", "");
     setText("#scn-error", "");
+    setText("#scn-file-error", "");
     applyPreset();
   }
 
@@ -103,7 +106,8 @@
     setText("#scenario-desc", s.description || "");
     $("#weeks").value = s.weeks;
     const pos = $("#codp_position");
-    pos.replaceChildren(el("option", { value: "", text: t("codp_default") }),
+    const preset = s.codp ? " (" + BG.codpTitle(s.codp) + ")" : "";
+    pos.replaceChildren(el("option", { value: "", text: t("codp_default") + preset }),
       ...(s.codp_positions || []).map((p) => el("option", { value: p.key || p, text: BG.codpTitle(p.key || p) })));
     const vis = s.visibility || {};
     for (const k of ["pos_demand", "inventories", "pipelines"]) $("#vis_" + k).checked = !!vis[k];
@@ -202,6 +206,8 @@
   }
 
   function teamRow(tm) {
+    const over = !!tm.done || (last && last.session && last.session.status === "over");
+    const played = tm.week > 1 || !!tm.done; // no money before a week is played
     const decided = tm.decided || [];
     const bots = tm.bots || [];
     const seats = (tm.seats || []).map((seat) => {
@@ -220,13 +226,15 @@
         "data-key": `seat-${tm.team}-${role}`,
         onclick: () => control(isBot ? "seat_to_human" : "seat_to_bot", { team: tm.team, role }),
       });
-      return el("div", { class: "seat" + (done ? " decided" : "") }, [
-        el("span", { class: "mark " + (done ? "done" : "todo"), "aria-hidden": "true", text: done ? "✓" : "…" }),
-        el("span", { class: "sr-only", text: done ? t("has_decided") : t("not_decided") }),
+      const offline = seat.connected === false && !isBot;
+      const playing = !over; // after the end nobody decides: no ticks or dots
+      return el("div", { class: "seat" + (done && playing ? " decided" : "") + (isBot ? " is-bot" : "") + (offline ? " is-offline" : "") }, [
+        playing ? el("span", { class: "mark " + (done ? "done" : "todo"), "aria-hidden": "true", text: done ? "✓" : "…" }) : "",
+        playing ? el("span", { class: "sr-only", text: done ? t("has_decided") : t("not_decided") }) : "",
         el("span", { class: "role", text: label }),
-        who ? el("span", { class: "muted who", title: who, text: who }) : "",
+        who ? el("span", { class: "who", text: who }) : "",
         isBot ? el("span", { class: "tag bot", text: t("bot") }) : "",
-        seat.connected === false && !isBot ? el("span", { class: "tag", text: t("offline") }) : "",
+        offline ? el("span", { class: "tag offline", text: t("offline") }) : "",
         btn,
       ]);
     });
@@ -240,14 +248,14 @@
     });
     return el("tr", { "data-team": tm.team }, [
       el("th", { scope: "row" }, [
-        BG.teamName(tm.team, tm.name),
+        el("span", { class: "team-name", text: BG.teamName(tm.team, tm.name) }),
         tm.codp || tm.shop ? el("span", { class: "codp", text: BG.strategyTitle(tm.codp, tm.shop) }) : "",
         look,
       ]),
       el("td", { "data-label": t("week"), text: tm.week }),
       el("td", { class: "seats" }, [el("div", { class: "seat-grid" }, seats)]),
-      el("td", { "data-label": t("cost"), text: money(tm.cost) }),
-      el("td", { "data-label": t("profit"), text: money(tm.profit) }),
+      el("td", { "data-label": t("cost"), text: played ? money(tm.cost) : "–" }),
+      el("td", { "data-label": t("profit"), text: played ? money(tm.profit) : "–" }),
     ]);
   }
 
