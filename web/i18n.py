@@ -84,7 +84,7 @@ JS_STRINGS = {
     "submit": _l("Submit"),
     "change": _l("Change"),
     "submit_anyway": _l("Submit anyway"),
-    "submitted_change": _l("Sent: %(value)s. You can change it until the week closes."),
+    "submitted_change": _l("Submitted: %(value)s. Waiting for the others; you can change it until the week closes."),
     "unusual": _l("%(value)s is far from the usual (about %(usual)s). Check it; press Submit anyway to send it."),
     "col_decided": _l("You decided"),
     "col_capacity": _l("Your capacity"),
@@ -104,12 +104,15 @@ JS_STRINGS = {
         "Customers get goods from the shop's stock at once; when it runs out they would be quoted %(weeks)s weeks now"
     ),
     "codp_lead": _l("Customers would be quoted %(weeks)s weeks now"),
+    "codp_lead_one": _l("Customers would be quoted 1 week now"),
+    "codp_lead_stock_one": _l(
+        "Customers get goods from the shop's stock at once; when it runs out they would be quoted 1 week now"
+    ),
     "codp_lead_none": _l("No lead time could be promised to customers now"),
     "codp_segments": _l("Customers:"),
     "codp_segment": _l("%(name)s, %(share)s of demand: %(accept)s would buy"),
     "codp_premium_yes": _l("pays its premium"),
     "codp_premium_no": _l("no premium"),
-    "submitted": _l("Submitted: %(value)s. Waiting for the others…"),
     "waiting_start": _l("Waiting for the facilitator to start the game."),
     "paused": _l("The game is paused."),
     "bot_plays": _l("A bot is playing your seat for now. The facilitator can give it back to you."),

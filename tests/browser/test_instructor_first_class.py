@@ -107,7 +107,7 @@ def play_out(fac: Page, player: Page, weeks: int) -> None:
         expect(player.locator("#week")).to_have_text(re.compile(rf"^Week {week} of {weeks}"))
         player.fill("#value", "6")
         player.keyboard.press("Enter")
-    expect(player.locator("#debrief-link")).to_be_visible()
+    expect(player.locator("#end-debrief")).to_be_visible()
 
 
 def test_an_uploaded_scenario_is_played_and_downloaded(live_server: str, new_page, tmp_path: Path) -> None:

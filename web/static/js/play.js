@@ -225,6 +225,7 @@
     const card = $("#end-card");
     const first = over && card.hidden;
     card.hidden = !over;
+    $("#intro-open").parentElement.hidden = over; // nothing left to learn about playing
     if (!over) return;
     setText("#end-profit", money((st.team || {}).profit));
     setText("#end-rank", rank ? t("rank", rank) : s.status === "over" ? "–" : t("others_playing"));
@@ -522,7 +523,7 @@
       p.to_order.length ? t("codp_to_order", { stages: list(p.to_order) }) : t("codp_none_to_order"),
       p.stock_at.length ? t("codp_stock_at", { stages: list(p.stock_at) }) : t("codp_no_stock"),
       p.lead_time === null ? t("codp_lead_none")
-        : t(p.from_stock ? "codp_lead_stock" : "codp_lead", { weeks: one.format(p.lead_time) }),
+        : t((p.from_stock ? "codp_lead_stock" : "codp_lead") + (p.lead_time === 1 ? "_one" : ""), { weeks: one.format(p.lead_time) }),
     ];
     const segs = p.segments || [];
     if (segs.length > 1 || segs.some((g) => g.premium !== null)) {
@@ -533,9 +534,10 @@
     }
     const id = "codp-" + p.position;
     return el("label", { class: "check codp-option", for: id }, [
-      el("input", { type: "radio", name: "codp", value: p.position, id, "aria-describedby": id + "-facts" }),
+      // named by its title, described by its facts (the whole box selects it)
+      el("input", { type: "radio", name: "codp", value: p.position, id, "aria-labelledby": id + "-title", "aria-describedby": id + "-facts" }),
       el("span", {}, [
-        el("strong", { text: BG.codpTitle(p.position) }),
+        el("strong", { id: id + "-title", text: BG.codpTitle(p.position) }),
         el("span", { class: "codp-facts small", id: id + "-facts" }, facts.map((f) => el("span", { class: "fact", text: f }))),
       ]),
     ]);
