@@ -238,3 +238,20 @@ def test_a_review_is_announced_and_its_card_is_not_pushed_down(live_server: str,
     expect(ada.locator("#notice")).to_have_text(moved)
     shot(ada, "review-moved-nl-390")
     assert axe_violations(ada) == []
+
+
+@pytest.mark.parametrize(("lang", "label"), [("en-GB", "("), ("nl-NL", "(details in het Engels: ")])
+def test_an_upload_error_shows_beside_the_file_picker(live_server: str, new_page, lang: str, label: str) -> None:
+    page = new_page(**LAPTOP, lang=lang, allow=(r"status of 400",))
+    page.goto(live_server + "/facilitate")
+    expect(page.locator("#scenario option[value=classic]")).to_be_attached()
+    page.click("#scn-edit summary")
+    expect(page.locator("#scn-keys input").first).to_be_visible()
+    bad = b'name = "mine"\n[[stages]]\nrole = "retailer"\norder_delay = 0\n'
+    page.set_input_files("#scn-file", files=[{"name": "mine.toml", "mimeType": "text/plain", "buffer": bad}])
+    error = page.locator("#scn-file-error")
+    expect(error).to_contain_text("mine.toml")
+    expect(error).to_contain_text(label)  # the server's detail, said to be English on a Dutch page
+    picker, shown = page.locator("#scn-file").bounding_box(), error.bounding_box()
+    assert picker is not None and shown is not None and 0 < shown["y"] - picker["y"] < 120
+    shot(page, f"upload-error-{lang}-1366")
