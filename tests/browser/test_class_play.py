@@ -204,6 +204,7 @@ def test_the_end_shows_profit_rank_and_the_debrief_first(live_server: str, new_p
     laptop = new_page(**LAPTOP)
     laptop.goto(phone.locator("#handoff-link").get_attribute("href"))
     expect(laptop.locator("#end-card")).to_be_visible()
+    expect(laptop.locator("#end-rank")).to_have_text(phone.locator("#end-rank").inner_text())  # opened after the end
     assert in_view(laptop, "#end-debrief")
     shot(laptop, "end-1366")
     # the dashboard after the end: no decided marks on the seat chips

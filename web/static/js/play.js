@@ -212,6 +212,21 @@
     }
   }
 
+  /** The team's final rank when this page did not see the game end (opened afterwards): from the
+   * results, which a player's token opens once the game is over. */
+  let rankAsked = false;
+  async function askRank(code) {
+    if (!seat || !seat.token) return;
+    rankAsked = true;
+    const r = await api(`/api/sessions/${encodeURIComponent(code)}/results.json?token=${encodeURIComponent(seat.token)}`);
+    const ranking = (r.ok && r.data && r.data.ranking) || [];
+    const team = (current && current.seat && current.seat.team) || seat.team;
+    const row = ranking.find((x) => x.team === team);
+    if (!row) return;
+    rank = { rank: row.rank, n: ranking.length };
+    if (current) { renderTeam(current); renderEnd(current); }
+  }
+
   function showNotice(text) {
     const box = $("#notice");
     box.textContent = text;
@@ -228,6 +243,7 @@
     $("#intro-open").parentElement.hidden = over; // nothing left to learn about playing
     if (!over) return;
     setText("#end-profit", money((st.team || {}).profit));
+    if (!rank && s.status === "over" && !rankAsked) askRank(s.code || seat.code);
     setText("#end-rank", rank ? t("rank", rank) : s.status === "over" ? "–" : t("others_playing"));
     const team = (st.seat && st.seat.team) || (seat && seat.team);
     $("#end-debrief").href = "/debrief/" + (s.code || seat.code) + (team ? "#team-" + team : "");
