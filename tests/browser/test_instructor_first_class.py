@@ -241,7 +241,7 @@ def test_a_players_first_minute(live_server: str, new_page) -> None:
     expect(page.locator("#h-intro")).to_have_text("You are the Wholesaler")
     items = page.locator("#intro-list li")
     expect(items.nth(0)).to_contain_text("the goods you ordered from Distributor")
-    expect(items.nth(1)).to_contain_text("what Retailer order from you")
+    expect(items.nth(1)).to_contain_text("the orders of Retailer")
     expect(items.nth(2)).to_contain_text("how many cases to order from Distributor")
     expect(items.nth(3)).to_contain_text("0.50 per unit in stock")
     page.click("#intro-close")
