@@ -243,7 +243,10 @@ def describe_position(scenario: Scenario, state: GameState | None, position: str
     would begin at that position): ``to_order`` the stages that would work
     to order and ``stock_at`` the ones that would hold stock (roles, consumer end first, the
     web shop included), ``lead_time`` the weeks a consumer of the main shop would be quoted
-    now for an order its stock cannot serve (None: none can be given), ``from_stock`` whether
+    now for an order its stock cannot serve (None: none can be given; ``game.engine.quote``,
+    which counts the stock and work already in the chain), ``order_lead_time`` the weeks an
+    order takes through the stages that work to order once nothing waits for it downstream of
+    the decoupling point (their order and shipping delays, and the parcel), ``from_stock`` whether
     that shop would serve from stock first (then at ``delivery`` weeks), and ``segments``:
     per customer segment its ``name``, ``share`` of demand, ``accept`` (the share of its
     customers who would wait the quoted lead time; 1.0 when served from stock) and
@@ -273,8 +276,14 @@ def describe_position(scenario: Scenario, state: GameState | None, position: str
         }
         for seg in scn.segments
     ]
+    through = sum(
+        scn.stage(r).ship_delay + (0 if scn.mto_orders == "instant" else scn.stage(r).order_delay)
+        for r in path
+        if modes[r] == "mto"
+    )
     return {
         "position": position,
+        "order_lead_time": through + facing.delivery_delay,
         "to_order": [r for r in order if modes[r] == "mto"],
         "stock_at": [r for r in order if modes[r] == "mts"],
         "lead_time": None if weeks == INFINITE else round(weeks, 1),

@@ -25,6 +25,18 @@ def test_the_positions_move_stock_upstream_one_stage_at_a_time() -> None:
     stock = [describe_position(scn, None, p)["stock_at"] for p in scn.codp_positions]
     assert [len(s) for s in stock] == [4, 3, 2, 1, 0]
     assert stock[-2] == ["supplier"]
+    # each stage that works to order adds its delay to what an order takes: a week each for the
+    # retailer, the wholesaler and the supplier, two for the manufacturer's production
+    weeks = [describe_position(scn, None, p)["order_lead_time"] for p in scn.codp_positions]
+    assert weeks == [0, 1, 2, 4, 5]
+
+
+def test_orders_sent_by_mail_add_the_order_delay() -> None:
+    from dataclasses import replace
+
+    scn = load_scenario("decoupling-point")
+    mail = replace(scn, mto_orders="mail")
+    assert describe_position(mail, None, "mto")["order_lead_time"] == 4 + 3 * 1  # three order delays of a week
 
 
 def test_the_tailored_premium_is_earned_only_when_the_product_follows_the_order() -> None:

@@ -103,8 +103,10 @@ JS_STRINGS = {
     "codp_lead_stock": _l(
         "Customers get goods from the shop's stock at once; when it runs out they would be quoted %(weeks)s weeks now"
     ),
-    "codp_lead": _l("Customers would be quoted %(weeks)s weeks now"),
-    "codp_lead_one": _l("Customers would be quoted 1 week now"),
+    "codp_lead": _l("Quoted to customers now, with the stock already in the chain: %(weeks)s weeks"),
+    "codp_lead_one": _l("Quoted to customers now, with the stock already in the chain: 1 week"),
+    "codp_through": _l("An order takes %(weeks)s weeks through the stages that work to order"),
+    "codp_through_one": _l("An order takes 1 week through the stages that work to order"),
     "codp_lead_stock_one": _l(
         "Customers get goods from the shop's stock at once; when it runs out they would be quoted 1 week now"
     ),

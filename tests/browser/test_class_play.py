@@ -64,6 +64,10 @@ def test_the_decoupling_point_is_explained_and_the_team_sees_who_chose(live_serv
     # "As in the preset" names the preset's position, and the help says what both rules do
     expect(form.locator("#codp_position option").first).to_have_text("As in the preset (Make to stock, central)")
     expect(form.locator("#codp-help")).to_contain_text("Each team chooses: teams pick their position")
+    # what the chosen position means for this preset, under the select
+    expect(form.locator("#codp-explain")).to_contain_text("Make to stock, central: Work to order: Retailer")
+    form.select_option("#codp_position", "eto")
+    expect(form.locator("#codp-explain")).to_contain_text("No stock held anywhere")
     form.locator("#codp-help").scroll_into_view_if_needed()
     shot(form, "setup-form-codp-1366")
     box = form.locator("#bot_policy").bounding_box()
@@ -82,7 +86,10 @@ def test_the_decoupling_point_is_explained_and_the_team_sees_who_chose(live_serv
     mto = ada.locator("label[for=codp-mto]")
     expect(mto).to_contain_text("Work to order: Retailer, Wholesaler, Manufacturer")
     expect(mto).to_contain_text("Stock held at: Supplier")
-    expect(mto).to_contain_text(re.compile(r"Customers would be quoted [\d.]+ weeks? now"))
+    expect(mto).to_contain_text("An order takes 4 weeks through the stages that work to order")
+    expect(mto).to_contain_text(
+        re.compile(r"Quoted to customers now, with the stock already in the chain: [\d.]+ weeks?")
+    )
     expect(mto).to_contain_text("now, 2% of demand: 0% would buy")  # impatient customers walk away
     expect(ada.locator("label[for=codp-mts-local]")).to_contain_text("from the shop's stock at once")
     expect(ada.locator("label[for=codp-eto]")).to_contain_text("No stock held anywhere")

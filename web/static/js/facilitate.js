@@ -17,6 +17,7 @@
     const sel = $("#scenario");
     sel.replaceChildren(...scenarios.map((s) => el("option", { value: s.name, text: s.title || s.name })));
     sel.addEventListener("change", applyPreset);
+    $("#codp_position").addEventListener("change", explainPosition);
     $("#scn-file").addEventListener("change", upload);
     $("#scn-reset").addEventListener("click", resetToPreset);
     $("#scn-download").addEventListener("click", downloadToml);
@@ -111,6 +112,19 @@
       ...(s.codp_positions || []).map((p) => el("option", { value: p.key || p, text: BG.codpTitle(p.key || p) })));
     const vis = s.visibility || {};
     for (const k of ["pos_demand", "inventories", "pipelines"]) $("#vis_" + k).checked = !!vis[k];
+    summaryShown = s;
+    explainPosition();
+  }
+
+  /** What the chosen position (or the preset's) means for this scenario, under the select. */
+  let summaryShown = null;
+  function explainPosition() {
+    const s = summaryShown || {};
+    const key = $("#codp_position").value || s.codp;
+    const p = (s.positions || []).find((x) => x.position === key);
+    const label = (role) => BG.roleLabel(role, (s.labels || {})[role]);
+    const title = el("strong", { text: BG.codpTitle(key) + ": " });
+    $("#codp-explain").replaceChildren(...(p ? [title, ...BG.codpFacts(p, label).map((f) => el("span", { class: "fact", text: f }))] : []));
   }
 
   async function create(ev) {

@@ -532,22 +532,7 @@
    * customers would be quoted now, and what each customer segment would do. */
   function codpOption(p, chain) {
     const label = (role) => { const c = chain.find((x) => x.role === role); return BG.roleLabel(role, c ? c.label : role); };
-    const list = (roles) => roles.map(label).join(", ");
-    const one = new Intl.NumberFormat(document.documentElement.lang || undefined, { maximumFractionDigits: 1 });
-    const pct = new Intl.NumberFormat(document.documentElement.lang || undefined, { style: "percent", maximumFractionDigits: 0 });
-    const facts = [
-      p.to_order.length ? t("codp_to_order", { stages: list(p.to_order) }) : t("codp_none_to_order"),
-      p.stock_at.length ? t("codp_stock_at", { stages: list(p.stock_at) }) : t("codp_no_stock"),
-      p.lead_time === null ? t("codp_lead_none")
-        : t((p.from_stock ? "codp_lead_stock" : "codp_lead") + (p.lead_time === 1 ? "_one" : ""), { weeks: one.format(p.lead_time) }),
-    ];
-    const segs = p.segments || [];
-    if (segs.length > 1 || segs.some((g) => g.premium !== null)) {
-      facts.push(t("codp_segments") + " " + segs.map((g) => {
-        const part = t("codp_segment", { name: g.name, share: pct.format(g.share), accept: pct.format(g.accept) });
-        return g.premium === null ? part : part + " (" + t(g.premium ? "codp_premium_yes" : "codp_premium_no") + ")";
-      }).join("; "));
-    }
+    const facts = BG.codpFacts(p, label);
     const id = "codp-" + p.position;
     return el("label", { class: "check codp-option", for: id }, [
       // named by its title, described by its facts (the whole box selects it)
