@@ -249,7 +249,7 @@ def describe_position(scenario: Scenario, state: GameState | None, position: str
     the decoupling point (their order and shipping delays, and the parcel), ``from_stock`` whether
     that shop would serve from stock first (then at ``delivery`` weeks), and ``segments``:
     per customer segment its ``name``, ``share`` of demand, ``accept`` (the share of its
-    customers who would wait the quoted lead time; 1.0 when served from stock) and
+    customers who would wait ``order_lead_time``, or the parcel when served from stock) and
     ``premium`` (None: the segment pays none; else whether this position earns it)."""
     from game.engine import INFINITE, quote  # local: the engine imports this module
     from game.state import new_game
@@ -265,7 +265,12 @@ def describe_position(scenario: Scenario, state: GameState | None, position: str
     facing = scn.stage(path[0])
     weeks = quote(scn, new, path[0])
     from_stock = facing.mode == "mts"
-    wait = facing.delivery_delay if from_stock else weeks
+    through = sum(
+        scn.stage(r).ship_delay + (0 if scn.mto_orders == "instant" else scn.stage(r).order_delay)
+        for r in path
+        if modes[r] == "mto"
+    )
+    wait = facing.delivery_delay if from_stock else through + facing.delivery_delay
     custom = customisable(scn, modes)
     segments = [
         {
@@ -276,11 +281,6 @@ def describe_position(scenario: Scenario, state: GameState | None, position: str
         }
         for seg in scn.segments
     ]
-    through = sum(
-        scn.stage(r).ship_delay + (0 if scn.mto_orders == "instant" else scn.stage(r).order_delay)
-        for r in path
-        if modes[r] == "mto"
-    )
     return {
         "position": position,
         "order_lead_time": through + facing.delivery_delay,

@@ -51,6 +51,9 @@ def test_impatient_customers_leave_when_nothing_waits_at_the_shop() -> None:
     now = {p: describe_position(scn, None, p)["segments"][0] for p in ("mts-local", "mto")}
     assert now["mts-local"]["accept"] == 1.0  # served from the shelf
     assert now["mto"]["accept"] == 0  # will not wait at all
+    # "soon" waits one or two weeks: all of it at one week (central stock), none at four (to order)
+    soon = {p: describe_position(scn, None, p)["segments"][1]["accept"] for p in ("mts-central", "ato", "mto")}
+    assert soon == {"mts-central": 1.0, "ato": 0.3, "mto": 0}
 
 
 def test_at_a_review_the_quote_is_the_engines_for_the_moved_game() -> None:
