@@ -205,7 +205,7 @@
     const hist = st.history || [];
     const prev = hist.find((h) => h.week === (s.week || 0) - 1);
     const note = $("#bot-note");
-    if (before && before.session && before.session.week !== s.week) {
+    if (!before || !before.session || before.session.week !== s.week) { // a new week, or the page (re)opened
       const botNow = !!(st.seat && st.seat.bot);
       note.hidden = !(prev && prev.bot) || botNow;
       if (!note.hidden) note.textContent = t("bot_decided", { week: prev.week, value: num(prev.decision) });
