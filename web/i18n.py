@@ -269,8 +269,10 @@ JS_STRINGS = {
         "What you ship: the orders of %(customers)s, as goods arrive and your capacity allows; "
         "what you cannot ship yet is owed (backlog)."
     ),
-    "intro_ships_consumers_mto": _l(
-        "What you ship: what consumers ordered, as goods arrive and your capacity allows; you hold no stock."
+    "intro_ships_consumers_mto": _l("What you ship: what consumers ordered, as goods arrive and your capacity allows."),
+    "intro_arrives_mto": _l(
+        "What arrives: the goods for your customers' orders, from %(supplier)s, about %(weeks)s weeks after"
+        " the orders went out."
     ),
     "intro_number_order": _l("Your one number each week: how many cases to order from %(supplier)s."),
     "intro_number_source": _l("Your one number each week: how many cases to put into production."),
@@ -280,7 +282,7 @@ JS_STRINGS = {
     ),
     "intro_number_capacity_pass": _l(
         "Your one number each week: your capacity, how many cases you can handle and pass on per week."
-        " You work to order: you hold no stock, and each customer order goes to %(supplier)s at once."
+        " You work to order: each customer order goes to %(supplier)s at once, so you do not order yourself."
     ),
     "intro_costs": _l("What costs money, each week: %(rates)s. Your team's total counts."),
 }

@@ -313,7 +313,7 @@
     const capacity = v.decision === "capacity";
     const items = [];
     items.push(mine.supplier
-      ? t("intro_arrives", { supplier: name(mine.supplier), weeks: v.lead_time ?? "?" })
+      ? t(v.mode === "mto" ? "intro_arrives_mto" : "intro_arrives", { supplier: name(mine.supplier), weeks: v.lead_time ?? "?" })
       : t("intro_arrives_source", { weeks: v.lead_time ?? "?" }));
     const mto = v.mode === "mto";
     if (mine.consumer_facing) items.push(t(mto ? "intro_ships_consumers_mto" : "intro_ships_consumers"));
