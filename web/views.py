@@ -12,6 +12,7 @@ from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
 from game.visibility import facilitator_view, history_entry, public_view, view
 from web import wire
+from web.scenarios import positions as scenario_positions
 from web.sessions import SessionMeta
 from web.store import Store
 from web.wire import Raw
@@ -247,11 +248,13 @@ def _positions(meta: SessionMeta, n: int, t: dict[str, str], scn: Any) -> list[d
     before = meta.status == "setup"
     if meta.codp_rule != "team" or not (before or _review_open(meta, scn, t)):
         return None
-    key, raw = (meta.code, meta.seed, n), "" if before else t["state"]
+    if before:  # as a game would begin at each position: the same for every team of that scenario
+        return scenario_positions(scn)
+    key, raw = (meta.code, meta.seed, n), t["state"]
     hit = _POSITIONS.get(key)
     if hit is not None and hit[:3] == (raw, t.get("codp") or "", t.get("shop") or ""):
         return hit[3]
-    state = None if before else parsed_state(meta, n, raw)
+    state = parsed_state(meta, n, raw)
     allowed = list(meta.base.codp_positions) or positions_for(meta.base)
     out = [jsonsafe(describe_position(scn, state, p)) for p in allowed]
     if len(_POSITIONS) > _STATE_LIMIT:
