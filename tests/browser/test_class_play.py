@@ -112,6 +112,9 @@ def test_the_decoupling_point_is_explained_and_the_team_sees_who_chose(live_serv
     expect(who).to_have_text(LONG_NAME)
     assert who.evaluate("(n) => n.scrollWidth <= n.clientWidth + 1")  # the whole name shows, not cut
     expect(row.locator(".seat.is-bot")).to_have_count(1)  # the supplier
+    long.close()  # the phone goes away: its seat shows offline at a glance
+    offline = row.locator(".seat.is-offline", has_text="Manufacturer")
+    expect(offline.locator(".tag.offline")).to_have_text("offline")
     shot(fac, "dashboard-chips-1366")
     assert axe_violations(fac) == []
 
