@@ -266,3 +266,32 @@ def test_an_upload_error_shows_beside_the_file_picker(live_server: str, new_page
     picker, shown = page.locator("#scn-file").bounding_box(), error.bounding_box()
     assert picker is not None and shown is not None and 0 < shown["y"] - picker["y"] < 120
     shot(page, f"upload-error-{lang}-1366")
+
+
+def test_layout_details_in_dutch(live_server: str, new_page) -> None:
+    """The projector's team header sits over the team names, a team's name never wraps, and a
+    printed debrief keeps a heading with what follows it."""
+    created = new_session(live_server, scenario="classic", teams=2, weeks=2)
+    code, secret = created["code"], created["facilitator_secret"]
+    proj = new_page(**LAPTOP, lang="nl-NL")
+    proj.goto(f"{live_server}/projector/{code}")
+    expect(proj.locator("#board-body tr")).to_have_count(2)
+    head, name = proj.locator(".board thead th").nth(1), proj.locator("#board-body th").first
+    assert head.evaluate("(n) => getComputedStyle(n).textAlign") == "left"
+    assert abs(head.bounding_box()["x"] - name.bounding_box()["x"]) < 20
+    expect(proj.locator("#board-body td").nth(2)).to_have_text("–")  # no money before a week is played
+    shot(proj, "projector-nl-1366")
+    fac = new_page(width=390, height=844, lang="nl-NL")
+    fac.goto(f"{live_server}/facilitate/{code}#s={secret}")
+    team = fac.locator("#teams-body .team-name").first
+    expect(team).to_have_text("Team 1")
+    assert team.bounding_box()["height"] < 30  # one line: "Team" and "1" together
+    fac.click("[data-action=start]")
+    for _ in range(2):
+        fac.click("[data-action=force_round]")
+        fac.wait_for_timeout(200)
+    deb = new_page(**LAPTOP, lang="nl-NL")
+    deb.goto(f"{live_server}/debrief/{code}#s={secret}")
+    expect(deb.locator("#ranking tbody tr")).to_have_count(2)
+    deb.emulate_media(media="print")
+    assert deb.locator("h2").first.evaluate("(n) => getComputedStyle(n).breakAfter") == "avoid"
