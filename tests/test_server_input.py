@@ -128,7 +128,7 @@ def test_submit_twice_and_before_start_and_without_a_seat(app: Any, setup: dict[
     refused(app, p, "submit", {"week": 1, "value": 4}, "not_running")
     setup["fac"].emit("control", {"action": "start"}, callback=True)
     assert p.emit("submit", {"week": 1, "value": 4}, callback=True)["ok"]
-    refused(app, p, "submit", {"week": 1, "value": 5}, "already_decided")
+    assert p.emit("submit", {"week": 1, "value": 5}, callback=True)["previous"] == 4  # a change
     stranger = socketio_of(app).test_client(app)
     refused(app, stranger, "submit", {"week": 1, "value": 4}, "not_joined")
     refused(app, stranger, "choose_codp", {"position": "mto"}, "not_joined")

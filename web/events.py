@@ -316,18 +316,20 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         ident = player(sid)
         changes = rounds.submit(hub.store, hub.cfg, ident.code, ident.team, ident.role, data, hub.clock())
         hub.publish(changes, keep_public=True)
-        return {"week": data["week"]}
+        mine = changes.mine[(ident.code, ident.team, ident.role)]
+        hub.broadcaster.to_seat(ident.code, ident.team, ident.role, "decision", mine)  # the seat's other tabs
+        return dict(mine)
 
     @handler("choose_codp")
     def on_choose_codp(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         ident = player(sid)
-        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"]))
+        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"], role=ident.role))
         return {}
 
     @handler("choose_shop")
     def on_choose_shop(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         ident = player(sid)
-        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"]))
+        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"], role=ident.role))
         return {}
 
     @handler("facilitate")

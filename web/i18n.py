@@ -77,7 +77,44 @@ JS_STRINGS = {
     "order_help": _l("Cases to order from your supplier, between %(lo)s and %(hi)s."),
     "order_help_source": _l("Cases to put into production, between %(lo)s and %(hi)s."),
     "capacity_help": _l("Cases you can make per week (you work to order), between %(lo)s and %(hi)s."),
-    "submitted": _l("Submitted: %(value)s. Waiting for the others…"),
+    "capacity_help_pass": _l(
+        "Cases you can handle and pass on per week (you work to order: each customer order goes to your"
+        " supplier at once), between %(lo)s and %(hi)s."
+    ),
+    "submit": _l("Submit"),
+    "change": _l("Change"),
+    "submit_anyway": _l("Submit anyway"),
+    "submitted_change": _l("Submitted: %(value)s. Waiting for the others; you can change it until the week closes."),
+    "unusual": _l("%(value)s is far from the usual (about %(usual)s). Check it; press Submit anyway to send it."),
+    "col_decided": _l("You decided"),
+    "col_capacity": _l("Your capacity"),
+    "bot_decided": _l("Time ran out in week %(week)s: a bot decided %(value)s for you."),
+    "after_first_week": _l("shown after the first week"),
+    "others_playing": _l("other teams are still playing"),
+    "detail_en": _l("details in English"),
+    "codp_by": _l("(chosen by %(name)s)"),
+    "codp_moved": _l("Your team moved its decoupling point: %(position)s."),
+    "review_open": _l("Strategy review: your team may move its decoupling point now (see below)."),
+    "codp_current": _l("Your team's choice now: %(position)s"),
+    "codp_to_order": _l("Work to order: %(stages)s"),
+    "codp_none_to_order": _l("No stage works to order"),
+    "codp_stock_at": _l("Stock held at: %(stages)s"),
+    "codp_no_stock": _l("No stock held anywhere"),
+    "codp_lead_stock": _l(
+        "Customers get goods from the shop's stock at once; when it runs out they would be quoted %(weeks)s weeks now"
+    ),
+    "codp_lead": _l("Quoted to customers now, with the stock already in the chain: %(weeks)s weeks"),
+    "codp_lead_one": _l("Quoted to customers now, with the stock already in the chain: 1 week"),
+    "codp_through": _l("An order takes %(weeks)s weeks through the stages that work to order"),
+    "codp_through_one": _l("An order takes 1 week through the stages that work to order"),
+    "codp_lead_stock_one": _l(
+        "Customers get goods from the shop's stock at once; when it runs out they would be quoted 1 week now"
+    ),
+    "codp_lead_none": _l("No lead time could be promised to customers now"),
+    "codp_segments": _l("Customers:"),
+    "codp_segment": _l("%(name)s, %(share)s of demand: %(accept)s would buy"),
+    "codp_premium_yes": _l("pays its premium"),
+    "codp_premium_no": _l("no premium"),
     "waiting_start": _l("Waiting for the facilitator to start the game."),
     "paused": _l("The game is paused."),
     "bot_plays": _l("A bot is playing your seat for now. The facilitator can give it back to you."),
@@ -236,9 +273,9 @@ JS_STRINGS = {
     "shop_mts": _l("web shop from stock"),
     "shop_mto": _l("web shop drop-ships"),
     "compare_note": _l(
-        "Scores are profit (minus cost when nothing is sold): higher is better. The best plans are played "
-        "by the computer on the same consumer demand, with a fixed order-up-to level per stock point "
-        "and a fixed capacity per make-to-order stage."
+        "Profit is revenue minus cost (minus the cost when nothing is sold): higher is better. "
+        "The best plans are played by the computer on the same consumer demand, with a fixed order-up-to "
+        "level per stock point and a fixed capacity per make-to-order stage."
     ),
     "no_compare": _l("No comparison is available for this game."),
     "copy_this": _l("Copy this link (it contains the facilitator secret):"),
@@ -263,7 +300,7 @@ JS_STRINGS = {
     "offline": _l("offline"),
     "on_the_way": _l("On the way"),
     "rejoin": _l("You are playing game %(code)s as %(name)s."),
-    "score": _l("Score"),
+    "score": _l("Profit"),
     "stage": _l("Stage"),
     "submitted_wait": _l("Submitted. Waiting for the others…"),
     "weeks_played": _l("Weeks played"),
@@ -278,13 +315,27 @@ JS_STRINGS = {
     "intro_arrives_source": _l("What arrives: what you put into production, about %(weeks)s weeks later."),
     "intro_ships_consumers": _l("What you ship: what consumers ask for each week, as far as your stock allows."),
     "intro_ships": _l(
-        "What you ship: what %(customers)s order from you, as far as your stock allows; "
+        "What you ship: the orders of %(customers)s, as far as your stock allows; "
         "what you cannot ship yet is owed (backlog)."
+    ),
+    "intro_ships_mto": _l(
+        "What you ship: the orders of %(customers)s, as goods arrive and your capacity allows; "
+        "what you cannot ship yet is owed (backlog)."
+    ),
+    "intro_ships_consumers_mto": _l("What you ship: what consumers ordered, as goods arrive and your capacity allows."),
+    "intro_arrives_mto": _l(
+        "What arrives: the goods for your customers' orders, from %(supplier)s, about %(weeks)s weeks after"
+        " the orders went out."
     ),
     "intro_number_order": _l("Your one number each week: how many cases to order from %(supplier)s."),
     "intro_number_source": _l("Your one number each week: how many cases to put into production."),
     "intro_number_capacity": _l(
-        "Your one number each week: your capacity, the cases you can make per week (you work to order)."
+        "Your one number each week: your capacity, how many cases you can make per week."
+        " You work to order: you make what customers ordered."
+    ),
+    "intro_number_capacity_pass": _l(
+        "Your one number each week: your capacity, how many cases you can handle and pass on per week."
+        " You work to order: each customer order goes to %(supplier)s at once, so you do not order yourself."
     ),
     "intro_costs": _l("What costs money, each week: %(rates)s. Your team's total counts."),
 }

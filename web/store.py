@@ -6,8 +6,9 @@ table with every field is in docs/ARCHITECTURE.md):
 - ``bg:sessions`` set of live codes; ``bg:deadlines`` zset ``"{code}:{n}"`` -> deadline
 - ``bg:s:{code}`` hash: config JSON, secret hash, status, round_seconds
 - ``bg:s:{code}:t:{n}`` hash: week, state JSON, bot memory JSON, done, codp, name,
-  deadline, remaining (while paused), advanced_at
-- ``bg:s:{code}:t:{n}:dec`` hash role -> this week's human decision
+  deadline, remaining (while paused), advanced_at, dec_rev (bumped by every decision
+  recorded or changed), codp_by (who chose the CODP last)
+- ``bg:s:{code}:t:{n}:dec`` hash role -> this week's human decision (the latest one)
 - ``bg:s:{code}:t:{n}:weeks`` list of week records (``GameResult.weeks`` shape)
 - ``bg:s:{code}:t:{n}:seats`` hash role -> ``{"name", "token" (SHA-256), "joined"}``, and
   ``"shared"``: the players who joined the seat later, each ``{"name", "token", "joined"}``
@@ -134,7 +135,8 @@ class Submitted:
     """What ``Store.submit`` found: ``status`` (``ok`` or why not) and whether the
     decision completed the week, with what the caller needs next: the session's
     status (``not_running``), the team's week (``stale_week``, ``ok``), the bounds
-    (``out_of_bounds``), the roles that decided (``ok``) and, when complete, the
+    (``out_of_bounds``), the roles that decided and the value this seat had decided
+    before (``ok``; ``previous`` None: its first decision this week) and, when complete, the
     team as ``team_snapshot`` gives it and the session's config and timer."""
 
     status: str
@@ -143,6 +145,7 @@ class Submitted:
     week: int = 0
     bounds: tuple[int, int] = (0, 0)
     decided: list[str] = field(default_factory=list)
+    previous: int | None = None
     snapshot: dict[str, Any] | None = None
     session: dict[str, str] | None = None
 
@@ -557,8 +560,9 @@ class Store:
             out.bounds = (int(float(rest[0])), int(float(rest[1])))
         elif out.status == "ok":
             out.week, out.decided = int(rest[0]), sorted(rest[1])
+            out.previous = int(rest[2]) if rest[2] else None
             if out.complete:
-                t, dec, seats, humans, forced, (config, rs, st) = rest[2:]
+                t, dec, seats, humans, forced, (config, rs, st) = rest[3:]
                 out.snapshot = _snapshot(_pairs(t), _pairs(dec), _pairs(seats), humans, forced, rs, st)
                 out.session = {"config": config or "", "round_seconds": rs or "0", "status": st or ""}
         return out
@@ -568,7 +572,7 @@ class Store:
         code: str,
         team: int,
         week: int,
-        n_decisions: int,
+        dec_rev: int,
         state: dict[str, Any],
         record: dict[str, Any],
         memory: dict[str, Any],
@@ -580,7 +584,9 @@ class Store:
         seats: dict[str, dict[str, Any]] | None = None,
     ) -> Committed:
         """Run ``commit.lua``: ``result`` 1 written, 0 already advanced by another caller,
-        -1 read again. ``bounds``: the new state's decision bounds, stored with it.
+        -1 read again (a decision was recorded or changed since ``dec_rev``, the team's
+        ``dec_rev`` as read with the decisions the week was computed from). ``bounds``: the
+        new state's decision bounds, stored with it.
         ``ttl``: renew the expiry of the session hash and every key of the team, and of
         the tokens of ``seats`` (as ``seats()`` gives them), in the same call."""
         keys = [
@@ -600,7 +606,7 @@ class Store:
         bounds_text = bounds_json(bounds) if bounds else ""
         args = [
             week,
-            n_decisions,
+            dec_rev,
             state["week"],
             state_text,
             record_text,
@@ -626,10 +632,10 @@ class Store:
         return out
 
     def replace_state(
-        self, code: str, team: int, week: int, state: dict[str, Any], codp: str, shop: str | None = None
+        self, code: str, team: int, week: int, state: dict[str, Any], codp: str, shop: str | None = None, by: str = ""
     ) -> bool:
         """Swap a team's state, CODP and web shop mode within its current week (a strategy review),
-        clearing the week's decisions. Optimistic: False when the week moved on or a
+        clearing the week's decisions; ``by``: who chose (``codp_by``). Optimistic: False when the week moved on or a
         decision arrived meanwhile (WATCH on the team hash and its decisions)."""
         key, dec = self.team_key(code, team), self.team_key(code, team, "dec")
         with self.r.pipeline(transaction=True) as pipe:
@@ -639,9 +645,10 @@ class Store:
                 if week_now != str(week) or done == "1":
                     return False
                 pipe.multi()
-                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp, "shop": shop or ""})
+                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp, "shop": shop or "", "codp_by": by})
                 pipe.hdel(key, "bounds")  # of the old modes; the next submission computes them
                 pipe.delete(dec)
+                pipe.hincrby(key, "dec_rev", 1)  # a week computed from the old state is not written
                 pipe.execute()
                 return True
             except redis.WatchError:
