@@ -41,9 +41,10 @@ def test_a_late_student_shares_a_taken_seat_and_either_player_decides(app: Any) 
     game.hub.tick()  # the dashboard's next update
     seat = next(s for s in game.fac.board()["teams"][0]["seats"] if s["role"] == "retailer")
     assert seat["name"] == "Retailer & Lea"
-    # any of them decides; the other is then told the seat has decided
-    assert late.call("submit", {"week": 1, "value": 7})["ok"]
-    assert players["retailer"].call("submit", {"week": 1, "value": 3})["error"]["code"] == "already_decided"
+    # any of them decides, and a later number from either replaces it until the week closes
+    assert players["retailer"].call("submit", {"week": 1, "value": 3})["ok"]
+    changed = late.call("submit", {"week": 1, "value": 7})
+    assert changed["ok"] and changed["previous"] == 3
     assert "retailer" in players["retailer"].last("decided")["decided"]
     for role in ROLES[1:]:
         players[role].call("submit", {"week": 1, "value": 4})
