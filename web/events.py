@@ -19,8 +19,9 @@ import socketio
 from flask_socketio import SocketIO
 from socketio import packet as sio_packet
 
-from web import payloads, rounds, sessions, views
+from web import payloads, rounds, sessions, views, wire
 from web.errors import GameError, bad
+from web.frames import MALFORMED, MAX_FRAME_BYTES, close_connection, over_limit
 from web.store import STORE_DOWN
 
 if TYPE_CHECKING:
@@ -138,7 +139,6 @@ class Rooms(socketio.Manager):
 
 
 RESERVED_EVENTS = ("connect", "disconnect", "*")  # the library's own names, never a client's
-MALFORMED = {"code": "bad_request", "message": "malformed Socket.IO frame", "event": None}
 
 
 def refusal(exc: BaseException, event: str, hub: Hub) -> dict[str, str]:
@@ -186,6 +186,10 @@ def guard_frames(socketio: SocketIO) -> None:
             server._send_packet(eio_sid, server.packet_class(sio_packet.ACK, namespace=ns, id=ack_id, data=ack))
 
     def on_message(eio_sid: str, data: Any) -> None:
+        if over_limit(data):
+            log.warning("a frame over %d bytes from %s; connection closed", MAX_FRAME_BYTES, eio_sid)
+            close_connection(server, eio_sid, error=False)
+            return
         try:
             original_message(eio_sid, data)
         except Exception as exc:
@@ -201,7 +205,8 @@ def guard_frames(socketio: SocketIO) -> None:
                 )
             sid = server.manager.sid_from_eio_sid(eio_sid, "/")
             if sid:
-                server.emit("error", MALFORMED, to=sid)
+                message = str(exc) if isinstance(exc, wire.Refused) else MALFORMED["message"]
+                server.emit("error", {**MALFORMED, "message": message}, to=sid)
 
     def on_disconnect(eio_sid: str, *args: Any) -> None:
         with lock:
