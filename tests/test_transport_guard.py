@@ -142,7 +142,7 @@ def next_message_after(ws: websocket.WebSocket, frame: str, prefix: str) -> str:
 
 
 def test_an_empty_websocket_message_is_answered_and_closes_cleanly(gunicorn: tuple[str, Path]) -> None:
-    base, log = gunicorn
+    base, _log = gunicorn
     for bad in ("", "x", "9"):
         ws = connected(base)
         ws.send(bad)
@@ -162,7 +162,7 @@ def test_an_empty_packet_in_a_polling_post_is_answered_and_the_rest_goes_through
     url = f"{base}/socket.io/?EIO=4&transport=polling&sid={sid}"
     assert requests.post(url, data=b"40", timeout=5).status_code == 200
     requests.get(url, timeout=5)  # the namespace's connect answer
-    body = '\x1e421["watch",{"code":"NOPE99"}]\x1e\x1ez'.encode()
+    body = b'\x1e421["watch",{"code":"NOPE99"}]\x1e\x1ez'
     assert requests.post(url, data=body, timeout=5).status_code == 200
     got = ""
     for _ in range(3):

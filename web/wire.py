@@ -18,7 +18,7 @@ import math
 import secrets
 from typing import Any
 
-from game.jsonsafe import jsonsafe
+from game.jsonsafe import depth, jsonsafe
 
 MAX_DEPTH = 32  # arrays and objects inside each other; a scenario document needs about six
 MARK = secrets.token_hex(8)  # marks a Raw's place while the packet is encoded (never sent)
@@ -48,18 +48,6 @@ def _finite(text: str) -> float:
 
 def _constant(name: str) -> Any:
     raise Refused(f"{name} is not a JSON number")
-
-
-def depth(value: Any) -> int:
-    """How deep arrays and objects are nested in ``value`` (a scalar is 0), without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, level = stack.pop()
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else None
-        if children is not None:
-            deepest = max(deepest, level)
-            stack.extend((child, level + 1) for child in children)
-    return deepest
 
 
 def loads(text: str | bytes, **kwargs: Any) -> Any:
