@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -49,7 +50,7 @@ class Connections:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._who: dict[str, Identity] = {}
-        self._rate: dict[str, tuple[float, int]] = {}
+        self._rate: dict[str, deque[float]] = {}  # sid -> when its last events were let through
         self._seats: dict[str, dict[tuple[int, str], int]] = {}  # code -> seat -> connections
 
     def _count(self, ident: Identity | None, by: int) -> None:
@@ -93,14 +94,19 @@ class Connections:
             return seat in self._seats.get(code, {})
 
     def allow(self, sid: str, now: float, per_second: int) -> bool:
-        """A one-second window rate limit per connection."""
+        """A sliding one-second window per connection: an event is let through when fewer than
+        ``per_second`` of the connection's events were let through in the second before
+        ``now`` (so no second, wherever it starts, holds more). Refused events do not count."""
         with self._lock:
-            start, count = self._rate.get(sid, (now, 0))
-            if now - start >= 1.0:
-                start, count = now, 0
-            count += 1
-            self._rate[sid] = (start, count)
-            return count <= per_second
+            if per_second <= 0:
+                return False
+            times = self._rate.get(sid)
+            if times is None or times.maxlen != per_second:
+                times = self._rate[sid] = deque(maxlen=per_second)
+            if len(times) == times.maxlen and now - times[0] < 1.0:
+                return False
+            times.append(now)
+            return True
 
 
 class Rooms(socketio.Manager):
