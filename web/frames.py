@@ -6,8 +6,9 @@ is handled here, a WSGI middleware in front of the Socket.IO server (docs/PROTOC
   would close it and wait for a poll that never comes: the request hung for good.)
 - The packets of a polling POST are checked before the library decodes them: a body that is
   not UTF-8 or holds more packets than the library takes is answered ``400``; an empty packet,
-  or one that is not a packet a client may send, is left out and answered with the ``error``
-  event ``MALFORMED`` (the rest of the body goes through, the connection stays open).
+  or one of a type the library does not take from a client (it would close the connection
+  and wait, as above), is left out and answered with the ``error`` event ``MALFORMED`` (the
+  rest of the body goes through, the connection stays open).
 - A WebSocket message the library cannot decode (an empty one, one that starts with no packet
   type) ends the library's WebSocket loop with an exception: it is logged in one line, the
   client gets the ``error`` event and Engine.IO's close packet, and the connection closes.
@@ -33,7 +34,7 @@ log = logging.getLogger(__name__)
 
 MAX_FRAME_BYTES = 65_536  # a WebSocket message or a long-polling POST body (docs/PROTOCOL.md)
 DRAIN_BYTES = 1 << 20  # an oversized POST body up to this size is read (and dropped) before the answer
-CLIENT_PACKETS = frozenset("123456")  # Engine.IO types a client sends: close, ping, pong, message, upgrade, noop
+CLIENT_PACKETS = frozenset("1345")  # what the library takes from a client: close, pong, message, upgrade
 FLUSH_SECONDS = 2.0  # at most this long for a closing WebSocket's last packets to go out
 MARK = "beergame.frames"
 MALFORMED = {"code": "bad_request", "message": "malformed Socket.IO frame", "event": None}
