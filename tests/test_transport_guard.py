@@ -170,4 +170,6 @@ def test_an_empty_packet_in_a_polling_post_is_answered_and_the_rest_goes_through
         if "431[" in got and '"error"' in got:
             break
     assert '"malformed Socket.IO frame"' in got and '"unknown_session"' in got, got
+    for packet in (b"2", b"6", b"0"):  # packets a client does not send: the library closed and waited
+        assert requests.post(url, data=packet, timeout=5).status_code == 200
     assert requests.post(url, data=b"\xff\xfe", timeout=5).status_code == 400  # not UTF-8
