@@ -156,6 +156,16 @@ def test_force_round_ends_the_week_it_names_and_no_other(app: Any) -> None:
     assert (game.week(1), game.week(2)) == (3, 2)
 
 
+def test_a_refused_force_round_says_where_the_team_is(app: Any) -> None:
+    game = Game(app, teams=2)
+    four(game)
+    game.control(action="start")
+    refused = game.control(action="force_round", week=2, team=1)["error"]
+    assert refused["code"] == "stale_week"
+    assert refused["message"] == "team 1 is deciding week 1 now, not week 2"
+    assert game.control(action="force_round", week=2)["error"]["message"] == "no team is deciding week 2 now"
+
+
 def test_a_ticker_acts_on_the_week_it_found_due_and_no_other(app: Any, make_app: Any, redis_url: str) -> None:
     """Two processes' tickers find the same deadline due; the second acts after the first advanced."""
     game = Game(app, round_seconds=30)

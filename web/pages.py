@@ -144,7 +144,7 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
     except GameError as exc:
         return jsonify({"error": exc.to_dict()}), exc.status
     if not 1 <= team <= meta.teams:
-        return jsonify({"error": {"code": "bad_request", "message": "no such team"}}), 404
+        return jsonify({"error": {"code": "not_found", "message": f"no team {team} in this session"}}), 404
     store = current_app.extensions["beergame"].store
     raw = store.team(meta.code, team)
     seed = GameState.from_dict(json.loads(raw["state"])).seed

@@ -220,6 +220,16 @@ def end(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
 # -- facilitator controls ---------------------------------------------------------------
 
 
+def _not_on_week(team: int | None, week: int, found: tuple[str | None, str | None] | None) -> str:
+    """Why ``force_round`` of ``week`` ends nothing: where ``team`` is (``found``: its week and
+    done flag as stored), or that no team is on that week."""
+    if not team or found is None:
+        return f"no team is deciding week {week} now"
+    if found[1] == "1":
+        return f"team {team} has played its last week"
+    return f"team {team} is deciding week {found[0]} now, not week {week}"
+
+
 def _team_arg(meta: SessionMeta, team: int | None) -> int | None:
     if team is not None and not 1 <= team <= meta.teams:
         raise bad(f"team must be a number from 1 to {meta.teams}")
@@ -291,10 +301,10 @@ def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float)
         pipe = store.r.pipeline(transaction=False)
         for n in chosen:
             pipe.hmget(store.team_key(code, n), "week", "done")
-        on_week = [n for n, (w, done) in zip(chosen, pipe.execute(), strict=True) if w == str(week) and done != "1"]
+        found = list(zip(chosen, pipe.execute(), strict=True))
+        on_week = [n for n, (w, done) in found if w == str(week) and done != "1"]
         if not on_week:
-            where = f"team {team} is" if team else "no team is"
-            raise GameError("stale_week", f"{where} deciding week {week} now")
+            raise GameError("stale_week", _not_on_week(team, week, found[0][1] if team else None))
         for n in on_week:
             changes.merge(advance(store, cfg, code, n, now, "force", week=week, meta=meta))
     elif action in ("seat_to_bot", "seat_to_human"):
