@@ -495,7 +495,7 @@ def _segment(source: str, idx: int, table: Any) -> Segment:
         goodwill=r.num("goodwill", 0.0),
         churn=r.num("churn", 0.0),
         patience=_patience(r),
-        standard_discount=r.num("standard_discount", 0.0, hi=1.0),
+        standard_discount=r.num("standard_discount", 0.0),
         renege=r.get("renege", False, bool),
         late_cost=r.num("late_cost", 0.0),
     )
