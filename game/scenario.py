@@ -731,8 +731,8 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         mto_orders=r.get("mto_orders", "instant", str),
         drivers=tuple(r.get("drivers", [], list)),
         jit=_jit(source, data["jit"], [s.role for s in stages]) if "jit" in data else Jit(),
-        max_processes=r.int("max_processes", 1, lo=1, hi=len(segments)),
-        process_cost=r.num("process_cost", 0.0, hi=1000.0),
+        max_processes=r.int("max_processes", 1, hi=len(segments)),
+        process_cost=r.num("process_cost", 0.0),
     )
     r.used.add("jit")
     if not all(isinstance(d, str) and d.strip() for d in scenario.drivers):
