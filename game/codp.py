@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from game.scenario import Scenario
-    from game.state import GameState
+    from game.state import GameState, StageState
 
 
 @dataclass(frozen=True)
@@ -347,11 +347,7 @@ def switch_codp(
         raise CodpError(f"unknown position {position!r} (known: {', '.join(POSITIONS)})")
     if position not in allowed:
         raise CodpError(f"position {position!r} is not offered (allowed: {', '.join(allowed)})")
-    if state.done:
-        raise CodpError("the game is over")
-    if not any_week and not is_review_week(scenario, state.week):
-        weeks = ", ".join(str(w) for w in scenario.review_weeks) or "none"
-        raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
+    _check_review(scenario, state, any_week)
     new_scenario = apply_codp(scenario, position)
     if shop is not None:
         try:
@@ -359,6 +355,24 @@ def switch_codp(
         except ValueError as exc:  # no web shop, or an unknown mode
             raise CodpError(str(exc)) from None
     new = state.copy()
+    _convert_modes(new_scenario, new)
+    new.codp = position
+    return new_scenario, new
+
+
+def _check_review(scenario: Scenario, state: GameState, any_week: bool) -> None:
+    """Raise ``CodpError`` when the game is over or (unless ``any_week``) ``state``'s week is
+    not a strategy review."""
+    if state.done:
+        raise CodpError("the game is over")
+    if not any_week and not is_review_week(scenario, state.week):
+        weeks = ", ".join(str(w) for w in scenario.review_weeks) or "none"
+        raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
+
+
+def _convert_modes(new_scenario: Scenario, new: GameState) -> None:
+    """Put ``new``'s stock points in ``new_scenario``'s stage modes, in place (see
+    ``switch_codp``), and write the roles' totals."""
     net = new_scenario.network
     for r, spec in enumerate(new_scenario.stages):
         stages = [new.stages[r]] if new.nodes is None else [new.nodes[i] for i in net.decide[r]]
@@ -378,8 +392,107 @@ def switch_codp(
         from game.engine import role_totals  # local: the engine imports this module
 
         role_totals(new_scenario, new)
-    new.codp = position
+
+
+def switch_processes(
+    scenario: Scenario, state: GameState, choice: Mapping[str, str], *, any_week: bool = False
+) -> tuple[Scenario, GameState]:
+    """Change a running game's processes per segment (``apply_processes``) at a strategy
+    review; returns the new scenario and a new state (the input is not modified).
+
+    The chain's stages change mode as in ``switch_codp``. A process that opens starts
+    empty. A process that closes hands its waiting customers (in their order) and every
+    unit it holds, processes or has on its way to the consumer-facing stage's own stock
+    point, which serves them from then on; what it had ordered and not received is
+    cancelled at its decoupling stage. Raises ``CodpError`` as ``switch_codp`` does, or
+    for a choice ``apply_processes`` refuses."""
+    _check_review(scenario, state, any_week)
+    try:
+        new_scenario = apply_processes(scenario, choice)
+    except ValueError as exc:
+        raise CodpError(str(exc)) from None
+    new = state.copy()
+    _renode(scenario, new_scenario, new)
+    _convert_modes(new_scenario, new)
+    new.codp = new_scenario.codp
     return new_scenario, new
+
+
+def _close_lane(lane: StageState, facing: StageState) -> None:
+    """A closing process's customers and goods go to the consumer-facing stock point, in place:
+    its waiting customers join the queue there in the order they came, and the units it holds,
+    processes or has on the way are that point's stock at once (parcels already sent still
+    arrive when due)."""
+    facing.open_orders = sorted([*facing.open_orders, *lane.open_orders], key=lambda o: o[0])
+    facing.owed[0] += lane.owed[0]
+    facing.on_hand += lane.on_hand + lane.wip + sum(lane.ship_q)
+    facing.deliveries = [a + b for a, b in zip(facing.deliveries, lane.deliveries, strict=True)]
+
+
+def _zeroed(event: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A copy of a consumer-facing point's week with nothing in it (a process that opens)."""
+    if event is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in event.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, list, dict)):
+            out[key] = value
+        elif isinstance(value, list):
+            out[key] = [0] * len(value)
+        elif isinstance(value, dict):
+            out[key] = {}
+        else:
+            out[key] = type(value)(0)
+    return out
+
+
+def _renode(old: Scenario, scenario: Scenario, state: GameState) -> None:
+    """Move ``state``'s stock points, in place, from ``old``'s network to ``scenario``'s
+    (they differ only in the segments' processes; points are matched by label)."""
+    from game.network import UNLIMITED  # local: network imports the scenario module
+    from game.state import StageState  # local: state imports this module
+
+    was, net = old.network, scenario.network
+    points = state.stages if state.nodes is None else state.nodes
+    events = state.events if state.nodes is None else state.node_events
+    by_label = {nd.label: (points[i], events[i] if events else None) for i, nd in enumerate(was.nodes)}
+    facing = by_label[net.nodes[net.markets[0]].label][0]
+    for i, nd in enumerate(was.nodes):
+        if nd.process and all(n.label != nd.label for n in net.nodes):
+            _close_lane(points[i], facing)
+    out, out_events = [], []
+    for nd in net.nodes:
+        point, event = by_label.get(nd.label, (None, None))
+        if point is None:
+            spec = nd.spec
+            point = StageState(
+                on_hand=0,
+                owed=[0],
+                order_q=[0] * (spec.order_delay - 1),  # at a decision point: the order delay less the week's
+                ship_q=[0] * spec.ship_delay,
+                mode="mto",
+                capacity=UNLIMITED,
+                deliveries=[0] * spec.delivery_delay,
+                loyalty=facing.loyalty[:],
+            )
+            event = _zeroed(by_label[net.nodes[net.markets[0]].label][1])
+        out.append(point)
+        out_events.append(event)
+    for i, point in enumerate(out):  # what each point owes its customers now: by label, 0 for a new one
+        if net.customers[i] != [-1]:
+            old_i = next((k for k, n in enumerate(was.nodes) if n.label == net.nodes[i].label), None)
+            owed = dict(zip((was.nodes[c].label for c in was.customers[old_i]), point.owed, strict=True))
+            point.owed = [owed.get(net.nodes[c].label, 0) for c in net.customers[i]]
+    state.mix = []
+    if state.late:
+        index = {nd.label: k for k, nd in enumerate(net.nodes)}
+        state.late = [[index[was.nodes[k].label] for k in week if was.nodes[k].label in index] for week in state.late]
+    if net.identity:
+        state.nodes, state.stages = None, out
+        state.events, state.node_events = [e for e in out_events if e is not None], []
+    else:
+        state.nodes = out
+        state.node_events = [e for e in out_events if e is not None]
 
 
 def describe_position(scenario: Scenario, state: GameState | None, position: str) -> dict[str, Any]:

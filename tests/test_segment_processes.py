@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from game.codp import apply_codp, apply_processes, processes
+from game.codp import CodpError, apply_codp, apply_processes, processes, switch_processes
 from game.engine import inventory_position, run, step
 from game.observe import observe
 from game.scenario import ScenarioError, scenario_from_toml
@@ -169,3 +169,64 @@ def test_a_process_needs_stock_to_decouple_from() -> None:
 def test_keys_are_checked(old: str, new: str, key: str) -> None:
     with pytest.raises(ScenarioError, match=key):
         scenario_from_toml(TINY.replace(old, new), "tiny.toml")
+
+
+def _goods(scn, state: GameState) -> int:
+    """Units in the chain: on hand, in process and on the way, at every stock point."""
+    points = state.stages if state.nodes is None else state.nodes
+    return sum(p.on_hand + p.wip + sum(p.ship_q) for p in points)
+
+
+def test_a_process_opens_at_a_review_and_works_from_the_next_week() -> None:
+    one = apply_codp(scenario_from_toml(TINY, "tiny.toml"), "mts-local")
+    decide = {"supplier": 10, "retailer": 10}
+    state, _ = step(one, new_game(one), decide)  # week 2's decision point
+    before = state.to_dict()
+    two, opened = switch_processes(one, state, {"now": "mts-local", "patient": "mts-central"}, any_week=True)
+    assert state.to_dict() == before  # the input is not modified
+    assert two.lanes == (("mts-central", (1,)),)
+    assert _goods(two, opened) == _goods(one, state)
+    assert opened.nodes[2].owed == [0] and opened.nodes[0].owed == [state.stages[0].owed[0], 0]
+    again = GameState.from_dict(json.loads(json.dumps(opened.to_dict())))
+    assert again.to_dict() == opened.to_dict()
+    opened, _ = step(two, opened, decide)
+    ret = opened.events[1]
+    # week 3: the patient 5 now order through the process, quoted its lead time of 1 week,
+    # and the supplier receives their order in the same week
+    assert ret["skus"]["retailer/mts-central"] == [0, 5, 0, 5, 0]
+    assert ret["skus"]["retailer"][3] == 5
+    assert opened.events[0]["incoming_order"] == 10 + 5
+    assert ret["capacity_cost"] == 1.5
+
+
+def test_a_process_that_closes_hands_its_customers_and_goods_to_the_shop() -> None:
+    two = _two()
+    decide = {"supplier": 10, "retailer": 5}
+    state, _ = step(two, new_game(two), decide)
+    lane = state.nodes[2]
+    waiting = lane.owed[0]
+    assert waiting == 5 and sum(lane.ship_q) == 5
+    shop_owed = state.nodes[1].owed[0]
+    one, closed = switch_processes(two, state, {"now": "mts-local", "patient": "mts-local"}, any_week=True)
+    assert one.lanes == () and closed.nodes is None
+    assert _goods(one, closed) == _goods(two, state)
+    assert closed.stages[1].owed == [shop_owed + waiting]
+    assert closed.stages[0].owed == [state.nodes[0].owed[0]]  # the process's order is cancelled
+    assert sum(o[1] for o in closed.stages[1].open_orders) == sum(o[1] for o in state.nodes[1].open_orders) + waiting
+    final, weeks = run(one, closed, lambda s: decide)  # and the game plays on to its end
+    assert final.done and weeks[-1][1]["sold"] >= 0
+
+
+def test_switching_to_the_same_processes_changes_nothing() -> None:
+    two = _two()
+    state, _ = step(two, new_game(two), {"supplier": 10, "retailer": 5})
+    same, moved = switch_processes(two, state, processes(two), any_week=True)
+    assert same.lanes == two.lanes and moved.to_dict() == state.to_dict()
+
+
+def test_processes_move_only_at_a_review() -> None:
+    two = _two()
+    with pytest.raises(CodpError, match="not a strategy review"):
+        switch_processes(two, new_game(two), {"now": "mts-local"})
+    with pytest.raises(CodpError, match="unknown segment"):
+        switch_processes(two, new_game(two), {"later": "mts-local"}, any_week=True)
