@@ -96,8 +96,11 @@ def apply_codp(scenario: Scenario, position: str) -> Scenario:
 
     Retail-chain stages downstream of the CODP become MTO (no finished stock);
     the CODP stage and everything upstream become MTS. Stages off the retail
-    chain (the e-commerce seller) keep their own mode.
+    chain (the e-commerce seller) keep their own mode. One decoupling point serves
+    every segment: the scenario's processes per segment (``apply_processes``) are dropped.
     """
+    if scenario.lanes:
+        scenario = replace(scenario, lanes=())
     if position not in POSITIONS:
         raise ValueError(f"unknown position {position!r} (known: {', '.join(POSITIONS)})")
     path = retail_path(scenario)
@@ -137,7 +140,7 @@ def apply_processes(scenario: Scenario, processes: Mapping[str, str]) -> Scenari
         if POSITIONS[position].depth >= len(path):
             raise ValueError(f"a process of its own needs a stage holding stock; {position!r} holds none")
         lanes.append((position, tuple(k for k, n in enumerate(names) if processes.get(n) == position)))
-    return replace(apply_codp(replace(scenario, lanes=()), chosen[0]), lanes=tuple(lanes))
+    return replace(apply_codp(scenario, chosen[0]), lanes=tuple(lanes))
 
 
 def processes(scenario: Scenario) -> dict[str, str]:
@@ -204,6 +207,12 @@ def choices_for(scenario: Scenario) -> list[str]:
     return [*_offered(scenario), *process_options(scenario)]
 
 
+def choice_processes(scenario: Scenario, choice: str) -> dict[str, str]:
+    """Each segment's position under ``choice`` (see ``apply_choice``; a position: every
+    segment's); ``ValueError`` for a choice the scenario does not offer."""
+    return processes(apply_choice(scenario, choice))
+
+
 def parse_processes(text: str) -> dict[str, str]:
     """``"segment=position,segment=position"`` as a mapping (``ValueError`` when malformed)."""
     out = {}
@@ -219,7 +228,7 @@ def apply_choice(scenario: Scenario, choice: str) -> Scenario:
     """``scenario`` played with ``choice``: a position (``apply_codp``), the name of a
     process option (``process_options``), or ``"segment=position,..."`` (``apply_processes``)."""
     if choice in POSITIONS:
-        return apply_codp(replace(scenario, lanes=()), choice) if scenario.lanes else apply_codp(scenario, choice)
+        return apply_codp(scenario, choice)
     options = process_options(scenario)
     if choice in options:
         return apply_processes(scenario, options[choice])
@@ -348,6 +357,8 @@ def switch_codp(
     if position not in allowed:
         raise CodpError(f"position {position!r} is not offered (allowed: {', '.join(allowed)})")
     _check_review(scenario, state, any_week)
+    if scenario.lanes:  # from a process per segment back to one for all
+        return switch_processes(scenario, state, dict.fromkeys(processes(scenario), position), any_week=any_week)
     new_scenario = apply_codp(scenario, position)
     if shop is not None:
         try:
@@ -493,6 +504,19 @@ def _renode(old: Scenario, scenario: Scenario, state: GameState) -> None:
     else:
         state.nodes = out
         state.node_events = [e for e in out_events if e is not None]
+
+
+def describe_processes(scenario: Scenario, choice: str) -> dict[str, Any]:
+    """What a team's processes per segment under ``choice`` (``apply_choice``) would be:
+    ``processes``, per process from the shallowest, its ``position`` and the ``segments`` it
+    serves, and ``cost``, what the processes beyond the first cost a week."""
+    chosen = choice_processes(scenario, choice)
+    order = sorted(set(chosen.values()), key=lambda p: POSITIONS[p].depth)
+    return {
+        "position": choice,
+        "processes": [{"position": p, "segments": [s for s, q in chosen.items() if q == p]} for p in order],
+        "cost": scenario.process_cost * (len(order) - 1),
+    }
 
 
 def describe_position(scenario: Scenario, state: GameState | None, position: str) -> dict[str, Any]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from game.codp import describe_position, is_review_week, positions_for, shop_mode
+from game.codp import describe_position, describe_processes, is_review_week, positions_for, process_options, shop_mode
 from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
@@ -232,6 +232,7 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
                 "shop": shop_mode(scn),
                 "review": _review_open(meta, scn, t),
                 "codp_by": t.get("codp_by") or None,
+                "choice": t.get("codp") or None,
                 "positions": _positions(meta, n, t, scn),
             },
         }
@@ -257,6 +258,7 @@ def _positions(meta: SessionMeta, n: int, t: dict[str, str], scn: Any) -> list[d
     state = parsed_state(meta, n, raw)
     allowed = list(meta.base.codp_positions) or positions_for(meta.base)
     out = [jsonsafe(describe_position(scn, state, p)) for p in allowed]
+    out += [describe_processes(meta.base, option) for option in process_options(meta.base)]
     if len(_POSITIONS) > _STATE_LIMIT:
         _POSITIONS.clear()
     _POSITIONS[key] = (raw, t.get("codp") or "", t.get("shop") or "", out)
