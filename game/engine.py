@@ -24,6 +24,7 @@ from itertools import zip_longest
 from typing import Any
 
 from game.codp import customisable
+from game.horizon import last_week
 from game.network import UNLIMITED, split_order
 from game.scenario import INFINITE, Scenario
 from game.state import GameState, StageState
@@ -321,7 +322,7 @@ def step(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> 
     when the game is over. The input state is not modified.
     """
     if state.done:
-        raise ValueError(f"the game is over (week {state.week} of {scenario.weeks})")
+        raise ValueError(f"the game is over (week {state.week} of {last_week(scenario, state)})")
     plan = _plan(scenario)
     dec = _decision_list(scenario, plan, state, decisions)
     new = state.copy()
@@ -341,7 +342,7 @@ def play_week(
     out (``quoted_lead_time`` 0.0, and ``quoted_sum`` and ``quoted_units`` count every
     promise as if the chain could quote), which changes no stock, order or money."""
     if state.done:
-        raise ValueError(f"the game is over (week {state.week} of {scenario.weeks})")
+        raise ValueError(f"the game is over (week {state.week} of {last_week(scenario, state)})")
     plan = _plan(scenario)
     return _week(scenario, plan, state, _decision_list(scenario, plan, state, decisions), totals)
 
@@ -406,13 +407,31 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
             events = _role_events(plan, node_events, dec)
         new.node_events = []
         new.events = []
-    if new.week >= scenario.weeks:
+    if new.week >= last_week(scenario, new):
         new.done = True
+        if scenario.write_off_rate:
+            _write_off(scenario, plan, new, events, totals)
     else:
         _advance(scenario, plan, new, totals)
     if new.nodes is not None and totals:
         role_totals(scenario, new)
     return events
+
+
+def _write_off(
+    scenario: Scenario, plan: _Plan, state: GameState, events: list[dict[str, Any]], totals: bool
+) -> None:
+    """Book the write-off of the stock, work in process and goods in transit left when the
+    game ends into the last week's ``events`` (the roles', or the nodes' without ``totals``).
+    Booked after the last decisions, so nothing a player sees before then tells the end."""
+    rate = scenario.write_off_rate
+    st = state.stages if state.nodes is None else state.nodes
+    amounts = [(s.on_hand + s.wip + sum(s.ship_q)) * plan.unit_value[i] * rate for i, s in enumerate(st)]
+    if state.nodes is not None and totals:
+        amounts = [sum(amounts[i] for i in group) for group in plan.net.groups]
+    for ev, amount in zip(events, amounts, strict=True):
+        ev["write_off"] = amount
+        ev["cost"] += amount
 
 
 def _node_decisions(plan: _Plan, st: list[StageState], dec: list[int]) -> list[int]:
@@ -529,7 +548,6 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
     instant = plan.instant
 
     # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
-    write_off_rate = scenario.write_off_rate if week == scenario.weeks else 0.0
     unit_cost = scenario.unit_cost
     events: list[dict[str, Any]] = [_PLAIN_EVENT] * plan.n
     rows = plan.rows
@@ -554,7 +572,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             p = done[i]
             on_hand = s.on_hand
         owed = s.owed
-        lean = plain and mode == "mts" and not write_off_rate
+        lean = plain and mode == "mts"
         if facing:
             # the market goes straight into the week's event (see below)
             m = _consumers(scenario, plan, new, s, i, week, quoted[i], custom_ok, _FACING_EVENT.copy())
@@ -610,7 +628,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             s.ship_q.append(s.order_q.pop(0))
 
         if lean:
-            # no wip holding, capacity, fulfilment, material or write-off cost: fill in a
+            # no wip holding, capacity, fulfilment or material cost: fill in a
             # template (the terms left out are 0.0, so the sums are the same floats)
             holding = hc * on_hand
             backlog_cost = bc * backlog
@@ -637,7 +655,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
                 capacity_cost = cc * s.capacity
             fulfilment = fc * ship if facing else 0.0
             material = unit_cost * s.ship_q[-1] if source else 0.0
-            write_off = 0.0  # the last week's is booked below, once every node has shipped
+            write_off = 0.0  # the last week's is booked when the game ends (``_write_off``)
             ev = {
                 "received": r,
                 "incoming_order": inc,
@@ -665,11 +683,6 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         events[i] = ev
     if new.late:  # just in time: this week's delivery to these stock points is a week late
         _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
-    if write_off_rate:  # stock, work in process and goods in transit left at the end
-        for i, s in enumerate(st):
-            ev = events[i]
-            ev["write_off"] = (s.on_hand + s.wip + sum(s.ship_q)) * plan.unit_value[i] * write_off_rate
-            ev["cost"] += ev["write_off"]
     new.week = week
     if new.nodes is None:
         new.events = events

@@ -24,6 +24,7 @@ DEMAND_KINDS = ("step", "constant", "normal", "uniform", "poisson", "series")
 VISIBILITY_KEYS = ("pos_demand", "inventories", "pipelines")
 TEXT_LANGUAGES = ("nl",)  # translations in ``[text.<lang>]``; English is the top-level keys
 TEXT_KEYS = ("title", "description", "debrief")
+MAX_WEEKS = 520  # the longest game, ``end_window`` included
 
 
 class ScenarioError(ValueError):
@@ -213,6 +214,13 @@ class Scenario:
     jit: Jit = field(default_factory=lambda: Jit())
     #: one sentence per driver of this scenario: which position it favours and why (debrief)
     drivers: tuple[str, ...] = ()
+    #: the weeks in which the game may end (first, last), drawn per seed (``game.horizon``);
+    #: None: it ends after ``weeks``
+    end_window: tuple[int, int] | None = None
+    #: True when the players are told the last week (else pages show no final week)
+    end_known: bool = False
+    #: the game ends after this week whatever the draw (a replay of a game ended early); not a key
+    end_at: int | None = None
 
     @property
     def expanded(self) -> bool:
@@ -560,6 +568,22 @@ def _jit(source: str, table: Any, roles: list[str]) -> Jit:
     return jit
 
 
+def _end_window(r: _Reader, weeks: int) -> tuple[int, int] | None:
+    """``end_window = [first, last]``: the weeks the game may end in, around ``weeks``."""
+    raw = r.get("end_window", None, list)
+    if raw is None:
+        return None
+    if len(raw) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in raw):
+        raise r.fail("end_window", f"must be [first, last], two whole numbers of weeks, got {raw!r}")
+    first, last = raw
+    if not 1 <= first <= weeks <= last <= MAX_WEEKS:
+        raise r.fail(
+            "end_window",
+            f"must hold 1 <= first <= weeks ({weeks}) <= last <= {MAX_WEEKS}, got [{first}, {last}]",
+        )
+    return (first, last)
+
+
 def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str]]:
     """The ``[text.<lang>]`` tables: translated title, description, debrief and stage labels."""
     if not isinstance(table, dict):
@@ -644,7 +668,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     custom = r.get("customisation_stage", None, str)
     if custom is not None and custom != "engineering" and custom not in [s.role for s in stages]:
         raise r.fail("customisation_stage", f"names no stage: {custom!r}")
-    weeks = r.int("weeks", 36, lo=1, hi=520)
+    weeks = r.int("weeks", 36, lo=1, hi=MAX_WEEKS)
     scenario = Scenario(
         name=name,
         title=r.get("title", name, str),
@@ -667,6 +691,8 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         mto_orders=r.get("mto_orders", "instant", str),
         drivers=tuple(r.get("drivers", [], list)),
         jit=_jit(source, data["jit"], [s.role for s in stages]) if "jit" in data else Jit(),
+        end_window=_end_window(r, weeks),
+        end_known=r.get("end_known", False, bool),
     )
     r.used.add("jit")
     if not all(isinstance(d, str) and d.strip() for d in scenario.drivers):
