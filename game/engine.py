@@ -418,9 +418,7 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
     return events
 
 
-def _write_off(
-    scenario: Scenario, plan: _Plan, state: GameState, events: list[dict[str, Any]], totals: bool
-) -> None:
+def _write_off(scenario: Scenario, plan: _Plan, state: GameState, events: list[dict[str, Any]], totals: bool) -> None:
     """Book the write-off of the stock, work in process and goods in transit left when the
     game ends into the last week's ``events`` (the roles', or the nodes' without ``totals``).
     Booked after the last decisions, so nothing a player sees before then tells the end."""

@@ -41,6 +41,7 @@ ACTIONS: dict[str, Spec] = {
     "set_timer": {"seconds": ("int", False)},
     "seat_to_bot": {"team": ("int", True), "role": ("str", True)},
     "seat_to_human": {"team": ("int", True), "role": ("str", True)},
+    "reveal_end": {},
 }
 
 SESSION: Spec = {
@@ -48,6 +49,8 @@ SESSION: Spec = {
     "custom_scenario": ("obj", False),
     "teams": ("int", False),
     "weeks": ("int", False),
+    "end_window": ("any", False),
+    "end_known": ("bool", False),
     "seed": ("int", False),
     "round_seconds": ("int", False),
     "codp": ("obj", False),

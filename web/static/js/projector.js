@@ -9,7 +9,7 @@
   function render(lb) {
     const s = lb.session || {};
     setText("#p-title", BG.scenarioTitle(s.title) || code);
-    setText("#p-week", s.week ? t("week_of", { week: s.week, weeks: s.weeks }) : "");
+    setText("#p-week", s.week ? BG.weekText(s.week, s.weeks) : "");
     const st = s.paused ? "paused" : s.status || "setup";
     setText("#p-status", "(" + (t("status_" + st) === "status_" + st ? st : t("status_" + st)) + ")");
     const ranking = lb.ranking || [];
