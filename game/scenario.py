@@ -222,6 +222,13 @@ class Scenario:
     #: the game ends after this week whatever the draw (a replay of a game ended early); not a key
     end_at: int | None = None
 
+    def __post_init__(self) -> None:
+        if self.end_window is not None and not self.end_window[0] <= self.weeks <= self.end_window[1]:
+            first, last = self.end_window
+            raise ValueError(
+                f"weeks ({self.weeks}) must lie in end_window [{first}, {last}]; game.horizon.with_length moves both"
+            )
+
     @property
     def expanded(self) -> bool:
         """True when some role holds stock per variant or per region, or the product has a
