@@ -112,7 +112,7 @@ def _end_of(game: Game, window: tuple[int, int]) -> int:
         ({"end_window": [7, 9]}, "end_window must hold 1 <= first <= weeks (6) <= last <= 520"),
         ({"end_window": [2, 600]}, "end_window must hold"),
         ({"end_window": [5]}, "end_window must be [first, last]"),
-        ({"end_window": "5-7"}, "end_window must be [first, last]"),
+        ({"end_window": "5-7"}, "end_window must be a list"),
         ({"end_window": [5, 7.5]}, "end_window must be [first, last]"),
         ({"end_known": "yes"}, "end_known must be true or false"),
     ],

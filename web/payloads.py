@@ -16,7 +16,7 @@ from typing import Any
 from web.errors import bad
 
 # kinds: "int" a whole number (JSON 4, never 4.0 or true), "str" text, "bool"
-# true/false, "obj" an object, "any" anything (its own check gives the error)
+# true/false, "obj" an object, "list" an array, "any" anything (its own check gives the error)
 Spec = dict[str, tuple[str, bool]]  # field -> (kind, required)
 
 EVENTS: dict[str, Spec] = {
@@ -49,7 +49,7 @@ SESSION: Spec = {
     "custom_scenario": ("obj", False),
     "teams": ("int", False),
     "weeks": ("int", False),
-    "end_window": ("any", False),
+    "end_window": ("list", False),
     "end_known": ("bool", False),
     "seed": ("int", False),
     "round_seconds": ("int", False),
@@ -59,7 +59,7 @@ SESSION: Spec = {
 }
 CODP: Spec = {"rule": ("str", False), "position": ("str", False)}
 
-_KIND_TEXT = {"int": "a whole number", "str": "text", "bool": "true or false", "obj": "an object"}
+_KIND_TEXT = {"int": "a whole number", "str": "text", "bool": "true or false", "obj": "an object", "list": "a list"}
 
 
 def is_whole(value: Any) -> bool:
@@ -76,6 +76,8 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, bool)
     if kind == "obj":
         return isinstance(value, dict)
+    if kind == "list":
+        return isinstance(value, list)
     return True
 
 
