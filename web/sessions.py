@@ -103,7 +103,8 @@ def meta_from(code: str, raw: dict[str, str]) -> SessionMeta:
         round_seconds=int(raw.get("round_seconds") or 0),
         secret_hash=raw.get("secret", ""),
         custom=cfg.get("custom"),
-        end_window=tuple(cfg["end_window"]) if cfg.get("end_window") else None,  # type: ignore[arg-type]
+        # a session created before games ended in a window ends after its weeks, as its states do
+        end_window=tuple(cfg.get("end_window") or (cfg["weeks"], cfg["weeks"])),  # type: ignore[arg-type]
         end_told=cfg.get("end_known"),
         end_revealed=raw.get("end_revealed") == "1",
     )
