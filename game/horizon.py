@@ -11,11 +11,12 @@ told the last week, as Sterman's were not; what they see is built by
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from game.scenario import Scenario
+from game.scenario import MAX_WEEKS, Scenario
 
 if TYPE_CHECKING:
     from game.state import GameState
@@ -63,11 +64,14 @@ def horizon(scenario: Scenario, state: GameState, known: bool | None = None) -> 
 
 def with_length(scenario: Scenario, weeks: int, end_window: tuple[int, int] | None = None) -> Scenario:
     """``scenario`` planned for ``weeks`` weeks, ending in ``end_window`` (default: its own
-    window moved along with the length, as wide as it was)."""
+    window scaled with the length, rounded half up: [48, 56] around 52 weeks is [18, 22]
+    around 20 and [3, 3] around 3)."""
     if end_window is None and scenario.end_window is not None:
         first, last = scenario.end_window
-        shift = weeks - scenario.weeks
-        end_window = (max(1, first + shift), last + shift)
+        end_window = (
+            max(1, min(weeks, math.floor(first * weeks / scenario.weeks + 0.5))),
+            min(MAX_WEEKS, max(weeks, math.floor(last * weeks / scenario.weeks + 0.5))),
+        )
     if weeks == scenario.weeks and end_window == scenario.end_window:
         return scenario
     return replace(scenario, weeks=weeks, end_window=end_window)

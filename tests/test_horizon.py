@@ -139,9 +139,12 @@ def test_what_is_left_at_the_end_is_written_off_in_the_last_week() -> None:
     assert all(ev["write_off"] == 0 for w in history[:-1] for ev in w["roles"].values())
 
 
-def test_a_new_length_moves_the_window_along() -> None:
+def test_a_new_length_scales_the_window() -> None:
     scn = load_scenario("decoupling-point")
-    assert window(with_length(scn, 30)) == (26, 34)
+    assert window(with_length(scn, 30)) == (28, 32)
+    assert window(with_length(scn, 20)) == (18, 22)
+    assert window(with_length(scn, 3)) == (3, 3)
+    assert window(with_length(scn, 500)) == (462, 520)
     assert window(with_length(scn, 30, (30, 31))) == (30, 31)
     assert window(with_length(load_scenario("classic"), 8)) == (8, 8)
 

@@ -123,7 +123,7 @@ def test_bad_windows_are_refused(app: Any, body: dict[str, Any], problem: str) -
     assert problem in r.json["error"]["message"]
 
 
-def test_a_preset_window_moves_with_the_weeks_chosen(app: Any) -> None:
+def test_a_preset_window_scales_with_the_weeks_chosen(app: Any) -> None:
     http = app.test_client()
     r = http.post("/api/sessions", json={"scenario": "decoupling-point", "weeks": 20, "seed": 3})
     assert r.status_code == 201
@@ -131,7 +131,7 @@ def test_a_preset_window_moves_with_the_weeks_chosen(app: Any) -> None:
     fac = Client(app)
     assert fac.call("facilitate", {"code": game_code, "secret": secret})["ok"]
     session = fac.last("dashboard")["session"]
-    assert session["end_window"] == [16, 24] and 16 <= session["weeks"] <= 24
+    assert session["end_window"] == [18, 22] and 18 <= session["weeks"] <= 22
     listed = {s["name"]: s for s in http.get("/api/scenarios").json}
     assert listed["decoupling-point"]["end_window"] == [48, 56]
     assert listed["classic"]["end_window"] == [36, 36] and listed["classic"]["end_known"] is False

@@ -42,3 +42,19 @@ def test_the_last_week_is_hidden_until_the_facilitator_reveals_it(live_server: s
     expect(player.locator("#week")).to_have_text(f"Week 1 of {end}")
     expect(fac.locator("#d-end")).to_have_text(f"The game ends after week {end}. The players know.")
     expect(fac.locator("[data-action=reveal_end]")).to_be_disabled()
+
+
+def test_the_set_up_form_scales_the_window_with_the_weeks(live_server: str, new_page) -> None:
+    fac = new_page(width=1366, height=768, mobile=False)
+    fac.goto(live_server + "/facilitate")
+    expect(fac.locator("#scenario option[value=decoupling-point]")).to_be_attached()
+    fac.select_option("#scenario", "decoupling-point")
+    expect(fac.locator("#end_first")).to_have_value("48")
+    expect(fac.locator("#end_last")).to_have_value("56")
+    expect(fac.locator("#end_known")).not_to_be_checked()
+    fac.fill("#weeks", "20")
+    expect(fac.locator("#end_first")).to_have_value("18")
+    expect(fac.locator("#end_last")).to_have_value("22")
+    fac.select_option("#scenario", "product-leadership")
+    expect(fac.locator("#end_known")).to_be_checked()
+    expect(fac.locator("#end_first")).to_have_value("36")

@@ -24,15 +24,14 @@
     applyPreset();
   }
 
-  /** A new length moves the weeks the game may end in along with it (as wide as before). */
+  /** A new length scales the scenario's window of weeks the game may end in, rounded half up
+   * (as the server does when no window is sent: game.horizon.with_length). */
   function moveEnds() {
-    const now = Number.parseInt($("#weeks").value, 10), was = Number.parseInt($("#weeks").dataset.was, 10);
-    if (Number.isNaN(now) || Number.isNaN(was)) return;
-    for (const id of ["#end_first", "#end_last"]) {
-      const v = Number.parseInt($(id).value, 10);
-      if (!Number.isNaN(v)) $(id).value = Math.max(1, v + now - was);
-    }
-    $("#weeks").dataset.was = now;
+    const d = $("#weeks").dataset;
+    const now = Number.parseInt($("#weeks").value, 10), planned = Number(d.planned);
+    if (Number.isNaN(now) || now < 1 || !planned) return;
+    $("#end_first").value = Math.max(1, Math.min(now, Math.round((Number(d.first) * now) / planned)));
+    $("#end_last").value = Math.min(520, Math.max(now, Math.round((Number(d.last) * now) / planned)));
   }
 
   // ---- the session's own scenario: an edited preset or an uploaded file ------------------------
@@ -117,7 +116,7 @@
     const ends = s.end_window || [s.weeks, s.weeks];
     $("#end_first").value = ends[0];
     $("#end_last").value = ends[1];
-    $("#weeks").dataset.was = s.weeks;
+    Object.assign($("#weeks").dataset, { planned: s.weeks, first: ends[0], last: ends[1] });
     $("#end_known").checked = !!s.end_known;
     const pos = $("#codp_position");
     pos.replaceChildren(el("option", { value: "", text: t("codp_default") }),
