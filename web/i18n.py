@@ -83,7 +83,7 @@ JS_STRINGS = {
     "bot_plays": _l("A bot is playing your seat for now. The facilitator can give it back to you."),
     "game_over": _l("The game is over."),
     "week_of": _l("Week %(week)s of %(weeks)s"),
-    "week_n": _l("Week %(week)s"),
+    "week_n": _l("Week %(n)s"),
     "end_hidden": _l("The game ends after week %(weeks)s. The players are not told."),
     "end_told": _l("The game ends after week %(weeks)s. The players know."),
     "confirm_reveal_end": _l("Tell every player the last week? This cannot be undone."),

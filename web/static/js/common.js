@@ -140,7 +140,7 @@ const BG = (() => {
 
   /** "Week n of m", or "Week n" when the last week ``weeks`` is not told (absent). */
   function weekText(week, weeks) {
-    return weeks ? t("week_of", { week, weeks }) : t("week_n", { week });
+    return weeks ? t("week_of", { week, weeks }) : t("week_n", { n: week });
   }
 
   /** A team's strategy: its CODP and, where it has a web shop, the shop's mode. */
