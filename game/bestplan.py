@@ -225,7 +225,8 @@ def benchmark(
     starts = reference_starts(scenario, seed, reference) if reference else {}
 
     def best(pos: str | None, games: int | None, from_reference: int, from_rate: int) -> Plan:
-        scn = apply_codp(scenario, pos) if pos else scenario
+        # the team's own position as it plays it: with its processes per segment, if any
+        scn = scenario if not pos or (pos == chosen and scenario.lanes) else apply_codp(scenario, pos)
         if pos in starts:
             return optimise(scn, seed, from_reference if games is None else games, starts[pos])
         return optimise(scn, seed, from_rate if games is None else games)

@@ -8,7 +8,8 @@ import json
 
 import pytest
 
-from game.codp import CodpError, apply_codp, apply_processes, processes, switch_processes
+from game.bestplan import benchmark, play_plan
+from game.codp import CodpError, apply_codp, apply_processes, processes, switch_codp, switch_processes
 from game.engine import inventory_position, run, step
 from game.observe import observe
 from game.scenario import ScenarioError, scenario_from_toml
@@ -230,3 +231,18 @@ def test_processes_move_only_at_a_review() -> None:
         switch_processes(two, new_game(two), {"now": "mts-local"})
     with pytest.raises(CodpError, match="unknown segment"):
         switch_processes(two, new_game(two), {"later": "mts-local"}, any_week=True)
+
+
+def test_the_debriefs_best_plan_keeps_the_teams_processes() -> None:
+    scn = _two()
+    found = benchmark(scn, 0, positions=[], budget=4, chosen_budget=4)
+    plan = {**found.chosen.levels, **found.chosen.capacities}
+    assert found.chosen.profit == pytest.approx(play_plan(scn, 0, plan))
+    assert found.chosen.profit != pytest.approx(play_plan(apply_codp(scn, "mts-local"), 0, plan))
+
+
+def test_switch_codp_with_processes_goes_back_to_one() -> None:
+    two = _two()
+    state, _ = step(two, new_game(two), {"supplier": 10, "retailer": 5})
+    one, moved = switch_codp(two, state, "mts-local", any_week=True)
+    assert one.lanes == () and moved.nodes is None and moved.codp == "mts-local"
