@@ -10,6 +10,7 @@ from dataclasses import replace
 import pytest
 
 from game.codp import POSITIONS, choices_for, process_options
+from game.compare import compare
 from game.reference import Reference, Row, reference_row, seeds
 from game.scenario import load_scenario
 
@@ -57,3 +58,13 @@ def test_one_per_segment_loses_to_complexity_and_to_pooling(rows: dict[str, Row]
     gap = rows["per-need"].mean - rows["per-segment"].mean
     assert _margin(free["per-need"], free["per-segment"]) > 2
     assert gap_free < gap, (gap_free, gap)
+
+
+@pytest.mark.parametrize("policy", ["base_stock", "sterman"])
+def test_the_bots_play_two_processes_sensibly(policy: str) -> None:
+    """Bots in every seat (empty seats, ``compare``) earn more with one process per real need
+    than at the best single position, on the same demand."""
+    scn = load_scenario("standard-processes")
+    rows = compare(scn, range(3), [policy], ["mts-local", "per-need"])
+    profit = {r["codp"]: r["profit"] for r in rows}
+    assert profit["per-need"] > profit["mts-local"] * 1.2, profit
