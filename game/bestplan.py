@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from game.codp import apply_codp
+from game.codp import apply_choice
 from game.engine import inventory_position, play_week
 from game.policies import Policy
 from game.scenario import Scenario
@@ -225,13 +225,14 @@ def benchmark(
     starts = reference_starts(scenario, seed, reference) if reference else {}
 
     def best(pos: str | None, games: int | None, from_reference: int, from_rate: int) -> Plan:
-        # the team's own position as it plays it: with its processes per segment, if any
-        scn = scenario if not pos or (pos == chosen and scenario.lanes) else apply_codp(scenario, pos)
+        # the team's own choice as it plays it: a position, or its processes per segment
+        scn = scenario if not pos or (pos == chosen and scenario.lanes) else apply_choice(scenario, pos)
         if pos in starts:
             return optimise(scn, seed, from_reference if games is None else games, starts[pos])
         return optimise(scn, seed, from_rate if games is None else games)
 
-    result = Benchmark(best(chosen, chosen_budget, REFERENCE_CHOSEN_BUDGET, CHOSEN_BUDGET))
+    own = best(chosen, chosen_budget, REFERENCE_CHOSEN_BUDGET, CHOSEN_BUDGET)
+    result = Benchmark(replace(own, position=chosen))  # named as the team chose (a process option too)
     for pos in others:
         if pos != chosen:
             result.by_position[pos] = best(pos, budget, REFERENCE_BUDGET, DEFAULT_BUDGET)

@@ -9,10 +9,10 @@ import json
 import pytest
 
 from game.bestplan import benchmark, play_plan
-from game.codp import CodpError, apply_codp, apply_processes, processes, switch_codp, switch_processes
+from game.codp import CodpError, apply_choice, apply_codp, apply_processes, processes, switch_codp, switch_processes
 from game.engine import inventory_position, run, step
 from game.observe import observe
-from game.scenario import ScenarioError, scenario_from_toml
+from game.scenario import ScenarioError, load_scenario, scenario_from_toml
 from game.state import GameState, new_game
 
 TINY = """
@@ -246,3 +246,13 @@ def test_switch_codp_with_processes_goes_back_to_one() -> None:
     state, _ = step(two, new_game(two), {"supplier": 10, "retailer": 5})
     one, moved = switch_codp(two, state, "mts-local", any_week=True)
     assert one.lanes == () and moved.nodes is None and moved.codp == "mts-local"
+
+
+def test_the_debriefs_best_plan_for_a_process_option() -> None:
+    """The debrief searches from the session's scenario with the team's choice as stored (an
+    option's name): the plan is named as chosen and plays the team's processes."""
+    scn = load_scenario("standard-processes")
+    found = benchmark(scn, 1, chosen="per-need", positions=["mts-local"], budget=4, chosen_budget=4)
+    assert found.chosen.position == "per-need"
+    plan = {**found.chosen.levels, **found.chosen.capacities}
+    assert found.chosen.profit == pytest.approx(play_plan(apply_choice(scn, "per-need"), 1, plan))

@@ -43,6 +43,11 @@ def test_a_team_chooses_its_processes_before_the_start(app: Any) -> None:
     last = json.loads(game.team()["state"])
     skus = last["events"][-1]["skus"]
     assert set(skus) == {"retailer", "retailer/ato"}
+    # the debrief: the best plan and the stored reference, both for the team's processes
+    r = game.http.get(f"/debrief/{game.code}/benchmark/1.json", headers={"X-Facilitator-Secret": game.secret})
+    assert r.status_code == 200, r.json
+    assert r.json["chosen"]["position"] == "per-need"
+    assert r.json["reference"]["own"] == "per-need" and "per-need" in r.json["reference"]["by_position"]
 
 
 def test_one_decoupling_point_only_where_the_scenario_allows_no_more(app: Any) -> None:

@@ -132,6 +132,9 @@ const BG = (() => {
   }
   /** The title of a CODP position key in the page's language. */
   function codpTitle(key) {
+    if (key && key.includes("=")) { // a process per segment: "segment=position,..."
+      return key.split(",").map((part) => { const [seg, pos] = part.split("="); return seg + ": " + t("codp_" + pos); }).join("; ");
+    }
     return key ? t("codp_" + key) : "";
   }
 
