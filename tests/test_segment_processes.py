@@ -5,6 +5,7 @@ Hand-computed weeks of a tiny chain, the scenario keys' checks, and replay."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
@@ -256,3 +257,10 @@ def test_the_debriefs_best_plan_for_a_process_option() -> None:
     assert found.chosen.position == "per-need"
     plan = {**found.chosen.levels, **found.chosen.capacities}
     assert found.chosen.profit == pytest.approx(play_plan(apply_choice(scn, "per-need"), 1, plan))
+
+
+@pytest.mark.parametrize("preset", ["decoupling-point", "ecommerce"])
+def test_processes_need_one_shop_without_regions_or_variants(preset: str) -> None:
+    text = (Path(__file__).parent.parent / "config" / "scenarios" / f"{preset}.toml").read_text(encoding="utf-8")
+    with pytest.raises(ScenarioError, match="max_processes: a process per segment needs one consumer-facing stage"):
+        scenario_from_toml("max_processes = 2\n" + text, f"{preset}.toml")
