@@ -129,12 +129,10 @@ class Network:
 
 def lane_customisable(scenario: Scenario, position: str) -> bool:
     """True when a process at ``position`` customises (``game.codp.customisable`` of the
-    stage modes that position gives the chain)."""
-    from game.codp import POSITIONS, customisable, retail_path  # local: codp imports the scenario module
+    stage modes that position gives the chain, ``game.codp.apply_codp``)."""
+    from game.codp import apply_codp, customisable  # local: codp imports the scenario module
 
-    path = retail_path(scenario)
-    below = set(path[: POSITIONS[position].depth])
-    return customisable(scenario, {s.role: "mto" if s.role in below else "mts" for s in scenario.stages})
+    return customisable(scenario, {s.role: s.mode for s in apply_codp(scenario, position).stages})
 
 
 def _downstream_of(scenario: Scenario, role: str) -> set[str]:

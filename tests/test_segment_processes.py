@@ -264,3 +264,18 @@ def test_processes_need_one_shop_without_regions_or_variants(preset: str) -> Non
     text = (Path(__file__).parent.parent / "config" / "scenarios" / f"{preset}.toml").read_text(encoding="utf-8")
     with pytest.raises(ScenarioError, match="max_processes: a process per segment needs one consumer-facing stage"):
         scenario_from_toml("max_processes = 2\n" + text, f"{preset}.toml")
+
+
+def test_a_process_that_works_to_order_below_the_customising_stage_earns_the_premium() -> None:
+    text = TINY.replace(
+        'tolerance = "inf"\nprice = 10.0', 'tolerance = "inf"\nprice = 10.0\npremium = 5.0\ncustomised = true'
+    )
+    text = text.replace("max_processes = 2", 'max_processes = 2\ncustomisation_stage = "supplier"')
+    scn = scenario_from_toml(text, "tiny.toml")
+    two = apply_processes(scn, {"now": "mts-local", "patient": "mts-central"})
+    state, _ = step(two, new_game(two), {"supplier": 10, "retailer": 5})
+    # week 2: the process delivers week 1's 5 tailored units at 10 + 5, the shop 5 standard at 10
+    assert state.events[1]["revenue"] == 5 * 15.0 + 5 * 10.0
+    # one process from the shop's stock cannot tailor: the patient half pays the standard price
+    one = apply_codp(scn, "mts-local")
+    assert new_game(one).events[1]["revenue"] == 10 * 10.0
