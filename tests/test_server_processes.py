@@ -56,3 +56,20 @@ def test_one_decoupling_point_only_where_the_scenario_allows_no_more(app: Any) -
     assert all("processes" not in p for p in c.last("state")["team"]["positions"])
     ack = c.call("choose_codp", {"position": "standard-now=mts-local,customised=ato"})
     assert ack["error"]["code"] == "bad_request"
+
+
+def test_a_team_opens_a_second_process_at_a_review(app: Any) -> None:
+    game = Game(app, scenario="standard-processes", weeks=20, codp={"rule": "team", "position": "mts-local"})
+    c, _ = game.join("Ada", team=1, role="retailer")
+    game.control(action="start")
+    for week in range(1, 13):
+        game.control(action="force_round", week=week)
+    assert game.week() == 13
+    assert [p["position"] for p in c.last("state")["team"]["positions"]][-1] == "per-need"
+    assert c.call("choose_codp", {"position": "per-need"})["ok"]
+    state = json.loads(game.team()["state"])
+    assert [n["mode"] for n in state["nodes"]][-1] == "mto" and len(state["nodes"]) == 5
+    game.control(action="force_round", week=13)
+    assert game.week() == 14
+    assert "retailer/ato" in game.records()[-1]["roles"]["retailer"]["skus"]
+    assert c.call("choose_codp", {"position": "mts-local"})["error"]["code"] == "not_running"
