@@ -839,15 +839,17 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
         lanes = net.lanes[r]
         stages.append(
             StageState(
-                on_hand=sum(st[i].on_hand for i in group if i not in lanes),
+                on_hand=sum(st[i].on_hand for i in group if i not in lanes),  # the role's own stock
                 owed=owed,
                 order_q=[sum(x) for x in zip(*(st[i].order_q for i in decide), strict=True)],
                 ship_q=[sum(x) for x in zip_longest(*(st[i].ship_q for i in decide), fillvalue=0)],
                 mode=head.mode,
                 capacity=head.capacity,
                 # goods on their way from the generic stock to the final step count as work in process
-                # (and so do goods on their way through a segment's own process)
-                wip=sum(st[i].wip for i in group) + sum(sum(st[i].ship_q) for i in net.finish[r] + lanes),
+                # (and so do the goods of a segment's own process: on their way, processed or held)
+                wip=sum(st[i].wip for i in group)
+                + sum(sum(st[i].ship_q) for i in net.finish[r] + lanes)
+                + sum(st[i].on_hand for i in lanes),
                 open_orders=[o for i in outlets for o in st[i].open_orders],
                 deliveries=[sum(x) for x in zip(*(st[i].deliveries for i in outlets), strict=True)],
                 came=[sum(x) for x in zip(*(st[i].came for i in outlets), strict=True)],
