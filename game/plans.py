@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -236,6 +236,37 @@ def smoothed(rule: Rule, alpha: float, pivot: float) -> Rule:
     return replace(rule, alpha=alpha, level=round(max(0.0, level), 2))
 
 
+@dataclass
+class Together:
+    """One field of every role moved at once: the phase-outs by the same weeks, the levels and
+    capacities by the same share (``step`` is then a fraction). Crosses the ridges where one
+    role's phase-out or level only pays with its neighbours'."""
+
+    name: str
+    members: list[Coordinate]
+    step: float
+    least: float
+
+    def move(self, rules: Mapping[str, Rule], sign: int, step: float) -> dict[str, Rule] | None:
+        """``rules`` with every member moved a step up or down; None when none moves."""
+        out: dict[str, Rule] | None = None
+        for c in self.members:
+            own = max(1.0, rules[c.role].level * step) if self.name == "level" else step
+            moved = c.move(out or rules, sign, own)
+            out = moved or out
+        return out
+
+
+def together(coords: list[Coordinate]) -> list[Together]:
+    """Group moves for the levels, stops and ramps among ``coords``."""
+    out = []
+    for name, step, least in (("level", 0.1, 0.02), ("stop", 1.0, 1.0), ("ramp", 2.0, 1.0)):
+        members = [c for c in coords if c.name == name]
+        if len(members) > 1:
+            out.append(Together(name, members, step, least))
+    return out
+
+
 def canonical(rules: Mapping[str, Rule], roles: tuple[str, ...]) -> tuple[tuple[float, ...], ...]:
     """A cache key that is the same for rules that play the same game (a rule that does not
     follow the forecast keeps neither its smoothing weight nor its cover)."""
@@ -269,7 +300,7 @@ class Objective:
 
 
 def pattern_search(
-    f: Objective, rules: dict[str, Rule], coords: list[Coordinate], budget: int, first: bool = True
+    f: Objective, rules: dict[str, Rule], coords: Sequence[Coordinate | Together], budget: int, first: bool = True
 ) -> tuple[dict[str, Rule], float]:
     """Coordinate search from ``rules``: each coordinate in turn moves a step up or down,
     again while that improves the mean profit; a coordinate that improves neither way halves
@@ -309,11 +340,11 @@ def pattern_search(
 
 def coordinates(
     scenario: Scenario, modes: Mapping[str, str], names: tuple[str, ...], level_step: float, rate: float
-) -> list[Coordinate]:
+) -> list[Coordinate | Together]:
     """The coordinates ``names`` of every role, grouped by name: a level moves by
     ``level_step`` first; a smoothing weight by 0.2; a cover by a week (make to stock) or a
     quarter (make to order), about the role's share of the mean weekly demand ``rate``; the
-    phase-out by two weeks."""
+    phase-out by two weeks. Then the group moves of those fields (``together``)."""
     half = float(scenario.weeks // 2)
     start = rates(scenario)
     out = []
@@ -330,14 +361,14 @@ def coordinates(
             }
             share = rate * spec.market_share if spec.consumer_facing else rate
             out.append(Coordinate(spec.role, name, *spans[name], pivot=share - start[spec.role]))
-    return out
+    return [*out, *together(out)]
 
 
 #: Seeds of the training set the search explores on (the whole set picks and polishes).
 EXPLORE_SEEDS = 6
 #: Shares of the budget: the stationary plan, the scattered starts, the searches from the best
 #: starts (the rest: the polish on every training seed).
-SHARES = (0.15, 0.25, 0.5)
+SHARES = (0.2, 0.2, 0.5)
 #: Starts searched further.
 SEARCHES = 3
 #: The fields the expert search moves, in this order.
@@ -399,7 +430,7 @@ def random_starts(
     """``n`` plans scattered about the stationary plan ``rules`` (drawn from a generator of
     their own, so the search is the same every time): levels and capacities times 0.7 to 1.5,
     a forecast or none, a phase-out of up to half the game."""
-    rng = random.Random(len(scenario.roles) * 1000 + n)
+    rng = random.Random(repr(sorted((r, x.level) for r, x in rules.items())))
     base = armed(scenario, modes, rules)
     coords = {c.role: c for c in coordinates(scenario, modes, ("alpha",), 1.0, rate)}
     half = scenario.weeks // 2
@@ -420,11 +451,11 @@ def tune(
     """The best plan found for ``scenario`` as it stands (its stage modes) on ``seeds``: its
     rules, its mean profit there and the games played. ``budget`` plans are tried in all.
 
-    1. The stationary plan (levels and capacities only), from the best of ``starts`` or a
+    1. The stationary plan (levels and capacities), from the best of ``starts`` or a
        rate-based plan, on the first ``EXPLORE_SEEDS`` seeds.
     2. Several starts: the stationary plan as it is, with its last make-to-stock role or
        every role following a forecast (``starts_following``), and plans scattered about it
-       (``random_starts``); the best few searched further in every field of every rule
+       and about the rate-based plan (``random_starts``); the best few searched further in every field of every rule
        (phase-out, forecast, cover, level), each with its share of the budget.
     3. The best of each search played on all ``seeds``; the best of those polished there."""
     few = Objective(scenario, seeds[:EXPLORE_SEEDS])
@@ -438,7 +469,9 @@ def tune(
         x, step = rate_plan(scenario, modes, rate), rate / 2
     x, _ = pattern_search(few, x, coordinates(scenario, modes, ("level",), step, rate), b_stationary)
     tries = starts_following(scenario, modes, x, rate)
-    tries += random_starts(scenario, modes, x, rate, max(0, b_scatter - len(tries)))
+    scatter = max(0, b_scatter - len(tries))
+    tries += random_starts(scenario, modes, x, rate, scatter - scatter // 2)
+    tries += random_starts(scenario, modes, rate_plan(scenario, modes, rate), rate, scatter // 2)
     tries.sort(key=few, reverse=True)
     tries = tries[:SEARCHES]
     share = b_search // len(tries)
