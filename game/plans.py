@@ -6,12 +6,15 @@ week, the rate its pipeline was set up with, its inventory position, the week, a
 week of the game where the player knows it (``horizon``).
 
 - **Forecast**: exponential smoothing of what the stage sees, ``F = alpha * seen + (1 - alpha)
-  * F``, from the rate the chain was set up with (``initial_rate``). What the stage sees is
-  every consumer who came at a consumer-facing role (served, waiting or lost) and the orders
-  it received elsewhere.
-- **Make to stock**: order up to ``F * cover + safety`` (``cover`` in weeks of forecast).
+  * (F + T)``, from the rate the chain was set up with (``initial_rate``), with a trend ``T =
+  trend * (change of F) + (1 - trend) * T`` from 0 (Holt's method; a ``trend`` weight of 0
+  keeps ``T`` at 0: simple exponential smoothing). What the stage sees is every consumer who
+  came at a consumer-facing role (served, waiting or lost) and the orders it received
+  elsewhere.
+- **Make to stock**: order up to ``F * cover + safety`` (``cover`` in weeks of forecast), plus
+  what the trend adds over those weeks, ``T * cover * (cover + 1) / 2``.
 - **Make to order**: a capacity of ``F * factor + margin`` (stored as ``cover`` and
-  ``safety`` here, ``factor`` and ``margin`` in the stored plans).
+  ``safety`` here, ``factor`` and ``margin`` in the stored plans), plus the trend likewise.
 - **Phase-out** where the end is known: with ``r`` weeks left after this one, the level (or
   capacity) is 0 while ``r < stop`` and scaled by ``(r - stop + 1) / (ramp + 1)`` (at most 1)
   before that, a linear ramp down over ``ramp`` weeks.
@@ -35,7 +38,7 @@ from game.scenario import Scenario
 from game.state import GameState, new_game
 
 #: The fields of a rule, in the order of ``Rule.key``.
-FIELDS = ("level", "alpha", "cover", "stop", "ramp")
+FIELDS = ("level", "alpha", "cover", "stop", "ramp", "trend")
 
 
 def horizon(scenario: Scenario, state: GameState) -> tuple[int, bool]:
@@ -57,11 +60,12 @@ class Rule:
     cover: float = 0.0
     stop: int = 0
     ramp: int = 0
+    trend: float = 0.0
 
     @property
     def key(self) -> tuple[float, ...]:
         """The rule as a tuple (for caches)."""
-        return (self.level, self.alpha, self.cover, self.stop, self.ramp)
+        return (self.level, self.alpha, self.cover, self.stop, self.ramp, self.trend)
 
     @property
     def stationary(self) -> bool:
@@ -74,11 +78,12 @@ class Rule:
         return self.level - self.cover * rate
 
     def to_dict(self, mode: str, rate: float) -> dict[str, Any]:
-        """The stored form: ``alpha``, ``cover`` and ``safety`` (make to stock) or ``factor``
-        and ``margin`` (make to order), ``stop`` and ``ramp``."""
+        """The stored form: ``alpha``, ``trend``, ``cover`` and ``safety`` (make to stock) or
+        ``factor`` and ``margin`` (make to order), ``stop`` and ``ramp``."""
         cover, safety = ("cover", "safety") if mode == "mts" else ("factor", "margin")
         return {
             "alpha": round(self.alpha, 4),
+            "trend": round(self.trend, 4),
             cover: round(self.cover, 4),
             safety: round(self.safety(rate), 4),
             "stop": self.stop,
@@ -90,9 +95,22 @@ class Rule:
         """Inverse of ``to_dict``."""
         cover = float(data.get("cover", data.get("factor", 0.0)))
         safety = float(data.get("safety", data.get("margin", 0.0)))
-        return cls(
-            safety + cover * rate, float(data.get("alpha", 0.0)), cover, int(data.get("stop", 0)), int(data.get("ramp", 0))
-        )
+        alpha, trend = float(data.get("alpha", 0.0)), float(data.get("trend", 0.0))
+        return cls(safety + cover * rate, alpha, cover, int(data.get("stop", 0)), int(data.get("ramp", 0)), trend)
+
+
+def forecast(rule: Rule, seen: float, level: float, trend: float) -> tuple[float, float]:
+    """The smoothed level and trend after a week in which the stage saw ``seen``."""
+    new = rule.alpha * seen + (1.0 - rule.alpha) * (level + trend)
+    if rule.trend:
+        trend = rule.trend * (new - level) + (1.0 - rule.trend) * trend
+    return new, trend
+
+
+def target(rule: Rule, level: float, trend: float, rate: float) -> float:
+    """The order-up-to level or capacity for a forecast ``level`` and ``trend`` (before the
+    phase-out) of a stage set up with ``rate``."""
+    return rule.level + rule.cover * (level - rate) + trend * rule.cover * (rule.cover + 1) / 2
 
 
 def phase(rule: Rule, left: int) -> float:
@@ -140,7 +158,8 @@ def play(scenario: Scenario, seed: int, rules: Mapping[str, Rule], start: GameSt
         mto = state.stages[i].mode == "mto"
         most = spec.max_capacity if mto else spec.max_order
         rows.append((i, spec.role, mto, most, rule, init[spec.role], nodes, key))
-    forecast = [init[r] for r in scenario.roles]
+    levels = [init[r] for r in scenario.roles]
+    trends = [0.0] * len(levels)
     total = 0.0
     while not state.done:
         events = state.events if state.nodes is None else state.node_events
@@ -152,8 +171,8 @@ def play(scenario: Scenario, seed: int, rules: Mapping[str, Rule], start: GameSt
                 seen = 0
                 for j in nodes:
                     seen += events[j][key]
-                f = forecast[i] = rule.alpha * seen + (1.0 - rule.alpha) * forecast[i]
-                value += rule.cover * (f - rate)
+                levels[i], trends[i] = forecast(rule, seen, levels[i], trends[i])
+                value = target(rule, levels[i], trends[i], rate)
             if known and (rule.stop or rule.ramp) and left < rule.stop + rule.ramp:
                 value *= phase(rule, left)
             if not mto:
@@ -173,8 +192,9 @@ def decide(rule: Rule, obs: Mapping[str, Any], memory: dict[str, Any], last: int
     value = rule.level
     if rule.alpha and rule.cover:
         seen = obs["demand"] if "demand" in obs else obs["incoming_order"]
-        f = memory["forecast"] = rule.alpha * seen + (1.0 - rule.alpha) * memory.get("forecast", rate)
-        value += rule.cover * (f - rate)
+        level, trend = forecast(rule, seen, memory.get("level", rate), memory.get("trend", 0.0))
+        memory.update(level=level, trend=trend)
+        value = target(rule, level, trend, rate)
     if last is not None:
         value *= phase(rule, last - obs["week"])
     if obs["mode"] == "mts":
@@ -214,7 +234,7 @@ class Coordinate:
         old = getattr(rule, self.name)
         x = min(self.high, max(self.low, old + sign * step))
         x = (int(round(x)) if self.name in ("stop", "ramp") else float(round(x))) if self.least >= 1 else round(x, 4)
-        if x == old or (self.name == "cover" and rule.alpha == 0):
+        if x == old or (self.name == "cover" and rule.alpha == 0) or (self.name == "trend" and rule.stationary):
             return None
         if self.name == "alpha":
             return {**rules, self.role: smoothed(rule, x, self.pivot)}
@@ -273,7 +293,7 @@ def canonical(rules: Mapping[str, Rule], roles: tuple[str, ...]) -> tuple[tuple[
     out = []
     for r in roles:
         rule = rules[r]
-        out.append((rule.level, 0.0, 0.0, rule.stop, rule.ramp) if rule.stationary else rule.key)
+        out.append((rule.level, 0.0, 0.0, rule.stop, rule.ramp, 0.0) if rule.stationary else rule.key)
     return tuple(out)
 
 
@@ -355,6 +375,7 @@ def coordinates(
             spans = {
                 "level": (0.0, float(spec.max_capacity if mto else 10 * spec.max_order), max(1.0, level_step), 1.0),
                 "alpha": (0.0, 1.0, 0.2, 0.05),
+                "trend": (0.0, 1.0, 0.2, 0.05),
                 "cover": (0.0, 4.0, 0.25, 0.05) if mto else (0.0, 4.0 * lead, 1.0, 0.25),
                 "stop": (0.0, half, 2.0, 1.0),
                 "ramp": (0.0, half, 2.0, 1.0),
@@ -365,14 +386,14 @@ def coordinates(
 
 
 #: Seeds of the training set the search explores on (the whole set picks and polishes).
-EXPLORE_SEEDS = 6
+EXPLORE_SEEDS = 8
 #: Shares of the budget: the stationary plan, the scattered starts, the searches from the best
 #: starts (the rest: the polish on every training seed).
 SHARES = (0.2, 0.2, 0.5)
 #: Starts searched further.
 SEARCHES = 3
 #: The fields the expert search moves, in this order.
-EXPERT_FIELDS = ("stop", "alpha", "cover", "level", "ramp")
+EXPERT_FIELDS = ("stop", "alpha", "cover", "level", "ramp", "trend")
 
 
 def mean_rate(states: list[GameState]) -> float:
@@ -429,7 +450,7 @@ def random_starts(
 ) -> list[dict[str, Rule]]:
     """``n`` plans scattered about the stationary plan ``rules`` (drawn from a generator of
     their own, so the search is the same every time): levels and capacities times 0.7 to 1.5,
-    a forecast or none, a phase-out of up to half the game."""
+    a forecast (with a trend or not) or none, a phase-out of up to half the game."""
     rng = random.Random(repr(sorted((r, x.level) for r, x in rules.items())))
     base = armed(scenario, modes, rules)
     coords = {c.role: c for c in coordinates(scenario, modes, ("alpha",), 1.0, rate)}
@@ -440,6 +461,7 @@ def random_starts(
         for role, rule in base.items():
             rule = replace(rule, level=round(rule.level * rng.uniform(0.7, 1.5)))
             rule = smoothed(rule, rng.choice((0.0, 0.0, 0.1, 0.2, 0.4)), coords[role].pivot)
+            rule = replace(rule, trend=rng.choice((0.0, 0.0, 0.1, 0.3)) if rule.alpha else 0.0)
             plan[role] = replace(rule, stop=int(half * rng.random() ** 2), ramp=rng.choice((0, 0, 2, 4, 8)))
         out.append(plan)
     return out
