@@ -53,6 +53,7 @@ class Plan:
     def of(cls, scenario: Scenario, rules: Mapping[str, Rule], profit: float, games: int) -> Plan:
         """The plan ``rules`` for ``scenario`` as it stands (its stage modes)."""
         modes = {spec.role: spec.mode for spec in scenario.stages}
+        rules = {r: Rule(x.level, stop=x.stop, ramp=x.ramp) if x.stationary else x for r, x in rules.items()}
         values = {r: round(rule.level) for r, rule in rules.items()}
         stat = all(rule.stationary and not (rule.stop or rule.ramp) for rule in rules.values())
         return cls(
@@ -178,9 +179,7 @@ def stored_rules(scenario: Scenario, row: Mapping[str, Any]) -> dict[str, Rule]:
     return {r: Rule.from_dict(d, start[r]) for r, d in row["rules"].items()}
 
 
-def reference_starts(
-    scenario: Scenario, seed: int, reference: Mapping[str, Any]
-) -> dict[str, list[dict[str, Rule]]]:
+def reference_starts(scenario: Scenario, seed: int, reference: Mapping[str, Any]) -> dict[str, list[dict[str, Rule]]]:
     """Per position of ``reference`` (``game.reference.stored``): its plan as stored, and scaled
     to the demand of ``seed`` (levels and capacities at the initial rate times its mean weekly
     demand over that of the reference's training seeds)."""
@@ -191,7 +190,7 @@ def reference_starts(
     scale = mean_rate([new_game(scenario, seed)]) / cache[train] if cache[train] else 1.0
     out = {}
     for row in reference["positions"]:
-        plan = stored_rules(scenario, row)
+        plan = stored_rules(apply_codp(scenario, row["position"]), row)
         scaled = {r: replace(rule, level=float(round(rule.level * scale))) for r, rule in plan.items()}
         out[row["position"]] = [plan, scaled]
     return out

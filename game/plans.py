@@ -37,9 +37,6 @@ from game.observe import initial_rate
 from game.scenario import Scenario
 from game.state import GameState, new_game
 
-#: The fields of a rule, in the order of ``Rule.key``.
-FIELDS = ("level", "alpha", "cover", "stop", "ramp", "trend")
-
 
 def horizon(scenario: Scenario, state: GameState) -> tuple[int, bool]:
     """The last week of ``state``'s game and whether its players know it.
@@ -79,15 +76,17 @@ class Rule:
 
     def to_dict(self, mode: str, rate: float) -> dict[str, Any]:
         """The stored form: ``alpha``, ``trend``, ``cover`` and ``safety`` (make to stock) or
-        ``factor`` and ``margin`` (make to order), ``stop`` and ``ramp``."""
+        ``factor`` and ``margin`` (make to order), ``stop`` and ``ramp``; and ``level``, the
+        level or capacity at the initial rate, which replays the plan to the bit."""
         cover, safety = ("cover", "safety") if mode == "mts" else ("factor", "margin")
         return {
-            "alpha": round(self.alpha, 4),
-            "trend": round(self.trend, 4),
-            cover: round(self.cover, 4),
-            safety: round(self.safety(rate), 4),
+            "alpha": self.alpha,
+            "trend": self.trend,
+            cover: self.cover,
+            safety: round(self.safety(rate), 6),
             "stop": self.stop,
             "ramp": self.ramp,
+            "level": self.level,
         }
 
     @classmethod
@@ -96,7 +95,8 @@ class Rule:
         cover = float(data.get("cover", data.get("factor", 0.0)))
         safety = float(data.get("safety", data.get("margin", 0.0)))
         alpha, trend = float(data.get("alpha", 0.0)), float(data.get("trend", 0.0))
-        return cls(safety + cover * rate, alpha, cover, int(data.get("stop", 0)), int(data.get("ramp", 0)), trend)
+        level = float(data["level"]) if "level" in data else safety + cover * rate
+        return cls(level, alpha, cover, int(data.get("stop", 0)), int(data.get("ramp", 0)), trend)
 
 
 def forecast(rule: Rule, seen: float, level: float, trend: float) -> tuple[float, float]:
@@ -203,11 +203,6 @@ def decide(rule: Rule, obs: Mapping[str, Any], memory: dict[str, Any], last: int
     return min(max(math.floor(value + 0.5), low), high)
 
 
-def with_field(rules: Mapping[str, Rule], role: str, name: str, value: float) -> dict[str, Rule]:
-    """``rules`` with one field of one role's rule changed."""
-    return {**rules, role: replace(rules[role], **{name: value})}
-
-
 # ----------------------------------------------------------------------------
 # The search
 # ----------------------------------------------------------------------------
@@ -233,7 +228,7 @@ class Coordinate:
         rule = rules[self.role]
         old = getattr(rule, self.name)
         x = min(self.high, max(self.low, old + sign * step))
-        x = (int(round(x)) if self.name in ("stop", "ramp") else float(round(x))) if self.least >= 1 else round(x, 4)
+        x = round(x, 4) if self.least < 1 else round(x) if self.name in ("stop", "ramp") else float(round(x))
         if x == old or (self.name == "cover" and rule.alpha == 0) or (self.name == "trend" and rule.stationary):
             return None
         if self.name == "alpha":
@@ -497,8 +492,12 @@ def tune(
     tries.sort(key=few, reverse=True)
     tries = tries[:SEARCHES]
     share = b_search // len(tries)
-    found = [pattern_search(few, y, coordinates(scenario, modes, EXPERT_FIELDS, rate / 8, rate), share)[0] for y in tries]
+    found = [
+        pattern_search(few, y, coordinates(scenario, modes, EXPERT_FIELDS, rate / 8, rate), share)[0] for y in tries
+    ]
     best = max(found, key=full)
     rest = budget - len(few.seen) - (len(full.seen) if full is not few else 0)
-    best, value = pattern_search(full, best, coordinates(scenario, modes, EXPERT_FIELDS, 1.0, rate), max(0, rest), False)
+    best, value = pattern_search(
+        full, best, coordinates(scenario, modes, EXPERT_FIELDS, 1.0, rate), max(0, rest), False
+    )
     return best, value, few.games + (full.games if full is not few else 0)

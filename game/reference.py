@@ -18,7 +18,9 @@ import csv
 import hashlib
 import json
 import math
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
@@ -136,11 +138,18 @@ def reference(
     budget: int = BUDGET,
     positions: Sequence[str] | None = None,
     offset: int = 0,
+    jobs: int = 1,
 ) -> Reference:
-    """The reference table of ``scenario``: every offered position, best first."""
+    """The reference table of ``scenario``: every offered position, best first. ``jobs`` > 1
+    tunes that many positions at a time in worker processes (the same results)."""
     tr, te = seeds(train, test, offset)
     offered = list(positions or scenario.codp_positions or positions_for(scenario))
-    rows = [reference_row(scenario, p, tr, te, budget) for p in offered]
+    if jobs > 1 and len(offered) > 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(min(jobs, len(offered)), mp_context=context) as pool:
+            rows = list(pool.map(reference_row, *zip(*((scenario, p, tr, te, budget) for p in offered), strict=True)))
+    else:
+        rows = [reference_row(scenario, p, tr, te, budget) for p in offered]
     rows.sort(key=lambda r: -r.mean)
     return Reference(scenario.name, tuple(tr), tuple(te), rows)
 

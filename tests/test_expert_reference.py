@@ -20,13 +20,100 @@ from collections.abc import Callable, Sequence
 
 import pytest
 
+from game import plans
+from game.bestplan import Plan, optimise
 from game.codp import apply_codp
-from game.engine import inventory_position, play_week
-from game.observe import initial_rate
-from game.plans import horizon, mean_rate
-from game.reference import reference_row
+from game.engine import inventory_position, play_week, step
+from game.observe import initial_rate, observe
+from game.plans import Rule, horizon, mean_rate
+from game.reference import reference, reference_row, replay, save, stored
 from game.scenario import Scenario, load_scenario
 from game.state import GameState, new_game
+
+# ----------------------------------------------------------------------------
+# The reference's own plans: what a player sees, the stationary case, the stored form
+# ----------------------------------------------------------------------------
+
+EXPERT = {
+    "supplier": Rule(30.0, alpha=0.3, cover=2.0, stop=6, ramp=2, trend=0.2),
+    "manufacturer": Rule(40.0, alpha=0.5, cover=3.0, stop=4),
+    "wholesaler": Rule(25.0, alpha=0.2, cover=1.0, ramp=3),
+    "retailer": Rule(20.0, alpha=0.4, cover=1.2, stop=1, trend=0.1),
+}
+
+
+def _played_from_observations(scn: Scenario, seed: int, rules: dict[str, Rule], last: int | None) -> float:
+    """The game played week by week from each role's observation (``game.observe``)."""
+    state = new_game(scn, seed)
+    memory: dict[str, dict] = {r: {} for r in scn.roles}
+    total = 0.0
+    while not state.done:
+        dec = {r: plans.decide(rules[r], observe(scn, state, r), memory[r], last) for r in scn.roles}
+        state, events = step(scn, state, dec)
+        total += sum(ev.get("revenue", 0.0) - ev["cost"] for ev in events)
+    return total
+
+
+@pytest.mark.parametrize(
+    ("name", "position"),
+    [("decoupling-point", "mts-central"), ("product-leadership", "ato"), ("customer-intimacy", "mts-local")],
+)
+def test_the_plans_use_only_what_each_player_sees(name: str, position: str) -> None:
+    scn = apply_codp(load_scenario(name), position)
+    for seed in (1, 2):
+        fast = plans.play(scn, seed, EXPERT)
+        assert fast == pytest.approx(_played_from_observations(scn, seed, EXPERT, scn.weeks), abs=1e-6)
+
+
+def test_the_phase_out_acts_only_where_the_end_is_known(monkeypatch: pytest.MonkeyPatch) -> None:
+    scn = apply_codp(load_scenario("decoupling-point"), "mts-local")
+    known = plans.play(scn, 3, EXPERT)
+    monkeypatch.setattr(plans, "horizon", lambda scenario, state: (scenario.weeks, False))
+    hidden = plans.play(scn, 3, EXPERT)
+    assert hidden == pytest.approx(_played_from_observations(scn, 3, EXPERT, None), abs=1e-6)
+    assert hidden != known
+    endless = {r: Rule(x.level, x.alpha, x.cover, trend=x.trend) for r, x in EXPERT.items()}
+    assert hidden == plans.play(scn, 3, endless)
+
+
+def test_a_fixed_rule_is_the_stationary_plan_and_the_search_never_ends_below_it() -> None:
+    scn = apply_codp(load_scenario("customer-intimacy"), "ato")
+    fixed = optimise(scn, [0, 1, 2], budget=12)
+    values = {**fixed.levels, **fixed.capacities}
+    following_nothing = {r: Rule(float(v), alpha=0.0, cover=3.0, trend=0.5) for r, v in values.items()}
+    assert plans.play(scn, 0, following_nothing) == plans.play(scn, 0, plans.stationary(values))
+    rules, value, games = plans.tune(scn, [0, 1, 2], 60)
+    assert value >= fixed.profit and games <= 60 * 3
+    assert value == pytest.approx(sum(plans.play(scn, s, rules) for s in (0, 1, 2)) / 3)
+
+
+def test_stored_reference_plans_keep_their_rules(tmp_path) -> None:
+    base = load_scenario("product-leadership")
+    ref = reference(base, train=2, test=3, budget=24, positions=["ato", "mts-local"])
+    save(ref, base, tmp_path)
+    data = stored(base, tmp_path)
+    assert data is not None
+    rows = {r["position"]: r for r in data["positions"]}
+    for row in ref.rows:
+        assert set(rows[row.position]["rules"]) == set(base.roles)
+        replayed = replay(base, ref.test[0], {"positions": [rows[row.position]]})
+        assert replayed[row.position] == row.profits[0]
+        rules = rows[row.position]["rules"]
+        assert all(set(rule) >= {"alpha", "trend", "stop", "ramp"} for rule in rules.values())
+        for role, rule in rules.items():
+            mts = apply_codp(base, row.position).stage(role).mode == "mts"
+            assert {"cover", "safety"} <= set(rule) if mts else {"factor", "margin"} <= set(rule)
+
+
+def test_only_a_stationary_plan_plays_as_base_stock_bots() -> None:
+    plan = Plan("ato", {"supplier": 30}, {"retailer": 12}, 0.0, rules={"supplier": Rule(30.0, 0.2, 2.0)})
+    with pytest.raises(ValueError):
+        plan.policies()
+
+
+# ----------------------------------------------------------------------------
+# Other plan families, tuned by another search
+# ----------------------------------------------------------------------------
 
 TRAIN = list(range(6))
 TEST = list(range(30_000, 30_020))  # seen by neither search
@@ -95,7 +182,9 @@ def holt(p: list[float], whole: list[float], seen: Sequence[float], lead: int) -
     return max(0.0, level + trend * (lead + 1) / 2) * p[1] + p[0]
 
 
-def _spans(scn: Scenario, rate: float, family: str) -> tuple[list[list[tuple[float, float]]], list[tuple[float, float]]]:
+def _spans(
+    scn: Scenario, rate: float, family: str
+) -> tuple[list[list[tuple[float, float]]], list[tuple[float, float]]]:
     """Bounds of every role's parameters and of the whole plan's (the stop)."""
     roles = []
     for spec in scn.stages:
