@@ -387,6 +387,8 @@ EXPLORE_SEEDS = 8
 SHARES = (0.2, 0.2, 0.5)
 #: Starts searched further.
 SEARCHES = 3
+#: The smallest budget that searches expert plans (a smaller one: the stationary plan only).
+EXPERT_LEAST = 60
 #: The fields the expert search moves, in this order.
 EXPERT_FIELDS = ("stop", "alpha", "cover", "level", "ramp", "trend")
 
@@ -469,35 +471,48 @@ def tune(
     rules, its mean profit there and the games played. ``budget`` plans are tried in all.
 
     1. The stationary plan (levels and capacities), from the best of ``starts`` or a
-       rate-based plan, on the first ``EXPLORE_SEEDS`` seeds.
-    2. Several starts: the stationary plan as it is, with its last make-to-stock role or
-       every role following a forecast (``starts_following``), and plans scattered about it
-       and about the rate-based plan (``random_starts``); the best few searched further in every field of every rule
-       (phase-out, forecast, cover, level), each with its share of the budget.
-    3. The best of each search played on all ``seeds``; the best of those polished there."""
+       rate-based plan, on the first ``EXPLORE_SEEDS`` seeds: all of a budget under
+       ``EXPERT_LEAST`` (the search of the earlier reference), else a share.
+    2. The expert plans (``search_expert``) with the rest."""
     few = Objective(scenario, seeds[:EXPLORE_SEEDS])
     full = Objective(scenario, seeds) if len(seeds) > EXPLORE_SEEDS else few
     modes = {spec.role: st.mode for spec, st in zip(scenario.stages, few.starts[0].stages, strict=True)}
     rate = mean_rate(few.starts)
-    b_stationary, b_scatter, b_search = (round(budget * s) for s in SHARES)
     if starts:
         x, step = max((dict(s) for s in starts), key=few), rate / 4
     else:
         x, step = rate_plan(scenario, modes, rate), rate / 2
-    x, _ = pattern_search(few, x, coordinates(scenario, modes, ("level",), step, rate), b_stationary)
+    first = budget if budget < EXPERT_LEAST else round(budget * SHARES[0])
+    x, value = pattern_search(few, x, coordinates(scenario, modes, ("level",), step, rate), first - len(few.seen))
+    if budget >= EXPERT_LEAST:
+        x, value = search_expert(few, full, modes, x, rate, budget - len(few.seen))
+    elif full is not few:
+        value = full(x)
+    return x, value, few.games + (full.games if full is not few else 0)
+
+
+def search_expert(
+    few: Objective, full: Objective, modes: Mapping[str, str], x: dict[str, Rule], rate: float, budget: int
+) -> tuple[dict[str, Rule], float]:
+    """The expert plans from the stationary plan ``x``, with ``budget`` more plans.
+
+    Several starts: ``x`` as it is, with its last make-to-stock role or every role following
+    a forecast (``starts_following``), and plans scattered about it and about the rate-based
+    plan (``random_starts``); the best ``SEARCHES`` searched further on ``few`` seeds in every
+    field of every rule (phase-out, forecast, cover, level, trend), each with its share of the
+    budget; the best of those on ``full`` seeds, polished there with the rest."""
+    scenario = few.scenario
+    before = len(few.seen)
+    scale = budget / (1 - SHARES[0])
     tries = starts_following(scenario, modes, x, rate)
-    scatter = max(0, b_scatter - len(tries))
+    scatter = max(0, round(scale * SHARES[1]) - len(tries))
     tries += random_starts(scenario, modes, x, rate, scatter - scatter // 2)
     tries += random_starts(scenario, modes, rate_plan(scenario, modes, rate), rate, scatter // 2)
-    tries.sort(key=few, reverse=True)
-    tries = tries[:SEARCHES]
-    share = b_search // len(tries)
-    found = [
-        pattern_search(few, y, coordinates(scenario, modes, EXPERT_FIELDS, rate / 8, rate), share)[0] for y in tries
-    ]
+    tries = sorted(tries, key=few, reverse=True)[:SEARCHES]
+    share = round(scale * SHARES[2]) // len(tries)
+    coords = coordinates(scenario, modes, EXPERT_FIELDS, rate / 8, rate)
+    found = [pattern_search(few, y, coords, share)[0] for y in tries]
     best = max(found, key=full)
-    rest = budget - len(few.seen) - (len(full.seen) if full is not few else 0)
-    best, value = pattern_search(
-        full, best, coordinates(scenario, modes, EXPERT_FIELDS, 1.0, rate), max(0, rest), False
-    )
-    return best, value, few.games + (full.games if full is not few else 0)
+    used = len(few.seen) - before + (len(full.seen) if full is not few else 0)
+    rest = max(0, budget - used)
+    return pattern_search(full, best, coordinates(scenario, modes, EXPERT_FIELDS, 1.0, rate), rest, False)
