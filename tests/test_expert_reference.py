@@ -89,7 +89,7 @@ def test_a_fixed_rule_is_the_stationary_plan_and_the_search_never_ends_below_it(
 
 def test_stored_reference_plans_keep_their_rules(tmp_path) -> None:
     base = load_scenario("product-leadership")
-    ref = reference(base, train=2, test=3, budget=24, positions=["ato", "mts-local"])
+    ref = reference(base, train=2, test=3, budget=60, positions=["ato", "mts-local"])
     save(ref, base, tmp_path)
     data = stored(base, tmp_path)
     assert data is not None
