@@ -78,10 +78,10 @@ class Plan:
         return out
 
     def rules_dict(self, scenario: Scenario) -> dict[str, dict[str, Any]]:
-        """The rules in their stored form (``Rule.to_dict``); empty for a stationary plan."""
+        """Every role's rule in its stored form (``Rule.to_dict``)."""
         start = rates(scenario)
         modes = {**dict.fromkeys(self.levels, "mts"), **dict.fromkeys(self.capacities, "mto")}
-        return {r: rule.to_dict(modes[r], start[r]) for r, rule in self.rules.items()}
+        return {r: rule.to_dict(modes[r], start[r]) for r, rule in self.plan_rules().items()}
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-compatible form (the rules as fields, for people; ``rules_dict`` stores them)."""
