@@ -500,7 +500,7 @@ def search_expert(
     a forecast (``starts_following``), and plans scattered about it and about the rate-based
     plan (``random_starts``); the best ``SEARCHES`` searched further on ``few`` seeds in every
     field of every rule (phase-out, forecast, cover, level, trend), each with its share of the
-    budget; the best of those on ``full`` seeds, polished there with the rest."""
+    budget; the best of those and ``x`` on ``full`` seeds, polished there with the rest."""
     scenario = few.scenario
     before = len(few.seen)
     scale = budget / (1 - SHARES[0])
@@ -512,7 +512,7 @@ def search_expert(
     share = round(scale * SHARES[2]) // len(tries)
     coords = coordinates(scenario, modes, EXPERT_FIELDS, rate / 8, rate)
     found = [pattern_search(few, y, coords, share)[0] for y in tries]
-    best = max(found, key=full)
+    best = max([*found, x], key=full)  # never below the stationary plan on every training seed
     used = len(few.seen) - before + (len(full.seen) if full is not few else 0)
     rest = max(0, budget - used)
     return pattern_search(full, best, coordinates(scenario, modes, EXPERT_FIELDS, 1.0, rate), rest, False)
