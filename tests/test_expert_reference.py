@@ -1,6 +1,10 @@
-"""The reference plan is an expert's: plan families a skilled player could use instead, tuned
-by another search (random search, then a (1+1) evolution strategy) on training seeds, do not
-beat it by more than 5% on seeds neither has seen.
+"""The reference plan is an expert's (``game.plans``).
+
+Its plans use only what each player sees (played from ``game.observe`` they give the same
+game), phase out only where the end is known, hold the stationary plan as a special case and
+are stored to the bit. Plan families a skilled player could use instead, tuned by another
+search (random search, then a (1+1) evolution strategy) on training seeds, do not beat it by
+more than 5% on seeds neither search has seen (``slow``: about a minute of CPU).
 
 The families, played here with the real engine and only what each stage sees:
 
@@ -128,7 +132,7 @@ STEPS = 80  # (1+1) evolution strategy
 MARGIN = 0.05
 FLOOR = 500.0  # the 5% is of the reference's |profit|, at least of this
 
-# A family: (parameters per role, parameters for the whole plan, a decision maker)
+# A family's rule: (a role's parameters, the whole plan's, what the role saw so far, its lead time) -> target
 Decide = Callable[[list[float], list[float], Sequence[float], int], float]
 
 
