@@ -279,3 +279,12 @@ def test_a_process_that_works_to_order_below_the_customising_stage_earns_the_pre
     # one process from the shop's stock cannot tailor: the patient half pays the standard price
     one = apply_codp(scn, "mts-local")
     assert new_game(one).events[1]["revenue"] == 10 * 10.0
+
+
+def test_a_forecasting_plan_sees_what_the_seat_sees() -> None:
+    """The expert plans' forecast at the consumer-facing role reads its own stock point's
+    customers, as the seat's observation does, not those of a segment's own process."""
+    from game.plans import _signal_rows
+
+    scn = _two()
+    assert _signal_rows(scn)[1] == ([1], "demand")  # the retailer's stock point, not node 2 (the process)
