@@ -36,3 +36,27 @@ def test_a_team_chooses_one_standard_process_per_real_need(live_server: str, new
     close_intro(nl)
     expect(nl.locator("label[for=codp-per-need]")).to_contain_text("Eén standaardproces per echte behoefte")
     expect(nl.locator("label[for=codp-per-need]")).to_contain_text("De processen na het eerste kosten 4 per week")
+
+
+def test_the_debrief_names_the_teams_processes(live_server: str, new_page) -> None:
+    body = {"scenario": "standard-processes", "round_seconds": 0, "teams": 1, "weeks": 3, "codp": {"rule": "team"}}
+    created = requests.post(f"{live_server}/api/sessions", json=body, timeout=10).json()
+    code = created["code"]
+    ada = new_page(**PHONE)
+    join(ada, live_server, code, "Ada", "retailer")
+    close_intro(ada)
+    ada.check("#codp-per-need")
+    ada.click("#codp-card button[type=submit]")
+    expect(ada.locator("#codp-per-need")).to_be_checked()
+    fac = new_page(width=1280, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{code}#s={created['facilitator_secret']}")
+    fac.click("[data-action=start]")
+    expect(ada.locator("#value")).to_be_enabled()
+    ada.fill("#value", "30")
+    ada.click("#submit")
+    expect(ada.locator("#week")).to_contain_text("Week 2")
+    fac.click("[data-action=end]")
+    expect(ada.locator("#end-card")).to_be_visible()
+    fac.goto(f"{live_server}/debrief/{code}")
+    fac.click("[data-view=team-1]")
+    expect(fac.locator("body")).to_contain_text("One standard process per real need")
