@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from game.codp import apply_codp
+from game.comaker import in_force, known_orders
 from game.engine import inventory_position, play_week
 from game.policies import Policy
 from game.scenario import Scenario
@@ -85,7 +86,8 @@ def play_plan(scenario: Scenario, seed: int, plan: dict[str, int], start: GameSt
     """Profit (revenue - cost) of one game in which every stage follows ``plan``.
 
     Make-to-stock stages order up to ``plan[role]`` (their inventory position:
-    on hand - backlog + supply line); make-to-order stages run at capacity ``plan[role]``.
+    on hand - backlog + supply line; less the co-makers' orders known for the weeks their lead
+    time covers, ``game.comaker.known_orders``); make-to-order stages run at capacity ``plan[role]``.
     ``start`` (the game's first decision point) is copied, never changed.
     """
     state = start.copy() if start is not None else new_game(scenario, seed)
@@ -98,10 +100,14 @@ def play_plan(scenario: Scenario, seed: int, plan: dict[str, int], start: GameSt
         else:
             levels.append((i, spec.role, plan[spec.role], spec.max_order))
     total = 0.0
+    adi = in_force(scenario)
     while not state.done:
         dec = dict(capacities)
         for i, role, level, most in levels:
             order = level - inventory_position(scenario, state, i)
+            if adi:
+                spec = scenario.stages[i]
+                order += known_orders(scenario, state, i, spec.order_delay + spec.ship_delay + 1)
             dec[role] = 0 if order < 0 else min(order, most)
         for ev in play_week(scenario, state, dec, totals=False):
             total += ev.get("revenue", 0.0) - ev["cost"]
