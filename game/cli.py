@@ -153,7 +153,8 @@ def _add_reference(sub: Any) -> None:
         help="the reference plan per decoupling point: tuned on some seeds, scored on others",
         description="Tune a stationary plan (order-up-to levels, capacities) at every offered decoupling "
         "point on training seeds and score it on disjoint test seeds: mean profit, its standard error, "
-        "the winner and its margin in standard errors.",
+        "the winner and its margin in standard errors. Where a segment can co-make, every choice is "
+        "played with and without the co-makership deal.",
     )
     ref.add_argument("--scenario", required=True, metavar="NAME|PATH", help="a preset name or a .toml file")
     ref.add_argument("--train", type=_seed, default=20, metavar="N", help="training seeds (default 20)")
@@ -362,12 +363,16 @@ def cmd_economics(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
     """``reference``: the out-of-sample reference table of a scenario."""
+    from game.comaker import deal_reference, offered
     from game.reference import reference, save, write_reference
 
     if args.train < 1 or args.test < 2:
         raise CliError(f"--train needs at least 1 seed and --test at least 2 (see {PROG} reference --help)")
     scenario = load_scenario(args.scenario)
-    ref = reference(scenario, args.train, args.test, args.budget)
+    if offered(scenario) and args.save:
+        raise CliError("--save: stored reference plans are per decoupling point; this scenario's choice is a deal")
+    table = deal_reference if offered(scenario) else reference
+    ref = table(scenario, args.train, args.test, args.budget)
     write_reference(ref, args.format, out)
     if args.save:
         print(f"{PROG}: stored in {save(ref, scenario)}", file=sys.stderr)

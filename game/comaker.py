@@ -13,12 +13,14 @@ through roles that work to order, the decoupling point (``known_orders``).
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from game.codp import CodpError, is_review_week
 
 if TYPE_CHECKING:
+    from game.reference import Reference
     from game.scenario import Scenario
     from game.state import GameState
 
@@ -121,3 +123,38 @@ def known_orders(scenario: Scenario, state: GameState, role: int, weeks: int) ->
 def comaking_share(scenario: Scenario) -> float:
     """The share of demand that comes from co-making segments."""
     return sum(seg.share for seg in scenario.segments if seg.comaking)
+
+
+def deal_reference(scenario: Scenario, train: int = 20, test: int = 20, budget: int = 40, offset: int = 0) -> Reference:
+    """The reference table of the deal: the best stationary plan without the deal and with it
+    (at every decoupling point the scenario offers, else as it stands), each tuned on
+    ``train`` seeds and scored on ``test`` other seeds (``game.reference``), best first. A
+    row's ``position`` names the choice: ``"no deal"``, ``"deal"``, or ``"mts-central, deal"``."""
+    from game.bestplan import optimise, play_plan  # local: bestplan imports this module
+    from game.codp import apply_codp
+    from game.reference import Reference, Row, seeds
+
+    tr, te = seeds(train, test, offset)
+    rows = []
+    for position in scenario.codp_positions or (None,):
+        scn = apply_codp(scenario, position) if position else scenario
+        for deal in (False, True):
+            played = apply_comaker(scn, deal)
+            plan = optimise(played, tr, budget)
+            targets = {**plan.levels, **plan.capacities}
+            profits = tuple(play_plan(played, s, targets) for s in te)
+            label = "deal" if deal else "no deal"
+            rows.append(Row(f"{position}, {label}" if position else label, plan, plan.profit, profits))
+    rows.sort(key=lambda r: -r.mean)
+    return Reference(scenario.name, tuple(tr), tuple(te), rows)
+
+
+def paired_gain(ref: Reference) -> tuple[float, float]:
+    """The deal's mean gain per game over no deal in ``ref`` (one position) and its paired
+    standard error over the test seeds."""
+    by = {r.position: r.profits for r in ref.rows}
+    diffs = [a - b for a, b in zip(by["deal"], by["no deal"], strict=True)]
+    n = len(diffs)
+    mean = sum(diffs) / n
+    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
+    return mean, math.sqrt(var / n)
