@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -117,6 +117,16 @@ class Segment:
     comaker: Comaker | None = None
     #: the deal is in force: the segment co-makes (``game.comaker.apply_comaker``)
     comaking: bool = False
+
+    def __repr__(self) -> str:
+        """The dataclass repr, the co-makership fields only when set (so a scenario's
+        ``game.reference.fingerprint`` is the same as before they existed)."""
+        parts = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+            if f.name not in ("comaker", "comaking") or getattr(self, f.name) != f.default
+        ]
+        return f"Segment({', '.join(parts)})"
 
     def standard_price(self, customised: bool) -> float | None:
         """What a customer of this segment pays: ``price`` plus ``premium`` for a tailored
