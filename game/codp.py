@@ -13,7 +13,7 @@ depth equal to the chain's length means nothing is held in stock.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from game.scenario import Scenario
@@ -259,3 +259,59 @@ def switch_codp(
         role_totals(new_scenario, new)
     new.codp = position
     return new_scenario, new
+
+
+def describe_position(scenario: Scenario, state: GameState | None, position: str) -> dict[str, Any]:
+    """What choosing ``position`` would mean for this scenario, from ``state`` (the team's
+    game now, moved as a strategy review moves it; None: before the start, the game as it
+    would begin at that position): ``to_order`` the stages that would work
+    to order and ``stock_at`` the ones that would hold stock (roles, consumer end first, the
+    web shop included), ``lead_time`` the weeks a consumer of the main shop would be quoted
+    now for an order its stock cannot serve (None: none can be given; ``game.engine.quote``,
+    which counts the stock and work already in the chain), ``order_lead_time`` the weeks an
+    order takes through the stages that work to order once nothing waits for it downstream of
+    the decoupling point (their order and shipping delays, and the parcel), ``from_stock`` whether
+    that shop would serve from stock first (then at ``delivery`` weeks), and ``segments``:
+    per customer segment its ``name``, ``share`` of demand, ``accept`` (the share of its
+    customers who would wait ``order_lead_time``, or the parcel when served from stock) and
+    ``premium`` (None: the segment pays none; else whether this position earns it)."""
+    from game.engine import INFINITE, quote  # local: the engine imports this module
+    from game.state import new_game
+
+    if state is None:
+        scn = apply_codp(scenario, position)
+        new = new_game(scn)
+    else:
+        scn, new = switch_codp(scenario, state, position, any_week=True)
+    path = retail_path(scn)
+    order = path + [s.role for s in scn.stages if s.role not in path]
+    modes = {s.role: s.mode for s in scn.stages}
+    facing = scn.stage(path[0])
+    weeks = quote(scn, new, path[0])
+    from_stock = facing.mode == "mts"
+    through = sum(
+        scn.stage(r).ship_delay + (0 if scn.mto_orders == "instant" else scn.stage(r).order_delay)
+        for r in path
+        if modes[r] == "mto"
+    )
+    wait = facing.delivery_delay if from_stock else through + facing.delivery_delay
+    custom = customisable(scn, modes)
+    segments = [
+        {
+            "name": seg.name,
+            "share": seg.share,
+            "accept": round(seg.willing(wait), 3),
+            "premium": (custom if seg.customised else None) if seg.premium else None,
+        }
+        for seg in scn.segments
+    ]
+    return {
+        "position": position,
+        "order_lead_time": through + facing.delivery_delay,
+        "to_order": [r for r in order if modes[r] == "mto"],
+        "stock_at": [r for r in order if modes[r] == "mts"],
+        "lead_time": None if weeks == INFINITE else round(weeks, 1),
+        "from_stock": from_stock,
+        "delivery": facing.delivery_delay,
+        "segments": segments,
+    }

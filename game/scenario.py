@@ -7,11 +7,15 @@ on load. Errors name the file, the key and the problem (``ScenarioError``).
 from __future__ import annotations
 
 import math
+import re
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from game.jsonsafe import depth
+from game.ranges import limits
 
 if TYPE_CHECKING:
     from game.network import Network
@@ -24,6 +28,7 @@ DEMAND_KINDS = ("step", "constant", "normal", "uniform", "poisson", "series")
 VISIBILITY_KEYS = ("pos_demand", "inventories", "pipelines")
 TEXT_LANGUAGES = ("nl",)  # translations in ``[text.<lang>]``; English is the top-level keys
 TEXT_KEYS = ("title", "description", "debrief")
+MAX_NESTING = 16  # tables and lists inside each other in a scenario file (the presets need five)
 
 
 class ScenarioError(ValueError):
@@ -374,6 +379,10 @@ def _language(lang: str | None) -> str:
 # ----------------------------------------------------------------------------
 
 
+def _shown(x: float) -> str:
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
 class _Reader:
     """Typed access to a TOML table that reports errors with file and key."""
 
@@ -381,7 +390,25 @@ class _Reader:
         self.source = source
         self.table = table
         self.prefix = prefix
+        self.section = re.sub(r"\[\d+\]", "", prefix).rstrip(".")  # "stages[2]." -> "stages"
         self.used: set[str] = set()
+
+    def limits(self, key: str, lo: float | None = None, hi: float | None = None) -> tuple[float, float]:
+        """``key``'s range from ``game.ranges``, narrowed by ``lo``/``hi`` (another key's value)."""
+        rng = limits(f"{self.section}.{key}" if self.section else key)
+        return max(rng.lo, lo) if lo is not None else rng.lo, min(rng.hi, hi) if hi is not None else rng.hi
+
+    def check(self, key: str, value: float) -> None:
+        """Refuse ``value`` when it is not finite or outside ``key``'s range."""
+        self._within(key, value, *self.limits(key))
+
+    def _within(self, key: str, value: float, low: float, high: float) -> None:
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail(key, f"must be a finite number, got {value}")
+        if value < low:
+            raise self.fail(key, f"must be at least {_shown(low)}, got {value}")
+        if value > high:
+            raise self.fail(key, f"must be at most {_shown(high)}, got {value}")
 
     def fail(self, key: str, problem: str) -> ScenarioError:
         return ScenarioError(f"{self.source}: {self.prefix}{key}: {problem}")
@@ -401,29 +428,27 @@ class _Reader:
         return value
 
     def int(self, key: str, default: Any = ..., lo: int | None = None, hi: int | None = None) -> int:
+        """A whole number within ``key``'s range (``game.ranges``; ``lo``/``hi`` narrow it)."""
         value = self.get(key, default, int)
-        if lo is not None and value < lo:
-            raise self.fail(key, f"must be at least {lo}, got {value}")
-        if hi is not None and value > hi:
-            raise self.fail(key, f"must be at most {hi}, got {value}")
+        low, high = self.limits(key, lo, hi)
+        if key in self.table:
+            self._within(key, value, low, high)
         return value
 
-    def num(self, key: str, default: Any = ..., lo: float | None = 0.0, hi: float | None = None) -> float:
+    def num(self, key: str, default: Any = ..., lo: float | None = None, hi: float | None = None) -> float:
+        """A finite number within ``key``'s range (``game.ranges``; ``lo``/``hi`` narrow it)."""
         value = self.get(key, default, float)
-        if value is None:
-            return value
-        if math.isnan(value):
-            raise self.fail(key, "must be a number, got nan")
-        if lo is not None and value < lo:
-            raise self.fail(key, f"must be at least {lo}, got {value}")
-        if hi is not None and value > hi:
-            raise self.fail(key, f"must be at most {hi}, got {value}")
+        low, high = self.limits(key, lo, hi)
+        if value is not None and key in self.table:
+            self._within(key, value, low, high)
         return value
 
     def ints(self, key: str, default: Any = ..., length: int | None = None) -> tuple[int, ...]:
+        """A list of whole numbers, each within ``key``'s range."""
         value = self.get(key, default, list)
-        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in value):
-            raise self.fail(key, f"must be a list of whole numbers >= 0, got {value!r}")
+        low, high = self.limits(key)
+        if not all(isinstance(v, int) and not isinstance(v, bool) and low <= v <= high for v in value):
+            raise self.fail(key, f"must be a list of whole numbers from {_shown(low)} to {_shown(high)}, got {value!r}")
         if length is not None and len(value) != length:
             raise self.fail(key, f"must have {length} entries (one per week of delay), got {len(value)}")
         return tuple(value)
@@ -447,21 +472,21 @@ def _stage(source: str, idx: int, table: Any, known: list[str]) -> StageSpec:
     supplier = r.get("supplier", None, str)
     if supplier is not None and supplier not in known:
         raise r.fail("supplier", f"must name a stage listed earlier, got {supplier!r}")
-    order_delay = r.int("order_delay", 2, lo=1, hi=12)
-    ship_delay = r.int("ship_delay", 2, lo=1, hi=12)
+    order_delay = r.int("order_delay", 2)
+    ship_delay = r.int("ship_delay", 2)
     mode = r.get("mode", "mts", str)
     if mode not in ("mts", "mto"):
         raise r.fail("mode", f"must be 'mts' or 'mto', got {mode!r}")
-    max_order = r.int("max_order", 1000, lo=1, hi=1_000_000)
-    max_capacity = r.int("max_capacity", 1000, lo=1, hi=1_000_000)
+    max_order = r.int("max_order", 1000)
+    max_capacity = r.int("max_capacity", 1000)
     spec = StageSpec(
         role=role,
         label=r.get("label", role.capitalize(), str),
         supplier=supplier,
         order_delay=order_delay,
         ship_delay=ship_delay,
-        on_hand=r.int("on_hand", 0, lo=0),
-        backlog=r.int("backlog", 0, lo=0),
+        on_hand=r.int("on_hand", 0),
+        backlog=r.int("backlog", 0),
         orders=r.ints("orders", (0,) * order_delay, order_delay),
         shipments=r.ints("shipments", (0,) * ship_delay, ship_delay),
         holding_cost=r.num("holding_cost", 0.5),
@@ -471,13 +496,13 @@ def _stage(source: str, idx: int, table: Any, known: list[str]) -> StageSpec:
         fulfilment_cost=r.num("fulfilment_cost", 0.0),
         wip_holding_cost=r.num("wip_holding_cost", 0.0),
         unit_value=r.num("unit_value", 0.0),
-        market_share=r.num("market_share", 0.0, hi=1.0),
-        delivery_delay=r.int("delivery_delay", 0, lo=0, hi=12),
+        market_share=r.num("market_share", 0.0),
+        delivery_delay=r.int("delivery_delay", 0),
         mode=mode,
-        capacity=r.int("capacity", 0, lo=0, hi=max_capacity),
+        capacity=r.int("capacity", 0, hi=max_capacity),
         max_order=max_order,
         max_capacity=max_capacity,
-        mts_capacity=r.int("mts_capacity", 0, lo=0, hi=1_000_000),
+        mts_capacity=r.int("mts_capacity", 0),
     )
     r.check_unknown()
     return spec
@@ -492,19 +517,21 @@ def _segment(source: str, idx: int, table: Any) -> Segment:
         if tol != "inf":
             raise r.fail("tolerance", f"must be a number of weeks or 'inf', got {tol!r}")
         tol = INFINITE
-    elif isinstance(tol, bool) or tol < 0:
-        raise r.fail("tolerance", f"must be >= 0, got {tol!r}")
+    elif isinstance(tol, bool):
+        raise r.fail("tolerance", f"must be a number of weeks or 'inf', got {tol!r}")
+    else:
+        r.check("tolerance", tol)
     seg = Segment(
         name=r.get("name", kind=str),
-        share=r.num("share", lo=0.0, hi=1.0),
+        share=r.num("share"),
         tolerance=float(tol),
         price=r.num("price", 0.0),
         premium=r.num("premium", 0.0),
         customised=r.get("customised", False, bool),
         goodwill=r.num("goodwill", 0.0),
-        churn=r.num("churn", 0.0, hi=1.0),
+        churn=r.num("churn", 0.0),
         patience=_patience(r),
-        standard_discount=r.num("standard_discount", 0.0, hi=1.0),
+        standard_discount=r.num("standard_discount", 0.0),
         renege=r.get("renege", False, bool),
         late_cost=r.num("late_cost", 0.0),
         comaker=_comaker(source, idx, table["comaker"]) if "comaker" in table else None,
@@ -545,8 +572,10 @@ def _patience(r: _Reader) -> tuple[tuple[float, float], ...]:
     for k, pair in enumerate(raw):
         ok = isinstance(pair, list) and len(pair) == 2
         ok = ok and all(isinstance(v, int | float) and not isinstance(v, bool) for v in pair)
-        if not ok or pair[0] < 0 or not 0 <= pair[1] <= 1:
-            raise r.fail("patience", f"entry {k} must be [weeks >= 0, share 0..1], got {pair!r}")
+        low, high = r.limits("patience")
+        if not ok or not low <= pair[0] <= high or not 0 <= pair[1] <= 1:
+            want = f"[weeks {_shown(low)}..{_shown(high)}, share 0..1]"
+            raise r.fail("patience", f"entry {k} must be {want}, got {pair!r}")
         if out and pair[0] <= out[-1][0]:
             raise r.fail("patience", "weeks must rise from one entry to the next")
         out.append((float(pair[0]), float(pair[1])))
@@ -567,20 +596,20 @@ def _demand(source: str, table: Any) -> Demand:
     d = Demand(
         kind=kind,
         base=r.num("base", 4.0),
-        step_week=r.int("step_week", 5, lo=1),
+        step_week=r.int("step_week", 5),
         after=r.num("after", 8.0),
         mean=r.num("mean", 4.0),
         sd=r.num("sd", 0.0),
-        low=r.int("low", 0, lo=0),
-        high=r.int("high", 8, lo=0),
+        low=r.int("low", 0),
+        high=r.int("high", 8),
         series=r.ints("series", ()),
-        level_sd=r.num("level_sd", 0.0, hi=2.0),
-        season=r.num("season", 0.0, hi=1.0),
-        season_period=r.int("season_period", 52, lo=2, hi=520),
+        level_sd=r.num("level_sd", 0.0),
+        season=r.num("season", 0.0),
+        season_period=r.int("season_period", 52),
         life_cycle=r.get("life_cycle", "flat", str),
-        peak_week=r.int("peak_week", 0, lo=0),
-        peak_spread=r.int("peak_spread", 0, lo=0),
-        life_width=r.num("life_width", 10.0, lo=1.0),
+        peak_week=r.int("peak_week", 0),
+        peak_spread=r.int("peak_spread", 0),
+        life_width=r.num("life_width", 10.0),
     )
     if d.life_cycle not in ("flat", "bell"):
         raise r.fail("life_cycle", f"must be 'flat' or 'bell', got {d.life_cycle!r}")
@@ -604,7 +633,7 @@ def _named_shares(source: str, key: str, raw: Any, kind: type) -> tuple[Any, ...
         name = r.get("name", kind=str)
         if not name or name in [o.name for o in out]:
             raise r.fail("name", f"must be a unique non-empty name, got {name!r}")
-        out.append(kind(name, r.num("share", lo=0.0, hi=1.0)))
+        out.append(kind(name, r.num("share")))
         r.check_unknown()
     if abs(sum(o.share for o in out) - 1.0) > 1e-6:
         raise ScenarioError(f"{source}: {key}: shares must add up to 1")
@@ -626,9 +655,9 @@ def _product(source: str, table: Any, roles: list[str]) -> Product:
     product = Product(
         variants=variants,
         differentiation_stage=stage,
-        mix_sd=r.num("mix_sd", 0.0, hi=3.0),
-        finish_delay=r.int("finish_delay", 1, lo=1, hi=12),
-        finish_capacity=r.int("finish_capacity", 0, lo=0, hi=1_000_000),
+        mix_sd=r.num("mix_sd", 0.0),
+        finish_delay=r.int("finish_delay", 1),
+        finish_capacity=r.int("finish_capacity", 0),
         finish_capacity_cost=r.num("finish_capacity_cost", 0.0),
         finish_holding_cost=None if holding is None else r.num("finish_holding_cost"),
     )
@@ -645,7 +674,7 @@ def _jit(source: str, table: Any, roles: list[str]) -> Jit:
     for role in stages:
         if role not in roles:
             raise r.fail("stages", f"names no stage: {role!r} (stages: {', '.join(roles)})")
-    jit = Jit(late_share=r.num("late_share", 0.0, hi=1.0), stages=stages)
+    jit = Jit(late_share=r.num("late_share", 0.0), stages=stages)
     r.check_unknown()
     return jit
 
@@ -734,7 +763,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     custom = r.get("customisation_stage", None, str)
     if custom is not None and custom != "engineering" and custom not in [s.role for s in stages]:
         raise r.fail("customisation_stage", f"names no stage: {custom!r}")
-    weeks = r.int("weeks", 36, lo=1, hi=520)
+    weeks = r.int("weeks", 36)
     scenario = Scenario(
         name=name,
         title=r.get("title", name, str),
@@ -744,7 +773,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         demand=_demand(source, r.get("demand", {}, dict)),
         segments=segments,
         unit_cost=r.num("unit_cost", 0.0),
-        write_off_rate=r.num("write_off_rate", 0.0, hi=1.0),
+        write_off_rate=r.num("write_off_rate", 0.0),
         visibility=visibility,
         codp=codp,
         codp_positions=positions,
@@ -810,6 +839,10 @@ def scenario_from_toml(text: str, source: str = "<scenario>") -> Scenario:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ScenarioError(f"{source}: not valid TOML: {exc}") from None
+    except RecursionError:
+        data = None
+    if data is None or depth(data) > MAX_NESTING:
+        raise ScenarioError(f"{source}: tables and lists nested deeper than {MAX_NESTING} levels")
     return scenario_from_dict(data, source)
 
 

@@ -144,8 +144,13 @@ def _jsonable(obs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def history_entry(record: WeekRecord, role: str) -> dict[str, Any]:
-    """``role``'s line of one week record in ``view``'s ``history``: its own events and the week."""
-    return {**_jsonable(record["roles"][role]), "week": record["week"]}
+    """``role``'s line of one week record in ``view``'s ``history``: its own events, the week and,
+    when a bot decided for the role that week (its player's time ran out, or a bot plays the
+    seat), ``bot``: true."""
+    line = {**_jsonable(record["roles"][role]), "week": record["week"]}
+    if role in record.get("bots", ()):
+        line["bot"] = True
+    return line
 
 
 def view(

@@ -6,14 +6,20 @@ object, a required field missing, an unknown field, a field of the wrong type or
 of range, huge, deep, any unicode. Each must be answered with an error (a malformed
 frame: an ``error`` event, or the documented silence), the stored state must stay
 byte for byte as it was, no answer may be a 5xx, and nothing may log a traceback.
-A few thousand cases per run, in process (fakeredis); the transport's own limits
-are tried over a real connection in ``test_transport_limits_over_the_network``.
+Also: long-polling bodies through the transport's door (``web.frames``: empty and unknown
+packets, multibyte frames at and over the byte limit, bytes that are not UTF-8), own
+scenarios deep, huge or not finite (TOML and JSON), JSON with a key twice or a number
+that is not finite, and bursts of events across the rate limit's second.
+Over ten thousand cases per run (``CASES``), derandomized (the same every run), in
+process (fakeredis); the transport's own limits are tried over a real connection in
+``test_transport_limits_over_the_network`` and ``tests/test_transport_guard.py``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,19 +28,37 @@ from urllib.parse import quote
 
 import pytest
 import requests
+import tomli_w
 import websocket
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from support import free_port, seated_classic_team, server_env, start_server, stop_server
-from test_server_input import snapshot
+from test_scenario_ranges import full, with_value
+from test_server_input import snapshot, strict
 
+from game import ranges
 from web import payloads
 from web.app import socketio_of
 from web.errors import CODES
+from web.events import Connections
+from web.frames import MAX_FRAME_BYTES
 
-FUZZ = settings(
-    max_examples=1200, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+CASES = {"events": 2000, "unknown": 600, "frames": 1500, "http": 2500, "polling": 2000, "bursts": 1500}
+
+
+def fuzz(name: str) -> settings:
+    """``CASES[name]`` derandomized examples (the same inputs every run)."""
+    return settings(
+        max_examples=CASES[name],
+        deadline=None,
+        database=None,
+        derandomize=True,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    )
+
+
+def test_a_run_tries_over_ten_thousand_inputs() -> None:
+    assert sum(CASES.values()) >= 10_000
 
 
 class Logs(logging.Handler):
@@ -93,7 +117,7 @@ json_value = st.recursive(
     lambda inner: st.one_of(st.lists(inner, max_size=5), st.dictionaries(st.text(max_size=10), inner, max_size=5)),
     max_leaves=20,
 )
-huge = st.integers(min_value=2100, max_value=20_000).map(lambda n: "é" * n)
+huge = st.integers(min_value=2100, max_value=10_000).map(lambda n: "é" * n)  # escaped, a frame under 64 KiB
 WRONG = {
     "int": st.one_of(
         st.floats(allow_nan=False, allow_infinity=False),
@@ -196,7 +220,7 @@ def unchanged(world: dict[str, Any], before: str) -> None:
 # -- Socket.IO events ------------------------------------------------------------------
 
 
-@FUZZ
+@fuzz("events")
 @given(data=st.data())
 def test_every_event_refuses_broken_payloads(world: dict[str, Any], data: st.DataObject) -> None:
     before = snapshot(world["app"])
@@ -210,7 +234,7 @@ def test_every_event_refuses_broken_payloads(world: dict[str, Any], data: st.Dat
     unchanged(world, before)
 
 
-@settings(max_examples=400, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@fuzz("unknown")
 @given(
     event=st.one_of(st.sampled_from(["connect", "disconnect", "message", "json", "error", "*"]), st.text(max_size=30)),
     args=st.lists(json_value, max_size=3),
@@ -243,12 +267,27 @@ def raw_frames(draw: st.DrawFn) -> str:
             json_value.map(lambda v: "42" + json.dumps(v)),
             json_value.map(lambda v: f'42["{event}",{json.dumps(v)},{json.dumps(v)}]'),
             st.integers(min_value=0, max_value=9).map(lambda n: f'45{n}-["{event}",{{"_placeholder":true,"num":0}}]'),
-            st.sampled_from(["40/admin,", "41/admin,", "40{", "41", "43[]", "431[]", "44", "49", "4"]),
+            st.sampled_from(["40/admin,", "41/admin,", "40{", "41", "43[]", "431[]", "44", "49", "4", ""]),
+            st.sampled_from(ODD_JSON).map(lambda v: f'421["{event}",{{"week":{v},"value":{v}}}]'),
+            st.just(f'421["{event}",{{"code":"A","code":"B","week":1,"week":2}}]'),  # a key twice
+            st.sampled_from(NEAR_LIMIT).map(lambda n: multibyte(n, event)),
         )
     )
 
 
-@settings(max_examples=800, deadline=None, database=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+ODD_JSON = ["NaN", "Infinity", "-Infinity", "1e400", "-1e999", "1" * 5000, "0.0", "-0", "1E2"]
+NEAR_LIMIT = [MAX_FRAME_BYTES - 1, MAX_FRAME_BYTES, MAX_FRAME_BYTES + 1, MAX_FRAME_BYTES + 2]
+
+
+def multibyte(size: int, event: str) -> str:
+    """A Socket.IO frame whose WebSocket message (with Engine.IO's type byte) is ``size`` bytes,
+    mostly two-byte characters (fewer characters than bytes)."""
+    head, tail = f'421["{event}",{{"x":"', '"}]'
+    room = size - 1 - len(head) - len(tail)
+    return head + "é" * (room // 2) + "x" * (room % 2) + tail
+
+
+@fuzz("frames")
 @given(frames=st.lists(raw_frames(), min_size=1, max_size=3))
 def test_raw_frames_change_nothing_and_log_no_traceback(world: dict[str, Any], frames: list[str]) -> None:
     app = world["app"]
@@ -284,7 +323,10 @@ SESSION_TEMPLATE = {
 @st.composite
 def http_requests(draw: st.DrawFn, code: str) -> tuple[str, str, dict[str, Any]]:
     """(method, path, requests-like kwargs) that must all be refused."""
-    kind = draw(st.sampled_from(["create", "create_raw", "info", "results", "benchmark", "other"]))
+    kind = draw(st.sampled_from(["create", "create_raw", "info", "results", "benchmark", "other", "own", "own"]))
+    if kind == "own":
+        path = draw(st.sampled_from(["/api/scenarios/check", "/api/sessions"]))
+        return "POST", path, draw(bad_scenarios())
     if kind == "create":
         body = draw(broken(SESSION_TEMPLATE, payloads.SESSION))
         if isinstance(body, dict) and draw(st.booleans()):  # or break a nested object
@@ -320,16 +362,131 @@ def http_requests(draw: st.DrawFn, code: str) -> tuple[str, str, dict[str, Any]]
     return method, path, {"json": draw(json_value)}
 
 
-@FUZZ
+DEEP = st.integers(min_value=17, max_value=3000)
+
+
+@st.composite
+def bad_scenarios(draw: st.DrawFn) -> dict[str, Any]:
+    """Bodies with an own scenario that must be refused: deep TOML and JSON, a number out of its
+    range or not finite, a key twice, a JSON number that is not finite (requests-like kwargs)."""
+    way = draw(st.sampled_from(["deep_toml", "deep_tables", "deep_json", "value", "value", "twice", "odd"]))
+    if way == "deep_toml":
+        n = draw(DEEP)
+        return {"json": {"custom_scenario": {"toml": "x = " + "[" * n + "]" * n}}}
+    if way == "deep_tables":
+        n = draw(st.integers(min_value=17, max_value=700))
+        return {"json": {"custom_scenario": {"toml": "[" + ".".join(["t"] * n) + "]\nx = 1\n"}}}
+    if way == "deep_json":
+        n = draw(DEEP)
+        raw = '{"custom_scenario": {"document": ' + "[" * n + "]" * n + "}}"
+        return {"data": raw, "content_type": "application/json"}
+    if way == "twice":
+        return {
+            "data": '{"custom_scenario": {"toml": "a"}, "custom_scenario": {"toml": "b"}}',
+            "content_type": "application/json",
+        }
+    if way == "odd":
+        raw = '{"custom_scenario": {"document": {"weeks": ' + draw(st.sampled_from(ODD_JSON[:5])) + "}}}"
+        return {"data": raw, "content_type": "application/json"}
+    key = draw(st.sampled_from(sorted(ranges.RANGES)))
+    rng = ranges.RANGES[key]
+    value = draw(
+        st.one_of(
+            st.sampled_from([math.inf, -math.inf, math.nan, 1e300, -1e300, 10**30, -(10**30)]),
+            st.floats(min_value=rng.hi, exclude_min=True, allow_infinity=False),
+            st.floats(max_value=rng.lo, exclude_max=True, allow_infinity=False),
+            st.integers(min_value=int(rng.hi) + 1),
+            st.integers(max_value=int(rng.lo) - 1),
+        )
+    )
+    doc, _ = with_value(full(), key, value)
+    if (isinstance(value, float) and not math.isfinite(value)) or draw(st.booleans()):
+        return {"json": {"custom_scenario": {"toml": tomli_w.dumps(doc), "file": "mine.toml"}}}
+    return {"json": {"custom_scenario": {"document": doc}}}
+
+
+@fuzz("http")
 @given(data=st.data())
 def test_every_http_endpoint_refuses_broken_requests_with_json(world: dict[str, Any], data: st.DataObject) -> None:
     before = snapshot(world["app"])
     method, path, kwargs = data.draw(http_requests(world["code"]))
     r = world["http"].open(path, method=method, **kwargs)
-    assert 400 <= r.status_code < 500, (method, path, kwargs, r.status_code, r.data[:200])
+    assert 400 <= r.status_code < 500, (method, path, str(kwargs)[:300], r.status_code, r.data[:200])
     if path.startswith("/api/") or path == "/healthz":
-        assert r.is_json and r.json["error"]["code"] in CODES, (path, r.data[:200])
+        assert r.is_json and strict(r.data)["error"]["code"] in CODES, (path, r.data[:200])
     unchanged(world, before)
+
+
+# -- the transport's door: long-polling bodies -----------------------------------------
+
+
+PACKETS = ["", "0", "2", "6", "7", "9", "b", "bAAAA", "b!!", "3", "5", "x", "d=4x", "40", "41", "1"]
+
+
+@st.composite
+def polling_bodies(draw: st.DrawFn) -> bytes:
+    """Long-polling POST bodies: Engine.IO packets of every type, empty ones, Socket.IO frames,
+    multibyte frames at and over the byte limit, bytes that are not UTF-8, too many packets."""
+    if draw(st.integers(min_value=0, max_value=9)) == 0:
+        return draw(st.binary(max_size=200))
+    packet = st.one_of(
+        st.sampled_from(PACKETS),
+        st.text(max_size=20),
+        raw_frames().map(lambda f: "4" + f),
+    )
+    parts = draw(st.lists(packet, min_size=1, max_size=10))
+    return "\x1e".join(parts).encode("utf-8", "surrogatepass")
+
+
+def polling_sid(world: dict[str, Any]) -> str:
+    """An open Engine.IO long-polling connection of ``world`` (a new one once a body closed it)."""
+    eio = socketio_of(world["app"]).server.eio
+    sid = world.get("polling")
+    if sid is None or sid not in eio.sockets or eio.sockets[sid].closed:
+        r = world["http"].get("/socket.io/?EIO=4&transport=polling")
+        sid = world["polling"] = json.loads(r.data[1:])["sid"]
+        world["http"].post(f"/socket.io/?EIO=4&transport=polling&sid={sid}", data=b"40")
+    return sid
+
+
+@fuzz("polling")
+@given(body=polling_bodies())
+def test_long_polling_bodies_are_answered_at_once_and_change_nothing(world: dict[str, Any], body: bytes) -> None:
+    before = snapshot(world["app"])
+    sid = polling_sid(world)
+    r = world["http"].post(f"/socket.io/?EIO=4&transport=polling&sid={sid}", data=body)
+    assert r.status_code in (200, 400), (body[:200], r.status_code)
+    if len(body) > MAX_FRAME_BYTES:
+        assert r.status_code == 400
+    unchanged(world, before)
+
+
+# -- the rate limit ---------------------------------------------------------------------
+
+
+@fuzz("bursts")
+@given(
+    per_second=st.integers(min_value=1, max_value=30),
+    start=st.floats(min_value=0, max_value=1e5),
+    gaps=st.lists(
+        st.one_of(st.just(0.0), st.floats(min_value=0, max_value=0.05), st.floats(min_value=0.05, max_value=1.5)),
+        min_size=1,
+        max_size=150,
+    ),
+)
+def test_bursts_across_the_rate_limits_second(per_second: int, start: float, gaps: list[float]) -> None:
+    """No second, wherever it starts, lets more than the allowance through; an event is
+    refused only when the second before it already let the allowance through."""
+    conns, now, seen = Connections(), start, []
+    for gap in gaps:
+        now += gap
+        seen.append((now, conns.allow("sid", now, per_second)))
+    let = [t for t, ok in seen if ok]
+    for k, t in enumerate(let):
+        assert sum(1 for u in let[k:] if u - t < 1.0) <= per_second
+    for t, ok in seen:
+        if not ok:
+            assert sum(1 for u in let if 0 <= t - u < 1.0) == per_second
 
 
 # -- the transport ----------------------------------------------------------------------

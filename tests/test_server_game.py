@@ -114,7 +114,7 @@ def test_full_game_four_players_matches_the_engine(app: Any) -> None:
             state = players[role].last("state")
             assert state["view"]["week"] == w and state["session"]["status"] == "running"
             ack = players[role].call("submit", {"week": w, "value": orders[role][w - 1]})
-            assert ack == {"ok": True, "week": w}
+            assert ack == {"ok": True, "week": w, "value": orders[role][w - 1], "previous": None}
         game.hub.tick()  # the all-bot team 2 keeps pace
     expected = simulate(load_scenario("classic"), seed=7, orders=orders, weeks=8)
     got = game.records(1)
@@ -157,7 +157,7 @@ def test_every_player_gets_the_new_state_after_a_round(app: Any) -> None:
         assert s["view"]["week"] == 2 and s["decided"] is False and s["team"]["decided"] == []
 
 
-ALLOWED_STATE_KEYS = {"session", "seat", "view", "history", "decided", "team"}
+ALLOWED_STATE_KEYS = {"session", "seat", "view", "history", "decided", "decision", "team"}
 HIDDEN_VIEW_KEYS = {"inventories", "pipelines", "pos_demand"}
 
 
@@ -180,8 +180,9 @@ def test_a_player_never_receives_another_roles_hidden_data(app: Any) -> None:
     retailer = players["retailer"]
     retailer.pull()
     names = {n for n, _ in retailer.events}
-    assert names <= {"state", "decided", "standings", "error", "game_over"}
+    assert names <= {"state", "decided", "decision", "standings", "error", "game_over"}
     assert all(set(d) == {"team", "week", "decided"} and d["team"] == 1 for d in retailer.all("decided"))
+    assert all(d["value"] == 4 for d in retailer.all("decision"))  # only its own decisions
     for state in retailer.all("state"):
         assert set(state) == ALLOWED_STATE_KEYS
         assert not HIDDEN_VIEW_KEYS & set(state["view"])
@@ -371,12 +372,20 @@ def test_a_session_without_humans_plays_at_bot_pace(app: Any) -> None:
 def test_teams_choose_their_decoupling_point_before_the_start(app: Any) -> None:
     game = Game(app, scenario="classic", codp={"rule": "team", "position": "mts-local"})
     c, _ = game.join("Ada", team=1, role="retailer")
+    before = c.last("state")["team"]
+    assert before["codp_by"] is None
+    assert [p["position"] for p in before["positions"]] == ["mts-local", "mts-central", "ato", "mto", "eto"]
+    mto = before["positions"][3]  # what the option says: the three stages nearest the consumer work to order
+    assert mto["to_order"] == ["retailer", "wholesaler", "distributor"] and mto["stock_at"] == ["factory"]
+    assert before["positions"][0]["from_stock"] is True and before["positions"][0]["to_order"] == []
     assert c.call("choose_codp", {"position": "mto"})["ok"]
     assert game.team()["codp"] == "mto"
     state = c.last("state")
+    assert state["team"]["codp_by"] == "Ada"
     assert state["view"]["me"]["decision"] == "capacity"
     assert c.call("choose_codp", {"position": "nowhere"})["error"]["code"] == "bad_request"
     game.control(action="start")
+    assert c.last("state")["team"]["positions"] is None  # not a review week: nothing to choose
     assert c.call("choose_codp", {"position": "ato"})["error"]["code"] == "not_running"
     fixed = Game(app)
     f, _ = fixed.join("Bo")
@@ -423,9 +432,12 @@ def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
     game.control(action="force_round", week=12)
     assert game.week() == 13
     assert c.call("submit", {"week": 13, "value": 3})["ok"]
+    offered = c.last("state")["team"]["positions"]
+    assert {p["position"]: p["stock_at"] for p in offered}["eto"] == []
     ack = w.call("choose_codp", {"position": "mto"})
     assert ack["ok"], ack
     state = c.last("state")
+    assert state["team"]["codp_by"] == "Wim"  # the teammate sees at once who chose
     assert game.team()["codp"] == "mto" and state["view"]["codp"] == "mto"
     assert state["view"]["me"]["decision"] == "capacity"
     assert state["decided"] is False and game.hub.store.decisions(game.code, 1) == {}  # decide again
@@ -495,3 +507,31 @@ def test_the_facilitator_inspects_a_team_players_cannot(app: Any) -> None:
     assert "demand" not in detail["view"] and "seed" not in detail["view"]  # no future demand
     assert game.fac.call("inspect", {"team": 3})["error"]["code"] == "bad_request"
     assert players["retailer"].call("inspect", {"team": 1})["error"]["code"] == "forbidden"
+
+
+def test_a_decision_can_be_changed_until_the_week_closes(app: Any) -> None:
+    """Change, change again: the week is played once, with the latest value; the seat's
+    other tab is told; a change for a closed week is refused with ``stale_week``."""
+    game = Game(app)
+    players = four(game)
+    other_tab = Client(app)
+    game.control(action="start")
+    p = players["retailer"]
+    assert p.call("submit", {"week": 1, "value": 4}) == {"ok": True, "week": 1, "value": 4, "previous": None}
+    assert p.call("submit", {"week": 1, "value": 40}) == {"ok": True, "week": 1, "value": 40, "previous": 4}
+    assert p.call("submit", {"week": 1, "value": 7})["previous"] == 40
+    assert game.hub.store.decisions(game.code, 1) == {"retailer": 7}
+    assert p.last("decision") == {"week": 1, "value": 7, "previous": 40}
+    assert other_tab.call("resume", {"token": game.tokens["retailer"]})["ok"]
+    assert other_tab.last("state")["decision"] == 7 and other_tab.last("state")["decided"] is True
+    assert p.call("submit", {"week": 1, "value": 8})["ok"]
+    assert other_tab.last("decision") == {"week": 1, "value": 8, "previous": 7}  # the other tab follows
+    for role in ROLES[1:]:
+        assert players[role].call("submit", {"week": 1, "value": 5})["ok"]
+    assert game.week() == 2
+    assert [w["week"] for w in game.records()] == [1]  # played once
+    assert game.records()[0]["roles"]["retailer"]["decision"] == 8
+    late = p.call("submit", {"week": 1, "value": 9})
+    assert late["ok"] is False and late["error"]["code"] == "stale_week"
+    assert game.records()[0]["roles"]["retailer"]["decision"] == 8
+    assert p.last("state")["decision"] is None  # a new week: nothing decided yet

@@ -34,7 +34,7 @@ def test_a_week_every_human_decided_advances_at_the_next_tick_without_a_timer(ap
     players = four(game)
     game.control(action="start")
     _decide_in_store_only(game, 1)
-    assert players["retailer"].call("submit", {"week": 1, "value": 5})["error"]["code"] == "already_decided"
+    assert game.hub.store.decisions(game.code, 1) == dict.fromkeys(ROLES, 5)
     assert game.week() == 1
     game.hub.tick()
     assert game.week() == 2
@@ -154,6 +154,16 @@ def test_force_round_ends_the_week_it_names_and_no_other(app: Any) -> None:
     assert (game.week(1), game.week(2)) == (2, 2)
     assert game.control(action="force_round", week=2, team=1)["ok"]
     assert (game.week(1), game.week(2)) == (3, 2)
+
+
+def test_a_refused_force_round_says_where_the_team_is(app: Any) -> None:
+    game = Game(app, teams=2)
+    four(game)
+    game.control(action="start")
+    refused = game.control(action="force_round", week=2, team=1)["error"]
+    assert refused["code"] == "stale_week"
+    assert refused["message"] == "team 1 is deciding week 1 now, not week 2"
+    assert game.control(action="force_round", week=2)["error"]["message"] == "no team is deciding week 2 now"
 
 
 def test_a_ticker_acts_on_the_week_it_found_due_and_no_other(app: Any, make_app: Any, redis_url: str) -> None:

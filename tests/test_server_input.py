@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import math
 from typing import Any
 
 import pytest
-from support import seated_classic_team
+from support import ROOT, seated_classic_team
 
+from web import wire
 from web.app import socketio_of
 from web.events import Connections
 
@@ -128,7 +130,7 @@ def test_submit_twice_and_before_start_and_without_a_seat(app: Any, setup: dict[
     refused(app, p, "submit", {"week": 1, "value": 4}, "not_running")
     setup["fac"].emit("control", {"action": "start"}, callback=True)
     assert p.emit("submit", {"week": 1, "value": 4}, callback=True)["ok"]
-    refused(app, p, "submit", {"week": 1, "value": 5}, "already_decided")
+    assert p.emit("submit", {"week": 1, "value": 5}, callback=True)["previous"] == 4  # a change
     stranger = socketio_of(app).test_client(app)
     refused(app, stranger, "submit", {"week": 1, "value": 4}, "not_joined")
     refused(app, stranger, "choose_codp", {"position": "mto"}, "not_joined")
@@ -192,6 +194,24 @@ def test_rate_limit_window() -> None:
     assert conns.allow("sid", 100.5, 3) is False
     assert conns.allow("other", 100.5, 3) is True
     assert conns.allow("sid", 101.2, 3) is True
+
+
+def test_a_burst_straddling_a_second_gets_no_more_than_the_allowance() -> None:
+    conns = Connections()
+    assert conns.allow("sid", 100.0, 20)  # (a fixed window would start here)
+    early = sum(conns.allow("sid", 100.9 + i / 1000, 20) for i in range(20))
+    late = sum(conns.allow("sid", 101.0 + i / 1000, 20) for i in range(20))
+    assert early == 19 and late == 1  # 20 within 0.2 s, never 40
+    assert conns.allow("sid", 101.95, 20) is True  # the early burst has left the window by then
+
+
+def test_no_second_holds_more_than_the_allowance() -> None:
+    conns = Connections()
+    times = sorted(100 + i * 0.013 + (i % 7) * 0.05 for i in range(2000))
+    let = [t for t in times if conns.allow("sid", t, 20)]
+    assert len(let) > 20 * int(times[-1] - times[0]) * 0.9  # and the allowance is used
+    for k, t in enumerate(let):
+        assert sum(1 for u in let[k:] if u - t < 1.0) <= 20
 
 
 def test_a_rate_limited_event_changes_nothing(make_app: Any) -> None:
@@ -295,6 +315,87 @@ def test_http_endpoints(app: Any, setup: dict[str, Any]) -> None:
     assert r.status_code == 403 and r.json["error"]["code"] == "forbidden"
     ok = http.get(f"/api/sessions/{code}/results.json", headers={"X-Facilitator-Secret": setup["secret"]})
     assert ok.status_code == 200 and ok.json["teams"][0]["team"] == 1
+
+
+def test_the_benchmark_of_an_unknown_team_is_not_found(app: Any, setup: dict[str, Any]) -> None:
+    headers = {"X-Facilitator-Secret": setup["secret"]}
+    r = setup["http"].get(f"/debrief/{setup['code']}/benchmark/2.json", headers=headers)
+    assert r.status_code == 404 and r.json["error"]["code"] == "not_found"
+
+
+def strict(text: bytes | str) -> Any:
+    """``text`` read as strict JSON (no NaN, Infinity)."""
+
+    def refuse(name: str) -> Any:
+        raise AssertionError(f"non-strict JSON: {name}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+DEEP_TOML = "x = " + "[" * 600 + "]" * 600
+CLASSIC_TOML = (ROOT / "config" / "scenarios" / "classic.toml").read_text()
+
+
+@pytest.mark.parametrize(
+    ("body", "status", "code", "says"),
+    [
+        ({"custom_scenario": {"toml": DEEP_TOML}}, 400, "invalid_scenario", "nested deeper than"),
+        ('{"custom_scenario": ' + "[" * 3000 + "]" * 3000 + "}", 400, "bad_request", "nested deeper than"),
+        ('{"custom_scenario": {"document": ' + "[" * 40 + "]" * 40 + "}}", 400, "bad_request", "nested deeper"),
+        (
+            {"custom_scenario": {"toml": CLASSIC_TOML.replace("after = 8", "after = inf")}},
+            400,
+            "invalid_scenario",
+            "demand.after: must be a finite number",
+        ),
+        (
+            {"custom_scenario": {"toml": CLASSIC_TOML.replace("after = 8", "after = 1e300")}},
+            400,
+            "invalid_scenario",
+            "demand.after: must be at most",
+        ),
+        ('{"custom_scenario": {"document": {"weeks": 1e400}}}', 400, "bad_request", "too large"),
+        ('{"custom_scenario": {"document": {"weeks": NaN}}}', 400, "bad_request", "NaN"),
+        ('{"custom_scenario": {"toml": "a"}, "custom_scenario": {"toml": "b"}}', 400, "bad_request", "twice"),
+    ],
+    ids=["deep-toml", "deep-json", "deep-document", "after-inf", "after-1e300", "1e400", "nan", "key-twice"],
+)
+def test_own_scenarios_that_are_deep_huge_or_not_finite_are_refused(
+    app: Any, body: Any, status: int, code: str, says: str
+) -> None:
+    http = app.test_client()
+    for path in ("/api/scenarios/check", "/api/sessions"):
+        kwargs = {"json": body} if isinstance(body, dict) else {"data": body, "content_type": "application/json"}
+        before = snapshot(app)
+        r = http.post(path, **kwargs)
+        assert r.status_code == status, (path, r.data[:300])
+        got = strict(r.data)["error"]
+        assert got["code"] == code and says in got["message"], (path, got)
+        assert snapshot(app) == before
+
+
+def test_json_bodies_with_a_key_twice_are_refused(app: Any) -> None:
+    before = snapshot(app)
+    r = app.test_client().post("/api/sessions", data='{"teams": 1, "teams": 2}', content_type="application/json")
+    assert r.status_code == 400 and r.json["error"]["code"] == "bad_request"
+    assert "'teams'" in r.json["error"]["message"] and "twice" in r.json["error"]["message"]
+    assert snapshot(app) == before
+
+
+def test_an_event_payload_with_a_key_twice_is_refused(app: Any, setup: dict[str, Any]) -> None:
+    client = socketio_of(app).test_client(app)
+    server = socketio_of(app).server
+    before = snapshot(app)
+    server._handle_eio_message(client.eio_sid, '421["watch",{"code":"X","code":"' + setup["code"] + '"}]')
+    got = client.get_received()
+    assert [e["name"] for e in got] == ["error"], got
+    assert got[0]["args"][0]["code"] == "bad_request" and "twice" in got[0]["args"][0]["message"]
+    assert snapshot(app) == before
+
+
+def test_no_answer_carries_non_strict_json(app: Any) -> None:
+    assert strict(app.json.dumps({"a": math.inf, "b": [math.nan]})) == {"a": None, "b": [None]}
+    assert strict(wire.dumps({"a": -math.inf, "r": wire.Raw({"x": 1})})) == {"a": None, "r": {"x": 1}}
 
 
 def test_players_get_results_once_the_game_is_over(app: Any) -> None:

@@ -90,12 +90,12 @@ def test_game_resumes_after_the_server_process_is_killed(redis_url: str, tmp_pat
         for r, p in back.items():
             ack = p.call("resume", {"token": tokens[r]})
             assert ack == {"ok": True, "code": code, "team": 1, "role": r}
-        # the retailer's week-3 decision survived the crash
-        assert back["retailer"].call("submit", {"week": 3, "value": 1})["error"]["code"] == "already_decided"
+        # the retailer's week-3 decision survived the crash (a submission now changes it)
+        assert back["retailer"].call("submit", {"week": 3, "value": 1})["previous"] == 9
         # the re-armed ticker ends week 3 at its deadline: bots play the three missing seats
         wait_until(lambda: team(base2, secret, code)["state"]["week"] >= 4, timeout=60, every=0.2)
         rec = team(base2, secret, code)["weeks"][2]
-        assert rec["roles"]["retailer"]["decision"] == 9
+        assert rec["roles"]["retailer"]["decision"] == 1
         assert sorted(rec["bots"]) == sorted(ROLES[1:])
         fac2 = Player(base2)
         assert fac2.call("facilitate", {"code": code, "secret": secret})["ok"]
@@ -237,12 +237,12 @@ def test_racing_submissions_for_the_last_seat_advance_once(live_server: str) -> 
     for t in threads:
         t.join()
     wins = [a for a in acks if a["ok"]]
-    assert len(wins) == 1
-    assert {a["error"]["code"] for a in acks if not a["ok"]} <= {"already_decided", "stale_week"}
+    assert len(wins) >= 1  # a repeat before the week closed is a change
+    assert {a["error"]["code"] for a in acks if not a["ok"]} <= {"stale_week"}
     result = team(live_server, secret, code)
     assert [w["week"] for w in result["weeks"]] == [1]
     assert result["state"]["week"] == 2
-    assert 10 <= result["weeks"][0]["roles"]["factory"]["decision"] < 18
+    assert result["weeks"][0]["roles"]["factory"]["decision"] in {a["value"] for a in wins}
     for p in [*players.values(), *phones, fac]:
         p.close()
 

@@ -37,7 +37,8 @@ def test_bots_in_a_shared_session_play_as_the_sharing_aware_engine_bots(app: Any
     body = r.json
     assert body["visibility"] == vis
     stages = body["teams"][0]["score"]["stages"]
-    assert {role: st["bullwhip_bound"] for role, st in stages.items()} == bullwhip_bounds(scn, shared)
+    bounds = {role: st["bullwhip_bound"] for role, st in stages.items()}
+    assert bounds == pytest.approx(bullwhip_bounds(scn, shared), abs=1e-4)  # the results round ratios to 4 decimals
 
 
 def test_a_bot_policy_naming_a_role_the_scenario_lacks_is_refused(app: Any) -> None:

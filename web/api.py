@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
-import json
 import logging
 from typing import Any
 
@@ -15,14 +13,13 @@ from web.custom_scenarios import MAX_SCENARIO_CHARS
 from web.errors import GameError
 from web.i18n import scenario_texts
 from web.links import request_join_base
-from web.results import results_csv, session_results
+from web.payloads import MAX_BODY_BYTES, json_body
+from web.results import results_csv, results_xlsx, session_results
 from web.scenarios import base_scenario, presets, summary
-from web.store import STORE_DOWN, digest
+from web.store import STORE_DOWN, digest, holds_seat
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
-
-MAX_BODY_BYTES = 4096
 
 
 def _hub() -> Any:
@@ -63,21 +60,6 @@ def _unexpected(exc: Exception) -> tuple[Response, int]:
     return _error(GameError("internal", "the server could not handle this request"))
 
 
-def _json_body(limit: int = MAX_BODY_BYTES) -> Any:
-    """The request's JSON body (at most ``limit`` bytes); ``bad_request`` for anything else."""
-    if request.content_length is not None and request.content_length > limit:
-        raise GameError("bad_request", f"the body is too large (at most {limit} bytes)")
-    if not request.is_json:
-        raise GameError("bad_request", "send a JSON body (Content-Type: application/json)")
-    raw = request.stream.read(limit + 1)
-    if len(raw) > limit:
-        raise GameError("bad_request", f"the body is too large (at most {limit} bytes)")
-    try:
-        return json.loads(raw)
-    except (ValueError, RecursionError):  # UnicodeDecodeError is a ValueError
-        raise GameError("bad_request", "the body must be JSON") from None
-
-
 @bp.get("/healthz")
 def healthz() -> tuple[Response, int]:
     """200 when the store answers, 503 when it does not."""
@@ -99,7 +81,7 @@ def scenarios() -> Response:
 @bp.post("/api/sessions")
 def create_session() -> tuple[Response, int]:
     """Create a session; the answer holds the facilitator secret (shown once)."""
-    body = _json_body(MAX_BODY_BYTES + MAX_SCENARIO_CHARS)  # room for a session's own scenario
+    body = json_body(MAX_BODY_BYTES + MAX_SCENARIO_CHARS)  # room for a session's own scenario
     hub = _hub()
     out = sessions.create_session(hub.store, hub.cfg, body, hub.clock())
     out["join_url"] = request_join_base().join_url(out["code"])
@@ -134,7 +116,7 @@ def check_results_access(code: str) -> sessions.SessionMeta:
     if hub.store.session(meta.code).get("status") != "over":
         raise GameError("forbidden", "players see the results once the game is over")
     seat = hub.store.seats(meta.code, int(where["team"])).get(where["role"])
-    if not seat or not hmac.compare_digest(seat["token"], digest(token)):
+    if not holds_seat(seat, digest(token)):
         raise GameError("forbidden", "this token no longer holds a seat")
     return meta
 
@@ -157,4 +139,18 @@ def results_as_csv(code: str) -> Response:
         results_csv(data),
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="beergame-{data["code"]}.csv"'},
+    )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@bp.get("/api/sessions/<code>/results.xlsx")
+def results_as_xlsx(code: str) -> Response:
+    """The results as a spreadsheet: every week, the teams and the players."""
+    data = _results_allowed(code)
+    return Response(
+        results_xlsx(data),
+        mimetype=XLSX,
+        headers={"Content-Disposition": f'attachment; filename="beergame-{data["code"]}.xlsx"'},
     )

@@ -9,12 +9,14 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Flask
+from flask.json.provider import DefaultJSONProvider
 from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 from flask_socketio import SocketIO
 from itsdangerous import URLSafeTimedSerializer
 
-from web import custom_scenarios, events, pages, rounds, views, wire
+from game.jsonsafe import jsonsafe
+from web import custom_scenarios, events, frames, pages, rounds, views, wire
 from web.api import bp as api_bp
 from web.broadcast import Broadcaster
 from web.config import load_config
@@ -48,6 +50,18 @@ class CookieSessions(SecureCookieSessionInterface):
         if self._signer is None or self._signer[0] != key:
             self._signer = (key, super().get_signing_serializer(app))
         return self._signer[1]
+
+
+class StrictJSON(DefaultJSONProvider):
+    """Flask's JSON answers as strict JSON: an infinite or NaN number is written as ``null``
+    (``game.jsonsafe``), never as ``Infinity`` or ``NaN``, which browsers and most readers refuse."""
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        kwargs["allow_nan"] = False
+        try:
+            return super().dumps(obj, **kwargs)
+        except ValueError:
+            return super().dumps(jsonsafe(obj), **kwargs)
 
 
 class Hub:
@@ -167,6 +181,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     app = Flask(__name__)
     app.config.update(SECRET_KEY=cfg["SECRET_KEY"], JSON_SORT_KEYS=False)
     app.session_interface = CookieSessions()
+    app.json = StrictJSON(app)
     app.config["BEERGAME"] = cfg
     if store is None:
         store = Store.from_url(cfg["REDIS_URL"], int(cfg["REDIS_MAX_CONNECTIONS"]))
@@ -180,12 +195,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=cfg["ASYNC_MODE"],
         async_handlers=False,
-        max_http_buffer_size=64 * 1024,
+        max_http_buffer_size=frames.MAX_FRAME_BYTES,  # in characters: web.frames counts the bytes
         ping_interval=10,
         ping_timeout=20,
         json=wire,
         client_manager=events.Rooms(),
     )
+    app.wsgi_app = frames.FrameGuard(app.wsgi_app, socketio.server)  # type: ignore[method-assign]
     hub = Hub(cfg, store, socketio, clock)
     app.extensions["beergame"] = hub
     events.register(socketio, hub)

@@ -169,6 +169,10 @@ class Broadcaster:
             if next(manager.get_participants("/", room), None):
                 self.hub.socketio.emit("state", wire.Raw.of_text(text), to=room)
 
+    def to_seat(self, code: str, n: int, role: str, event: str, payload: dict[str, Any]) -> None:
+        """``event`` to every connection that holds the seat, here and in the other processes."""
+        self._emit_room(event, wire.payload(payload), f"seat:{code}:{n}:{role}")
+
     def _emit_room(self, event: str, payload: wire.Raw, room: str) -> None:
         """A session-wide ``event`` to every member of ``room``: the ones here, and through
         the relay (its payload encoded once) the other processes' ones."""

@@ -15,11 +15,12 @@ from functools import lru_cache
 from typing import Any
 
 import tomli_w
-from flask import Blueprint, Response, jsonify, request
+from flask import Blueprint, Response, jsonify
 
 from game.scenario import SCENARIO_DIR, Scenario, ScenarioError, scenario_from_toml
 from web.errors import GameError, bad
 from web.i18n import scenario_texts
+from web.payloads import MAX_BODY_BYTES, json_body
 from web.scenarios import presets, summary
 
 MAX_SCENARIO_CHARS = 32_000
@@ -110,15 +111,6 @@ def session_toml(scenario: str, custom: str | None) -> str:
     return custom if custom else _preset_text(scenario)
 
 
-def _json_body() -> dict[str, Any]:
-    if request.content_length is not None and request.content_length > MAX_SCENARIO_CHARS + 4096:
-        raise bad("the body is too large")
-    body = request.get_json(silent=True)
-    if not isinstance(body, dict):
-        raise bad("the body must be a JSON object")
-    return body
-
-
 @bp.get("/api/scenarios/<name>/document")
 def document(name: str) -> Response:
     """A preset's keys as JSON, for the dashboard's editor to start from."""
@@ -129,8 +121,8 @@ def document(name: str) -> Response:
 def check() -> Response:
     """Validate ``{"custom_scenario": ...}`` without creating a session: its summary, TOML text
     and keys (``document``, for the editor)."""
-    body = _json_body()
-    if set(body) != {"custom_scenario"}:
+    body = json_body(MAX_SCENARIO_CHARS + MAX_BODY_BYTES)
+    if not isinstance(body, dict) or set(body) != {"custom_scenario"}:
         raise bad('the body must be {"custom_scenario": ...}')
     scn, text = parse(body["custom_scenario"])
     return jsonify({"scenario": summary(scn, scenario_texts(scn)), "toml": text, "document": tomllib.loads(text)})

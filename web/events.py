@@ -11,6 +11,7 @@ import json
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -19,8 +20,9 @@ import socketio
 from flask_socketio import SocketIO
 from socketio import packet as sio_packet
 
-from web import payloads, rounds, sessions, views
+from web import payloads, rounds, sessions, views, wire
 from web.errors import GameError, bad
+from web.frames import MALFORMED, MAX_FRAME_BYTES, close_connection, over_limit
 from web.store import STORE_DOWN
 
 if TYPE_CHECKING:
@@ -48,7 +50,7 @@ class Connections:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._who: dict[str, Identity] = {}
-        self._rate: dict[str, tuple[float, int]] = {}
+        self._rate: dict[str, deque[float]] = {}  # sid -> when its last events were let through
         self._seats: dict[str, dict[tuple[int, str], int]] = {}  # code -> seat -> connections
 
     def _count(self, ident: Identity | None, by: int) -> None:
@@ -92,14 +94,19 @@ class Connections:
             return seat in self._seats.get(code, {})
 
     def allow(self, sid: str, now: float, per_second: int) -> bool:
-        """A one-second window rate limit per connection."""
+        """A sliding one-second window per connection: an event is let through when fewer than
+        ``per_second`` of the connection's events were let through in the second before
+        ``now`` (so no second, wherever it starts, holds more). Refused events do not count."""
         with self._lock:
-            start, count = self._rate.get(sid, (now, 0))
-            if now - start >= 1.0:
-                start, count = now, 0
-            count += 1
-            self._rate[sid] = (start, count)
-            return count <= per_second
+            if per_second <= 0:
+                return False
+            times = self._rate.get(sid)
+            if times is None or times.maxlen != per_second:
+                times = self._rate[sid] = deque(maxlen=per_second)
+            if len(times) == times.maxlen and now - times[0] < 1.0:
+                return False
+            times.append(now)
+            return True
 
 
 class Rooms(socketio.Manager):
@@ -138,7 +145,6 @@ class Rooms(socketio.Manager):
 
 
 RESERVED_EVENTS = ("connect", "disconnect", "*")  # the library's own names, never a client's
-MALFORMED = {"code": "bad_request", "message": "malformed Socket.IO frame", "event": None}
 
 
 def refusal(exc: BaseException, event: str, hub: Hub) -> dict[str, str]:
@@ -186,6 +192,10 @@ def guard_frames(socketio: SocketIO) -> None:
             server._send_packet(eio_sid, server.packet_class(sio_packet.ACK, namespace=ns, id=ack_id, data=ack))
 
     def on_message(eio_sid: str, data: Any) -> None:
+        if over_limit(data):
+            log.warning("a frame over %d bytes from %s; connection closed", MAX_FRAME_BYTES, eio_sid)
+            close_connection(server, eio_sid, error=False)
+            return
         try:
             original_message(eio_sid, data)
         except Exception as exc:
@@ -201,7 +211,8 @@ def guard_frames(socketio: SocketIO) -> None:
                 )
             sid = server.manager.sid_from_eio_sid(eio_sid, "/")
             if sid:
-                server.emit("error", MALFORMED, to=sid)
+                message = str(exc) if isinstance(exc, wire.Refused) else MALFORMED["message"]
+                server.emit("error", {**MALFORMED, "message": message}, to=sid)
 
     def on_disconnect(eio_sid: str, *args: Any) -> None:
         with lock:
@@ -297,7 +308,7 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         ident = Identity("player", seat["code"], seat["team"], seat["role"])
         seat_rooms(sid, ident)
         hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))  # the seat's state, to this connection too
-        return {"token": seat["token"], **placed(seat)}
+        return {"token": seat["token"], **placed(seat), "shared": seat["shared"]}
 
     @handler("resume")
     def on_resume(sid: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -316,18 +327,20 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         ident = player(sid)
         changes = rounds.submit(hub.store, hub.cfg, ident.code, ident.team, ident.role, data, hub.clock())
         hub.publish(changes, keep_public=True)
-        return {"week": data["week"]}
+        mine = changes.mine[(ident.code, ident.team, ident.role)]
+        hub.broadcaster.to_seat(ident.code, ident.team, ident.role, "decision", mine)  # the seat's other tabs
+        return dict(mine)
 
     @handler("choose_codp")
     def on_choose_codp(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         ident = player(sid)
-        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"]))
+        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"], role=ident.role))
         return {}
 
     @handler("choose_shop")
     def on_choose_shop(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         ident = player(sid)
-        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"]))
+        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"], role=ident.role))
         return {}
 
     @handler("facilitate")

@@ -77,7 +77,44 @@ JS_STRINGS = {
     "order_help": _l("Cases to order from your supplier, between %(lo)s and %(hi)s."),
     "order_help_source": _l("Cases to put into production, between %(lo)s and %(hi)s."),
     "capacity_help": _l("Cases you can make per week (you work to order), between %(lo)s and %(hi)s."),
-    "submitted": _l("Submitted: %(value)s. Waiting for the others…"),
+    "capacity_help_pass": _l(
+        "Cases you can handle and pass on per week (you work to order: each customer order goes to your"
+        " supplier at once), between %(lo)s and %(hi)s."
+    ),
+    "submit": _l("Submit"),
+    "change": _l("Change"),
+    "submit_anyway": _l("Submit anyway"),
+    "submitted_change": _l("Submitted: %(value)s. Waiting for the others; you can change it until the week closes."),
+    "unusual": _l("%(value)s is far from the usual (about %(usual)s). Check it; press Submit anyway to send it."),
+    "col_decided": _l("You decided"),
+    "col_capacity": _l("Your capacity"),
+    "bot_decided": _l("Time ran out in week %(week)s: a bot decided %(value)s for you."),
+    "after_first_week": _l("shown after the first week"),
+    "others_playing": _l("other teams are still playing"),
+    "detail_en": _l("details in English"),
+    "codp_by": _l("(chosen by %(name)s)"),
+    "codp_moved": _l("Your team moved its decoupling point: %(position)s."),
+    "review_open": _l("Strategy review: your team may move its decoupling point now (see below)."),
+    "codp_current": _l("Your team's choice now: %(position)s"),
+    "codp_to_order": _l("Work to order: %(stages)s"),
+    "codp_none_to_order": _l("No stage works to order"),
+    "codp_stock_at": _l("Stock held at: %(stages)s"),
+    "codp_no_stock": _l("No stock held anywhere"),
+    "codp_lead_stock": _l(
+        "Customers get goods from the shop's stock at once; when it runs out they would be quoted %(weeks)s weeks now"
+    ),
+    "codp_lead": _l("Quoted to customers now, with the stock already in the chain: %(weeks)s weeks"),
+    "codp_lead_one": _l("Quoted to customers now, with the stock already in the chain: 1 week"),
+    "codp_through": _l("An order takes %(weeks)s weeks through the stages that work to order"),
+    "codp_through_one": _l("An order takes 1 week through the stages that work to order"),
+    "codp_lead_stock_one": _l(
+        "Customers get goods from the shop's stock at once; when it runs out they would be quoted 1 week now"
+    ),
+    "codp_lead_none": _l("No lead time could be promised to customers now"),
+    "codp_segments": _l("Customers:"),
+    "codp_segment": _l("%(name)s, %(share)s of demand: %(accept)s would buy"),
+    "codp_premium_yes": _l("pays its premium"),
+    "codp_premium_no": _l("no premium"),
     "waiting_start": _l("Waiting for the facilitator to start the game."),
     "paused": _l("The game is paused."),
     "bot_plays": _l("A bot is playing your seat for now. The facilitator can give it back to you."),
@@ -98,10 +135,13 @@ JS_STRINGS = {
     "rank": _l("Rank %(rank)s of %(n)s"),
     "bad_number": _l("Enter a whole number between %(lo)s and %(hi)s."),
     "join_failed": _l("Could not join: %(message)s"),
+    "join_over": _l("This game is over: it takes no new players."),
     "any_team": _l("Any team"),
     "any_role": _l("Any free role"),
     "team_n": _l("Team %(n)s"),
     "full": _l("full"),
+    "rows_help": _l("One entry per group, separated by semicolons; the values of an entry by commas."),
+    "taken": _l("taken"),
     "unknown_session": _l("No game with this code."),
     "arrives_in": _l("in %(n)s wk"),
     "nothing_on_way": _l("Nothing on the way."),
@@ -136,6 +176,21 @@ JS_STRINGS = {
     "results_after_game": _l(
         "The results open for players once every team has finished or the facilitator has ended the game."
     ),
+    "results_how_to_open": _l(
+        'The results are for the facilitator. Open this page from the dashboard ("Debrief"), or on another '
+        'device from the dashboard\'s "Link for another device", or paste the facilitator secret below. '
+        "Players see their team's results from their own phone once the game is over."
+    ),
+    "ended_early": _l("The game ended after week %(played)s of %(weeks)s."),
+    "demand_steady": _l("Consumer demand stayed at %(n)s a week in the %(weeks)s weeks played."),
+    "demand_range": _l("Consumer demand ranged from %(lo)s to %(hi)s a week in the %(weeks)s weeks played."),
+    "from_week": _l("(from week %(week)s)"),
+    "strategy_switch": _l(
+        "At the review of week %(week)s the team moved from %(from)s to %(to)s; "
+        "the weeks before were played as %(from)s."
+    ),
+    "players_list": _l("Players: %(players)s"),
+    "players_none": _l("Bots played every seat of this team."),
     "best_plan": _l("Best plan"),
     "reference_plan": _l("Reference plan"),
     "reference_note": _l(
@@ -218,9 +273,9 @@ JS_STRINGS = {
     "shop_mts": _l("web shop from stock"),
     "shop_mto": _l("web shop drop-ships"),
     "compare_note": _l(
-        "Scores are profit (minus cost when nothing is sold): higher is better. The best plans are played "
-        "by the computer on the same consumer demand, with a fixed order-up-to level per stock point "
-        "and a fixed capacity per make-to-order stage."
+        "Profit is revenue minus cost (minus the cost when nothing is sold): higher is better. "
+        "The best plans are played by the computer on the same consumer demand, with a fixed order-up-to "
+        "level per stock point and a fixed capacity per make-to-order stage."
     ),
     "no_compare": _l("No comparison is available for this game."),
     "copy_this": _l("Copy this link (it contains the facilitator secret):"),
@@ -245,10 +300,9 @@ JS_STRINGS = {
     "offline": _l("offline"),
     "on_the_way": _l("On the way"),
     "rejoin": _l("You are playing game %(code)s as %(name)s."),
-    "score": _l("Score"),
+    "score": _l("Profit"),
     "stage": _l("Stage"),
     "submitted_wait": _l("Submitted. Waiting for the others…"),
-    "taken": _l("taken"),
     "weeks_played": _l("Weeks played"),
     # the set-up form's own scenario, the debrief's slides, a player's first minute
     "own_scenario": _l("Own scenario: %(title)s"),
@@ -261,13 +315,27 @@ JS_STRINGS = {
     "intro_arrives_source": _l("What arrives: what you put into production, about %(weeks)s weeks later."),
     "intro_ships_consumers": _l("What you ship: what consumers ask for each week, as far as your stock allows."),
     "intro_ships": _l(
-        "What you ship: what %(customers)s order from you, as far as your stock allows; "
+        "What you ship: the orders of %(customers)s, as far as your stock allows; "
         "what you cannot ship yet is owed (backlog)."
+    ),
+    "intro_ships_mto": _l(
+        "What you ship: the orders of %(customers)s, as goods arrive and your capacity allows; "
+        "what you cannot ship yet is owed (backlog)."
+    ),
+    "intro_ships_consumers_mto": _l("What you ship: what consumers ordered, as goods arrive and your capacity allows."),
+    "intro_arrives_mto": _l(
+        "What arrives: the goods for your customers' orders, from %(supplier)s, about %(weeks)s weeks after"
+        " the orders went out."
     ),
     "intro_number_order": _l("Your one number each week: how many cases to order from %(supplier)s."),
     "intro_number_source": _l("Your one number each week: how many cases to put into production."),
     "intro_number_capacity": _l(
-        "Your one number each week: your capacity, the cases you can make per week (you work to order)."
+        "Your one number each week: your capacity, how many cases you can make per week."
+        " You work to order: you make what customers ordered."
+    ),
+    "intro_number_capacity_pass": _l(
+        "Your one number each week: your capacity, how many cases you can handle and pass on per week."
+        " You work to order: each customer order goes to %(supplier)s at once, so you do not order yourself."
     ),
     "intro_costs": _l("What costs money, each week: %(rates)s. Your team's total counts."),
 }

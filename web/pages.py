@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redir
 from werkzeug.wrappers import Response as BaseResponse
 
 from game.bestplan import benchmark as benchmark_game
+from game.codp import shop_roles
 from game.reference import replay, stored
 from game.state import GameState
 from web.api import check_results_access
@@ -116,6 +117,9 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
     return {
         "name": scn.name,
         "custom": meta.custom is not None,
+        # which parts of the debrief apply: the decoupling point (a position set or chosen), a web shop
+        "has_codp": meta.codp is not None or meta.codp_rule == "team",
+        "has_shop": bool(shop_roles(scn)),
         "title": texts["title"],
         "debrief": texts["debrief"],
         "labels": texts["labels"],
@@ -140,7 +144,7 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
     except GameError as exc:
         return jsonify({"error": exc.to_dict()}), exc.status
     if not 1 <= team <= meta.teams:
-        return jsonify({"error": {"code": "bad_request", "message": "no such team"}}), 404
+        return jsonify({"error": {"code": "not_found", "message": f"no team {team} in this session"}}), 404
     store = current_app.extensions["beergame"].store
     raw = store.team(meta.code, team)
     seed = GameState.from_dict(json.loads(raw["state"])).seed

@@ -13,14 +13,25 @@ from __future__ import annotations
 
 from typing import Any
 
-from web.errors import bad
+from flask import request
+
+from web import wire
+from web.errors import GameError, bad
+
+MAX_BODY_BYTES = 4096  # an HTTP body (a session's own scenario adds its own limit)
 
 # kinds: "int" a whole number (JSON 4, never 4.0 or true), "str" text, "bool"
 # true/false, "obj" an object, "any" anything (its own check gives the error)
 Spec = dict[str, tuple[str, bool]]  # field -> (kind, required)
 
 EVENTS: dict[str, Spec] = {
-    "join": {"code": ("str", True), "name": ("any", True), "team": ("int", False), "role": ("str", False)},
+    "join": {
+        "code": ("str", True),
+        "name": ("any", True),
+        "team": ("int", False),
+        "role": ("str", False),
+        "share": ("bool", False),
+    },
     "resume": {"token": ("str", True)},
     "submit": {"week": ("int", True), "value": ("int", True)},
     "choose_codp": {"position": ("str", True)},
@@ -97,3 +108,21 @@ def check(data: Any, spec: Spec, what: str) -> dict[str, Any]:
 def shape(spec: Spec) -> str:
     """``{"week", "value"}``-like text for messages (optional fields with ``?``)."""
     return "{" + ", ".join(f'"{k}"' + ("" if req else "?") for k, (_, req) in spec.items()) + "}"
+
+
+def json_body(limit: int = MAX_BODY_BYTES) -> Any:
+    """The request's JSON body (at most ``limit`` bytes, read by ``web.wire.loads``: no key
+    twice, finite numbers, not too deep); ``bad_request`` for anything else."""
+    if request.content_length is not None and request.content_length > limit:
+        raise GameError("bad_request", f"the body is too large (at most {limit} bytes)")
+    if not request.is_json:
+        raise GameError("bad_request", "send a JSON body (Content-Type: application/json)")
+    raw = request.stream.read(limit + 1)
+    if len(raw) > limit:
+        raise GameError("bad_request", f"the body is too large (at most {limit} bytes)")
+    try:
+        return wire.loads(raw)
+    except wire.Refused as exc:
+        raise GameError("bad_request", f"the body is not JSON the server reads: {exc}") from None
+    except ValueError:  # UnicodeDecodeError is a ValueError
+        raise GameError("bad_request", "the body must be JSON") from None

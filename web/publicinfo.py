@@ -16,6 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from web import wire
 from web.sessions import SessionMeta
 
 WAIT_SECONDS = 10.0  # a waiting request builds on its own after this (the builder failed or hangs)
@@ -58,7 +59,7 @@ class PublicInfo:
                 if hit and time.monotonic() - hit.built < self.max_age and hit.status == meta.status:
                     body = hit.bodies.get(key)
                     if body is None:
-                        body = hit.bodies[key] = json.dumps({**hit.info, **extra}, separators=(",", ":"))
+                        body = hit.bodies[key] = wire.dumps({**hit.info, **extra}, separators=(",", ":"))
                     return body
                 running = self._building.get(meta.code)
                 if running is None or time.monotonic() > deadline:
@@ -77,7 +78,7 @@ class PublicInfo:
                     if self._generation.get(meta.code, 0) == generation:
                         self._entries[meta.code] = _Entry(time.monotonic(), meta.status, info)
                     else:  # changed while we read: serve what we read, keep nothing
-                        return json.dumps({**info, **extra}, separators=(",", ":"))
+                        return wire.dumps({**info, **extra}, separators=(",", ":"))
             finally:
                 with self._lock:
                     if self._building.get(meta.code) is running:

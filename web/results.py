@@ -1,10 +1,14 @@
-"""A session's results: every team's weeks and state, as a dict, JSON or CSV."""
+"""A session's results: every team's weeks and state, as a dict, JSON, CSV or a spreadsheet (XLSX).
+
+Every week's record names the decoupling point and web shop mode in force that week and
+the players on each seat then; money is rounded to cents."""
 
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Iterator
 from typing import Any
 
 from flask import Flask
@@ -12,10 +16,11 @@ from flask import Flask
 from game.codp import shop_mode
 from game.engine import COST_PARTS, FLOW_FIELDS
 from game.jsonsafe import jsonsafe
+from game.scenario import Scenario
 from game.scoring import summary
 from game.state import GameState
 from web.sessions import load_meta
-from web.store import Store
+from web.store import Store, seat_name, seat_players
 from web.views import ranking
 
 CSV_FIELDS = (
@@ -25,6 +30,7 @@ CSV_FIELDS = (
     "shop",
     "week",
     "role",
+    "player",
     "bot",
     *FLOW_FIELDS,
     "cost",
@@ -36,6 +42,44 @@ CSV_FIELDS = (
 )
 
 
+def week_strategy(team: dict[str, str], scn: Scenario) -> dict[str, str | None]:
+    """What a week's record says of the team's strategy that week: its CODP position
+    (``codp``, from the team hash) and its web shop's mode (``shop``, null without one)."""
+    return {"codp": team.get("codp") or None, "shop": shop_mode(scn)}
+
+
+def rounded(obj: Any, digits: int = 2) -> Any:
+    """``obj`` with every float rounded to ``digits`` decimals (money to cents: no float noise),
+    through dicts and lists; infinite and NaN floats become ``None``."""
+    obj = jsonsafe(obj)
+    if isinstance(obj, float):
+        return round(obj, digits) + 0.0  # + 0.0: no "-0.0"
+    if isinstance(obj, dict):
+        return {k: rounded(v, digits) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [rounded(v, digits) for v in obj]
+    return obj
+
+
+def _weeks(
+    weeks: list[dict[str, Any]], team: dict[str, str], scn: Scenario, names: dict[str, str]
+) -> list[dict[str, Any]]:
+    """The team's week records with the strategy and players of each week (records written
+    before they were kept get the team's present ones), money in cents."""
+    now = week_strategy(team, scn)
+    return [rounded({**now, "players": names, **w}) for w in weeks]
+
+
+def strategy_changes(weeks: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The team's strategies in the order they were played: ``[{"from_week", "codp", "shop"}]``,
+    a new entry for every week whose position or web shop mode differs from the week before."""
+    out: list[dict[str, Any]] = []
+    for w in weeks:
+        if not out or (out[-1]["codp"], out[-1]["shop"]) != (w["codp"], w["shop"]):
+            out.append({"from_week": w["week"], "codp": w["codp"], "shop": w["shop"]})
+    return out
+
+
 def _store(store_or_app: Store | Flask) -> Store:
     if isinstance(store_or_app, Store):
         return store_or_app
@@ -44,10 +88,12 @@ def _store(store_or_app: Store | Flask) -> Store:
 
 def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     """Every team of session ``code``: ``{"code", "scenario", "weeks", "seed", "visibility",
-    "status", "ranking", "teams": [{"team", "name", "codp", "shop", "weeks": [GameResult.weeks
-    records], "state": GameState dict, "score": game.scoring.summary}]}`` (``shop``: the web
-    shop's mode, null without one; the bullwhip bound in the score follows the session's
-    point-of-sale sharing).
+    "status", "ranking", "teams": [{"team", "name", "codp", "shop", "strategy", "players",
+    "weeks": [GameResult.weeks records with "codp", "shop" and "players" of their week],
+    "state": GameState dict, "score": game.scoring.summary}]}`` (``codp``/``shop``: the position
+    and web shop mode at the end, ``strategy``: each one played and from which week, ``players``:
+    role -> names; the bullwhip bound in the score follows the session's point-of-sale sharing).
+    Money is rounded to cents, the score's ratios to four decimals.
 
     Raises ``web.errors.GameError`` (``unknown_session``) for an unknown code."""
     store = _store(store_or_app)
@@ -56,17 +102,22 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     for n in range(1, meta.teams + 1):
         t = store.team(meta.code, n)
         scn = meta.team_scenario(t)
-        weeks = store.weeks(meta.code, n)
+        seats = store.seats(meta.code, n)
+        raw = store.weeks(meta.code, n)
+        weeks = _weeks(raw, t, scn, {r: seat_name(s) for r, s in seats.items()})
         state = json.loads(t["state"])
+        score = summary(scn, raw, meta.visibility.get("pos_demand")) if raw else None
         teams.append(
             {
                 "team": n,
                 "name": t.get("name", f"Team {n}"),
                 "codp": t.get("codp") or None,
                 "shop": shop_mode(scn),
+                "strategy": strategy_changes(weeks),
+                "players": {r: [p["name"] for p in seat_players(seats[r])] for r in scn.roles if r in seats},
                 "weeks": weeks,
                 "state": state,
-                "score": summary(scn, weeks, meta.visibility.get("pos_demand")) if weeks else None,
+                "score": rounded(score, 4),
                 "done": GameState.from_dict(state).done,
             }
         )
@@ -82,7 +133,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
             "visibility": dict(meta.visibility),
             "status": store.session(meta.code).get("status"),
             "roles": list(meta.base.roles),
-            "ranking": ranking(store, meta),
+            "ranking": rounded(ranking(store, meta)),
             "teams": teams,
         }
     )
@@ -93,25 +144,93 @@ def _cell(text: str) -> str:
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
-def results_csv(results: dict[str, Any]) -> str:
-    """One row per team, week and role (team names guarded against spreadsheet formulas)."""
-    out = io.StringIO()
-    w = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
-    w.writeheader()
+def week_rows(results: dict[str, Any]) -> Iterator[dict[str, Any]]:
+    """One row per team, week and role, with the fields of ``CSV_FIELDS`` (and the week's events)."""
     for team in results["teams"]:
         for week in team["weeks"]:
             bots = set(week.get("bots", ()))
             for role, ev in week["roles"].items():
-                w.writerow(
-                    {
-                        **ev,
-                        "team": team["team"],
-                        "name": _cell(team["name"]),
-                        "codp": team["codp"] or "",
-                        "shop": team.get("shop") or "",
-                        "week": week["week"],
-                        "role": role,
-                        "bot": int(role in bots),
-                    }
-                )
+                yield {
+                    **ev,
+                    "team": team["team"],
+                    "name": team["name"],
+                    "codp": week.get("codp") or "",
+                    "shop": week.get("shop") or "",
+                    "week": week["week"],
+                    "role": role,
+                    "player": week.get("players", {}).get(role, ""),
+                    "bot": int(role in bots),
+                }
+
+
+def results_csv(results: dict[str, Any]) -> str:
+    """One row per team, week and role (names guarded against spreadsheet formulas)."""
+    out = io.StringIO()
+    w = csv.DictWriter(out, fieldnames=CSV_FIELDS, extrasaction="ignore", lineterminator="\n")
+    w.writeheader()
+    for row in week_rows(results):
+        w.writerow({**row, "name": _cell(row["name"]), "player": _cell(row["player"])})
+    return out.getvalue()
+
+
+def _sheet(ws: Any, header: tuple[str, ...], rows: list[list[Any]]) -> None:
+    """Fill worksheet ``ws``: a bold, frozen header row, then ``rows``; text is kept as text (never
+    run as a formula), numbers as numbers with two decimals where they have any."""
+    from openpyxl.styles import Font
+
+    ws.append(list(header))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    ws.freeze_panes = "A2"
+    for row in rows:
+        ws.append(row)
+        for cell in ws[ws.max_row]:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"
+            elif isinstance(cell.value, float):
+                cell.number_format = "0.00"
+    for i, name in enumerate(header, 1):
+        width = max([len(name), *(len(str(r[i - 1] or "")) for r in rows[:200])])
+        ws.column_dimensions[ws.cell(1, i).column_letter].width = min(max(width + 2, 6), 40)
+
+
+def _strategy_text(team: dict[str, Any]) -> str:
+    """The team's strategies with the weeks they held: ``mts-local (weeks 1-12); ato (from week 13)``."""
+    parts = []
+    for i, s in enumerate(team["strategy"]):
+        what = "/".join(x for x in (s["codp"], s["shop"] and f"shop {s['shop']}") if x) or "-"
+        parts.append(what if i == 0 and len(team["strategy"]) == 1 else f"{what} (from week {s['from_week']})")
+    return "; ".join(parts)
+
+
+def results_xlsx(results: dict[str, Any]) -> bytes:
+    """The results as a spreadsheet (XLSX): numbers are numbers, so it opens right whatever the
+    spreadsheet's language and decimal separator. Sheets: ``Weeks`` (the CSV's rows), ``Teams``
+    (rank, score, strategies, players) and ``Players`` (one row per player and seat)."""
+    from openpyxl import Workbook
+
+    wb = Workbook()
+    weeks = wb.active
+    weeks.title = "Weeks"
+    _sheet(weeks, CSV_FIELDS, [[row.get(f) for f in CSV_FIELDS] for row in week_rows(results)])
+    rank = {r["team"]: r for r in results["ranking"]}
+    roles = results["roles"]
+    team_rows = []
+    for tm in results["teams"]:
+        r, score = rank.get(tm["team"], {}), tm["score"] or {}
+        players = [", ".join(tm["players"].get(role, [])) for role in roles]
+        cost = (score.get("totals") or {}).get("cost")
+        team_rows.append(
+            [r.get("rank"), tm["team"], tm["name"], score.get("score"), cost, _strategy_text(tm), *players]
+        )
+    _sheet(wb.create_sheet("Teams"), ("rank", "team", "name", "score", "cost", "strategy", *roles), team_rows)
+    people = [
+        [tm["team"], tm["name"], role, who]
+        for tm in results["teams"]
+        for role, names in tm["players"].items()
+        for who in names
+    ]
+    _sheet(wb.create_sheet("Players"), ("team", "name", "role", "player"), people)
+    out = io.BytesIO()
+    wb.save(out)
     return out.getvalue()

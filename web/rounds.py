@@ -21,8 +21,9 @@ from game.policies import parse_policy
 from game.state import GameState
 from web import faults, payloads, views
 from web.errors import GameError, bad
+from web.results import week_strategy
 from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
-from web.store import DEADLINES, STORE_DOWN, Presence, Store
+from web.store import DEADLINES, STORE_DOWN, Presence, Store, seat_name
 from web.views import parsed_state
 
 log = logging.getLogger(__name__)
@@ -34,7 +35,8 @@ class Changes:
     teams whose seats or decisions changed, sessions that ended. Where the call
     already holds what the clients are sent, it comes along: ``decided`` the
     ``decided`` payload of a team a decision changed, ``fresh`` the snapshot of a
-    team as its new week was written (``team_snapshot`` shape)."""
+    team as its new week was written (``team_snapshot`` shape), ``mine`` the
+    ``decision`` payload of a seat that decided (for its own connections)."""
 
     advanced: set[tuple[str, int]] = field(default_factory=set)
     seats: set[tuple[str, int]] = field(default_factory=set)
@@ -42,6 +44,7 @@ class Changes:
     sessions: set[str] = field(default_factory=set)
     decided: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
     fresh: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
+    mine: dict[tuple[str, int, str], dict[str, Any]] = field(default_factory=dict, compare=False)
 
     def merge(self, other: Changes) -> Changes:
         """Add ``other``, which happened after this."""
@@ -53,6 +56,7 @@ class Changes:
         self.sessions |= other.sessions
         self.decided.update(other.decided)
         self.fresh.update(other.fresh)
+        self.mine.update(other.mine)
         return self
 
     def __bool__(self) -> bool:
@@ -61,7 +65,10 @@ class Changes:
 
 def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, body: Any, now: float) -> Changes:
     """Record a player's decision (``submit.lua`` checks everything, bounds included, in
-    one round trip); advance the team when it was the last one missing."""
+    one round trip); advance the team when it was the last one missing. A seat that
+    decided this week already changes its decision: the new value replaces the old one
+    (the week is played once, with the latest value). ``Changes.mine`` holds the seat's
+    ``decision`` payload: the week, the value and the one it replaced (None: none)."""
     body = payloads.check(body, payloads.EVENTS["submit"], "submit")
     week, value = body["week"], body["value"]
     got = store.submit(code, team, week, role, value)
@@ -84,14 +91,13 @@ def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, b
         raise GameError("out_of_bounds", f"the value must be between {lo} and {hi}")
     if got.status == "forbidden":
         raise GameError("forbidden", "a bot plays this seat now")
-    if got.status == "already_decided":
-        raise GameError("already_decided", f"you already decided week {week}")
     if got.status != "ok":  # pragma: no cover - five states written in a row meanwhile
         raise GameError("stale_week", "that week is over")
     faults.point("after_decision" if not got.complete else "last_decision")
     changes = Changes(
         seats={(code, team)}, decided={(code, team): {"team": team, "week": week, "decided": got.decided}}
     )
+    changes.mine[(code, team, role)] = {"week": week, "value": value, "previous": got.previous}
     if got.complete and got.snapshot is not None and got.session is not None:
         meta = meta_from(code, got.session)
         changes.merge(advance(store, cfg, code, team, now, "complete", week=week, meta=meta, snap=got.snapshot))
@@ -149,7 +155,7 @@ def advance(
         raise ValueError(f"unknown reason {reason!r}")
     meta = meta or load_meta(store, code)
     changes = Changes()
-    for _ in range(5):  # -1 from commit: a decision arrived while we computed; read again
+    for _ in range(5):  # -1 from commit: a decision arrived or changed while we computed; read again
         snap = snap or store.team_snapshot(code, team)
         t, dec = snap["team"], snap["dec"]
         if not t or t.get("done") == "1" or snap["status"] != "running":
@@ -170,13 +176,14 @@ def advance(
                 decisions[role], memory[role] = bot_decision(policy, scn, state, role, mem, meta.visibility)
                 bots.append(role)
         new, events = step(scn, state, decisions)
-        record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots}
+        record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
+                  **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap["seats"].items()}}  # fmt: skip
         seconds = None if new.done else float(snap["round_seconds"]) or None  # the round timer, else none
         bounds = None if new.done else all_bounds(scn, new)
         ttl = None if new.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL
         faults.point("before_commit")
         got = store.commit(
-            code, team, state.week, len(dec), new.to_dict(), record, memory, new.done, seconds, now,
+            code, team, state.week, int(t.get("dec_rev") or 0), new.to_dict(), record, memory, new.done, seconds, now,
             bounds=bounds, ttl=ttl, seats=snap["seats"],
         )  # fmt: skip
         if got.result == 0:
@@ -211,6 +218,16 @@ def end(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
 
 
 # -- facilitator controls ---------------------------------------------------------------
+
+
+def _not_on_week(team: int | None, week: int, found: tuple[str | None, str | None] | None) -> str:
+    """Why ``force_round`` of ``week`` ends nothing: where ``team`` is (``found``: its week and
+    done flag as stored), or that no team is on that week."""
+    if not team or found is None:
+        return f"no team is deciding week {week} now"
+    if found[1] == "1":
+        return f"team {team} has played its last week"
+    return f"team {team} is deciding week {found[0]} now, not week {week}"
 
 
 def _team_arg(meta: SessionMeta, team: int | None) -> int | None:
@@ -284,10 +301,10 @@ def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float)
         pipe = store.r.pipeline(transaction=False)
         for n in chosen:
             pipe.hmget(store.team_key(code, n), "week", "done")
-        on_week = [n for n, (w, done) in zip(chosen, pipe.execute(), strict=True) if w == str(week) and done != "1"]
+        found = list(zip(chosen, pipe.execute(), strict=True))
+        on_week = [n for n, (w, done) in found if w == str(week) and done != "1"]
         if not on_week:
-            where = f"team {team} is" if team else "no team is"
-            raise GameError("stale_week", f"{where} deciding week {week} now")
+            raise GameError("stale_week", _not_on_week(team, week, found[0][1] if team else None))
         for n in on_week:
             changes.merge(advance(store, cfg, code, n, now, "force", week=week, meta=meta))
     elif action in ("seat_to_bot", "seat_to_human"):
@@ -414,12 +431,20 @@ def _pace_bots(
 
 
 def choose_codp(
-    store: Store, cfg: dict[str, Any], code: str, team: int, position: Any = None, *, shop: Any = None
+    store: Store,
+    cfg: dict[str, Any],
+    code: str,
+    team: int,
+    position: Any = None,
+    *,
+    shop: Any = None,
+    role: str | None = None,
 ) -> Changes:
     """A team picks its CODP ``position`` or its web shop's mode ``shop`` (``"mts"``: its
     own warehouse, ``"mto"``: drop-ship) in sessions with ``codp.rule = "team"``: before
     the start, or at the decision point of one of the scenario's review weeks (then
-    the week's decisions so far are cleared: the team decides again in its new modes)."""
+    the week's decisions so far are cleared: the team decides again in its new modes).
+    ``role``: the seat that chose; its player's name is kept as ``codp_by``."""
     from game.codp import SHOP_MODES, CodpError, positions_for, shop_roles, switch_codp
     from web.sessions import team_fields
 
@@ -438,11 +463,12 @@ def choose_codp(
     t = store.team(code, team)
     position = position or t.get("codp") or meta.codp
     shop = shop or t.get("shop") or None
+    by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
     if meta.status == "setup":
         like = {"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed, "custom": meta.custom}
         fields = team_fields(like, team, position, shop)
         del fields["name"]
-        store.set_team(code, team, **fields)
+        store.set_team(code, team, **fields, codp_by=by)
         return Changes(seats={(code, team)})
     if meta.status not in ("running", "paused"):
         raise GameError("not_running", "the game is over")
@@ -453,6 +479,6 @@ def choose_codp(
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"
         ) from None
-    if not store.replace_state(code, team, state.week, new.to_dict(), position, shop):
+    if not store.replace_state(code, team, state.week, new.to_dict(), position, shop, by=by):
         raise GameError("stale_week", "the week changed meanwhile; look again and retry")
     return Changes(seats={(code, team)})

@@ -7,7 +7,8 @@ from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
-from game.codp import apply_codp, apply_shop, positions_for, shop_mode
+from game.codp import apply_codp, apply_shop, describe_position, positions_for, shop_mode
+from game.jsonsafe import jsonsafe
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_toml
 
 
@@ -55,7 +56,24 @@ def summary(scn: Scenario, texts: dict[str, Any]) -> dict[str, Any]:
         "labels": texts["labels"],
         "codp": scn.codp,
         "codp_positions": list(scn.codp_positions) or positions_for(scn),
+        "positions": positions(scn),
         "shop": shop_mode(scn),
         "visibility": dict(scn.visibility),
         "has_prices": scn.has_prices,
     }
+
+
+_POSITIONS: dict[int, tuple[Scenario, list[dict[str, Any]]]] = {}
+
+
+def positions(scn: Scenario) -> list[dict[str, Any]]:
+    """``game.codp.describe_position`` of each of the scenario's positions, as a game would
+    begin there (computed once per scenario object: the presets are cached)."""
+    hit = _POSITIONS.get(id(scn))
+    if hit is not None and hit[0] is scn:
+        return hit[1]
+    out = [jsonsafe(describe_position(scn, None, p)) for p in list(scn.codp_positions) or positions_for(scn)]
+    if len(_POSITIONS) >= 64:
+        _POSITIONS.clear()
+    _POSITIONS[id(scn)] = (scn, out)  # the entry holds the scenario: its id is not reused meanwhile
+    return out

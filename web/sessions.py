@@ -18,7 +18,7 @@ from web import custom_scenarios, payloads
 from web.errors import GameError, bad
 from web.payloads import is_whole
 from web.scenarios import base_scenario, presets, team_scenario
-from web.store import Store, bounds_json, digest
+from web.store import MAX_SEAT_PLAYERS, Store, bounds_json, digest, holds_seat, seat_players
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
@@ -260,8 +260,24 @@ def _free_seat(store: Store, meta: SessionMeta, team: int | None, role: str | No
     return out
 
 
+def _shared_seat(store: Store, meta: SessionMeta, team: int | None, role: str | None) -> list[tuple[int, str]]:
+    """Taken seats a late player may share, fewest players first (then team 1 first, consumer end first);
+    a seat the facilitator gave to a bot is not offered."""
+    roles = list(reversed(meta.base.roles)) if role is None else [role]
+    teams = [team] if team is not None else list(range(1, meta.teams + 1))
+    found = []
+    for n, snap in zip(teams, store.teams(meta.code, teams, ("week",), ("seats", "forced")), strict=True):
+        for i, r in enumerate(roles):
+            seat = snap["seats"].get(r)
+            if seat is not None and r not in snap["forced"] and len(seat_players(seat)) < MAX_SEAT_PLAYERS:
+                found.append((len(seat_players(seat)), n, i, r))
+    return [(n, r) for _, n, _, r in sorted(found)]
+
+
 def join(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
-    """Give a player a seat: ``{"token", "code", "team", "role"}``."""
+    """Give a player a seat: ``{"token", "code", "team", "role", "shared"}``. A free seat first;
+    with ``share``, when none is free (or the chosen one is taken), a taken seat the player
+    then plays together with its player (``shared``: True)."""
     body = payloads.check(body, payloads.EVENTS["join"], "join")
     meta = load_meta(store, body["code"])
     name = clean_name(body["name"])
@@ -276,11 +292,17 @@ def join(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, 
     token = secrets.token_urlsafe(24)
     seat = {"name": name, "token": digest(token), "joined": round(now, 3)}
     ttl = int(cfg["IDLE_TTL_SECONDS"])
+    placed = {"token": token, "code": meta.code}
     for n, r in _free_seat(store, meta, team, role):
         if store.claim_seat(meta.code, n, r, seat, ttl):
             store.mark_seen(meta.code, [(n, r)], now)
             store.set_human(meta.code, n, r, True, ttl)
-            return {"token": token, "code": meta.code, "team": n, "role": r}
+            return {**placed, "team": n, "role": r, "shared": False}
+    if body.get("share"):
+        for n, r in _shared_seat(store, meta, team, role):
+            if store.share_seat(meta.code, n, r, seat, ttl):
+                store.mark_seen(meta.code, [(n, r)], now)
+                return {**placed, "team": n, "role": r, "shared": True}
     if role is not None:
         raise GameError("seat_taken", f"the {role} seat is taken")
     raise GameError("team_full", "no free seat" + (f" in team {team}" if team else " in this session"))
@@ -298,7 +320,7 @@ def resume(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str
     meta = load_meta(store, where["code"])
     team, role = int(where["team"]), where["role"]
     seat = store.seats(meta.code, team).get(role)
-    if not seat or not hmac.compare_digest(seat["token"], h):
+    if not holds_seat(seat, h):
         raise GameError("bad_token", "this token no longer holds a seat")
     store.mark_seen(meta.code, [(team, role)], now)
     reclaimed = False

@@ -6,10 +6,12 @@ table with every field is in docs/ARCHITECTURE.md):
 - ``bg:sessions`` set of live codes; ``bg:deadlines`` zset ``"{code}:{n}"`` -> deadline
 - ``bg:s:{code}`` hash: config JSON, secret hash, status, round_seconds
 - ``bg:s:{code}:t:{n}`` hash: week, state JSON, bot memory JSON, done, codp, name,
-  deadline, remaining (while paused), advanced_at
-- ``bg:s:{code}:t:{n}:dec`` hash role -> this week's human decision
+  deadline, remaining (while paused), advanced_at, dec_rev (bumped by every decision
+  recorded or changed), codp_by (who chose the CODP last)
+- ``bg:s:{code}:t:{n}:dec`` hash role -> this week's human decision (the latest one)
 - ``bg:s:{code}:t:{n}:weeks`` list of week records (``GameResult.weeks`` shape)
-- ``bg:s:{code}:t:{n}:seats`` hash role -> ``{"name", "token" (SHA-256), "joined"}``
+- ``bg:s:{code}:t:{n}:seats`` hash role -> ``{"name", "token" (SHA-256), "joined"}``, and
+  ``"shared"``: the players who joined the seat later, each ``{"name", "token", "joined"}``
 - ``bg:s:{code}:t:{n}:humans`` / ``:forced`` sets of roles a human plays / the
   facilitator gave to a bot
 - ``bg:s:{code}:seen`` hash ``"{n}:{role}"`` -> when a connection last held the seat
@@ -22,6 +24,7 @@ Everything of a session expires ``IDLE_TTL_SECONDS`` after its last round and
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import select
@@ -99,6 +102,29 @@ def _seat(text: str) -> dict[str, Any]:
     return hit
 
 
+MAX_SEAT_PLAYERS = 5  # players who may share one seat (the first and four who joined it later)
+
+
+def seat_players(seat: dict[str, Any]) -> list[dict[str, Any]]:
+    """Everyone on a seat: its first player, then those who share it, in the order they joined."""
+    return [seat, *seat.get("shared", ())]
+
+
+def seat_name(seat: dict[str, Any]) -> str:
+    """The names of a seat's players, as one text (``"Ada & Bo"``)."""
+    return " & ".join(p["name"] for p in seat_players(seat))
+
+
+def seat_tokens(seat: dict[str, Any]) -> list[str]:
+    """The token hashes of every player on a seat."""
+    return [p["token"] for p in seat_players(seat)]
+
+
+def holds_seat(seat: dict[str, Any] | None, token_hash: str) -> bool:
+    """True when the token with hash ``token_hash`` is one of the seat's players'."""
+    return seat is not None and any(hmac.compare_digest(t, token_hash) for t in seat_tokens(seat))
+
+
 def bounds_json(bounds: dict[str, tuple[int, int]]) -> str:
     """Decision bounds per role as the team hash keeps them (``bounds``)."""
     return json.dumps({role: [int(lo), int(hi)] for role, (lo, hi) in bounds.items()}, separators=(",", ":"))
@@ -109,7 +135,8 @@ class Submitted:
     """What ``Store.submit`` found: ``status`` (``ok`` or why not) and whether the
     decision completed the week, with what the caller needs next: the session's
     status (``not_running``), the team's week (``stale_week``, ``ok``), the bounds
-    (``out_of_bounds``), the roles that decided (``ok``) and, when complete, the
+    (``out_of_bounds``), the roles that decided and the value this seat had decided
+    before (``ok``; ``previous`` None: its first decision this week) and, when complete, the
     team as ``team_snapshot`` gives it and the session's config and timer."""
 
     status: str
@@ -118,6 +145,7 @@ class Submitted:
     week: int = 0
     bounds: tuple[int, int] = (0, 0)
     decided: list[str] = field(default_factory=list)
+    previous: int | None = None
     snapshot: dict[str, Any] | None = None
     session: dict[str, str] | None = None
 
@@ -320,7 +348,8 @@ class Store:
             pipe.expire(key, ttl)
         for n in range(1, teams + 1):
             for seat in self.seats(code, n).values():
-                pipe.expire(self.token_key(seat["token"]), ttl)
+                for token in seat_tokens(seat):
+                    pipe.expire(self.token_key(token), ttl)
         pipe.execute()
 
     # -- teams ------------------------------------------------------------------
@@ -422,6 +451,32 @@ class Store:
         pipe.execute()
         return True
 
+    def share_seat(self, code: str, team: int, role: str, player: dict[str, Any], ttl: int) -> bool:
+        """Add ``player`` to a taken seat (they play it together, any of them decides);
+        False when the seat is free or already has ``MAX_SEAT_PLAYERS`` players."""
+        key = self.team_key(code, team, "seats")
+        for _ in range(5):  # another player joined the seat meanwhile: read it again
+            with self.r.pipeline(transaction=True) as pipe:
+                try:
+                    pipe.watch(key)
+                    raw = pipe.hget(key, role)
+                    if raw is None:
+                        return False
+                    seat = json.loads(raw)
+                    if len(seat_players(seat)) >= MAX_SEAT_PLAYERS:
+                        return False
+                    seat["shared"] = [*seat.get("shared", ()), player]
+                    where = json.dumps({"code": code, "team": team, "role": role})
+                    pipe.multi()
+                    pipe.hset(key, role, json.dumps(seat))
+                    pipe.set(self.token_key(player["token"]), where, ex=ttl)
+                    pipe.expire(key, ttl)
+                    pipe.execute()
+                    return True
+                except redis.WatchError:
+                    continue
+        return False
+
     def token(self, token_hash: str) -> dict[str, Any] | None:
         raw = self.r.get(self.token_key(token_hash))
         return json.loads(raw) if raw else None
@@ -505,8 +560,9 @@ class Store:
             out.bounds = (int(float(rest[0])), int(float(rest[1])))
         elif out.status == "ok":
             out.week, out.decided = int(rest[0]), sorted(rest[1])
+            out.previous = int(rest[2]) if rest[2] else None
             if out.complete:
-                t, dec, seats, humans, forced, (config, rs, st) = rest[2:]
+                t, dec, seats, humans, forced, (config, rs, st) = rest[3:]
                 out.snapshot = _snapshot(_pairs(t), _pairs(dec), _pairs(seats), humans, forced, rs, st)
                 out.session = {"config": config or "", "round_seconds": rs or "0", "status": st or ""}
         return out
@@ -516,7 +572,7 @@ class Store:
         code: str,
         team: int,
         week: int,
-        n_decisions: int,
+        dec_rev: int,
         state: dict[str, Any],
         record: dict[str, Any],
         memory: dict[str, Any],
@@ -528,7 +584,9 @@ class Store:
         seats: dict[str, dict[str, Any]] | None = None,
     ) -> Committed:
         """Run ``commit.lua``: ``result`` 1 written, 0 already advanced by another caller,
-        -1 read again. ``bounds``: the new state's decision bounds, stored with it.
+        -1 read again (a decision was recorded or changed since ``dec_rev``, the team's
+        ``dec_rev`` as read with the decisions the week was computed from). ``bounds``: the
+        new state's decision bounds, stored with it.
         ``ttl``: renew the expiry of the session hash and every key of the team, and of
         the tokens of ``seats`` (as ``seats()`` gives them), in the same call."""
         keys = [
@@ -542,13 +600,13 @@ class Store:
         ]
         if ttl is not None:
             keys += [f"bg:s:{code}:seen", self.team_key(code, team, "forced")]
-            keys += [self.token_key(seat["token"]) for seat in (seats or {}).values()]
+            keys += [self.token_key(token) for seat in (seats or {}).values() for token in seat_tokens(seat)]
         state_text, record_text, memory_text = json.dumps(state), json.dumps(record), json.dumps(memory)
         done_flag, at = "1" if done else "0", f"{now:.3f}"
         bounds_text = bounds_json(bounds) if bounds else ""
         args = [
             week,
-            n_decisions,
+            dec_rev,
             state["week"],
             state_text,
             record_text,
@@ -574,10 +632,10 @@ class Store:
         return out
 
     def replace_state(
-        self, code: str, team: int, week: int, state: dict[str, Any], codp: str, shop: str | None = None
+        self, code: str, team: int, week: int, state: dict[str, Any], codp: str, shop: str | None = None, by: str = ""
     ) -> bool:
         """Swap a team's state, CODP and web shop mode within its current week (a strategy review),
-        clearing the week's decisions. Optimistic: False when the week moved on or a
+        clearing the week's decisions; ``by``: who chose (``codp_by``). Optimistic: False when the week moved on or a
         decision arrived meanwhile (WATCH on the team hash and its decisions)."""
         key, dec = self.team_key(code, team), self.team_key(code, team, "dec")
         with self.r.pipeline(transaction=True) as pipe:
@@ -587,9 +645,10 @@ class Store:
                 if week_now != str(week) or done == "1":
                     return False
                 pipe.multi()
-                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp, "shop": shop or ""})
+                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp, "shop": shop or "", "codp_by": by})
                 pipe.hdel(key, "bounds")  # of the old modes; the next submission computes them
                 pipe.delete(dec)
+                pipe.hincrby(key, "dec_rev", 1)  # a week computed from the old state is not written
                 pipe.execute()
                 return True
             except redis.WatchError:

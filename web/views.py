@@ -6,14 +6,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from game.codp import is_review_week, shop_mode
+from game.codp import describe_position, is_review_week, positions_for, shop_mode
 from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
 from game.visibility import facilitator_view, history_entry, order_spread, public_chain, public_view, view
 from web import wire
+from web.scenarios import positions as scenario_positions
 from web.sessions import SessionMeta
-from web.store import Store
+from web.store import Store, seat_name
 from web.wire import Raw
 
 
@@ -214,12 +215,13 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
                 "team_name": t.get("name", f"Team {n}"),
                 "role": role,
                 "label": scn.stage(role).label,
-                "name": snap["seats"].get(role, {}).get("name"),
+                "name": seat_name(snap["seats"][role]) if role in snap["seats"] else None,
                 "bot": role not in snap["humans"],
             },
             "view": v,
             "history": own,
             "decided": role in snap["dec"],
+            "decision": snap["dec"].get(role),
             "team": {
                 "week": int(t["week"]),
                 "done": t.get("done") == "1",
@@ -229,9 +231,36 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
                 "profit": money["profit"],
                 "shop": shop_mode(scn),
                 "review": _review_open(meta, scn, t),
+                "codp_by": t.get("codp_by") or None,
+                "positions": _positions(meta, n, t, scn),
             },
         }
     )
+
+
+_POSITIONS: dict[tuple[str, int, int], tuple[str, str, str, list[dict[str, Any]]]] = {}
+
+
+def _positions(meta: SessionMeta, n: int, t: dict[str, str], scn: Any) -> list[dict[str, Any]] | None:
+    """What each position the team may choose now would mean (``game.codp.describe_position``),
+    while it may choose (before the start or at a review, ``codp.rule`` team), else None.
+    Computed once per team state."""
+    before = meta.status == "setup"
+    if meta.codp_rule != "team" or not (before or _review_open(meta, scn, t)):
+        return None
+    if before:  # as a game would begin at each position: the same for every team of that scenario
+        return scenario_positions(scn)
+    key, raw = (meta.code, meta.seed, n), t["state"]
+    hit = _POSITIONS.get(key)
+    if hit is not None and hit[:3] == (raw, t.get("codp") or "", t.get("shop") or ""):
+        return hit[3]
+    state = parsed_state(meta, n, raw)
+    allowed = list(meta.base.codp_positions) or positions_for(meta.base)
+    out = [jsonsafe(describe_position(scn, state, p)) for p in allowed]
+    if len(_POSITIONS) > _STATE_LIMIT:
+        _POSITIONS.clear()
+    _POSITIONS[key] = (raw, t.get("codp") or "", t.get("shop") or "", out)
+    return out
 
 
 def _review_open(meta: SessionMeta, scn: Any, t: dict[str, str]) -> bool:
@@ -279,7 +308,7 @@ def team_summary(
                 "role": spec.role,
                 "label": spec.label,
                 "taken": seat is not None,
-                "name": seat["name"] if seat else None,
+                "name": seat_name(seat) if seat else None,
                 "bot": spec.role not in snap["humans"],
                 "forced": spec.role in snap["forced"],
                 "decided": spec.role in snap["dec"],

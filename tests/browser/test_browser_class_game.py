@@ -118,11 +118,12 @@ def test_a_class_plays_in_browsers(live_server: str, new_page) -> None:
     for page in players.values():
         expect(page.locator("#week")).to_have_text(week_text(4))
 
-    # a reload after deciding keeps the submitted state
+    # a reload after deciding keeps the submitted state (and the value, which may still change)
     submit(players["factory"], 6)
     players["factory"].reload()
     expect(players["factory"].locator("#decide")).to_have_class(re.compile(r"\bdone\b"))
-    expect(players["factory"].locator("#value")).to_be_disabled()
+    expect(players["factory"].locator("#value")).to_have_value("6")
+    expect(players["factory"].locator("#decision-status")).to_contain_text("Submitted: 6")
 
     # week 4: only the factory decided; the facilitator forces the round and bots fill in
     # (force_round names the week the dashboard shows: wait until it shows week 4)
@@ -155,8 +156,8 @@ def test_a_class_plays_in_browsers(live_server: str, new_page) -> None:
 
     fac.click("[data-action=end]")
     for page in players.values():
-        expect(page.locator("#banner")).to_contain_text("The game is over")
-        expect(page.locator("#debrief-link")).to_be_visible()
+        expect(page.locator("#end-card")).to_contain_text("The game is over")
+        expect(page.locator("#end-debrief")).to_be_visible()
 
     # debrief: class ranking, then team 1's charts hold the weeks played
     fac.goto(f"{base}/debrief/{code}")
@@ -195,6 +196,6 @@ def test_a_class_plays_in_browsers(live_server: str, new_page) -> None:
 
     # a player sees the debrief once the game is over (with their own token)
     retailer = players["retailer"]
-    retailer.click("#debrief-link a")
+    retailer.click("#end-debrief")
     expect(retailer.locator("#team-view")).to_be_visible()
     expect(retailer.locator("#h-team")).to_have_text(re.compile(r"^Team 1"))

@@ -107,7 +107,7 @@ def play_out(fac: Page, player: Page, weeks: int) -> None:
         expect(player.locator("#week")).to_have_text(re.compile(rf"^Week {week} of {weeks}"))
         player.fill("#value", "6")
         player.keyboard.press("Enter")
-    expect(player.locator("#debrief-link")).to_be_visible()
+    expect(player.locator("#end-debrief")).to_be_visible()
 
 
 def test_an_uploaded_scenario_is_played_and_downloaded(live_server: str, new_page, tmp_path: Path) -> None:
@@ -241,7 +241,7 @@ def test_a_players_first_minute(live_server: str, new_page) -> None:
     expect(page.locator("#h-intro")).to_have_text("You are the Wholesaler")
     items = page.locator("#intro-list li")
     expect(items.nth(0)).to_contain_text("the goods you ordered from Distributor")
-    expect(items.nth(1)).to_contain_text("what Retailer order from you")
+    expect(items.nth(1)).to_contain_text("the orders of Retailer")
     expect(items.nth(2)).to_contain_text("how many cases to order from Distributor")
     expect(items.nth(3)).to_contain_text("0.50 per unit in stock")
     page.click("#intro-close")

@@ -3,7 +3,7 @@
 -- KEYS: 1 session hash, 2 team hash, 3 decisions hash, 4 weeks list, 5 deadlines zset,
 --       6 seats hash, 7 humans set, 8... further keys whose expiry is renewed with the
 --       team's (the seen hash, forced set, seat tokens)
--- ARGV: 1 expected week, 2 number of decisions read, 3 new week, 4 state json,
+-- ARGV: 1 expected week, 2 the team's 'dec_rev' as read with the decisions ('' or '0': none yet), 3 new week, 4 state json,
 --       5 week record json, 6 memory json, 7 done '0'|'1', 8 seconds to the next
 --       deadline ('' for none), 9 now (epoch seconds), 10 deadlines member,
 --       11 the new state's decision bounds json ('' for none), 12 seconds every key
@@ -11,7 +11,7 @@
 -- Returns {1, deadline, seats, humans} when written (the deadline as stored, '' for
 -- none; the seats hash and humans set as HGETALL and SMEMBERS give them), {0} when
 -- another caller already advanced this week (or the session is not running), {-1}
--- when a decision arrived after the caller read them (read again).
+-- when a decision arrived or changed after the caller read them (read again).
 if redis.call('HGET', KEYS[1], 'status') ~= 'running' then
   return {0}
 end
@@ -19,7 +19,7 @@ local current = redis.call('HMGET', KEYS[2], 'week', 'done')
 if current[1] ~= ARGV[1] or current[2] == '1' then
   return {0}
 end
-if redis.call('HLEN', KEYS[3]) ~= tonumber(ARGV[2]) then
+if (tonumber(redis.call('HGET', KEYS[2], 'dec_rev')) or 0) ~= (tonumber(ARGV[2]) or 0) then
   return {-1}
 end
 local deadline = ''

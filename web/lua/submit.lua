@@ -3,12 +3,17 @@
 -- ARGV: 1 week the decision is meant for, 2 role, 3 value, 4 bounds JSON ({role: [lo, hi]})
 --       the caller computed from the team's state, or '' to use the ones stored with it,
 --       5 the state those bounds were computed from ('' with no bounds)
+-- A seat may decide again until the week closes: the new value replaces the earlier one,
+-- and every recorded decision (new or changed) bumps the team's 'dec_rev', which
+-- commit.lua compares, so a week computed from the decisions as they were before a
+-- change is never written.
 -- Returns {status, complete, ...}: status 'ok' or an error code, complete = 1 when every
 -- seat a human plays has now decided this week. Then:
---   'not_running': the session's status ('' for no session); 'done', 'forbidden',
---   'already_decided': nothing; 'stale_week': the team's week; 'out_of_bounds': lo, hi;
+--   'not_running': the session's status ('' for no session); 'done', 'forbidden':
+--   nothing; 'stale_week': the team's week; 'out_of_bounds': lo, hi;
 --   'bounds': nothing stored and none given, or given for another state (compute and retry);
---   'ok': the week, the roles that decided it, and when complete the team as the round
+--   'ok': the week, the roles that decided it, the value this seat had decided before
+--   ('' for none), and when complete the team as the round
 --   needs it: the team hash, the decisions, seats, humans and forced roles (HGETALL and
 --   SMEMBERS replies) and the session's config, round_seconds and status.
 local status = redis.call('HGET', KEYS[1], 'status')
@@ -42,9 +47,9 @@ end
 if redis.call('SISMEMBER', KEYS[4], ARGV[2]) == 0 then
   return {'forbidden', 0}
 end
-if redis.call('HSETNX', KEYS[3], ARGV[2], ARGV[3]) == 0 then
-  return {'already_decided', 0}
-end
+local before = redis.call('HGET', KEYS[3], ARGV[2]) or ''
+redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
+redis.call('HINCRBY', KEYS[2], 'dec_rev', 1)
 local ttl = redis.call('PTTL', KEYS[2])
 if ttl > 0 then
   redis.call('PEXPIRE', KEYS[3], ttl)
@@ -52,9 +57,9 @@ end
 local decided = redis.call('HKEYS', KEYS[3])
 for _, role in ipairs(redis.call('SMEMBERS', KEYS[4])) do
   if redis.call('HEXISTS', KEYS[3], role) == 0 then
-    return {'ok', 0, ARGV[1], decided}
+    return {'ok', 0, ARGV[1], decided, before}
   end
 end
-return {'ok', 1, ARGV[1], decided, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]),
+return {'ok', 1, ARGV[1], decided, before, redis.call('HGETALL', KEYS[2]), redis.call('HGETALL', KEYS[3]),
   redis.call('HGETALL', KEYS[5]), redis.call('SMEMBERS', KEYS[4]), redis.call('SMEMBERS', KEYS[6]),
   redis.call('HMGET', KEYS[1], 'config', 'round_seconds', 'status')}

@@ -104,7 +104,10 @@ const BG = (() => {
     // a malformed request is the page's or the form's fault: the server's detail helps fix it
     // (and a refused scenario's message names the key, as on the command line)
     const detail = (e.code === "bad_request" || e.code === "invalid_scenario") && e.message;
-    return detail ? catalogue[key] + " (" + e.message + ")" : catalogue[key];
+    if (!detail) return catalogue[key];
+    // the server's detail is in English: say so on a page in another language
+    const english = (document.documentElement.lang || "en").startsWith("en");
+    return catalogue[key] + " (" + (english ? "" : catalogue.detail_en + ": ") + e.message + ")";
   }
 
   // The server's clock minus ours, from the Date header (whole seconds, so only a clear
@@ -153,8 +156,33 @@ const BG = (() => {
   /** The scenario's title in the page's language, else the title the server sent. */
   function scenarioTitle(title) { return texts.title || title || ""; }
 
+  /** What a CODP position means (a ``game.codp.describe_position``), one sentence per fact:
+   * the stages that work to order, where stock is held, the lead time customers would be
+   * quoted now, and what each customer segment would do. ``label``: role -> its name. */
+  function codpFacts(p, label) {
+    const lang = document.documentElement.lang || undefined;
+    const one = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
+    const pct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
+    const list = (roles) => roles.map(label).join(", ");
+    const lead = (p.from_stock ? "codp_lead_stock" : "codp_lead") + (p.lead_time === 1 ? "_one" : "");
+    const facts = [
+      p.to_order.length ? t("codp_to_order", { stages: list(p.to_order) }) : t("codp_none_to_order"),
+      p.stock_at.length ? t("codp_stock_at", { stages: list(p.stock_at) }) : t("codp_no_stock"),
+    ];
+    if (p.to_order.length) facts.push(t(p.order_lead_time === 1 ? "codp_through_one" : "codp_through", { weeks: one.format(p.order_lead_time) }));
+    facts.push(p.lead_time === null ? t("codp_lead_none") : t(lead, { weeks: one.format(p.lead_time) }));
+    const segs = p.segments || [];
+    if (segs.length > 1 || segs.some((g) => g.premium !== null)) {
+      facts.push(t("codp_segments") + " " + segs.map((g) => {
+        const part = t("codp_segment", { name: g.name, share: pct.format(g.share), accept: pct.format(g.accept) });
+        return g.premium === null ? part : part + " (" + t(g.premium ? "codp_premium_yes" : "codp_premium_no") + ")";
+      }).join("; "));
+    }
+    return facts;
+  }
+
   return {
     t, $, $$, el, num, money, setText, store, api, connect, reroute, errorText, secondsLeft, teamName, codpTitle, strategyTitle, stockPoint, lang,
-    useTexts, roleLabel, scenarioTitle,
+    useTexts, roleLabel, scenarioTitle, codpFacts,
   };
 })();

@@ -47,6 +47,7 @@
       if (r.resp) { try { message = BG.errorText(await r.resp.json()); } catch { /* keep */ } }
       const player = !store.get("beergame.fac." + code) && store.get("beergame.seat." + code);
       if (r.status === 403 && player) message = t("results_after_game");
+      else if (r.status === 403 && !credentials()) message = t("results_how_to_open");
       setText("#db-error", message);
       $("#db-secret").hidden = r.status !== 403 || !!store.get("beergame.seat." + code);
       return;
@@ -57,7 +58,7 @@
     $("#downloads").hidden = false;
     $("#explain").hidden = false;
     setText("#db-title", [BG.scenarioTitle(data.title), data.status ? t("status_" + data.status) : ""].filter(Boolean).join(" · "));
-    setText("#scenario-debrief", scn.debrief || "");
+    setText("#scenario-debrief", playedText() || scn.debrief || "");
     $("#db-pair").hidden = false;
     const other = new URLSearchParams(location.search).get("with");
     if (other) await loadPair(other);
@@ -146,7 +147,7 @@
         const canvas = card.querySelector(".pair-chart-" + side);
         const c = ordersChart(canvas, team, teamName(team) + " · " + text);
         pairCharts.push(c);
-        pngButton(canvas, teamName(team) + " · " + text, () => savePng(c, `pair-team-${tm.team}-${side}`));
+        pngButton(canvas, teamName(team) + " · " + text, () => savePng(c, `pair-team-${tm.team}-${side}`, teamName(team) + " · " + text));
       }
     }
   }
@@ -175,7 +176,59 @@
     const demand = Object.values(evs).reduce((acc, ev) => acc + (ev.demand || 0), 0);
     return { week: w.week, demand, stages: evs };
   });
+  const strategyColumn = !scn.name || scn.has_codp || scn.has_shop; // as the template decided
   const sourceRole = () => (roles().find((r) => !r.supplier) || roles()[0] || {}).role;
+
+  /** Weeks played by the team that played most. */
+  const played = () => Math.max(0, ...teams().map((tm) => (tm.weeks || []).length));
+
+  /** For a game that stopped before its last week: what the weeks played showed (the preset's own
+      note is written for the whole game and may say what never happened); else "". */
+  function playedText() {
+    const n = played();
+    if (!teams().length || n >= data.weeks) return "";
+    const demand = weeks(teams()[0]).map((w) => w.demand);
+    const lo = Math.min(...demand), hi = Math.max(...demand);
+    const what = !demand.length ? "" : lo === hi ? t("demand_steady", { n: num(lo), weeks: n }) : t("demand_range", { lo: num(lo), hi: num(hi), weeks: n });
+    return [t("ended_early", { played: n, weeks: data.weeks }), what].filter(Boolean).join(" ");
+  }
+
+  /** The team's strategies in the order it played them: "A → B (from week 13)". */
+  function strategyText(tm) {
+    const list = tm.strategy || [];
+    if (list.length < 2) return BG.strategyTitle(tm.codp, tm.shop);
+    return list.map((x, i) => BG.strategyTitle(x.codp, x.shop) + (i ? " " + t("from_week", { week: x.from_week }) : "")).join(" → ");
+  }
+
+  /** Charts over the weeks: a dashed line where the team changed its strategy, named after the new one. */
+  function switchMarks(tm) {
+    const marks = (tm.strategy || []).slice(1);
+    return {
+      id: "switchMarks",
+      afterDatasetsDraw(c) {
+        const { ctx, chartArea: area, scales } = c;
+        for (const m of marks) {
+          const i = c.data.labels.indexOf(m.from_week);
+          if (i < 0) continue;
+          const x = scales.x.getPixelForValue(i);
+          ctx.save();
+          ctx.strokeStyle = "#5b2a86";
+          ctx.setLineDash([4, 4]);
+          ctx.beginPath();
+          ctx.moveTo(x, area.top);
+          ctx.lineTo(x, area.bottom);
+          ctx.stroke();
+          ctx.fillStyle = "#5b2a86";
+          ctx.font = "12px " + Chart.defaults.font.family;
+          const text = "→ " + BG.strategyTitle(m.codp, m.shop);
+          const left = x + 4 + ctx.measureText(text).width > area.right; // near the right edge: write it to the left
+          ctx.textAlign = left ? "right" : "left";
+          ctx.fillText(text, left ? x - 4 : x + 4, area.top + 12);
+          ctx.restore();
+        }
+      },
+    };
+  }
 
   function stageCost(st) {
     const other = (st.material_cost || 0) + (st.write_off || 0);
@@ -217,10 +270,35 @@
     },
   };
 
-  /** Save a chart as a PNG named after the session, the view and the chart. */
-  function savePng(c, what) {
+  const SLIDE = { width: 1600, height: 900 };
+
+  /** The chart drawn again at slide size (1600x900) with ``title`` above it, as a PNG data URL. */
+  function slideImage(c, title) {
+    const box = el("div", { "aria-hidden": "true" });
+    Object.assign(box.style, { position: "fixed", left: -(SLIDE.width + 100) + "px", top: "0", width: SLIDE.width + "px", height: SLIDE.height + "px" });
+    const canvas = el("canvas", { width: String(SLIDE.width), height: String(SLIDE.height) });
+    box.append(canvas);
+    document.body.append(box);
+    const size = Chart.defaults.font.size;
+    Chart.defaults.font.size = 20; // legible on a projected slide
+    const cfg = c.config;
+    const options = Object.assign({}, cfg.options, { responsive: false, maintainAspectRatio: false, animation: false, devicePixelRatio: 1, layout: { padding: 24 } });
+    options.plugins = Object.assign({}, cfg.options.plugins, { title: { display: true, text: title, font: { size: 30, weight: "bold" }, padding: { bottom: 18 } } });
+    const copy = new Chart(canvas, {
+      type: cfg.type, options, plugins: cfg.plugins,
+      data: { labels: cfg.data.labels, datasets: cfg.data.datasets.map((d) => Object.assign({}, d)) },
+    });
+    const url = copy.toBase64Image("image/png", 1);
+    copy.destroy();
+    box.remove();
+    Chart.defaults.font.size = size;
+    return url;
+  }
+
+  /** Save a chart as a slide-size PNG with its title, named after the session, the view and the chart. */
+  function savePng(c, what, title) {
     if (!c) return;
-    const a = el("a", { href: c.toBase64Image("image/png", 1), download: `beergame-${code}-${what}.png` });
+    const a = el("a", { href: slideImage(c, title), download: `beergame-${code}-${what}.png` });
     document.body.append(a);
     a.click();
     a.remove();
@@ -238,9 +316,11 @@
   function pngButtons() {
     for (const canvas of document.querySelectorAll(".chart-box canvas[id]")) {
       const heading = document.getElementById(canvas.getAttribute("aria-labelledby"));
-      pngButton(canvas, heading ? heading.textContent.trim() : canvas.id, () => {
+      const name = heading ? heading.textContent.trim() : canvas.id;
+      pngButton(canvas, name, () => {
         const view = $("#team-view").hidden ? "class" : (nav().find((b) => b.getAttribute("aria-pressed") === "true") || {}).dataset.view || "team";
-        savePng(charts[canvas.id], `${view}-${canvas.id.replace(/^c-/, "")}`);
+        const team = $("#team-view").hidden ? data.title && BG.scenarioTitle(data.title) : $("#h-team").textContent;
+        savePng(charts[canvas.id], `${view}-${canvas.id.replace(/^c-/, "")}`, [name, team].filter(Boolean).join(" · "));
       });
     }
   }
@@ -273,7 +353,7 @@
         el("td", { text: pct(served(k)) }),
         el("td", { text: leadTime(k) }),
         el("td", { text: ratio(bw) }),
-        el("td", { text: BG.strategyTitle(tm.codp, tm.shop) || "–" }),
+        ...(strategyColumn ? [el("td", { text: strategyText(tm) || "–" })] : []),
       ]);
     });
     $("#ranking tbody").replaceChildren(...rows);
@@ -294,6 +374,11 @@
 
   function classBullwhip(list) {
     const rs = roles().map((r) => r.role).reverse();
+    const empty = list.every((tm) => rs.every((role) => ((score(tm).stages || {})[role] || {}).bullwhip == null));
+    $("#bw-empty").hidden = !empty;
+    $("#c-class-bw").closest(".chart-box").hidden = empty;
+    const button = document.querySelector(".save-png[data-chart=c-class-bw]");
+    if (button) button.hidden = empty;
     chart("c-class-bw", {
       type: "bar",
       data: {
@@ -315,8 +400,15 @@
     const s = score(tm);
     const k = s.kpis || {};
     const tot = s.totals || {};
-    const strategy = BG.strategyTitle(tm.codp, tm.shop);
+    const strategy = strategyText(tm);
     setText("#h-team", teamName(tm) + (strategy ? " · " + strategy : ""));
+    const switches = (tm.strategy || []).slice(1).map((x, i) => t("strategy_switch", {
+      week: x.from_week, from: BG.strategyTitle(tm.strategy[i].codp, tm.strategy[i].shop), to: BG.strategyTitle(x.codp, x.shop),
+    }));
+    $("#team-strategy").hidden = !switches.length;
+    setText("#team-strategy", switches.join(" "));
+    const seated = roles().filter((r) => (tm.players || {})[r.role]).map((r) => label(r.role) + ": " + tm.players[r.role].join(" & "));
+    setText("#team-players", seated.length ? t("players_list", { players: seated.join(" · ") }) : t("players_none"));
     const tiles = [
       [t("score"), money(s.score)],
       [t("cost"), money(tot.cost)],
@@ -336,6 +428,7 @@
     const demand = ws.map((w) => w.demand);
     chart("c-orders", {
       type: "line",
+      plugins: [switchMarks(tm)],
       data: {
         labels: xs,
         datasets: [
@@ -350,6 +443,7 @@
     });
     chart("c-stock", {
       type: "line",
+      plugins: [switchMarks(tm)],
       data: {
         labels: xs,
         datasets: rs.slice().reverse().map((role, i) => ({
@@ -487,10 +581,13 @@
     const drivers = (bench && bench.drivers) || [];
     $("#drivers-box").hidden = !drivers.length;
     $("#drivers-list").replaceChildren(...drivers.map((d) => el("li", { text: d })));
+    // every bar keeps its label: the box grows with the bars (two lines each) rather than skipping some
+    $("#c-compare").closest(".chart-box").style.height = Math.max(320, 40 * bars.length + 90) + "px";
     chart("c-compare", {
       type: "bar",
       data: { labels: bars.map((b) => b.label), datasets: [{ label: t("score"), data: bars.map((b) => b.value), backgroundColor: bars.map((b) => b.color) }] },
-      options: { indexAxis: "y", plugins: { legend: { display: false } }, scales: { x: { title: { display: true, text: t("score") } } } },
+      options: { indexAxis: "y", plugins: { legend: { display: false } },
+        scales: { x: { title: { display: true, text: t("score") } }, y: { ticks: { autoSkip: false } } } },
     });
   }
 
@@ -507,6 +604,7 @@
   pngButtons();
   takeSecretFromLink();
   $("#dl-json").addEventListener("click", () => download("json"));
+  $("#dl-xlsx").addEventListener("click", () => download("xlsx"));
   $("#db-pair").addEventListener("submit", async (ev) => {
     ev.preventDefault();
     const other = $("#pair-input").value.trim().toUpperCase();

@@ -17,6 +17,7 @@
     const sel = $("#scenario");
     sel.replaceChildren(...scenarios.map((s) => el("option", { value: s.name, text: s.title || s.name })));
     sel.addEventListener("change", applyPreset);
+    $("#codp_position").addEventListener("change", explainPosition);
     $("#scn-file").addEventListener("change", upload);
     $("#scn-reset").addEventListener("click", resetToPreset);
     $("#scn-download").addEventListener("click", downloadToml);
@@ -44,7 +45,9 @@
   /** Validate the own scenario on the server (the command line's messages) and adopt its settings. */
   async function check() {
     if (!custom) return true;
-    const r = await api("/api/scenarios/check", { method: "POST", json: { custom_scenario: custom } });
+    const asked = custom;
+    const r = await api("/api/scenarios/check", { method: "POST", json: { custom_scenario: asked } });
+    if (asked !== custom) return check(); // an upload or another edit came meanwhile: its answer counts
     if (!r.ok) {
       checked = null;
       setText("#scn-status", "");
@@ -61,8 +64,11 @@
   async function upload() {
     const file = $("#scn-file").files[0];
     if (!file) return;
+    clearTimeout(checkTimer); // an edit made before the upload is not checked any more
     custom = { toml: await file.text(), file: file.name };
-    if (await check()) ScenarioEditor.render($("#scn-keys"), checked.document, edited);
+    const ok = await check();
+    setText("#scn-file-error", ok ? "" : $("#scn-error").textContent); // beside the file picker
+    if (ok) ScenarioEditor.render($("#scn-keys"), checked.document, edited);
   }
 
   function resetToPreset() {
@@ -71,6 +77,7 @@
     $("#scn-file").value = "";
     setText("#scn-status", "");
     setText("#scn-error", "");
+    setText("#scn-file-error", "");
     applyPreset();
   }
 
@@ -90,6 +97,7 @@
   function applyPreset() {
     const s = scenarios.find((x) => x.name === $("#scenario").value);
     if (!s) return;
+    clearTimeout(checkTimer);
     custom = null;
     checked = null;
     setText("#scn-status", "");
@@ -103,10 +111,24 @@
     setText("#scenario-desc", s.description || "");
     $("#weeks").value = s.weeks;
     const pos = $("#codp_position");
-    pos.replaceChildren(el("option", { value: "", text: t("codp_default") }),
+    const preset = s.codp ? " (" + BG.codpTitle(s.codp) + ")" : "";
+    pos.replaceChildren(el("option", { value: "", text: t("codp_default") + preset }),
       ...(s.codp_positions || []).map((p) => el("option", { value: p.key || p, text: BG.codpTitle(p.key || p) })));
     const vis = s.visibility || {};
     for (const k of ["pos_demand", "inventories", "pipelines"]) $("#vis_" + k).checked = !!vis[k];
+    summaryShown = s;
+    explainPosition();
+  }
+
+  /** What the chosen position (or the preset's) means for this scenario, under the select. */
+  let summaryShown = null;
+  function explainPosition() {
+    const s = summaryShown || {};
+    const key = $("#codp_position").value || s.codp;
+    const p = (s.positions || []).find((x) => x.position === key);
+    const label = (role) => BG.roleLabel(role, (s.labels || {})[role]);
+    const title = el("strong", { text: BG.codpTitle(key) + ": " });
+    $("#codp-explain").replaceChildren(...(p ? [title, ...BG.codpFacts(p, label).map((f) => el("span", { class: "fact", text: f }))] : []));
   }
 
   async function create(ev) {
@@ -202,6 +224,8 @@
   }
 
   function teamRow(tm) {
+    const over = !!tm.done || (last && last.session && last.session.status === "over");
+    const played = tm.week > 1 || !!tm.done; // no money before a week is played
     const decided = tm.decided || [];
     const bots = tm.bots || [];
     const seats = (tm.seats || []).map((seat) => {
@@ -220,13 +244,15 @@
         "data-key": `seat-${tm.team}-${role}`,
         onclick: () => control(isBot ? "seat_to_human" : "seat_to_bot", { team: tm.team, role }),
       });
-      return el("div", { class: "seat" + (done ? " decided" : "") }, [
-        el("span", { class: "mark " + (done ? "done" : "todo"), "aria-hidden": "true", text: done ? "✓" : "…" }),
-        el("span", { class: "sr-only", text: done ? t("has_decided") : t("not_decided") }),
+      const offline = seat.connected === false && !isBot;
+      const playing = !over; // after the end nobody decides: no ticks or dots
+      return el("div", { class: "seat" + (done && playing ? " decided" : "") + (isBot ? " is-bot" : "") + (offline ? " is-offline" : "") }, [
+        playing ? el("span", { class: "mark " + (done ? "done" : "todo"), "aria-hidden": "true", text: done ? "✓" : "…" }) : "",
+        playing ? el("span", { class: "sr-only", text: done ? t("has_decided") : t("not_decided") }) : "",
         el("span", { class: "role", text: label }),
-        who ? el("span", { class: "muted who", title: who, text: who }) : "",
+        who ? el("span", { class: "who", text: who }) : "",
         isBot ? el("span", { class: "tag bot", text: t("bot") }) : "",
-        seat.connected === false && !isBot ? el("span", { class: "tag", text: t("offline") }) : "",
+        offline ? el("span", { class: "tag offline", text: t("offline") }) : "",
         btn,
       ]);
     });
@@ -240,14 +266,14 @@
     });
     return el("tr", { "data-team": tm.team }, [
       el("th", { scope: "row" }, [
-        BG.teamName(tm.team, tm.name),
+        el("span", { class: "team-name", text: BG.teamName(tm.team, tm.name) }),
         tm.codp || tm.shop ? el("span", { class: "codp", text: BG.strategyTitle(tm.codp, tm.shop) }) : "",
         look,
       ]),
       el("td", { "data-label": t("week"), text: tm.week }),
       el("td", { class: "seats" }, [el("div", { class: "seat-grid" }, seats)]),
-      el("td", { "data-label": t("cost"), text: money(tm.cost) }),
-      el("td", { "data-label": t("profit"), text: money(tm.profit) }),
+      el("td", { "data-label": t("cost"), text: played ? money(tm.cost) : "–" }),
+      el("td", { "data-label": t("profit"), text: played ? money(tm.profit) : "–" }),
     ]);
   }
 

@@ -12,6 +12,7 @@
   let pending = false;
   let seats = null; // public session info (seat labels, bots)
   let rank = null;
+  let confirmFor = null; // a value far from the usual one, shown once before it is sent
 
   const joinBox = $("#join");
   const gameBox = $("#game");
@@ -43,8 +44,7 @@
       if (r.status === 404) setText("#join-error", t("unknown_session"));
       return;
     }
-    setText("#join-error", "");
-    seats = r.data;
+    seats = r.data; // (a refused join's message stays: the seat list reloads after it)
     BG.useTexts(seats.texts);
     fillTeams();
     if (current) renderTeam(current);
@@ -57,7 +57,7 @@
     for (const tm of seats.teams || []) {
       const free = (tm.seats || []).filter((s) => !s.taken).length;
       const label = BG.teamName(tm.team, tm.name) + (free ? "" : " (" + t("full") + ")");
-      team.append(el("option", { value: tm.team, text: label, disabled: !free }));
+      team.append(el("option", { value: tm.team, text: label }));
     }
     team.value = keep;
     fillRoles();
@@ -72,10 +72,21 @@
     const list = tm ? tm.seats : teams.length ? teams[0].seats : [];
     for (const s of list || []) {
       const taken = tm ? s.taken : false;
-      role.append(el("option", { value: s.role, text: BG.roleLabel(s.role, s.label) + (taken ? " (" + t("taken") + ")" : ""), disabled: taken }));
+      role.append(el("option", { value: s.role, text: BG.roleLabel(s.role, s.label) + (taken ? " (" + t("taken") + ")" : ""), "data-taken": taken ? "1" : null }));
     }
     role.value = keep;
     if (role.selectedIndex < 0) role.value = "";
+    shareNote();
+  }
+
+  /** A taken seat (or a full team) is offered too: the student then plays it with its player. */
+  function shareNote() {
+    const teams = seats ? seats.teams || [] : [];
+    const tm = teams.find((x) => String(x.team) === $("#team").value);
+    const opt = $("#role").selectedOptions[0];
+    const full = (list) => list.every((x) => (x.seats || []).every((s) => s.taken));
+    const sharing = (opt && opt.dataset.taken === "1") || (!$("#role").value && teams.length > 0 && full(tm ? [tm] : teams));
+    $("#share-note").hidden = !sharing;
   }
 
   // ---- join and resume -----------------------------------------------------------------------
@@ -85,18 +96,19 @@
     const name = $("#name").value.trim();
     if (!CODE_RE.test(code)) { setText("#join-error", t("bad_code")); $("#code").focus(); return; }
     if (!name) { setText("#join-error", t("need_name")); $("#name").focus(); return; }
-    const payload = { code, name };
+    const payload = { code, name, share: true }; // a free seat first; else one shared with its player
     if ($("#team").value) payload.team = Number($("#team").value);
     if ($("#role").value) payload.role = $("#role").value;
     $("#join-btn").disabled = true;
     const ack = await socket.request("join", payload);
     $("#join-btn").disabled = false;
     if (!ack.ok) {
-      setText("#join-error", t("join_failed", { message: BG.errorText(ack) }));
+      const over = ack.error && ack.error.code === "not_running"; // join refuses only a finished game so
+      setText("#join-error", over ? t("join_over") : t("join_failed", { message: BG.errorText(ack) }));
       loadSeats(code);
       return;
     }
-    seat = { code, name, token: ack.token, team: ack.team, role: ack.role, route: ack.route };
+    seat = { code, name, token: ack.token, team: ack.team, role: ack.role, route: ack.route, shared: !!ack.shared };
     store.set(SEAT_KEY(code), seat);
     store.set(LAST_KEY, code);
     history.replaceState(null, "", "/join/" + code);
@@ -138,7 +150,9 @@
     if (st.session && st.session.week !== before) {
       $("#value").value = "";
       setText("#decision-error", "");
+      confirmFor = null;
     }
+    announce(current, st);
     current = st;
     const s = st.session || {};
     const view = st.view || {};
@@ -148,7 +162,7 @@
     setText("#seat-label", seatLabel);
     setText("#seat-team", BG.teamName(seatInfo.team, seatInfo.team_name));
     setText("#seat-code", s.code || (seat && seat.code) || "");
-    setText("#seat-name", (seat && seat.name) || "");
+    setText("#seat-name", seatInfo.name || (seat && seat.name) || "");
     setText("#week", t("week_of", { week: s.week, weeks: s.weeks }));
     document.title = seatLabel + " · " + t("week_of", { week: s.week, weeks: s.weeks });
 
@@ -179,7 +193,74 @@
     renderVisibility(view);
     renderCodp(st);
     renderIntro(st);
+    renderEnd(st);
     tick();
+  }
+
+  /** What changed for the team since the last state, said once: a strategy review opening, the
+   * decoupling point moved (and by whom), a bot that decided for this seat when time ran out. */
+  function announce(before, st) {
+    const s = st.session || {};
+    const team = st.team || {};
+    const view = st.view || {};
+    const was = before && before.team ? before.team : null;
+    let text = "";
+    if (was && before.view && before.view.codp !== view.codp && view.codp) {
+      const who = team.codp_by ? t("codp_by", { name: team.codp_by }) : "";
+      text = t("codp_moved", { position: BG.codpTitle(view.codp) }) + (who ? " " + who : "");
+    } else if (team.review && s.codp_rule === "team" && !(was && was.review)) {
+      text = t("review_open");
+    }
+    if (text) showNotice(text);
+    else if (was && was.review && !team.review) showNotice("");
+    // the week moved on: did a bot decide this seat's last week? (its time ran out)
+    const hist = st.history || [];
+    const prev = hist.find((h) => h.week === (s.week || 0) - 1);
+    const note = $("#bot-note");
+    if (!before || !before.session || before.session.week !== s.week) { // a new week, or the page (re)opened
+      const botNow = !!(st.seat && st.seat.bot);
+      note.hidden = !(prev && prev.bot) || botNow;
+      if (!note.hidden) note.textContent = t("bot_decided", { week: prev.week, value: num(prev.decision) });
+    }
+  }
+
+  /** The team's final rank when this page did not see the game end (opened afterwards): from the
+   * results, which a player's token opens once the game is over. */
+  let rankAsked = false;
+  async function askRank(code) {
+    if (!seat || !seat.token) return;
+    rankAsked = true;
+    const r = await api(`/api/sessions/${encodeURIComponent(code)}/results.json?token=${encodeURIComponent(seat.token)}`);
+    const ranking = (r.ok && r.data && r.data.ranking) || [];
+    const team = (current && current.seat && current.seat.team) || seat.team;
+    const row = ranking.find((x) => x.team === team);
+    if (!row) return;
+    rank = { rank: row.rank, n: ranking.length };
+    if (current) { renderTeam(current); renderEnd(current); }
+  }
+
+  function showNotice(text) {
+    const box = $("#notice");
+    box.textContent = text;
+    box.hidden = !text;
+  }
+
+  /** The end of the game: the team's profit and rank first, and the way to the team's debrief. */
+  function renderEnd(st) {
+    const s = st.session || {};
+    const over = s.status === "over" || !!(st.team && st.team.done);
+    const card = $("#end-card");
+    const first = over && card.hidden;
+    card.hidden = !over;
+    $("#intro-open").parentElement.hidden = over; // nothing left to learn about playing
+    if (!over) return;
+    setText("#end-profit", money((st.team || {}).profit));
+    if (!rank && s.status === "over" && !rankAsked) askRank(s.code || seat.code);
+    setText("#end-rank", rank ? t("rank", rank) : s.status === "over" ? "–" : t("others_playing"));
+    const team = (st.seat && st.seat.team) || (seat && seat.team);
+    $("#end-debrief").href = "/debrief/" + (s.code || seat.code) + (team ? "#team-" + team : "");
+    for (const id of ["#intro", "#codp-card", "#notice"]) $(id).hidden = true;
+    if (first) { window.scrollTo(0, 0); card.focus({ preventScroll: true }); }
   }
 
   /** Per variant and region: stock, backlog and lost customers at each of the role's stock points. */
@@ -244,12 +325,12 @@
     const capacity = v.decision === "capacity";
     const items = [];
     items.push(mine.supplier
-      ? t("intro_arrives", { supplier: name(mine.supplier), weeks: v.lead_time ?? "?" })
+      ? t(v.mode === "mto" ? "intro_arrives_mto" : "intro_arrives", { supplier: name(mine.supplier), weeks: v.lead_time ?? "?" })
       : t("intro_arrives_source", { weeks: v.lead_time ?? "?" }));
-    if (mine.consumer_facing) items.push(t("intro_ships_consumers"));
-    if (customers.length) items.push(t("intro_ships", { customers: customers.join(", ") }));
-    items.push(capacity ? t("intro_number_capacity")
-      : mine.supplier ? t("intro_number_order", { supplier: name(mine.supplier) }) : t("intro_number_source"));
+    const mto = v.mode === "mto";
+    if (mine.consumer_facing) items.push(t(mto ? "intro_ships_consumers_mto" : "intro_ships_consumers"));
+    if (customers.length) items.push(t(mto ? "intro_ships_mto" : "intro_ships", { customers: customers.join(", ") }));
+    items.push(decisionIntro(v, mine, name));
     items.push(t("intro_costs", { rates: rateParts(v.rates || {}, v.mode === "mto").join("; ") }));
     setText("#h-intro", t("intro_title", { role: BG.roleLabel(v.role, mine.label) }));
     const list = $("#intro-list");
@@ -260,10 +341,21 @@
     }
     if (!introShown && st.session && st.seat) {
       introShown = true;
-      if (!store.get(INTRO_KEY(st))) showIntro(true);
+      const busy = (st.team && st.team.review) || st.session.status === "over" || (st.team && st.team.done);
+      if (!store.get(INTRO_KEY(st)) && !busy) showIntro(true);
+      store.set(INTRO_KEY(st), true); // shown once: a reload or a language switch does not bring it back
     }
   }
   let introShown = false;
+
+  /** The role's one number, in words that fit what it does: a make-to-order stage with a
+   * supplier handles and passes on orders; one without makes the goods; others order. */
+  function decisionIntro(v, mine, name) {
+    if (v.decision === "capacity") {
+      return mine.supplier ? t("intro_number_capacity_pass", { supplier: name(mine.supplier) }) : t("intro_number_capacity");
+    }
+    return mine.supplier ? t("intro_number_order", { supplier: name(mine.supplier) }) : t("intro_number_source");
+  }
 
   function showIntro(open) {
     $("#intro").hidden = !open;
@@ -280,14 +372,23 @@
     setText("#decision-label", capacity ? t("capacity") : t("order"));
     const mine = ((st.view && st.view.chain) || []).find((c) => c.role === v.role);
     const source = mine ? mine.supplier === null : false;
-    const helpKey = capacity ? "capacity_help" : source ? "order_help_source" : "order_help";
+    const helpKey = capacity ? (source ? "capacity_help" : "capacity_help_pass") : source ? "order_help_source" : "order_help";
     setText("#decision-help", t(helpKey, { lo, hi }));
+    setText("#h-decided", capacity ? t("col_capacity") : t("col_decided"));
     const input = $("#value");
-    const open = running(st) && !st.decided && !pending && !(st.seat && st.seat.bot) && !(st.team && st.team.done);
+    // open until the week closes: a decision sent can be changed
+    const open = running(st) && !pending && !(st.seat && st.seat.bot) && !(st.team && st.team.done);
+    const mineNow = st.decided ? st.decision : undefined;
+    if (mineNow !== undefined && mineNow !== null && document.activeElement !== input && input.dataset.shown !== String(mineNow)) {
+      input.value = mineNow; // this seat's decision as the server holds it (also one sent from another tab)
+      input.dataset.shown = String(mineNow);
+    }
+    if (!st.decided) input.dataset.shown = "";
     // a make-to-order stage usually keeps its capacity: offer the current one
-    if (open && capacity && input.value === "" && document.activeElement !== input) input.value = v.capacity ?? "";
+    if (open && capacity && !st.decided && input.value === "" && document.activeElement !== input) input.value = v.capacity ?? "";
     input.disabled = !open;
     $("#submit").disabled = !open;
+    setText("#submit", confirmFor !== null ? t("submit_anyway") : st.decided ? t("change") : t("submit"));
     $("#decide").classList.toggle("done", !!st.decided);
     const byBot = !!(st.seat && st.seat.bot);
     const teamDone = !!(st.team && st.team.done);
@@ -296,15 +397,12 @@
     else if (s.paused || s.status === "paused") banner = t("paused");
     else if (s.status !== "running") banner = t("waiting_start");
     else if (byBot) banner = t("bot_plays");
-    setText("#banner", banner);
-    $("#banner").hidden = !banner;
     const over = banner === t("game_over");
-    $("#debrief-link").hidden = !over;
-    $("#debrief-link a").href = "/debrief/" + (s.code || seat.code);
+    setText("#banner", over ? "" : banner);
+    $("#banner").hidden = !banner || over; // the end card says it
     $("#decide").hidden = over;
-    if (st.decided) {
-      const sent = st.submitted;
-      setText("#decision-status", sent === undefined ? t("submitted_wait") : t("submitted", { value: sent }));
+    if (st.decided && !over) {
+      setText("#decision-status", mineNow === undefined || mineNow === null ? t("submitted_wait") : t("submitted_change", { value: num(mineNow) }));
     } else {
       setText("#decision-status", "");
     }
@@ -323,37 +421,46 @@
     Spark.draw($("#history-chart"), weeks, series, t("history_chart") + ": " + summary);
     const body = $("#history-table tbody");
     body.replaceChildren();
+    const now = current && current.session ? current.session.week : null;
+    const open = current && !(current.team && current.team.done);
     for (const h of last.slice().reverse().slice(0, 6)) {
+      const deciding = open && h.week === now; // the week being decided: nothing typed or paid yet
+      // the number the student typed (or a bot decided), and what went upstream after it
+      const typed = deciding ? "–" : num(h.decision ?? h.order) + (h.bot ? " (" + t("bot") + ")" : "");
       body.append(el("tr", {}, [
         el("th", { scope: "row", text: h.week }),
         el("td", { text: num(h.incoming_order) }),
-        el("td", { text: num(h.order) }),
+        el("td", { text: typed }),
+        el("td", { text: deciding ? "–" : num(h.order) }),
         el("td", { text: num(h.inventory) }),
         el("td", { text: num(h.backlog) }),
-        el("td", { class: "wide-only", text: money(h.cost) }),
+        el("td", { class: "wide-only", text: deciding ? "–" : money(h.cost) }),
       ]));
     }
   }
 
   function renderTeam(st) {
     const tm = st.team || {};
-    setText("#t-score", money(tm.profit));
-    setText("#t-cost", t("cost_is", { cost: money(tm.cost) }));
-    setText("#t-rank", rank ? t("rank", rank) : "–");
+    const s = st.session || {};
+    const played = (tm.week || s.week || 1) > 1 || !!tm.done; // no money talk before a week is played
+    setText("#t-score", played ? money(tm.profit) : "–");
+    setText("#t-cost", played ? t("cost_is", { cost: money(tm.cost) }) : t("after_first_week"));
+    setText("#t-rank", rank && played ? t("rank", rank) : "–");
     const decided = tm.decided || [];
     const teamSeats = teamSeatList();
     const total = teamSeats.length || decided.length;
-    setText("#t-decided", running(st) ? t("decided_by", { n: decided.length, total }) : "");
+    const playing = running(st) && !tm.done && s.status !== "over";
+    setText("#t-decided", playing ? t("decided_by", { n: decided.length, total }) : "");
     const chips = $("#t-roles");
     chips.replaceChildren();
-    for (const s of teamSeats) {
-      const done = decided.includes(s.role);
-      const me = st.seat && s.role === st.seat.role;
-      const who = me ? t("you") : s.bot ? t("bot") : t("human");
+    for (const seatOf of teamSeats) {
+      const done = playing && decided.includes(seatOf.role);
+      const me = st.seat && seatOf.role === st.seat.role;
+      const who = me ? t("you") : seatOf.bot ? t("bot") : t("human");
       chips.append(el("li", { class: "chip" + (done ? " done" : "") + (me ? " me" : "") }, [
-        el("span", { "aria-hidden": "true", text: done ? "✓ " : "… " }),
-        BG.roleLabel(s.role, s.label) + " (" + who + ")",
-        el("span", { class: "sr-only", text: done ? " " + t("has_decided") : " " + t("not_decided") }),
+        playing ? el("span", { "aria-hidden": "true", text: done ? "✓ " : "… " }) : "",
+        BG.roleLabel(seatOf.role, seatOf.label) + " (" + who + ")",
+        playing ? el("span", { class: "sr-only", text: done ? " " + t("has_decided") : " " + t("not_decided") }) : "",
       ]));
     }
   }
@@ -415,31 +522,45 @@
   }
 
   // ---- choosing the decoupling point and the web shop mode (before the start, at reviews) -----
-  let positions = null;
   async function renderCodp(st) {
     const s = st.session || {};
     const card = $("#codp-card");
     const team = st.team || {};
-    const open = s.codp_rule === "team" && (s.status === "setup" || team.review === true);
+    const positions = team.positions || [];
+    const open = s.codp_rule === "team" && positions.length > 0 && !team.done && s.status !== "over";
     card.hidden = !open;
     if (!open) return;
     $("#review-note").hidden = s.status === "setup";
     const shop = $("#shop-options");
     shop.hidden = !team.shop;
     for (const r of shop.querySelectorAll("input")) if (!card.contains(document.activeElement)) r.checked = r.value === team.shop;
-    if (positions === null) {
-      const r = await api("/api/scenarios");
-      const scn = r.ok ? (r.data || []).find((x) => x.name === s.scenario) : null;
-      positions = scn ? scn.codp_positions || [] : [];
-    }
-    const box = $("#codp-options");
     const now = (st.view || {}).codp;
-    if (box.childElementCount !== positions.length) {
-      box.replaceChildren(...positions.map((p) => el("label", { class: "check" }, [
-        el("input", { type: "radio", name: "codp", value: p }), BG.codpTitle(p),
-      ])));
+    const chain = (st.view || {}).chain || [];
+    const chosen = t("codp_current", { position: BG.codpTitle(now) }) + (team.codp_by ? " " + t("codp_by", { name: team.codp_by }) : "");
+    setText("#codp-now", chosen);
+    const box = $("#codp-options");
+    const text = JSON.stringify([positions, chain.map((c) => c.label)]);
+    if (box.dataset.text !== text) {
+      box.dataset.text = text;
+      box.replaceChildren(...positions.map((p) => codpOption(p, chain)));
     }
-    for (const r of box.querySelectorAll("input")) if (document.activeElement !== r && !card.contains(document.activeElement)) r.checked = r.value === now;
+    for (const r of box.querySelectorAll("input")) if (!card.contains(document.activeElement)) r.checked = r.value === now;
+  }
+
+  /** One position as an option: which stages work to order, where stock is held, the lead time
+   * customers would be quoted now, and what each customer segment would do. */
+  function codpOption(p, chain) {
+    const label = (role) => { const c = chain.find((x) => x.role === role); return BG.roleLabel(role, c ? c.label : role); };
+    const facts = BG.codpFacts(p, label);
+    const id = "codp-" + p.position;
+    return el("label", { class: "check codp-option", for: id }, [
+      // named by its title, described by its facts (the whole box selects it)
+      el("input", { type: "radio", name: "codp", value: p.position, id, "aria-labelledby": id + "-title", "aria-describedby": id + "-facts" }),
+      el("span", {}, [
+        el("strong", { id: id + "-title", text: BG.codpTitle(p.position) }),
+        el("span", { class: "codp-facts small", id: id + "-facts" }, facts.map((f) => el("span", { class: "fact", text: f }))),
+      ]),
+    ]);
   }
 
   async function chooseCodp(ev) {
@@ -478,22 +599,53 @@
       $("#value").focus();
       return;
     }
+    const usual = usualValue(v, current.history || []);
+    if (confirmFor !== value && farFrom(value, usual, v.decision === "capacity")) {
+      confirmFor = value; // asked once: Submit again sends it
+      setText("#decision-error", t("unusual", { value: num(value), usual: num(usual) }));
+      renderDecision(current);
+      $("#value").focus();
+      return;
+    }
+    confirmFor = null;
     setText("#decision-error", "");
     pending = true;
     renderDecision(current);
     const week = (current.session || {}).week;
     const ack = await socket.request("submit", { week, value });
     pending = false;
-    if (ack.ok || (ack.error && ack.error.code === "already_decided")) {
-      if (current.session.week === week) {
-        current.decided = true;
-        current.submitted = value;
-        $("#value").value = "";
-      }
+    if (ack.ok) {
+      if (current.session.week === week) mine({ week, value: ack.value ?? value });
     } else {
       setText("#decision-error", BG.errorText(ack));
     }
     renderDecision(current);
+  }
+
+  /** The seat's decision for a week, as the server took it (from this tab or another). */
+  function mine(d) {
+    if (!current || !current.session || current.session.week !== d.week) return;
+    current.decided = true;
+    current.decision = d.value;
+    if (document.activeElement !== $("#value")) $("#value").dataset.shown = "";
+  }
+
+  /** The usual size of this role's number: its recent decisions and incoming orders (or its
+   * capacity), with the steady rate the game starts from. */
+  function usualValue(v, history) {
+    const recent = history.filter((h) => h.decision !== undefined && h.decision !== null).slice(-4);
+    const seen = v.decision === "capacity"
+      ? [v.capacity, ...recent.map((h) => h.decision)]
+      : [...recent.map((h) => h.decision), ...history.slice(-4).map((h) => h.incoming_order)];
+    const xs = [v.initial_rate, ...seen].filter((x) => typeof x === "number").sort((a, b) => a - b);
+    return xs.length ? xs[Math.floor(xs.length / 2)] : 0;
+  }
+
+  /** Far outside the usual range: more than three times it (and 20 more), or a capacity cut
+   * below a third of it. */
+  function farFrom(value, usual, capacity) {
+    if (value > Math.max(3 * usual, usual + 20)) return true;
+    return capacity && usual >= 6 && value < usual / 3;
   }
 
   // ---- wiring ---------------------------------------------------------------------------------
@@ -526,12 +678,8 @@
     }
     socket = BG.connect("#conn", seat && seat.route);
     socket.on("connect", () => { if (seat) resume(); });
-    socket.on("state", (st) => {
-      const week = current && current.session ? current.session.week : null;
-      const keepSubmitted = current && current.session && st.session && st.session.week === week ? current.submitted : undefined;
-      if (st.decided && keepSubmitted !== undefined) st.submitted = keepSubmitted;
-      render(st);
-    });
+    socket.on("state", (st) => render(st));
+    socket.on("decision", (d) => { mine(d); if (current) renderDecision(current); });
     socket.on("decided", (d) => {
       // a teammate (or this seat) decided: only the team's list changes
       if (!current || !current.team || current.team.week !== d.week) return;
@@ -541,12 +689,14 @@
       renderDecision(current);
     });
     socket.on("standings", (sd) => {
-      const mine = seat ? (sd.ranks || [])[seat.team - 1] : 0;
-      rank = mine ? { rank: mine, n: sd.teams } : null;
-      if (current) renderTeam(current);
+      const ours = seat ? (sd.ranks || [])[seat.team - 1] : 0;
+      rank = ours ? { rank: ours, n: sd.teams } : null;
+      if (current) { renderTeam(current); renderEnd(current); }
     });
     socket.on("dashboard", () => {});
-    socket.on("game_over", () => {
+    socket.on("game_over", (g) => {
+      const row = seat ? (g.ranking || []).find((r) => r.team === seat.team) : null;
+      if (row) rank = { rank: row.rank, n: (g.ranking || []).length };
       if (current) { current.session.status = "over"; render(current); }
     });
     $("#join-form").addEventListener("submit", join);
@@ -554,8 +704,9 @@
     $("#intro-close").addEventListener("click", () => { showIntro(false); $("#intro-open").focus(); });
     $("#intro-open").addEventListener("click", () => showIntro($("#intro").hidden));
     $("#codp-card").addEventListener("submit", chooseCodp);
-    $("#code").addEventListener("change", () => loadSeats($("#code").value.trim()));
+    $("#code").addEventListener("change", () => { setText("#join-error", ""); loadSeats($("#code").value.trim()); });
     $("#team").addEventListener("change", fillRoles);
+    $("#role").addEventListener("change", shareNote);
     $("#rejoin-btn").addEventListener("click", () => {
       const last = store.get(LAST_KEY);
       location.href = "/join/" + last;

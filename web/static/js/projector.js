@@ -29,8 +29,9 @@
       el("td", { text: r.rank }),
       el("th", { scope: "row", text: BG.teamName(r.team, r.name) }),
       el("td", { text: r.week ?? "" }),
-      el("td", { text: money(r.cost) }),
-      el("td", { text: money(r.profit) }),
+      // no money before a week is played
+      el("td", { text: r.week > 1 || r.done ? money(r.cost) : "–" }),
+      el("td", { text: r.week > 1 || r.done ? money(r.profit) : "–" }),
     ]));
     if (ranking.length > TOP) {
       rows.push(el("tr", {}, [el("td", { colspan: 5, class: "more", text: t("more_teams", { n: ranking.length - TOP }) })]));

@@ -20,7 +20,13 @@ const ScenarioEditor = (() => {
     const label = el("label", { for: id, text: String(path[path.length - 1]) });
     const attrs = { id, "data-path": JSON.stringify(path) };
     let field;
-    if (Array.isArray(value)) {
+    if (Array.isArray(value) && value.length && value.every(Array.isArray)) {
+      // a list of lists (patience = [[1, 0.7], [2, 0.3]]): entries separated by semicolons, their values by commas
+      const help = "scn-h" + counter;
+      const text = value.map((row) => row.join(", ")).join("; ");
+      field = el("input", { ...attrs, type: "text", value: text, "data-kind": "rows", spellcheck: "false", "aria-describedby": help });
+      return el("div", { class: "field" }, [label, field, el("p", { id: help, class: "help", text: BG.t("rows_help") })]);
+    } else if (Array.isArray(value)) {
       // a list of plain values: one text field, entries separated by commas
       const kind = value.length ? kindOf(value[0]) : "int";
       field = el("input", { ...attrs, type: "text", value: value.join(", "), "data-kind": "list-" + kind, spellcheck: "false" });
@@ -54,6 +60,9 @@ const ScenarioEditor = (() => {
 
   /** Fill ``container`` with a field per key of ``document``; ``onChange`` runs on every edit. */
   function render(container, document, onChange) {
+    // no edit events while the fields are replaced (removing a focused, edited field fires "change")
+    container.oninput = null;
+    container.onchange = null;
     doc = JSON.parse(JSON.stringify(document));
     counter = 0;
     container.replaceChildren(table([], doc, null));
@@ -68,6 +77,7 @@ const ScenarioEditor = (() => {
     const number = (s) => (s.trim() === "" ? null : Number(s));
     if (kind === "int" || kind === "float") return number(node.value);
     if (!node.value.trim()) return [];
+    if (kind === "rows") return node.value.split(";").filter((row) => row.trim()).map((row) => row.split(",").map(number));
     const parts = node.value.split(",").map((s) => s.trim());
     return kind === "list-text" ? parts : parts.map(number);
   }
