@@ -549,15 +549,17 @@ def _comaker(source: str, idx: int, table: Any) -> Comaker:
         raise ScenarioError(f"{source}: segments[{idx}].comaker: must be a table")
     r = _Reader(source, table, f"segments[{idx}].comaker.")
     raw = r.get("lead_times", {}, dict)
+    low, high = r.limits("lead_times")
     lead_times = []
     for name, weeks in raw.items():
-        if isinstance(weeks, bool) or not isinstance(weeks, int) or not 0 <= weeks <= 12:
-            raise r.fail(f"lead_times.{name}", f"must be a whole number of weeks from 0 to 12, got {weeks!r}")
+        if isinstance(weeks, bool) or not isinstance(weeks, int) or not low <= weeks <= high:
+            shown = f"from {_shown(low)} to {_shown(high)}"
+            raise r.fail(f"lead_times.{name}", f"must be a whole number of weeks {shown}, got {weeks!r}")
         lead_times.append((name, weeks))
     deal = Comaker(
-        horizon=r.int("horizon", 2, lo=1, hi=12),
-        discount=r.num("discount", 0.0, hi=0.9),
-        lead_time=r.int("lead_time", 0, lo=0, hi=12),
+        horizon=r.int("horizon", 2),
+        discount=r.num("discount", 0.0),
+        lead_time=r.int("lead_time", 0),
         lead_times=tuple(lead_times),
         active=r.get("active", False, bool),
     )
