@@ -154,7 +154,7 @@ def _add_reference(sub: Any) -> None:
         description="Tune a stationary plan (order-up-to levels, capacities) at every offered decoupling "
         "point on training seeds and score it on disjoint test seeds: mean profit, its standard error, "
         "the winner and its margin in standard errors. Where a segment can co-make, every choice is "
-        "played with and without the co-makership deal.",
+        "played with and without the co-makership deal (--save stores the plans without it).",
     )
     ref.add_argument("--scenario", required=True, metavar="NAME|PATH", help="a preset name or a .toml file")
     ref.add_argument("--train", type=_seed, default=20, metavar="N", help="training seeds (default 20)")
@@ -369,12 +369,11 @@ def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
     if args.train < 1 or args.test < 2:
         raise CliError(f"--train needs at least 1 seed and --test at least 2 (see {PROG} reference --help)")
     scenario = load_scenario(args.scenario)
-    if offered(scenario) and args.save:
-        raise CliError("--save: stored reference plans are per decoupling point; this scenario's choice is a deal")
-    table = deal_reference if offered(scenario) else reference
-    ref = table(scenario, args.train, args.test, args.budget)
-    write_reference(ref, args.format, out)
-    if args.save:
+    ref = reference(scenario, args.train, args.test, args.budget)
+    write_reference(
+        deal_reference(scenario, args.train, args.test, args.budget) if offered(scenario) else ref, args.format, out
+    )
+    if args.save:  # the plans per decoupling point, without a deal: what the debrief replays
         print(f"{PROG}: stored in {save(ref, scenario)}", file=sys.stderr)
     return 0
 

@@ -149,10 +149,13 @@ def deal_reference(scenario: Scenario, train: int = 20, test: int = 20, budget: 
     return Reference(scenario.name, tuple(tr), tuple(te), rows)
 
 
-def paired_gain(ref: Reference) -> tuple[float, float]:
-    """The deal's mean gain per game over no deal in ``ref`` (one position) and its paired
-    standard error over the test seeds."""
-    by = {r.position: r.profits for r in ref.rows}
+def paired_gain(ref: Reference, position: str | None = None) -> tuple[float, float]:
+    """The deal's mean gain per game over no deal in ``deal_reference``'s ``ref`` (at
+    ``position``, else the scenario as it stands or its one position) and its paired standard
+    error over the test seeds."""
+    by = {r.position.removeprefix(f"{position}, " if position else ""): r.profits for r in ref.rows}
+    if position is None and len(ref.rows) == 2:
+        by = {r.position.rpartition(", ")[2]: r.profits for r in ref.rows}
     diffs = [a - b for a, b in zip(by["deal"], by["no deal"], strict=True)]
     n = len(diffs)
     mean = sum(diffs) / n
