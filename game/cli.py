@@ -369,11 +369,12 @@ def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
     if args.train < 1 or args.test < 2:
         raise CliError(f"--train needs at least 1 seed and --test at least 2 (see {PROG} reference --help)")
     scenario = load_scenario(args.scenario)
-    ref = reference(scenario, args.train, args.test, args.budget)
-    write_reference(
-        deal_reference(scenario, args.train, args.test, args.budget) if offered(scenario) else ref, args.format, out
-    )
-    if args.save:  # the plans per decoupling point, without a deal: what the debrief replays
+    deal = offered(scenario)
+    ref = None if deal and not args.save else reference(scenario, args.train, args.test, args.budget)
+    shown = deal_reference(scenario, args.train, args.test, args.budget) if deal else ref
+    assert shown is not None
+    write_reference(shown, args.format, out)
+    if ref is not None and args.save:  # the plans per decoupling point, without a deal: what the debrief replays
         print(f"{PROG}: stored in {save(ref, scenario)}", file=sys.stderr)
     return 0
 

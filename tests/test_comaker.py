@@ -231,3 +231,15 @@ def test_the_deal_pays_less_where_production_is_quick() -> None:
     gain, se = _gain(quick)
     slow_gain, _ = _gain(scn)
     assert gain < 2 * se and gain < slow_gain / 2
+
+
+def test_compare_and_reference_play_the_choice(capsys: pytest.CaptureFixture[str]) -> None:
+    from game.cli import main
+
+    assert main(["compare", "--scenario", "co-makership", "--seeds", "2", "--policy", "base_stock"]) == 0
+    rows = [line.split("  ")[0] for line in capsys.readouterr().out.splitlines()[3:5]]
+    assert rows == ["mts-central, no deal", "mts-central, deal"]
+    args = ["reference", "--scenario", "co-makership", "--train", "2", "--test", "3", "--budget", "6"]
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "mts-central, no deal" in out and "mts-central, deal" in out and "winner: mts-central, " in out
