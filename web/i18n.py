@@ -281,6 +281,8 @@ JS_STRINGS = {
     "copy_this": _l("Copy this link (it contains the facilitator secret):"),
     "demand_recent": _l("Consumer demand, last weeks"),
     "demand_breakdown": _l("Consumer demand this week, per stock point"),
+    "advance_orders": _l("Co-makers' orders known ahead, weeks %(first)s to %(last)s"),
+    "advance_share": _l("the co-makers are %(share)s of demand; the rest is not known ahead"),
     "done_action": _l("Done."),
     "fill_rate": _l("Fill rate"),
     "demand_served": _l("Demand served"),

@@ -499,6 +499,14 @@
         extra.append(el("p", {}, [t("demand_breakdown") + ": ", el("strong", { text: parts.map(part).join(" · ") })]));
       }
     }
+    const adv = v.advance_orders;
+    if (adv && Array.isArray(adv.orders) && adv.orders.length) {
+      // co-makership: the partners' orders of the coming weeks, known now
+      const span = { first: adv.from_week, last: adv.from_week + adv.orders.length - 1 };
+      const share = t("advance_share", { share: Math.round(100 * adv.share) + "%" });
+      extra.append(el("p", { id: "advance-orders" }, [t("advance_orders", span) + ": ",
+        el("strong", { text: adv.orders.map(num).join(" · ") }), " (" + share + ")"]));
+    }
     const roles = new Set([...Object.keys(v.inventories || {}), ...Object.keys(v.pipelines || {})]);
     if (roles.size) {
       const labels = Object.fromEntries((v.chain || []).map((c) => [c.role, BG.roleLabel(c.role, c.label)]));
