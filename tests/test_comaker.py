@@ -24,7 +24,7 @@ from game.comaker import (
 )
 from game.engine import step
 from game.policies import ahead, parse_policy
-from game.scenario import Scenario, ScenarioError, load_scenario, scenario_from_dict
+from game.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario, scenario_from_dict
 from game.simulate import simulate
 from game.state import new_game
 from game.visibility import view
@@ -243,3 +243,24 @@ def test_compare_and_reference_play_the_choice(capsys: pytest.CaptureFixture[str
     assert main(args) == 0
     out = capsys.readouterr().out
     assert "mts-central, no deal" in out and "mts-central, deal" in out and "winner: mts-central, " in out
+
+
+def test_a_session_with_the_deal_shows_the_plant_the_orders_known_ahead(make_app) -> None:
+    from web.app import socketio_of
+
+    text = (SCENARIO_DIR / "co-makership.toml").read_text(encoding="utf-8")
+    text = text.replace("lead_time = 2 }", "lead_time = 2, active = true }")
+    app = make_app()
+    body = {"teams": 1, "seed": 3, "round_seconds": 0, "custom_scenario": {"toml": text, "file": "deal.toml"}}
+    r = app.test_client().post("/api/sessions", json=body)
+    assert r.status_code == 201, r.json
+    fac = socketio_of(app).test_client(app)
+    assert fac.emit("facilitate", {"code": r.json["code"], "secret": r.json["facilitator_secret"]}, callback=True)["ok"]
+    player = socketio_of(app).test_client(app)
+    assert player.emit("join", {"code": r.json["code"], "name": "Ada", "role": "plant"}, callback=True)["ok"]
+    assert fac.emit("control", {"action": "start"}, callback=True)["ok"]
+    states = [e["args"][0] for e in player.get_received() if e["name"] == "state"]
+    seen = states[-1]["view"]["advance_orders"]
+    scn = apply_comaker(load_scenario("co-makership"), True)
+    expected = view(scn, new_game(scn, 3), "plant")["advance_orders"]
+    assert seen == expected and len(seen["orders"]) == 5 and seen["share"] == 0.6
