@@ -264,3 +264,64 @@ def test_a_session_with_the_deal_shows_the_plant_the_orders_known_ahead(make_app
     scn = apply_comaker(load_scenario("co-makership"), True)
     expected = view(scn, new_game(scn, 3), "plant")["advance_orders"]
     assert seen == expected and len(seen["orders"]) == 5 and seen["share"] == 0.6
+
+
+def test_a_team_offers_the_deal_before_the_start_and_ends_it_at_a_review(make_app) -> None:
+    from web.app import socketio_of
+
+    app = make_app()
+    http = app.test_client()
+    body = {"scenario": "co-makership", "teams": 1, "seed": 3, "round_seconds": 0, "weeks": 12}
+    r = http.post("/api/sessions", json=body)
+    assert r.status_code == 201, r.json
+    code, secret = r.json["code"], r.json["facilitator_secret"]
+    fac = socketio_of(app).test_client(app)
+    assert fac.emit("facilitate", {"code": code, "secret": secret}, callback=True)["ok"]
+    plant = socketio_of(app).test_client(app)
+    assert plant.emit("join", {"code": code, "name": "Ada", "role": "plant"}, callback=True)["ok"]
+
+    def last_state() -> dict[str, Any]:
+        return [e["args"][0] for e in plant.get_received() if e["name"] == "state"][-1]
+
+    deal = last_state()["team"]["deal"]
+    assert deal["on"] is False and deal["open"] is True and deal["terms"][0]["horizon"] == 5
+    assert plant.emit("choose_deal", {"deal": "yes"}, callback=True)["error"]["code"] == "bad_request"
+    assert plant.emit("choose_deal", {"deal": True}, callback=True)["ok"]
+    st = last_state()
+    assert st["team"]["deal"]["on"] is True and st["team"]["deal"]["by"] == "Ada"
+    assert len(st["view"]["advance_orders"]["orders"]) == 5
+    assert fac.emit("control", {"action": "start"}, callback=True)["ok"]
+    assert plant.emit("submit", {"week": 1, "value": 20}, callback=True)["ok"]
+    # week 2 is no strategy review (weeks 10, 20, 30): the deal stands
+    refused = plant.emit("choose_deal", {"deal": False}, callback=True)
+    assert refused["error"]["code"] == "not_running" and "review" in refused["error"]["message"]
+    for week in range(2, 10):
+        assert plant.emit("submit", {"week": week, "value": 20}, callback=True)["ok"]
+    assert last_state()["team"]["deal"]["open"] is True  # week 10: a review
+    assert plant.emit("choose_deal", {"deal": False}, callback=True)["ok"]
+    assert "advance_orders" not in last_state()["view"]
+    for week in range(10, 13):
+        assert plant.emit("submit", {"week": week, "value": 20}, callback=True)["ok"]
+    results = http.get(f"/api/sessions/{code}/results.json", headers={"X-Facilitator-Secret": secret}).json
+    assert [w["deal"] for w in results["teams"][0]["weeks"]] == [True] * 9 + [False] * 3
+    # the same game on the engine: the deal for nine weeks, then none
+    scn = load_scenario("co-makership")
+    assert (
+        results["teams"][0]["weeks"][0]["roles"]["shop"]["accepted"]
+        == simulate(apply_comaker(replace(scn, weeks=12), True), 3, orders={"plant": [20] * 12}).weeks[0]["roles"][
+            "shop"
+        ]["accepted"]
+    )
+
+
+def test_a_scenario_without_a_deal_refuses_it(make_app) -> None:
+    from web.app import socketio_of
+
+    app = make_app()
+    r = app.test_client().post("/api/sessions", json={"scenario": "classic", "teams": 1, "seed": 1})
+    player = socketio_of(app).test_client(app)
+    assert player.emit("join", {"code": r.json["code"], "name": "Bo", "role": "retailer"}, callback=True)["ok"]
+    states = [e["args"][0] for e in player.get_received() if e["name"] == "state"]
+    assert states[-1]["team"]["deal"] is None
+    ack = player.emit("choose_deal", {"deal": True}, callback=True)
+    assert ack["error"]["code"] == "bad_request" and "no co-makership deal" in ack["error"]["message"]

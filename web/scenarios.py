@@ -8,6 +8,7 @@ from functools import lru_cache
 from typing import Any
 
 from game.codp import apply_codp, apply_shop, describe_position, positions_for, shop_mode
+from game.comaker import apply_comaker, offered
 from game.jsonsafe import jsonsafe
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_toml
 
@@ -26,15 +27,23 @@ def custom_base(text: str) -> Scenario:
 
 @lru_cache(maxsize=256)
 def team_scenario(
-    name: str, weeks: int, codp: str | None, custom: str | None = None, shop: str | None = None
+    name: str,
+    weeks: int,
+    codp: str | None,
+    custom: str | None = None,
+    shop: str | None = None,
+    deal: bool | None = None,
 ) -> Scenario:
     """The preset ``name`` (or the scenario in the TOML text ``custom``) with ``weeks`` and,
-    when given, the CODP position ``codp`` and the web shop's mode ``shop``."""
+    when given, the CODP position ``codp``, the web shop's mode ``shop`` and the co-makership
+    deal (``deal``: in force or not; None: as the scenario has it)."""
     scn = custom_base(custom) if custom else base_scenario(name)
     if codp and codp != scn.codp:
         scn = apply_codp(scn, codp)
     if shop and shop != shop_mode(scn):
         scn = apply_shop(scn, shop)
+    if deal is not None and offered(scn):
+        scn = apply_comaker(scn, deal)
     if weeks != scn.weeks:
         scn = replace(scn, weeks=weeks)
     return scn
