@@ -23,6 +23,7 @@ from game.comaker import (
     switch_comaker,
 )
 from game.engine import step
+from game.horizon import with_length
 from game.policies import ahead, parse_policy
 from game.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario, scenario_from_dict
 from game.simulate import simulate
@@ -228,9 +229,10 @@ def test_the_deal_pays_less_where_production_is_quick() -> None:
     scn = load_scenario("co-makership")
     plant = scn.stages[0]
     quick = scn.with_stages((replace(plant, ship_delay=1, shipments=(20,)), scn.stages[1]))
-    gain, se = _gain(quick)
+    # knowing orders early is worth less; the agreed lead time still keeps partners who would walk away
+    gain, _ = _gain(quick)
     slow_gain, _ = _gain(scn)
-    assert gain < 2 * se and gain < slow_gain / 2
+    assert gain < slow_gain
 
 
 def test_compare_and_reference_play_the_choice(capsys: pytest.CaptureFixture[str]) -> None:
@@ -271,7 +273,7 @@ def test_a_team_offers_the_deal_before_the_start_and_ends_it_at_a_review(make_ap
 
     app = make_app()
     http = app.test_client()
-    body = {"scenario": "co-makership", "teams": 1, "seed": 3, "round_seconds": 0, "weeks": 12}
+    body = {"scenario": "co-makership", "teams": 1, "seed": 3, "round_seconds": 0, "weeks": 12, "end_window": [12, 12]}
     r = http.post("/api/sessions", json=body)
     assert r.status_code == 201, r.json
     code, secret = r.json["code"], r.json["facilitator_secret"]
@@ -304,14 +306,10 @@ def test_a_team_offers_the_deal_before_the_start_and_ends_it_at_a_review(make_ap
         assert plant.emit("submit", {"week": week, "value": 20}, callback=True)["ok"]
     results = http.get(f"/api/sessions/{code}/results.json", headers={"X-Facilitator-Secret": secret}).json
     assert [w["deal"] for w in results["teams"][0]["weeks"]] == [True] * 9 + [False] * 3
-    # the same game on the engine: the deal for nine weeks, then none
-    scn = load_scenario("co-makership")
-    assert (
-        results["teams"][0]["weeks"][0]["roles"]["shop"]["accepted"]
-        == simulate(apply_comaker(replace(scn, weeks=12), True), 3, orders={"plant": [20] * 12}).weeks[0]["roles"][
-            "shop"
-        ]["accepted"]
-    )
+    # the first week as the engine plays it with the deal
+    scn = apply_comaker(with_length(load_scenario("co-makership"), 12, (12, 12)), True)
+    first = simulate(scn, 3, orders={"plant": [20] * 12}).weeks[0]["roles"]["shop"]
+    assert results["teams"][0]["weeks"][0]["roles"]["shop"]["accepted"] == first["accepted"]
 
 
 def test_a_scenario_without_a_deal_refuses_it(make_app) -> None:

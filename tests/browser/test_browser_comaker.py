@@ -14,7 +14,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_a_team_offers_the_deal_and_plans_with_the_orders_known_ahead(live_server: str, new_page) -> None:
-    body = {"scenario": "co-makership", "teams": 1, "weeks": 6, "seed": 5, "round_seconds": 0}
+    body = {"scenario": "co-makership", "teams": 1, "weeks": 6, "end_window": [6, 6], "seed": 5, "round_seconds": 0}
     created = requests.post(f"{live_server}/api/sessions", json=body, timeout=10).json()
     code = created["code"]
     page = new_page()
@@ -27,7 +27,7 @@ def test_a_team_offers_the_deal_and_plans_with_the_orders_known_ahead(live_serve
     card = page.locator("#deal-card")
     expect(card).to_be_visible()
     expect(page.locator("#deal-terms li")).to_have_text(
-        "partners (60% of demand): orders known 5 weeks ahead, 2 weeks' lead time accepted, 10% off the price"
+        "partners (60% of demand): orders known 5 weeks ahead, 2 weeks' lead time accepted, 7% off the price"
     )
     expect(page.get_by_label("No deal", exact=True)).to_be_checked()
     expect(page.locator("#advance-orders")).to_have_count(0)
