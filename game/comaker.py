@@ -125,14 +125,17 @@ def comaking_share(scenario: Scenario) -> float:
     return sum(seg.share for seg in scenario.segments if seg.comaking)
 
 
-def deal_reference(scenario: Scenario, train: int = 20, test: int = 20, budget: int = 40, offset: int = 0) -> Reference:
-    """The reference table of the deal: the best stationary plan without the deal and with it
-    (at every decoupling point the scenario offers, else as it stands), each tuned on
-    ``train`` seeds and scored on ``test`` other seeds (``game.reference``), best first. A
+def deal_reference(
+    scenario: Scenario, train: int = 20, test: int = 20, budget: int | None = None, offset: int = 0
+) -> Reference:
+    """The reference table of the deal: the expert's best plan (``game.plans``) without the deal
+    and with it (at every decoupling point the scenario offers, else as it stands), each tuned
+    on ``train`` seeds and scored on ``test`` other seeds (``game.reference``), best first. A
     row's ``position`` names the choice: ``"no deal"``, ``"deal"``, or ``"mts-central, deal"``."""
-    from game.bestplan import optimise, play_plan  # local: bestplan imports this module
+    from game.bestplan import Plan  # local: the plans import this module
     from game.codp import apply_codp
-    from game.reference import Reference, Row, seeds
+    from game.plans import play, tune
+    from game.reference import BUDGET, Reference, Row, seeds
 
     tr, te = seeds(train, test, offset)
     rows = []
@@ -140,11 +143,12 @@ def deal_reference(scenario: Scenario, train: int = 20, test: int = 20, budget: 
         scn = apply_codp(scenario, position) if position else scenario
         for deal in (False, True):
             played = apply_comaker(scn, deal)
-            plan = optimise(played, tr, budget)
-            targets = {**plan.levels, **plan.capacities}
-            profits = tuple(play_plan(played, s, targets) for s in te)
+            rules, value, games = tune(played, tr, budget or BUDGET)
+            plan = Plan.of(played, rules, value, games)
+            profits = tuple(play(played, s, rules) for s in te)
             label = "deal" if deal else "no deal"
-            rows.append(Row(f"{position}, {label}" if position else label, plan, plan.profit, profits))
+            name = f"{position}, {label}" if position else label
+            rows.append(Row(name, plan, value, profits, plan.rules_dict(played)))
     rows.sort(key=lambda r: -r.mean)
     return Reference(scenario.name, tuple(tr), tuple(te), rows)
 
