@@ -433,6 +433,32 @@ def _pace_bots(
     return changes
 
 
+def choose_deal(store: Store, code: str, team: int, deal: Any, role: str | None = None) -> Changes:
+    """A team offers its co-makership deal (``deal`` true) or ends it (false), where the
+    scenario has a segment that can co-make (``game.comaker``): before the start, or at the
+    decision point of one of the scenario's review weeks. Orders taken keep their terms; the
+    week's decisions stand. ``role``: the seat that chose; its player's name is kept as ``deal_by``."""
+    from game.codp import is_review_week
+    from game.comaker import offered
+
+    meta = load_meta(store, code)
+    if not offered(meta.base):
+        raise bad("this scenario has no co-makership deal to offer")
+    if not isinstance(deal, bool):
+        raise bad("deal must be true or false")
+    t = store.team(code, team)
+    by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
+    if meta.status != "setup":
+        if meta.status not in ("running", "paused") or t.get("done") == "1":
+            raise GameError("not_running", "the game is over")
+        scn = meta.team_scenario(t)
+        if not is_review_week(scn, int(t["week"])):
+            weeks = ", ".join(str(w) for w in scn.review_weeks) or "none"
+            raise GameError("not_running", f"the deal changes only before the start or at a review (weeks: {weeks})")
+    store.set_team(code, team, deal="1" if deal else "0", deal_by=by)
+    return Changes(seats={(code, team)})
+
+
 def choose_codp(
     store: Store,
     cfg: dict[str, Any],

@@ -15,6 +15,7 @@ from game.codp import (
     process_options,
     shop_mode,
 )
+from game.comaker import apply_comaker, offered
 from game.horizon import window, with_length
 from game.jsonsafe import jsonsafe
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_toml
@@ -40,16 +41,20 @@ def team_scenario(
     custom: str | None = None,
     shop: str | None = None,
     end_window: tuple[int, int] | None = None,
+    deal: bool | None = None,
 ) -> Scenario:
     """The preset ``name`` (or the scenario in the TOML text ``custom``) with ``weeks`` (and
     the weeks it may end in, ``end_window``: default its own moved along with ``weeks``; see
     ``game.horizon.with_length``) and, when given, the CODP position ``codp`` (or the team's
-    processes per segment: ``game.codp.apply_choice``) and the web shop's mode ``shop``."""
+    processes per segment: ``game.codp.apply_choice``), the web shop's mode ``shop`` and the
+    co-makership deal (``deal``: in force or not; None: as the scenario has it)."""
     scn = custom_base(custom) if custom else base_scenario(name)
     if codp and codp != scn.codp:
         scn = apply_choice(scn, codp)
     if shop and shop != shop_mode(scn):
         scn = apply_shop(scn, shop)
+    if deal is not None and offered(scn):
+        scn = apply_comaker(scn, deal)
     return with_length(scn, weeks, end_window)
 
 
