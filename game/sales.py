@@ -66,27 +66,33 @@ def with_rule(scenario: Scenario, margin: int, weight: float = 1.0) -> Scenario:
 
 @dataclass(frozen=True)
 class SeatWeek:
-    """The sales seat's week for the debrief: the promise to the week's customers, the
-    mean lead time promised to and delivered to the customers served this week, the units
-    delivered later than promised and what broken promises cost (late penalty and the
-    goodwill of customers who cancelled)."""
+    """The sales seat's week for the debrief: the promise made to the week's customers; of
+    the units delivered this week, how many had a promise, the mean lead time promised to
+    them and the mean lead time delivered; the units delivered later than promised; and what
+    broken promises cost that week (``late_penalty`` plus the goodwill of customers who
+    cancelled: ``cost``)."""
 
     week: int
     promise: int
+    sold: int
+    promised_units: int
     promised: float | None
     delivered: float | None
     broken: int
+    late_penalty: float
     cost: float
 
     def to_dict(self) -> dict[str, Any]:
-        """The JSON shape."""
+        """The JSON shape (``game.scoring``'s ``sales.weeks``)."""
         return {
             "week": self.week,
             "promise": self.promise,
-            "promised": self.promised,
-            "delivered": self.delivered,
+            "sold": self.sold,
+            "promised": None if self.promised is None else round(self.promised, 2),
+            "delivered": None if self.delivered is None else round(self.delivered, 2),
             "broken": self.broken,
-            "cost": self.cost,
+            "late_penalty": round(self.late_penalty, 2),
+            "cost": round(self.cost, 2),
         }
 
 
@@ -100,24 +106,45 @@ def seat_week(week: int, events: Sequence[Mapping[str, Any]]) -> SeatWeek | None
     return SeatWeek(
         week=week,
         promise=int(facing[0]["promise"]),
+        sold=sold,
+        promised_units=promised_sold,
         promised=sum(ev["promised_sum"] for ev in facing) / promised_sold if promised_sold else None,
         delivered=sum(ev["lead_time_sum"] for ev in facing) / sold if sold else None,
         broken=sum(ev.get("broken", 0) for ev in facing),
+        late_penalty=sum(ev["late_penalty"] or 0.0 for ev in facing),
         cost=sum(ev["promise_cost"] for ev in facing),
     )
 
 
-def seat_summary(weeks: Sequence[SeatWeek]) -> dict[str, float | None]:
-    """A game's totals for the seat: the mean promise, the mean lead time promised to and
-    delivered to the units served, the units delivered late, their share, and the cost of
-    broken promises."""
+def seat_summary(weeks: Sequence[SeatWeek]) -> dict[str, Any]:
+    """A game's totals for the seat: the mean promise over the weeks, the mean lead time
+    promised to and delivered to the units served, the units delivered late and their share
+    of the units served, the late penalty and the whole cost of broken promises."""
     if not weeks:
         return {}
+    sold = sum(w.sold for w in weeks)
+    units = sum(w.promised_units for w in weeks)
+    broken = sum(w.broken for w in weeks)
     return {
-        "mean_promise": sum(w.promise for w in weeks) / len(weeks),
-        "broken": sum(w.broken for w in weeks),
-        "cost": sum(w.cost for w in weeks),
+        "mean_promise": round(sum(w.promise for w in weeks) / len(weeks), 2),
+        "promised": round(sum((w.promised or 0.0) * w.promised_units for w in weeks) / units, 2) if units else None,
+        "delivered": round(sum((w.delivered or 0.0) * w.sold for w in weeks) / sold, 2) if sold else None,
+        "broken": broken,
+        "broken_share": round(broken / units, 4) if units else None,
+        "late_penalty": round(sum(w.late_penalty for w in weeks), 2),
+        "cost": round(sum(w.cost for w in weeks), 2),
     }
+
+
+def debrief(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
+    """The seat's debrief from a game's week records (``[{"week", "roles": {role: event}}]``):
+    per week promised against delivered lead time and what the gap cost, and the summary;
+    None without a sales seat."""
+    weeks = [seat_week(rec["week"], list(rec["roles"].values())) for rec in records]
+    seat = [w for w in weeks if w is not None]
+    if not seat:
+        return None
+    return {"weeks": [w.to_dict() for w in seat], "summary": seat_summary(seat)}
 
 
 # ----------------------------------------------------------------------------

@@ -26,6 +26,7 @@ from game.sales import (
     with_rule,
 )
 from game.scenario import SALES_SEAT, ScenarioError, load_scenario, scenario_from_dict
+from game.scoring import score_game
 from game.simulate import simulate
 from game.state import new_game
 
@@ -189,16 +190,24 @@ def test_bots_promise_the_chains_quote_plus_the_margin() -> None:
     assert fixed.sales.promise == 5  # also before the first decision
 
 
-def test_seat_summary_totals_a_game() -> None:
+def test_the_debrief_shows_promised_against_delivered_per_week() -> None:
+    """``score_game``'s ``sales``: per week the promise, the lead time promised to and
+    delivered to the units served, the units late and what that cost; and the summary."""
     scn = load_scenario("order-acceptance")
     result = simulate(scn, 2, orders={SALES_SEAT: [2] * 60})
-    weeks = [seat_week(w["week"], list(w["roles"].values())) for w in result.weeks]
-    seat = [w for w in weeks if w is not None]
-    assert len(seat) == len(result.weeks)
-    summary = seat_summary(seat)
-    assert summary["broken"] == sum(w["roles"]["retailer"]["broken"] for w in result.weeks)
-    assert summary["cost"] == pytest.approx(sum(w["roles"]["retailer"]["promise_cost"] for w in result.weeks))
-    assert summary["broken"] > 0  # two weeks is shorter than this chain can deliver
+    events = [w["roles"]["retailer"] for w in result.weeks]
+    scored = score_game(scn, result.weeks)["sales"]
+    assert [w["promise"] for w in scored["weeks"]] == [3] + [2] * (len(events) - 1)
+    for w, ev in zip(scored["weeks"], events, strict=True):
+        assert w["delivered"] == (round(ev["lead_time_sum"] / ev["sold"], 2) if ev["sold"] else None)
+        assert w["broken"] == ev["broken"]
+    summary = scored["summary"]
+    assert summary["broken"] == sum(ev["broken"] for ev in events) > 0  # 2 weeks: shorter than the chain can
+    assert summary["cost"] == pytest.approx(sum(ev["promise_cost"] for ev in events), abs=0.01)
+    assert summary["delivered"] > summary["promised"]
+    seat = [seat_week(r["week"], list(r["roles"].values())) for r in result.weeks]
+    assert summary == seat_summary([w for w in seat if w is not None])
+    assert "sales" not in score_game(load_scenario("classic"), simulate(load_scenario("classic"), 0).weeks)
 
 
 # ----------------------------------------------------------------------------
