@@ -261,3 +261,18 @@ def test_the_reference_picks_its_sales_rule_on_training_seeds() -> None:
     picked = pick_rule(scn, TRAIN[:4], rules)
     values = {r: tune(with_rule(scn, r[1], r[0]), TRAIN[:4], 40)[1] for r in rules}
     assert max(values, key=values.__getitem__) == (picked.sales.weight, picked.sales.margin)
+
+
+def test_the_cli_scripts_the_sales_seat(tmp_path: Any) -> None:
+    """``simulate --orders`` takes the seat's promises under ``sales`` (checked like any decision)."""
+    from game.cli import CliError, read_orders
+
+    scn = load_scenario("order-acceptance")
+    path = tmp_path / "orders.json"
+    path.write_text('{"sales": [2, 2, 5]}')
+    assert read_orders(str(path), scn, 3) == {SALES_SEAT: [2, 2, 5]}
+    path.write_text('{"sales": [2, 2, 13]}')
+    with pytest.raises(CliError, match="sales week 3: promise must be 0 to 12, got 13"):
+        read_orders(str(path), scn, 3)
+    with pytest.raises(CliError, match="unknown role 'sales'"):
+        read_orders(str(path), load_scenario("classic"), 3)
