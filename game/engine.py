@@ -209,8 +209,9 @@ def decision_bounds(scenario: Scenario, state: GameState, role: str) -> tuple[in
 
 
 def all_bounds(scenario: Scenario, state: GameState) -> dict[str, tuple[int, int]]:
-    """``decision_bounds`` of every role this week."""
-    return {r: decision_bounds(scenario, state, r) for r in scenario.roles}
+    """``decision_bounds`` of every role this week, and of the sales seat where there is one."""
+    seat = (SALES_SEAT,) if scenario.sales is not None else ()
+    return {r: decision_bounds(scenario, state, r) for r in scenario.roles + seat}
 
 
 def validate_decisions(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> dict[str, int]:

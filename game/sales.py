@@ -22,11 +22,22 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from game.engine import quote
+from game.engine import decision_bounds, promise_in_force, quote
 from game.scenario import SALES_SEAT, Scenario
 from game.state import GameState
 
-__all__ = ["SALES_SEAT", "bot_promise", "chain_quote", "promise_rule", "seat_summary", "seat_week", "with_rule"]
+__all__ = [
+    "SALES_SEAT",
+    "bot_promise",
+    "chain_quote",
+    "history_line",
+    "promise_rule",
+    "seat_observation",
+    "seat_summary",
+    "seat_week",
+    "seats",
+    "with_rule",
+]
 
 
 def chain_quote(scenario: Scenario, state: GameState) -> float:
@@ -236,3 +247,60 @@ def paired(a: PromiseRow, b: PromiseRow) -> tuple[float, float]:
     mean = sum(diffs) / n
     var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
     return mean, math.sqrt(var / n)
+
+
+def seats(scenario: Scenario) -> tuple[str, ...]:
+    """The seats players may take: every stage's role, and the sales seat where there is one."""
+    return scenario.roles + ((SALES_SEAT,) if scenario.sales is not None else ())
+
+
+def seat_observation(scenario: Scenario, state: GameState) -> dict[str, Any]:
+    """What the sales seat sees this week: the promise in force, the chain's quote now
+    (``chain_quote``), the customers waiting (``queue``: units per week accepted, with the
+    lead time promised to them and how many weeks they are past it), the production stages'
+    capacity, and last week's demand, accepted, lost, reneged and broken promises at the
+    consumer-facing stages. Nothing of the stages' stock, costs or orders."""
+    sales = scenario.sales
+    assert sales is not None, "the scenario has no sales seat"
+    facing = [i for i, spec in enumerate(scenario.stages) if spec.consumer_facing]
+    events = [state.events[i] if i < len(state.events) else {} for i in facing]
+    queue = []
+    for i in facing:
+        for accepted, units, _seg, _price, promised in state.stages[i].open_orders:
+            waited = state.week - accepted
+            late = max(0, waited - promised) if promised is not None else 0
+            queue.append({"week": accepted, "units": units, "promised": promised, "late": late})
+    q = chain_quote(scenario, state)
+
+    def total(key: str) -> int:
+        return sum(int(ev.get(key) or 0) for ev in events)
+
+    return {
+        "role": SALES_SEAT,
+        "week": state.week,
+        "decision": "promise",
+        "bounds": list(decision_bounds(scenario, state, SALES_SEAT)),
+        "promise": promise_in_force(scenario, state),
+        "quote": round(q, 2) if math.isfinite(q) else None,
+        "queue": queue,
+        "waiting": sum(o["units"] for o in queue),
+        "capacity": {role: s.capacity for role, s in zip(scenario.roles, state.stages, strict=True) if s.mode == "mto"},
+        "demand": total("demand"),
+        "accepted": total("accepted"),
+        "lost": total("lost"),
+        "reneged": total("reneged"),
+        "broken": total("broken"),
+    }
+
+
+def history_line(record: Mapping[str, Any]) -> dict[str, Any]:
+    """The sales seat's line of one week record: ``seat_week``'s figures (promised against
+    delivered lead time, broken promises and their cost) and the week's customers."""
+    events = [ev for ev in record["roles"].values() if "promise" in ev]
+    week = seat_week(record["week"], events)
+    line: dict[str, Any] = week.to_dict() if week else {"week": record["week"]}
+    for key in ("demand", "accepted", "lost", "reneged"):
+        line[key] = sum(int(ev.get(key) or 0) for ev in events)
+    if SALES_SEAT in record.get("bots", ()):
+        line["bot"] = True
+    return line

@@ -42,6 +42,7 @@ from typing import Any
 from game.comaker import advance_orders, comaking_share, downstream_facing, in_force, reached
 from game.horizon import horizon, last_week
 from game.observe import observe
+from game.sales import SALES_SEAT, history_line, seat_observation
 from game.scenario import VISIBILITY_KEYS, Scenario
 from game.scoring import summary, weeks_so_far
 from game.state import GameState
@@ -151,7 +152,9 @@ def _jsonable(obs: Mapping[str, Any]) -> dict[str, Any]:
 def history_entry(record: WeekRecord, role: str) -> dict[str, Any]:
     """``role``'s line of one week record in ``view``'s ``history``: its own events, the week and,
     when a bot decided for the role that week (its player's time ran out, or a bot plays the
-    seat), ``bot``: true."""
+    seat), ``bot``: true. The sales seat's line: ``game.sales.history_line``."""
+    if role == SALES_SEAT and role not in record["roles"]:
+        return history_line(record)
     line = {**_jsonable(record["roles"][role]), "week": record["week"]}
     if role in record.get("bots", ()):
         line["bot"] = True
@@ -176,6 +179,8 @@ def view(
     Only when the option is on: ``pos_demand``, ``inventories`` and ``pipelines``
     (other roles only). While a co-makership deal is in force: ``advance_orders`` (``known``).
     """
+    if role == SALES_SEAT and scenario.sales is not None:
+        return _sales_view(scenario, state, visibility, history, end_known)
     i = scenario.index(role)
     flags = options(scenario, visibility)
     out: dict[str, Any] = {
@@ -201,6 +206,30 @@ def view(
     if in_force(scenario):
         out["advance_orders"] = known(scenario, state, i, flags["pos_demand"])
     return out
+
+
+def _sales_view(
+    scenario: Scenario,
+    state: GameState,
+    visibility: Mapping[str, Any] | None,
+    history: Iterable[WeekRecord] | None,
+    end_known: bool | None,
+) -> dict[str, Any]:
+    """The sales seat's ``view``: the same frame as a stage's (``role``, ``week``, the horizon,
+    ``done``, ``codp``, ``visibility``, ``chain``), ``me`` its own observation
+    (``game.sales.seat_observation``) and ``history`` its lines (``game.sales.history_line``)."""
+    return {
+        "role": SALES_SEAT,
+        "label": "Sales",
+        "week": state.week,
+        **horizon(scenario, state, end_known),
+        "done": state.done,
+        "codp": state.codp,
+        "visibility": options(scenario, visibility),
+        "chain": chain(scenario, state),
+        "me": seat_observation(scenario, state),
+        "history": [history_entry(w, SALES_SEAT) for w in weeks_so_far(scenario, state, history)],
+    }
 
 
 def known(scenario: Scenario, state: GameState, i: int, shared: bool) -> dict[str, Any]:
