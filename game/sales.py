@@ -32,6 +32,7 @@ __all__ = [
     "chain_quote",
     "history_line",
     "promise_rule",
+    "seat_label",
     "seat_observation",
     "seat_summary",
     "seat_week",
@@ -252,6 +253,15 @@ def paired(a: PromiseRow, b: PromiseRow) -> tuple[float, float]:
 def seats(scenario: Scenario) -> tuple[str, ...]:
     """The seats players may take: every stage's role, and the sales seat where there is one."""
     return scenario.roles + ((SALES_SEAT,) if scenario.sales is not None else ())
+
+
+#: the sales seat's label (pages show it in their language: ``web.i18n.scenario_texts``)
+SALES_LABEL = "Sales"
+
+
+def seat_label(scenario: Scenario, role: str) -> str:
+    """The label of the seat ``role``: its stage's, or the sales seat's."""
+    return SALES_LABEL if role == SALES_SEAT and scenario.sales is not None else scenario.stage(role).label
 
 
 def seat_observation(scenario: Scenario, state: GameState) -> dict[str, Any]:

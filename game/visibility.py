@@ -42,7 +42,7 @@ from typing import Any
 from game.comaker import advance_orders, comaking_share, downstream_facing, in_force, reached
 from game.horizon import horizon, last_week
 from game.observe import observe
-from game.sales import SALES_SEAT, history_line, seat_observation
+from game.sales import SALES_LABEL, SALES_SEAT, history_line, seat_observation
 from game.scenario import VISIBILITY_KEYS, Scenario
 from game.scoring import summary, weeks_so_far
 from game.state import GameState
@@ -220,7 +220,7 @@ def _sales_view(
     (``game.sales.seat_observation``) and ``history`` its lines (``game.sales.history_line``)."""
     return {
         "role": SALES_SEAT,
-        "label": "Sales",
+        "label": SALES_LABEL,
         "week": state.week,
         **horizon(scenario, state, end_known),
         "done": state.done,

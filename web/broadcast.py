@@ -116,7 +116,7 @@ class Broadcaster:
             m = meta(code)
             if not m:
                 continue
-            rooms = {role: f"seat:{code}:{n}:{role}" for role in m.base.roles}
+            rooms = {role: f"seat:{code}:{n}:{role}" for role in m.seats}
             here = {role for role, room in rooms.items() if next(manager.get_participants("/", room), None)}
             whole = code in renew
             if (code, n) in decided and not whole:  # only a decision: the light update

@@ -18,6 +18,8 @@ from flask import Flask, request
 from flask_babel import Babel, get_locale
 from flask_babel import lazy_gettext as _l
 
+from game.sales import SALES_SEAT
+
 if TYPE_CHECKING:
     from game.scenario import Scenario
 
@@ -51,7 +53,7 @@ def scenario_texts(scenario: Scenario) -> dict[str, Any]:
         "title": scenario.text("title", lang),
         "description": scenario.text("description", lang),
         "debrief": scenario.text("debrief", lang),
-        "labels": scenario.labels(lang),
+        "labels": {**scenario.labels(lang), **({SALES_SEAT: str(_l("Sales"))} if scenario.sales else {})},
     }
 
 

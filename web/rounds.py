@@ -178,6 +178,7 @@ def advance(
                 bots.append(role)
         if scn.sales is not None:  # the sales seat: its player's promise, else the bots' (game.sales)
             decisions[SALES_SEAT] = dec[SALES_SEAT] if SALES_SEAT in dec else bot_promise(scn, state)
+            bots += [] if SALES_SEAT in dec else [SALES_SEAT]
         new, events = step(scn, state, decisions)
         record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
                   **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap["seats"].items()}}  # fmt: skip
@@ -240,8 +241,8 @@ def _team_arg(meta: SessionMeta, team: int | None) -> int | None:
 
 
 def _role_arg(meta: SessionMeta, role: str) -> str:
-    if role not in meta.base.roles:
-        raise bad(f"role must be one of {', '.join(meta.base.roles)}")
+    if role not in meta.seats:
+        raise bad(f"role must be one of {', '.join(meta.seats)}")
     return role
 
 

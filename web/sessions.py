@@ -13,6 +13,7 @@ from game.codp import positions_for
 from game.engine import all_bounds
 from game.horizon import end_of_game, window, with_length
 from game.policies import PolicyError, check_roles, parse_policy
+from game.sales import seats as sales_seats
 from game.scenario import MAX_WEEKS, VISIBILITY_KEYS, Scenario, ScenarioError
 from game.state import GameState, new_game
 from web import custom_scenarios, payloads
@@ -61,6 +62,11 @@ class SessionMeta:
         return team_scenario(
             self.scenario, self.weeks, codp or self.codp, self.custom, shop or None, self.end_window, deal
         )
+
+    @property
+    def seats(self) -> tuple[str, ...]:
+        """The seats players may take: the base scenario's roles and its sales seat, if any."""
+        return sales_seats(self.base)
 
     @property
     def end(self) -> int:
@@ -295,14 +301,19 @@ def team_state(store: Store, code: str, team: int) -> GameState:
 # -- seats ----------------------------------------------------------------------
 
 
+def _fill_order(meta: SessionMeta) -> list[str]:
+    """The seats in the order players fill them: the consumer end first, the sales seat last."""
+    stages = list(meta.base.roles)
+    return [*reversed(stages), *meta.seats[len(stages) :]]
+
+
 def _free_seat(store: Store, meta: SessionMeta, team: int | None, role: str | None) -> list[tuple[int, str]]:
     """Candidate seats for a join request, in fill order."""
-    roles = list(meta.base.roles)
     teams = [team] if team is not None else list(range(1, meta.teams + 1))
     out = []
     for n in teams:
         taken = set(store.seats(meta.code, n)) | store.forced(meta.code, n)
-        for r in reversed(roles) if role is None else [role]:  # consumer end first
+        for r in _fill_order(meta) if role is None else [role]:
             if r not in taken:
                 out.append((n, r))
     return out
@@ -311,7 +322,7 @@ def _free_seat(store: Store, meta: SessionMeta, team: int | None, role: str | No
 def _shared_seat(store: Store, meta: SessionMeta, team: int | None, role: str | None) -> list[tuple[int, str]]:
     """Taken seats a late player may share, fewest players first (then team 1 first, consumer end first);
     a seat the facilitator gave to a bot is not offered."""
-    roles = list(reversed(meta.base.roles)) if role is None else [role]
+    roles = _fill_order(meta) if role is None else [role]
     teams = [team] if team is not None else list(range(1, meta.teams + 1))
     found = []
     for n, snap in zip(teams, store.teams(meta.code, teams, ("week",), ("seats", "forced")), strict=True):
@@ -335,8 +346,8 @@ def join(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, 
     if team is not None and not 1 <= team <= meta.teams:
         raise bad(f"team must be a number from 1 to {meta.teams}")
     role = body.get("role")
-    if role is not None and role not in meta.base.roles:
-        raise bad(f"role must be one of {', '.join(meta.base.roles)}")
+    if role is not None and role not in meta.seats:
+        raise bad(f"role must be one of {', '.join(meta.seats)}")
     token = secrets.token_urlsafe(24)
     seat = {"name": name, "token": digest(token), "joined": round(now, 3)}
     ttl = int(cfg["IDLE_TTL_SECONDS"])

@@ -10,6 +10,8 @@ from game.codp import describe_position, describe_processes, is_review_week, pos
 from game.comaker import in_force
 from game.horizon import window
 from game.jsonsafe import jsonsafe
+from game.sales import seat_label
+from game.sales import seats as sales_seats
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
 from game.visibility import facilitator_view, history_entry, order_spread, public_chain, public_view, view
@@ -235,7 +237,7 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
                 "team": n,
                 "team_name": t.get("name", f"Team {n}"),
                 "role": role,
-                "label": scn.stage(role).label,
+                "label": seat_label(scn, role),
                 "name": seat_name(snap["seats"][role]) if role in snap["seats"] else None,
                 "bot": role not in snap["humans"],
             },
@@ -247,7 +249,7 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
                 "week": int(t["week"]),
                 "done": t.get("done") == "1",
                 "decided": sorted(snap["dec"]),
-                "bots": [r for r in scn.roles if r not in snap["humans"]],
+                "bots": [r for r in sales_seats(scn) if r not in snap["humans"]],
                 "cost": money["cost"],
                 "profit": money["profit"],
                 "shop": shop_mode(scn),
@@ -347,23 +349,23 @@ def team_summary(
     seen = seen or {}
     closed = closed or set()
     seats = []
-    for spec in scn.stages:
-        seat = snap["seats"].get(spec.role)
-        last = seen.get((n, spec.role))
+    for role in sales_seats(scn):
+        seat = snap["seats"].get(role)
+        last = seen.get((n, role))
         seats.append(
             {
-                "role": spec.role,
-                "label": spec.label,
+                "role": role,
+                "label": seat_label(scn, role),
                 "taken": seat is not None,
                 "name": seat_name(seat) if seat else None,
-                "bot": spec.role not in snap["humans"],
-                "forced": spec.role in snap["forced"],
-                "decided": spec.role in snap["dec"],
+                "bot": role not in snap["humans"],
+                "forced": role in snap["forced"],
+                "decided": role in snap["dec"],
                 "last_seen": last,
                 "connected": seat is not None
                 and online_since is not None
                 and (last or 0.0) >= online_since
-                and (n, spec.role) not in closed,
+                and (n, role) not in closed,
             }
         )
     money = _cached_money(store, meta, n, t)
@@ -450,7 +452,7 @@ def leaderboard(store: Store, meta: SessionMeta, rows: list[dict[str, Any]] | No
     class's orders per stage week by week (``orders``, see ``class_orders``)."""
     snaps = store.teams(meta.code, range(1, meta.teams + 1), ("week", "done"), ("decided", "humans"))
     progress = [
-        _progress(n, snap["team"], snap["decided"], [r for r in meta.base.roles if r not in snap["humans"]])
+        _progress(n, snap["team"], snap["decided"], [r for r in meta.seats if r not in snap["humans"]])
         for n, snap in enumerate(snaps, 1)
     ]
     played = [int(p["week"]) if p["done"] else int(p["week"]) - 1 for p in progress]
@@ -527,7 +529,7 @@ def standings(meta: SessionMeta, rows: list[dict[str, Any]]) -> Raw:
 
 def public_session(store: Store, meta: SessionMeta) -> dict[str, Any]:
     """``GET /api/sessions/<code>``: status and which seats are taken (no names, no state)."""
-    roles = meta.base.roles
+    roles = meta.seats
     # every team in one round trip: each player page asks once
     snaps = store.teams(meta.code, range(1, meta.teams + 1), ("week", "name"), ("taken", "humans"))
     teams = []
@@ -541,7 +543,7 @@ def public_session(store: Store, meta: SessionMeta) -> dict[str, Any]:
                 "name": snap["team"]["name"] or f"Team {n}",
                 "week": w,
                 "seats": [
-                    {"role": r, "label": meta.base.stage(r).label, "taken": r in taken, "bot": r not in humans}
+                    {"role": r, "label": seat_label(meta.base, r), "taken": r in taken, "bot": r not in humans}
                     for r in roles
                 ],
             }
