@@ -83,6 +83,22 @@ JS_STRINGS = {
         "Cases you can handle and pass on per week (you work to order: each customer order goes to your"
         " supplier at once), between %(lo)s and %(hi)s."
     ),
+    "promise": _l("The lead time you promise customers, in weeks"),
+    "promise_help": _l(
+        "Every customer who cannot be served from stock is promised this many weeks, delivery included, between"
+        " %(lo)s and %(hi)s. The chain's quote now: %(quote)s weeks."
+    ),
+    "promised": _l("Promised"),
+    "delivered": _l("Delivered"),
+    "promised_chart": _l("Lead time promised and delivered, in weeks, over the last weeks"),
+    "intro_sales": _l(
+        "You are sales: each week you promise customers a lead time. The shorter the promise, the more customers"
+        " accept it, but production can make only so much a week."
+    ),
+    "intro_sales_cost": _l(
+        "A delivery later than promised costs money for each unit and week late, and customers who wait too long"
+        " cancel. A long promise is kept, but sends customers away."
+    ),
     "submit": _l("Submit"),
     "change": _l("Change"),
     "submit_anyway": _l("Submit anyway"),

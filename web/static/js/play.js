@@ -166,6 +166,10 @@
     setText("#week", BG.weekText(s.week, s.weeks));
     document.title = seatLabel + " · " + BG.weekText(s.week, s.weeks);
 
+    const sales = v.decision === "promise"; // the sales seat: its own cards (renderSales)
+    for (const n of document.querySelectorAll(".stage-only")) n.hidden = sales;
+    $("#sales-card").hidden = !sales;
+    if (sales) renderSales(v, st.history || view.history || []);
     for (const k of ["on_hand", "backlog", "incoming_order", "received", "shipped", "supply_line", "wip", "capacity", "lead_time"]) {
       setText("#v-" + k, num(v[k]));
     }
@@ -188,7 +192,7 @@
     pipeline("#in-mail", v.orders_in_mail);
     renderDecision(st);
     Chain.draw($("#chain"), Chain.fromState(st)); // the chain as a picture (js/chain.js)
-    renderHistory(st.history || view.history || []);
+    if (!sales) renderHistory(st.history || view.history || []);
     renderTeam(st);
     renderVisibility(view);
     renderCodp(st);
@@ -333,6 +337,7 @@
     if (customers.length) items.push(t(mto ? "intro_ships_mto" : "intro_ships", { customers: customers.join(", ") }));
     items.push(decisionIntro(v, mine, name));
     items.push(t("intro_costs", { rates: rateParts(v.rates || {}, v.mode === "mto").join("; ") }));
+    if (v.decision === "promise") items.splice(0, items.length, t("intro_sales"), t("intro_sales_cost"));
     setText("#h-intro", t("intro_title", { role: BG.roleLabel(v.role, mine.label) }));
     const list = $("#intro-list");
     const text = items.join("\n");
@@ -370,11 +375,12 @@
     const s = st.session || {};
     const [lo, hi] = v.bounds || [0, 0];
     const capacity = v.decision === "capacity";
-    setText("#decision-label", capacity ? t("capacity") : t("order"));
+    const promise = v.decision === "promise";
+    setText("#decision-label", promise ? t("promise") : capacity ? t("capacity") : t("order"));
     const mine = ((st.view && st.view.chain) || []).find((c) => c.role === v.role);
     const source = mine ? mine.supplier === null : false;
-    const helpKey = capacity ? (source ? "capacity_help" : "capacity_help_pass") : source ? "order_help_source" : "order_help";
-    setText("#decision-help", t(helpKey, { lo, hi }));
+    const helpKey = promise ? "promise_help" : capacity ? (source ? "capacity_help" : "capacity_help_pass") : source ? "order_help_source" : "order_help";
+    setText("#decision-help", t(helpKey, { lo, hi, quote: num(v.quote) }));
     setText("#h-decided", capacity ? t("col_capacity") : t("col_decided"));
     const input = $("#value");
     // open until the week closes: a decision sent can be changed
@@ -407,6 +413,31 @@
     } else {
       setText("#decision-status", "");
     }
+  }
+
+  /** The sales seat: the promise in force, the chain's quote, the customers waiting and how
+   * late, the production capacity (the smallest stage's), last week's customers, and the
+   * promise against the lead time delivered, week by week. */
+  function renderSales(v, history) {
+    const caps = Object.values(v.capacity || {});
+    const late = (v.queue || []).filter((o) => o.late > 0).reduce((a, o) => a + o.units, 0);
+    const tiles = { promise: v.promise, quote: v.quote, waiting: v.waiting, late, capacity: caps.length ? Math.min(...caps) : null,
+      demand: v.demand, accepted: v.accepted, lost: v.lost, reneged: v.reneged, broken: v.broken };
+    for (const [k, x] of Object.entries(tiles)) setText("#s-" + k, num(x));
+    $("#tile-s-late").classList.toggle("on", late > 0);
+    $("#s-queue tbody").replaceChildren(...(v.queue || []).slice(-6).map((o) => el("tr", {}, [
+      el("th", { scope: "row", text: o.week }), el("td", { text: num(o.units) }), el("td", { text: num(o.promised) }), el("td", { text: num(o.late) }),
+    ])));
+    const last = history.filter((h) => h.promise !== undefined).slice(-12);
+    const series = [
+      { label: t("promised"), values: last.map((h) => h.promised ?? h.promise), color: "#0b5cad" },
+      { label: t("delivered"), values: last.map((h) => h.delivered), color: "#b3261e", dash: "6 4" },
+    ];
+    Spark.draw($("#s-chart"), last.map((h) => h.week), series, t("promised_chart"));
+    $("#s-history tbody").replaceChildren(...last.slice().reverse().slice(0, 6).map((h) => el("tr", {}, [
+      el("th", { scope: "row", text: h.week }), el("td", { text: num(h.promise) }), el("td", { text: num(h.delivered) }),
+      el("td", { text: num(h.broken) }), el("td", { text: money(h.cost) }),
+    ])));
   }
 
   function renderHistory(history) {
@@ -466,12 +497,14 @@
     }
   }
 
-  /** The team's seats: every stage of the chain, with the bot flags of the state's team. */
+  /** The team's seats: every stage of the chain (and the sales seat), with the bot flags of the state's team. */
   function teamSeatList() {
     if (!current || !current.seat) return [];
     const bots = (current.team && current.team.bots) || [];
     const chain = (current.view && current.view.chain) || [];
-    return chain.slice().reverse().map((c) => ({ role: c.role, label: c.label, bot: bots.includes(c.role) }));
+    const list = chain.slice().reverse().map((c) => ({ role: c.role, label: c.label, bot: bots.includes(c.role) }));
+    const sales = current.view.role === "sales" || ((seats && seats.roles) || []).includes("sales");
+    return sales ? [...list, { role: "sales", label: current.seat.role === "sales" ? current.seat.label : "", bot: bots.includes("sales") }] : list;
   }
 
   function renderVisibility(v) {
