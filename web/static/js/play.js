@@ -415,29 +415,12 @@
     }
   }
 
-  /** The sales seat: the promise in force, the chain's quote, the customers waiting and how
-   * late, the production capacity (the smallest stage's), last week's customers, and the
-   * promise against the lead time delivered, week by week. */
+  /** The sales seat's card (js/sales.js, loaded the first time this page shows that seat). */
   function renderSales(v, history) {
-    const caps = Object.values(v.capacity || {});
-    const late = (v.queue || []).filter((o) => o.late > 0).reduce((a, o) => a + o.units, 0);
-    const tiles = { promise: v.promise, quote: v.quote, waiting: v.waiting, late, capacity: caps.length ? Math.min(...caps) : null,
-      demand: v.demand, accepted: v.accepted, lost: v.lost, reneged: v.reneged, broken: v.broken };
-    for (const [k, x] of Object.entries(tiles)) setText("#s-" + k, num(x));
-    $("#tile-s-late").classList.toggle("on", late > 0);
-    $("#s-queue tbody").replaceChildren(...(v.queue || []).slice(-6).map((o) => el("tr", {}, [
-      el("th", { scope: "row", text: o.week }), el("td", { text: num(o.units) }), el("td", { text: num(o.promised) }), el("td", { text: num(o.late) }),
-    ])));
-    const last = history.filter((h) => h.promise !== undefined).slice(-12);
-    const series = [
-      { label: t("promised"), values: last.map((h) => h.promised ?? h.promise), color: "#0b5cad" },
-      { label: t("delivered"), values: last.map((h) => h.delivered), color: "#b3261e", dash: "6 4" },
-    ];
-    Spark.draw($("#s-chart"), last.map((h) => h.week), series, t("promised_chart"));
-    $("#s-history tbody").replaceChildren(...last.slice().reverse().slice(0, 6).map((h) => el("tr", {}, [
-      el("th", { scope: "row", text: h.week }), el("td", { text: num(h.promise) }), el("td", { text: num(h.delivered) }),
-      el("td", { text: num(h.broken) }), el("td", { text: money(h.cost) }),
-    ])));
+    if (window.SalesSeat) return SalesSeat.render(v, history);
+    if ($("#sales-js")) return;
+    const src = $("script[src*='js/play.js']").src.replace("play.js", "sales.js");
+    document.head.append(el("script", { id: "sales-js", src, onload: () => current && render(current) }));
   }
 
   function renderHistory(history) {
