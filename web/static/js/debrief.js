@@ -157,7 +157,7 @@
     const r = await fetchResults(kind);
     if (!r.ok) { setText("#db-error", t("no_results")); return; }
     const blob = await r.resp.blob();
-    const a = el("a", { href: URL.createObjectURL(blob), download: `beergame-${code}.${kind}` });
+    const a = el("a", { href: URL.createObjectURL(blob), download: `beergame-${code}.${kind}`, hidden: true, text: kind });
     document.body.append(a);
     a.click();
     setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
@@ -298,7 +298,7 @@
   /** Save a chart as a slide-size PNG with its title, named after the session, the view and the chart. */
   function savePng(c, what, title) {
     if (!c) return;
-    const a = el("a", { href: slideImage(c, title), download: `beergame-${code}-${what}.png` });
+    const a = el("a", { href: slideImage(c, title), download: `beergame-${code}-${what}.png`, hidden: true, text: title || what });
     document.body.append(a);
     a.click();
     a.remove();
@@ -540,8 +540,12 @@
   async function benchmark(tm) {
     if (!(tm.team in benchCache)) {
       const cred = credentials();
-      const resp = await fetch(`/debrief/${code}/benchmark/${tm.team}.json${cred ? cred.query : ""}`, { headers: cred ? cred.headers : {} });
-      benchCache[tm.team] = resp.ok ? await resp.json() : null;
+      try {
+        const resp = await fetch(`/debrief/${code}/benchmark/${tm.team}.json${cred ? cred.query : ""}`, { headers: cred ? cred.headers : {} });
+        benchCache[tm.team] = resp.ok ? await resp.json() : null;
+      } catch {
+        return null; // the server went away: the chart shows the team alone and says why (asked again later)
+      }
     }
     return benchCache[tm.team];
   }

@@ -95,7 +95,8 @@
   function downloadToml() {
     const name = (checked ? checked.scenario.name : $("#scenario").value) + ".toml";
     const go = (text) => {
-      const a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "application/toml" })), download: name });
+      // hidden and named: the helper link is never seen, yet carries its file's name
+      const a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "application/toml" })), download: name, hidden: true, text: name });
       document.body.append(a);
       a.click();
       setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
