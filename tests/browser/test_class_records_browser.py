@@ -300,6 +300,15 @@ def test_the_debrief_marks_a_switch_and_labels_every_bar(live_server: str, new_p
         " return [c.data.labels.length, c.scales.y.ticks.length]; }"
     )
     assert ticks == labels, f"{ticks} of {labels} bars labelled"
+    # and no label is cut at the chart's left edge: its widest line, right-aligned to the axis, starts
+    # inside the canvas (Chart.js caps the axis's width, and a longer label runs off the edge)
+    widest, room = page.evaluate(
+        "() => { const c = Chart.getChart(document.getElementById('c-compare')); const y = c.scales.y;"
+        " c.ctx.save(); c.ctx.font = Chart.helpers.toFont(y.options.ticks.font).string;"
+        " const w = Math.max(...c.data.labels.flat().map((s) => c.ctx.measureText(String(s)).width));"
+        " c.ctx.restore(); return [w, y.right - y.options.ticks.padding]; }"
+    )
+    assert widest + 2 <= room, f"a label of {widest:.1f} px where {room:.1f} px are left of the axis"
     page.locator("#c-compare").scroll_into_view_if_needed()
     shot(page, f"debrief-switch-{size}")
     assert axe_violations(page) == []

@@ -564,23 +564,35 @@
     return benchCache[tm.team];
   }
 
+  /** A bar's label in lines of at most ``max`` characters (broken at spaces): a phone's narrow
+   * axis then shows every word rather than cutting the start of a long position's name. */
+  function lines(text, max = 18) {
+    const out = [];
+    for (const word of String(text).split(" ")) {
+      const last = out.length ? out[out.length - 1] : null;
+      if (last !== null && (last + " " + word).length <= max) out[out.length - 1] = last + " " + word;
+      else out.push(word);
+    }
+    return out;
+  }
+
   async function renderCompare(tm) {
     const s = score(tm);
     setText("#compare-note", t("computing"));
     const bench = await benchmark(tm);
     const bars = [{ label: t("this_team"), value: s.score ?? 0, color: "#0b5cad" }];
     if (bench && bench.chosen) {
-      const own = bench.chosen.position ? [t("best_plan"), BG.codpTitle(bench.chosen.position)] : t("best_plan");
+      const own = bench.chosen.position ? [t("best_plan"), ...lines(BG.codpTitle(bench.chosen.position))] : t("best_plan");
       bars.push({ label: own, value: bench.chosen.profit, color: "#1b6e3a" });
       for (const [pos, plan] of Object.entries(bench.by_position || {})) {
-        bars.push({ label: [t("best_plan"), BG.codpTitle(pos)], value: plan.profit, color: "#7a4a00" });
+        bars.push({ label: [t("best_plan"), ...lines(BG.codpTitle(pos))], value: plan.profit, color: "#7a4a00" });
       }
     }
     const ref = bench && bench.reference;
     if (ref) {
       // the preset's reference plans (tuned on other demand histories), replayed on this team's demand
       for (const [pos, profit] of Object.entries(ref.by_position)) {
-        bars.push({ label: [t("reference_plan"), BG.codpTitle(pos)], value: profit, color: pos === ref.own ? "#5b2a86" : "#9b7fb8" });
+        bars.push({ label: [t("reference_plan"), ...lines(BG.codpTitle(pos))], value: profit, color: pos === ref.own ? "#5b2a86" : "#9b7fb8" });
       }
     }
     setText("#compare-note", bench ? t("compare_note") : t("no_compare"));
@@ -599,8 +611,9 @@
     const drivers = (bench && bench.drivers) || [];
     $("#drivers-box").hidden = !drivers.length;
     $("#drivers-list").replaceChildren(...drivers.map((d) => el("li", { text: d })));
-    // every bar keeps its label: the box grows with the bars (two lines each) rather than skipping some
-    $("#c-compare").closest(".chart-box").style.height = Math.max(320, 40 * bars.length + 90) + "px";
+    // every bar keeps its label: the box grows with the bars and their lines rather than skipping some
+    const rows = bars.reduce((n, b) => n + (Array.isArray(b.label) ? b.label.length : 1), 0);
+    $("#c-compare").closest(".chart-box").style.height = Math.max(320, 16 * rows + 24 * bars.length + 90) + "px";
     chart("c-compare", {
       type: "bar",
       data: { labels: bars.map((b) => b.label), datasets: [{ label: t("score"), data: bars.map((b) => b.value), backgroundColor: bars.map((b) => b.color) }] },
