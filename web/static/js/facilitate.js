@@ -367,6 +367,8 @@
     if (action === "reveal_end" && !window.confirm(t("confirm_reveal_end"))) return;
     const ack = await socket.request("control", Object.assign({ action }, extra || {}));
     setText("#control-status", ack.ok ? t("done_action") : t("control_failed", { message: BG.errorText(ack) }));
+    // a "Done." confirms the click; left standing it would read as news minutes later
+    if (ack.ok) setTimeout(() => { if ($("#control-status").textContent === t("done_action")) setText("#control-status", ""); }, 4000);
   }
 
   function startDashboard() {
