@@ -163,17 +163,18 @@ def test_player_page_weight(live_server: str, new_page) -> None:
     sizes: dict[str, int] = {}
     wire: dict[str, int] = {}  # as transferred: bodies compressed by the server
 
-    def record(response: Any) -> None:
+    def record(request: Any) -> None:  # once the whole body has arrived
+        response = request.response()
         try:
             body = response.body()
-            sent = response.request.sizes()
+            sent = request.sizes()
         except Exception:  # redirects and aborted polls have no body
             return
         headers = sum(len(k) + len(v) + 4 for k, v in response.headers.items())
         sizes[response.url] = sizes.get(response.url, 0) + len(body) + headers
         wire[response.url] = wire.get(response.url, 0) + sent["responseBodySize"] + sent["responseHeadersSize"]
 
-    page.on("response", record)
+    page.on("requestfinished", record)
     page.goto(f"{live_server}/join/{created['code']}")
     expect(page.locator("#conn")).to_have_text("Connected")
     expect(page.locator("#team option[value='1']")).to_be_attached()
