@@ -46,14 +46,16 @@ def current_language() -> str:
 
 
 def scenario_texts(scenario: Scenario) -> dict[str, Any]:
-    """A scenario's title, description, debrief and stage labels in the request's language
-    (English where the scenario has no translation)."""
+    """A scenario's title, description, debrief, stage labels and the display names of its
+    segments, regions and variants in the request's language (English, or the name as written,
+    where the scenario has no translation)."""
     lang = current_language()
     return {
         "title": scenario.text("title", lang),
         "description": scenario.text("description", lang),
         "debrief": scenario.text("debrief", lang),
         "labels": scenario.labels(lang),
+        "names": scenario.names(lang),
     }
 
 

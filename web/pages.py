@@ -68,7 +68,7 @@ def _page(template: str, **context: Any) -> str:
     if context.get("code") and info is None:
         info = _scenario_info(str(context["code"]))
     # the session's title and stage labels in the page's language, for the scripts (common.js)
-    texts = {"title": info["title"], "labels": info["labels"]} if info else None
+    texts = {"title": info["title"], "labels": info["labels"], "names": info["names"]} if info else None
     keys = _script_keys(template, current_app.static_folder or "")
     return render_template(template, js_strings=js_catalogue(keys), scenario_texts=texts, **context)
 
@@ -149,6 +149,7 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
         "title": texts["title"],
         "debrief": texts["debrief"],
         "labels": texts["labels"],
+        "names": texts["names"],
         "stages": [
             {
                 "role": st.role,

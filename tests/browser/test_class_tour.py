@@ -96,6 +96,7 @@ def test_a_class_from_the_form_to_the_debrief(live_server: str, new_page, size: 
     student.goto(f"{live_server}/lang/nl?next=/join/{code}")  # the same end in Dutch: longer words
     expect(student.locator("#end-debrief")).to_be_visible()
     look(student, f"end-nl-{size}")
+    expect(student.locator(".ch-points").first).to_contain_text("noord")  # the region's Dutch name
     assert history_fits(student)
     expect(projector.locator("body")).to_contain_text("Team 2")
     expect(projector.locator("#strip-summary")).to_have_text("The game is over.")  # not "no player yet"

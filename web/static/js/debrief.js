@@ -525,7 +525,7 @@
     const rows = Object.entries(seg);
     $("#segments-card").hidden = rows.length < 2;
     $("#segments-table tbody").replaceChildren(...rows.map(([name, r]) => el("tr", {}, [
-      el("th", { scope: "row", text: name }),
+      el("th", { scope: "row", text: BG.nameOf(name) }),
       el("td", { text: num(r.demand) }),
       el("td", { text: num(r.lost) }),
       el("td", { text: r.demand ? pct(r.lost / r.demand) : "–" }),
