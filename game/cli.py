@@ -22,6 +22,7 @@ from typing import Any, NoReturn, TextIO
 
 from game.codp import POSITIONS, apply_codp
 from game.engine import DecisionError, decision_bounds, decision_kind
+from game.horizon import end_of_game, window
 from game.jsonsafe import jsonsafe
 from game.policies import POLICIES, Policy, PolicyError, check_roles, parse_policy
 from game.scenario import Scenario, ScenarioError, list_presets, load_scenario
@@ -314,10 +315,10 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
             scenario = apply_codp(scenario, args.codp)
         except ValueError as exc:
             raise CliError(f"--codp: {exc}") from None
-    weeks = args.weeks or scenario.weeks
+    weeks = args.weeks or end_of_game(scenario, args.seed)  # without --weeks: the week drawn for the seed
     policies = parse_policies(scenario, args.policy)
     orders = read_orders(args.orders, scenario, weeks, args.seed) if args.orders else None
-    result = simulate(scenario, seed=args.seed, policy=policies, orders=orders, weeks=weeks)
+    result = simulate(scenario, seed=args.seed, policy=policies, orders=orders, weeks=args.weeks)
     fmt = args.format or ("table" if out.isatty() else "json")
     if fmt == "csv":
         write_csv(result, out)
@@ -335,7 +336,7 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_scenarios(args: argparse.Namespace, out: TextIO) -> int:
-    """``scenarios``: one line per preset (name, weeks, title)."""
+    """``scenarios``: one line per preset (name, weeks or the window the game ends in, title)."""
     status = 0
     for name in list_presets():
         try:
@@ -344,7 +345,9 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO) -> int:
             print(f"{PROG}: error: {exc}", file=sys.stderr)
             status = EXIT_USAGE
             continue
-        out.write(f"{name:<24} {scn.weeks:>3} weeks  {scn.title}\n")
+        first, last = window(scn)
+        length = f"{scn.weeks:>3}" if first == last else f"{first}-{last}"
+        out.write(f"{name:<24} {length:>5} weeks  {scn.title}\n")
     return status
 
 

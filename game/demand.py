@@ -6,6 +6,7 @@ import math
 import random
 from functools import lru_cache
 
+from game.horizon import longest
 from game.scenario import Demand, Scenario
 
 #: Demand kinds that draw nothing from the RNG.
@@ -142,7 +143,7 @@ def demand_table(scenario: Scenario, rng: random.Random) -> list[list[list[int]]
     facing = [s for s in scenario.stages if s.consumer_facing]
     channel_shares = [s.market_share for s in facing]
     segment_shares = [seg.share for seg in scenario.segments]
-    totals = weekly_totals(scenario.demand, scenario.weeks, rng)
+    totals = weekly_totals(scenario.demand, longest(scenario), rng)
     if channel_shares == [1.0] and segment_shares == [1.0]:  # one channel, one segment: nothing to split
         table = [[[total]] for total in totals]
     else:
@@ -188,8 +189,8 @@ def _market_table(scenario: Scenario, rng: random.Random) -> list[list[list[int]
         mix = [x / total for x in mix]
     random_mix = draws(scenario)
     regions = scenario.regions if len(scenario.regions) > 1 else ()
-    markets = [weekly_totals(scenario.demand, scenario.weeks, rng, g.share) for g in regions] or [
-        weekly_totals(scenario.demand, scenario.weeks, rng)
+    markets = [weekly_totals(scenario.demand, longest(scenario), rng, g.share) for g in regions] or [
+        weekly_totals(scenario.demand, longest(scenario), rng)
     ]
     facing_roles = sorted({net.role_of[i] for i in net.facing})
     role_shares = [scenario.stages[r].market_share for r in facing_roles]
@@ -200,7 +201,7 @@ def _market_table(scenario: Scenario, rng: random.Random) -> list[list[list[int]
         nd = net.nodes[i]
         slot[(nd.role, max(nd.variant, 0), nd.region)] = c
     table: list[list[list[int]]] = []
-    for w in range(scenario.weeks):
+    for w in range(longest(scenario)):
         row = [[0] * len(seg_shares) for _ in net.facing]
         for g, totals in enumerate(markets):
             for r, part in zip(facing_roles, split(totals[w], role_shares), strict=True):

@@ -27,6 +27,7 @@ from itertools import zip_longest
 from typing import Any
 
 from game.codp import customisable
+from game.horizon import last_week
 from game.network import UNLIMITED, learn_mix, split_order
 from game.scenario import INFINITE, Scenario, StageSpec
 from game.state import GameState, StageState
@@ -345,7 +346,7 @@ def step(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> 
     when the game is over. The input state is not modified.
     """
     if state.done:
-        raise ValueError(f"the game is over (week {state.week} of {scenario.weeks})")
+        raise ValueError(f"the game is over (week {state.week} of {last_week(scenario, state)})")
     plan = _plan(scenario)
     dec = _decision_list(scenario, plan, state, decisions)
     new = state.copy()
@@ -365,7 +366,7 @@ def play_week(
     out (``quoted_lead_time`` 0.0, and ``quoted_sum`` and ``quoted_units`` count every
     promise as if the chain could quote), which changes no stock, order or money."""
     if state.done:
-        raise ValueError(f"the game is over (week {state.week} of {scenario.weeks})")
+        raise ValueError(f"the game is over (week {state.week} of {last_week(scenario, state)})")
     plan = _plan(scenario)
     return _week(scenario, plan, state, _decision_list(scenario, plan, state, decisions), totals)
 
@@ -430,8 +431,9 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
             events = _role_events(plan, node_events, dec)
         new.node_events = []
         new.events = []
-    if new.week >= scenario.weeks:
+    if new.week >= last_week(scenario, new):
         new.done = True
+        _close_books(scenario, plan, new, events, totals)
     else:
         _advance(scenario, plan, new, totals)
     if new.nodes is not None and totals:
@@ -558,7 +560,6 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
     instant = plan.instant
 
     # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
-    closing = week == scenario.weeks  # the last week: the books are closed after it (``_close_books``)
     unit_cost = scenario.unit_cost
     events: list[dict[str, Any]] = [_PLAIN_EVENT] * plan.n
     rows = plan.rows
@@ -639,8 +640,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             s.ship_q.append(s.order_q.pop(0))
 
         if lean:
-            # no wip holding, capacity, fulfilment or material cost (write-off: see below): fill
-            # in a template (the terms left out are 0.0, so the sums are the same floats)
+            # no wip holding, capacity, fulfilment or material cost: fill in a
+            # template (the terms left out are 0.0, so the sums are the same floats)
             holding = hc * on_hand
             backlog_cost = bc * backlog
             if m is not None and m["late_penalty"]:
@@ -670,7 +671,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
                 capacity_cost = cc * s.capacity
             fulfilment = fc * ship if facing else 0.0
             material = unit_cost * ship if facing else 0.0  # the cost of the goods sold
-            write_off = 0.0  # the last week's is booked below, once every node has shipped
+            write_off = 0.0  # the last week's is booked when the game ends (``_close_books``)
             ev = {
                 "received": r,
                 "incoming_order": inc,
@@ -698,8 +699,6 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         events[i] = ev
     if new.late:  # just in time: this week's delivery to these stock points is a week late
         _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
-    if closing:
-        _close_books(scenario, plan, st, events)
     new.week = week
     if new.nodes is None:
         new.events = events
@@ -719,8 +718,10 @@ def _observe_mix(plan: _Plan, new: GameState, events: list[dict[str, Any]]) -> N
     learn_mix(new.mix, plan.mix_groups, demand, new.week)
 
 
-def _close_books(scenario: Scenario, plan: _Plan, st: list[StageState], events: list[dict[str, Any]]) -> None:
-    """The end of the game, in the last week's events (in place).
+def _close_books(scenario: Scenario, plan: _Plan, state: GameState, events: list[dict[str, Any]], totals: bool) -> None:
+    """The end of the game, in the last week's ``events`` (the roles', or the nodes' without
+    ``totals``), in place; booked after the last decisions, so nothing a player sees before
+    then tells the end.
 
     Goods are carried at cost (``unit_cost``) until they are sold, when their material is
     booked (``material_cost``, the cost of goods sold), so the goods left in the chain (stock,
@@ -728,26 +729,36 @@ def _close_books(scenario: Scenario, plan: _Plan, st: list[StageState], events: 
     (``write_off``, per unit ``closing_loss``). Where goods have a price, customers accepted
     and not served count as lost sales: their margin (``lost_margin``) and ``goodwill``, as
     ``unserved``."""
-    segments = scenario.segments
-    for i, s in enumerate(st):
-        ev = events[i]
-        loss = plan.closing_loss[i]
-        if loss:
-            ev["write_off"] = (s.on_hand + s.wip + sum(s.ship_q)) * loss
-            ev["cost"] += ev["write_off"]
-        if not (plan.unserved_lost and s.open_orders and "unserved" in ev):
-            continue
-        left = 0
-        goodwill = margin = 0.0
+    st = state.stages if state.nodes is None else state.nodes
+    books = [_closing(scenario, plan, i, s) for i, s in enumerate(st)]
+    if state.nodes is not None and totals:
+        books = [{k: sum(books[i][k] for i in group) for k in _CLOSING} for group in plan.net.groups]
+    for ev, book in zip(events, books, strict=True):
+        ev["write_off"] = book["write_off"]
+        ev["cost"] += book["write_off"]
+        if book["unserved"] and "unserved" in ev:
+            ev["unserved"] = int(book["unserved"])
+            ev["lost_margin"] += book["lost_margin"]
+            ev["goodwill"] += book["goodwill"]
+            ev["cost"] += book["goodwill"]
+
+
+_CLOSING = ("write_off", "unserved", "lost_margin", "goodwill")
+
+
+def _closing(scenario: Scenario, plan: _Plan, i: int, s: StageState) -> dict[str, float]:
+    """One node's closing books: the obsolescence of what it holds and, where goods have a
+    price, the customers it still owes."""
+    book = dict.fromkeys(_CLOSING, 0.0)
+    book["write_off"] = (s.on_hand + s.wip + sum(s.ship_q)) * plan.closing_loss[i]
+    if plan.unserved_lost and s.open_orders:
+        segments = scenario.segments
         for order in s.open_orders:
             seg = segments[order[2]]
-            left += order[1]
-            goodwill += order[1] * seg.goodwill
-            margin += order[1] * (seg.price - scenario.unit_cost)
-        ev["unserved"] = left
-        ev["lost_margin"] += margin
-        ev["goodwill"] += goodwill
-        ev["cost"] += goodwill
+            book["unserved"] += order[1]
+            book["goodwill"] += order[1] * seg.goodwill
+            book["lost_margin"] += order[1] * (seg.price - scenario.unit_cost)
+    return book
 
 
 def _deliveries(plan: _Plan, st: list[StageState], late: set[int]) -> None:

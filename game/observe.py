@@ -49,7 +49,8 @@ def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
     """The role's own situation this week: its stock, backlog, this week's flows,
     its supply line, what its stock, backlog and capacity cost per unit (and what a
     unit short costs in customers who walk away), and the one
-    decision it has to make, with bounds."""
+    decision it has to make, with bounds. Never the last week: whether players know it is
+    the view's business (``game.horizon``)."""
     i = scenario.index(role)
     spec = scenario.stages[i]
     s = state.stages[i]
@@ -57,7 +58,6 @@ def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
     obs: dict[str, Any] = {
         "role": role,
         "week": state.week,
-        "weeks": scenario.weeks,
         "mode": s.mode,
         "decision": decision_kind(scenario, state, role),
         "bounds": decision_bounds(scenario, state, role),

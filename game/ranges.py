@@ -67,6 +67,8 @@ RANGES: dict[str, Range] = {
     "segments.premium": Range(0, MONEY, "money per unit"),
     "segments.goodwill": Range(0, MONEY, "money per unit short"),
     "segments.churn": Range(0, 1, "share"),
+    "segments.standard_discount": Range(0, 1, "share of the price (1: no sale)"),
+    "segments.late_cost": Range(0, MONEY, "money per unit and week past the promise"),
     "demand.base": Range(0, DEMAND, "units per week"),
     "demand.after": Range(0, DEMAND, "units per week"),
     "demand.mean": Range(0, DEMAND, "units per week"),

@@ -29,6 +29,7 @@ VISIBILITY_KEYS = ("pos_demand", "inventories", "pipelines")
 TEXT_LANGUAGES = ("nl",)  # translations in ``[text.<lang>]``; English is the top-level keys
 TEXT_KEYS = ("title", "description", "debrief")
 MAX_NESTING = 16  # tables and lists inside each other in a scenario file (the presets need five)
+MAX_WEEKS = 520  # the longest game, ``end_window`` included
 
 
 class ScenarioError(ValueError):
@@ -240,6 +241,20 @@ class Scenario:
     #: each role's stock on hand as the file gives it, before a decoupling point moved it
     #: (``game.codp.place_stock``); empty: the stages' own ``on_hand``
     opening: tuple[int, ...] = ()
+    #: the weeks in which the game may end (first, last), drawn per seed (``game.horizon``);
+    #: None: it ends after ``weeks``
+    end_window: tuple[int, int] | None = None
+    #: True when the players are told the last week (else pages show no final week)
+    end_known: bool = False
+    #: the game ends after this week whatever the draw (a replay of a game ended early); not a key
+    end_at: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.end_window is not None and not self.end_window[0] <= self.weeks <= self.end_window[1]:
+            first, last = self.end_window
+            raise ValueError(
+                f"weeks ({self.weeks}) must lie in end_window [{first}, {last}]; game.horizon.with_length moves both"
+            )
 
     @property
     def expanded(self) -> bool:
@@ -495,7 +510,7 @@ def _segment(source: str, idx: int, table: Any) -> Segment:
         goodwill=r.num("goodwill", 0.0),
         churn=r.num("churn", 0.0),
         patience=_patience(r),
-        standard_discount=r.num("standard_discount", 0.0, hi=1.0),
+        standard_discount=r.num("standard_discount", 0.0),
         renege=r.get("renege", False, bool),
         late_cost=r.num("late_cost", 0.0),
     )
@@ -617,6 +632,22 @@ def _jit(source: str, table: Any, roles: list[str]) -> Jit:
     return jit
 
 
+def _end_window(r: _Reader, weeks: int) -> tuple[int, int] | None:
+    """``end_window = [first, last]``: the weeks the game may end in, around ``weeks``."""
+    raw = r.get("end_window", None, list)
+    if raw is None:
+        return None
+    if len(raw) != 2 or not all(isinstance(v, int) and not isinstance(v, bool) for v in raw):
+        raise r.fail("end_window", f"must be [first, last], two whole numbers of weeks, got {raw!r}")
+    first, last = raw
+    if not 1 <= first <= weeks <= last <= MAX_WEEKS:
+        raise r.fail(
+            "end_window",
+            f"must hold 1 <= first <= weeks ({weeks}) <= last <= {MAX_WEEKS}, got [{first}, {last}]",
+        )
+    return (first, last)
+
+
 def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str]]:
     """The ``[text.<lang>]`` tables: translated title, description, debrief and stage labels."""
     if not isinstance(table, dict):
@@ -724,6 +755,8 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         mto_orders=r.get("mto_orders", "instant", str),
         drivers=tuple(r.get("drivers", [], list)),
         jit=_jit(source, data["jit"], [s.role for s in stages]) if "jit" in data else Jit(),
+        end_window=_end_window(r, weeks),
+        end_known=r.get("end_known", False, bool),
     )
     r.used.add("jit")
     if not all(isinstance(d, str) and d.strip() for d in scenario.drivers):

@@ -65,10 +65,11 @@ def simulate(
     visibility: Mapping[str, bool] | None = None,
 ) -> GameResult:
     """Play a game: roles in ``orders`` follow their script (one decision per week),
-    the others their policy. ``weeks`` shortens or lengthens the scenario;
+    the others their policy. The game ends in the week drawn for ``seed``
+    (``game.horizon``), or after ``weeks`` weeks when given;
     ``visibility`` overrides the scenario's sharing options (what the bots see)."""
-    if weeks is not None and weeks != scenario.weeks:
-        scenario = replace(scenario, weeks=weeks)
+    if weeks is not None and (weeks != scenario.weeks or scenario.end_window or scenario.end_at):
+        scenario = replace(scenario, weeks=weeks, end_window=None, end_at=None)
     pols = policies_for(scenario, policy)
     orders = orders or {}
     state = new_game(scenario, seed)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from game.demand import demand_table, draws
+from game.horizon import end_of_game, longest
 from game.scenario import Scenario, StageSpec
 
 
@@ -121,6 +122,8 @@ class GameState:
     #: per stock point, its share of its role's demand as observed so far (``game.network.learn_mix``),
     #: where a make-to-stock role splits one order over several; empty otherwise
     mix: list[float] = field(default_factory=list)
+    #: the last week, drawn when the game began (``game.horizon``; 0 in a state saved before)
+    end: int = 0
 
     def copy(self) -> GameState:
         """An independent copy; the demand table is shared (it is never mutated)."""
@@ -136,6 +139,7 @@ class GameState:
             list(map(dict, self.node_events)),
             self.late,
             self.mix[:],
+            self.end,
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -155,6 +159,7 @@ class GameState:
             ),
             **({"late": self.late} if self.late else {}),
             **({"mix": self.mix[:]} if self.mix else {}),
+            "end": self.end,
         }
 
     @classmethod
@@ -172,6 +177,7 @@ class GameState:
             [dict(e) for e in d.get("node_events", [])],
             [[int(i) for i in week] for week in d.get("late", [])],
             [float(x) for x in d.get("mix", [])],
+            int(d.get("end", 0)),
         )
 
     def modes(self, scenario: Scenario) -> dict[str, str]:
@@ -182,9 +188,10 @@ class GameState:
 def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None) -> GameState:
     """The state at the first decision point (week 1, after its steps 1-4).
 
-    Demand for the whole game is drawn here from ``rng`` (default:
-    ``random.Random(seed)``, seeded only when the demand kind draws anything), so
-    the same scenario and seed give the same game."""
+    Demand for the longest game the scenario allows is drawn here from ``rng`` (default:
+    ``random.Random(seed)``, seeded only when the demand kind draws anything), and the
+    last week from the seed (``game.horizon.end_of_game``), so the same scenario and seed
+    give the same game."""
     drawless = not draws(scenario)
     if drawless:
         # the same start for every seed: build it once per scenario, hand out copies
@@ -192,6 +199,7 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
         if start is not None:
             state = start.copy()
             state.seed = seed
+            state.end = end_of_game(scenario, seed)
             return state
     elif rng is None:
         rng = random.Random(seed)
@@ -220,6 +228,7 @@ def new_game(scenario: Scenario, seed: int = 0, rng: random.Random | None = None
     from game.engine import _advance, _plan, role_totals  # local: the engine imports this module
 
     state = GameState(0, stages, demand_table(scenario, rng), scenario.codp, seed)  # type: ignore[arg-type]
+    state.end = end_of_game(scenario, seed)
     if scenario.jit.late_share:
         state.late = late_table(scenario, rng)  # type: ignore[arg-type]
     if not net.identity:
@@ -247,4 +256,4 @@ def late_table(scenario: Scenario, rng: random.Random) -> list[list[int]]:
     roles = set(scenario.jit.stages or scenario.roles)
     points = [i for i, nd in enumerate(net.nodes) if scenario.stages[nd.role].role in roles]
     share = scenario.jit.late_share
-    return [[i for i in points if rng.random() < share] for _ in range(scenario.weeks)]
+    return [[i for i in points if rng.random() < share] for _ in range(longest(scenario))]

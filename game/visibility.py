@@ -19,6 +19,10 @@ Three audiences:
     chain's structure) and ``order_spread`` (the class's orders per stage, over
     every team, for the weeks every team has played).
 
+The last week (``weeks``) is in a player's and the public view only when the players
+know it (``end_known``: the scenario's ``end_known``, or a session's facilitator
+revealed it; ``game.horizon``); the facilitator's view always has it.
+
 ``history`` is the team's list of week records (``GameResult.weeks`` shape);
 weeks after the state's week are ignored, and the current week's outcome is
 taken from ``state.events`` when the history does not hold it yet.
@@ -30,6 +34,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from game.horizon import horizon, last_week
 from game.observe import observe
 from game.scenario import VISIBILITY_KEYS, Scenario
 from game.scoring import summary, weeks_so_far
@@ -153,14 +158,17 @@ def view(
     role: str,
     visibility: Mapping[str, Any] | None = None,
     history: Iterable[WeekRecord] | None = None,
+    end_known: bool | None = None,
 ) -> dict[str, Any]:
     """Exactly what ``role`` may see now (JSON-compatible).
 
-    Always: ``role``, ``label``, ``week``, ``weeks``, ``done``, ``codp``,
+    Always: ``role``, ``label``, ``week``, ``end_known``, ``done``, ``codp``,
     ``visibility`` (the flags), ``chain`` (structure), ``me`` (the observation),
     ``outgoing`` (the goods it shipped still on their way, per customer role) and
-    ``history`` (``[{"week", **own event}]``). Only when the option is on:
-    ``pos_demand``, ``inventories`` and ``pipelines`` (other roles only).
+    ``history`` (``[{"week", **own event}]``); ``weeks`` (the last week) only when
+    the end is known (``end_known``: a session's setting, default the scenario's).
+    Only when the option is on: ``pos_demand``, ``inventories`` and ``pipelines``
+    (other roles only).
     """
     i = scenario.index(role)
     flags = options(scenario, visibility)
@@ -168,7 +176,7 @@ def view(
         "role": role,
         "label": scenario.stages[i].label,
         "week": state.week,
-        "weeks": scenario.weeks,
+        **horizon(scenario, state, end_known),
         "done": state.done,
         "codp": state.codp,
         "visibility": flags,
@@ -188,10 +196,14 @@ def view(
 
 
 def facilitator_view(
-    scenario: Scenario, state: GameState, history: Iterable[WeekRecord] | None = None
+    scenario: Scenario,
+    state: GameState,
+    history: Iterable[WeekRecord] | None = None,
+    end_known: bool | None = None,
 ) -> dict[str, Any]:
     """Everything about one team except future demand: every stage's state, the
-    week history, demand so far and the score (no demand table, no seed)."""
+    week history, demand so far and the score (no demand table, no seed); ``weeks`` is
+    the last week, told to the players or not (``end_known`` says which)."""
     weeks = weeks_so_far(scenario, state, history)
     stages = {}
     for i, role in enumerate(scenario.roles):
@@ -208,7 +220,8 @@ def facilitator_view(
         }
     return {
         "week": state.week,
-        "weeks": scenario.weeks,
+        "weeks": last_week(scenario, state),
+        "end_known": scenario.end_known if end_known is None else end_known,
         "done": state.done,
         "codp": state.codp,
         "chain": chain(scenario, state),
@@ -219,8 +232,14 @@ def facilitator_view(
     }
 
 
-def public_view(scenario: Scenario, state: GameState, history: Iterable[WeekRecord] | None = None) -> dict[str, Any]:
-    """What the projector may show of one team: week, cost and profit so far."""
+def public_view(
+    scenario: Scenario,
+    state: GameState,
+    history: Iterable[WeekRecord] | None = None,
+    end_known: bool | None = None,
+) -> dict[str, Any]:
+    """What the projector may show of one team: week, cost and profit so far (and the
+    last week, ``weeks``, only when the players know it; see ``view``)."""
     cost = revenue = 0.0
     for w in weeks_so_far(scenario, state, history):
         for ev in w["roles"].values():
@@ -228,7 +247,7 @@ def public_view(scenario: Scenario, state: GameState, history: Iterable[WeekReco
             revenue += ev.get("revenue", 0.0) or 0.0
     return {
         "week": state.week,
-        "weeks": scenario.weeks,
+        **horizon(scenario, state, end_known),
         "done": state.done,
         "cost": round(cost, 9) + 0.0,
         "profit": round(revenue - cost, 9) + 0.0,

@@ -60,12 +60,13 @@ def test_the_class_orders_show_only_weeks_every_team_played(app: Any) -> None:
     assert game.week(1) == 3 and game.week(2) == 1
     lb = board(game)
     # team 1 played two weeks, team 2 none: nothing of the class's orders is shown yet
-    assert lb["orders"]["weeks"] == [] and lb["orders"]["roles"] == ["factory", "distributor", "wholesaler", "retailer"]
+    assert lb["orders"]["played"] == []
+    assert lb["orders"]["roles"] == ["factory", "distributor", "wholesaler", "retailer"]
     assert late.call("submit", {"week": 1, "value": 11})["ok"]
     game.hub.tick()
     assert game.week(2) == 2 and game.week(3) >= 2
     lb = board(game)
-    assert lb["orders"]["weeks"] == [1]
+    assert lb["orders"]["played"] == [1]
     records = [game.records(n) for n in (1, 2, 3)]
     assert lb["orders"]["spread"] == {r: [v] for r, v in order_spread(ROLES, records, 1).items()}
     assert (
@@ -100,5 +101,5 @@ def test_each_week_of_the_class_orders_is_worked_out_once(app: Any, monkeypatch:
             players[role].call("submit", {"week": week, "value": 4})
         game.hub.tick()
     for _ in range(3):
-        assert board(game)["orders"]["weeks"] == [1, 2]
+        assert board(game)["orders"]["played"] == [1, 2]
     assert calls == [1, 2]

@@ -79,7 +79,7 @@ def test_cli_table(capsys: pytest.CaptureFixture[str]) -> None:
 def test_cli_says_when_no_reference_is_stored(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     edited = tmp_path / "edited.toml"
     text = (Path(__file__).parent.parent / "config/scenarios/operational-excellence.toml").read_text()
-    edited.write_text(text.replace("weeks = 52", "weeks = 30", 1))
+    edited.write_text(text.replace("weeks = 52", "weeks = 50", 1))
     assert main(["--scenario", str(edited), "--seeds", "1", "--policy", "sterman", "--codp", "mto"]) == 0
     assert "reference winner: none stored for operational-excellence as it is" in capsys.readouterr().out
     assert main(["--scenario", str(edited), "--seeds", "1", "--policy", "sterman", "--format", "json"]) == 0

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import tomllib
-from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -18,6 +17,7 @@ from hypothesis import strategies as st
 
 from game.codp import apply_codp, positions_for
 from game.engine import decision_bounds, step
+from game.horizon import with_length
 from game.scenario import SCENARIO_DIR, Scenario, list_presets, load_scenario, scenario_from_dict
 from game.state import GameState, new_game
 
@@ -45,7 +45,8 @@ def games(draw: st.DrawFn) -> tuple[Scenario, int, list[dict[str, int]]]:
     """A preset (possibly with another decoupling point), a seed and every week's decisions."""
     name = draw(st.sampled_from(PRESETS))
     scn = _variant(name, draw(st.sampled_from(_positions(name))))
-    scn = replace(scn, weeks=draw(st.integers(1, min(scn.weeks, MAX_WEEKS))))
+    weeks = draw(st.integers(1, min(scn.weeks, MAX_WEEKS)))
+    scn = with_length(scn, weeks, (weeks, weeks))
     seed = draw(st.integers(0, 2**32 - 1))
     start = new_game(scn, seed)
     ranges = {}

@@ -11,6 +11,7 @@ import pytest
 
 from game.bestplan import Plan
 from game.codp import apply_codp
+from game.horizon import last_week
 from game.reference import stored
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_dict
 from game.simulate import simulate
@@ -27,6 +28,7 @@ def _waiting(scn: Scenario, state: GameState) -> tuple[float, int, float, float]
     the least lead time they get (shipped the week after the last)."""
     net = scn.network
     st = state.stages if state.nodes is None else state.nodes
+    end = last_week(scn, state)
     held = promised = least = 0.0
     overdue = 0
     for i in net.facing:
@@ -35,10 +37,10 @@ def _waiting(scn: Scenario, state: GameState) -> tuple[float, int, float, float]
             if promise is None:
                 continue
             held += n * promise
-            if week + promise - delay <= scn.weeks:
+            if week + promise - delay <= end:
                 overdue += n
                 promised += n * promise
-                least += n * (scn.weeks + 1 - week + delay)
+                least += n * (end + 1 - week + delay)
     return held, overdue, promised, least
 
 

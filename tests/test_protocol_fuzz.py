@@ -133,6 +133,9 @@ WRONG = {
         st.integers(), st.text(max_size=5), st.floats(allow_nan=False), st.lists(st.booleans(), max_size=2)
     ),
     "obj": st.one_of(st.integers(), st.text(max_size=5), st.booleans(), st.lists(st.integers(), max_size=2)),
+    "list": st.one_of(
+        st.integers(), st.text(max_size=5), st.booleans(), st.dictionaries(st.text(max_size=3), st.integers())
+    ),
     "any": st.one_of(st.integers(), st.floats(allow_nan=False), st.booleans(), st.lists(json_scalar, max_size=2)),
 }
 OUT_OF_RANGE = st.one_of(st.integers(max_value=-1), st.integers(min_value=2**31))
@@ -159,6 +162,7 @@ def templates(code: str) -> dict[str, dict[str, Any]]:
         "set_timer": {"seconds": 60},
         "seat_to_bot": {"team": 1, "role": "factory"},
         "seat_to_human": {"team": 1, "role": "factory"},
+        "reveal_end": {},
     }
     assert set(out) | {"control"} == set(payloads.EVENTS) and set(actions) == set(payloads.ACTIONS)
     for action, fields in actions.items():

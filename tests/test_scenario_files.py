@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from game.horizon import end_of_game, window
 from game.scenario import SCENARIO_DIR, ScenarioError, list_presets, load_scenario
 from game.simulate import simulate
 from game.state import new_game
@@ -47,7 +48,9 @@ def test_every_preset_loads_under_its_file_name_and_plays_a_whole_game(name):
     assert scn.name == name
     assert scn.title and scn.weeks >= 1
     result = simulate(scn, seed=1)
-    assert len(result.weeks) == scn.weeks and result.state.done
+    assert len(result.weeks) == end_of_game(scn, 1) and result.state.done
+    first, last = window(scn)
+    assert first <= scn.weeks <= last
 
 
 def test_classic_is_sterman_board_game():

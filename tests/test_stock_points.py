@@ -11,6 +11,7 @@ import pytest
 
 from game.codp import apply_codp
 from game.engine import step
+from game.horizon import end_of_game
 from game.network import MIX_PRIOR_WEEKS, learn_mix, split_order
 from game.scenario import load_scenario, scenario_from_dict
 from game.simulate import simulate
@@ -267,7 +268,7 @@ def test_goods_are_conserved_per_stock_point_and_replays_are_identical(name: str
     scn = apply_codp(load_scenario(name), position)
     net = scn.network
     rng = random.Random(7)
-    plan = [{r: rng.randint(0, 60) for r in scn.roles} for _ in range(scn.weeks)]
+    plan = [{r: rng.randint(0, 60) for r in scn.roles} for _ in range(end_of_game(scn, 3))]
     sources = [i for i in range(net.n) if net.supplier[i] < 0]
     source_roles = [scn.index(scn.stages[net.role_of[i]].role) for i in sources]
     initial = sum(sp.on_hand + sum(sp.shipments) for sp in net.specs) + sum(sum(net.specs[i].orders) for i in sources)

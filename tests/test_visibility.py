@@ -20,7 +20,7 @@ from game.state import GameState, new_game
 from game.visibility import facilitator_view, options, public_view, view
 
 ECOMMERCE = Path(__file__).parent / "scenarios" / "ecommerce.toml"
-BASE_KEYS = {"role", "label", "week", "weeks", "done", "codp", "visibility", "chain", "me", "outgoing", "history"}
+BASE_KEYS = {"role", "label", "week", "end_known", "done", "codp", "visibility", "chain", "me", "outgoing", "history"}
 FLAGS = ("pos_demand", "inventories", "pipelines")
 SENTINEL = 987_654_321
 
@@ -248,7 +248,7 @@ def test_facilitator_sees_every_stage_but_no_future_demand_or_seed(game):
 def test_public_view_is_week_cost_and_profit_only(game):
     scn, state, history = game
     p = public_view(scn, state, history)
-    assert set(p) == {"week", "weeks", "done", "cost", "profit"}
+    assert set(p) == {"week", "end_known", "done", "cost", "profit"}
     events = [ev for rec in history for ev in rec["roles"].values()] + list(state.events)
     cost = sum(ev["cost"] for ev in events)
     revenue = sum(ev.get("revenue", 0) for ev in events)

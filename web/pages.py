@@ -15,6 +15,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from game.bestplan import benchmark as benchmark_game
 from game.codp import shop_roles
+from game.horizon import ending_at
 from game.reference import replay, stored
 from game.state import GameState
 from web.api import check_results_access
@@ -148,38 +149,51 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
     store = current_app.extensions["beergame"].store
     raw = store.team(meta.code, team)
     seed = GameState.from_dict(json.loads(raw["state"])).seed
-    played = len(store.weeks(meta.code, team)) or meta.weeks
+    played = len(store.weeks(meta.code, team)) or meta.end
     codp = raw.get("codp") or meta.base.codp
+    horizon = (meta.weeks, meta.end_window, played)
     out = {
-        **_benchmark(meta.scenario, played, codp, seed, meta.custom, raw.get("shop") or None),
-        "reference": _reference(meta.scenario, played, codp, seed, meta.custom),
+        **_benchmark(meta.scenario, horizon, codp, seed, meta.custom, raw.get("shop") or None),
+        "reference": _reference(meta.scenario, horizon, codp, seed, meta.custom),
         "drivers": meta.base.driver_texts(current_language()),
     }
     return jsonify(out), 200
 
 
+Horizon = tuple[int, tuple[int, int] | None, int]  # the session's weeks and end_window, the weeks played
+
+
+def _played(scenario: str, horizon: Horizon, custom: str | None, shop: str | None = None) -> Any:
+    """The session's scenario (every position) ending where the team's game did, its demand
+    drawn as in the game (``game.horizon.ending_at``)."""
+    weeks, end_window, played = horizon
+    return ending_at(team_scenario(scenario, weeks, None, custom, shop, end_window), played)
+
+
 @lru_cache(maxsize=512)
 def _benchmark(
-    scenario: str, weeks: int, codp: str | None, seed: int, custom: str | None, shop: str | None = None
+    scenario: str, horizon: Horizon, codp: str | None, seed: int, custom: str | None, shop: str | None = None
 ) -> dict[str, Any]:
     """Cached: the same scenario, length, position, web shop mode and seed always give the same
     plans (every position is searched with the team's web shop mode). The searches start from
     the preset's stored reference plans where it has them."""
-    scn = team_scenario(scenario, weeks, None, custom, shop)
+    scn = _played(scenario, horizon, custom, shop)
     positions = list(scn.codp_positions) if scn.codp_positions else None
     data = stored(custom_base(custom) if custom else base_scenario(scenario))
     return benchmark_game(scn, seed, chosen=codp, positions=positions, reference=data).to_dict()
 
 
 @lru_cache(maxsize=512)
-def _reference(scenario: str, weeks: int, codp: str | None, seed: int, custom: str | None) -> dict[str, Any] | None:
+def _reference(
+    scenario: str, horizon: Horizon, codp: str | None, seed: int, custom: str | None
+) -> dict[str, Any] | None:
     """The preset's stored reference plans (tuned on other demand) replayed on this team's:
     what each position's reference plan earns here, the team's own and the best. None when the
     scenario has no stored reference for its current rules (a session's own scenario)."""
     data = stored(custom_base(custom) if custom else base_scenario(scenario))
     if data is None:
         return None
-    profits = replay(team_scenario(scenario, weeks, None, custom), seed, data)
+    profits = replay(_played(scenario, horizon, custom), seed, data)
     return {
         "own": codp,
         "by_position": {p: round(v, 2) for p, v in profits.items()},

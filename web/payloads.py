@@ -21,7 +21,7 @@ from web.errors import GameError, bad
 MAX_BODY_BYTES = 4096  # an HTTP body (a session's own scenario adds its own limit)
 
 # kinds: "int" a whole number (JSON 4, never 4.0 or true), "str" text, "bool"
-# true/false, "obj" an object, "any" anything (its own check gives the error)
+# true/false, "obj" an object, "list" an array, "any" anything (its own check gives the error)
 Spec = dict[str, tuple[str, bool]]  # field -> (kind, required)
 
 EVENTS: dict[str, Spec] = {
@@ -52,6 +52,7 @@ ACTIONS: dict[str, Spec] = {
     "set_timer": {"seconds": ("int", False)},
     "seat_to_bot": {"team": ("int", True), "role": ("str", True)},
     "seat_to_human": {"team": ("int", True), "role": ("str", True)},
+    "reveal_end": {},
 }
 
 SESSION: Spec = {
@@ -59,6 +60,8 @@ SESSION: Spec = {
     "custom_scenario": ("obj", False),
     "teams": ("int", False),
     "weeks": ("int", False),
+    "end_window": ("list", False),
+    "end_known": ("bool", False),
     "seed": ("int", False),
     "round_seconds": ("int", False),
     "codp": ("obj", False),
@@ -67,7 +70,7 @@ SESSION: Spec = {
 }
 CODP: Spec = {"rule": ("str", False), "position": ("str", False)}
 
-_KIND_TEXT = {"int": "a whole number", "str": "text", "bool": "true or false", "obj": "an object"}
+_KIND_TEXT = {"int": "a whole number", "str": "text", "bool": "true or false", "obj": "an object", "list": "a list"}
 
 
 def is_whole(value: Any) -> bool:
@@ -84,6 +87,8 @@ def _fits(kind: str, value: Any) -> bool:
         return isinstance(value, bool)
     if kind == "obj":
         return isinstance(value, dict)
+    if kind == "list":
+        return isinstance(value, list)
     return True
 
 

@@ -307,6 +307,9 @@ def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float)
             raise GameError("stale_week", _not_on_week(team, week, found[0][1] if team else None))
         for n in on_week:
             changes.merge(advance(store, cfg, code, n, now, "force", week=week, meta=meta))
+    elif action == "reveal_end":  # the players are told the last week from now on
+        store.set_session(code, end_revealed="1")
+        changes.seats |= {(code, n) for n in teams}
     elif action in ("seat_to_bot", "seat_to_human"):
         team = _team_arg(meta, body["team"])
         role = _role_arg(meta, body["role"])
@@ -465,7 +468,13 @@ def choose_codp(
     shop = shop or t.get("shop") or None
     by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
     if meta.status == "setup":
-        like = {"scenario": meta.scenario, "weeks": meta.weeks, "seed": meta.seed, "custom": meta.custom}
+        like = {
+            "scenario": meta.scenario,
+            "weeks": meta.weeks,
+            "seed": meta.seed,
+            "custom": meta.custom,
+            "end_window": meta.end_window,
+        }
         fields = team_fields(like, team, position, shop)
         del fields["name"]
         store.set_team(code, team, **fields, codp_by=by)

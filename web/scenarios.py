@@ -3,11 +3,11 @@ with the session) with the session's weeks and the team's CODP."""
 
 from __future__ import annotations
 
-from dataclasses import replace
 from functools import lru_cache
 from typing import Any
 
 from game.codp import apply_codp, apply_shop, describe_position, positions_for, shop_mode
+from game.horizon import window, with_length
 from game.jsonsafe import jsonsafe
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_toml
 
@@ -26,18 +26,23 @@ def custom_base(text: str) -> Scenario:
 
 @lru_cache(maxsize=256)
 def team_scenario(
-    name: str, weeks: int, codp: str | None, custom: str | None = None, shop: str | None = None
+    name: str,
+    weeks: int,
+    codp: str | None,
+    custom: str | None = None,
+    shop: str | None = None,
+    end_window: tuple[int, int] | None = None,
 ) -> Scenario:
-    """The preset ``name`` (or the scenario in the TOML text ``custom``) with ``weeks`` and,
-    when given, the CODP position ``codp`` and the web shop's mode ``shop``."""
+    """The preset ``name`` (or the scenario in the TOML text ``custom``) with ``weeks`` (and
+    the weeks it may end in, ``end_window``: default its own moved along with ``weeks``; see
+    ``game.horizon.with_length``) and, when given, the CODP position ``codp`` and the web
+    shop's mode ``shop``."""
     scn = custom_base(custom) if custom else base_scenario(name)
     if codp and codp != scn.codp:
         scn = apply_codp(scn, codp)
     if shop and shop != shop_mode(scn):
         scn = apply_shop(scn, shop)
-    if weeks != scn.weeks:
-        scn = replace(scn, weeks=weeks)
-    return scn
+    return with_length(scn, weeks, end_window)
 
 
 def presets() -> list[str]:
@@ -52,6 +57,8 @@ def summary(scn: Scenario, texts: dict[str, Any]) -> dict[str, Any]:
         "title": texts["title"],
         "description": texts["description"],
         "weeks": scn.weeks,
+        "end_window": list(window(scn)),
+        "end_known": scn.end_known,
         "roles": list(scn.roles),
         "labels": texts["labels"],
         "codp": scn.codp,

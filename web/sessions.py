@@ -11,8 +11,9 @@ from typing import Any
 
 from game.codp import positions_for
 from game.engine import all_bounds
+from game.horizon import end_of_game, window, with_length
 from game.policies import PolicyError, check_roles, parse_policy
-from game.scenario import VISIBILITY_KEYS, Scenario, ScenarioError
+from game.scenario import MAX_WEEKS, VISIBILITY_KEYS, Scenario, ScenarioError
 from game.state import GameState, new_game
 from web import custom_scenarios, payloads
 from web.errors import GameError, bad
@@ -45,15 +46,30 @@ class SessionMeta:
     round_seconds: int
     secret_hash: str
     custom: str | None = None  # the TOML text of the session's own scenario (else a preset)
+    end_window: tuple[int, int] | None = None  # the weeks the game may end in (None: the scenario's)
+    end_told: bool | None = None  # the players are told the last week (None: as the scenario says)
+    end_revealed: bool = False  # the facilitator revealed the last week during the game
 
     @property
     def base(self) -> Scenario:
         """The session's scenario with its weeks (no team CODP applied)."""
-        return team_scenario(self.scenario, self.weeks, self.codp, self.custom)
+        return team_scenario(self.scenario, self.weeks, self.codp, self.custom, None, self.end_window)
 
     def scenario_for(self, codp: str | None, shop: str | None = None) -> Scenario:
         """The scenario a team with CODP position ``codp`` (and web shop mode ``shop``) plays."""
-        return team_scenario(self.scenario, self.weeks, codp or self.codp, self.custom, shop or None)
+        return team_scenario(self.scenario, self.weeks, codp or self.codp, self.custom, shop or None, self.end_window)
+
+    @property
+    def end(self) -> int:
+        """The last week of every team's game (drawn from the session's seed)."""
+        return end_of_game(self.base, self.seed)
+
+    @property
+    def end_known(self) -> bool:
+        """True when the players may see the last week: set so at creation (default: as the
+        scenario says) or revealed by the facilitator since."""
+        told = self.base.end_known if self.end_told is None else self.end_told
+        return told or self.end_revealed
 
     def team_scenario(self, team: dict[str, Any]) -> Scenario:
         """The scenario the team with hash fields ``team`` (its ``codp`` and ``shop``) plays."""
@@ -87,6 +103,10 @@ def meta_from(code: str, raw: dict[str, str]) -> SessionMeta:
         round_seconds=int(raw.get("round_seconds") or 0),
         secret_hash=raw.get("secret", ""),
         custom=cfg.get("custom"),
+        # a session created before games ended in a window ends after its weeks, as its states do
+        end_window=tuple(cfg.get("end_window") or (cfg["weeks"], cfg["weeks"])),  # type: ignore[arg-type]
+        end_told=cfg.get("end_known"),
+        end_revealed=raw.get("end_revealed") == "1",
     )
 
 
@@ -157,7 +177,9 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
         except ScenarioError as exc:  # pragma: no cover - presets are validated by the engine tests
             raise bad(str(exc)) from None
     teams = _int(body, "teams", 1, 1, max_teams)
-    weeks = _int(body, "weeks", scn.weeks, 1, 520)
+    weeks = _int(body, "weeks", scn.weeks, 1, MAX_WEEKS)
+    end_window = _end_window(body.get("end_window"), scn, weeks)
+    end_known = body.get("end_known", scn.end_known)
     seed = _int(body, "seed", None, 0, MAX_SEED)
     seed = secrets.randbelow(MAX_SEED) if seed is None else seed
     codp_raw = payloads.check(body.get("codp", {}), payloads.CODP, "codp")
@@ -181,6 +203,8 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
         **({"custom": custom} if custom else {}),
         "teams": teams,
         "weeks": weeks,
+        "end_window": end_window,
+        "end_known": end_known,
         "seed": seed,
         "codp": {"rule": rule, "position": position},
         "visibility": visibility,
@@ -189,9 +213,22 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
     }
 
 
+def _end_window(raw: Any, scn: Scenario, weeks: int) -> list[int]:
+    """The session's ``end_window``: ``[first, last]`` with first <= ``weeks`` <= last, or by
+    default the scenario's own window moved along with ``weeks``."""
+    if raw is None:
+        return list(window(with_length(scn, weeks)))
+    if not (isinstance(raw, list) and len(raw) == 2 and all(is_whole(v) for v in raw)):
+        raise bad("end_window must be [first, last], two whole numbers of weeks")
+    if not 1 <= raw[0] <= weeks <= raw[1] <= MAX_WEEKS:
+        raise bad(f"end_window must hold 1 <= first <= weeks ({weeks}) <= last <= {MAX_WEEKS}")
+    return list(raw)
+
+
 def team_fields(meta_like: dict[str, Any], n: int, codp: str | None, shop: str | None = None) -> dict[str, Any]:
     """The initial hash of team ``n``: its game at week 1 (``shop``: its web shop's mode)."""
-    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp, meta_like.get("custom"), shop)
+    ends = tuple(meta_like["end_window"]) if meta_like.get("end_window") else None
+    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp, meta_like.get("custom"), shop, ends)
     state = new_game(scn, meta_like["seed"])
     return {
         "week": state.week,

@@ -7,6 +7,7 @@ import json
 from typing import Any
 
 from game.codp import describe_position, is_review_week, positions_for, shop_mode
+from game.horizon import window
 from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
@@ -20,14 +21,16 @@ from web.wire import Raw
 
 def session_info(store: Store | None, meta: SessionMeta, team: dict[str, str] | None = None) -> dict[str, Any]:
     """The session part of every payload; ``deadline``/``paused`` of one team when given.
-    Status and timer come from ``meta``, which the callers read fresh for each payload."""
+    Status and timer come from ``meta``, which the callers read fresh for each payload.
+    ``weeks`` (the last week) only when the players know it (``end_known``)."""
     out = {
         "code": meta.code,
         "title": meta.base.title,
         "scenario": meta.scenario,
         "status": meta.status,
         "paused": meta.status == "paused",
-        "weeks": meta.weeks,
+        "end_known": meta.end_known,
+        **({"weeks": meta.end} if meta.end_known else {}),
         "round_seconds": meta.round_seconds or None,
         "codp_rule": meta.codp_rule,
     }
@@ -36,6 +39,17 @@ def session_info(store: Store | None, meta: SessionMeta, team: dict[str, str] | 
         out["deadline"] = float(team["deadline"]) if team.get("deadline") else None
         out["remaining"] = float(team["remaining"]) if team.get("remaining") else None
     return out
+
+
+def facilitator_session(store: Store, meta: SessionMeta) -> dict[str, Any]:
+    """``session_info`` as the facilitator sees it: also the last week drawn (``weeks``), the
+    weeks the game could end in (``end_window``) and the planned length (``planned_weeks``)."""
+    return {
+        **session_info(store, meta),
+        "weeks": meta.end,
+        "end_window": list(window(meta.base)),
+        "planned_weeks": meta.weeks,
+    }
 
 
 _MONEY: dict[tuple[Any, ...], dict[str, float]] = {}
@@ -118,7 +132,7 @@ def _cached_money(store: Store, meta: SessionMeta, n: int, fields: dict[str, str
 
 
 _STATES: dict[tuple[str, int, int], tuple[str, GameState]] = {}
-_SEATS: dict[tuple[str, int, int, str], tuple[GameState, str, int, Raw, Raw]] = {}
+_SEATS: dict[tuple[str, int, int, str], tuple[GameState, tuple[str, str, bool], int, Raw, Raw]] = {}
 _LINES: dict[tuple[str, int, int, str], list[str]] = {}  # seat -> the encoded history lines of its played weeks
 _STATE_LIMIT = 1000  # teams (a class is at most MAX_TEAMS); each entry holds the state JSON once
 
@@ -144,11 +158,12 @@ def _seat_view(
     Computed and encoded once per team state and week count: within a week only
     the decisions change, so teammates' submissions reuse both."""
     key = (meta.code, meta.seed, n, role)
-    state, codp = parsed_state(meta, n, t["state"]), (t.get("codp") or "", t.get("shop") or "")
+    state = parsed_state(meta, n, t["state"])
+    codp = (t.get("codp") or "", t.get("shop") or "", meta.end_known)
     hit = _SEATS.get(key)
     if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
         return hit[3], hit[4]
-    v = view(scn, state, role, meta.visibility, [])  # its history: the current week's line only
+    v = view(scn, state, role, meta.visibility, [], meta.end_known)  # its history: the current week's line only
     own = _own_history(key, role, state, weeks, v.pop("history"))  # sent once, at the top level
     v = Raw.safe(v)
     if len(_SEATS) > 4 * _STATE_LIMIT:
@@ -337,7 +352,7 @@ def team_summary(
     }
     if full:
         state = GameState.from_dict(json.loads(store.team(meta.code, n)["state"]))
-        out["view"] = facilitator_view(scn, state, history(store, meta, n))
+        out["view"] = facilitator_view(scn, state, history(store, meta, n), meta.end_known)
     return out
 
 
@@ -355,7 +370,7 @@ def dashboard(store: Store, meta: SessionMeta, full: bool = False, online_since:
     snaps = _snapshots(store, meta)
     return jsonsafe(
         {
-            "session": session_info(store, meta),
+            "session": facilitator_session(store, meta),
             "roles": list(meta.base.roles),
             "teams": [
                 team_summary(store, meta, n, snap, online_since, seen, full, closed) for n, snap in enumerate(snaps, 1)
@@ -367,7 +382,7 @@ def dashboard(store: Store, meta: SessionMeta, full: bool = False, online_since:
 def dashboard_update(store: Store, meta: SessionMeta, rows: list[dict[str, Any]]) -> Raw:
     """The facilitator's ``dashboard_update`` event, encoded: the session and ``rows`` (of the
     teams that changed, from ``dashboard_rows``)."""
-    return Raw.safe({"session": session_info(store, meta), "teams": rows})
+    return Raw.safe({"session": facilitator_session(store, meta), "teams": rows})
 
 
 def dashboard_rows(
@@ -439,19 +454,19 @@ _ORDERS: dict[tuple[str, int], dict[str, Any]] = {}
 
 def class_orders(store: Store, meta: SessionMeta, horizon: int) -> dict[str, Any]:
     """The class's orders per stage for weeks 1 .. ``horizon`` (the weeks every team has played):
-    ``{"roles", "weeks", "spread": {role: [[p10, median, p90] per week]}}``. A week's figures never
+    ``{"roles", "played", "spread": {role: [[p10, median, p90] per week]}}``. A week's figures never
     change once every team played it, so each is worked out once (on the process that leads)."""
     roles = list(meta.base.roles)
     key = (meta.code, meta.seed)
     known = _ORDERS.get(key)
     if known is None or known["roles"] != roles:
-        known = {"roles": roles, "weeks": [], "spread": {r: [] for r in roles}}
-    if horizon > len(known["weeks"]):
+        known = {"roles": roles, "played": [], "spread": {r: [] for r in roles}}
+    if horizon > len(known["played"]):
         records = [_records(store, meta, n, horizon) for n in range(1, meta.teams + 1)]
         horizon = min(horizon, *(len(r) for r in records))  # a record not yet readable waits
-        for week in range(len(known["weeks"]) + 1, horizon + 1):
+        for week in range(len(known["played"]) + 1, horizon + 1):
             spread = order_spread(roles, records, week)
-            known["weeks"].append(week)
+            known["played"].append(week)
             for r in roles:
                 known["spread"][r].append(spread[r])
         if len(_ORDERS) > _CACHE_LIMIT:

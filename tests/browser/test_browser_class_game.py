@@ -49,7 +49,7 @@ def join(page: Page, base: str, code: str, name: str, role: str) -> None:
 
 
 def week_text(week: int) -> str:
-    return f"Week {week} of {WEEKS}"
+    return f"Week {week}"  # the players are not told the last week (classic, as Sterman's)
 
 
 def submit(page: Page, value: int, last: bool = False) -> None:

@@ -141,6 +141,11 @@ const BG = (() => {
     return name.split("/").slice(1).join(" · ") || (generic === undefined ? t("generic_stock") : generic);
   }
 
+  /** "Week n of m", or "Week n" when the last week ``weeks`` is not told (absent). */
+  function weekText(week, weeks) {
+    return weeks ? t("week_of", { week, weeks }) : t("week_n", { n: week });
+  }
+
   /** A team's strategy: its CODP and, where it has a web shop, the shop's mode. */
   function strategyTitle(codp, shop) {
     return [codpTitle(codp), shop ? t("shop_" + shop) : ""].filter(Boolean).join(" · ");
@@ -183,6 +188,6 @@ const BG = (() => {
 
   return {
     t, $, $$, el, num, money, setText, store, api, connect, reroute, errorText, secondsLeft, teamName, codpTitle, strategyTitle, stockPoint, lang,
-    useTexts, roleLabel, scenarioTitle, codpFacts,
+    useTexts, roleLabel, scenarioTitle, codpFacts, weekText,
   };
 })();

@@ -21,7 +21,18 @@
     $("#scn-file").addEventListener("change", upload);
     $("#scn-reset").addEventListener("click", resetToPreset);
     $("#scn-download").addEventListener("click", downloadToml);
+    $("#weeks").addEventListener("input", moveEnds);
     applyPreset();
+  }
+
+  /** A new length scales the scenario's window of weeks the game may end in, rounded half up
+   * (as the server does when no window is sent: game.horizon.with_length). */
+  function moveEnds() {
+    const d = $("#weeks").dataset;
+    const now = Number.parseInt($("#weeks").value, 10), planned = Number(d.planned);
+    if (Number.isNaN(now) || now < 1 || !planned) return;
+    $("#end_first").value = Math.max(1, Math.min(now, Math.round((Number(d.first) * now) / planned)));
+    $("#end_last").value = Math.min(520, Math.max(now, Math.round((Number(d.last) * now) / planned)));
   }
 
   // ---- the session's own scenario: an edited preset or an uploaded file ------------------------
@@ -110,6 +121,11 @@
   function applySummary(s) {
     setText("#scenario-desc", s.description || "");
     $("#weeks").value = s.weeks;
+    const ends = s.end_window || [s.weeks, s.weeks];
+    $("#end_first").value = ends[0];
+    $("#end_last").value = ends[1];
+    Object.assign($("#weeks").dataset, { planned: s.weeks, first: ends[0], last: ends[1] });
+    $("#end_known").checked = !!s.end_known;
     const pos = $("#codp_position");
     const preset = s.codp ? " (" + BG.codpTitle(s.codp) + ")" : "";
     pos.replaceChildren(el("option", { value: "", text: t("codp_default") + preset }),
@@ -138,6 +154,8 @@
       scenario: $("#scenario").value,
       teams: int("#teams"),
       weeks: int("#weeks"),
+      end_window: [int("#end_first"), int("#end_last")],
+      end_known: $("#end_known").checked,
       round_seconds: int("#round_seconds") || 0,
       visibility: { pos_demand: $("#vis_pos_demand").checked, inventories: $("#vis_inventories").checked, pipelines: $("#vis_pipelines").checked },
       bot_policy: $("#bot_policy").value,
@@ -151,6 +169,7 @@
       delete body.scenario;
       body.custom_scenario = custom;
     }
+    if (body.end_window.some(Number.isNaN)) delete body.end_window;
     for (const [k, v] of Object.entries(body)) if (typeof v === "number" && Number.isNaN(v)) delete body[k];
     $("#create-btn").disabled = true;
     const r = await api("/api/sessions", { method: "POST", json: body });
@@ -196,11 +215,13 @@
     pill.className = "status-pill " + st;
     const wks = (d.teams || []).map((x) => x.week);
     const lo = Math.min(...wks), hi = Math.max(...wks);
-    setText("#d-week", wks.length ? t("week_of", { week: lo === hi ? lo : lo + "–" + hi, weeks: s.weeks }) : "");
+    // the header may be projected: the last week only once the players know it
+    setText("#d-week", wks.length ? BG.weekText(lo === hi ? lo : lo + "–" + hi, s.end_known ? s.weeks : null) : "");
+    setText("#d-end", s.weeks ? t(s.end_known ? "end_told" : "end_hidden", { weeks: s.weeks }) : "");
     setText("#d-title", BG.scenarioTitle(s.title));
     if (document.activeElement !== $("#timer-seconds")) $("#timer-seconds").value = s.round_seconds || 0;
     const over = st === "over";
-    const enable = { start: st === "setup", pause: st === "running", resume: st === "paused", force_round: st === "running", end: !over };
+    const enable = { start: st === "setup", pause: st === "running", resume: st === "paused", force_round: st === "running", end: !over, reveal_end: !over && !s.end_known };
     for (const b of $$("[data-action]")) b.disabled = !enable[b.dataset.action];
     // the grid is redrawn on every update: keep keyboard focus on the same seat button
     const focused = document.activeElement && document.activeElement.dataset ? document.activeElement.dataset.key : null;
@@ -294,7 +315,7 @@
     box.hidden = false;
     const chain = v.chain || [];
     const labels = Object.fromEntries(chain.map((c) => [c.role, BG.roleLabel(c.role, c.label)]));
-    setText("#h-detail", BG.teamName(tm.team, tm.name) + " · " + t("week_of", { week: v.week, weeks: v.weeks }));
+    setText("#h-detail", BG.teamName(tm.team, tm.name) + " · " + BG.weekText(v.week, v.end_known ? v.weeks : null));
     const stages = v.stages || {};
     $("#detail-stages tbody").replaceChildren(...Object.entries(stages).map(([role, s]) => el("tr", {}, [
       el("th", { scope: "row", text: labels[role] || role }),
@@ -342,6 +363,7 @@
 
   async function control(action, extra) {
     if (action === "end" && !window.confirm(t("confirm_end"))) return;
+    if (action === "reveal_end" && !window.confirm(t("confirm_reveal_end"))) return;
     const ack = await socket.request("control", Object.assign({ action }, extra || {}));
     setText("#control-status", ack.ok ? t("done_action") : t("control_failed", { message: BG.errorText(ack) }));
   }

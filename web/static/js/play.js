@@ -163,8 +163,8 @@
     setText("#seat-team", BG.teamName(seatInfo.team, seatInfo.team_name));
     setText("#seat-code", s.code || (seat && seat.code) || "");
     setText("#seat-name", seatInfo.name || (seat && seat.name) || "");
-    setText("#week", t("week_of", { week: s.week, weeks: s.weeks }));
-    document.title = seatLabel + " · " + t("week_of", { week: s.week, weeks: s.weeks });
+    setText("#week", BG.weekText(s.week, s.weeks));
+    document.title = seatLabel + " · " + BG.weekText(s.week, s.weeks);
 
     for (const k of ["on_hand", "backlog", "incoming_order", "received", "shipped", "supply_line", "wip", "capacity", "lead_time"]) {
       setText("#v-" + k, num(v[k]));

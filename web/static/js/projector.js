@@ -22,7 +22,7 @@
   function renderBoard(s, ranking) {
     setText("#p-title", BG.scenarioTitle(s.title) || code);
     const week = s.week || Math.max(0, ...Array.from(progress.values(), (p) => p.week));
-    setText("#p-week", week ? t("week") + " " + week : "");
+    setText("#p-week", week ? BG.weekText(week, s.weeks) : "");
     const st = s.paused ? "paused" : s.status || "setup";
     setText("#p-status", "(" + (t("status_" + st) === "status_" + st ? st : t("status_" + st)) + ")");
     const rows = ranking.slice(0, TOP).map((r) => el("tr", { class: r.rank === 1 ? "top" : "" }, [
@@ -43,7 +43,7 @@
   const charts = {};
   function renderOrders(orders) {
     if (!orders || !window.Chart) return;
-    const weeks = orders.weeks || [];
+    const weeks = orders.played || [];
     setText("#orders-note", weeks.length ? t("orders_chart_note") : t("orders_chart_wait"));
     const high = Math.max(1, ...roles.flatMap((r) => (orders.spread[r] || []).map((q) => q[2])));
     const top = Math.ceil(high / 10) * 10; // one scale for every stage: 0, half, top
@@ -100,7 +100,7 @@
   // ---- the chain: the session's structure, the class's median order at each stage ------------
   function renderChain(chain, orders) {
     if (!chain || !chain.length) return;
-    const n = orders && orders.weeks ? orders.weeks.length : 0;
+    const n = orders && orders.played ? orders.played.length : 0;
     const stages = chain.map((c) => {
       const q = n ? (orders.spread[c.role] || [])[n - 1] : null;
       return Object.assign({}, c, q ? { figure: t("chain_median_order", { n: num(q[1]) }) } : {});

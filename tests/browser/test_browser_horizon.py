@@ -1,0 +1,60 @@
+"""The end of the game in Chromium: the player page says "Week 1", never "of N" (nor does the
+projector), until the facilitator, who sees the drawn week on the dashboard, reveals it."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+from playwright.sync_api import expect
+
+from game.horizon import end_of_game
+from web.scenarios import team_scenario
+
+pytestmark = pytest.mark.browser
+
+
+def test_the_last_week_is_hidden_until_the_facilitator_reveals_it(live_server: str, new_page) -> None:
+    body = {"scenario": "classic", "weeks": 6, "end_window": [4, 9], "seed": 21, "round_seconds": 0}
+    created = requests.post(f"{live_server}/api/sessions", json=body, timeout=10).json()
+    code = created["code"]
+    end = end_of_game(team_scenario("classic", 6, None, None, None, (4, 9)), 21)
+    fac = new_page(width=1366, height=768, mobile=False)
+    fac.goto(f"{live_server}/facilitate/{code}#s={created['facilitator_secret']}")
+    expect(fac.locator("#d-end")).to_have_text(f"The game ends after week {end}. The players are not told.")
+    player = new_page(width=390, height=844)
+    player.goto(f"{live_server}/join/{code}")
+    expect(player.locator("#role option[value=retailer]")).to_be_attached()
+    player.fill("#name", "Ada")
+    player.select_option("#role", "retailer")
+    player.click("#join-btn")
+    expect(player.locator("#seat-label")).to_have_text("Retailer")
+    proj = new_page(width=1366, height=768, mobile=False)
+    proj.goto(f"{live_server}/projector/{code}")
+    fac.click("[data-action=start]")
+    expect(player.locator("#week")).to_have_text("Week 1")
+    expect(proj.locator("tbody tr")).to_have_count(1)
+    expect(proj.locator("body")).not_to_contain_text(re.compile(r"\bof \d"))
+    expect(fac.locator("#d-week")).to_have_text("Week 1")  # the dashboard header may be projected
+    fac.once("dialog", lambda d: d.accept())
+    fac.click("[data-action=reveal_end]")
+    expect(player.locator("#week")).to_have_text(f"Week 1 of {end}")
+    expect(fac.locator("#d-end")).to_have_text(f"The game ends after week {end}. The players know.")
+    expect(fac.locator("[data-action=reveal_end]")).to_be_disabled()
+
+
+def test_the_set_up_form_scales_the_window_with_the_weeks(live_server: str, new_page) -> None:
+    fac = new_page(width=1366, height=768, mobile=False)
+    fac.goto(live_server + "/facilitate")
+    expect(fac.locator("#scenario option[value=decoupling-point]")).to_be_attached()
+    fac.select_option("#scenario", "decoupling-point")
+    expect(fac.locator("#end_first")).to_have_value("48")
+    expect(fac.locator("#end_last")).to_have_value("56")
+    expect(fac.locator("#end_known")).not_to_be_checked()
+    fac.fill("#weeks", "20")
+    expect(fac.locator("#end_first")).to_have_value("18")
+    expect(fac.locator("#end_last")).to_have_value("22")
+    fac.select_option("#scenario", "product-leadership")
+    expect(fac.locator("#end_known")).to_be_checked()
+    expect(fac.locator("#end_first")).to_have_value("36")
