@@ -1,29 +1,29 @@
-"""Best-plan benchmark for the debrief: what the best simple plan would have earned.
+"""Best-plan benchmark for the debrief: what the best plan would have earned.
 
 Given the consumer demand a team actually faced (the scenario and its seed: the
-demand table is drawn from the seed), search for the best *stationary* plan for
-a CODP position: a fixed base-stock level for every make-to-stock stage (order
-up to the level each week) and a fixed capacity for every make-to-order stage.
-Doing this for every position answers "what would the best plan have earned at
+demand table is drawn from the seed), search for the best plan of the reference's plan
+family (``game.plans``: order-up-to levels and capacities that may follow a smoothed
+forecast of what the stage sees, and a phase-out where the end is known) for a CODP
+position. Doing this for every position answers "what would the best plan have earned at
 our decoupling point" and "what would another decoupling point have earned".
 
-The search is a pattern search (coordinate steps that halve when nothing
-improves) with a budget of games per position. It starts from the preset's stored
-reference plan for the position (``game.reference``), as stored and scaled to the
-demand faced, whichever earns more, when there is one; else from a rate-based plan,
-with a larger budget. It plays the real engine, so every rule (segments, lost sales,
-capacity queues, write-off) is in the figure. It is a good plan, not a proven optimum.
+With the preset's stored reference plans (``game.reference``), a position's search starts
+from its reference plan, as stored and scaled to the demand faced, whichever earns more,
+and moves its levels and phase-out on the team's demand (a small budget: the debrief waits
+for it). Without them it searches a stationary plan (a fixed level or capacity per role)
+from a rate-based plan, with a larger budget. It plays the real engine, so every rule
+(segments, lost sales, capacity queues, write-off) is in the figure. It is a good plan, not
+a proven optimum.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from game.codp import apply_codp
-from game.engine import inventory_position, play_week
+from game.plans import Objective, Rule, coordinates, mean_rate, pattern_search, play, rate_plan, rates, stationary
 from game.policies import Policy
 from game.scenario import Scenario
 from game.state import GameState, new_game
@@ -36,28 +36,67 @@ REFERENCE_CHOSEN_BUDGET = 16  # games for the team's own position, from its stor
 
 @dataclass(frozen=True)
 class Plan:
-    """A stationary plan at one CODP position and what it earns on the given demand."""
+    """A plan at one CODP position and what it earns on the given demand.
+
+    ``levels`` and ``capacities`` are its order-up-to levels and capacities at the rate the
+    chain was set up with (a stationary plan's fixed ones); ``rules`` the whole plan
+    (``game.plans.Rule`` per role), empty for a stationary plan."""
 
     position: str | None
     levels: dict[str, int]  # make-to-stock stages: base-stock level
     capacities: dict[str, int]  # make-to-order stages: capacity per week
     profit: float
     games: int = 0
+    rules: dict[str, Rule] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, scenario: Scenario, rules: Mapping[str, Rule], profit: float, games: int) -> Plan:
+        """The plan ``rules`` for ``scenario`` as it stands (its stage modes)."""
+        modes = {spec.role: spec.mode for spec in scenario.stages}
+        rules = {r: Rule(x.level, stop=x.stop, ramp=x.ramp) if x.stationary else x for r, x in rules.items()}
+        values = {r: round(rule.level) for r, rule in rules.items()}
+        stat = all(rule.stationary and not (rule.stop or rule.ramp) for rule in rules.values())
+        return cls(
+            scenario.codp,
+            {r: v for r, v in values.items() if modes[r] == "mts"},
+            {r: v for r, v in values.items() if modes[r] == "mto"},
+            profit,
+            games,
+            {} if stat and all(rule.level == values[r] for r, rule in rules.items()) else dict(rules),
+        )
+
+    def plan_rules(self) -> dict[str, Rule]:
+        """Every role's rule (fixed levels and capacities for a stationary plan)."""
+        return dict(self.rules) if self.rules else stationary({**self.levels, **self.capacities})
 
     def policies(self) -> dict[str, Policy]:
-        """The plan as bot policies, for ``simulate(policy=...)``."""
+        """A stationary plan as bot policies, for ``simulate(policy=...)``."""
+        if self.rules:
+            raise ValueError("only a stationary plan plays as base-stock bots")
         out = {r: Policy("base_stock", {"level": float(v)}) for r, v in self.levels.items()}
         out.update({r: Policy("base_stock", {"capacity": float(v)}) for r, v in self.capacities.items()})
         return out
 
+    def rules_dict(self, scenario: Scenario) -> dict[str, dict[str, Any]]:
+        """Every role's rule in its stored form (``Rule.to_dict``)."""
+        start = rates(scenario)
+        modes = {**dict.fromkeys(self.levels, "mts"), **dict.fromkeys(self.capacities, "mto")}
+        return {r: rule.to_dict(modes[r], start[r]) for r, rule in self.plan_rules().items()}
+
     def to_dict(self) -> dict[str, Any]:
-        """JSON-compatible form."""
-        return {
+        """JSON-compatible form (the rules as fields, for people; ``rules_dict`` stores them)."""
+        out: dict[str, Any] = {
             "position": self.position,
             "levels": dict(self.levels),
             "capacities": dict(self.capacities),
             "profit": round(self.profit, 2),
         }
+        if self.rules:
+            out["rules"] = {
+                r: {"level": round(x.level, 2), "alpha": x.alpha, "cover": x.cover, "stop": x.stop, "ramp": x.ramp}
+                for r, x in self.rules.items()
+            }
+        return out
 
 
 @dataclass
@@ -81,49 +120,16 @@ class Benchmark:
         }
 
 
-def play_plan(scenario: Scenario, seed: int, plan: dict[str, int], start: GameState | None = None) -> float:
-    """Profit (revenue - cost) of one game in which every stage follows ``plan``.
-
-    Make-to-stock stages order up to ``plan[role]`` (their inventory position:
-    on hand - backlog + supply line); make-to-order stages run at capacity ``plan[role]``.
-    ``start`` (the game's first decision point) is copied, never changed.
-    """
-    state = start.copy() if start is not None else new_game(scenario, seed)
-    # a stationary plan: the modes never change, nor the capacities of make-to-order stages
-    capacities: dict[str, int] = {}
-    levels: list[tuple[int, str, int, int]] = []  # make-to-stock: index, role, level, most it may order
-    for i, spec in enumerate(scenario.stages):
-        if spec.mode == "mto":
-            capacities[spec.role] = min(plan[spec.role], spec.max_capacity)
-        else:
-            levels.append((i, spec.role, plan[spec.role], spec.max_order))
-    total = 0.0
-    while not state.done:
-        dec = dict(capacities)
-        for i, role, level, most in levels:
-            order = level - inventory_position(scenario, state, i)
-            dec[role] = 0 if order < 0 else min(order, most)
-        for ev in play_week(scenario, state, dec, totals=False):
-            total += ev.get("revenue", 0.0) - ev["cost"]
-    return total
+def play_plan(scenario: Scenario, seed: int, plan: Mapping[str, int], start: GameState | None = None) -> float:
+    """Profit (revenue - cost) of one game in which every stage follows the stationary ``plan``:
+    make-to-stock stages order up to ``plan[role]`` (their inventory position: on hand -
+    backlog + supply line); make-to-order stages run at capacity ``plan[role]``. ``start``
+    (the game's first decision point) is copied, never changed."""
+    return play(scenario, seed, stationary(plan), start)
 
 
-def _rate(state: GameState) -> float:
-    """Mean consumer demand per week over the whole game (all channels)."""
-    weeks = state.demand
-    return sum(sum(sum(ch) for ch in week) for week in weeks) / max(1, len(weeks))
-
-
-def _start_plan(scenario: Scenario, state: GameState, rate: float) -> dict[str, int]:
-    """Levels covering lead time plus a week, capacities a little above the rate."""
-    plan: dict[str, int] = {}
-    for spec, s in zip(scenario.stages, state.stages, strict=True):
-        share = rate if not spec.consumer_facing else rate * spec.market_share
-        if s.mode == "mto":
-            plan[spec.role] = math.ceil(share * 1.15)
-        else:
-            plan[spec.role] = round(share * (spec.order_delay + spec.ship_delay + 1))
-    return plan
+def _modes(scenario: Scenario, state: GameState) -> dict[str, str]:
+    return {spec.role: s.mode for spec, s in zip(scenario.stages, state.stages, strict=True)}
 
 
 def optimise(
@@ -135,72 +141,58 @@ def optimise(
     """The best stationary plan found for ``scenario`` as it stands (its stage modes), on the
     demand of one seed or the mean over several (``profit`` is then the mean).
 
-    The search starts from the best of the plans in ``start_from`` (a value per role), with
-    first steps of a quarter of the weekly demand; without any, from a rate-based plan with
-    steps of half the weekly demand."""
-    seeds = [seed] if isinstance(seed, int) else list(seed)
-    starts = [new_game(scenario, s) for s in seeds]
-    start = starts[0]
-    rate = sum(_rate(s) for s in starts) / len(starts)
-    roles = scenario.roles
-    seen: dict[tuple[int, ...], float] = {}
-
-    def f(plan: dict[str, int]) -> float:
-        key = tuple(plan[r] for r in roles)
-        if key not in seen:
-            seen[key] = sum(play_plan(scenario, s, plan, st) for s, st in zip(seeds, starts, strict=True)) / len(seeds)
-        return seen[key]
-
+    The search (``game.plans.pattern_search`` over the levels and capacities) starts from the
+    best of the plans in ``start_from`` (a value per role), with first steps of a quarter of
+    the weekly demand; without any, from a rate-based plan with steps of half the weekly
+    demand."""
+    f = Objective(scenario, [seed] if isinstance(seed, int) else list(seed))
+    modes = _modes(scenario, f.starts[0])
+    rate = mean_rate(f.starts)
     if start_from:
-        tried = [{r: max(0, int(p[r])) for r in roles} for p in start_from]
-        x = max(tried, key=f)  # the first of equals
-        first_step = rate / 4
+        tried = [stationary({r: max(0, int(p[r])) for r in scenario.roles}) for p in start_from]
+        x, step = max(tried, key=f), rate / 4  # the first of equals
     else:
-        x = _start_plan(scenario, start, rate)
-        first_step = rate / 2
-    best = f(x)
-    steps = dict.fromkeys(roles, max(1, round(first_step)))
-    while len(seen) < budget:
-        improved = False
-        for role in roles:
-            for sign in (1, -1):
-                if len(seen) >= budget:
-                    break
-                y = dict(x)
-                y[role] = max(0, x[role] + sign * steps[role])
-                if y[role] == x[role]:
-                    continue
-                value = f(y)
-                if value > best + 1e-9:
-                    x, best, improved = y, value, True
-                    break
-        if not improved:
-            if all(v == 1 for v in steps.values()):
-                break
-            steps = {r: max(1, v // 2) for r, v in steps.items()}
-    modes = {spec.role: s.mode for spec, s in zip(scenario.stages, start.stages, strict=True)}
-    return Plan(
-        scenario.codp,
-        {r: x[r] for r in roles if modes[r] == "mts"},
-        {r: x[r] for r in roles if modes[r] == "mto"},
-        best,
-        len(seen),
-    )
+        x, step = rate_plan(scenario, modes, rate), rate / 2
+    x, best = pattern_search(f, x, coordinates(scenario, modes, ("level",), step, rate), budget - len(f.seen))
+    return Plan.of(scenario, x, best, len(f.seen))
 
 
-def reference_starts(scenario: Scenario, seed: int, reference: Mapping[str, Any]) -> dict[str, list[dict[str, int]]]:
+def improve(scenario: Scenario, seed: int, budget: int, starts: Sequence[Mapping[str, Rule]]) -> Plan:
+    """The best plan found on the demand of ``seed`` from the best of ``starts`` (plans of the
+    family, a rule per role): its levels and phase-out moved, steps of an eighth of the
+    weekly demand first."""
+    f = Objective(scenario, [seed])
+    modes = _modes(scenario, f.starts[0])
+    rate = mean_rate(f.starts)
+    x = max((dict(s) for s in starts), key=f)
+    coords = coordinates(scenario, modes, ("level", "stop"), rate / 8, rate)
+    x, best = pattern_search(f, x, coords, budget - len(f.seen))
+    return Plan.of(scenario, x, best, len(f.seen))
+
+
+def stored_rules(scenario: Scenario, row: Mapping[str, Any]) -> dict[str, Rule]:
+    """A stored reference row's plan (``game.reference``) as rules: its ``rules`` where it has
+    them, else its fixed levels and capacities."""
+    if not row.get("rules"):
+        return stationary({**row["levels"], **row["capacities"]})
+    start = rates(scenario)
+    return {r: Rule.from_dict(d, start[r]) for r, d in row["rules"].items()}
+
+
+def reference_starts(scenario: Scenario, seed: int, reference: Mapping[str, Any]) -> dict[str, list[dict[str, Rule]]]:
     """Per position of ``reference`` (``game.reference.stored``): its plan as stored, and scaled
-    to the demand of ``seed`` (levels and capacities times its mean weekly demand over that
-    of the reference's training seeds)."""
+    to the demand of ``seed`` (levels and capacities at the initial rate times its mean weekly
+    demand over that of the reference's training seeds)."""
     cache = scenario.__dict__.setdefault("_train_rates", {})
     train = tuple(reference["train_seeds"])
     if train not in cache:
-        cache[train] = sum(_rate(new_game(scenario, s)) for s in train) / len(train) if train else 0.0
-    scale = _rate(new_game(scenario, seed)) / cache[train] if cache[train] else 1.0
+        cache[train] = mean_rate([new_game(scenario, s) for s in train]) if train else 0.0
+    scale = mean_rate([new_game(scenario, seed)]) / cache[train] if cache[train] else 1.0
     out = {}
     for row in reference["positions"]:
-        plan = {**row["levels"], **row["capacities"]}
-        out[row["position"]] = [plan, {r: round(v * scale) for r, v in plan.items()}]
+        plan = stored_rules(apply_codp(scenario, row["position"]), row)
+        scaled = {r: replace(rule, level=float(round(rule.level * scale))) for r, rule in plan.items()}
+        out[row["position"]] = [plan, scaled]
     return out
 
 
@@ -227,7 +219,7 @@ def benchmark(
     def best(pos: str | None, games: int | None, from_reference: int, from_rate: int) -> Plan:
         scn = apply_codp(scenario, pos) if pos else scenario
         if pos in starts:
-            return optimise(scn, seed, from_reference if games is None else games, starts[pos])
+            return improve(scn, seed, from_reference if games is None else games, starts[pos])
         return optimise(scn, seed, from_rate if games is None else games)
 
     result = Benchmark(best(chosen, chosen_budget, REFERENCE_CHOSEN_BUDGET, CHOSEN_BUDGET))

@@ -25,6 +25,7 @@ from game.engine import DecisionError, decision_bounds, decision_kind
 from game.horizon import end_of_game, window
 from game.jsonsafe import jsonsafe
 from game.policies import POLICIES, Policy, PolicyError, check_roles, parse_policy
+from game.reference import BUDGET
 from game.scenario import Scenario, ScenarioError, list_presets, load_scenario
 from game.simulate import DEFAULT_POLICY, GameResult, simulate
 from game.state import new_game
@@ -33,6 +34,8 @@ PROG = "beergame"
 MAX_WEEKS = 520
 EXIT_USAGE = 2
 FORMATS = ("table", "json", "csv")
+#: Positions the reference tunes at a time (processes): the machine's cores, at most two.
+JOBS = min(2, os.cpu_count() or 1)
 
 
 class CliError(Exception):
@@ -152,14 +155,24 @@ def _add_reference(sub: Any) -> None:
     ref = sub.add_parser(
         "reference",
         help="the reference plan per decoupling point: tuned on some seeds, scored on others",
-        description="Tune a stationary plan (order-up-to levels, capacities) at every offered decoupling "
+        description="Tune an expert's plan (order-up-to levels and capacities that follow a smoothed forecast "
+        "or stay fixed, a phase-out where the end is known) at every offered decoupling "
         "point on training seeds and score it on disjoint test seeds: mean profit, its standard error, "
         "the winner and its margin in standard errors.",
     )
     ref.add_argument("--scenario", required=True, metavar="NAME|PATH", help="a preset name or a .toml file")
     ref.add_argument("--train", type=_seed, default=20, metavar="N", help="training seeds (default 20)")
     ref.add_argument("--test", type=_seed, default=20, metavar="N", help="test seeds (default 20)")
-    ref.add_argument("--budget", type=_seed, default=40, metavar="N", help="plans tried per position (default 40)")
+    ref.add_argument(
+        "--budget", type=_seed, default=BUDGET, metavar="N", help=f"plans tried per position (default {BUDGET})"
+    )
+    ref.add_argument(
+        "--jobs",
+        type=_seed,
+        default=JOBS,
+        metavar="N",
+        help=f"positions tuned at a time, in processes (default {JOBS})",
+    )
     ref.add_argument("--format", choices=("table", "json", "csv"), default="table", help="output (default table)")
     ref.add_argument(
         "--save", action="store_true", help="store the plans in config/reference/ for the debrief (presets)"
@@ -370,7 +383,7 @@ def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
     if args.train < 1 or args.test < 2:
         raise CliError(f"--train needs at least 1 seed and --test at least 2 (see {PROG} reference --help)")
     scenario = load_scenario(args.scenario)
-    ref = reference(scenario, args.train, args.test, args.budget)
+    ref = reference(scenario, args.train, args.test, args.budget, jobs=max(1, args.jobs))
     write_reference(ref, args.format, out)
     if args.save:
         print(f"{PROG}: stored in {save(ref, scenario)}", file=sys.stderr)

@@ -1,10 +1,11 @@
 """The reference plan per CODP position: what a well-played chain earns there.
 
-For each position a scenario offers, the best stationary plan (an order-up-to level for
-every make-to-stock role, shared over its variants and regions by the engine's split rule;
-a capacity for every make-to-order role) is searched on *training* seeds with
-``game.bestplan.optimise`` and then scored on a disjoint set of *test* seeds, so the
-figure is out of sample: mean profit per game and its standard error. The winner is the
+For each position a scenario offers, the best plan of an expert's plan family
+(``game.plans``: for every make-to-stock role an order-up-to level, for every make-to-order
+role a capacity, each following a smoothed forecast of what the stage sees or fixed, with a
+phase-out where the end of the game is known) is searched on *training* seeds with
+``game.plans.tune`` (several starts) and then scored on a disjoint set of *test* seeds, so
+the figure is out of sample: mean profit per game and its standard error. The winner is the
 position with the highest test mean; its margin over the runner-up is given in standard
 errors of the paired per-seed differences (the positions play the same test demand).
 
@@ -17,19 +18,22 @@ import csv
 import hashlib
 import json
 import math
+import multiprocessing
 from collections.abc import Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from game.bestplan import Plan, optimise, play_plan
+from game.bestplan import Plan, stored_rules
 from game.codp import apply_codp, positions_for
 from game.jsonsafe import jsonsafe
+from game.plans import play, tune
 from game.scenario import Scenario
 
 TRAIN_SEEDS = 20
 TEST_SEEDS = 20
-BUDGET = 40  # plans tried per position
+BUDGET = 180  # plans tried per position
 TEST_OFFSET = 10_000  # test seeds start here, so they never meet the training seeds
 
 
@@ -41,6 +45,7 @@ class Row:
     plan: Plan
     train_profit: float
     profits: tuple[float, ...]  # per test seed
+    rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # the plan's rules, stored form
 
     @property
     def mean(self) -> float:
@@ -62,6 +67,7 @@ class Row:
             "position": self.position,
             "levels": dict(self.plan.levels),
             "capacities": dict(self.plan.capacities),
+            **({"rules": self.rules} if self.rules else {}),
             "train_profit": round(self.train_profit, 2),
             "test_profit": round(self.mean, 2),
             "test_se": round(self.se, 2),
@@ -117,12 +123,12 @@ def seeds(train: int = TRAIN_SEEDS, test: int = TEST_SEEDS, offset: int = 0) -> 
 def reference_row(
     scenario: Scenario, position: str, train: Sequence[int], test: Sequence[int], budget: int = BUDGET
 ) -> Row:
-    """Tune a stationary plan at ``position`` on ``train`` seeds and score it on ``test``."""
+    """Tune a plan at ``position`` on ``train`` seeds and score it on ``test``."""
     scn = apply_codp(scenario, position)
-    plan = optimise(scn, list(train), budget)
-    targets = {**plan.levels, **plan.capacities}
-    profits = tuple(play_plan(scn, s, targets) for s in test)
-    return Row(position, plan, plan.profit, profits)
+    rules, value, games = tune(scn, list(train), budget)
+    plan = Plan.of(scn, rules, value, games)
+    profits = tuple(play(scn, s, rules) for s in test)
+    return Row(position, plan, value, profits, plan.rules_dict(scn))
 
 
 def reference(
@@ -132,13 +138,39 @@ def reference(
     budget: int = BUDGET,
     positions: Sequence[str] | None = None,
     offset: int = 0,
+    jobs: int = 1,
 ) -> Reference:
-    """The reference table of ``scenario``: every offered position, best first."""
+    """The reference table of ``scenario``: every offered position, best first. ``jobs`` > 1
+    tunes that many positions at a time in worker processes (the same results)."""
     tr, te = seeds(train, test, offset)
     offered = list(positions or scenario.codp_positions or positions_for(scenario))
-    rows = [reference_row(scenario, p, tr, te, budget) for p in offered]
+    if jobs > 1 and len(offered) > 1:
+        context = multiprocessing.get_context("fork")
+        with ProcessPoolExecutor(min(jobs, len(offered)), mp_context=context) as pool:
+            rows = list(pool.map(reference_row, *zip(*((scenario, p, tr, te, budget) for p in offered), strict=True)))
+    else:
+        rows = [reference_row(scenario, p, tr, te, budget) for p in offered]
     rows.sort(key=lambda r: -r.mean)
     return Reference(scenario.name, tuple(tr), tuple(te), rows)
+
+
+def describe(row: dict[str, Any]) -> str:
+    """A stored row's plan for people: per role its level or capacity (``cover·F+safety`` where
+    it follows its forecast F, smoothed with weight a) and its phase-out (weeks without orders,
+    then weeks of ramp before them)."""
+    parts = []
+    for role, value in {**row["levels"], **row["capacities"]}.items():
+        rule = row.get("rules", {}).get(role)
+        text = f"{role} {value}"
+        if rule:
+            cover = rule.get("cover", rule.get("factor", 0.0))
+            safety = rule.get("safety", rule.get("margin", 0.0))
+            if rule["alpha"] and cover:
+                text = f"{role} {cover:g}·F{safety:+.0f} (a {rule['alpha']:g})"
+            if rule["stop"] or rule["ramp"]:
+                text += f" stop {rule['stop']}" + (f" ramp {rule['ramp']}" if rule["ramp"] else "")
+        parts.append(text)
+    return ", ".join(parts)
 
 
 def write_reference(ref: Reference, fmt: str, out: TextIO) -> None:
@@ -149,7 +181,7 @@ def write_reference(ref: Reference, fmt: str, out: TextIO) -> None:
     rows = [r.to_dict() for r in ref.rows]
     if fmt == "csv":
         w = csv.writer(out, lineterminator="\n")
-        w.writerow(["position", "test_profit", "test_se", "train_profit", "levels", "capacities"])
+        w.writerow(["position", "test_profit", "test_se", "train_profit", "levels", "capacities", "rules"])
         for r in rows:
             w.writerow(
                 [
@@ -159,6 +191,7 @@ def write_reference(ref: Reference, fmt: str, out: TextIO) -> None:
                     r["train_profit"],
                     json.dumps(r["levels"], sort_keys=True),
                     json.dumps(r["capacities"], sort_keys=True),
+                    json.dumps(r.get("rules", {}), sort_keys=True),
                 ]
             )
         return
@@ -167,7 +200,7 @@ def write_reference(ref: Reference, fmt: str, out: TextIO) -> None:
     )
     out.write(f"{'position':<12} {'test profit':>12} {'± se':>8} {'train':>10}  plan\n")
     for r in rows:
-        plan = ", ".join(f"{k} {v}" for k, v in {**r["levels"], **r["capacities"]}.items())
+        plan = describe(r)
         money = f"{r['test_profit']:>12,.0f} {r['test_se']:>8,.0f} {r['train_profit']:>10,.0f}"
         out.write(f"{r['position']:<12} {money}  {plan}\n")
     margin = ref.margin_se
@@ -217,7 +250,7 @@ def replay(scenario: Scenario, seed: int, data: dict[str, Any]) -> dict[str, flo
     out: dict[str, float] = {}
     for row in data["positions"]:
         scn = apply_codp(scenario, row["position"])
-        out[row["position"]] = play_plan(scn, seed, {**row["levels"], **row["capacities"]})
+        out[row["position"]] = play(scn, seed, stored_rules(scn, row))
     return out
 
 
@@ -250,6 +283,6 @@ def verdict_line(scenario: Scenario, found: dict[str, Any] | None) -> str:
     lead = "always" if margin is None else f"{margin:.1f} standard errors"
     ahead = f", ahead of {found['runner_up']} by {lead}" if found["runner_up"] else ""
     return (
-        f"reference winner: {found['winner']}{ahead} (stationary plans tuned on {found['train_seeds']} seeds, "
+        f"reference winner: {found['winner']}{ahead} (expert plans tuned on {found['train_seeds']} seeds, "
         f"scored on {found['test_seeds']} others: python -m game reference)"
     )

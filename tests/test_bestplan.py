@@ -1,4 +1,4 @@
-"""Best-plan benchmark: stationary plans played by the real engine on the team's demand."""
+"""Best-plan benchmark: plans of the reference's family played by the real engine on the team's demand."""
 
 from __future__ import annotations
 
@@ -14,9 +14,11 @@ from game.bestplan import (
     optimise,
     play_plan,
     reference_starts,
+    stored_rules,
 )
 from game.codp import apply_codp
 from game.engine import play_week
+from game.plans import play
 from game.reference import replay, stored
 from game.scenario import list_presets, load_scenario
 from game.scoring import team_score
@@ -117,15 +119,18 @@ def test_searches_from_the_stored_reference_plans_end_at_or_above_them(name: str
     for position, plan in plans.items():
         assert plan.profit >= replayed[position]
         assert plan.games <= (REFERENCE_CHOSEN_BUDGET if position == scn.codp else REFERENCE_BUDGET)
-        assert play_plan(apply_codp(scn, position), seed, {**plan.levels, **plan.capacities}) == plan.profit
+        assert play(apply_codp(scn, position), seed, plan.plan_rules()) == plan.profit
     # each start is the stored plan and that plan scaled by the demand faced against the training seeds'
     starts = reference_starts(scn, seed, data)
     stored_plan, scaled = starts[scn.codp]
     row = next(r for r in data["positions"] if r["position"] == scn.codp)
-    assert stored_plan == {**row["levels"], **row["capacities"]}
+    assert stored_plan == stored_rules(apply_codp(scn, scn.codp), row)
     rate = _weekly_demand(scn, seed)
     train = sum(_weekly_demand(scn, s) for s in data["train_seeds"]) / len(data["train_seeds"])
-    assert scaled == {r: round(v * rate / train) for r, v in stored_plan.items()}
+    assert {r: x.level for r, x in scaled.items()} == {r: round(x.level * rate / train) for r, x in stored_plan.items()}
+    assert {r: (x.alpha, x.cover, x.stop) for r, x in scaled.items()} == {
+        r: (x.alpha, x.cover, x.stop) for r, x in stored_plan.items()
+    }
 
 
 def _weekly_demand(scn, seed: int) -> float:

@@ -320,3 +320,20 @@ def test_compare_is_a_subcommand_with_its_own_options(capsys: pytest.CaptureFixt
     assert cli.main(argv) == 0
     data = json.loads(capsys.readouterr().out)
     assert data["scenario"] == "segments" and data["seeds"] == 1
+
+
+def test_reference_tunes_expert_plans_the_same_in_parallel() -> None:
+    args = ("reference", "--scenario", "customer-intimacy", "--train", "2", "--test", "2", "--budget", "12")
+    one = run(*args, "--format", "json", "--jobs", "1")
+    two = run(*args, "--format", "json", "--jobs", "2")
+    assert one.returncode == 0 and two.returncode == 0, one.stderr + two.stderr
+    data = json.loads(one.stdout)
+    assert json.loads(two.stdout) == data
+    assert not set(data["train_seeds"]) & set(data["test_seeds"])
+    for row in data["positions"]:
+        assert set(row["rules"]) == set(row["levels"]) | set(row["capacities"])
+        for role, rule in row["rules"].items():
+            shape = {"cover", "safety"} if role in row["levels"] else {"factor", "margin"}
+            assert shape | {"alpha", "trend", "stop", "ramp", "level"} == set(rule)
+    table = run(*args)
+    assert table.returncode == 0 and table.stdout.splitlines()[-1].startswith("winner: ")

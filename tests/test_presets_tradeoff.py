@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from game.reference import reference
+from game.reference import BUDGET, reference
 from game.scenario import load_scenario
 
 # preset -> nothing: the winner comes from the reference, the claim from the debrief text
@@ -42,8 +42,8 @@ def claimed_winner(debrief: str) -> str:
 
 @pytest.fixture(scope="module")
 def references() -> dict:
-    # fewer training seeds and plans than the command line's default, the same 20 test seeds
-    return {name: reference(load_scenario(name), train=6, test=20, budget=24) for name in CODP_PRESETS}
+    # fewer training seeds than the command line's default, the same expert search and 20 test seeds
+    return {name: reference(load_scenario(name), train=6, test=20, budget=BUDGET, jobs=2) for name in CODP_PRESETS}
 
 
 def test_presets_offer_every_position_and_explain_themselves() -> None:

@@ -138,8 +138,8 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
 
 @bp.get("/debrief/<code>/benchmark/<int:team>.json")
 def benchmark(code: str, team: int) -> tuple[Response, int]:
-    """The best stationary plan on the team's own demand, at its decoupling point and at
-    every other one (``game.bestplan``). Same access rule as the results."""
+    """The best plan of the reference's plan family on the team's own demand, at its decoupling
+    point and at every other one (``game.bestplan``). Same access rule as the results."""
     try:
         meta = check_results_access(_code(code))
     except GameError as exc:
