@@ -8,7 +8,8 @@
 3. Robustness: each preset's main parameters moved by -20% and +20% one at a time, and
    whether the preset's winner stays the winner (smaller training and test sets).
 
-``--write`` puts (1)-(3) in docs/SCENARIOS.md and the timings in docs/PERFORMANCE.md.
+``--write`` puts (1)-(3) in docs/SCENARIOS.md and the timings in docs/PERFORMANCE.md; ``--save``
+stores each preset's plans in config/reference/, as ``python -m game reference --save`` does.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ from pathlib import Path
 from perfdoc import write_section
 
 from game.cli import JOBS
-from game.reference import BUDGET, Reference, describe, reference
+from game.reference import BUDGET, Reference, describe, reference, save
 from game.scenario import Scenario, load_scenario
 
 SCENARIOS_DOC = Path(__file__).resolve().parent.parent / "docs" / "SCENARIOS.md"
@@ -116,6 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--write", action="store_true", help="write the sections of docs/SCENARIOS.md and PERFORMANCE.md"
     )
+    parser.add_argument("--save", action="store_true", help="store each preset's plans in config/reference/")
     args = parser.parse_args(argv)
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     command = f"python bench/codp_reference.py --train {args.train} --test {args.test} --budget {args.budget}"
@@ -130,9 +132,12 @@ def main(argv: list[str] | None = None) -> int:
     timings = []
     for name in PRESETS:
         t0 = time.perf_counter()
-        ref = reference(load_scenario(name), args.train, args.test, args.budget, jobs=args.jobs)
+        scn = load_scenario(name)
+        ref = reference(scn, args.train, args.test, args.budget, jobs=args.jobs)
         seconds = time.perf_counter() - t0
         timings.append((name, seconds))
+        if args.save:
+            save(ref, scn)  # what python -m game reference --scenario NAME --save stores
         margin = "always ahead" if math.isinf(ref.margin_se) else f"{ref.margin_se:.1f} SE"
         print(f"{name}: {ref.winner.position} by {margin} ({seconds:.1f} s)", flush=True)
         tables += ["", f"`{name}`: winner **{ref.winner.position}**, ahead by {margin}", ""]
