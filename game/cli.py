@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from game.codp import POSITIONS, apply_codp
+from game.codp import POSITIONS, apply_choice
 from game.engine import DecisionError, decision_bounds, decision_kind
 from game.horizon import end_of_game, window
 from game.jsonsafe import jsonsafe
@@ -125,7 +125,12 @@ def _add_simulate(sub: Any) -> None:
         help='JSON {"<role>": [decision in week 1, week 2, ...]}, one entry per week, for scripted roles '
         "(a make-to-order stage's decision is its capacity)",
     )
-    sim.add_argument("--codp", metavar="POSITION", help=f"decoupling point: {', '.join(POSITIONS)}")
+    sim.add_argument(
+        "--codp",
+        metavar="POSITION",
+        help=f"decoupling point: {', '.join(POSITIONS)}; or a process per segment: per-segment, per-need, "
+        "or segment=position,... (scenarios with max_processes > 1)",
+    )
     sim.add_argument(
         "--format",
         choices=FORMATS,
@@ -158,7 +163,8 @@ def _add_reference(sub: Any) -> None:
         description="Tune an expert's plan (order-up-to levels and capacities that follow a smoothed forecast "
         "or stay fixed, a phase-out where the end is known) at every offered decoupling "
         "point on training seeds and score it on disjoint test seeds: mean profit, its standard error, "
-        "the winner and its margin in standard errors.",
+        "the winner and its margin in standard errors. Where a segment can co-make, every choice is "
+        "played with and without the co-makership deal (--save stores the plans without it).",
     )
     ref.add_argument("--scenario", required=True, metavar="NAME|PATH", help="a preset name or a .toml file")
     ref.add_argument("--train", type=_seed, default=20, metavar="N", help="training seeds (default 20)")
@@ -325,7 +331,7 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
     scenario = load_scenario(args.scenario)
     if args.codp:
         try:
-            scenario = apply_codp(scenario, args.codp)
+            scenario = apply_choice(scenario, args.codp)
         except ValueError as exc:
             raise CliError(f"--codp: {exc}") from None
     weeks = args.weeks or end_of_game(scenario, args.seed)  # without --weeks: the week drawn for the seed
@@ -378,14 +384,19 @@ def cmd_economics(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
     """``reference``: the out-of-sample reference table of a scenario."""
+    from game.comaker import deal_reference, offered
     from game.reference import reference, save, write_reference
 
     if args.train < 1 or args.test < 2:
         raise CliError(f"--train needs at least 1 seed and --test at least 2 (see {PROG} reference --help)")
     scenario = load_scenario(args.scenario)
-    ref = reference(scenario, args.train, args.test, args.budget, jobs=max(1, args.jobs))
-    write_reference(ref, args.format, out)
-    if args.save:
+    deal = offered(scenario)
+    jobs = max(1, args.jobs)
+    ref = None if deal and not args.save else reference(scenario, args.train, args.test, args.budget, jobs=jobs)
+    shown = deal_reference(scenario, args.train, args.test, args.budget) if deal else ref
+    assert shown is not None
+    write_reference(shown, args.format, out)
+    if ref is not None and args.save:  # the plans per decoupling point, without a deal: what the debrief replays
         print(f"{PROG}: stored in {save(ref, scenario)}", file=sys.stderr)
     return 0
 

@@ -120,7 +120,10 @@ class _Plan:
         ]
         self.pool_rows = [(pool, self.bounded[pool[0]]) for pool in net.pools]
         # per role, for inventory_position: its nodes, its outlets and its decide nodes
-        self.position_rows = list(zip(net.groups, net.outlets, net.decide, strict=True))
+        # (a segment's own process is not the role's stock point: its stock and backlog are the process's)
+        own = [[i for i in g if i not in lanes] for g, lanes in zip(net.groups, net.lanes, strict=True)]
+        self.position_rows = list(zip(own, net.outlets, net.decide, strict=True))
+        self.fixed_cost = net.fixed_cost
         # per node, the cost of a change of capacity where it is billed (else None)
         self.change_rate = [s.capacity_change_cost if self.bills[i] else None for i, s in enumerate(specs)]
         self.delivery_delay = [s.delivery_delay for s in specs]
@@ -132,6 +135,21 @@ class _Plan:
         # customers still waiting at the end are lost sales where there are sales (not in the
         # classic game, where the backlog is all a waiting customer costs)
         self.unserved_lost = scenario.has_prices
+        # co-making segments (``game.comaker``): their index, discounted-price factor, and per
+        # node the lead time agreed for the node's variant
+        self.comaking = [k for k, seg in enumerate(scenario.segments) if seg.comaking and seg.comaker]
+        self.comaker_price = {
+            k: 1.0 - scenario.segments[k].comaker.discount  # type: ignore[union-attr]
+            for k in self.comaking
+        }
+        variants = scenario.product.variants
+        self.agreed = [
+            {
+                k: scenario.segments[k].comaker.agreed(variants[max(nd.variant, 0)].name)  # type: ignore[union-attr]
+                for k in self.comaking
+            }
+            for nd in net.nodes
+        ]
 
 
 def closing_loss(scenario: Scenario, spec: StageSpec) -> float:
@@ -563,6 +581,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
     unit_cost = scenario.unit_cost
     events: list[dict[str, Any]] = [_PLAIN_EVENT] * plan.n
     rows = plan.rows
+    custom = plan.net.custom
     for i in plan.rev:
         s = st[i]
         facing, source, customers, single, plain, hc, bc, plain_event, capacity = rows[i]
@@ -587,7 +606,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         lean = plain and mode == "mts"
         if facing:
             # the market goes straight into the week's event (see below)
-            m = _consumers(scenario, plan, new, s, i, week, quoted[i], custom_ok, _FACING_EVENT.copy())
+            ok = custom_ok if custom[i] is None else custom[i]  # a segment's own process: its position's
+            m = _consumers(scenario, plan, new, s, i, week, quoted[i], ok, _FACING_EVENT.copy())
             inc = m["accepted"]
             total = owed[0] + inc
             ship = total if total <= on_hand else on_hand
@@ -595,8 +615,10 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             owed[0] = total - ship
             s.on_hand = on_hand
             _deliver(plan, s, i, ship, week, m)
+            excused = _within_agreed(plan, s, i, week) if plan.comaking else 0
         else:
             m = None
+            excused = 0
             if single:
                 c = st[customers[0]]
                 inc = c.order_q.pop(0)
@@ -643,7 +665,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             # no wip holding, capacity, fulfilment or material cost: fill in a
             # template (the terms left out are 0.0, so the sums are the same floats)
             holding = hc * on_hand
-            backlog_cost = bc * backlog
+            backlog_cost = bc * (backlog - excused)
             if m is not None and m["late_penalty"]:
                 backlog_cost += m["late_penalty"]
             ev = m if m is not None else plain_event()
@@ -663,12 +685,12 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             whc, cc, bnd, fc = plan.cost_rows[i]
             wip = s.wip
             holding = hc * on_hand + whc * wip
-            backlog_cost = bc * backlog
+            backlog_cost = bc * (backlog - excused)
             if m is not None and m["late_penalty"]:
                 backlog_cost += m["late_penalty"]
-            capacity_cost = 0.0
+            capacity_cost = plan.fixed_cost[i]  # a segment's own process: what running it costs
             if cc is not None and (mode == "mto" or bnd) and s.capacity < UNLIMITED:
-                capacity_cost = cc * s.capacity
+                capacity_cost += cc * s.capacity
             fulfilment = fc * ship if facing else 0.0
             material = unit_cost * ship if facing else 0.0  # the cost of the goods sold
             write_off = 0.0  # the last week's is booked when the game ends (``_close_books``)
@@ -831,16 +853,20 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
         for i in outlets:
             for k, c in enumerate(net.customers[i]):
                 owed[0 if c < 0 else net.role_slot[c]] += st[i].owed[k]
+        lanes = net.lanes[r]
         stages.append(
             StageState(
-                on_hand=sum(st[i].on_hand for i in group),
+                on_hand=sum(st[i].on_hand for i in group if i not in lanes),  # the role's own stock
                 owed=owed,
                 order_q=[sum(x) for x in zip(*(st[i].order_q for i in decide), strict=True)],
                 ship_q=[sum(x) for x in zip_longest(*(st[i].ship_q for i in decide), fillvalue=0)],
                 mode=head.mode,
                 capacity=head.capacity,
                 # goods on their way from the generic stock to the final step count as work in process
-                wip=sum(st[i].wip for i in group) + sum(sum(st[i].ship_q) for i in net.finish[r]),
+                # (and so do the goods of a segment's own process: on their way, processed or held)
+                wip=sum(st[i].wip for i in group)
+                + sum(sum(st[i].ship_q) for i in net.finish[r] + lanes)
+                + sum(st[i].on_hand for i in lanes),
                 open_orders=[o for i in outlets for o in st[i].open_orders],
                 deliveries=[sum(x) for x in zip(*(st[i].deliveries for i in outlets), strict=True)],
                 came=[sum(x) for x in zip(*(st[i].came for i in outlets), strict=True)],
@@ -972,13 +998,17 @@ def _consumers(
     segments = scenario.segments
     topo = plan.net
     demand = state.demand[week - 1][topo.channel[i]]
+    if topo.serves[i] is not None:  # a segment served by its own process buys there
+        demand = topo.demand_at(state.demand[week - 1], i)
     m = {} if out is None else out
     reneged, lost_margin, goodwill, late = _waiting(scenario, plan, s, i, week) if plan.waiting else _NO_WAITING
     m["reneged"] = reneged
     m["late_penalty"] = late
     prices = [seg.standard_price(custom_ok) for seg in segments]
     refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
-    if topo.simple_market and len(demand) == 1 and not s.loyalty and not refused[0]:
+    comaking = plan.comaking
+    simple = topo.simple_market and not comaking
+    if simple and len(demand) == 1 and not s.loyalty and not refused[0]:
         # the classic market: one patient segment, no parcels; everybody is accepted
         # (what the general rule below gives, without the bookkeeping)
         n = demand[0]
@@ -1003,6 +1033,8 @@ def _consumers(
         refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
     # customers who want a tailored product the chain cannot make and refuse the standard one
     want = [n - r for n, r in zip(demand, refused, strict=True)]
+    for k in comaking:  # co-makers are taken in on their own terms (below)
+        want[k] = 0
     accepted = lost = 0
     lost_by = [0] * len(demand)
     # the lead time promised to each accepted customer: the parcel delay from stock, the quote
@@ -1010,7 +1042,7 @@ def _consumers(
     finite = quote_weeks != INFINITE
     quoted_sum = 0.0
     quoted_units = 0
-    if topo.simple_market and not any(refused):
+    if simple and not any(refused):
         # every segment waits as long as it takes and there is no parcel delay: all are
         # accepted (the general rule below gives the same, with nobody gone)
         for k in topo.segment_order:
@@ -1097,6 +1129,15 @@ def _consumers(
                 goodwill += gone * seg.goodwill
                 if loyalty and seg.churn:
                     loyalty[k] *= 1.0 - seg.churn * gone / n
+    for k in comaking:
+        n = demand[k] - refused[k]
+        if n:
+            lead = plan.agreed[i][k]
+            price = prices[k] * plan.comaker_price[k]  # type: ignore[operator]
+            s.open_orders.append([week, n, k, price, lead])
+            accepted += n
+            quoted_sum += n * lead
+            quoted_units += n
     m["demand"] = sum(demand)
     m["demand_by_segment"] = list(demand)
     m["accepted"] = accepted
@@ -1108,6 +1149,14 @@ def _consumers(
     m["quoted_sum"] = quoted_sum
     m["quoted_units"] = quoted_units
     return m
+
+
+def _within_agreed(plan: _Plan, s: StageState, i: int, week: int) -> int:
+    """The co-makers' units waiting at node ``i`` after this week's deliveries that will still
+    be on time if they leave next week (within the lead time agreed): no backlog cost."""
+    delay = plan.delivery_delay[i]
+    agreed = plan.agreed[i]
+    return sum(o[1] for o in s.open_orders if o[2] in agreed and week + 1 - o[0] + delay <= o[4])
 
 
 #: ``_waiting``'s answer where no segment reneges or charges for lateness
@@ -1137,7 +1186,7 @@ def _waiting(scenario: Scenario, plan: _Plan, s: StageState, i: int, week: int) 
         seg = segments[order[2]]
         wait = week - order[0] + delay
         units = order[1]
-        if seg.renege and wait > promised:
+        if seg.renege and not seg.comaking and wait > promised:
             before = seg.willing(max(wait - 1, promised))
             share = 1.0 - seg.willing(wait) / before if before > 0 else 1.0
             gone = min(units, math.floor(units * share + 0.5))

@@ -433,6 +433,32 @@ def _pace_bots(
     return changes
 
 
+def choose_deal(store: Store, code: str, team: int, deal: Any, role: str | None = None) -> Changes:
+    """A team offers its co-makership deal (``deal`` true) or ends it (false), where the
+    scenario has a segment that can co-make (``game.comaker``): before the start, or at the
+    decision point of one of the scenario's review weeks. Orders taken keep their terms; the
+    week's decisions stand. ``role``: the seat that chose; its player's name is kept as ``deal_by``."""
+    from game.codp import is_review_week
+    from game.comaker import offered
+
+    meta = load_meta(store, code)
+    if not offered(meta.base):
+        raise bad("this scenario has no co-makership deal to offer")
+    if not isinstance(deal, bool):
+        raise bad("deal must be true or false")
+    t = store.team(code, team)
+    by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
+    if meta.status != "setup":
+        if meta.status not in ("running", "paused") or t.get("done") == "1":
+            raise GameError("not_running", "the game is over")
+        scn = meta.team_scenario(t)
+        if not is_review_week(scn, int(t["week"])):
+            weeks = ", ".join(str(w) for w in scn.review_weeks) or "none"
+            raise GameError("not_running", f"the deal changes only before the start or at a review (weeks: {weeks})")
+    store.set_team(code, team, deal="1" if deal else "0", deal_by=by)
+    return Changes(seats={(code, team)})
+
+
 def choose_codp(
     store: Store,
     cfg: dict[str, Any],
@@ -448,16 +474,34 @@ def choose_codp(
     the start, or at the decision point of one of the scenario's review weeks (then
     the week's decisions so far are cleared: the team decides again in its new modes).
     ``role``: the seat that chose; its player's name is kept as ``codp_by``."""
-    from game.codp import SHOP_MODES, CodpError, positions_for, shop_roles, switch_codp
+    from game.codp import (
+        POSITIONS,
+        SHOP_MODES,
+        CodpError,
+        choice_processes,
+        positions_for,
+        process_options,
+        shop_roles,
+        switch_codp,
+        switch_processes,
+    )
     from web.sessions import team_fields
 
     meta = load_meta(store, code)
     if meta.codp_rule != "team":
         raise GameError("forbidden", "the facilitator fixed the decoupling point for this session")
     if position is not None:
-        allowed = list(meta.base.codp_positions) or positions_for(meta.base)
-        if not isinstance(position, str) or position not in allowed:
+        allowed = [*(meta.base.codp_positions or positions_for(meta.base)), *process_options(meta.base)]
+        per_segment = meta.base.max_processes > 1 and isinstance(position, str) and "=" in position
+        if not isinstance(position, str) or (position not in allowed and not per_segment):
             raise bad(f"position must be one of {', '.join(allowed)}")
+        if position not in POSITIONS:  # processes per segment: segment=position,... or an option's name
+            try:
+                chosen = choice_processes(meta.base, position)
+            except ValueError as exc:
+                raise bad(f"position: {exc}") from None
+            if per_segment and position not in allowed:  # one spelling per choice: every segment, in order
+                position = ",".join(f"{name}={p}" for name, p in chosen.items())
     if shop is not None:
         if not shop_roles(meta.base):
             raise bad("this scenario has no web shop")
@@ -483,7 +527,11 @@ def choose_codp(
         raise GameError("not_running", "the game is over")
     state = GameState.from_dict(json.loads(t["state"]))
     try:
-        _, new = switch_codp(meta.team_scenario(t), state, position, shop=shop)
+        scn = meta.team_scenario(t)
+        if position in POSITIONS:
+            _, new = switch_codp(scn, state, position, shop=shop)
+        else:  # a process per segment
+            _, new = switch_processes(scn, state, choice_processes(meta.base, position))
     except CodpError as exc:
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"

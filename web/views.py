@@ -6,7 +6,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from game.codp import describe_position, is_review_week, positions_for, shop_mode
+from game.codp import describe_position, describe_processes, is_review_week, positions_for, process_options, shop_mode
+from game.comaker import in_force
 from game.horizon import window
 from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
@@ -102,7 +103,12 @@ def written(meta: SessionMeta, n: int, snap: dict[str, Any], record_text: str) -
 
 
 def _mkey(meta: SessionMeta, n: int, t: dict[str, str]) -> tuple[Any, ...]:
-    return (meta.code, meta.seed, n, int(t["week"]), t.get("done") == "1", t.get("codp") or "", t.get("shop") or "")
+    return (meta.code, meta.seed, n, int(t["week"]), t.get("done") == "1", *_strategy_key(t))
+
+
+def _strategy_key(t: dict[str, str]) -> tuple[str, str, str]:
+    """What of a team's hash changes the scenario it plays: its CODP, web shop mode and deal."""
+    return t.get("codp") or "", t.get("shop") or "", t.get("deal") or ""
 
 
 def _money(meta: SessionMeta, n: int, t: dict[str, str], scn: Any, weeks: list[dict[str, Any]]) -> dict[str, float]:
@@ -159,7 +165,7 @@ def _seat_view(
     the decisions change, so teammates' submissions reuse both."""
     key = (meta.code, meta.seed, n, role)
     state = parsed_state(meta, n, t["state"])
-    codp = (t.get("codp") or "", t.get("shop") or "", meta.end_known)
+    codp = (*_strategy_key(t), meta.end_known)
     hit = _SEATS.get(key)
     if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
         return hit[3], hit[4]
@@ -247,7 +253,9 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
                 "shop": shop_mode(scn),
                 "review": _review_open(meta, scn, t),
                 "codp_by": t.get("codp_by") or None,
+                "choice": t.get("codp") or None,
                 "positions": _positions(meta, n, t, scn),
+                "deal": _deal(meta, scn, t),
             },
         }
     )
@@ -272,10 +280,34 @@ def _positions(meta: SessionMeta, n: int, t: dict[str, str], scn: Any) -> list[d
     state = parsed_state(meta, n, raw)
     allowed = list(meta.base.codp_positions) or positions_for(meta.base)
     out = [jsonsafe(describe_position(scn, state, p)) for p in allowed]
+    out += [describe_processes(meta.base, option) for option in process_options(meta.base)]
     if len(_POSITIONS) > _STATE_LIMIT:
         _POSITIONS.clear()
     _POSITIONS[key] = (raw, t.get("codp") or "", t.get("shop") or "", out)
     return out
+
+
+def _deal(meta: SessionMeta, scn: Any, t: dict[str, str]) -> dict[str, Any] | None:
+    """The team's co-makership deal (``game.comaker``), None where no segment can co-make:
+    ``on`` (in force), ``open`` (the team may offer or end it now: before the start or at a
+    review week), ``by`` (who chose last) and the terms of each segment that can co-make."""
+    terms = [
+        {
+            "segment": seg.name,
+            "share": seg.share,
+            "horizon": seg.comaker.horizon,
+            "discount": seg.comaker.discount,
+            "lead_time": seg.comaker.lead_time,
+            "lead_times": dict(seg.comaker.lead_times),
+        }
+        for seg in scn.segments
+        if seg.comaker is not None
+    ]
+    if not terms:
+        return None
+    running = meta.status in ("running", "paused") and t.get("done") != "1"
+    open_now = meta.status == "setup" or (running and is_review_week(scn, int(t["week"])))
+    return {"on": in_force(scn), "open": open_now, "by": t.get("deal_by") or None, "terms": terms}
 
 
 def _review_open(meta: SessionMeta, scn: Any, t: dict[str, str]) -> bool:
