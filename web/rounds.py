@@ -18,6 +18,7 @@ from typing import Any
 from game.bots import bot_decision
 from game.engine import all_bounds, step
 from game.policies import parse_policy
+from game.sales import SALES_SEAT, bot_promise
 from game.state import GameState
 from web import faults, payloads, views
 from web.errors import GameError, bad
@@ -175,6 +176,8 @@ def advance(
                 mem = memory.get(role, {})
                 decisions[role], memory[role] = bot_decision(policy, scn, state, role, mem, meta.visibility)
                 bots.append(role)
+        if scn.sales is not None:  # the sales seat: its player's promise, else the bots' (game.sales)
+            decisions[SALES_SEAT] = dec[SALES_SEAT] if SALES_SEAT in dec else bot_promise(scn, state)
         new, events = step(scn, state, decisions)
         record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
                   **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap["seats"].items()}}  # fmt: skip
