@@ -89,14 +89,13 @@ JS_STRINGS = {
     ),
     "promise": _l("The lead time you promise customers, in weeks"),
     "promise_help": _l(
-        "Every customer who cannot be served from stock is promised this many weeks, delivery included, between"
-        " %(lo)s and %(hi)s. The chain's quote now: %(quote)s weeks."
+        "Weeks to customers not served from stock, delivery included: %(lo)s to %(hi)s. Quote now: %(quote)s."
     ),
     "s_title": _l("Your customers"),
     "s_promise": _l("Promise in force"),
-    "s_quote": _l("The chain's quote now"),
+    "s_quote": _l("Quote now"),
     "s_waiting": _l("Customers waiting"),
-    "s_late": _l("Waiting past the promise"),
+    "s_late": _l("Past the promise"),
     "s_capacity": _l("Production capacity a week"),
     "s_demand": _l("Demand last week"),
     "s_accepted": _l("Accepted"),
@@ -110,15 +109,11 @@ JS_STRINGS = {
     "s_weeks_late": _l("Weeks late"),
     "promised": _l("Promised"),
     "delivered": _l("Delivered"),
-    "promised_chart": _l("Lead time promised and delivered, in weeks, over the last weeks"),
+    "promised_chart": _l("Lead time promised and delivered (weeks)"),
     "intro_sales": _l(
-        "You are sales: each week you promise customers a lead time. The shorter the promise, the more customers"
-        " accept it, but production can make only so much a week."
+        "The shorter the lead time you promise, the more customers accept; production makes only so much."
     ),
-    "intro_sales_cost": _l(
-        "A delivery later than promised costs money for each unit and week late, and customers who wait too long"
-        " cancel. A long promise is kept, but sends customers away."
-    ),
+    "intro_sales_cost": _l("Each unit-week later than promised costs money, and customers who wait too long cancel."),
     "submit": _l("Submit"),
     "change": _l("Change"),
     "submit_anyway": _l("Submit anyway"),

@@ -419,7 +419,7 @@
   function renderSales(v, history) {
     if (window.SalesSeat) return SalesSeat.render(v, history);
     if ($("#sales-js")) return;
-    const src = $("script[src*='js/play.js']").src.replace("play.js", "sales.js");
+    const src = $("#sales-card").dataset.script; // (its strings are in the page's catalogue)
     document.head.append(el("script", { id: "sales-js", src, onload: () => current && render(current) }));
   }
 
