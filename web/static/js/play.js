@@ -166,10 +166,8 @@
     setText("#week", BG.weekText(s.week, s.weeks));
     document.title = seatLabel + " · " + BG.weekText(s.week, s.weeks);
 
-    const sales = v.decision === "promise"; // the sales seat: its own cards (renderSales)
+    const sales = v.decision === "promise"; // the sales seat
     for (const n of document.querySelectorAll(".stage-only")) n.hidden = sales;
-    $("#sales-card").hidden = !sales;
-    if (sales) renderSales(v, st.history || view.history || []);
     for (const k of ["on_hand", "backlog", "incoming_order", "received", "shipped", "supply_line", "wip", "capacity", "lead_time"]) {
       setText("#v-" + k, num(v[k]));
     }
@@ -199,7 +197,14 @@
     renderDeal(st);
     renderIntro(st);
     renderEnd(st);
+    if (sales) salesSeat(st);
     tick();
+  }
+
+  /** The sales seat: js/sales.js, loaded once. */
+  function salesSeat(st) {
+    if (window.SalesSeat) return SalesSeat.render(st);
+    if (!$("#sales-js")) document.head.append(el("script", { id: "sales-js", src: $("#sales-card").dataset.script, onload: () => render(current) }));
   }
 
   /** What changed for the team since the last state, said once: a strategy review opening, the
@@ -337,7 +342,6 @@
     if (customers.length) items.push(t(mto ? "intro_ships_mto" : "intro_ships", { customers: customers.join(", ") }));
     items.push(decisionIntro(v, mine, name));
     items.push(t("intro_costs", { rates: rateParts(v.rates || {}, v.mode === "mto").join("; ") }));
-    if (v.decision === "promise") items.splice(0, items.length, t("intro_sales"), t("intro_sales_cost"));
     setText("#h-intro", t("intro_title", { role: BG.roleLabel(v.role, mine.label) }));
     const list = $("#intro-list");
     const text = items.join("\n");
@@ -375,12 +379,11 @@
     const s = st.session || {};
     const [lo, hi] = v.bounds || [0, 0];
     const capacity = v.decision === "capacity";
-    const promise = v.decision === "promise";
-    setText("#decision-label", promise ? t("promise") : capacity ? t("capacity") : t("order"));
+    setText("#decision-label", capacity ? t("capacity") : t("order"));
     const mine = ((st.view && st.view.chain) || []).find((c) => c.role === v.role);
     const source = mine ? mine.supplier === null : false;
-    const helpKey = promise ? "promise_help" : capacity ? (source ? "capacity_help" : "capacity_help_pass") : source ? "order_help_source" : "order_help";
-    setText("#decision-help", t(helpKey, { lo, hi, quote: num(v.quote) }));
+    const helpKey = capacity ? (source ? "capacity_help" : "capacity_help_pass") : source ? "order_help_source" : "order_help";
+    setText("#decision-help", t(helpKey, { lo, hi }));
     setText("#h-decided", capacity ? t("col_capacity") : t("col_decided"));
     const input = $("#value");
     // open until the week closes: a decision sent can be changed
@@ -413,14 +416,6 @@
     } else {
       setText("#decision-status", "");
     }
-  }
-
-  /** The sales seat's card (js/sales.js, loaded the first time this page shows that seat). */
-  function renderSales(v, history) {
-    if (window.SalesSeat) return SalesSeat.render(v, history);
-    if ($("#sales-js")) return;
-    const src = $("#sales-card").dataset.script; // (its strings are in the page's catalogue)
-    document.head.append(el("script", { id: "sales-js", src, onload: () => current && render(current) }));
   }
 
   function renderHistory(history) {
@@ -480,14 +475,14 @@
     }
   }
 
-  /** The team's seats: every stage of the chain (and the sales seat), with the bot flags of the state's team. */
+  /** The team's seats: every stage of the chain (and sales), with the bot flags of the state's team. */
   function teamSeatList() {
     if (!current || !current.seat) return [];
     const bots = (current.team && current.team.bots) || [];
     const chain = (current.view && current.view.chain) || [];
     const list = chain.slice().reverse().map((c) => ({ role: c.role, label: c.label, bot: bots.includes(c.role) }));
-    const sales = current.view.role === "sales" || ((seats && seats.roles) || []).includes("sales");
-    return sales ? [...list, { role: "sales", label: current.seat.role === "sales" ? current.seat.label : "", bot: bots.includes("sales") }] : list;
+    if (current.view.role === "sales" || ((seats && seats.roles) || []).includes("sales")) list.push({ role: "sales", bot: bots.includes("sales") });
+    return list;
   }
 
   function renderVisibility(v) {

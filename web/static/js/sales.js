@@ -1,6 +1,7 @@
-/* The sales seat's card on the player page, loaded only for that seat (play.js): the promise in
- * force, the chain's quote, the customers waiting and how late, production's capacity (the
- * smallest stage's), last week's customers, and the promise against the lead time delivered. */
+/* The sales seat on the player page, loaded only for that seat (play.js): its number and intro,
+ * and its card: the promise in force, the chain's quote, the customers waiting and how late,
+ * production's capacity (the smallest stage's), last week's customers, and the promise against
+ * the lead time delivered. */
 "use strict";
 window.SalesSeat = (() => {
   const { t, $, el, num, money, setText } = BG;
@@ -19,7 +20,7 @@ window.SalesSeat = (() => {
       el("h2", { id: "h-sales", text: t("s_title") }),
       el("dl", { class: "tiles" }, tiles),
       el("h3", { id: "h-queue", text: t("s_waiting") }),
-      table("s-queue", "h-queue", ["s_ordered", "s_units", "s_promised_weeks", "s_weeks_late"]),
+      table("s-queue", "h-queue", ["week", "s_units", "promised", "s_weeks_late"]),
       el("h3", { id: "h-promised", text: t("s_history") }),
       el("div", { id: "s-chart", class: "spark" }),
       table("s-history", "h-promised", ["week", "promised", "delivered", "s_broken", "cost"]),
@@ -33,9 +34,16 @@ window.SalesSeat = (() => {
     ])));
   }
 
-  function render(v, history) {
+  function render(st) {
+    const v = st.view.me;
+    const history = st.history || [];
     const card = $("#sales-card");
     if (!card.firstChild) build(card);
+    card.hidden = false;
+    setText("#decision-label", t("promise"));
+    setText("#decision-help", t("promise_help", { lo: v.bounds[0], hi: v.bounds[1], quote: num(v.quote) }));
+    const intro = [t("intro_sales"), t("intro_sales_cost")];
+    $("#intro-list").replaceChildren(...intro.map((x) => el("li", { text: x })));
     const caps = Object.values(v.capacity || {});
     const late = (v.queue || []).filter((o) => o.late > 0).reduce((a, o) => a + o.units, 0);
     const tiles = { ...v, late, capacity: caps.length ? Math.min(...caps) : null };
@@ -47,7 +55,7 @@ window.SalesSeat = (() => {
       { label: t("promised"), values: last.map((h) => h.promised ?? h.promise), color: "#0b5cad" },
       { label: t("delivered"), values: last.map((h) => h.delivered), color: "#b3261e", dash: "6 4" },
     ];
-    Spark.draw($("#s-chart"), last.map((h) => h.week), series, t("promised_chart"));
+    Spark.draw($("#s-chart"), last.map((h) => h.week), series, t("s_history"));
     rows("#s-history", last.slice().reverse().slice(0, 6).map((h) => [h.week, num(h.promise), num(h.delivered), num(h.broken), money(h.cost)]));
   }
 
