@@ -105,10 +105,7 @@ JS_STRINGS = {
     "s_weeks_late": _l("Weeks late"),
     "promised": _l("Promised"),
     "delivered": _l("Delivered"),
-    "intro_sales": _l(
-        "The shorter the lead time you promise, the more customers accept; production makes only so much."
-    ),
-    "intro_sales_cost": _l("Each unit-week later than promised costs money; customers who wait too long cancel."),
+    "intro_sales": _l("A short promise wins customers, but each unit-week late costs money and customers cancel."),
     "submit": _l("Submit"),
     "change": _l("Change"),
     "submit_anyway": _l("Submit anyway"),

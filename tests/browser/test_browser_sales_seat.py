@@ -74,6 +74,9 @@ def test_a_player_promises_lead_times_in_the_sales_seat(
     promise(page, 1, 2)
     promise(page, 2, 5)
     expect(page.locator("#s-promise")).to_have_text("5")
+    expect(page.locator("#decision-label")).to_have_text(decision)  # still, after the decisions went out
+    expect(page.locator("#decision-help")).to_contain_text("0")
+    expect(page.locator("#t-roles .chip.me")).to_contain_text(label)
     rows = page.locator("#s-history tbody tr")
     expect(rows).to_have_count(3)  # weeks 1 and 2 played, week 3 being decided
     expect(rows.nth(1).locator("td").first).to_have_text("2")  # week 2's customers: the week-1 promise

@@ -201,10 +201,9 @@
     tick();
   }
 
-  /** The sales seat: js/sales.js, loaded once. */
-  function salesSeat(st) {
-    if (window.SalesSeat) return SalesSeat.render(st);
-    if (!$("#sales-js")) document.head.append(el("script", { id: "sales-js", src: $("#sales-card").dataset.script, onload: () => render(current) }));
+  function salesSeat(st) { // js/sales.js, loaded once
+    if (window.SalesSeat) SalesSeat.render(st);
+    else if (!$("#sales-js")) document.head.append(el("script", { id: "sales-js", src: $("#sales-card").dataset.script, onload: () => render(current) }));
   }
 
   /** What changed for the team since the last state, said once: a strategy review opening, the
@@ -379,11 +378,13 @@
     const s = st.session || {};
     const [lo, hi] = v.bounds || [0, 0];
     const capacity = v.decision === "capacity";
-    setText("#decision-label", capacity ? t("capacity") : t("order"));
     const mine = ((st.view && st.view.chain) || []).find((c) => c.role === v.role);
     const source = mine ? mine.supplier === null : false;
     const helpKey = capacity ? (source ? "capacity_help" : "capacity_help_pass") : source ? "order_help_source" : "order_help";
-    setText("#decision-help", t(helpKey, { lo, hi }));
+    if (v.decision !== "promise") {
+      setText("#decision-label", capacity ? t("capacity") : t("order"));
+      setText("#decision-help", t(helpKey, { lo, hi }));
+    }
     setText("#h-decided", capacity ? t("col_capacity") : t("col_decided"));
     const input = $("#value");
     // open until the week closes: a decision sent can be changed
@@ -475,13 +476,13 @@
     }
   }
 
-  /** The team's seats: every stage of the chain (and sales), with the bot flags of the state's team. */
+  /** The team's seats: every stage of the chain, with the bot flags of the state's team. */
   function teamSeatList() {
     if (!current || !current.seat) return [];
     const bots = (current.team && current.team.bots) || [];
     const chain = (current.view && current.view.chain) || [];
     const list = chain.slice().reverse().map((c) => ({ role: c.role, label: c.label, bot: bots.includes(c.role) }));
-    if (current.view.role === "sales" || ((seats && seats.roles) || []).includes("sales")) list.push({ role: "sales", bot: bots.includes("sales") });
+    if (seats?.roles.includes("sales")) list.push({ role: "sales", bot: bots.includes("sales") });
     return list;
   }
 

@@ -42,8 +42,7 @@ window.SalesSeat = (() => {
     card.hidden = false;
     setText("#decision-label", t("promise"));
     setText("#decision-help", t("promise_help", { lo: v.bounds[0], hi: v.bounds[1], quote: num(v.quote) }));
-    const intro = [t("intro_sales"), t("intro_sales_cost")];
-    $("#intro-list").replaceChildren(...intro.map((x) => el("li", { text: x })));
+    $("#intro-list").replaceChildren(el("li", { text: t("intro_sales") }));
     const caps = Object.values(v.capacity || {});
     const late = (v.queue || []).filter((o) => o.late > 0).reduce((a, o) => a + o.units, 0);
     const tiles = { ...v, late, capacity: caps.length ? Math.min(...caps) : null };
