@@ -166,8 +166,6 @@
     setText("#week", BG.weekText(s.week, s.weeks));
     document.title = seatLabel + " · " + BG.weekText(s.week, s.weeks);
 
-    const sales = v.decision === "promise"; // the sales seat
-    for (const n of document.querySelectorAll(".stage-only")) n.hidden = sales;
     for (const k of ["on_hand", "backlog", "incoming_order", "received", "shipped", "supply_line", "wip", "capacity", "lead_time"]) {
       setText("#v-" + k, num(v[k]));
     }
@@ -190,14 +188,14 @@
     pipeline("#in-mail", v.orders_in_mail);
     renderDecision(st);
     Chain.draw($("#chain"), Chain.fromState(st)); // the chain as a picture (js/chain.js)
-    if (!sales) renderHistory(st.history || view.history || []);
+    renderHistory(st.history || view.history || []);
     renderTeam(st);
     renderVisibility(view);
     renderCodp(st);
     renderDeal(st);
     renderIntro(st);
     renderEnd(st);
-    if (sales) salesSeat(st);
+    if (v.decision === "promise") salesSeat(st);
     tick();
   }
 

@@ -40,6 +40,7 @@ window.SalesSeat = (() => {
     const card = $("#sales-card");
     if (!card.firstChild) build(card);
     card.hidden = false;
+    for (const n of document.querySelectorAll(".stage-only")) n.hidden = true; // a stage's cards
     setText("#decision-label", t("promise"));
     setText("#decision-help", t("promise_help", { lo: v.bounds[0], hi: v.bounds[1], quote: num(v.quote) }));
     $("#intro-list").replaceChildren(el("li", { text: t("intro_sales") }));
