@@ -113,7 +113,7 @@ def check_results_access(code: str) -> sessions.SessionMeta:
     where = hub.store.token(digest(token)) if 8 <= len(token) <= 200 else None
     if not where or where["code"] != meta.code:
         raise GameError("forbidden", "send the facilitator secret, or a player token once the game is over")
-    if hub.store.session(meta.code).get("status") != "over":
+    if meta.status != "over":
         raise GameError("forbidden", "players see the results once the game is over")
     seat = hub.store.seats(meta.code, int(where["team"])).get(where["role"])
     if not holds_seat(seat, digest(token)):

@@ -82,7 +82,7 @@ class Hub:
         if cfg["MESSAGE_QUEUE"]:
             b = self.broadcaster
             self.relay = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, b.deliver_event, socketio.sleep)
-            self.lease = Lease(store.r, seconds=max(LEASE_SECONDS, 4 * tick))
+            self.lease = Lease(store, seconds=max(LEASE_SECONDS, 4 * tick))
         self.outage = Outage(log)
         self._ticker_started = False
         self._stop = False

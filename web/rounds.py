@@ -10,21 +10,19 @@ exactly one of them writes it (and only that one tells the clients).
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from game.bots import bot_decision
 from game.engine import all_bounds, step
 from game.policies import parse_policy
-from game.state import GameState
 from web import faults, payloads, views
 from web.errors import GameError, bad
+from web.records import Team, TeamSnapshot
 from web.results import week_strategy
-from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
-from web.store import DEADLINES, STORE_DOWN, Presence, Store, seat_name
-from web.views import parsed_state
+from web.sessions import SessionMeta, load_meta, new_team, round_seconds
+from web.store import STORE_DOWN, Presence, Store, seat_name
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +33,7 @@ class Changes:
     teams whose seats or decisions changed, sessions that ended. Where the call
     already holds what the clients are sent, it comes along: ``decided`` the
     ``decided`` payload of a team a decision changed, ``fresh`` the snapshot of a
-    team as its new week was written (``team_snapshot`` shape), ``mine`` the
+    team as its new week was written, ``mine`` the
     ``decision`` payload of a seat that decided (for its own connections)."""
 
     advanced: set[tuple[str, int]] = field(default_factory=set)
@@ -43,7 +41,7 @@ class Changes:
     over: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     decided: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
-    fresh: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
+    fresh: dict[tuple[str, int], TeamSnapshot] = field(default_factory=dict, compare=False)
     mine: dict[tuple[str, int, str], dict[str, Any]] = field(default_factory=dict, compare=False)
 
     def merge(self, other: Changes) -> Changes:
@@ -72,10 +70,6 @@ def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, b
     body = payloads.check(body, payloads.EVENTS["submit"], "submit")
     week, value = body["week"], body["value"]
     got = store.submit(code, team, week, role, value)
-    for _ in range(5):  # no bounds stored with this state yet: compute them from it
-        if got.status != "bounds":
-            break
-        got = _submit_with_bounds(store, code, team, week, role, value)
     if got.status == "not_running":
         if not got.session_status:
             raise GameError("unknown_session", f"no session with code {code}")
@@ -91,44 +85,27 @@ def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, b
         raise GameError("out_of_bounds", f"the value must be between {lo} and {hi}")
     if got.status == "forbidden":
         raise GameError("forbidden", "a bot plays this seat now")
-    if got.status != "ok":  # pragma: no cover - five states written in a row meanwhile
-        raise GameError("stale_week", "that week is over")
     faults.point("after_decision" if not got.complete else "last_decision")
     changes = Changes(
-        seats={(code, team)}, decided={(code, team): {"team": team, "week": week, "decided": got.decided}}
+        seats={(code, team)}, decided={(code, team): {"team": team, "week": week, "decided": sorted(got.decided)}}
     )
     changes.mine[(code, team, role)] = {"week": week, "value": value, "previous": got.previous}
-    if got.complete and got.snapshot is not None and got.session is not None:
-        meta = meta_from(code, got.session)
-        changes.merge(advance(store, cfg, code, team, now, "complete", week=week, meta=meta, snap=got.snapshot))
+    if got.complete:
+        changes.merge(advance(store, cfg, code, team, now, "complete", week=week))
     return changes
-
-
-def _submit_with_bounds(store: Store, code: str, team: int, week: int, role: str, value: int) -> Any:
-    """``Store.submit`` with the bounds computed here from the team's state (one that was
-    written without them: by a strategy review, or before bounds were stored)."""
-    raw, t = store.session_and_team(code, team)
-    if "state" not in t:
-        return store.submit(code, team, week, role, value)  # the script says what is wrong
-    meta = meta_from(code, raw)
-    state = parsed_state(meta, team, t["state"])
-    scn = meta.team_scenario(t)
-    bounds = all_bounds(scn, state)
-    return store.submit(code, team, week, role, value, bounds=bounds, state=t["state"])
 
 
 REASONS = ("complete", "deadline", "force")
 
 
-def _due(reason: str, snap: dict[str, Any], now: float) -> bool:
+def _due(reason: str, snap: TeamSnapshot, now: float) -> bool:
     """Whether the week in ``snap`` may be played now for ``reason``: ``complete``
     (every seat a human plays has decided), ``deadline`` (its round timer ran out),
     ``force`` (the facilitator or the bot pacing, for the week they name)."""
-    t, dec, humans = snap["team"], snap["dec"], snap["humans"]
     if reason == "complete":
-        return bool(humans) and humans <= set(dec)
+        return snap.complete
     if reason == "deadline":
-        return bool(t.get("deadline")) and float(t["deadline"]) <= now
+        return snap.team.deadline is not None and snap.team.deadline <= now
     return reason == "force"
 
 
@@ -141,12 +118,10 @@ def advance(
     reason: str,
     week: int | None = None,
     meta: SessionMeta | None = None,
-    snap: dict[str, Any] | None = None,
 ) -> Changes:
     """Play the team's current week if it is due for ``reason`` (see ``_due``) and,
     when ``week`` is given, if it is that week: a caller acts on the week it found
-    due and on no other, however many processes race it. ``snap``: the team as the
-    caller just read it (``team_snapshot`` shape), instead of reading it again.
+    due and on no other, however many processes race it.
 
     Bots decide for every seat without a human decision. Returns what changed, with
     the team as written (``Changes.fresh``); empty when another caller advanced the
@@ -156,60 +131,58 @@ def advance(
     meta = meta or load_meta(store, code)
     changes = Changes()
     for _ in range(5):  # -1 from commit: a decision arrived or changed while we computed; read again
-        snap = snap or store.team_snapshot(code, team)
-        t, dec = snap["team"], snap["dec"]
-        if not t or t.get("done") == "1" or snap["status"] != "running":
+        snap = store.team_snapshot(code, team)
+        if snap is None or snap.team.done or snap.status != "running":
             return changes
-        if (week is not None and int(t["week"]) != week) or not _due(reason, snap, now):
+        if (week is not None and snap.team.week != week) or not _due(reason, snap, now):
             return changes
+        t = snap.team
         scn = meta.team_scenario(t)
-        state = parsed_state(meta, team, t["state"])  # the engine and the bots never change their input
-        memory: dict[str, Any] = json.loads(t.get("memory") or "{}")
+        assert t.state is not None
+        state = t.state  # the engine and the bots never change their input
+        memory: dict[str, Any] = dict(t.memory)
         policy = parse_policy(meta.bot_policy)
         decisions: dict[str, int] = {}
         bots = []
         for role in scn.roles:
-            if role in dec:
-                decisions[role] = dec[role]
+            if role in snap.dec:
+                decisions[role] = snap.dec[role]
             else:
                 mem = memory.get(role, {})
                 decisions[role], memory[role] = bot_decision(policy, scn, state, role, mem, meta.visibility)
                 bots.append(role)
         new, events = step(scn, state, decisions)
         record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
-                  **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap["seats"].items()}}  # fmt: skip
-        seconds = None if new.done else float(snap["round_seconds"]) or None  # the round timer, else none
-        bounds = None if new.done else all_bounds(scn, new)
+                  **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap.seats.items()}}  # fmt: skip
+        seconds = None if new.done else float(snap.round_seconds) or None  # the round timer, else none
+        bounds = {} if new.done else all_bounds(scn, new)
         ttl = None if new.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL
+        after = replace(t, week=new.week, done=new.done, state=new, memory=memory, bounds=bounds)
         faults.point("before_commit")
-        got = store.commit(
-            code, team, state.week, int(t.get("dec_rev") or 0), new.to_dict(), record, memory, new.done, seconds, now,
-            bounds=bounds, ttl=ttl, seats=snap["seats"],
-        )  # fmt: skip
+        got = store.commit(code, team, snap, after, record, seconds, now, ttl=ttl)
         if got.result == 0:
             return changes
-        if got.result == 1:
+        if got.result == 1 and got.snapshot is not None:
             faults.point("after_commit")
             changes.advanced.add((code, team))
-            fresh = {**snap, "team": got.team(t), "dec": {}, "seats": got.seats, "humans": got.humans}
-            changes.fresh[(code, team)] = views.written(meta, team, fresh, got.record_text)
+            changes.fresh[(code, team)] = views.written(meta, team, got.snapshot, got.record)
             if new.done:
                 changes.merge(_maybe_over(store, cfg, meta))
             return changes
-        snap = None
     return changes  # pragma: no cover - five decisions racing one commit
 
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
     """End the session when every team has played its last week."""
-    if all(t["team"]["done"] == "1" for t in store.teams(meta.code, range(1, meta.teams + 1), ("done",))):
+    if all(t.team.done for t in store.teams(meta.code, range(1, meta.teams + 1), ("done",))):
         return end(store, cfg, meta)
     return Changes()
 
 
 def end(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
     """Mark the session over; it expires ``GAME_TTL_SECONDS`` later."""
-    if store.session(meta.code).get("status") == "over":
+    session = store.session(meta.code)
+    if session is None or session.status == "over":
         return Changes()
     store.set_session(meta.code, status="over")
     store.drop_deadlines(meta.code, meta.teams)
@@ -220,14 +193,14 @@ def end(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
 # -- facilitator controls ---------------------------------------------------------------
 
 
-def _not_on_week(team: int | None, week: int, found: tuple[str | None, str | None] | None) -> str:
+def _not_on_week(team: int | None, week: int, found: Team | None) -> str:
     """Why ``force_round`` of ``week`` ends nothing: where ``team`` is (``found``: its week and
     done flag as stored), or that no team is on that week."""
     if not team or found is None:
         return f"no team is deciding week {week} now"
-    if found[1] == "1":
+    if found.done:
         return f"team {team} has played its last week"
-    return f"team {team} is deciding week {found[0]} now, not week {week}"
+    return f"team {team} is deciding week {found.week} now, not week {week}"
 
 
 def _team_arg(meta: SessionMeta, team: int | None) -> int | None:
@@ -258,35 +231,33 @@ def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float)
     if action == "start":
         if meta.status != "setup":
             raise GameError("not_running", "the game has already started")
-        store.set_session(code, status="running", started=f"{now:.3f}")
+        store.set_session(code, status="running", started=now)
         for n in teams:
-            store.set_team(code, n, advanced_at=f"{now:.3f}")
+            store.set_advanced_at(code, n, now)
             store.set_deadline(code, n, now + meta.round_seconds if meta.round_seconds else None)
         changes.seats |= {(code, n) for n in teams}
     elif action == "pause":
         if meta.status != "running":
             raise GameError("not_running", "the game is not running")
         store.set_session(code, status="paused")
-        for n in teams:
-            d = store.team(code, n).get("deadline")
-            if d:
-                store.set_deadline(code, n, None, max(0.0, float(d) - now))
+        for n, snap in enumerate(store.teams(code, teams, ("deadline",)), 1):
+            if snap.team.deadline is not None:
+                store.set_deadline(code, n, None, max(0.0, snap.team.deadline - now))
         changes.seats |= {(code, n) for n in teams}
     elif action == "resume":
         if meta.status != "paused":
             raise GameError("not_running", "the game is not paused")
         store.set_session(code, status="running")
-        for n in teams:
-            t = store.team(code, n)
-            if t.get("remaining") and t.get("done") != "1":
-                store.set_deadline(code, n, now + float(t["remaining"]))
-            store.set_team(code, n, advanced_at=f"{now:.3f}")
+        for n, snap in enumerate(store.teams(code, teams, ("remaining", "done")), 1):
+            if snap.team.remaining and not snap.team.done:
+                store.set_deadline(code, n, now + snap.team.remaining)
+            store.set_advanced_at(code, n, now)
         changes.seats |= {(code, n) for n in teams}
     elif action == "set_timer":
         seconds = round_seconds(body.get("seconds"))
         store.set_session(code, round_seconds=seconds)
-        for n in teams:
-            if store.team(code, n).get("done") == "1":
+        for n, snap in enumerate(store.teams(code, teams, ("done",)), 1):
+            if snap.team.done:
                 continue
             if meta.status == "running":
                 store.set_deadline(code, n, now + seconds if seconds else None)
@@ -298,17 +269,14 @@ def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float)
             raise GameError("not_running", "start or resume the game first")
         team, week = _team_arg(meta, body.get("team")), body["week"]
         chosen = [team] if team else list(teams)
-        pipe = store.r.pipeline(transaction=False)
-        for n in chosen:
-            pipe.hmget(store.team_key(code, n), "week", "done")
-        found = list(zip(chosen, pipe.execute(), strict=True))
-        on_week = [n for n, (w, done) in found if w == str(week) and done != "1"]
+        found = [(n, snap.team) for n, snap in zip(chosen, store.teams(code, chosen, ("week", "done")), strict=True)]
+        on_week = [n for n, t in found if t.week == week and not t.done]
         if not on_week:
             raise GameError("stale_week", _not_on_week(team, week, found[0][1] if team else None))
         for n in on_week:
             changes.merge(advance(store, cfg, code, n, now, "force", week=week, meta=meta))
     elif action == "reveal_end":  # the players are told the last week from now on
-        store.set_session(code, end_revealed="1")
+        store.set_session(code, end_revealed=True)
         changes.seats |= {(code, n) for n in teams}
     elif action in ("seat_to_bot", "seat_to_human"):
         team = _team_arg(meta, body["team"])
@@ -358,7 +326,7 @@ def tick(
         try:
             changes.merge(advance(store, cfg, code, team, now, "deadline"))
         except GameError:
-            store.r.zrem(DEADLINES, f"{code}:{team}")
+            store.drop_deadline(code, team)
         except STORE_DOWN:
             raise
         except Exception:  # one broken game must not stop the others' timers
@@ -394,13 +362,12 @@ def _tick_session(
         presence[code] = seen_closed
     seen = seen_closed[0]
     for n, snap in enumerate(snaps, 1):
-        humans = snap["humans"]
-        for role in sorted(humans):
+        for role in sorted(snap.humans):
             if now - seen.get((n, role), 0.0) > grace:
                 store.set_human(code, n, role, False, ttl)
                 changes.seats.add((code, n))
-                humans.discard(role)
-        if meta.status == "running" and humans and humans <= snap["decided"]:
+                snap.humans.discard(role)
+        if meta.status == "running" and snap.complete:
             changes.merge(advance(store, cfg, code, n, now, "complete", meta=meta))
     if meta.status == "running":
         changes.merge(_pace_bots(store, cfg, meta, now, snaps, changes))
@@ -408,7 +375,7 @@ def _tick_session(
 
 
 def _pace_bots(
-    store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float, snaps: list[dict[str, Any]], done_now: Changes
+    store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float, snaps: list[TeamSnapshot], done_now: Changes
 ) -> Changes:
     """Advance teams with no human seat: up to the leading team's week, or one
     week per ``BOT_ROUND_SECONDS`` when nobody in the session plays. ``snaps``: every
@@ -417,8 +384,8 @@ def _pace_bots(
     changes = Changes()
     teams = []
     for n, snap in enumerate(snaps, 1):
-        t = done_now.fresh.get((meta.code, n), snap)["team"]
-        teams.append((n, int(t["week"]), t["done"] == "1", float(t.get("advanced_at") or 0), len(snap["humans"])))
+        t = done_now.fresh.get((meta.code, n), snap).team
+        teams.append((n, t.week, t.done, t.advanced_at, len(snap.humans)))
     # progress = weeks played: the last week keeps its number and sets done
     played = [w - 1 + d for _, w, d, _, h in teams if h]
     lead = max(played) if played else None
@@ -449,7 +416,6 @@ def choose_codp(
     the week's decisions so far are cleared: the team decides again in its new modes).
     ``role``: the seat that chose; its player's name is kept as ``codp_by``."""
     from game.codp import SHOP_MODES, CodpError, positions_for, shop_roles, switch_codp
-    from web.sessions import team_fields
 
     meta = load_meta(store, code)
     if meta.codp_rule != "team":
@@ -464,30 +430,25 @@ def choose_codp(
         if not isinstance(shop, str) or shop not in SHOP_MODES:
             raise bad(f"mode must be one of {', '.join(SHOP_MODES)}")
     t = store.team(code, team)
-    position = position or t.get("codp") or meta.codp
-    shop = shop or t.get("shop") or None
+    if t is None:
+        raise GameError("unknown_session", f"no team {team} in session {code}")
+    position = position or t.codp or meta.codp
+    shop = shop or t.shop or None
     by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
+    scn = meta.scenario_for(position, shop)
     if meta.status == "setup":
-        like = {
-            "scenario": meta.scenario,
-            "weeks": meta.weeks,
-            "seed": meta.seed,
-            "custom": meta.custom,
-            "end_window": meta.end_window,
-        }
-        fields = team_fields(like, team, position, shop)
-        del fields["name"]
-        store.set_team(code, team, **fields, codp_by=by)
+        store.restart_team(code, team, new_team(scn, meta.seed, team, position, shop), by=by)
         return Changes(seats={(code, team)})
     if meta.status not in ("running", "paused"):
         raise GameError("not_running", "the game is over")
-    state = GameState.from_dict(json.loads(t["state"]))
+    assert t.state is not None
     try:
-        _, new = switch_codp(meta.team_scenario(t), state, position, shop=shop)
+        _, new = switch_codp(meta.team_scenario(t), t.state, position, shop=shop)
     except CodpError as exc:
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"
         ) from None
-    if not store.replace_state(code, team, state.week, new.to_dict(), position, shop, by=by):
+    after = replace(t, state=new, bounds=all_bounds(scn, new), codp=position, shop=shop)
+    if not store.replace_state(code, team, t.week, after, by=by):
         raise GameError("stale_week", "the week changed meanwhile; look again and retry")
     return Changes(seats={(code, team)})

@@ -3,7 +3,6 @@ the public leaderboard and session info. Nothing else leaves the server."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from game.codp import describe_position, is_review_week, positions_for, shop_mode
@@ -13,13 +12,15 @@ from game.scoring import rank_teams, team_score, weeks_so_far
 from game.state import GameState
 from game.visibility import facilitator_view, history_entry, order_spread, public_chain, public_view, view
 from web import wire
+from web.errors import GameError
+from web.records import Team, TeamSnapshot
 from web.scenarios import positions as scenario_positions
 from web.sessions import SessionMeta
 from web.store import Store, seat_name
 from web.wire import Raw
 
 
-def session_info(store: Store | None, meta: SessionMeta, team: dict[str, str] | None = None) -> dict[str, Any]:
+def session_info(store: Store | None, meta: SessionMeta, team: Team | None = None) -> dict[str, Any]:
     """The session part of every payload; ``deadline``/``paused`` of one team when given.
     Status and timer come from ``meta``, which the callers read fresh for each payload.
     ``weeks`` (the last week) only when the players know it (``end_known``)."""
@@ -35,9 +36,9 @@ def session_info(store: Store | None, meta: SessionMeta, team: dict[str, str] | 
         "codp_rule": meta.codp_rule,
     }
     if team is not None:
-        out["week"] = int(team["week"])
-        out["deadline"] = float(team["deadline"]) if team.get("deadline") else None
-        out["remaining"] = float(team["remaining"]) if team.get("remaining") else None
+        out["week"] = team.week
+        out["deadline"] = team.deadline
+        out["remaining"] = team.remaining
     return out
 
 
@@ -76,40 +77,43 @@ def history(
 
 
 def _snapshot_with_weeks(
-    store: Store, meta: SessionMeta, n: int, snap: dict[str, Any] | None = None
-) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    store: Store, meta: SessionMeta, n: int, snap: TeamSnapshot | None = None
+) -> tuple[TeamSnapshot, list[dict[str, Any]]]:
     """Team ``n``'s snapshot and its week records, in one round trip; with ``snap``
     (from ``written``), the records it counts, read only when not known here."""
-    if snap is not None:
-        count = snap["weeks_count"]
+    if snap is not None and snap.weeks_count is not None:
+        count = snap.weeks_count
         known = _WEEKS.get((meta.code, meta.seed, n), [])
         return snap, (known if len(known) == count else history(store, meta, n))[:count]
     start = len(_WEEKS.get((meta.code, meta.seed, n), []))
-    snap = store.team_snapshot(meta.code, n, weeks_from=start)
-    return snap, history(store, meta, n, snap["weeks"], start)
+    found = store.team_snapshot(meta.code, n, weeks_from=start)
+    if found is None:
+        raise GameError("unknown_session", f"no team {n} in session {meta.code}")
+    return found, history(store, meta, n, found.weeks, start)
 
 
-def written(meta: SessionMeta, n: int, snap: dict[str, Any], record_text: str) -> dict[str, Any]:
+def written(meta: SessionMeta, n: int, snap: TeamSnapshot, record: dict[str, Any]) -> TeamSnapshot:
     """Team ``n`` as its new week was just written (``snap``, with the week's record as
     stored): the record joins the known ones, and the snapshot is returned with the
     number of records it counts (``weeks_count``), for ``player_states``."""
-    record = json.loads(record_text)
     key = (meta.code, meta.seed, n)
     known = _WEEKS.get(key)
     if known is not None and len(known) == record["week"] - 1:
         _WEEKS[key] = [*known, record]
-    return {**snap, "weeks_count": record["week"]}
+    snap.weeks_count = record["week"]
+    return snap
 
 
-def _mkey(meta: SessionMeta, n: int, t: dict[str, str]) -> tuple[Any, ...]:
-    return (meta.code, meta.seed, n, int(t["week"]), t.get("done") == "1", t.get("codp") or "", t.get("shop") or "")
+def _mkey(meta: SessionMeta, n: int, t: Team) -> tuple[Any, ...]:
+    return (meta.code, meta.seed, n, t.week, t.done, t.codp or "", t.shop or "")
 
 
-def _money(meta: SessionMeta, n: int, t: dict[str, str], scn: Any, weeks: list[dict[str, Any]]) -> dict[str, float]:
+def _money(meta: SessionMeta, n: int, t: Team, scn: Any, weeks: list[dict[str, Any]]) -> dict[str, float]:
     """Cost, profit and score so far (cached per team and week: a played week never changes)."""
     key = _mkey(meta, n, t)
     if key not in _MONEY:
-        state = parsed_state(meta, n, t["state"])
+        state = t.state
+        assert state is not None
         pv = public_view(scn, state, weeks)
         if len(_MONEY) > 4 * _CACHE_LIMIT:
             _MONEY.clear()
@@ -121,45 +125,32 @@ def _money(meta: SessionMeta, n: int, t: dict[str, str], scn: Any, weeks: list[d
     return _MONEY[key]
 
 
-def _cached_money(store: Store, meta: SessionMeta, n: int, fields: dict[str, str]) -> dict[str, float]:
+def _cached_money(store: Store, meta: SessionMeta, n: int, fields: Team) -> dict[str, float]:
     """Money of team ``n`` from its small hash fields (week, done, codp, shop), reading
     the state and records only when the cache misses."""
     key = _mkey(meta, n, fields)
     if key in _MONEY:
         return _MONEY[key]
     t = store.team(meta.code, n)
+    if t is None:
+        raise GameError("unknown_session", f"no team {n} in session {meta.code}")
     return _money(meta, n, t, meta.team_scenario(t), history(store, meta, n))
 
 
-_STATES: dict[tuple[str, int, int], tuple[str, GameState]] = {}
 _SEATS: dict[tuple[str, int, int, str], tuple[GameState, tuple[str, str, bool], int, Raw, Raw]] = {}
 _LINES: dict[tuple[str, int, int, str], list[str]] = {}  # seat -> the encoded history lines of its played weeks
-_STATE_LIMIT = 1000  # teams (a class is at most MAX_TEAMS); each entry holds the state JSON once
+_STATE_LIMIT = 1000  # teams (a class is at most MAX_TEAMS)
 
 
-def parsed_state(meta: SessionMeta, n: int, raw: str) -> GameState:
-    """Team ``n``'s ``GameState`` from its stored JSON ``raw`` (parsed once per change)."""
-    key = (meta.code, meta.seed, n)
-    hit = _STATES.get(key)
-    if hit is not None and hit[0] == raw:
-        return hit[1]
-    if len(_STATES) > _STATE_LIMIT:
-        _STATES.clear()
-    state = GameState.from_dict(json.loads(raw))
-    _STATES[key] = (raw, state)
-    return state
-
-
-def _seat_view(
-    meta: SessionMeta, n: int, role: str, t: dict[str, str], scn: Any, weeks: list[dict[str, Any]]
-) -> tuple[Raw, Raw]:
+def _seat_view(meta: SessionMeta, n: int, role: str, t: Team, scn: Any, weeks: list[dict[str, Any]]) -> tuple[Raw, Raw]:
     """The role's ``view`` (without its history) and its own history, encoded.
 
     Computed and encoded once per team state and week count: within a week only
     the decisions change, so teammates' submissions reuse both."""
     key = (meta.code, meta.seed, n, role)
-    state = parsed_state(meta, n, t["state"])
-    codp = (t.get("codp") or "", t.get("shop") or "", meta.end_known)
+    state = t.state
+    assert state is not None
+    codp = (t.codp or "", t.shop or "", meta.end_known)
     hit = _SEATS.get(key)
     if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
         return hit[3], hit[4]
@@ -191,23 +182,20 @@ def _own_history(
 
 
 def player_states(
-    store: Store, meta: SessionMeta, n: int, roles: set[str] | None = None, snap: dict[str, Any] | None = None
+    store: Store, meta: SessionMeta, n: int, roles: set[str] | None = None, snap: TeamSnapshot | None = None
 ) -> dict[str, Raw]:
     """The ``state`` payload (encoded) of every taken seat of team ``n`` (the team is read once,
     or not at all with ``snap``, see ``written``); ``roles``: of these seats only (the
     ones with a connection on this process)."""
     snap, weeks = _snapshot_with_weeks(store, meta, n, snap)
-    wanted = [r for r in snap["seats"] if roles is None or r in roles]
+    wanted = [r for r in snap.seats if roles is None or r in roles]
     return {role: _player_state(meta, n, role, snap, weeks) for role in wanted}
 
 
 def team_decided(store: Store, code: str, n: int) -> dict[str, Any]:
     """The ``decided`` event: which seats of team ``n`` decided its current week."""
-    pipe = store.r.pipeline(transaction=True)
-    pipe.hget(store.team_key(code, n), "week")
-    pipe.hkeys(store.team_key(code, n, "dec"))
-    week, roles = pipe.execute()
-    return {"team": n, "week": int(week or 0), "decided": sorted(roles)}
+    snap = store.teams(code, [n], ("week",), ("decided",))[0]
+    return {"team": n, "week": snap.team.week, "decided": sorted(snap.decided)}
 
 
 def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> Raw:
@@ -216,9 +204,9 @@ def player_state(store: Store, meta: SessionMeta, n: int, role: str) -> Raw:
     return _player_state(meta, n, role, snap, weeks)
 
 
-def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], weeks: list[dict[str, Any]]) -> Raw:
+def _player_state(meta: SessionMeta, n: int, role: str, snap: TeamSnapshot, weeks: list[dict[str, Any]]) -> Raw:
     """The seat's ``state`` payload, encoded (its view and history spliced in as they were encoded)."""
-    t = snap["team"]
+    t = snap.team
     scn = meta.team_scenario(t)
     v, own = _seat_view(meta, n, role, t, scn, weeks)
     money = _money(meta, n, t, scn, weeks)
@@ -227,36 +215,36 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: dict[str, Any], we
             "session": session_info(None, meta, t),
             "seat": {
                 "team": n,
-                "team_name": t.get("name", f"Team {n}"),
+                "team_name": t.name or f"Team {n}",
                 "role": role,
                 "label": scn.stage(role).label,
-                "name": seat_name(snap["seats"][role]) if role in snap["seats"] else None,
-                "bot": role not in snap["humans"],
+                "name": seat_name(snap.seats[role]) if role in snap.seats else None,
+                "bot": role not in snap.humans,
             },
             "view": v,
             "history": own,
-            "decided": role in snap["dec"],
-            "decision": snap["dec"].get(role),
+            "decided": role in snap.dec,
+            "decision": snap.dec.get(role),
             "team": {
-                "week": int(t["week"]),
-                "done": t.get("done") == "1",
-                "decided": sorted(snap["dec"]),
-                "bots": [r for r in scn.roles if r not in snap["humans"]],
+                "week": t.week,
+                "done": t.done,
+                "decided": sorted(snap.dec),
+                "bots": [r for r in scn.roles if r not in snap.humans],
                 "cost": money["cost"],
                 "profit": money["profit"],
                 "shop": shop_mode(scn),
                 "review": _review_open(meta, scn, t),
-                "codp_by": t.get("codp_by") or None,
+                "codp_by": t.codp_by,
                 "positions": _positions(meta, n, t, scn),
             },
         }
     )
 
 
-_POSITIONS: dict[tuple[str, int, int], tuple[str, str, str, list[dict[str, Any]]]] = {}
+_POSITIONS: dict[tuple[str, int, int], tuple[GameState, str, str, list[dict[str, Any]]]] = {}
 
 
-def _positions(meta: SessionMeta, n: int, t: dict[str, str], scn: Any) -> list[dict[str, Any]] | None:
+def _positions(meta: SessionMeta, n: int, t: Team, scn: Any) -> list[dict[str, Any]] | None:
     """What each position the team may choose now would mean (``game.codp.describe_position``),
     while it may choose (before the start or at a review, ``codp.rule`` team), else None.
     Computed once per team state."""
@@ -265,31 +253,28 @@ def _positions(meta: SessionMeta, n: int, t: dict[str, str], scn: Any) -> list[d
         return None
     if before:  # as a game would begin at each position: the same for every team of that scenario
         return scenario_positions(scn)
-    key, raw = (meta.code, meta.seed, n), t["state"]
+    key, state = (meta.code, meta.seed, n), t.state
+    assert state is not None
     hit = _POSITIONS.get(key)
-    if hit is not None and hit[:3] == (raw, t.get("codp") or "", t.get("shop") or ""):
+    if hit is not None and hit[0] is state and hit[1:3] == (t.codp or "", t.shop or ""):
         return hit[3]
-    state = parsed_state(meta, n, raw)
     allowed = list(meta.base.codp_positions) or positions_for(meta.base)
     out = [jsonsafe(describe_position(scn, state, p)) for p in allowed]
     if len(_POSITIONS) > _STATE_LIMIT:
         _POSITIONS.clear()
-    _POSITIONS[key] = (raw, t.get("codp") or "", t.get("shop") or "", out)
+    _POSITIONS[key] = (state, t.codp or "", t.shop or "", out)
     return out
 
 
-def _review_open(meta: SessionMeta, scn: Any, t: dict[str, str]) -> bool:
+def _review_open(meta: SessionMeta, scn: Any, t: Team) -> bool:
     """True when the team may change its CODP and web shop mode now: a session where teams
     choose, running or paused at the decision point of one of the scenario's review weeks."""
     return (
-        meta.codp_rule == "team"
-        and meta.status in ("running", "paused")
-        and t.get("done") != "1"
-        and is_review_week(scn, int(t["week"]))
+        meta.codp_rule == "team" and meta.status in ("running", "paused") and not t.done and is_review_week(scn, t.week)
     )
 
 
-def _snapshots(store: Store, meta: SessionMeta, teams: list[int] | None = None) -> list[dict[str, Any]]:
+def _snapshots(store: Store, meta: SessionMeta, teams: list[int] | None = None) -> list[TeamSnapshot]:
     """The small fields, decisions, seats, humans and forced roles of ``teams`` (default:
     every team, in order) in one round trip."""
     teams = list(range(1, meta.teams + 1)) if teams is None else teams
@@ -301,7 +286,7 @@ def team_summary(
     store: Store,
     meta: SessionMeta,
     n: int,
-    snap: dict[str, Any],
+    snap: TeamSnapshot,
     online_since: float | None = None,
     seen: dict[tuple[int, str], float] | None = None,
     full: bool = False,
@@ -310,13 +295,13 @@ def team_summary(
     """One team on the facilitator's dashboard (``full``: with the facilitator view).
     A seat is ``connected`` when a connection held it at or after ``online_since``
     and its last connection did not close since (``closed``)."""
-    t = snap["team"]
+    t = snap.team
     scn = meta.team_scenario(t)
     seen = seen or {}
     closed = closed or set()
     seats = []
     for spec in scn.stages:
-        seat = snap["seats"].get(spec.role)
+        seat = snap.seats.get(spec.role)
         last = seen.get((n, spec.role))
         seats.append(
             {
@@ -324,9 +309,9 @@ def team_summary(
                 "label": spec.label,
                 "taken": seat is not None,
                 "name": seat_name(seat) if seat else None,
-                "bot": spec.role not in snap["humans"],
-                "forced": spec.role in snap["forced"],
-                "decided": spec.role in snap["dec"],
+                "bot": spec.role not in snap.humans,
+                "forced": spec.role in snap.forced,
+                "decided": spec.role in snap.dec,
                 "last_seen": last,
                 "connected": seat is not None
                 and online_since is not None
@@ -337,21 +322,23 @@ def team_summary(
     money = _cached_money(store, meta, n, t)
     out = {
         "team": n,
-        "name": t.get("name") or f"Team {n}",
-        "codp": t.get("codp") or None,
+        "name": t.name or f"Team {n}",
+        "codp": t.codp,
         "shop": shop_mode(scn),
-        "week": int(t["week"]),
-        "done": t.get("done") == "1",
-        "deadline": float(t["deadline"]) if t.get("deadline") else None,
-        "remaining": float(t["remaining"]) if t.get("remaining") else None,
-        "decided": sorted(snap["dec"]),
+        "week": t.week,
+        "done": t.done,
+        "deadline": t.deadline,
+        "remaining": t.remaining,
+        "decided": sorted(snap.dec),
         "bots": [s["role"] for s in seats if s["bot"]],
         "seats": seats,
         "cost": money["cost"],
         "profit": money["profit"],
     }
     if full:
-        state = GameState.from_dict(json.loads(store.team(meta.code, n)["state"]))
+        whole = store.team(meta.code, n)
+        assert whole is not None and whole.state is not None
+        state = whole.state
         out["view"] = facilitator_view(scn, state, history(store, meta, n), meta.end_known)
     return out
 
@@ -406,9 +393,9 @@ def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
     for n, snap in enumerate(
         store.teams(meta.code, range(1, meta.teams + 1), ("week", "done", "codp", "shop", "name")), 1
     ):
-        t = snap["team"]
+        t = snap.team
         money = _cached_money(store, meta, n, t)
-        rows[n] = {"name": t["name"] or f"Team {n}", "week": int(t["week"]), "done": t["done"] == "1", **money}
+        rows[n] = {"name": t.name or f"Team {n}", "week": t.week, "done": t.done, **money}
     return [{**rows[r["team"]], **r} for r in rank_teams((n, rows[n]["score"]) for n in rows)]
 
 
@@ -418,7 +405,7 @@ def leaderboard(store: Store, meta: SessionMeta, rows: list[dict[str, Any]] | No
     class's orders per stage week by week (``orders``, see ``class_orders``)."""
     snaps = store.teams(meta.code, range(1, meta.teams + 1), ("week", "done"), ("decided", "humans"))
     progress = [
-        _progress(n, snap["team"], snap["decided"], [r for r in meta.base.roles if r not in snap["humans"]])
+        _progress(n, snap.team.week, snap.team.done, snap.decided, [r for r in meta.base.roles if r not in snap.humans])
         for n, snap in enumerate(snaps, 1)
     ]
     played = [int(p["week"]) if p["done"] else int(p["week"]) - 1 for p in progress]
@@ -433,12 +420,12 @@ def leaderboard(store: Store, meta: SessionMeta, rows: list[dict[str, Any]] | No
     )
 
 
-def _progress(n: int, t: dict[str, Any], decided: Any, bots: list[str]) -> dict[str, Any]:
+def _progress(n: int, week: int, done: bool, decided: Any, bots: list[str]) -> dict[str, Any]:
     """One team on the projector's strip: its week and which roles decided it (and bots play)."""
     return {
         "team": n,
-        "week": int(t["week"]),
-        "done": t["done"] in ("1", True),
+        "week": week,
+        "done": done,
         "decided": sorted(decided),
         "bots": bots,
     }
@@ -446,7 +433,7 @@ def _progress(n: int, t: dict[str, Any], decided: Any, bots: list[str]) -> dict[
 
 def progress(rows: list[dict[str, Any]]) -> Raw:
     """The projector's ``progress`` event from dashboard rows (the teams that changed), encoded."""
-    return Raw.safe({"teams": [_progress(r["team"], r, r["decided"], r["bots"]) for r in rows]})
+    return Raw.safe({"teams": [_progress(r["team"], r["week"], r["done"], r["decided"], r["bots"]) for r in rows]})
 
 
 _ORDERS: dict[tuple[str, int], dict[str, Any]] = {}
@@ -501,12 +488,12 @@ def public_session(store: Store, meta: SessionMeta) -> dict[str, Any]:
     teams = []
     week = None
     for n, snap in enumerate(snaps, 1):
-        w, taken, humans = int(snap["team"]["week"]), snap["taken"], snap["humans"]
+        w, taken, humans = snap.team.week, snap.taken, snap.humans
         week = w if week is None else min(week, w)
         teams.append(
             {
                 "team": n,
-                "name": snap["team"]["name"] or f"Team {n}",
+                "name": snap.team.name or f"Team {n}",
                 "week": w,
                 "seats": [
                     {"role": r, "label": meta.base.stage(r).label, "taken": r in taken, "bot": r not in humans}
