@@ -2,8 +2,8 @@
 
 The one place that hands a policy its input, for headless games
 (``game.simulate``) and for the server's empty seats alike: the observation
-(``game.observe.observe``) and, when the visibility options share something,
-the seat's ``game.visibility.view``, so a bot sees exactly what a player in
+(``game.observe.observe``) and, when the visibility options share something or
+a co-makership deal is in force, the seat's ``game.visibility.view``, so a bot sees exactly what a player in
 that seat would see.
 """
 
@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from game.comaker import in_force
 from game.observe import observe
 from game.policies import Policy
 from game.scenario import Scenario
@@ -34,6 +35,6 @@ def bot_decision(
 ) -> tuple[int, dict[str, Any]]:
     """``policy``'s decision for ``role`` now and its memory for next week."""
     obs = observe(scenario, state, role)
-    if not shares_anything(scenario, visibility):
+    if not shares_anything(scenario, visibility) and not in_force(scenario):
         return policy.decide(obs, memory)
     return policy.decide(obs, memory, view(scenario, state, role, visibility))

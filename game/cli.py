@@ -158,7 +158,8 @@ def _add_reference(sub: Any) -> None:
         description="Tune an expert's plan (order-up-to levels and capacities that follow a smoothed forecast "
         "or stay fixed, a phase-out where the end is known) at every offered decoupling "
         "point on training seeds and score it on disjoint test seeds: mean profit, its standard error, "
-        "the winner and its margin in standard errors.",
+        "the winner and its margin in standard errors. Where a segment can co-make, every choice is "
+        "played with and without the co-makership deal (--save stores the plans without it).",
     )
     ref.add_argument("--scenario", required=True, metavar="NAME|PATH", help="a preset name or a .toml file")
     ref.add_argument("--train", type=_seed, default=20, metavar="N", help="training seeds (default 20)")
@@ -378,14 +379,19 @@ def cmd_economics(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
     """``reference``: the out-of-sample reference table of a scenario."""
+    from game.comaker import deal_reference, offered
     from game.reference import reference, save, write_reference
 
     if args.train < 1 or args.test < 2:
         raise CliError(f"--train needs at least 1 seed and --test at least 2 (see {PROG} reference --help)")
     scenario = load_scenario(args.scenario)
-    ref = reference(scenario, args.train, args.test, args.budget, jobs=max(1, args.jobs))
-    write_reference(ref, args.format, out)
-    if args.save:
+    deal = offered(scenario)
+    jobs = max(1, args.jobs)
+    ref = None if deal and not args.save else reference(scenario, args.train, args.test, args.budget, jobs=jobs)
+    shown = deal_reference(scenario, args.train, args.test, args.budget) if deal else ref
+    assert shown is not None
+    write_reference(shown, args.format, out)
+    if ref is not None and args.save:  # the plans per decoupling point, without a deal: what the debrief replays
         print(f"{PROG}: stored in {save(ref, scenario)}", file=sys.stderr)
     return 0
 

@@ -21,6 +21,7 @@ from dataclasses import replace
 from typing import Any, TextIO
 
 from game.codp import POSITIONS, apply_codp, positions_for
+from game.comaker import apply_comaker, offered
 from game.jsonsafe import jsonsafe
 from game.policies import Policy, parse_policy
 from game.reference import verdict, verdict_line
@@ -295,6 +296,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     policies = [parse_policy(p) for p in (args.policy or DEFAULT_POLICIES)]
     sharing = [parse_sharing(v) for v in args.visibility or []]
     rows = compare(scenario, range(args.seeds), policies, args.codp, sharing)
+    if offered(scenario):
+        rows = _with_deal(scenario, args, policies, sharing, rows)
     if args.late_share:
         rows = _with_late_deliveries(scenario, args, policies, sharing, rows)
     found = verdict(scenario)
@@ -315,6 +318,20 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
         out.write(f"how the bots played, winner: {ranked[0]}\n")
         out.write(verdict_line(scenario, found) + "\n")
     return 0
+
+
+def _with_deal(
+    scenario: Scenario, args: argparse.Namespace, policies: list, sharing: list, rows: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """A scenario whose segments can co-make: ``rows`` without the deal and the same games with
+    it (``game.comaker``), the choice named in the ``codp`` column (``"mts-central, deal"``)."""
+    out = []
+    for deal in (False, True):
+        scn = apply_comaker(scenario, deal)
+        played = rows if scn is scenario else compare(scn, range(args.seeds), policies, args.codp, sharing)
+        label = "deal" if deal else "no deal"
+        out += [{**r, "codp": label if r["codp"] == "-" else f"{r['codp']}, {label}"} for r in played]
+    return out
 
 
 def _with_late_deliveries(

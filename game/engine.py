@@ -132,6 +132,21 @@ class _Plan:
         # customers still waiting at the end are lost sales where there are sales (not in the
         # classic game, where the backlog is all a waiting customer costs)
         self.unserved_lost = scenario.has_prices
+        # co-making segments (``game.comaker``): their index, discounted-price factor, and per
+        # node the lead time agreed for the node's variant
+        self.comaking = [k for k, seg in enumerate(scenario.segments) if seg.comaking and seg.comaker]
+        self.comaker_price = {
+            k: 1.0 - scenario.segments[k].comaker.discount  # type: ignore[union-attr]
+            for k in self.comaking
+        }
+        variants = scenario.product.variants
+        self.agreed = [
+            {
+                k: scenario.segments[k].comaker.agreed(variants[max(nd.variant, 0)].name)  # type: ignore[union-attr]
+                for k in self.comaking
+            }
+            for nd in net.nodes
+        ]
 
 
 def closing_loss(scenario: Scenario, spec: StageSpec) -> float:
@@ -595,8 +610,10 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             owed[0] = total - ship
             s.on_hand = on_hand
             _deliver(plan, s, i, ship, week, m)
+            excused = _within_agreed(plan, s, i, week) if plan.comaking else 0
         else:
             m = None
+            excused = 0
             if single:
                 c = st[customers[0]]
                 inc = c.order_q.pop(0)
@@ -643,7 +660,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             # no wip holding, capacity, fulfilment or material cost: fill in a
             # template (the terms left out are 0.0, so the sums are the same floats)
             holding = hc * on_hand
-            backlog_cost = bc * backlog
+            backlog_cost = bc * (backlog - excused)
             if m is not None and m["late_penalty"]:
                 backlog_cost += m["late_penalty"]
             ev = m if m is not None else plain_event()
@@ -663,7 +680,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             whc, cc, bnd, fc = plan.cost_rows[i]
             wip = s.wip
             holding = hc * on_hand + whc * wip
-            backlog_cost = bc * backlog
+            backlog_cost = bc * (backlog - excused)
             if m is not None and m["late_penalty"]:
                 backlog_cost += m["late_penalty"]
             capacity_cost = 0.0
@@ -978,7 +995,9 @@ def _consumers(
     m["late_penalty"] = late
     prices = [seg.standard_price(custom_ok) for seg in segments]
     refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
-    if topo.simple_market and len(demand) == 1 and not s.loyalty and not refused[0]:
+    comaking = plan.comaking
+    simple = topo.simple_market and not comaking
+    if simple and len(demand) == 1 and not s.loyalty and not refused[0]:
         # the classic market: one patient segment, no parcels; everybody is accepted
         # (what the general rule below gives, without the bookkeeping)
         n = demand[0]
@@ -1003,6 +1022,8 @@ def _consumers(
         refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
     # customers who want a tailored product the chain cannot make and refuse the standard one
     want = [n - r for n, r in zip(demand, refused, strict=True)]
+    for k in comaking:  # co-makers are taken in on their own terms (below)
+        want[k] = 0
     accepted = lost = 0
     lost_by = [0] * len(demand)
     # the lead time promised to each accepted customer: the parcel delay from stock, the quote
@@ -1010,7 +1031,7 @@ def _consumers(
     finite = quote_weeks != INFINITE
     quoted_sum = 0.0
     quoted_units = 0
-    if topo.simple_market and not any(refused):
+    if simple and not any(refused):
         # every segment waits as long as it takes and there is no parcel delay: all are
         # accepted (the general rule below gives the same, with nobody gone)
         for k in topo.segment_order:
@@ -1097,6 +1118,15 @@ def _consumers(
                 goodwill += gone * seg.goodwill
                 if loyalty and seg.churn:
                     loyalty[k] *= 1.0 - seg.churn * gone / n
+    for k in comaking:
+        n = demand[k] - refused[k]
+        if n:
+            lead = plan.agreed[i][k]
+            price = prices[k] * plan.comaker_price[k]  # type: ignore[operator]
+            s.open_orders.append([week, n, k, price, lead])
+            accepted += n
+            quoted_sum += n * lead
+            quoted_units += n
     m["demand"] = sum(demand)
     m["demand_by_segment"] = list(demand)
     m["accepted"] = accepted
@@ -1108,6 +1138,14 @@ def _consumers(
     m["quoted_sum"] = quoted_sum
     m["quoted_units"] = quoted_units
     return m
+
+
+def _within_agreed(plan: _Plan, s: StageState, i: int, week: int) -> int:
+    """The co-makers' units waiting at node ``i`` after this week's deliveries that will still
+    be on time if they leave next week (within the lead time agreed): no backlog cost."""
+    delay = plan.delivery_delay[i]
+    agreed = plan.agreed[i]
+    return sum(o[1] for o in s.open_orders if o[2] in agreed and week + 1 - o[0] + delay <= o[4])
 
 
 #: ``_waiting``'s answer where no segment reneges or charges for lateness
@@ -1137,7 +1175,7 @@ def _waiting(scenario: Scenario, plan: _Plan, s: StageState, i: int, week: int) 
         seg = segments[order[2]]
         wait = week - order[0] + delay
         units = order[1]
-        if seg.renege and wait > promised:
+        if seg.renege and not seg.comaking and wait > promised:
             before = seg.willing(max(wait - 1, promised))
             share = 1.0 - seg.willing(wait) / before if before > 0 else 1.0
             gone = min(units, math.floor(units * share + 0.5))

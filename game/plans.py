@@ -32,6 +32,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
+from game.comaker import in_force, known_orders
 from game.engine import inventory_position, play_week
 from game.horizon import end_known, last_week
 from game.observe import initial_rate
@@ -146,7 +147,9 @@ def play(scenario: Scenario, seed: int, rules: Mapping[str, Rule], start: GameSt
     """Profit (revenue - cost) of one game in which every role follows its rule.
 
     Make-to-stock roles order up to their level (their inventory position: on hand - backlog
-    + supply line); make-to-order roles run at their capacity. ``start`` (the game's first
+    + supply line), plus the co-makers' orders known for the weeks their lead time and the
+    review week cover (``game.comaker.known_orders``, where a deal is in force); make-to-order
+    roles run at their capacity. ``start`` (the game's first
     decision point) is copied, never changed. The modes never change."""
     state = start.copy() if start is not None else new_game(scenario, seed)
     last, known = horizon(scenario, state)
@@ -159,6 +162,8 @@ def play(scenario: Scenario, seed: int, rules: Mapping[str, Rule], start: GameSt
         rows.append((i, spec.role, mto, most, rule, init[spec.role], nodes, key))
     levels = [init[r] for r in scenario.roles]
     trends = [0.0] * len(levels)
+    adi = in_force(scenario)
+    covers = [spec.order_delay + spec.ship_delay + 1 for spec in scenario.stages]
     total = 0.0
     while not state.done:
         events = state.events if state.nodes is None else state.node_events
@@ -176,6 +181,8 @@ def play(scenario: Scenario, seed: int, rules: Mapping[str, Rule], start: GameSt
                 value *= phase(rule, left)
             if not mto:
                 value -= inventory_position(scenario, state, i)
+                if adi:  # co-makers' orders known ahead: ordered for, beyond the level
+                    value += known_orders(scenario, state, i, covers[i])
             x = math.floor(value + 0.5)
             dec[role] = 0 if x < 0 else (x if x < most else most)
         for ev in play_week(scenario, state, dec, totals=False):

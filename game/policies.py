@@ -14,7 +14,9 @@ consumer demand the stage serves instead of the orders it receives; with
 inventories and pipelines shared too, the base-stock bot of a serial chain
 of make-to-stock stages orders on its echelon position (its own stock and supply
 line plus everything downstream of it, minus what consumers wait for) against a level that covers
-the lead times down to the consumer. ``shared=0`` makes a bot ignore the view.
+the lead times down to the consumer. ``shared=0`` makes a bot ignore the view. Where co-makers' orders are known ahead
+(the view's ``advance_orders``), the base-stock and Sterman bots forecast the weeks
+they cover as those orders plus the forecast of the rest of demand (``ahead``).
 
 Spec strings: ``NAME`` or ``NAME:key=value,key=value``; ``key_<role>=value``
 sets a parameter for one role only (see ``parse_policy``).
@@ -133,6 +135,21 @@ def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[flo
     return float(position), cover
 
 
+def ahead(mean: float, sd: float, cover: int, view: Mapping[str, Any] | None) -> tuple[float, float]:
+    """Expected demand over the next ``cover`` weeks and its spread, from a weekly ``mean``
+    and ``sd``: where the view's ``advance_orders`` knows a week, the co-makers' known orders
+    plus ``1 - share`` of the mean, with only the unknown part's spread ``(1 - share) x sd``;
+    the other weeks ``mean`` and ``sd`` (weeks independent)."""
+    adv = (view or {}).get("advance_orders") or {}
+    orders = list(adv.get("orders", ()))[:cover]
+    if not orders:
+        return mean * cover, sd * math.sqrt(cover)
+    rest = 1.0 - float(adv.get("share", 0.0))
+    k = len(orders)
+    total = sum(orders) + k * rest * mean + (cover - k) * mean
+    return total, sd * math.sqrt(k * rest * rest + cover - k)
+
+
 # ----------------------------------------------------------------------------
 # Rules
 # ----------------------------------------------------------------------------
@@ -168,10 +185,16 @@ def critical_fractile(obs: Mapping[str, Any], params: Mapping[str, float]) -> fl
     return min(max(f, lo), hi)
 
 
-def base_stock_level(mean: float, sd: float, cover: int, fractile: float) -> float:
+def base_stock_level(
+    mean: float, sd: float, cover: int, fractile: float, view: Mapping[str, Any] | None = None
+) -> float:
     """Order-up-to level S = mean x cover + z x sd x sqrt(cover), z the normal quantile of
-    the fractile (the newsvendor over the weeks the level covers)."""
-    return mean * cover + NormalDist().inv_cdf(fractile) * sd * math.sqrt(cover)
+    the fractile (the newsvendor over the weeks the level covers); where co-makers' orders
+    are known, the demand over the cover and its spread are ``ahead``'s."""
+    if not (view and view.get("advance_orders")):
+        return mean * cover + NormalDist().inv_cdf(fractile) * sd * math.sqrt(cover)
+    total, spread = ahead(mean, sd, cover, view)
+    return total + NormalDist().inv_cdf(fractile) * spread
 
 
 def _capacity(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, theta: float, p: Mapping) -> int:
@@ -207,7 +230,7 @@ def _base_stock(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, v
     ech = echelon(obs, view)
     if ech is not None:
         position, cover = ech
-    return base_stock_level(mean, sd, cover, critical_fractile(obs, p)) - position
+    return base_stock_level(mean, sd, cover, critical_fractile(obs, p), view) - position
 
 
 def _moving_average(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, view: Any, p: Mapping) -> float:
@@ -278,7 +301,10 @@ class Policy:
             stock = obs["on_hand"] - obs["backlog"]
             target = p.get("target", 17.0)
             adjust = p.get("alpha", 0.26) * (target - stock - p.get("beta", 0.34) * obs["supply_line"])
-            decision = _round(forecast + adjust)
+            cover = obs["lead_time"] + 1  # known orders: the mean demand over the weeks an order covers
+            known = view and view.get("advance_orders")
+            expected = ahead(forecast, 0.0, cover, view)[0] / cover if known else forecast
+            decision = _round(expected + adjust)
         else:  # pragma: no cover - guarded by parse_policy
             raise PolicyError(f"unknown policy {self.name!r}")
         lo, hi = obs["bounds"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -76,6 +76,28 @@ class StageSpec:
 
 
 @dataclass(frozen=True)
+class Comaker:
+    """The co-makership deal a segment can be offered (``comaker = {...}`` on a segment).
+
+    Its customers tell the team their orders ``horizon`` weeks ahead (advance demand
+    information: the segment's demand of week w + horizon is known at week w), accept the
+    agreed lead time of their variant (``lead_times``, else ``lead_time``) without walking
+    away, and pay ``price`` x (1 - ``discount``)."""
+
+    horizon: int = 2
+    discount: float = 0.0
+    lead_time: int = 0
+    #: (variant name, weeks) pairs: a variant's agreed lead time (others: ``lead_time``)
+    lead_times: tuple[tuple[str, int], ...] = ()
+    #: the deal is in force from the start (else the team may offer it at setup or a review)
+    active: bool = False
+
+    def agreed(self, variant: str) -> int:
+        """The agreed lead time (weeks, parcel delivery included) of ``variant``."""
+        return dict(self.lead_times).get(variant, self.lead_time)
+
+
+@dataclass(frozen=True)
 class Segment:
     """A group of consumers with the same real needs."""
 
@@ -97,6 +119,20 @@ class Segment:
     renege: bool = False
     #: cost per unit and week a customer waits beyond the lead time promised
     late_cost: float = 0.0
+    #: the co-makership deal this segment can be offered (None: it cannot co-make)
+    comaker: Comaker | None = None
+    #: the deal is in force: the segment co-makes (``game.comaker.apply_comaker``)
+    comaking: bool = False
+
+    def __repr__(self) -> str:
+        """The dataclass repr, the co-makership fields only when set (so a scenario's
+        ``game.reference.fingerprint`` is the same as before they existed)."""
+        parts = [
+            f"{f.name}={getattr(self, f.name)!r}"
+            for f in fields(self)
+            if f.name not in ("comaker", "comaking") or getattr(self, f.name) != f.default
+        ]
+        return f"Segment({', '.join(parts)})"
 
     def standard_price(self, customised: bool) -> float | None:
         """What a customer of this segment pays: ``price`` plus ``premium`` for a tailored
@@ -513,9 +549,37 @@ def _segment(source: str, idx: int, table: Any) -> Segment:
         standard_discount=r.num("standard_discount", 0.0),
         renege=r.get("renege", False, bool),
         late_cost=r.num("late_cost", 0.0),
+        comaker=_comaker(source, idx, table["comaker"]) if "comaker" in table else None,
+    )
+    r.used.add("comaker")
+    r.check_unknown()
+    if seg.comaker is not None and seg.comaker.active:
+        seg = replace(seg, comaking=True)
+    return seg
+
+
+def _comaker(source: str, idx: int, table: Any) -> Comaker:
+    """A segment's ``comaker`` table: horizon, discount, lead_time, lead_times, active."""
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source}: segments[{idx}].comaker: must be a table")
+    r = _Reader(source, table, f"segments[{idx}].comaker.")
+    raw = r.get("lead_times", {}, dict)
+    low, high = r.limits("lead_times")
+    lead_times = []
+    for name, weeks in raw.items():
+        if isinstance(weeks, bool) or not isinstance(weeks, int) or not low <= weeks <= high:
+            shown = f"from {_shown(low)} to {_shown(high)}"
+            raise r.fail(f"lead_times.{name}", f"must be a whole number of weeks {shown}, got {weeks!r}")
+        lead_times.append((name, weeks))
+    deal = Comaker(
+        horizon=r.int("horizon", 2),
+        discount=r.num("discount", 0.0),
+        lead_time=r.int("lead_time", 0),
+        lead_times=tuple(lead_times),
+        active=r.get("active", False, bool),
     )
     r.check_unknown()
-    return seg
+    return deal
 
 
 def _patience(r: _Reader) -> tuple[tuple[float, float], ...]:
@@ -762,6 +826,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     if not all(isinstance(d, str) and d.strip() for d in scenario.drivers):
         raise r.fail("drivers", "must be a list of non-empty strings")
     r.used.update(("product", "regions"))
+    _check_comaker_variants(source, scenario)
     if scenario.mto_orders not in ("instant", "mail"):
         raise r.fail("mto_orders", f"must be 'instant' or 'mail', got {scenario.mto_orders!r}")
     r.check_unknown()
@@ -773,6 +838,16 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         except ValueError as exc:
             raise ScenarioError(f"{source}: codp: {exc}") from None
     return scenario
+
+
+def _check_comaker_variants(source: str, scenario: Scenario) -> None:
+    """Every variant a ``comaker.lead_times`` table names is one of the product's."""
+    names = [v.name for v in scenario.product.variants]
+    for k, seg in enumerate(scenario.segments):
+        for name, _ in seg.comaker.lead_times if seg.comaker else ():
+            if name not in names:
+                where = f"{source}: segments[{k}].comaker.lead_times.{name}"
+                raise ScenarioError(f"{where}: names no variant (variants: {', '.join(names)})")
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:

@@ -11,6 +11,11 @@ Three audiences:
       consumers, per channel and per stock point);
     - ``inventories``: the other stages' stock, backlog and work in process;
     - ``pipelines``: the other stages' orders in the mail and goods in transit.
+
+    While a co-makership deal is in force (``game.comaker``), ``advance_orders``: the
+    co-making customers' orders already known for the coming weeks, at the roles their
+    orders reach (the consumer-facing role and, through make-to-order roles, the decoupling
+    point), and at every role upstream of them when point-of-sale demand is shared.
 ``facilitator_view``
     Everything about one team except what would reveal future demand (the
     demand table and the seed).
@@ -34,6 +39,7 @@ import math
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from game.comaker import advance_orders, comaking_share, downstream_facing, in_force, reached
 from game.horizon import horizon, last_week
 from game.observe import observe
 from game.scenario import VISIBILITY_KEYS, Scenario
@@ -168,7 +174,7 @@ def view(
     ``history`` (``[{"week", **own event}]``); ``weeks`` (the last week) only when
     the end is known (``end_known``: a session's setting, default the scenario's).
     Only when the option is on: ``pos_demand``, ``inventories`` and ``pipelines``
-    (other roles only).
+    (other roles only). While a co-makership deal is in force: ``advance_orders`` (``known``).
     """
     i = scenario.index(role)
     flags = options(scenario, visibility)
@@ -192,7 +198,22 @@ def view(
         out["inventories"] = {scenario.roles[j]: _inventory(state, j) for j in others}
     if flags["pipelines"]:
         out["pipelines"] = {scenario.roles[j]: _pipeline(state, j) for j in others}
+    if in_force(scenario):
+        out["advance_orders"] = known(scenario, state, i, flags["pos_demand"])
     return out
+
+
+def known(scenario: Scenario, state: GameState, i: int, shared: bool) -> dict[str, Any]:
+    """Role ``i``'s ``advance_orders``: the co-makers' known orders (``orders``, one per week
+    from ``from_week``) at the consumer-facing stock points their orders reach it from (every
+    one downstream of it when ``shared``), and the co-makers' ``share`` of demand (the rest
+    is not known ahead). ``orders`` is empty where no co-maker's order reaches the role."""
+    nodes = downstream_facing(scenario, i) if shared else reached(scenario, state, i)
+    return {
+        "from_week": state.week + 1,
+        "orders": advance_orders(scenario, state, nodes),
+        "share": comaking_share(scenario),
+    }
 
 
 def facilitator_view(

@@ -149,6 +149,7 @@ def templates(code: str) -> dict[str, dict[str, Any]]:
         "submit": {"week": 1, "value": 4},
         "choose_codp": {"position": "mto"},
         "choose_shop": {"mode": "mto"},
+        "choose_deal": {"deal": True},
         "facilitate": {"code": code, "secret": "nope" * 8},
         "inspect": {"team": 1},
         "watch": {"code": code},

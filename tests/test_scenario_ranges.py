@@ -35,6 +35,8 @@ def with_value(doc: dict[str, Any], key: str, value: Any) -> tuple[dict[str, Any
         value = [value]
     if key == "segments.patience":
         value = [[value, 0.5]]
+    if key == "segments.comaker.lead_times":
+        value = {doc["product"]["variants"][0]["name"]: value}
     where: Any = doc
     shown = []
     for table in tables:
@@ -50,7 +52,7 @@ def with_value(doc: dict[str, Any], key: str, value: Any) -> tuple[dict[str, Any
     if tables == ["stages"]:
         shown = [f"stages.{where['role']}"]
     elif tables and isinstance(doc.get(tables[0]), list):
-        shown = [f"{tables[0]}[0]"]
+        shown = [f"{tables[0]}[0]", *tables[1:]]
     elif tables == ["product", "variants"]:
         shown = ["product.variants[0]"]
     where[name] = value

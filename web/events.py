@@ -337,6 +337,12 @@ def register(socketio: SocketIO, hub: Hub) -> None:
         hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"], role=ident.role))
         return {}
 
+    @handler("choose_deal")
+    def on_choose_deal(sid: str, data: dict[str, Any]) -> dict[str, Any]:
+        ident = player(sid)
+        hub.publish(rounds.choose_deal(hub.store, ident.code, ident.team, data["deal"], role=ident.role))
+        return {}
+
     @handler("choose_shop")
     def on_choose_shop(sid: str, data: dict[str, Any]) -> dict[str, Any]:
         ident = player(sid)

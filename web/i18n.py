@@ -285,6 +285,19 @@ JS_STRINGS = {
     "copy_this": _l("Copy this link (it contains the facilitator secret):"),
     "demand_recent": _l("Consumer demand, last weeks"),
     "demand_breakdown": _l("Consumer demand this week, per stock point"),
+    "deal_terms": _l(
+        "%(segment)s (%(share)s of demand): orders known %(horizon)s weeks ahead, %(lead_time)s weeks' lead time"
+        " accepted, %(discount)s off the price"
+    ),
+    "deal_on": _l("The deal is in force."),
+    "deal_never": _l("Co-makership: this team never offered its customers the deal."),
+    "deal_weeks": _l(
+        "Co-makership: the deal was in force %(n)s of %(of)s weeks (weeks %(first)s to %(last)s), with %(revenue)s"
+        " of revenue in those weeks."
+    ),
+    "deal_off": _l("No deal for now."),
+    "advance_orders": _l("Co-makers' orders known ahead, weeks %(first)s to %(last)s"),
+    "advance_share": _l("the co-makers are %(share)s of demand; the rest is not known ahead"),
     "done_action": _l("Done."),
     "fill_rate": _l("Fill rate"),
     "demand_served": _l("Demand served"),

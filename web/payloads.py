@@ -36,6 +36,7 @@ EVENTS: dict[str, Spec] = {
     "submit": {"week": ("int", True), "value": ("int", True)},
     "choose_codp": {"position": ("str", True)},
     "choose_shop": {"mode": ("str", True)},
+    "choose_deal": {"deal": ("bool", True)},
     "facilitate": {"code": ("str", True), "secret": ("str", True)},
     # control: the fields besides "action" are checked against ACTIONS[action]
     "control": {"action": ("str", True), **{k: ("any", False) for k in ("seconds", "team", "role", "week")}},

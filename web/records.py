@@ -30,7 +30,8 @@ class Team:
     """A team's hash: the week being decided, whether its game is over, its strategy (CODP
     position and web shop mode, None: the session's), its name, the round deadline (and the
     time left while paused), when its week last advanced, the decision revision (bumped by
-    every decision recorded or changed), who chose the strategy last, its engine state with
+    every decision recorded or changed), who chose the strategy last, its co-makership deal
+    (None: as the scenario has it) and who chose it, its engine state with
     its decision bounds (role -> lowest and highest value; none once the game is over: a state
     is always written with them) and its bots' memory. A field the store was not asked for
     keeps its default."""
@@ -45,6 +46,8 @@ class Team:
     advanced_at: float = 0.0
     dec_rev: int = 0
     codp_by: str | None = None
+    deal: bool | None = None
+    deal_by: str | None = None
     state: GameState | None = None
     memory: dict[str, Any] = field(default_factory=dict)
     bounds: Bounds = field(default_factory=dict)

@@ -400,6 +400,34 @@ def _pace_bots(
     return changes
 
 
+def choose_deal(store: Store, code: str, team: int, deal: Any, role: str | None = None) -> Changes:
+    """A team offers its co-makership deal (``deal`` true) or ends it (false), where the
+    scenario has a segment that can co-make (``game.comaker``): before the start, or at the
+    decision point of one of the scenario's review weeks. Orders taken keep their terms; the
+    week's decisions stand. ``role``: the seat that chose; its player's name is kept as ``deal_by``."""
+    from game.codp import is_review_week
+    from game.comaker import offered
+
+    meta = load_meta(store, code)
+    if not offered(meta.base):
+        raise bad("this scenario has no co-makership deal to offer")
+    if not isinstance(deal, bool):
+        raise bad("deal must be true or false")
+    t = store.team(code, team)
+    if t is None:
+        raise GameError("unknown_session", f"no team {team} in session {code}")
+    by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
+    if meta.status != "setup":
+        if meta.status not in ("running", "paused") or t.done:
+            raise GameError("not_running", "the game is over")
+        scn = meta.team_scenario(t)
+        if not is_review_week(scn, t.week):
+            weeks = ", ".join(str(w) for w in scn.review_weeks) or "none"
+            raise GameError("not_running", f"the deal changes only before the start or at a review (weeks: {weeks})")
+    store.set_deal(code, team, deal, by=by)
+    return Changes(seats={(code, team)})
+
+
 def choose_codp(
     store: Store,
     cfg: dict[str, Any],
@@ -435,9 +463,9 @@ def choose_codp(
     position = position or t.codp or meta.codp
     shop = shop or t.shop or None
     by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
-    scn = meta.scenario_for(position, shop)
     if meta.status == "setup":
-        store.restart_team(code, team, new_team(scn, meta.seed, team, position, shop), by=by)
+        fresh = new_team(meta.scenario_for(position, shop), meta.seed, team, position, shop)
+        store.restart_team(code, team, fresh, by=by)
         return Changes(seats={(code, team)})
     if meta.status not in ("running", "paused"):
         raise GameError("not_running", "the game is over")
@@ -448,7 +476,9 @@ def choose_codp(
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"
         ) from None
-    after = replace(t, state=new, bounds=all_bounds(scn, new), codp=position, shop=shop)
+    after = replace(
+        t, state=new, bounds=all_bounds(meta.scenario_for(position, shop, t.deal), new), codp=position, shop=shop
+    )
     if not store.replace_state(code, team, t.week, after, by=by):
         raise GameError("stale_week", "the week changed meanwhile; look again and retry")
     return Changes(seats={(code, team)})

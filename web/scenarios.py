@@ -7,6 +7,7 @@ from functools import lru_cache
 from typing import Any
 
 from game.codp import apply_codp, apply_shop, describe_position, positions_for, shop_mode
+from game.comaker import apply_comaker, offered
 from game.horizon import window, with_length
 from game.jsonsafe import jsonsafe
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_toml
@@ -32,16 +33,20 @@ def team_scenario(
     custom: str | None = None,
     shop: str | None = None,
     end_window: tuple[int, int] | None = None,
+    deal: bool | None = None,
 ) -> Scenario:
     """The preset ``name`` (or the scenario in the TOML text ``custom``) with ``weeks`` (and
     the weeks it may end in, ``end_window``: default its own moved along with ``weeks``; see
-    ``game.horizon.with_length``) and, when given, the CODP position ``codp`` and the web
-    shop's mode ``shop``."""
+    ``game.horizon.with_length``) and, when given, the CODP position ``codp``, the web
+    shop's mode ``shop`` and the co-makership deal (``deal``: in force or not; None: as the
+    scenario has it)."""
     scn = custom_base(custom) if custom else base_scenario(name)
     if codp and codp != scn.codp:
         scn = apply_codp(scn, codp)
     if shop and shop != shop_mode(scn):
         scn = apply_shop(scn, shop)
+    if deal is not None and offered(scn):
+        scn = apply_comaker(scn, deal)
     return with_length(scn, weeks, end_window)
 
 

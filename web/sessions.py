@@ -55,9 +55,12 @@ class SessionMeta:
         """The session's scenario with its weeks (no team CODP applied)."""
         return team_scenario(self.scenario, self.weeks, self.codp, self.custom, None, self.end_window)
 
-    def scenario_for(self, codp: str | None, shop: str | None = None) -> Scenario:
-        """The scenario a team with CODP position ``codp`` (and web shop mode ``shop``) plays."""
-        return team_scenario(self.scenario, self.weeks, codp or self.codp, self.custom, shop or None, self.end_window)
+    def scenario_for(self, codp: str | None, shop: str | None = None, deal: bool | None = None) -> Scenario:
+        """The scenario a team with CODP position ``codp`` (web shop mode ``shop``, co-makership
+        ``deal``: None as the scenario has it) plays."""
+        return team_scenario(
+            self.scenario, self.weeks, codp or self.codp, self.custom, shop or None, self.end_window, deal
+        )
 
     @property
     def end(self) -> int:
@@ -72,8 +75,8 @@ class SessionMeta:
         return told or self.end_revealed
 
     def team_scenario(self, team: Team) -> Scenario:
-        """The scenario ``team`` (with its ``codp`` and ``shop``) plays."""
-        return self.scenario_for(team.codp, team.shop)
+        """The scenario ``team`` (with its ``codp``, ``shop`` and ``deal``) plays."""
+        return self.scenario_for(team.codp, team.shop, team.deal)
 
 
 def load_meta(store: Store, code: Any) -> SessionMeta:

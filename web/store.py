@@ -174,6 +174,8 @@ def _team(raw: dict[str, str], state: GameState | None) -> Team:
         advanced_at=float(raw.get("advanced_at") or 0),
         dec_rev=int(raw.get("dec_rev") or 0),
         codp_by=raw.get("codp_by") or None,
+        deal=None if not raw.get("deal") else raw["deal"] == "1",
+        deal_by=raw.get("deal_by") or None,
         state=state,
         memory=json.loads(memory) if memory else {},
         bounds=_bounds(raw.get("bounds")),
@@ -441,6 +443,10 @@ class Store:
     def set_advanced_at(self, code: str, team: int, at: float) -> None:
         """When a team's week last advanced (or the game started or resumed): the bot pacing counts from it."""
         self.r.hset(self.team_key(code, team), "advanced_at", f"{at:.3f}")
+
+    def set_deal(self, code: str, team: int, deal: bool, by: str = "") -> None:
+        """A team's co-makership deal (offered or not) and who chose it."""
+        self.r.hset(self.team_key(code, team), mapping={"deal": _flag(deal), "deal_by": by})
 
     def rename_team(self, code: str, team: int, name: str) -> None:
         """A team's name."""

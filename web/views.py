@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from game.codp import describe_position, is_review_week, positions_for, shop_mode
+from game.comaker import in_force
 from game.horizon import window
 from game.jsonsafe import jsonsafe
 from game.scoring import rank_teams, team_score, weeks_so_far
@@ -105,7 +106,12 @@ def written(meta: SessionMeta, n: int, snap: TeamSnapshot, record: dict[str, Any
 
 
 def _mkey(meta: SessionMeta, n: int, t: Team) -> tuple[Any, ...]:
-    return (meta.code, meta.seed, n, t.week, t.done, t.codp or "", t.shop or "")
+    return (meta.code, meta.seed, n, t.week, t.done, *_strategy_key(t))
+
+
+def _strategy_key(t: Team) -> tuple[str, str, bool | None]:
+    """What of a team changes the scenario it plays: its CODP, web shop mode and deal."""
+    return t.codp or "", t.shop or "", t.deal
 
 
 def _money(meta: SessionMeta, n: int, t: Team, scn: Any, weeks: list[dict[str, Any]]) -> dict[str, float]:
@@ -150,7 +156,7 @@ def _seat_view(meta: SessionMeta, n: int, role: str, t: Team, scn: Any, weeks: l
     key = (meta.code, meta.seed, n, role)
     state = t.state
     assert state is not None
-    codp = (t.codp or "", t.shop or "", meta.end_known)
+    codp = (*_strategy_key(t), meta.end_known)
     hit = _SEATS.get(key)
     if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
         return hit[3], hit[4]
@@ -236,6 +242,7 @@ def _player_state(meta: SessionMeta, n: int, role: str, snap: TeamSnapshot, week
                 "review": _review_open(meta, scn, t),
                 "codp_by": t.codp_by,
                 "positions": _positions(meta, n, t, scn),
+                "deal": _deal(meta, scn, t),
             },
         }
     )
@@ -266,6 +273,29 @@ def _positions(meta: SessionMeta, n: int, t: Team, scn: Any) -> list[dict[str, A
     return out
 
 
+def _deal(meta: SessionMeta, scn: Any, t: Team) -> dict[str, Any] | None:
+    """The team's co-makership deal (``game.comaker``), None where no segment can co-make:
+    ``on`` (in force), ``open`` (the team may offer or end it now: before the start or at a
+    review week), ``by`` (who chose last) and the terms of each segment that can co-make."""
+    terms = [
+        {
+            "segment": seg.name,
+            "share": seg.share,
+            "horizon": seg.comaker.horizon,
+            "discount": seg.comaker.discount,
+            "lead_time": seg.comaker.lead_time,
+            "lead_times": dict(seg.comaker.lead_times),
+        }
+        for seg in scn.segments
+        if seg.comaker is not None
+    ]
+    if not terms:
+        return None
+    running = meta.status in ("running", "paused") and not t.done
+    open_now = meta.status == "setup" or (running and is_review_week(scn, t.week))
+    return {"on": in_force(scn), "open": open_now, "by": t.deal_by, "terms": terms}
+
+
 def _review_open(meta: SessionMeta, scn: Any, t: Team) -> bool:
     """True when the team may change its CODP and web shop mode now: a session where teams
     choose, running or paused at the decision point of one of the scenario's review weeks."""
@@ -278,7 +308,7 @@ def _snapshots(store: Store, meta: SessionMeta, teams: list[int] | None = None) 
     """The small fields, decisions, seats, humans and forced roles of ``teams`` (default:
     every team, in order) in one round trip."""
     teams = list(range(1, meta.teams + 1)) if teams is None else teams
-    fields = ("week", "done", "codp", "shop", "name", "deadline", "remaining")
+    fields = ("week", "done", "codp", "shop", "deal", "name", "deadline", "remaining")
     return store.teams(meta.code, teams, fields, ("dec", "seats", "humans", "forced"))
 
 
@@ -391,7 +421,7 @@ def ranking(store: Store, meta: SessionMeta) -> list[dict[str, Any]]:
     """Teams ranked by score (``game.scoring.team_score``: profit, or minus cost without prices)."""
     rows = {}
     for n, snap in enumerate(
-        store.teams(meta.code, range(1, meta.teams + 1), ("week", "done", "codp", "shop", "name")), 1
+        store.teams(meta.code, range(1, meta.teams + 1), ("week", "done", "codp", "shop", "deal", "name")), 1
     ):
         t = snap.team
         money = _cached_money(store, meta, n, t)

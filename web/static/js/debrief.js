@@ -396,6 +396,17 @@
     return Object.values(score(tm).stages || {}).reduce((acc, st) => acc + (stageCost(st)[key] || 0), 0);
   }
 
+  /** Co-makership: in which weeks the team's deal was in force ("" where no segment could co-make). */
+  function dealText(tm) {
+    const weeks = (tm.weeks || []).filter((w) => "deal" in w);
+    if (!weeks.length) return "";
+    const on = weeks.filter((w) => w.deal).map((w) => w.week);
+    if (!on.length) return t("deal_never");
+    const revenue = weeks.filter((w) => w.deal).reduce((acc, w) => acc + Object.values(w.roles || {})
+      .reduce((a, ev) => a + (ev.revenue || 0), 0), 0);
+    return t("deal_weeks", { n: on.length, of: weeks.length, first: on[0], last: on[on.length - 1], revenue: money(revenue) });
+  }
+
   function renderTeam(tm) {
     const s = score(tm);
     const k = s.kpis || {};
@@ -407,6 +418,9 @@
     }));
     $("#team-strategy").hidden = !switches.length;
     setText("#team-strategy", switches.join(" "));
+    const deal = dealText(tm);
+    $("#team-deal").hidden = !deal;
+    setText("#team-deal", deal);
     const seated = roles().filter((r) => (tm.players || {})[r.role]).map((r) => label(r.role) + ": " + tm.players[r.role].join(" & "));
     setText("#team-players", seated.length ? t("players_list", { players: seated.join(" · ") }) : t("players_none"));
     const tiles = [

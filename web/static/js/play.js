@@ -192,6 +192,7 @@
     renderTeam(st);
     renderVisibility(view);
     renderCodp(st);
+    renderDeal(st);
     renderIntro(st);
     renderEnd(st);
     tick();
@@ -499,6 +500,14 @@
         extra.append(el("p", {}, [t("demand_breakdown") + ": ", el("strong", { text: parts.map(part).join(" · ") })]));
       }
     }
+    const adv = v.advance_orders;
+    if (adv && Array.isArray(adv.orders) && adv.orders.length) {
+      // co-makership: the partners' orders of the coming weeks, known now
+      const span = { first: adv.from_week, last: adv.from_week + adv.orders.length - 1 };
+      const share = t("advance_share", { share: Math.round(100 * adv.share) + "%" });
+      extra.append(el("p", { id: "advance-orders" }, [t("advance_orders", span) + ": ",
+        el("strong", { text: adv.orders.map(num).join(" · ") }), " (" + share + ")"]));
+    }
     const roles = new Set([...Object.keys(v.inventories || {}), ...Object.keys(v.pipelines || {})]);
     if (roles.size) {
       const labels = Object.fromEntries((v.chain || []).map((c) => [c.role, BG.roleLabel(c.role, c.label)]));
@@ -574,6 +583,29 @@
     }
     if (ack.ok && shop && shop.value !== team.shop) ack = await socket.request("choose_shop", { mode: shop.value });
     setText("#codp-status", ack.ok ? t("done_action") : BG.errorText(ack));
+  }
+
+  // ---- co-makership: offering the deal (before the start, at reviews) -------------------------
+  function renderDeal(st) {
+    const deal = (st.team || {}).deal;
+    const s = st.session || {};
+    const card = $("#deal-card");
+    card.hidden = !deal || !deal.open || s.status === "over";
+    if (card.hidden) return;
+    const pct = (x) => Math.round(100 * x) + "%";
+    $("#deal-terms").replaceChildren(...deal.terms.map((d) => el("li", { text: t("deal_terms", {
+      segment: d.segment, share: pct(d.share), horizon: d.horizon, lead_time: d.lead_time, discount: pct(d.discount),
+    }) })));
+    setText("#deal-now", (deal.on ? t("deal_on") : t("deal_off")) + (deal.by ? " " + t("codp_by", { name: deal.by }) : ""));
+    for (const r of card.querySelectorAll("input")) if (!card.contains(document.activeElement)) r.checked = r.value === (deal.on ? "1" : "0");
+  }
+
+  async function chooseDeal(ev) {
+    ev.preventDefault();
+    const picked = $("#deal-card input:checked");
+    if (!picked) return;
+    const ack = await socket.request("choose_deal", { deal: picked.value === "1" });
+    setText("#deal-status", ack.ok ? t("done_action") : BG.errorText(ack));
   }
 
   // ---- timer ----------------------------------------------------------------------------------
@@ -704,6 +736,7 @@
     $("#intro-close").addEventListener("click", () => { showIntro(false); $("#intro-open").focus(); });
     $("#intro-open").addEventListener("click", () => showIntro($("#intro").hidden));
     $("#codp-card").addEventListener("submit", chooseCodp);
+    $("#deal-card").addEventListener("submit", chooseDeal);
     $("#code").addEventListener("change", () => { setText("#join-error", ""); loadSeats($("#code").value.trim()); });
     $("#team").addEventListener("change", fillRoles);
     $("#role").addEventListener("change", shareNote);
