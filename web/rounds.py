@@ -1,25 +1,40 @@
-"""Rounds: submissions, advancing a team's week exactly once, timers, bots and drop-outs.
+"""Rounds: a decision's path, advancing a team's week exactly once, controls, the ticker.
 
-A team's week advances when every seat a human plays has decided, when its
-deadline passes, or when the facilitator forces it. The seats without a human
-decision are played by the session's bot policy. The new state is written by
-``commit.lua``, a compare-and-set on the week: the engine is pure and
-deterministic, so any number of racing callers may compute the step, and
-exactly one of them writes it (and only that one tells the clients).
+A decision goes down one pipeline, read top to bottom in this module:
+
+1. **shape**: the handler wrapper (``web.events``) checked the payload once (``web.payloads``);
+2. **store**: ``record`` keeps it atomically (``submit.lua``: session running, the team on that
+   week, the value within the bounds stored with the state, the seat a human's) and says
+   whether every human seat has now decided (``web.records.week_complete``, the one statement
+   of that rule);
+3. **engine**: when it has, ``advance`` reads the team (``read_due``), lets the bots decide the
+   other seats and plays the week with the pure ``game.engine.step`` (``play``);
+4. **store**: ``commit.lua`` writes the new week if nobody did meanwhile (a compare-and-set on
+   the week and the decisions' revision): any number of racing callers may compute the step,
+   exactly one writes it, and only that one reports it;
+5. **views**: the team as written comes back in ``Changes.fresh`` with the week's record, from
+   which ``web.views`` builds the new states without reading the team again;
+6. **transport**: the caller hands the ``Changes`` to ``Hub.publish`` (``web.broadcast``), which
+   sends each client what changed for it, on this process and through the relay on others.
+
+A team's week also advances when its deadline passes, when the facilitator forces it,
+or when the ticker finds a week complete (after a crash between the last decision and
+its commit): each caller names the week it found due.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 from game.bots import bot_decision
 from game.engine import all_bounds, step
 from game.policies import parse_policy
-from web import faults, payloads, views
+from web import faults, views
 from web.errors import GameError, bad
-from web.records import Team, TeamSnapshot
+from web.records import Submitted, Team, TeamSnapshot
 from web.results import week_strategy
 from web.sessions import SessionMeta, load_meta, new_team, round_seconds
 from web.store import STORE_DOWN, Presence, Store, seat_name
@@ -61,14 +76,28 @@ class Changes:
         return bool(self.advanced or self.seats or self.over or self.sessions)
 
 
-def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, body: Any, now: float) -> Changes:
-    """Record a player's decision (``submit.lua`` checks everything, bounds included, in
-    one round trip); advance the team when it was the last one missing. A seat that
-    decided this week already changes its decision: the new value replaces the old one
-    (the week is played once, with the latest value). ``Changes.mine`` holds the seat's
-    ``decision`` payload: the week, the value and the one it replaced (None: none)."""
-    body = payloads.check(body, payloads.EVENTS["submit"], "submit")
+def submit(
+    store: Store, cfg: dict[str, Any], code: str, team: int, role: str, body: dict[str, Any], now: float
+) -> Changes:
+    """A player's decision down the pipeline (see the module's docstring): ``body`` is the checked
+    ``submit`` payload. A seat that decided this week already changes its decision: the new
+    value replaces the old one (the week is played once, with the latest value).
+    ``Changes.mine`` holds the seat's ``decision`` payload: the week, the value and the one it
+    replaced (None: none)."""
     week, value = body["week"], body["value"]
+    got = record(store, code, team, role, week, value)
+    faults.point("after_decision" if not got.complete else "last_decision")
+    changes = Changes(
+        seats={(code, team)}, decided={(code, team): {"team": team, "week": week, "decided": sorted(got.decided)}}
+    )
+    changes.mine[(code, team, role)] = {"week": week, "value": value, "previous": got.previous}
+    if got.complete:
+        changes.merge(advance(store, cfg, code, team, now, "complete", week=week))
+    return changes
+
+
+def record(store: Store, code: str, team: int, role: str, week: int, value: int) -> Submitted:
+    """Keep a seat's decision (one atomic step in the store), or say why not."""
     got = store.submit(code, team, week, role, value)
     if got.status == "not_running":
         if not got.session_status:
@@ -85,14 +114,7 @@ def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, b
         raise GameError("out_of_bounds", f"the value must be between {lo} and {hi}")
     if got.status == "forbidden":
         raise GameError("forbidden", "a bot plays this seat now")
-    faults.point("after_decision" if not got.complete else "last_decision")
-    changes = Changes(
-        seats={(code, team)}, decided={(code, team): {"team": team, "week": week, "decided": sorted(got.decided)}}
-    )
-    changes.mine[(code, team, role)] = {"week": week, "value": value, "previous": got.previous}
-    if got.complete:
-        changes.merge(advance(store, cfg, code, team, now, "complete", week=week))
-    return changes
+    return got
 
 
 REASONS = ("complete", "deadline", "force")
@@ -129,47 +151,63 @@ def advance(
     if reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}")
     meta = meta or load_meta(store, code)
-    changes = Changes()
     for _ in range(5):  # -1 from commit: a decision arrived or changed while we computed; read again
-        snap = store.team_snapshot(code, team)
-        if snap is None or snap.team.done or snap.status != "running":
-            return changes
-        if (week is not None and snap.team.week != week) or not _due(reason, snap, now):
-            return changes
-        t = snap.team
-        scn = meta.team_scenario(t)
-        assert t.state is not None
-        state = t.state  # the engine and the bots never change their input
-        memory: dict[str, Any] = dict(t.memory)
-        policy = parse_policy(meta.bot_policy)
-        decisions: dict[str, int] = {}
-        bots = []
-        for role in scn.roles:
-            if role in snap.dec:
-                decisions[role] = snap.dec[role]
-            else:
-                mem = memory.get(role, {})
-                decisions[role], memory[role] = bot_decision(policy, scn, state, role, mem, meta.visibility)
-                bots.append(role)
-        new, events = step(scn, state, decisions)
-        record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
-                  **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap.seats.items()}}  # fmt: skip
-        seconds = None if new.done else float(snap.round_seconds) or None  # the round timer, else none
-        bounds = {} if new.done else all_bounds(scn, new)
-        ttl = None if new.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL
-        after = replace(t, week=new.week, done=new.done, state=new, memory=memory, bounds=bounds)
+        snap = read_due(store, code, team, now, reason, week)
+        if snap is None:
+            return Changes()
+        after, week_record = play(meta, snap)
+        seconds = None if after.done else float(snap.round_seconds) or None  # the round timer, else none
+        ttl = None if after.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL
         faults.point("before_commit")
-        got = store.commit(code, team, snap, after, record, seconds, now, ttl=ttl)
+        got = store.commit(code, team, snap, after, week_record, seconds, now, ttl=ttl)
         if got.result == 0:
-            return changes
+            return Changes()
         if got.result == 1 and got.snapshot is not None:
             faults.point("after_commit")
-            changes.advanced.add((code, team))
+            changes = Changes(advanced={(code, team)})
             changes.fresh[(code, team)] = views.written(meta, team, got.snapshot, got.record)
-            if new.done:
+            if after.done:
                 changes.merge(_maybe_over(store, cfg, meta))
             return changes
-    return changes  # pragma: no cover - five decisions racing one commit
+    return Changes()  # pragma: no cover - five decisions racing one commit
+
+
+def read_due(store: Store, code: str, team: int, now: float, reason: str, week: int | None) -> TeamSnapshot | None:
+    """The team as the round needs it, if its week is due for ``reason`` (and is ``week``,
+    when given) in a running session; else None."""
+    snap = store.team_snapshot(code, team)
+    if snap is None or snap.team.done or snap.status != "running":
+        return None
+    if (week is not None and snap.team.week != week) or not _due(reason, snap, now):
+        return None
+    return snap
+
+
+def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, dict[str, Any]]:
+    """The week in ``snap`` played: bots decide the seats without a human decision, the pure
+    engine steps. Returns the team's next state (with its bounds and the bots' memory) and
+    the week's record (``GameResult.weeks`` shape, with the strategy and players of the week)."""
+    t = snap.team
+    assert t.state is not None
+    scn = meta.team_scenario(t)
+    state = t.state  # the engine and the bots never change their input
+    memory: dict[str, Any] = dict(t.memory)
+    policy = parse_policy(meta.bot_policy)
+    decisions: dict[str, int] = {}
+    bots = []
+    for role in scn.roles:
+        if role in snap.dec:
+            decisions[role] = snap.dec[role]
+        else:
+            decisions[role], memory[role] = bot_decision(
+                policy, scn, state, role, memory.get(role, {}), meta.visibility
+            )
+            bots.append(role)
+    new, events = step(scn, state, decisions)
+    week_record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
+                   **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap.seats.items()}}  # fmt: skip
+    bounds = {} if new.done else all_bounds(scn, new)
+    return replace(t, week=new.week, done=new.done, state=new, memory=memory, bounds=bounds), week_record
 
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
@@ -215,86 +253,152 @@ def _role_arg(meta: SessionMeta, role: str) -> str:
     return role
 
 
-def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float) -> Changes:
-    """Apply one facilitator action (the caller has been checked)."""
-    body = payloads.check(body, payloads.EVENTS["control"], "control")
-    action = body.pop("action")
-    if action not in payloads.ACTIONS:
-        raise bad(f"action must be one of {', '.join(payloads.ACTIONS)}")
-    body = payloads.check(body, payloads.ACTIONS[action], action)
+@dataclass(frozen=True)
+class Control:
+    """One facilitator action on its way: the session, the checked payload (its fields
+    besides ``action``) and the time."""
+
+    store: Store
+    cfg: dict[str, Any]
+    meta: SessionMeta
+    body: dict[str, Any]
+    now: float
+
+    @property
+    def teams(self) -> range:
+        return range(1, self.meta.teams + 1)
+
+    def every_team(self) -> Changes:
+        """Every team's seats changed (their clients get new states), and the session."""
+        return Changes(sessions={self.meta.code}, seats={(self.meta.code, n) for n in self.teams})
+
+
+def control(store: Store, cfg: dict[str, Any], code: str, body: dict[str, Any], now: float) -> Changes:
+    """Apply one facilitator action (``body``: the checked ``control`` payload; the caller has
+    been checked): the action's function in ``CONTROLS``."""
     meta = load_meta(store, code)
     if meta.status == "over":
         raise GameError("not_running", "the game is over")
-    changes = Changes(sessions={code})
-    ttl = int(cfg["IDLE_TTL_SECONDS"])
-    teams = range(1, meta.teams + 1)
-    if action == "start":
-        if meta.status != "setup":
-            raise GameError("not_running", "the game has already started")
-        store.set_session(code, status="running", started=now)
-        for n in teams:
-            store.set_advanced_at(code, n, now)
-            store.set_deadline(code, n, now + meta.round_seconds if meta.round_seconds else None)
-        changes.seats |= {(code, n) for n in teams}
-    elif action == "pause":
-        if meta.status != "running":
-            raise GameError("not_running", "the game is not running")
-        store.set_session(code, status="paused")
-        for n, snap in enumerate(store.teams(code, teams, ("deadline",)), 1):
-            if snap.team.deadline is not None:
-                store.set_deadline(code, n, None, max(0.0, snap.team.deadline - now))
-        changes.seats |= {(code, n) for n in teams}
-    elif action == "resume":
-        if meta.status != "paused":
-            raise GameError("not_running", "the game is not paused")
-        store.set_session(code, status="running")
-        for n, snap in enumerate(store.teams(code, teams, ("remaining", "done")), 1):
-            if snap.team.remaining and not snap.team.done:
-                store.set_deadline(code, n, now + snap.team.remaining)
-            store.set_advanced_at(code, n, now)
-        changes.seats |= {(code, n) for n in teams}
-    elif action == "set_timer":
-        seconds = round_seconds(body.get("seconds"))
-        store.set_session(code, round_seconds=seconds)
-        for n, snap in enumerate(store.teams(code, teams, ("done",)), 1):
-            if snap.team.done:
-                continue
-            if meta.status == "running":
-                store.set_deadline(code, n, now + seconds if seconds else None)
-            elif meta.status == "paused":
-                store.set_deadline(code, n, None, float(seconds) if seconds else None)
-        changes.seats |= {(code, n) for n in teams}
-    elif action == "force_round":
-        if meta.status != "running":
-            raise GameError("not_running", "start or resume the game first")
-        team, week = _team_arg(meta, body.get("team")), body["week"]
-        chosen = [team] if team else list(teams)
-        found = [(n, snap.team) for n, snap in zip(chosen, store.teams(code, chosen, ("week", "done")), strict=True)]
-        on_week = [n for n, t in found if t.week == week and not t.done]
-        if not on_week:
-            raise GameError("stale_week", _not_on_week(team, week, found[0][1] if team else None))
-        for n in on_week:
-            changes.merge(advance(store, cfg, code, n, now, "force", week=week, meta=meta))
-    elif action == "reveal_end":  # the players are told the last week from now on
-        store.set_session(code, end_revealed=True)
-        changes.seats |= {(code, n) for n in teams}
-    elif action in ("seat_to_bot", "seat_to_human"):
-        team = _team_arg(meta, body["team"])
-        role = _role_arg(meta, body["role"])
-        if action == "seat_to_bot":
-            store.set_forced(code, team, role, True, ttl)
-            store.set_human(code, team, role, False, ttl)
-        else:
-            store.set_forced(code, team, role, False, ttl)
-            seen = store.seen(code).get((team, role), 0.0)
-            if role in store.seats(code, team) and now - seen <= float(cfg["DISCONNECT_GRACE_SECONDS"]):
-                store.set_human(code, team, role, True, ttl)
-        changes.seats.add((code, team))
-        if meta.status == "running":
-            changes.merge(advance(store, cfg, code, team, now, "complete", meta=meta))
-    elif action == "end":
-        changes.merge(end(store, cfg, meta))
+    fields = {k: v for k, v in body.items() if k != "action"}
+    return Changes(sessions={code}).merge(CONTROLS[body["action"]](Control(store, cfg, meta, fields, now)))
+
+
+def _start(c: Control) -> Changes:
+    """``setup`` -> ``running``: every team's round timer starts."""
+    if c.meta.status != "setup":
+        raise GameError("not_running", "the game has already started")
+    code, seconds = c.meta.code, c.meta.round_seconds
+    c.store.set_session(code, status="running", started=c.now)
+    for n in c.teams:
+        c.store.set_advanced_at(code, n, c.now)
+        c.store.set_deadline(code, n, c.now + seconds if seconds else None)
+    return c.every_team()
+
+
+def _pause(c: Control) -> Changes:
+    """Timers freeze, keeping the time left."""
+    if c.meta.status != "running":
+        raise GameError("not_running", "the game is not running")
+    c.store.set_session(c.meta.code, status="paused")
+    for n, snap in enumerate(c.store.teams(c.meta.code, c.teams, ("deadline",)), 1):
+        if snap.team.deadline is not None:
+            c.store.set_deadline(c.meta.code, n, None, max(0.0, snap.team.deadline - c.now))
+    return c.every_team()
+
+
+def _resume(c: Control) -> Changes:
+    """Timers run on from the time left."""
+    if c.meta.status != "paused":
+        raise GameError("not_running", "the game is not paused")
+    c.store.set_session(c.meta.code, status="running")
+    for n, snap in enumerate(c.store.teams(c.meta.code, c.teams, ("remaining", "done")), 1):
+        if snap.team.remaining and not snap.team.done:
+            c.store.set_deadline(c.meta.code, n, c.now + snap.team.remaining)
+        c.store.set_advanced_at(c.meta.code, n, c.now)
+    return c.every_team()
+
+
+def _set_timer(c: Control) -> Changes:
+    """A new round length, which also restarts the current round's timer."""
+    seconds = round_seconds(c.body.get("seconds"))
+    c.store.set_session(c.meta.code, round_seconds=seconds)
+    for n, snap in enumerate(c.store.teams(c.meta.code, c.teams, ("done",)), 1):
+        if snap.team.done:
+            continue
+        if c.meta.status == "running":
+            c.store.set_deadline(c.meta.code, n, c.now + seconds if seconds else None)
+        elif c.meta.status == "paused":
+            c.store.set_deadline(c.meta.code, n, None, float(seconds) if seconds else None)
+    return c.every_team()
+
+
+def _force_round(c: Control) -> Changes:
+    """End week ``week`` now for team ``team``, or for every team on that week."""
+    if c.meta.status != "running":
+        raise GameError("not_running", "start or resume the game first")
+    code, team, week = c.meta.code, _team_arg(c.meta, c.body.get("team")), c.body["week"]
+    chosen = [team] if team else list(c.teams)
+    found = [(n, snap.team) for n, snap in zip(chosen, c.store.teams(code, chosen, ("week", "done")), strict=True)]
+    on_week = [n for n, t in found if t.week == week and not t.done]
+    if not on_week:
+        raise GameError("stale_week", _not_on_week(team, week, found[0][1] if team else None))
+    changes = Changes()
+    for n in on_week:
+        changes.merge(advance(c.store, c.cfg, code, n, c.now, "force", week=week, meta=c.meta))
     return changes
+
+
+def _reveal_end(c: Control) -> Changes:
+    """The players are told the last week from now on."""
+    c.store.set_session(c.meta.code, end_revealed=True)
+    return c.every_team()
+
+
+def _seat_to_bot(c: Control) -> Changes:
+    """A bot plays the seat until ``seat_to_human``."""
+    team, role = _team_arg(c.meta, c.body["team"]), _role_arg(c.meta, c.body["role"])
+    ttl = int(c.cfg["IDLE_TTL_SECONDS"])
+    c.store.set_forced(c.meta.code, team, role, True, ttl)
+    c.store.set_human(c.meta.code, team, role, False, ttl)
+    return _seat_changed(c, team)
+
+
+def _seat_to_human(c: Control) -> Changes:
+    """The seat's player plays again if connected; an empty seat is free to join."""
+    code, team, role = c.meta.code, _team_arg(c.meta, c.body["team"]), _role_arg(c.meta, c.body["role"])
+    ttl = int(c.cfg["IDLE_TTL_SECONDS"])
+    c.store.set_forced(code, team, role, False, ttl)
+    seen = c.store.seen(code).get((team, role), 0.0)
+    if role in c.store.seats(code, team) and c.now - seen <= float(c.cfg["DISCONNECT_GRACE_SECONDS"]):
+        c.store.set_human(code, team, role, True, ttl)
+    return _seat_changed(c, team)
+
+
+def _seat_changed(c: Control, team: int) -> Changes:
+    """A seat of ``team`` changed hands: the week may now be complete."""
+    changes = Changes(seats={(c.meta.code, team)})
+    if c.meta.status == "running":
+        changes.merge(advance(c.store, c.cfg, c.meta.code, team, c.now, "complete", meta=c.meta))
+    return changes
+
+
+def _end(c: Control) -> Changes:
+    """The game is over for everyone."""
+    return end(c.store, c.cfg, c.meta)
+
+
+# every ``control`` action (``web.payloads.ACTIONS`` has the same names and their fields)
+CONTROLS: dict[str, Callable[[Control], Changes]] = {
+    "start": _start,
+    "pause": _pause,
+    "resume": _resume,
+    "end": _end,
+    "force_round": _force_round,
+    "set_timer": _set_timer,
+    "seat_to_bot": _seat_to_bot,
+    "seat_to_human": _seat_to_human,
+    "reveal_end": _reveal_end,
+}
 
 
 # -- the ticker ---------------------------------------------------------------------
