@@ -13,6 +13,7 @@ from support import humans
 from test_server_game import ROLES, Game, four
 
 from web import rounds, sessions, views, wire
+from web.store import Store
 from web.wire import Raw
 
 
@@ -102,10 +103,9 @@ def test_a_seat_taken_while_the_ticker_looks_for_drop_outs_stays_human(app: Any,
 
 def _fresh_state(game: Game, role: str) -> dict[str, Any]:
     """The seat's state as a new connection gets it, read from the store with nothing kept."""
-    for cache in (game.hub.store._states, views._SEATS, views._WEEKS, views._LINES, views._MONEY):
-        cache.clear()
-    meta = sessions.load_meta(game.hub.store, game.code)
-    return json.loads(wire.dumps(views.player_state(game.hub.store, meta, 1, role)))
+    store = Store(game.hub.store.r, game.hub.store.kind)  # a store and views of their own: nothing kept
+    meta = sessions.load_meta(store, game.code)
+    return json.loads(wire.dumps(views.Views(store).player_state(meta, 1, role)))
 
 
 def test_the_states_of_a_new_week_are_what_a_fresh_read_gives(app: Any) -> None:

@@ -74,9 +74,10 @@ class Hub:
         self.socketio = socketio
         self.clock = clock
         self.connections = events.Connections()
+        self.views = views.Views(store)
         self.broadcaster = Broadcaster(self)
         tick = float(cfg["TICK_SECONDS"])
-        self.public = PublicInfo(lambda meta: views.public_session(store, meta), max_age=2 * tick)
+        self.public = PublicInfo(self.views.public_session, max_age=2 * tick)
         self.relay: Relay | None = None
         self.lease: Lease | None = None
         if cfg["MESSAGE_QUEUE"]:

@@ -53,7 +53,7 @@ class Broadcaster:
             # read who decided once, here, for every process (the announcement carries it)
             only = {(c, n) for c, n in changes.seats - changes.advanced if c not in changes.sessions | changes.over}
             decided = {
-                (c, n): changes.decided.get((c, n)) or views.team_decided(self.hub.store, c, n) for c, n in sorted(only)
+                (c, n): changes.decided.get((c, n)) or self.hub.views.team_decided(c, n) for c, n in sorted(only)
             }
         shipped = self.deliver(changes, keep_public, decided, origin=True)
         if self.hub.relay is not None:
@@ -125,12 +125,12 @@ class Broadcaster:
                         "decided",
                         (decided_now or {}).get((code, n))
                         or changes.decided.get((code, n))
-                        or views.team_decided(hub.store, code, n),
+                        or hub.views.team_decided(code, n),
                         to=[rooms[r] for r in sorted(here)],
                     )
                 continue
             if ship and not whole and hub.relay is not None:  # every seat's state, built once
-                states = views.player_states(hub.store, m, n, snap=changes.fresh.get((code, n)))
+                states = hub.views.player_states(m, n, snap=changes.fresh.get((code, n)))
                 for role in sorted(here & set(states)):
                     hub.socketio.emit("state", states[role], to=rooms[role])
                 others = {role: p.text for role, p in states.items() if role not in here}
@@ -141,7 +141,7 @@ class Broadcaster:
             if not here or ((code, n) in (shipped or ()) and not whole):
                 continue
             fresh = None if whole else changes.fresh.get((code, n))
-            for role, payload in views.player_states(hub.store, m, n, here, snap=fresh).items():
+            for role, payload in hub.views.player_states(m, n, here, snap=fresh).items():
                 hub.socketio.emit("state", payload, to=rooms[role])
         if not hub.leads():
             return sent
@@ -156,7 +156,7 @@ class Broadcaster:
         for code in sorted(changes.over):
             m = meta(code)
             if m:
-                over = wire.Raw.safe({"code": code, "ranking": views.ranking(hub.store, m)})
+                over = wire.Raw.safe({"code": code, "ranking": hub.views.ranking(m)})
                 self._emit_room("game_over", over, f"s:{code}")
         return sent
 
@@ -211,7 +211,7 @@ class Broadcaster:
         return {n for n, _ in before ^ online} if before is not None else set()
 
     def _emit_session(self, code: str, rows: set[int], board: bool, presence: Presence | None = None) -> None:
-        store = self.hub.store
+        hub, store = self.hub, self.hub.store
         m = self._meta(code, False)
         if m is None:
             return
@@ -220,8 +220,8 @@ class Broadcaster:
         rows = rows | self._online_now(code, presence, online_since)
         # session-wide payloads go out encoded (``wire.Raw``): python-socketio's walk for
         # binary parts sees one value, not every row
-        changed = views.dashboard_rows(store, m, sorted(rows), online_since, *presence)
-        self._emit_room("dashboard_update", views.dashboard_update(store, m, changed), f"f:{code}")
+        changed = hub.views.dashboard_rows(m, sorted(rows), online_since, *presence)
+        self._emit_room("dashboard_update", hub.views.dashboard_update(m, changed), f"f:{code}")
         if changed:  # the projector's strip of who decided (its own small event)
             self._emit_room("progress", views.progress(changed), f"w:{code}")
         now = time.monotonic()
@@ -235,8 +235,8 @@ class Broadcaster:
                 self._standings_due.discard(code)
                 self._standings[code] = now
         if standings:  # the table moves with every round: both at most every STANDINGS_TICKS
-            rows_ranked = views.ranking(store, m)
-            self._emit_room("leaderboard", views.leaderboard(store, m, rows_ranked), f"w:{code}")
+            rows_ranked = hub.views.ranking(m)
+            self._emit_room("leaderboard", hub.views.leaderboard(m, rows_ranked), f"w:{code}")
             self._emit_room("standings", views.standings(m, rows_ranked), f"p:{code}")
 
     def dashboard(self, code: str) -> None:

@@ -20,7 +20,7 @@ import socketio
 from flask_socketio import SocketIO
 from socketio import packet as sio_packet
 
-from web import payloads, rounds, sessions, views, wire
+from web import payloads, rounds, sessions, wire
 from web.errors import GameError, bad
 from web.frames import MALFORMED, MAX_FRAME_BYTES, close_connection, over_limit
 from web.store import STORE_DOWN
@@ -291,7 +291,7 @@ def on_resume(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
         hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))
     else:
         meta = sessions.load_meta(hub.store, ident.code)
-        hub.socketio.emit("state", views.player_state(hub.store, meta, ident.team, ident.role), to=sid)
+        hub.socketio.emit("state", hub.views.player_state(meta, ident.team, ident.role), to=sid)
         hub.broadcaster.dashboard(ident.code)  # connected again
     return _placed(hub, seat)
 
@@ -328,7 +328,7 @@ def on_facilitate(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
     meta = sessions.load_meta(hub.store, data["code"])
     sessions.check_facilitator(meta, data["secret"])
     _take(hub, sid, Identity("facilitator", meta.code))
-    hub.socketio.emit("dashboard", views.dashboard(hub.store, meta, online_since=hub.online_since()), to=sid)
+    hub.socketio.emit("dashboard", hub.views.dashboard(meta, online_since=hub.online_since()), to=sid)
     return {"code": meta.code}
 
 
@@ -344,13 +344,13 @@ def on_inspect(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
     team = data["team"]
     if not 1 <= team <= meta.teams:
         raise bad(f"team must be a number from 1 to {meta.teams}")
-    return {"team": views.team_detail(hub.store, meta, team, online_since=hub.online_since())}
+    return {"team": hub.views.team_detail(meta, team, online_since=hub.online_since())}
 
 
 def on_watch(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
     meta = sessions.load_meta(hub.store, data["code"])
     _take(hub, sid, Identity("watcher", meta.code))
-    hub.socketio.emit("leaderboard", views.leaderboard(hub.store, meta), to=sid)
+    hub.socketio.emit("leaderboard", hub.views.leaderboard(meta), to=sid)
     return {"code": meta.code}
 
 

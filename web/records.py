@@ -65,7 +65,8 @@ class TeamSnapshot:
     decisions (``dec``: role -> value; ``decided``: their roles), the seats (role -> seat),
     the roles a human plays (``humans``) and the facilitator gave to a bot (``forced``), the
     session's ``round_seconds`` and ``status``, and where asked for the week records
-    (``weeks``, from some index) or how many there are (``weeks_count``)."""
+    (``weeks``, from some index); as a commit wrote it, how many records there are
+    (``weeks_count``) and the one it added (``last_record``)."""
 
     team: Team
     dec: dict[str, int] = field(default_factory=dict)
@@ -78,6 +79,7 @@ class TeamSnapshot:
     status: str = ""
     weeks: list[dict[str, Any]] | None = None
     weeks_count: int | None = None
+    last_record: dict[str, Any] | None = None
 
     @property
     def complete(self) -> bool:

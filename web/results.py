@@ -22,7 +22,7 @@ from web.errors import GameError
 from web.records import Team
 from web.sessions import load_meta
 from web.store import Store, seat_name, seat_players
-from web.views import ranking
+from web.views import Views
 
 CSV_FIELDS = (
     "team",
@@ -83,10 +83,11 @@ def strategy_changes(weeks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _store(store_or_app: Store | Flask) -> Store:
+def _views(store_or_app: Store | Flask) -> Views:
+    """The app's views (with what they keep), or views of a bare store."""
     if isinstance(store_or_app, Store):
-        return store_or_app
-    return store_or_app.extensions["beergame"].store
+        return Views(store_or_app)
+    return store_or_app.extensions["beergame"].views
 
 
 def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
@@ -99,7 +100,8 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     Money is rounded to cents, the score's ratios to four decimals.
 
     Raises ``web.errors.GameError`` (``unknown_session``) for an unknown code."""
-    store = _store(store_or_app)
+    views = _views(store_or_app)
+    store = views.store
     meta = load_meta(store, code)
     teams = []
     for n in range(1, meta.teams + 1):
@@ -138,7 +140,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
             "visibility": dict(meta.visibility),
             "status": meta.status,
             "roles": list(meta.base.roles),
-            "ranking": rounded(ranking(store, meta)),
+            "ranking": rounded(views.ranking(meta)),
             "teams": teams,
         }
     )

@@ -13,7 +13,7 @@ A decision goes down one pipeline, read top to bottom in this module:
    the week and the decisions' revision): any number of racing callers may compute the step,
    exactly one writes it, and only that one reports it;
 5. **views**: the team as written comes back in ``Changes.fresh`` with the week's record, from
-   which ``web.views`` builds the new states without reading the team again;
+   which ``web.views.Views`` builds the new states without reading the team again;
 6. **transport**: the caller hands the ``Changes`` to ``Hub.publish`` (``web.broadcast``), which
    sends each client what changed for it, on this process and through the relay on others.
 
@@ -32,7 +32,7 @@ from typing import Any
 from game.bots import bot_decision
 from game.engine import all_bounds, step
 from game.policies import parse_policy
-from web import faults, views
+from web import faults
 from web.errors import GameError, bad
 from web.records import Submitted, Team, TeamSnapshot
 from web.results import week_strategy
@@ -165,7 +165,7 @@ def advance(
         if got.result == 1 and got.snapshot is not None:
             faults.point("after_commit")
             changes = Changes(advanced={(code, team)})
-            changes.fresh[(code, team)] = views.written(meta, team, got.snapshot, got.record)
+            changes.fresh[(code, team)] = got.snapshot
             if after.done:
                 changes.merge(_maybe_over(store, cfg, meta))
             return changes

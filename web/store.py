@@ -88,19 +88,6 @@ def _pairs(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
-_SEATS: dict[str, dict[str, Any]] = {}  # a seat's JSON text -> its value (a seat changes only when taken)
-
-
-def _seat(text: str) -> dict[str, Any]:
-    """A seat's value from its JSON text (parsed once: the dashboard reads every seat each tick)."""
-    hit = _SEATS.get(text)
-    if hit is None:
-        if len(_SEATS) > 20_000:
-            _SEATS.clear()
-        hit = _SEATS[text] = json.loads(text)
-    return hit
-
-
 MAX_SEAT_PLAYERS = 5  # players who may share one seat (the first and four who joined it later)
 
 
@@ -281,6 +268,7 @@ class Store:
         self._renew = client.register_script(_RENEW)
         self._release = client.register_script(_RELEASE)
         self._states: dict[str, tuple[str, GameState]] = {}  # team key -> (state text, parsed)
+        self._seats: dict[str, Seat] = {}  # a seat's JSON text -> its value (a seat changes only when taken)
 
     def _run(self, script: Script, keys: list[str], args: list[Any]) -> Any:
         """Run one of the store's scripts: ``EVALSHA`` on a pooled connection, loading
@@ -430,6 +418,15 @@ class Store:
         self._states[key] = (text, state)
         return state
 
+    def _seat(self, text: str) -> Seat:
+        """A seat's value from its JSON text (parsed once: the dashboard reads every seat each tick)."""
+        hit = self._seats.get(text)
+        if hit is None:
+            if len(self._seats) > 20_000:
+                self._seats.clear()
+            hit = self._seats[text] = json.loads(text)
+        return hit
+
     def team(self, code: str, team: int) -> Team | None:
         """Everything of a team's hash (None when there is no such team)."""
         key = self.team_key(code, team)
@@ -518,7 +515,7 @@ class Store:
                     snap.dec = {k: int(v) for k, v in _pairs(reply).items()}
                     snap.decided = set(snap.dec)
                 elif part == "seats":
-                    snap.seats = {r: _seat(v) for r, v in _pairs(reply).items()}
+                    snap.seats = {r: self._seat(v) for r, v in _pairs(reply).items()}
                     snap.taken = set(snap.seats)
                 else:
                     setattr(snap, part, set(reply))
@@ -693,9 +690,10 @@ class Store:
                 dec_rev=before.team.dec_rev,
             )
             seats = {r: json.loads(v) for r, v in _pairs(raw_seats).items()}
-            out.snapshot = replace(before, team=after, dec={}, decided=set(), seats=seats, taken=set(seats),
-                                   humans=set(humans), weeks=None)  # fmt: skip
             out.record = json.loads(record_text)
+            out.snapshot = replace(before, team=after, dec={}, decided=set(), seats=seats, taken=set(seats),
+                                   humans=set(humans), weeks=None, weeks_count=out.record["week"],
+                                   last_record=out.record)  # fmt: skip
         return out
 
     def replace_state(self, code: str, team: int, week: int, new: Team, by: str = "") -> bool:
