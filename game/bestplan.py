@@ -22,7 +22,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from game.codp import apply_codp
+from game.codp import apply_choice
 from game.plans import Objective, Rule, coordinates, mean_rate, pattern_search, play, rate_plan, rates, stationary
 from game.policies import Policy
 from game.scenario import Scenario
@@ -190,7 +190,7 @@ def reference_starts(scenario: Scenario, seed: int, reference: Mapping[str, Any]
     scale = mean_rate([new_game(scenario, seed)]) / cache[train] if cache[train] else 1.0
     out = {}
     for row in reference["positions"]:
-        plan = stored_rules(apply_codp(scenario, row["position"]), row)
+        plan = stored_rules(apply_choice(scenario, row["position"]), row)
         scaled = {r: replace(rule, level=float(round(rule.level * scale))) for r, rule in plan.items()}
         out[row["position"]] = [plan, scaled]
     return out
@@ -217,12 +217,14 @@ def benchmark(
     starts = reference_starts(scenario, seed, reference) if reference else {}
 
     def best(pos: str | None, games: int | None, from_reference: int, from_rate: int) -> Plan:
-        scn = apply_codp(scenario, pos) if pos else scenario
+        # the team's own choice as it plays it: a position, or its processes per segment
+        scn = scenario if not pos or (pos == chosen and scenario.lanes) else apply_choice(scenario, pos)
         if pos in starts:
             return improve(scn, seed, from_reference if games is None else games, starts[pos])
         return optimise(scn, seed, from_rate if games is None else games)
 
-    result = Benchmark(best(chosen, chosen_budget, REFERENCE_CHOSEN_BUDGET, CHOSEN_BUDGET))
+    own = best(chosen, chosen_budget, REFERENCE_CHOSEN_BUDGET, CHOSEN_BUDGET)
+    result = Benchmark(replace(own, position=chosen))  # named as the team chose (a process option too)
     for pos in others:
         if pos != chosen:
             result.by_position[pos] = best(pos, budget, REFERENCE_BUDGET, DEFAULT_BUDGET)

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from game.codp import POSITIONS, apply_codp
+from game.codp import POSITIONS, apply_choice
 from game.engine import DecisionError, decision_bounds, decision_kind
 from game.horizon import end_of_game, window
 from game.jsonsafe import jsonsafe
@@ -125,7 +125,12 @@ def _add_simulate(sub: Any) -> None:
         help='JSON {"<role>": [decision in week 1, week 2, ...]}, one entry per week, for scripted roles '
         "(a make-to-order stage's decision is its capacity)",
     )
-    sim.add_argument("--codp", metavar="POSITION", help=f"decoupling point: {', '.join(POSITIONS)}")
+    sim.add_argument(
+        "--codp",
+        metavar="POSITION",
+        help=f"decoupling point: {', '.join(POSITIONS)}; or a process per segment: per-segment, per-need, "
+        "or segment=position,... (scenarios with max_processes > 1)",
+    )
     sim.add_argument(
         "--format",
         choices=FORMATS,
@@ -326,7 +331,7 @@ def cmd_simulate(args: argparse.Namespace, out: TextIO) -> int:
     scenario = load_scenario(args.scenario)
     if args.codp:
         try:
-            scenario = apply_codp(scenario, args.codp)
+            scenario = apply_choice(scenario, args.codp)
         except ValueError as exc:
             raise CliError(f"--codp: {exc}") from None
     weeks = args.weeks or end_of_game(scenario, args.seed)  # without --weeks: the week drawn for the seed

@@ -12,12 +12,13 @@ depth equal to the chain's length means nothing is held in stock.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from game.scenario import Scenario
-    from game.state import GameState
+    from game.state import GameState, StageState
 
 
 @dataclass(frozen=True)
@@ -95,8 +96,11 @@ def apply_codp(scenario: Scenario, position: str) -> Scenario:
 
     Retail-chain stages downstream of the CODP become MTO (no finished stock);
     the CODP stage and everything upstream become MTS. Stages off the retail
-    chain (the e-commerce seller) keep their own mode.
+    chain (the e-commerce seller) keep their own mode. One decoupling point serves
+    every segment: the scenario's processes per segment (``apply_processes``) are dropped.
     """
+    if scenario.lanes:
+        scenario = replace(scenario, lanes=())
     if position not in POSITIONS:
         raise ValueError(f"unknown position {position!r} (known: {', '.join(POSITIONS)})")
     path = retail_path(scenario)
@@ -106,6 +110,132 @@ def apply_codp(scenario: Scenario, position: str) -> Scenario:
     mto = set(path[:depth])
     modes = {s.role: "mto" if s.role in mto else "mts" if s.role in path else s.mode for s in scenario.stages}
     return _with_modes(scenario, modes, codp=position)
+
+
+def apply_processes(scenario: Scenario, processes: Mapping[str, str]) -> Scenario:
+    """A copy of ``scenario`` that serves each customer segment through the process
+    ``processes`` names for it (segment name -> position; a segment left out goes with the
+    first process).
+
+    The shallowest position named is the chain's own decoupling point (``apply_codp``);
+    each deeper position is one more process, which sells to its segments' customers and
+    works to order from the stock of its decoupling stage, sharing that stage and
+    everything upstream with the chain (``game.network``), for ``process_cost`` a week.
+    Raises ``ValueError`` naming the segment or position at fault."""
+    names = [seg.name for seg in scenario.segments]
+    allowed = _offered(scenario)
+    for name, position in processes.items():
+        if name not in names:
+            raise ValueError(f"unknown segment {name!r} (segments: {', '.join(names)})")
+        if position not in allowed:
+            raise ValueError(f"{name}: position {position!r} is not offered (allowed: {', '.join(allowed)})")
+    chosen = sorted(set(processes.values()), key=lambda p: POSITIONS[p].depth)
+    if not chosen:
+        raise ValueError("name a position for at least one segment")
+    if len(chosen) > scenario.max_processes:
+        raise ValueError(f"{len(chosen)} processes, the scenario allows {scenario.max_processes} (max_processes)")
+    path = retail_path(scenario)
+    lanes = []
+    for position in chosen[1:]:
+        if POSITIONS[position].depth >= len(path):
+            raise ValueError(f"a process of its own needs a stage holding stock; {position!r} holds none")
+        lanes.append((position, tuple(k for k, n in enumerate(names) if processes.get(n) == position)))
+    return replace(apply_codp(scenario, chosen[0]), lanes=tuple(lanes))
+
+
+def processes(scenario: Scenario) -> dict[str, str]:
+    """Each segment's process (its position): its own, else the chain's decoupling point."""
+    out = {seg.name: scenario.codp or "" for seg in scenario.segments}
+    for position, segs in scenario.lanes:
+        for k in segs:
+            out[scenario.segments[k].name] = position
+    return out
+
+
+def _offered(scenario: Scenario) -> tuple[str, ...]:
+    """The positions a team may choose (``codp_positions``, else every one that fits)."""
+    return scenario.codp_positions or tuple(positions_for(scenario))
+
+
+def need_position(scenario: Scenario, segment: int) -> str:
+    """The segment's own need as a position: the deepest offered position that holds stock
+    whose lead time (``game.economics.lead_time``) every customer of the segment accepts
+    (Olhager 2010: the decoupling point as far upstream as the customer's tolerance allows),
+    else the shallowest offered."""
+    from game.economics import lead_time  # local: economics imports this module
+
+    seg = scenario.segments[segment]
+    path = retail_path(scenario)
+    offered = sorted(_offered(scenario), key=lambda p: POSITIONS[p].depth)
+    best = offered[0]
+    for position in offered:
+        if (
+            POSITIONS[position].depth < len(path)
+            and seg.willing(lead_time(apply_codp(scenario, position), path[0])) >= 1
+        ):
+            best = position
+    return best
+
+
+def process_options(scenario: Scenario) -> dict[str, dict[str, str]]:
+    """The per-segment processes a well-advised team would weigh (none unless
+    ``max_processes`` > 1), by name: ``per-segment``, every segment at its own need
+    (``need_position``); ``per-need``, one standard process per real need (standard or
+    tailored product), each at the need of its least patient segment (Hedegaard: one
+    solution per real customer need). An
+    option needing more processes than the scenario allows, or only one, is left out."""
+    if scenario.max_processes < 2:
+        return {}
+    names = [seg.name for seg in scenario.segments]
+    own = {n: need_position(scenario, k) for k, n in enumerate(names)}
+    per_need: dict[str, str] = {}
+    for tailored in (False, True):
+        group = [n for k, n in enumerate(names) if scenario.segments[k].customised == tailored]
+        if group:
+            position = min((own[n] for n in group), key=lambda p: POSITIONS[p].depth)
+            per_need.update(dict.fromkeys(group, position))
+    out = {}
+    for name, choice in (("per-segment", own), ("per-need", per_need)):
+        if 1 < len(set(choice.values())) <= scenario.max_processes:
+            out[name] = choice
+    return out
+
+
+def choices_for(scenario: Scenario) -> list[str]:
+    """What a team may choose, for ``compare`` and ``reference``: every offered position,
+    then the per-segment process options (``process_options``)."""
+    return [*_offered(scenario), *process_options(scenario)]
+
+
+def choice_processes(scenario: Scenario, choice: str) -> dict[str, str]:
+    """Each segment's position under ``choice`` (see ``apply_choice``; a position: every
+    segment's); ``ValueError`` for a choice the scenario does not offer."""
+    return processes(apply_choice(scenario, choice))
+
+
+def parse_processes(text: str) -> dict[str, str]:
+    """``"segment=position,segment=position"`` as a mapping (``ValueError`` when malformed)."""
+    out = {}
+    for part in text.split(","):
+        name, sep, position = part.partition("=")
+        if not sep or not name.strip() or not position.strip():
+            raise ValueError(f"processes: expected segment=position, got {part!r}")
+        out[name.strip()] = position.strip()
+    return out
+
+
+def apply_choice(scenario: Scenario, choice: str) -> Scenario:
+    """``scenario`` played with ``choice``: a position (``apply_codp``), the name of a
+    process option (``process_options``), or ``"segment=position,..."`` (``apply_processes``)."""
+    if choice in POSITIONS:
+        return apply_codp(scenario, choice)
+    options = process_options(scenario)
+    if choice in options:
+        return apply_processes(scenario, options[choice])
+    if "=" in choice:
+        return apply_processes(scenario, parse_processes(choice))
+    known = ", ".join((*POSITIONS, *options))
+    raise ValueError(f"unknown position {choice!r} (known: {known}; or a process per segment: segment=position,...)")
 
 
 def opening_stock(scenario: Scenario) -> tuple[int, ...]:
@@ -226,11 +356,9 @@ def switch_codp(
         raise CodpError(f"unknown position {position!r} (known: {', '.join(POSITIONS)})")
     if position not in allowed:
         raise CodpError(f"position {position!r} is not offered (allowed: {', '.join(allowed)})")
-    if state.done:
-        raise CodpError("the game is over")
-    if not any_week and not is_review_week(scenario, state.week):
-        weeks = ", ".join(str(w) for w in scenario.review_weeks) or "none"
-        raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
+    _check_review(scenario, state, any_week)
+    if scenario.lanes:  # from a process per segment back to one for all
+        return switch_processes(scenario, state, dict.fromkeys(processes(scenario), position), any_week=any_week)
     new_scenario = apply_codp(scenario, position)
     if shop is not None:
         try:
@@ -238,6 +366,24 @@ def switch_codp(
         except ValueError as exc:  # no web shop, or an unknown mode
             raise CodpError(str(exc)) from None
     new = state.copy()
+    _convert_modes(new_scenario, new)
+    new.codp = position
+    return new_scenario, new
+
+
+def _check_review(scenario: Scenario, state: GameState, any_week: bool) -> None:
+    """Raise ``CodpError`` when the game is over or (unless ``any_week``) ``state``'s week is
+    not a strategy review."""
+    if state.done:
+        raise CodpError("the game is over")
+    if not any_week and not is_review_week(scenario, state.week):
+        weeks = ", ".join(str(w) for w in scenario.review_weeks) or "none"
+        raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
+
+
+def _convert_modes(new_scenario: Scenario, new: GameState) -> None:
+    """Put ``new``'s stock points in ``new_scenario``'s stage modes, in place (see
+    ``switch_codp``), and write the roles' totals."""
     net = new_scenario.network
     for r, spec in enumerate(new_scenario.stages):
         stages = [new.stages[r]] if new.nodes is None else [new.nodes[i] for i in net.decide[r]]
@@ -257,8 +403,120 @@ def switch_codp(
         from game.engine import role_totals  # local: the engine imports this module
 
         role_totals(new_scenario, new)
-    new.codp = position
+
+
+def switch_processes(
+    scenario: Scenario, state: GameState, choice: Mapping[str, str], *, any_week: bool = False
+) -> tuple[Scenario, GameState]:
+    """Change a running game's processes per segment (``apply_processes``) at a strategy
+    review; returns the new scenario and a new state (the input is not modified).
+
+    The chain's stages change mode as in ``switch_codp``. A process that opens starts
+    empty. A process that closes hands its waiting customers (in their order) and every
+    unit it holds, processes or has on its way to the consumer-facing stage's own stock
+    point, which serves them from then on; what it had ordered and not received is
+    cancelled at its decoupling stage. Raises ``CodpError`` as ``switch_codp`` does, or
+    for a choice ``apply_processes`` refuses."""
+    _check_review(scenario, state, any_week)
+    try:
+        new_scenario = apply_processes(scenario, choice)
+    except ValueError as exc:
+        raise CodpError(str(exc)) from None
+    new = state.copy()
+    _renode(scenario, new_scenario, new)
+    _convert_modes(new_scenario, new)
+    new.codp = new_scenario.codp
     return new_scenario, new
+
+
+def _close_lane(lane: StageState, facing: StageState) -> None:
+    """A closing process's customers and goods go to the consumer-facing stock point, in place:
+    its waiting customers join the queue there in the order they came, and the units it holds,
+    processes or has on the way are that point's stock at once (parcels already sent still
+    arrive when due)."""
+    facing.open_orders = sorted([*facing.open_orders, *lane.open_orders], key=lambda o: o[0])
+    facing.owed[0] += lane.owed[0]
+    facing.on_hand += lane.on_hand + lane.wip + sum(lane.ship_q)
+    facing.deliveries = [a + b for a, b in zip(facing.deliveries, lane.deliveries, strict=True)]
+
+
+def _zeroed(event: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A copy of a consumer-facing point's week with nothing in it (a process that opens)."""
+    if event is None:
+        return None
+    out: dict[str, Any] = {}
+    for key, value in event.items():
+        if isinstance(value, bool) or not isinstance(value, (int, float, list, dict)):
+            out[key] = value
+        elif isinstance(value, list):
+            out[key] = [0] * len(value)
+        elif isinstance(value, dict):
+            out[key] = {}
+        else:
+            out[key] = type(value)(0)
+    return out
+
+
+def _renode(old: Scenario, scenario: Scenario, state: GameState) -> None:
+    """Move ``state``'s stock points, in place, from ``old``'s network to ``scenario``'s
+    (they differ only in the segments' processes; points are matched by label)."""
+    from game.network import UNLIMITED  # local: network imports the scenario module
+    from game.state import StageState  # local: state imports this module
+
+    was, net = old.network, scenario.network
+    points = state.stages if state.nodes is None else state.nodes
+    events = state.events if state.nodes is None else state.node_events
+    by_label = {nd.label: (points[i], events[i] if events else None) for i, nd in enumerate(was.nodes)}
+    facing = by_label[net.nodes[net.markets[0]].label][0]
+    for i, nd in enumerate(was.nodes):
+        if nd.process and all(n.label != nd.label for n in net.nodes):
+            _close_lane(points[i], facing)
+    out, out_events = [], []
+    for nd in net.nodes:
+        point, event = by_label.get(nd.label, (None, None))
+        if point is None:
+            spec = nd.spec
+            point = StageState(
+                on_hand=0,
+                owed=[0],
+                order_q=[0] * (spec.order_delay - 1),  # at a decision point: the order delay less the week's
+                ship_q=[0] * spec.ship_delay,
+                mode="mto",
+                capacity=UNLIMITED,
+                deliveries=[0] * spec.delivery_delay,
+                loyalty=facing.loyalty[:],
+            )
+            event = _zeroed(by_label[net.nodes[net.markets[0]].label][1])
+        out.append(point)
+        out_events.append(event)
+    for i, point in enumerate(out):  # what each point owes its customers now: by label, 0 for a new one
+        if net.customers[i] != [-1]:
+            old_i = next((k for k, n in enumerate(was.nodes) if n.label == net.nodes[i].label), None)
+            owed = dict(zip((was.nodes[c].label for c in was.customers[old_i]), point.owed, strict=True))
+            point.owed = [owed.get(net.nodes[c].label, 0) for c in net.customers[i]]
+    state.mix = []
+    if state.late:
+        index = {nd.label: k for k, nd in enumerate(net.nodes)}
+        state.late = [[index[was.nodes[k].label] for k in week if was.nodes[k].label in index] for week in state.late]
+    if net.identity:
+        state.nodes, state.stages = None, out
+        state.events, state.node_events = [e for e in out_events if e is not None], []
+    else:
+        state.nodes = out
+        state.node_events = [e for e in out_events if e is not None]
+
+
+def describe_processes(scenario: Scenario, choice: str) -> dict[str, Any]:
+    """What a team's processes per segment under ``choice`` (``apply_choice``) would be:
+    ``processes``, per process from the shallowest, its ``position`` and the ``segments`` it
+    serves, and ``cost``, what the processes beyond the first cost a week."""
+    chosen = choice_processes(scenario, choice)
+    order = sorted(set(chosen.values()), key=lambda p: POSITIONS[p].depth)
+    return {
+        "position": choice,
+        "processes": [{"position": p, "segments": [s for s, q in chosen.items() if q == p]} for p in order],
+        "cost": scenario.process_cost * (len(order) - 1),
+    }
 
 
 def describe_position(scenario: Scenario, state: GameState | None, position: str) -> dict[str, Any]:

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, TextIO
 
-from game.codp import POSITIONS, apply_codp, positions_for
+from game.codp import POSITIONS, apply_choice, choices_for
 from game.comaker import apply_comaker, offered
 from game.jsonsafe import jsonsafe
 from game.policies import Policy, parse_policy
@@ -118,8 +118,9 @@ def game_totals(scenario: Scenario, weeks: Sequence[dict[str, Any]]) -> dict[str
 
 
 def positions_allowed(scenario: Scenario) -> list[str]:
-    """The positions a team may choose: the scenario's list, else every position its chain fits."""
-    return list(scenario.codp_positions) or positions_for(scenario)
+    """What a team may choose: the scenario's positions (else every position its chain fits),
+    then its per-segment process options (``game.codp.choices_for``)."""
+    return choices_for(scenario)
 
 
 def play(
@@ -132,7 +133,7 @@ def play(
     """Average totals of ``policy`` at ``position`` over ``seeds`` (``visibility``: what is
     shared, over the scenario's). A bullwhip ratio is averaged over the games that define
     it (``None`` when none does)."""
-    scn = apply_codp(scenario, position) if position else scenario
+    scn = apply_choice(scenario, position) if position else scenario
     acc: dict[str, list[float]] = {}
     for seed in seeds:
         for k, v in game_totals(scn, simulate(scn, seed, policy, visibility=visibility).weeks).items():
@@ -263,7 +264,11 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--scenario", required=True, metavar="NAME|PATH", help="preset name or path to a TOML file")
     p.add_argument("--seeds", type=int, default=5, metavar="N", help="games per row, seeds 0..N-1 (default 5)")
     p.add_argument("--policy", action="append", help="bot policy NAME[:k=v,...]; repeat for several (default: all)")
-    p.add_argument("--codp", action="append", help="only this position; repeat for several (default: all allowed)")
+    p.add_argument(
+        "--codp",
+        action="append",
+        help="only this position or process option (per-segment, per-need); repeat for several (default: all allowed)",
+    )
     p.add_argument(
         "--visibility",
         action="append",
@@ -289,8 +294,8 @@ def run(args: argparse.Namespace, out: TextIO) -> int:
     scenario = load_scenario(args.scenario)
     allowed = positions_allowed(scenario)
     for pos in args.codp or []:
-        if pos not in POSITIONS:
-            raise ValueError(f"--codp: unknown position {pos!r} (known: {', '.join(POSITIONS)})")
+        if pos not in POSITIONS and pos not in allowed:
+            raise ValueError(f"--codp: unknown position {pos!r} (known: {', '.join(allowed)})")
         if pos not in allowed:
             raise ValueError(f"--codp: {pos!r} is not allowed in {scenario.name} (allowed: {', '.join(allowed)})")
     policies = [parse_policy(p) for p in (args.policy or DEFAULT_POLICIES)]

@@ -197,12 +197,12 @@ def _market_table(scenario: Scenario, rng: random.Random) -> list[list[list[int]
     seg_shares = [seg.share for seg in scenario.segments]
     # where each (role, variant, region) lands among the facing nodes
     slot = {}
-    for c, i in enumerate(net.facing):
+    for c, i in enumerate(net.markets):
         nd = net.nodes[i]
         slot[(nd.role, max(nd.variant, 0), nd.region)] = c
     table: list[list[list[int]]] = []
     for w in range(longest(scenario)):
-        row = [[0] * len(seg_shares) for _ in net.facing]
+        row = [[0] * len(seg_shares) for _ in net.markets]
         for g, totals in enumerate(markets):
             for r, part in zip(facing_roles, split(totals[w], role_shares), strict=True):
                 by_variant = [part] if nv == 1 else _multinomial(rng, part, mix) if random_mix else split(part, mix)

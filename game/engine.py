@@ -120,7 +120,10 @@ class _Plan:
         ]
         self.pool_rows = [(pool, self.bounded[pool[0]]) for pool in net.pools]
         # per role, for inventory_position: its nodes, its outlets and its decide nodes
-        self.position_rows = list(zip(net.groups, net.outlets, net.decide, strict=True))
+        # (a segment's own process is not the role's stock point: its stock and backlog are the process's)
+        own = [[i for i in g if i not in lanes] for g, lanes in zip(net.groups, net.lanes, strict=True)]
+        self.position_rows = list(zip(own, net.outlets, net.decide, strict=True))
+        self.fixed_cost = net.fixed_cost
         # per node, the cost of a change of capacity where it is billed (else None)
         self.change_rate = [s.capacity_change_cost if self.bills[i] else None for i, s in enumerate(specs)]
         self.delivery_delay = [s.delivery_delay for s in specs]
@@ -578,6 +581,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
     unit_cost = scenario.unit_cost
     events: list[dict[str, Any]] = [_PLAIN_EVENT] * plan.n
     rows = plan.rows
+    custom = plan.net.custom
     for i in plan.rev:
         s = st[i]
         facing, source, customers, single, plain, hc, bc, plain_event, capacity = rows[i]
@@ -602,7 +606,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         lean = plain and mode == "mts"
         if facing:
             # the market goes straight into the week's event (see below)
-            m = _consumers(scenario, plan, new, s, i, week, quoted[i], custom_ok, _FACING_EVENT.copy())
+            ok = custom_ok if custom[i] is None else custom[i]  # a segment's own process: its position's
+            m = _consumers(scenario, plan, new, s, i, week, quoted[i], ok, _FACING_EVENT.copy())
             inc = m["accepted"]
             total = owed[0] + inc
             ship = total if total <= on_hand else on_hand
@@ -683,9 +688,9 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             backlog_cost = bc * (backlog - excused)
             if m is not None and m["late_penalty"]:
                 backlog_cost += m["late_penalty"]
-            capacity_cost = 0.0
+            capacity_cost = plan.fixed_cost[i]  # a segment's own process: what running it costs
             if cc is not None and (mode == "mto" or bnd) and s.capacity < UNLIMITED:
-                capacity_cost = cc * s.capacity
+                capacity_cost += cc * s.capacity
             fulfilment = fc * ship if facing else 0.0
             material = unit_cost * ship if facing else 0.0  # the cost of the goods sold
             write_off = 0.0  # the last week's is booked when the game ends (``_close_books``)
@@ -848,16 +853,20 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
         for i in outlets:
             for k, c in enumerate(net.customers[i]):
                 owed[0 if c < 0 else net.role_slot[c]] += st[i].owed[k]
+        lanes = net.lanes[r]
         stages.append(
             StageState(
-                on_hand=sum(st[i].on_hand for i in group),
+                on_hand=sum(st[i].on_hand for i in group if i not in lanes),  # the role's own stock
                 owed=owed,
                 order_q=[sum(x) for x in zip(*(st[i].order_q for i in decide), strict=True)],
                 ship_q=[sum(x) for x in zip_longest(*(st[i].ship_q for i in decide), fillvalue=0)],
                 mode=head.mode,
                 capacity=head.capacity,
                 # goods on their way from the generic stock to the final step count as work in process
-                wip=sum(st[i].wip for i in group) + sum(sum(st[i].ship_q) for i in net.finish[r]),
+                # (and so do the goods of a segment's own process: on their way, processed or held)
+                wip=sum(st[i].wip for i in group)
+                + sum(sum(st[i].ship_q) for i in net.finish[r] + lanes)
+                + sum(st[i].on_hand for i in lanes),
                 open_orders=[o for i in outlets for o in st[i].open_orders],
                 deliveries=[sum(x) for x in zip(*(st[i].deliveries for i in outlets), strict=True)],
                 came=[sum(x) for x in zip(*(st[i].came for i in outlets), strict=True)],
@@ -989,6 +998,8 @@ def _consumers(
     segments = scenario.segments
     topo = plan.net
     demand = state.demand[week - 1][topo.channel[i]]
+    if topo.serves[i] is not None:  # a segment served by its own process buys there
+        demand = topo.demand_at(state.demand[week - 1], i)
     m = {} if out is None else out
     reneged, lost_margin, goodwill, late = _waiting(scenario, plan, s, i, week) if plan.waiting else _NO_WAITING
     m["reneged"] = reneged

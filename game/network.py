@@ -37,6 +37,11 @@ class Node:
     finish: bool = False
     share: float = 1.0
     label: str = ""
+    #: the position of a segments' own process (``Scenario.lanes``; "": none): a consumer-facing
+    #: node of the facing role that works to order from the process's decoupling stage
+    process: str = ""
+    #: the segments (indices) whose customers buy here; None: every segment
+    serves: tuple[int, ...] | None = None
 
 
 class Network:
@@ -51,8 +56,13 @@ class Network:
         self.role_of = [nd.role for nd in nodes]
         nroles = len(scenario.stages)
         self.groups: list[list[int]] = [[i for i in range(self.n) if self.role_of[i] == r] for r in range(nroles)]
-        self.decide: list[list[int]] = [[i for i in g if not nodes[i].finish] for g in self.groups]
+        self.decide: list[list[int]] = [
+            [i for i in g if not nodes[i].finish and not nodes[i].process] for g in self.groups
+        ]
         self.finish: list[list[int]] = [[i for i in g if nodes[i].finish] for g in self.groups]
+        #: per role, the nodes of the segments' own processes it sells through (not its outlets:
+        #: their flows, backlog and stock are the processes', only their money is the role's)
+        self.lanes: list[list[int]] = [[i for i in g if nodes[i].process] for g in self.groups]
         #: per role, the nodes that ship to its customers (its final steps, else its decide nodes)
         self.outlets: list[list[int]] = [f or d for f, d in zip(self.finish, self.decide, strict=True)]
         self.customers: list[list[int]] = [
@@ -61,7 +71,16 @@ class Network:
         ]
         self.slot: list[int] = [-1 if supplier[j] < 0 else self.customers[supplier[j]].index(j) for j in range(self.n)]
         self.facing: list[int] = [i for i, nd in enumerate(nodes) if nd.spec.consumer_facing]
-        self.channel: list[int] = [self.facing.index(i) if i in self.facing else -1 for i in range(self.n)]
+        #: the consumer-facing nodes with a row of the demand table (a process shares its role's)
+        self.markets: list[int] = [i for i in self.facing if not nodes[i].process]
+        market_of = {nd.role: self.markets.index(i) for i, nd in enumerate(nodes) if i in self.markets}
+        self.channel: list[int] = [
+            -1 if i not in self.facing else market_of[nd.role] if nd.process else self.markets.index(i)
+            for i, nd in enumerate(nodes)
+        ]
+        self.serves: list[tuple[int, ...] | None] = [nd.serves for nd in nodes]
+        #: per node, a fixed cost per week (a segment's own process: ``process_cost``)
+        self.fixed_cost: list[float] = [scenario.process_cost if nd.process else 0.0 for nd in nodes]
         self.segment_order: list[int] = sorted(
             range(len(scenario.segments)), key=lambda k: (scenario.segments[k].thresholds[0][0], k)
         )
@@ -70,6 +89,7 @@ class Network:
         )
         # capacity pools: nodes that share one capacity (a role's decide nodes; its finishing nodes)
         self.pools: list[list[int]] = [p for g in self.decide + self.finish for p in [g] if p]
+        self.pools += [[i] for g in self.lanes for i in g]
         self.pool_of = [0] * self.n
         for k, p in enumerate(self.pools):
             for i in p:
@@ -84,12 +104,35 @@ class Network:
             or self.customers[i] == [-1]
             for i in range(self.n)
         ]
+        #: per node, whether its customers get the tailored product (a process's own position;
+        #: None: the chain's stage modes decide, ``game.codp.customisable``)
+        self.custom: list[bool | None] = [None] * self.n
+        for i, nd in enumerate(nodes):
+            if nd.process:
+                self.custom[i] = lane_customisable(scenario, nd.process)
         self.role_slot = [
             topo.customers[topo.supplier[self.role_of[j]]].index(self.role_of[j])
             if topo.supplier[self.role_of[j]] >= 0
             else -1
             for j in range(self.n)
         ]
+
+    def demand_at(self, row: list[list[int]], i: int) -> list[int]:
+        """Consumer-facing node ``i``'s demand per segment in a week's ``row`` of the demand
+        table: its channel's, for the segments it serves."""
+        demand = row[self.channel[i]]
+        serves = self.serves[i]
+        if serves is None:
+            return demand
+        return [d if k in serves else 0 for k, d in enumerate(demand)]
+
+
+def lane_customisable(scenario: Scenario, position: str) -> bool:
+    """True when a process at ``position`` customises (``game.codp.customisable`` of the
+    stage modes that position gives the chain, ``game.codp.apply_codp``)."""
+    from game.codp import apply_codp, customisable  # local: codp imports the scenario module
+
+    return customisable(scenario, {s.role: s.mode for s in apply_codp(scenario, position).stages})
 
 
 def _downstream_of(scenario: Scenario, role: str) -> set[str]:
@@ -197,7 +240,49 @@ def build_network(scenario: Scenario) -> Network:
                     market_share=0.0,
                 )
                 add(Node(r, finish, v, -1, True, variant.share, f"{role}/{variant.name}"), generic, (role, v, -2))
+    if scenario.lanes:
+        _add_lanes(scenario, nodes, supplier, where)
     return Network(scenario, nodes, supplier)
+
+
+def _add_lanes(
+    scenario: Scenario, nodes: list[Node], supplier: list[int], where: dict[tuple[str, int, int], int]
+) -> None:
+    """The segments' own processes (``Scenario.lanes``), in place: per process, a node of the
+    consumer-facing role that sells to its segments' customers and works to order, without a
+    capacity limit, from the stock of the process's decoupling stage (its supplier), with the
+    lead time of the stages between (their order and ship delays added up). The facing role's
+    own node keeps the other segments' customers."""
+    from game.codp import POSITIONS, retail_path  # local: codp imports the scenario module
+
+    path = retail_path(scenario)
+    facing = where[(path[0], -1, -1)]
+    served = {k for _, segs in scenario.lanes for k in segs}
+    rest = tuple(k for k in range(len(scenario.segments)) if k not in served)
+    nodes[facing] = replace(nodes[facing], serves=rest)
+    spec = nodes[facing].spec
+    for position, segs in scenario.lanes:
+        below = [scenario.stage(role) for role in path[: POSITIONS[position].depth]]
+        order_delay = sum(s.order_delay for s in below)
+        ship_delay = sum(s.ship_delay for s in below)
+        lane = replace(
+            spec,
+            mode="mto",
+            order_delay=order_delay,
+            ship_delay=ship_delay,
+            on_hand=0,
+            backlog=0,
+            orders=(0,) * order_delay,
+            shipments=(0,) * ship_delay,
+            capacity=UNLIMITED,
+            capacity_cost=0.0,
+            capacity_change_cost=0.0,
+            mts_capacity=0,
+            wip_holding_cost=0.0,
+        )
+        label = f"{path[0]}/{position}"
+        nodes.append(Node(nodes[facing].role, lane, label=label, process=position, serves=segs))
+        supplier.append(where[(path[POSITIONS[position].depth], -1, -1)])
 
 
 #: Weeks of observed demand the expected mix counts for in a role's learnt mix (``learn_mix``).

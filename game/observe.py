@@ -84,6 +84,9 @@ def observe(scenario: Scenario, state: GameState, role: str) -> dict[str, Any]:
         },
     }
     if spec.consumer_facing:
-        obs["demand"] = ev.get("demand", 0)
+        # the customers of the role's own stock point (not those of a segment's own process)
+        skus = ev.get("skus", {})
+        lanes = [scenario.network.nodes[k].label for k in scenario.network.lanes[i]]
+        obs["demand"] = ev.get("demand", 0) - sum(skus[x][3] for x in lanes if x in skus)
         obs["lost"] = ev.get("lost", 0)
     return obs

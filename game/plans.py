@@ -138,7 +138,8 @@ def _signal_rows(scenario: Scenario) -> list[tuple[list[int], str]]:
         return [([i], "demand" if spec.consumer_facing else "incoming_order") for i, spec in enumerate(scenario.stages)]
     out = []
     for r, group in enumerate(net.groups):
-        facing = [i for i in group if net.channel[i] >= 0]
+        # (not a segment's own process: its customers are the process's, as in ``observe``)
+        facing = [i for i in group if net.channel[i] >= 0 and i not in net.lanes[r]]
         out.append((facing, "demand") if facing else (net.outlets[r], "incoming_order"))
     return out
 

@@ -41,6 +41,8 @@ RANGES: dict[str, Range] = {
     "unit_cost": Range(0, MONEY, "money per unit"),
     "write_off_rate": Range(0, 1, "share"),
     "review_weeks": whole(1, WEEKS, "week (each entry)"),
+    "max_processes": whole(1, 5, "processes a team may run (at most one per position, and per segment)"),
+    "process_cost": Range(0, MONEY, "money per week for each process beyond the first"),
     "stages.order_delay": whole(1, DELAY, "weeks"),
     "stages.ship_delay": whole(1, DELAY, "weeks"),
     "stages.delivery_delay": whole(0, DELAY, "weeks"),

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from game.bestplan import Plan, stored_rules
-from game.codp import apply_codp, positions_for
+from game.codp import apply_choice, choices_for
 from game.jsonsafe import jsonsafe
 from game.plans import play, tune
 from game.scenario import Scenario
@@ -124,7 +124,7 @@ def reference_row(
     scenario: Scenario, position: str, train: Sequence[int], test: Sequence[int], budget: int = BUDGET
 ) -> Row:
     """Tune a plan at ``position`` on ``train`` seeds and score it on ``test``."""
-    scn = apply_codp(scenario, position)
+    scn = apply_choice(scenario, position)
     rules, value, games = tune(scn, list(train), budget)
     plan = Plan.of(scn, rules, value, games)
     profits = tuple(play(scn, s, rules) for s in test)
@@ -143,7 +143,7 @@ def reference(
     """The reference table of ``scenario``: every offered position, best first. ``jobs`` > 1
     tunes that many positions at a time in worker processes (the same results)."""
     tr, te = seeds(train, test, offset)
-    offered = list(positions or scenario.codp_positions or positions_for(scenario))
+    offered = list(positions or choices_for(scenario))
     if jobs > 1 and len(offered) > 1:
         context = multiprocessing.get_context("fork")
         with ProcessPoolExecutor(min(jobs, len(offered)), mp_context=context) as pool:
@@ -221,7 +221,10 @@ def fingerprint(scenario: Scenario) -> str:
     """A hash of everything in ``scenario`` that changes how it plays (its texts left out), so
     that stored plans of an edited scenario are known to be stale."""
     bare = replace(scenario, title="", description="", debrief="", texts={}, drivers=())
-    return hashlib.sha256(repr(bare).encode()).hexdigest()[:16]
+    # the per-segment processes' keys count where they are set (stored plans of other presets stay valid)
+    processes = (scenario.max_processes, scenario.process_cost, scenario.lanes)
+    extra = repr(processes) if processes != (1, 0.0, ()) else ""
+    return hashlib.sha256((repr(bare) + extra).encode()).hexdigest()[:16]
 
 
 def save(ref: Reference, scenario: Scenario, directory: Path = PLANS_DIR) -> Path:
@@ -249,7 +252,7 @@ def replay(scenario: Scenario, seed: int, data: dict[str, Any]) -> dict[str, flo
     """Profit of every stored position's reference plan on the demand of ``seed``."""
     out: dict[str, float] = {}
     for row in data["positions"]:
-        scn = apply_codp(scenario, row["position"])
+        scn = apply_choice(scenario, row["position"])
         out[row["position"]] = play(scn, seed, stored_rules(scn, row))
     return out
 

@@ -277,6 +277,13 @@ class Scenario:
     #: each role's stock on hand as the file gives it, before a decoupling point moved it
     #: (``game.codp.place_stock``); empty: the stages' own ``on_hand``
     opening: tuple[int, ...] = ()
+    #: how many processes (decoupling points) a team may run, one per group of segments
+    max_processes: int = field(default=1, repr=False)
+    #: what each process beyond the first costs per week (the complexity of running it)
+    process_cost: float = field(default=0.0, repr=False)
+    #: the team's processes beyond the first (``game.codp.apply_processes``): per process,
+    #: its position and the segments (indices) it serves; the rest are served by the chain
+    lanes: tuple[tuple[str, tuple[int, ...]], ...] = field(default=(), repr=False)
     #: the weeks in which the game may end (first, last), drawn per seed (``game.horizon``);
     #: None: it ends after ``weeks``
     end_window: tuple[int, int] | None = None
@@ -294,9 +301,9 @@ class Scenario:
 
     @property
     def expanded(self) -> bool:
-        """True when some role holds stock per variant or per region, or the product has a
-        final finishing step (several nodes)."""
-        return self.product.differentiation_stage is not None or len(self.regions) > 1
+        """True when some role holds stock per variant or per region, the product has a
+        final finishing step, or a segment has its own process (several nodes)."""
+        return self.product.differentiation_stage is not None or len(self.regions) > 1 or bool(self.lanes)
 
     @cached_property
     def network(self) -> Network:
@@ -819,6 +826,8 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         mto_orders=r.get("mto_orders", "instant", str),
         drivers=tuple(r.get("drivers", [], list)),
         jit=_jit(source, data["jit"], [s.role for s in stages]) if "jit" in data else Jit(),
+        max_processes=r.int("max_processes", 1, hi=len(segments)),
+        process_cost=r.num("process_cost", 0.0),
         end_window=_end_window(r, weeks),
         end_known=r.get("end_known", False, bool),
     )
@@ -829,6 +838,8 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     _check_comaker_variants(source, scenario)
     if scenario.mto_orders not in ("instant", "mail"):
         raise r.fail("mto_orders", f"must be 'instant' or 'mail', got {scenario.mto_orders!r}")
+    if scenario.max_processes > 1 and (len(facing) > 1 or scenario.expanded):
+        raise r.fail("max_processes", "a process per segment needs one consumer-facing stage, no variants or regions")
     r.check_unknown()
     if codp:
         from game.codp import apply_codp

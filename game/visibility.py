@@ -112,7 +112,7 @@ def pos_demand(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
         breakdown: dict[str, int] = {}
         for i in net.facing:
             came = points[i].came
-            n = came[week - 1] if len(came) >= week else sum(row[net.channel[i]])
+            n = came[week - 1] if len(came) >= week else sum(net.demand_at(row, i))
             role = scenario.roles[net.role_of[i]]
             by_channel[role] = by_channel.get(role, 0) + n
             breakdown[net.nodes[i].label] = n

@@ -547,15 +547,33 @@ def choose_codp(
     the start, or at the decision point of one of the scenario's review weeks (then
     the week's decisions so far are cleared: the team decides again in its new modes).
     ``role``: the seat that chose; its player's name is kept as ``codp_by``."""
-    from game.codp import SHOP_MODES, CodpError, positions_for, shop_roles, switch_codp
+    from game.codp import (
+        POSITIONS,
+        SHOP_MODES,
+        CodpError,
+        choice_processes,
+        positions_for,
+        process_options,
+        shop_roles,
+        switch_codp,
+        switch_processes,
+    )
 
     meta = load_meta(store, code)
     if meta.codp_rule != "team":
         raise GameError("forbidden", "the facilitator fixed the decoupling point for this session")
     if position is not None:
-        allowed = list(meta.base.codp_positions) or positions_for(meta.base)
-        if not isinstance(position, str) or position not in allowed:
+        allowed = [*(meta.base.codp_positions or positions_for(meta.base)), *process_options(meta.base)]
+        per_segment = meta.base.max_processes > 1 and isinstance(position, str) and "=" in position
+        if not isinstance(position, str) or (position not in allowed and not per_segment):
             raise bad(f"position must be one of {', '.join(allowed)}")
+        if position not in POSITIONS:  # processes per segment: segment=position,... or an option's name
+            try:
+                chosen = choice_processes(meta.base, position)
+            except ValueError as exc:
+                raise bad(f"position: {exc}") from None
+            if per_segment and position not in allowed:  # one spelling per choice: every segment, in order
+                position = ",".join(f"{name}={p}" for name, p in chosen.items())
     if shop is not None:
         if not shop_roles(meta.base):
             raise bad("this scenario has no web shop")
@@ -575,7 +593,11 @@ def choose_codp(
         raise GameError("not_running", "the game is over")
     assert t.state is not None
     try:
-        _, new = switch_codp(meta.team_scenario(t), t.state, position, shop=shop)
+        scn = meta.team_scenario(t)
+        if position in POSITIONS:
+            _, new = switch_codp(scn, t.state, position, shop=shop)
+        else:  # a process per segment
+            _, new = switch_processes(scn, t.state, choice_processes(meta.base, position))
     except CodpError as exc:
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"

@@ -6,7 +6,15 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from game.codp import apply_codp, apply_shop, describe_position, positions_for, shop_mode
+from game.codp import (
+    apply_choice,
+    apply_shop,
+    describe_position,
+    describe_processes,
+    positions_for,
+    process_options,
+    shop_mode,
+)
 from game.comaker import apply_comaker, offered
 from game.horizon import window, with_length
 from game.jsonsafe import jsonsafe
@@ -37,12 +45,12 @@ def team_scenario(
 ) -> Scenario:
     """The preset ``name`` (or the scenario in the TOML text ``custom``) with ``weeks`` (and
     the weeks it may end in, ``end_window``: default its own moved along with ``weeks``; see
-    ``game.horizon.with_length``) and, when given, the CODP position ``codp``, the web
-    shop's mode ``shop`` and the co-makership deal (``deal``: in force or not; None: as the
-    scenario has it)."""
+    ``game.horizon.with_length``) and, when given, the CODP position ``codp`` (or the team's
+    processes per segment: ``game.codp.apply_choice``), the web shop's mode ``shop`` and the
+    co-makership deal (``deal``: in force or not; None: as the scenario has it)."""
     scn = custom_base(custom) if custom else base_scenario(name)
     if codp and codp != scn.codp:
-        scn = apply_codp(scn, codp)
+        scn = apply_choice(scn, codp)
     if shop and shop != shop_mode(scn):
         scn = apply_shop(scn, shop)
     if deal is not None and offered(scn):
@@ -85,6 +93,7 @@ def positions(scn: Scenario) -> list[dict[str, Any]]:
     if hit is not None and hit[0] is scn:
         return hit[1]
     out = [jsonsafe(describe_position(scn, None, p)) for p in list(scn.codp_positions) or positions_for(scn)]
+    out += [describe_processes(scn, option) for option in process_options(scn)]
     if len(_POSITIONS) >= 64:
         _POSITIONS.clear()
     _POSITIONS[id(scn)] = (scn, out)  # the entry holds the scenario: its id is not reused meanwhile

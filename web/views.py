@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from game.codp import describe_position, is_review_week, positions_for, shop_mode
+from game.codp import describe_position, describe_processes, is_review_week, positions_for, process_options, shop_mode
 from game.comaker import in_force
 from game.horizon import window
 from game.jsonsafe import jsonsafe
@@ -315,6 +315,7 @@ class Views:
                     "shop": shop_mode(scn),
                     "review": _review_open(meta, scn, t),
                     "codp_by": t.codp_by,
+                    "choice": t.codp,
                     "positions": self._positions(meta, n, t, scn),
                     "deal": _deal(meta, scn, t),
                 },
@@ -337,6 +338,7 @@ class Views:
             return hit[3]
         allowed = list(meta.base.codp_positions) or positions_for(meta.base)
         out = [jsonsafe(describe_position(scn, state, p)) for p in allowed]
+        out += [describe_processes(meta.base, option) for option in process_options(meta.base)]
         if len(self._positions_cache) > _STATE_LIMIT:
             self._positions_cache.clear()
         self._positions_cache[key] = (state, t.codp or "", t.shop or "", out)

@@ -132,6 +132,9 @@ const BG = (() => {
   }
   /** The title of a CODP position key in the page's language. */
   function codpTitle(key) {
+    if (key && key.includes("=")) { // a process per segment: "segment=position,..."
+      return key.split(",").map((part) => { const [seg, pos] = part.split("="); return seg + ": " + t("codp_" + pos); }).join("; ");
+    }
     return key ? t("codp_" + key) : "";
   }
 
@@ -165,6 +168,7 @@ const BG = (() => {
    * the stages that work to order, where stock is held, the lead time customers would be
    * quoted now, and what each customer segment would do. ``label``: role -> its name. */
   function codpFacts(p, label) {
+    if (p.processes) return processFacts(p);
     const lang = document.documentElement.lang || undefined;
     const one = new Intl.NumberFormat(lang, { maximumFractionDigits: 1 });
     const pct = new Intl.NumberFormat(lang, { style: "percent", maximumFractionDigits: 0 });
@@ -183,6 +187,14 @@ const BG = (() => {
         return g.premium === null ? part : part + " (" + t(g.premium ? "codp_premium_yes" : "codp_premium_no") + ")";
       }).join("; "));
     }
+    return facts;
+  }
+
+  /** A process per segment (a ``game.codp.describe_processes``): each process and the segments
+   * it serves, and what the processes beyond the first cost a week. */
+  function processFacts(p) {
+    const facts = p.processes.map((x) => t("codp_process", { position: codpTitle(x.position), segments: x.segments.join(", ") }));
+    if (p.cost) facts.push(t("codp_process_cost", { cost: money(p.cost) }));
     return facts;
   }
 

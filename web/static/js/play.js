@@ -543,7 +543,7 @@
     const shop = $("#shop-options");
     shop.hidden = !team.shop;
     for (const r of shop.querySelectorAll("input")) if (!card.contains(document.activeElement)) r.checked = r.value === team.shop;
-    const now = (st.view || {}).codp;
+    const now = team.choice || (st.view || {}).codp; // a position, or the team's processes per segment
     const chain = (st.view || {}).chain || [];
     const chosen = t("codp_current", { position: BG.codpTitle(now) }) + (team.codp_by ? " " + t("codp_by", { name: team.codp_by }) : "");
     setText("#codp-now", chosen);
