@@ -111,38 +111,10 @@ class Broadcaster:
             m = meta(code)
             if m:
                 teams |= {(code, n) for n in range(1, m.teams + 1)}
-        manager = hub.socketio.server.manager
         for code, n in sorted(teams):
             m = meta(code)
-            if not m:
-                continue
-            rooms = {role: f"seat:{code}:{n}:{role}" for role in m.base.roles}
-            here = {role for role, room in rooms.items() if next(manager.get_participants("/", room), None)}
-            whole = code in renew
-            if (code, n) in decided and not whole:  # only a decision: the light update
-                if here:
-                    hub.socketio.emit(
-                        "decided",
-                        (decided_now or {}).get((code, n))
-                        or changes.decided.get((code, n))
-                        or hub.views.team_decided(code, n),
-                        to=[rooms[r] for r in sorted(here)],
-                    )
-                continue
-            if ship and not whole and hub.relay is not None:  # every seat's state, built once
-                states = hub.views.player_states(m, n, snap=changes.fresh.get((code, n)))
-                for role in sorted(here & set(states)):
-                    hub.socketio.emit("state", states[role], to=rooms[role])
-                others = {role: p.text for role, p in states.items() if role not in here}
-                if others:
-                    hub.relay.send_states(code, n, others)
-                    sent.add((code, n))
-                continue
-            if not here or ((code, n) in (shipped or ()) and not whole):
-                continue
-            fresh = None if whole else changes.fresh.get((code, n))
-            for role, payload in hub.views.player_states(m, n, here, snap=fresh).items():
-                hub.socketio.emit("state", payload, to=rooms[role])
+            if m and self._deliver_team(changes, m, n, (code, n) in decided, code in renew, decided_now, shipped, ship):
+                sent.add((code, n))
         if not hub.leads():
             return sent
         advanced = {c for c, _ in changes.advanced}
@@ -159,6 +131,50 @@ class Broadcaster:
                 over = wire.Raw.safe({"code": code, "ranking": hub.views.ranking(m)})
                 self._emit_room("game_over", over, f"s:{code}")
         return sent
+
+    def _deliver_team(
+        self,
+        changes: rounds.Changes,
+        m: sessions.SessionMeta,
+        n: int,
+        only_decided: bool,
+        whole: bool,
+        decided_now: dict[tuple[str, int], dict[str, Any]] | None,
+        shipped: set[tuple[str, int]] | None,
+        ship: bool,
+    ) -> bool:
+        """Team ``n``'s part of ``deliver``: ``decided`` (``only_decided``: a teammate's decision)
+        or every seat's ``state`` to its connections here; with ``ship`` the states of the seats
+        held elsewhere go to the other processes (True when they went). ``whole``: the session
+        changed, every state is built afresh."""
+        hub, code = self.hub, m.code
+        manager = hub.socketio.server.manager
+        rooms = {role: f"seat:{code}:{n}:{role}" for role in m.base.roles}
+        here = {role for role, room in rooms.items() if next(manager.get_participants("/", room), None)}
+        if only_decided and not whole:  # only a decision: the light update
+            if here:
+                hub.socketio.emit(
+                    "decided",
+                    (decided_now or {}).get((code, n))
+                    or changes.decided.get((code, n))
+                    or hub.views.team_decided(code, n),
+                    to=[rooms[r] for r in sorted(here)],
+                )
+            return False
+        if ship and not whole and hub.relay is not None:  # every seat's state, built once
+            states = hub.views.player_states(m, n, snap=changes.fresh.get((code, n)))
+            for role in sorted(here & set(states)):
+                hub.socketio.emit("state", states[role], to=rooms[role])
+            others = {role: p.text for role, p in states.items() if role not in here}
+            if others:
+                hub.relay.send_states(code, n, others)
+            return bool(others)
+        if not here or ((code, n) in (shipped or ()) and not whole):
+            return False
+        fresh = None if whole else changes.fresh.get((code, n))
+        for role, payload in hub.views.player_states(m, n, here, snap=fresh).items():
+            hub.socketio.emit("state", payload, to=rooms[role])
+        return False
 
     def deliver_states(self, code: str, n: int, states: dict[str, str]) -> None:
         """States another process built for team ``n``'s seats (role -> JSON text):
