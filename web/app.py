@@ -23,7 +23,7 @@ from web.config import load_config
 from web.errors import Outage
 from web.leader import Lease
 from web.publicinfo import PublicInfo
-from web.relay import LANES, Relay
+from web.relay import Local, Relay, Transport
 from web.sessions import SessionMeta
 from web.store import STORE_DOWN, Presence, Store
 
@@ -78,11 +78,11 @@ class Hub:
         self.broadcaster = Broadcaster(self)
         tick = float(cfg["TICK_SECONDS"])
         self.public = PublicInfo(self.views.public_session, max_age=2 * tick)
-        self.relay: Relay | None = None
+        self.transport: Transport = Local()
         self.lease: Lease | None = None
         if cfg["MESSAGE_QUEUE"]:
             b = self.broadcaster
-            self.relay = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, b.deliver_event, socketio.sleep)
+            self.transport = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, b.deliver_event, socketio.sleep)
             self.lease = Lease(store, seconds=max(LEASE_SECONDS, 4 * tick))
         self.outage = Outage(log)
         self._ticker_started = False
@@ -141,11 +141,7 @@ class Hub:
     def start_relay(self) -> None:
         """Announce this process's changes and listen to the others' in two background
         tasks (with ``MESSAGE_QUEUE``)."""
-        if self.relay is not None:
-            self.socketio.start_background_task(self.relay.listen)
-            self.socketio.start_background_task(self.relay.publish)
-            for lane in range(LANES):
-                self.socketio.start_background_task(self.relay.deliver_lane, lane)
+        self.transport.start(self.socketio.start_background_task)
 
     def start_ticker(self) -> None:
         """Run ``tick`` every ``TICK_SECONDS`` in a background task (once)."""
@@ -156,8 +152,7 @@ class Hub:
 
     def stop_ticker(self) -> None:
         self._stop = True
-        if self.relay is not None:
-            self.relay.stop()
+        self.transport.stop()
         if self.lease is not None:
             self.lease.release()
 

@@ -49,15 +49,14 @@ class Broadcaster:
         if not changes:
             return
         decided: dict[tuple[str, int], dict[str, Any]] = {}
-        if self.hub.relay is not None and keep_public:
+        if keep_public:
             # read who decided once, here, for every process (the announcement carries it)
             only = {(c, n) for c, n in changes.seats - changes.advanced if c not in changes.sessions | changes.over}
             decided = {
                 (c, n): changes.decided.get((c, n)) or self.hub.views.team_decided(c, n) for c, n in sorted(only)
             }
         shipped = self.deliver(changes, keep_public, decided, origin=True)
-        if self.hub.relay is not None:
-            self.hub.relay.send(changes, keep_public, decided, shipped)
+        self.hub.transport.send(changes, keep_public, decided, shipped)
 
     def _meta(self, code: str, fresh: bool) -> sessions.SessionMeta | None:
         """The session's meta, read at most once per tick (``fresh``: read it now)."""
@@ -93,7 +92,6 @@ class Broadcaster:
         ``origin``: the change was made here; with other processes, the states of the
         team's other seats are built here too and sent to them. Returns those teams."""
         hub = self.hub
-        ship = origin and hub.relay is not None
         sent: set[tuple[str, int]] = set()
         teams_moved = changes.advanced if keep_public else changes.advanced | changes.seats
         moved = {c for c, _ in teams_moved} | changes.sessions | changes.over
@@ -113,7 +111,9 @@ class Broadcaster:
                 teams |= {(code, n) for n in range(1, m.teams + 1)}
         for code, n in sorted(teams):
             m = meta(code)
-            if m and self._deliver_team(changes, m, n, (code, n) in decided, code in renew, decided_now, shipped, ship):
+            if m and self._deliver_team(
+                changes, m, n, (code, n) in decided, code in renew, decided_now, shipped, origin
+            ):
                 sent.add((code, n))
         if not hub.leads():
             return sent
@@ -141,12 +141,13 @@ class Broadcaster:
         whole: bool,
         decided_now: dict[tuple[str, int], dict[str, Any]] | None,
         shipped: set[tuple[str, int]] | None,
-        ship: bool,
+        origin: bool,
     ) -> bool:
         """Team ``n``'s part of ``deliver``: ``decided`` (``only_decided``: a teammate's decision)
-        or every seat's ``state`` to its connections here; with ``ship`` the states of the seats
-        held elsewhere go to the other processes (True when they went). ``whole``: the session
-        changed, every state is built afresh."""
+        or every seat's ``state`` to its connections here; where the change was made here
+        (``origin``) every taken seat's state is built once and the ones of seats not held here
+        go to the transport (True when some did). ``whole``: the session changed, every state is
+        built afresh (by each process for its own seats)."""
         hub, code = self.hub, m.code
         manager = hub.socketio.server.manager
         rooms = {role: f"seat:{code}:{n}:{role}" for role in m.base.roles}
@@ -161,13 +162,13 @@ class Broadcaster:
                     to=[rooms[r] for r in sorted(here)],
                 )
             return False
-        if ship and not whole and hub.relay is not None:  # every seat's state, built once
+        if origin and not whole:  # every seat's state, built once
             states = hub.views.player_states(m, n, snap=changes.fresh.get((code, n)))
             for role in sorted(here & set(states)):
                 hub.socketio.emit("state", states[role], to=rooms[role])
             others = {role: p.text for role, p in states.items() if role not in here}
             if others:
-                hub.relay.send_states(code, n, others)
+                hub.transport.send_states(code, n, others)
             return bool(others)
         if not here or ((code, n) in (shipped or ()) and not whole):
             return False
@@ -193,8 +194,7 @@ class Broadcaster:
         """A session-wide ``event`` to every member of ``room``: the ones here, and through
         the relay (its payload encoded once) the other processes' ones."""
         self.hub.socketio.emit(event, payload, to=room)
-        if self.hub.relay is not None:
-            self.hub.relay.send_event(room, event, payload.text)
+        self.hub.transport.send_event(room, event, payload.text)
 
     def deliver_event(self, room: str, event: str, text: str) -> None:
         """A session-wide event another process built (its payload as JSON text): sent

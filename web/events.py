@@ -270,7 +270,7 @@ def _placed(hub: Hub, seat: dict[str, Any]) -> dict[str, Any]:
     (a client that connects again with ``?team=<route>`` is placed by the proxy on one
     process with its teammates; see docs/DEPLOY.md)."""
     ack = {"code": seat["code"], "team": seat["team"], "role": seat["role"]}
-    if hub.relay is not None:
+    if hub.cfg["MESSAGE_QUEUE"]:
         ack["route"] = f"{seat['code']}-{seat['team']}"
     return ack
 

@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 import redis
 
@@ -112,8 +112,53 @@ def decode_states(text: str) -> tuple[str, int, dict[str, str]]:
     return code, int(n), dict(line.split("\t", 1) for line in lines)
 
 
+class Transport(Protocol):
+    """What crosses from this process to the others: the broadcaster's one interface to them.
+    ``Local`` (one process) sends nothing; ``Relay`` (``MESSAGE_QUEUE``) publishes on Redis."""
+
+    def send(
+        self, changes: Changes, keep_public: bool, decided: Decided | None = None, shipped: Teams | None = None
+    ) -> None:
+        """Announce ``changes`` (with the ``decided`` payloads read for them and the teams
+        whose states were ``shipped``)."""
+
+    def send_states(self, code: str, n: int, states: dict[str, str]) -> None:
+        """Team ``n``'s seat states (role -> JSON text) for the seats other processes hold."""
+
+    def send_event(self, room: str, event: str, text: str) -> None:
+        """A session-wide ``event`` (its payload as JSON text) for the members of ``room`` elsewhere."""
+
+    def start(self, spawn: Callable[..., Any]) -> None:
+        """Start the background tasks (``spawn(fn, *args)``)."""
+
+    def stop(self) -> None:
+        """Stop them."""
+
+
+class Local:
+    """The transport of a single process: it holds every connection, so nothing crosses."""
+
+    def send(
+        self, changes: Changes, keep_public: bool, decided: Decided | None = None, shipped: Teams | None = None
+    ) -> None:
+        pass
+
+    def send_states(self, code: str, n: int, states: dict[str, str]) -> None:
+        pass
+
+    def send_event(self, room: str, event: str, text: str) -> None:
+        pass
+
+    def start(self, spawn: Callable[..., Any]) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 class Relay:
-    """Announces this process's changes to the others and hands theirs to ``deliver``."""
+    """The transport between processes (``MESSAGE_QUEUE``): announces this process's changes
+    to the others and hands theirs to ``deliver``."""
 
     def __init__(
         self,
@@ -294,6 +339,13 @@ class Relay:
                 self._deliver(merged, keep, known, sent)
             except Exception:  # keep delivering: one bad change must not stop the lane
                 log.exception("delivering another process's change failed")
+
+    def start(self, spawn: Callable[..., Any]) -> None:
+        """Listen, publish and deliver in background tasks."""
+        spawn(self.listen)
+        spawn(self.publish)
+        for lane in range(LANES):
+            spawn(self.deliver_lane, lane)
 
     def stop(self) -> None:
         self._stop = True
