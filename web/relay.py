@@ -14,7 +14,6 @@ encoded again on the way.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import queue
@@ -24,10 +23,8 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-import redis
-
 from web.rounds import Changes
-from web.store import Connection
+from web.store import STORE_FAILED, Channel
 
 log = logging.getLogger(__name__)
 
@@ -174,14 +171,11 @@ class Relay:
         self._deliver = deliver
         self._deliver_states = deliver_states
         self._deliver_event = deliver_event
-        self._r = redis.Redis.from_url(
-            url, decode_responses=True, health_check_interval=30, connection_class=Connection
-        )
+        self._channel = Channel(url, CHANNEL)
         self._stop = False
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._published = 0.0  # when the last publication went out (monotonic)
-        self._pubsub: Any = None  # the listener's subscription
         self._outbox: list[tuple[Any, ...]] = []  # ("c", changes, keep, decided, shipped) | ("s" | "e", text)
         self._lanes: list[queue.Queue[tuple[Any, ...]]] = [queue.Queue() for _ in range(LANES)]
         self.received = 0  # announcements from other processes (for tests and the benchmark)
@@ -230,8 +224,8 @@ class Relay:
                 continue
             self._published = time.monotonic()
             try:  # the whole batch as one message: each process receives and reads it once
-                self._r.execute_command("PUBLISH", CHANNEL, self._prefix + SEPARATOR.join(texts))
-            except (redis.RedisError, OSError):
+                self._channel.publish(self._prefix + SEPARATOR.join(texts))
+            except STORE_FAILED:
                 log.warning("could not announce a change to the other processes", exc_info=True)
 
     def listen(self) -> None:
@@ -239,29 +233,18 @@ class Relay:
         it waits for the next message (``PubSub.listen``, no polling), then takes what else
         has arrived meanwhile, and delivers them together."""
         while not self._stop:
-            pubsub = self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe(CHANNEL)
-                for msg in pubsub.listen():
-                    batch = [msg]
-                    while len(batch) < BATCH:
-                        more = pubsub.get_message(timeout=0)
-                        if more is None:
-                            break
-                        batch.append(more)
-                    self._handle([m["data"] for m in batch if m.get("type") == "message"])
+                for batch in self._channel.batches(BATCH):
+                    self._handle(batch)
                     if self._stop:
                         break
-            except (redis.RedisError, OSError):
+            except STORE_FAILED:
                 if self._stop:
                     break  # stop() closed the connection under the wait
                 log.warning("lost the change channel; subscribing again", exc_info=True)
                 self._sleep(1.0)
             except Exception:  # keep listening: one bad message must not cut the processes apart
                 log.exception("delivering another process's change failed")
-            finally:
-                with contextlib.suppress(Exception):  # closing a broken connection
-                    pubsub.close()
 
     def _handle(self, texts: list[str]) -> None:
         announced: list[tuple[Any, ...]] = []
@@ -350,5 +333,4 @@ class Relay:
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
-        with contextlib.suppress(Exception):  # wakes the listener waiting for a message
-            self._pubsub.connection.disconnect()
+        self._channel.close()  # wakes the listener waiting for a message

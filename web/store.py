@@ -23,13 +23,14 @@ Everything of a session expires ``IDLE_TTL_SECONDS`` after its last round and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import select
 import sys
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -253,6 +254,45 @@ def connect(url: str | None, max_connections: int = 50) -> tuple[redis.Redis, st
     import fakeredis
 
     return fakeredis.FakeRedis(decode_responses=True), "memory"
+
+
+class Channel:
+    """A Redis pub/sub channel between the server processes (``MESSAGE_QUEUE``): what the
+    relay publishes and what it hears, as text. Raises ``STORE_FAILED`` as the store does."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.name = name
+        self._r = redis.Redis.from_url(
+            url, decode_responses=True, health_check_interval=30, connection_class=Connection
+        )
+        self._pubsub: Any = None
+
+    def publish(self, text: str) -> None:
+        """Send ``text`` to every subscriber (this process's too)."""
+        self._r.execute_command("PUBLISH", self.name, text)
+
+    def batches(self, most: int) -> Iterator[list[str]]:
+        """Subscribe, then wait for the next message (no polling) and yield it with what else
+        has arrived meanwhile (at most ``most``), until the connection fails or is closed."""
+        pubsub = self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self.name)
+            for msg in pubsub.listen():
+                batch = [msg]
+                while len(batch) < most:
+                    more = pubsub.get_message(timeout=0)
+                    if more is None:
+                        break
+                    batch.append(more)
+                yield [m["data"] for m in batch if m.get("type") == "message"]
+        finally:
+            with contextlib.suppress(Exception):  # closing a broken connection
+                pubsub.close()
+
+    def close(self) -> None:
+        """Wake a subscriber waiting for a message (its connection closes under it)."""
+        with contextlib.suppress(Exception):
+            self._pubsub.connection.disconnect()
 
 
 class Store:
