@@ -66,7 +66,8 @@ class StrictJSON(DefaultJSONProvider):
 
 class Hub:
     """Everything the handlers share: settings, store, Socket.IO, connections, clock;
-    with ``MESSAGE_QUEUE``, the relay to the other processes and the ticker lease."""
+    the transport to the other processes (``Local``: none; with ``MESSAGE_QUEUE`` the relay)
+    and then the ticker lease."""
 
     def __init__(self, cfg: dict[str, Any], store: Store, socketio: SocketIO, clock: Callable[[], float]) -> None:
         self.cfg = cfg

@@ -192,7 +192,7 @@ class Broadcaster:
 
     def _emit_room(self, event: str, payload: wire.Raw, room: str) -> None:
         """A session-wide ``event`` to every member of ``room``: the ones here, and through
-        the relay (its payload encoded once) the other processes' ones."""
+        the transport (its payload encoded once) the other processes' ones."""
         self.hub.socketio.emit(event, payload, to=room)
         self.hub.transport.send_event(room, event, payload.text)
 
