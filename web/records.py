@@ -66,7 +66,8 @@ class TeamSnapshot:
     the roles a human plays (``humans``) and the facilitator gave to a bot (``forced``), the
     session's ``round_seconds`` and ``status``, and where asked for the week records
     (``weeks``, from some index); as a commit wrote it, how many records there are
-    (``weeks_count``) and the one it added (``last_record``)."""
+    (``weeks_count``) and the one it added (``last_record``); where asked for, the whole
+    ``session``."""
 
     team: Team
     dec: dict[str, int] = field(default_factory=dict)
@@ -80,6 +81,7 @@ class TeamSnapshot:
     weeks: list[dict[str, Any]] | None = None
     weeks_count: int | None = None
     last_record: dict[str, Any] | None = None
+    session: SessionRecord | None = None
 
     @property
     def complete(self) -> bool:

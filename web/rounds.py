@@ -7,8 +7,9 @@ A decision goes down one pipeline, read top to bottom in this module:
    week, the value within the bounds stored with the state, the seat a human's) and says
    whether every human seat has now decided (``web.records.week_complete``, the one statement
    of that rule);
-3. **engine**: when it has, ``advance`` reads the team (``read_due``), lets the bots decide the
-   other seats and plays the week with the pure ``game.engine.step`` (``play``);
+3. **engine**: when it has, ``advance`` reads the team (and whether its week is due,
+   ``is_due``), lets the bots decide the other seats and plays the week with the pure
+   ``game.engine.step`` (``play``);
 4. **store**: ``commit.lua`` writes the new week if nobody did meanwhile (a compare-and-set on
    the week and the decisions' revision): any number of racing callers may compute the step,
    exactly one writes it, and only that one reports it;
@@ -36,7 +37,7 @@ from web import faults
 from web.errors import GameError, bad
 from web.records import Submitted, Team, TeamSnapshot
 from web.results import week_strategy
-from web.sessions import SessionMeta, load_meta, new_team, round_seconds
+from web.sessions import SessionMeta, load_meta, meta_from, new_team, round_seconds
 from web.store import STORE_DOWN, Presence, Store, seat_name
 
 log = logging.getLogger(__name__)
@@ -150,10 +151,10 @@ def advance(
     week first or it was not due."""
     if reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}")
-    meta = meta or load_meta(store, code)
     for _ in range(5):  # -1 from commit: a decision arrived or changed while we computed; read again
-        snap = read_due(store, code, team, now, reason, week)
-        if snap is None:
+        snap = store.team_snapshot(code, team, session=meta is None)  # the session too, when not known
+        meta = meta or meta_from(code, snap.session if snap is not None else None)
+        if snap is None or not is_due(snap, now, reason, week):
             return Changes()
         after, week_record = play(meta, snap)
         seconds = None if after.done else float(snap.round_seconds) or None  # the round timer, else none
@@ -172,15 +173,12 @@ def advance(
     return Changes()  # pragma: no cover - five decisions racing one commit
 
 
-def read_due(store: Store, code: str, team: int, now: float, reason: str, week: int | None) -> TeamSnapshot | None:
-    """The team as the round needs it, if its week is due for ``reason`` (and is ``week``,
-    when given) in a running session; else None."""
-    snap = store.team_snapshot(code, team)
-    if snap is None or snap.team.done or snap.status != "running":
-        return None
-    if (week is not None and snap.team.week != week) or not _due(reason, snap, now):
-        return None
-    return snap
+def is_due(snap: TeamSnapshot, now: float, reason: str, week: int | None) -> bool:
+    """Whether the team's week in ``snap`` is due for ``reason`` (and is ``week``, when given)
+    in a running session."""
+    if snap.team.done or snap.status != "running":
+        return False
+    return (week is None or snap.team.week == week) and _due(reason, snap, now)
 
 
 def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, dict[str, Any]]:

@@ -500,10 +500,12 @@ class Store:
     def forced(self, code: str, team: int) -> set[str]:
         return set(self.r.smembers(self.team_key(code, team, "forced")))
 
-    def team_snapshot(self, code: str, team: int, weeks_from: int | None = None) -> TeamSnapshot | None:
+    def team_snapshot(
+        self, code: str, team: int, weeks_from: int | None = None, session: bool = False
+    ) -> TeamSnapshot | None:
         """Team hash, decisions, seats, humans and forced roles in one round trip, with
-        the session's ``round_seconds`` and ``status``, and (``weeks_from``) the week records
-        from that index. None when there is no such team."""
+        the session's ``round_seconds`` and ``status`` (``session``: the whole session record),
+        and (``weeks_from``) the week records from that index. None when there is no such team."""
         key = self.team_key(code, team)
         pipe = self.r.pipeline(transaction=True)
         pipe.hgetall(key)
@@ -511,12 +513,16 @@ class Store:
         pipe.hgetall(self.team_key(code, team, "seats"))
         pipe.smembers(self.team_key(code, team, "humans"))
         pipe.smembers(self.team_key(code, team, "forced"))
-        pipe.hmget(self.session_key(code), "round_seconds", "status")
+        if session:
+            pipe.hgetall(self.session_key(code))
+        else:
+            pipe.hmget(self.session_key(code), "round_seconds", "status")
         if weeks_from is not None:
             pipe.lrange(self.team_key(code, team, "weeks"), weeks_from, -1)
-        t, dec, seats, humans, forced, (rs, status), *weeks = pipe.execute()
+        t, dec, seats, humans, forced, sess, *weeks = pipe.execute()
         if not t:
             return None
+        rs, status = (sess.get("round_seconds"), sess.get("status")) if session else sess
         decisions = {k: int(v) for k, v in dec.items()}
         return TeamSnapshot(
             self._team(key, t),
@@ -529,6 +535,7 @@ class Store:
             round_seconds=int(rs or 0),
             status=status or "",
             weeks=[json.loads(x) for x in weeks[0]] if weeks_from is not None else None,
+            session=_session(sess) if session else None,
         )
 
     def teams(
