@@ -26,7 +26,7 @@ from game.horizon import end_of_game, window
 from game.jsonsafe import jsonsafe
 from game.policies import POLICIES, Policy, PolicyError, check_roles, parse_policy
 from game.reference import BUDGET
-from game.scenario import Scenario, ScenarioError, list_presets, load_scenario
+from game.scenario import SALES_SEAT, Scenario, ScenarioError, list_presets, load_scenario
 from game.simulate import DEFAULT_POLICY, GameResult, simulate
 from game.state import new_game
 
@@ -123,7 +123,7 @@ def _add_simulate(sub: Any) -> None:
         "--orders",
         metavar="FILE",
         help='JSON {"<role>": [decision in week 1, week 2, ...]}, one entry per week, for scripted roles '
-        "(a make-to-order stage's decision is its capacity)",
+        "(a make-to-order stage's decision is its capacity; \"sales\": the sales seat's promises, in weeks)",
     )
     sim.add_argument(
         "--codp",
@@ -241,9 +241,10 @@ def read_orders(path: str, scenario: Scenario, weeks: int, seed: int = 0) -> dic
         raise CliError(f'orders file {path}: must be a JSON object {{"<role>": [decisions...]}}')
     state = new_game(scenario, seed)
     orders: dict[str, list[int]] = {}
+    seats = scenario.roles + ((SALES_SEAT,) if scenario.sales is not None else ())  # the sales seat: its promises
     for role, values in data.items():
-        if role not in scenario.roles:
-            raise CliError(f"orders file {path}: unknown role {role!r} (roles: {', '.join(scenario.roles)})")
+        if role not in seats:
+            raise CliError(f"orders file {path}: unknown role {role!r} (roles: {', '.join(seats)})")
         kind = decision_kind(scenario, state, role)
         if not isinstance(values, list):
             raise CliError(f"orders file {path}: {role}: must be a list of {kind}s, one per week")

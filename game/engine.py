@@ -29,7 +29,7 @@ from typing import Any
 from game.codp import customisable
 from game.horizon import last_week
 from game.network import UNLIMITED, learn_mix, split_order
-from game.scenario import INFINITE, Scenario, StageSpec
+from game.scenario import INFINITE, SALES_SEAT, Scenario, StageSpec
 from game.state import GameState, StageState
 
 
@@ -142,6 +142,9 @@ class _Plan:
             k: 1.0 - scenario.segments[k].comaker.discount  # type: ignore[union-attr]
             for k in self.comaking
         }
+        # the sales seat: the promise in force before its first decision (None: no seat)
+        self.sales = scenario.sales
+        self.first_promise = scenario.sales.promise if scenario.sales else None
         variants = scenario.product.variants
         self.agreed = [
             {
@@ -187,13 +190,18 @@ def _index(scenario: Scenario, role: str) -> int:
 
 
 def decision_kind(scenario: Scenario, state: GameState, role: str) -> str:
-    """``"order"`` for a make-to-stock stage, ``"capacity"`` for a make-to-order one."""
+    """``"order"`` for a make-to-stock stage, ``"capacity"`` for a make-to-order one,
+    ``"promise"`` for the sales seat."""
+    if role == SALES_SEAT and scenario.sales is not None:
+        return "promise"
     return "capacity" if state.stages[_index(scenario, role)].mode == "mto" else "order"
 
 
 def decision_bounds(scenario: Scenario, state: GameState, role: str) -> tuple[int, int]:
-    """Inclusive bounds for ``role``'s decision this week."""
+    """Inclusive bounds for ``role``'s decision this week (the sales seat: its promise)."""
     plan = _plan(scenario)
+    if role == SALES_SEAT and plan.sales is not None:
+        return 0, plan.sales.max_promise
     i = _index(scenario, role)
     if state.stages[i].mode == "mto":
         return 0, plan.max_capacity[i]
@@ -206,12 +214,14 @@ def all_bounds(scenario: Scenario, state: GameState) -> dict[str, tuple[int, int
 
 
 def validate_decisions(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> dict[str, int]:
-    """Check one decision per role; return them as ints. Raises ``DecisionError``."""
+    """Check one decision per role, and the sales seat's where it decides (optional: without
+    it the promise in force stays); return them as ints. Raises ``DecisionError``."""
     out: dict[str, int] = {}
+    seat = scenario.sales is not None
     for extra in decisions:
-        if extra not in scenario.roles:
+        if extra not in scenario.roles and not (seat and extra == SALES_SEAT):
             raise DecisionError(f"unknown role {extra!r}")
-    for role in scenario.roles:
+    for role in scenario.roles + ((SALES_SEAT,) if seat and SALES_SEAT in decisions else ()):
         if role not in decisions:
             raise DecisionError(f"no decision for {role}")
         value = decisions[role]
@@ -227,9 +237,33 @@ def validate_decisions(scenario: Scenario, state: GameState, decisions: Mapping[
     return out
 
 
+def _promise(scenario: Scenario, plan: _Plan, state: GameState, decisions: Mapping[str, Any]) -> int | None:
+    """The promise for the customers of the weeks to come: the sales seat's decision (checked
+    by ``validate_decisions``), else the promise in force (None: no sales seat)."""
+    if plan.sales is None:
+        return None
+    if SALES_SEAT in decisions:
+        return validate_decisions(scenario, state, decisions)[SALES_SEAT]
+    return promise_in_force(scenario, state)
+
+
+def promise_in_force(scenario: Scenario, state: GameState) -> int | None:
+    """The lead time the sales seat promises this week's customers (None: no sales seat)."""
+    plan = _plan(scenario)
+    if plan.sales is None:
+        return None
+    events = state.events if state.nodes is None else state.node_events
+    for i in plan.facing:
+        if i < len(events) and events[i].get("promise") is not None:
+            return int(events[i]["promise"])
+    return plan.first_promise
+
+
 def _decision_list(scenario: Scenario, plan: _Plan, state: GameState, decisions: Mapping[str, Any]) -> list[int]:
-    """The decisions as a list in stage order; plain in-bounds ints take the fast path,
+    """The roles' decisions as a list in stage order; plain in-bounds ints take the fast path,
     anything else goes through ``validate_decisions`` (same checks, same messages)."""
+    if plan.sales is not None and SALES_SEAT in decisions:
+        decisions = {r: v for r, v in decisions.items() if r != SALES_SEAT}
     if len(decisions) == len(plan.roles):
         get = decisions.get
         out = list(map(get, plan.roles))
@@ -367,8 +401,9 @@ def step(scenario: Scenario, state: GameState, decisions: Mapping[str, Any]) -> 
         raise ValueError(f"the game is over (week {state.week} of {last_week(scenario, state)})")
     plan = _plan(scenario)
     dec = _decision_list(scenario, plan, state, decisions)
+    promise = _promise(scenario, plan, state, decisions)
     new = state.copy()
-    return new, _week(scenario, plan, new, dec)
+    return new, _week(scenario, plan, new, dec, promise=promise)
 
 
 def play_week(
@@ -386,7 +421,8 @@ def play_week(
     if state.done:
         raise ValueError(f"the game is over (week {state.week} of {last_week(scenario, state)})")
     plan = _plan(scenario)
-    return _week(scenario, plan, state, _decision_list(scenario, plan, state, decisions), totals)
+    dec = _decision_list(scenario, plan, state, decisions)
+    return _week(scenario, plan, state, dec, totals, _promise(scenario, plan, state, decisions))
 
 
 def inventory_position(scenario: Scenario, state: GameState, index: int) -> int:
@@ -421,7 +457,9 @@ def run(
     weeks: list[list[dict[str, Any]]] = []
     append = weeks.append
     while not state.done:
-        append(_week(scenario, plan, state, _decision_list(scenario, plan, state, decide(state))))
+        decisions = decide(state)
+        dec = _decision_list(scenario, plan, state, decisions)
+        append(_week(scenario, plan, state, dec, promise=_promise(scenario, plan, state, decisions)))
     return state, weeks
 
 
@@ -434,8 +472,11 @@ def advance(scenario: Scenario, state: GameState) -> GameState:
     return new
 
 
-def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], totals: bool = True) -> list[dict[str, Any]]:
-    """Step 5 of this week and steps 1-4 of the next, in place; returns this week's events."""
+def _week(
+    scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], totals: bool = True, promise: int | None = None
+) -> list[dict[str, Any]]:
+    """Step 5 of this week and steps 1-4 of the next, in place; returns this week's events.
+    ``promise``: the sales seat's promise for next week's customers (None: no seat)."""
     if new.nodes is None:
         events = _place_orders(plan, new.stages, new.events, dec)
         new.events = []
@@ -453,7 +494,7 @@ def _week(scenario: Scenario, plan: _Plan, new: GameState, dec: list[int], total
         new.done = True
         _close_books(scenario, plan, new, events, totals)
     else:
-        _advance(scenario, plan, new, totals)
+        _advance(scenario, plan, new, totals, promise)
     if new.nodes is not None and totals:
         role_totals(scenario, new)
     return events
@@ -550,7 +591,7 @@ _FACING_EVENT: dict[str, Any] = {
 }
 
 
-def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = True) -> None:
+def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = True, promise: int | None = None) -> None:
     """Steps 1-4 of the next week, in place; the outcome goes to ``new.events``
     (``new.node_events`` where roles hold several nodes).
 
@@ -560,8 +601,11 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
     every node first where capacity is shared or binds a make-to-stock stage, or lead
     times are quoted (the quote reads the chain after receiving), else inside the
     same loop. ``quotes=False`` leaves the quoted lead time out of the events (0.0;
-    nothing else depends on it), for what-if loops that read only money."""
+    nothing else depends on it), for what-if loops that read only money. ``promise``: the
+    sales seat's promise to this week's customers (its first promise when None)."""
     week = new.week + 1
+    if plan.sales is not None and promise is None:
+        promise = plan.first_promise
     st = new.stages if new.nodes is None else new.nodes
     inline = plan.inline
     got = done = plan.zero_counts
@@ -607,7 +651,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         if facing:
             # the market goes straight into the week's event (see below)
             ok = custom_ok if custom[i] is None else custom[i]  # a segment's own process: its position's
-            m = _consumers(scenario, plan, new, s, i, week, quoted[i], ok, _FACING_EVENT.copy())
+            m = _consumers(scenario, plan, new, s, i, week, quoted[i], ok, _FACING_EVENT.copy(), promise)
             inc = m["accepted"]
             total = owed[0] + inc
             ship = total if total <= on_hand else on_hand
@@ -964,6 +1008,10 @@ def _role_events(plan: _Plan, events: list[dict[str, Any]], dec: list[int] | Non
                 ev["quoted_lead_time"] = sum(q for q, _ in quoted) / len(quoted)
             maxes = [e["lead_time_max"] for e in evs if e["lead_time_max"] is not None]
             ev["lead_time_max"] = max(maxes) if maxes else None
+            if "promise" in head:  # the sales seat's promise, and its broken promises summed
+                ev["promise"] = head["promise"]
+                ev["broken"] = sum(e["broken"] for e in evs if "broken" in e)
+                ev["promise_cost"] = sum(e["promise_cost"] for e in evs if "promise_cost" in e)
         ev["skus"] = {labels[i]: _sku(e) for i, e in zip(group, evs, strict=True)}
         out.append(ev)
     return out
@@ -986,14 +1034,17 @@ def _consumers(
     quote_weeks: float,
     custom_ok: bool,
     out: dict[str, Any] | None = None,
+    promise: int | None = None,
 ) -> dict[str, Any]:
     """This week's consumers at consumer-facing stage ``i``: who buys, waits or walks away.
 
     Units in stock (after the backlog) are sold now (lead time = parcel
-    delivery); the rest wait when the segment tolerates the quoted lead time,
-    and are lost sales otherwise. The market keys go into ``out`` (default: a
-    new dict), which is returned; a key added or dropped here (or in ``_deliver``)
-    must be added to or dropped from ``_FACING_EVENT`` too.
+    delivery); the rest wait when the segment tolerates the quoted lead time
+    (the sales seat's ``promise`` where there is one), and are lost sales
+    otherwise. The market keys go into ``out`` (default: a new dict), which is
+    returned; a key added or dropped here (or in ``_deliver``) must be added to
+    or dropped from ``_FACING_EVENT`` too (the sales seat's keys, ``promise``,
+    ``promise_cost`` and ``broken``, are set only where there is one).
     """
     segments = scenario.segments
     topo = plan.net
@@ -1004,10 +1055,13 @@ def _consumers(
     reneged, lost_margin, goodwill, late = _waiting(scenario, plan, s, i, week) if plan.waiting else _NO_WAITING
     m["reneged"] = reneged
     m["late_penalty"] = late
+    if promise is not None:  # the sales seat: its promise and what broken promises cost this week
+        m["promise"] = promise
+        m["promise_cost"] = late + goodwill
     prices = [seg.standard_price(custom_ok) for seg in segments]
     refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
     comaking = plan.comaking
-    simple = topo.simple_market and not comaking
+    simple = topo.simple_market and not comaking and promise is None
     if simple and len(demand) == 1 and not s.loyalty and not refused[0]:
         # the classic market: one patient segment, no parcels; everybody is accepted
         # (what the general rule below gives, without the bookkeeping)
@@ -1069,7 +1123,11 @@ def _consumers(
         waiting = sum(want[k] for k in nows) - served
         first = last = step = 0.0
         reach = 0  # how many of the queue, in turn, can be promised a delivery at all
-        if waiting:
+        if waiting and promise is not None:
+            # the sales seat promises every one of them the same lead time
+            first = last = float(promise)
+            reach = waiting
+        elif waiting:
             st = state.stages if state.nodes is None else state.nodes
             first = _wait(plan, st, i, served + 1) + delay
             # the queue grows only by those who accept: judge its end by those who would at the first quote
@@ -1097,18 +1155,18 @@ def _consumers(
             rest = want[k] - now
             quoted_sum += now * delay
             quoted_units += now
-            expect = promise = endless = 0.0
+            expect = offered = endless = 0.0
             fin = 0  # of the rest, those who can be promised a delivery
             if rest:
                 fin = rest if reach >= queued + rest else min(rest, max(0, math.floor(reach - queued + 1e-9)))
                 if fin:
-                    expect, promise = _accepting(seg.thresholds, first + step * queued, step, fin)
+                    expect, offered = _accepting(seg.thresholds, first + step * queued, step, fin)
                 if fin < rest:
                     endless = _accepting(seg.thresholds, INFINITE, 0.0, rest - fin)[0]
                 queued += expect + endless
             waits = fin if expect >= fin - 1e-9 else math.floor(expect + 0.5)
             stays = rest - fin if endless >= rest - fin - 1e-9 else math.floor(endless + 0.5)  # promised nothing
-            promised = promise / expect if waits else 0.0  # per customer who waits
+            promised = offered / expect if waits else 0.0  # per customer who waits
             quoted_sum += promised * waits
             quoted_units += waits
             gone = rest - waits - stays + refused[k]
@@ -1232,6 +1290,7 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
     lt_max = -1
     promised = 0.0
     promised_sold = 0
+    broken = 0
     left = ship
     oo = s.open_orders
     while left and oo:
@@ -1246,6 +1305,8 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
         if first[4] is not None:
             promised += take * first[4]
             promised_sold += take
+            if lead > first[4]:
+                broken += take
         left -= take
         if take == units:
             oo.pop(0)
@@ -1263,6 +1324,8 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
     m["lead_time_max"] = lt_max if lt_max >= 0 else None
     m["promised_sum"] = promised
     m["promised_sold"] = promised_sold
+    if "promise" in m:  # the sales seat: units delivered later than promised
+        m["broken"] = broken
 
 
 def _ration(owed: list[int], available: int) -> list[int]:

@@ -36,6 +36,7 @@ from game.comaker import in_force, known_orders
 from game.engine import inventory_position, play_week
 from game.horizon import end_known, last_week
 from game.observe import initial_rate
+from game.sales import SALES_SEAT, bot_promise
 from game.scenario import Scenario
 from game.state import GameState, new_game
 
@@ -150,7 +151,8 @@ def play(scenario: Scenario, seed: int, rules: Mapping[str, Rule], start: GameSt
     Make-to-stock roles order up to their level (their inventory position: on hand - backlog
     + supply line), plus the co-makers' orders known for the weeks their lead time and the
     review week cover (``game.comaker.known_orders``, where a deal is in force); make-to-order
-    roles run at their capacity. ``start`` (the game's first
+    roles run at their capacity; the sales seat, where there is one, promises by the
+    scenario's sales rule (``game.sales.bot_promise``). ``start`` (the game's first
     decision point) is copied, never changed. The modes never change."""
     state = start.copy() if start is not None else new_game(scenario, seed)
     last, known = horizon(scenario, state)
@@ -164,6 +166,7 @@ def play(scenario: Scenario, seed: int, rules: Mapping[str, Rule], start: GameSt
     levels = [init[r] for r in scenario.roles]
     trends = [0.0] * len(levels)
     adi = in_force(scenario)
+    sales = scenario.sales is not None
     covers = [spec.order_delay + spec.ship_delay + 1 for spec in scenario.stages]
     total = 0.0
     while not state.done:
@@ -186,6 +189,8 @@ def play(scenario: Scenario, seed: int, rules: Mapping[str, Rule], start: GameSt
                     value += known_orders(scenario, state, i, covers[i])
             x = math.floor(value + 0.5)
             dec[role] = 0 if x < 0 else (x if x < most else most)
+        if sales:  # the sales seat: the scenario's sales rule (``game.sales.with_rule``)
+            dec[SALES_SEAT] = bot_promise(scenario, state)
         for ev in play_week(scenario, state, dec, totals=False):
             total += ev.get("revenue", 0.0) - ev["cost"]
     return total

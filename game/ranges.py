@@ -97,6 +97,9 @@ RANGES: dict[str, Range] = {
     "product.finish_holding_cost": Range(0, MONEY, "money per unit and week"),
     "regions.share": Range(0, 1, "share"),
     "jit.late_share": Range(0, 1, "share"),
+    "sales.promise": whole(0, WEEKS, "weeks promised before the seat's first decision (at most max_promise)"),
+    "sales.max_promise": whole(1, WEEKS, "weeks: the longest promise the seat may make"),
+    "sales.margin": whole(0, WEEKS, "weeks the bots add to the chain's quote (at most max_promise)"),
 }
 
 

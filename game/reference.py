@@ -29,6 +29,7 @@ from game.bestplan import Plan, stored_rules
 from game.codp import apply_choice, choices_for
 from game.jsonsafe import jsonsafe
 from game.plans import play, tune
+from game.sales import pick_rule, rule_label, stored_rule
 from game.scenario import Scenario
 
 TRAIN_SEEDS = 20
@@ -46,6 +47,7 @@ class Row:
     train_profit: float
     profits: tuple[float, ...]  # per test seed
     rules: dict[str, dict[str, Any]] = field(default_factory=dict)  # the plan's rules, stored form
+    sales: dict[str, float] | None = None  # the sales seat's rule (``game.sales``): weight, margin
 
     @property
     def mean(self) -> float:
@@ -68,6 +70,7 @@ class Row:
             "levels": dict(self.plan.levels),
             "capacities": dict(self.plan.capacities),
             **({"rules": self.rules} if self.rules else {}),
+            **({"sales": self.sales} if self.sales else {}),
             "train_profit": round(self.train_profit, 2),
             "test_profit": round(self.mean, 2),
             "test_se": round(self.se, 2),
@@ -123,12 +126,16 @@ def seeds(train: int = TRAIN_SEEDS, test: int = TEST_SEEDS, offset: int = 0) -> 
 def reference_row(
     scenario: Scenario, position: str, train: Sequence[int], test: Sequence[int], budget: int = BUDGET
 ) -> Row:
-    """Tune a plan at ``position`` on ``train`` seeds and score it on ``test``."""
+    """Tune a plan at ``position`` on ``train`` seeds and score it on ``test``; with a sales
+    seat, first its rule (``game.sales.pick_rule``), then the plan with that rule."""
     scn = apply_choice(scenario, position)
+    if scn.sales is not None:
+        scn = pick_rule(scn, train)
     rules, value, games = tune(scn, list(train), budget)
     plan = Plan.of(scn, rules, value, games)
     profits = tuple(play(scn, s, rules) for s in test)
-    return Row(position, plan, value, profits, plan.rules_dict(scn))
+    sales = {"weight": scn.sales.weight, "margin": scn.sales.margin} if scn.sales else None
+    return Row(position, plan, value, profits, plan.rules_dict(scn), sales)
 
 
 def reference(
@@ -170,6 +177,8 @@ def describe(row: dict[str, Any]) -> str:
             if rule["stop"] or rule["ramp"]:
                 text += f" stop {rule['stop']}" + (f" ramp {rule['ramp']}" if rule["ramp"] else "")
         parts.append(text)
+    if row.get("sales"):
+        parts.append(f"sales {rule_label(row['sales']['weight'], int(row['sales']['margin']))}")
     return ", ".join(parts)
 
 
@@ -224,6 +233,8 @@ def fingerprint(scenario: Scenario) -> str:
     # the per-segment processes' keys count where they are set (stored plans of other presets stay valid)
     processes = (scenario.max_processes, scenario.process_cost, scenario.lanes)
     extra = repr(processes) if processes != (1, 0.0, ()) else ""
+    if scenario.sales is not None:  # the sales seat's keys, where it is enabled
+        extra += repr(scenario.sales)
     return hashlib.sha256((repr(bare) + extra).encode()).hexdigest()[:16]
 
 
@@ -252,7 +263,7 @@ def replay(scenario: Scenario, seed: int, data: dict[str, Any]) -> dict[str, flo
     """Profit of every stored position's reference plan on the demand of ``seed``."""
     out: dict[str, float] = {}
     for row in data["positions"]:
-        scn = apply_choice(scenario, row["position"])
+        scn = stored_rule(apply_choice(scenario, row["position"]), row)
         out[row["position"]] = play(scn, seed, stored_rules(scn, row))
     return out
 

@@ -97,6 +97,29 @@ class Comaker:
         return dict(self.lead_times).get(variant, self.lead_time)
 
 
+#: the decision key of the sales seat (``[sales]``), beside the roles'
+SALES_SEAT = "sales"
+
+
+@dataclass(frozen=True)
+class Sales:
+    """The sales seat (``[sales] enabled = true``): one number a week, the lead time (weeks,
+    parcel delivery included) promised to every customer who cannot be served from stock.
+
+    Customers accept or walk away by their segment's patience against that promise; a
+    delivery later than promised costs the segment's ``late_cost`` per unit and week late
+    (and, where the segment reneges, customers who cancel). ``promise`` is in force until
+    the seat's first decision; bots promise the engine's own quote plus ``margin`` weeks."""
+
+    promise: int = 2
+    max_promise: int = 12
+    margin: int = 1
+    #: the weight of the chain's quote in the bots' promise, ``weight`` x quote + ``margin``
+    #: (0: a fixed promise of ``margin`` weeks); not a key: the reference's sales rule
+    #: (``game.sales.with_rule``)
+    weight: float = 1.0
+
+
 @dataclass(frozen=True)
 class Segment:
     """A group of consumers with the same real needs."""
@@ -291,6 +314,8 @@ class Scenario:
     end_known: bool = False
     #: the game ends after this week whatever the draw (a replay of a game ended early); not a key
     end_at: int | None = None
+    #: the sales seat (``[sales]``); None: no one promises, the chain quotes (``game.engine.quote``)
+    sales: Sales | None = field(default=None, repr=False)
 
     def __post_init__(self) -> None:
         if self.end_window is not None and not self.end_window[0] <= self.weeks <= self.end_window[1]:
@@ -703,6 +728,20 @@ def _jit(source: str, table: Any, roles: list[str]) -> Jit:
     return jit
 
 
+def _sales(source: str, table: Any, roles: list[str]) -> Sales | None:
+    """The ``[sales]`` table: enabled, promise, max_promise, margin (None when not enabled)."""
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source}: sales: must be a table")
+    r = _Reader(source, table, "sales.")
+    enabled = r.get("enabled", False, bool)
+    most = r.int("max_promise", 12)
+    sales = Sales(promise=r.int("promise", 2, hi=most), max_promise=most, margin=r.int("margin", 1, hi=most))
+    r.check_unknown()
+    if enabled and SALES_SEAT in roles:
+        raise r.fail("enabled", f"a stage's role is {SALES_SEAT!r}, the sales seat's name")
+    return sales if enabled else None
+
+
 def _end_window(r: _Reader, weeks: int) -> tuple[int, int] | None:
     """``end_window = [first, last]``: the weeks the game may end in, around ``weeks``."""
     raw = r.get("end_window", None, list)
@@ -830,8 +869,9 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         process_cost=r.num("process_cost", 0.0),
         end_window=_end_window(r, weeks),
         end_known=r.get("end_known", False, bool),
+        sales=_sales(source, data["sales"], [s.role for s in stages]) if "sales" in data else None,
     )
-    r.used.add("jit")
+    r.used.update(("jit", "sales"))
     if not all(isinstance(d, str) and d.strip() for d in scenario.drivers):
         raise r.fail("drivers", "must be a list of non-empty strings")
     r.used.update(("product", "regions"))

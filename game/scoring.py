@@ -68,6 +68,7 @@ from typing import Any
 
 from game.engine import COST_PARTS
 from game.policies import FORECAST_WINDOW
+from game.sales import debrief as sales_debrief
 from game.scenario import Scenario
 from game.state import GameState
 
@@ -227,7 +228,8 @@ def score_game(
     ``weekly``). ``stock_points`` covers the roles that hold several (variants, regions):
     average stock and backlog, weeks out of stock with customers waiting, and at a
     consumer-facing one its demand and lost customers. Sums cover ``SUMMED``; see the
-    module docstring for the KPIs.
+    module docstring for the KPIs. With a sales seat, ``sales`` holds its debrief
+    (``game.sales.debrief``: ``weeks`` only when ``weekly``, and ``summary``).
     """
     roles = scenario.roles
     facing = [roles[i] for i in scenario.topology.facing]
@@ -414,6 +416,10 @@ def score_game(
             for label, p in points.items()
         },
     }
+    if scenario.sales is not None:  # the sales seat: promised against delivered lead time
+        seat = sales_debrief(weeks)
+        if seat is not None:
+            out["sales"] = seat if weekly else {"summary": seat["summary"]}
     if weekly:
         out["weeks"] = week_rows
     return out

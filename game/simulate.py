@@ -9,6 +9,7 @@ from typing import Any
 from game.bots import bot_decision
 from game.engine import play_week
 from game.policies import Policy, parse_policy
+from game.sales import SALES_SEAT, bot_promise
 from game.scenario import Scenario
 from game.state import GameState, new_game
 
@@ -65,7 +66,8 @@ def simulate(
     visibility: Mapping[str, bool] | None = None,
 ) -> GameResult:
     """Play a game: roles in ``orders`` follow their script (one decision per week),
-    the others their policy. The game ends in the week drawn for ``seed``
+    the others their policy (the sales seat, where there is one: its script under
+    ``"sales"``, else ``game.sales.bot_promise``). The game ends in the week drawn for ``seed``
     (``game.horizon``), or after ``weeks`` weeks when given;
     ``visibility`` overrides the scenario's sharing options (what the bots see)."""
     if weeks is not None and (weeks != scenario.weeks or scenario.end_window or scenario.end_at):
@@ -84,6 +86,8 @@ def simulate(
             else:
                 pol, mem = pols[role], memory[role]
                 decisions[role], memory[role] = bot_decision(pol, scenario, state, role, mem, visibility)
+        if scenario.sales is not None:  # the sales seat: its script, else the bots' promise
+            decisions[SALES_SEAT] = orders[SALES_SEAT][w - 1] if SALES_SEAT in orders else bot_promise(scenario, state)
         events = play_week(scenario, state, decisions)  # in place: this loop owns ``state``
         out.append({"week": w, "roles": dict(zip(scenario.roles, events, strict=True))})
     return GameResult(scenario, seed, out, state)

@@ -176,7 +176,7 @@ def test_a_class_behind_one_address_plays_on_both_processes(proxy: dict[str, Any
         wait_until(lambda w=week: all(week_of(c) == w for c in players.values()), timeout=20)
         for c in players.values():
             ack = c.call("submit", {"week": week, "value": 4})
-            assert ack == {"ok": True, "week": week, "value": 4, "previous": None}, ack  # PROTOCOL: submit's ack
+            assert ack == {"ok": True, "week": week, "value": 4, "previous": None}, ack
     wait_until(lambda: all(c.all("game_over") for c in players.values()), timeout=20)
     results = requests.get(f"{base}/api/sessions/{code}/results.json", headers={"X-Facilitator-Secret": secret})
     teams = results.json()["teams"]

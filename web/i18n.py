@@ -300,6 +300,14 @@ JS_STRINGS = {
         " of revenue in those weeks."
     ),
     "deal_off": _l("No deal for now."),
+    "promise_made": _l("Promise to the week's customers"),
+    "promise_to_served": _l("Promised to the customers served"),
+    "lead_time_delivered": _l("Lead time delivered"),
+    "lead_time_weeks": _l("Lead time (weeks)"),
+    "promise_summary": _l(
+        "Broken promises: %(broken)s units delivered later than promised (%(share)s of those with a promise),"
+        " costing %(cost)s in late penalties and cancelled customers."
+    ),
     "advance_orders": _l("Co-makers' orders known ahead, weeks %(first)s to %(last)s"),
     "advance_share": _l("the co-makers are %(share)s of demand; the rest is not known ahead"),
     "done_action": _l("Done."),

@@ -33,6 +33,7 @@ from typing import Any
 from game.bots import bot_decision
 from game.engine import all_bounds, step
 from game.policies import parse_policy
+from game.sales import SALES_SEAT, bot_promise
 from web import faults
 from web.errors import GameError, bad
 from web.records import Submitted, Team, TeamSnapshot
@@ -201,6 +202,8 @@ def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, dict[str, Any]]:
                 policy, scn, state, role, memory.get(role, {}), meta.visibility
             )
             bots.append(role)
+    if scn.sales is not None:  # the sales seat: its player's promise, else the bots' (game.sales)
+        decisions[SALES_SEAT] = snap.dec[SALES_SEAT] if SALES_SEAT in snap.dec else bot_promise(scn, state)
     new, events = step(scn, state, decisions)
     week_record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
                    **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap.seats.items()}}  # fmt: skip

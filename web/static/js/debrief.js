@@ -479,6 +479,7 @@
       options: { scales: { x: { stacked: true }, y: { stacked: true, title: { display: true, text: t("money") } } } },
     });
     renderCompare(tm);
+    renderPromise(tm, s);
     renderChannels(s.channels || {});
     renderSegments(s.channels || {});
     renderStockPoints(s.stock_points || {});
@@ -495,6 +496,30 @@
         el("td", { text: money(st.cost) }),
       ]);
     }));
+  }
+
+  /** The sales seat (shown where there is one): per week the promise it made, the lead time that had been
+   * promised to the customers served and the lead time they got, and what broken promises cost. */
+  function renderPromise(tm, s) {
+    const rows = (tm.weeks || []).map((w) => [w.week, Object.values(w.roles || {}).find((ev) => ev && "promise" in ev)])
+      .filter(([, ev]) => ev);
+    $("#promise-card").hidden = !rows.length;
+    if (!rows.length) return;
+    const mean = (sum, n) => (n ? sum / n : null);
+    chart("c-promise", {
+      type: "line",
+      data: {
+        labels: rows.map(([w]) => w),
+        datasets: [
+          { label: t("promise_made"), data: rows.map(([, ev]) => ev.promise), borderColor: COLORS[0], stepped: true, pointRadius: 0, borderWidth: 2 },
+          { label: t("promise_to_served"), data: rows.map(([, ev]) => mean(ev.promised_sum, ev.promised_sold)), borderColor: COLORS[1], borderDash: [6, 4], pointRadius: 0, borderWidth: 2 },
+          { label: t("lead_time_delivered"), data: rows.map(([, ev]) => mean(ev.lead_time_sum, ev.sold)), borderColor: COLORS[2], pointRadius: 2, borderWidth: 2 },
+        ],
+      },
+      options: { scales: { x: { title: { display: true, text: t("week") } }, y: { beginAtZero: true, title: { display: true, text: t("lead_time_weeks") } } } },
+    });
+    const sum = (s.sales || {}).summary || {};
+    setText("#promise-note", t("promise_summary", { broken: num(sum.broken ?? 0), share: pct(sum.broken_share), cost: money(sum.cost ?? 0) }));
   }
 
   /** The consumer-facing channels side by side (shown when there is more than one). */
