@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 import re
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
@@ -351,6 +352,12 @@ class Scenario:
     def label(self, role: str, lang: str | None = None) -> str:
         """The display name of ``role`` in ``lang``, else the English ``label``."""
         return self.texts.get(_language(lang), {}).get(f"labels.{role}") or self.stage(role).label
+
+    def names(self, lang: str | None = None) -> dict[str, str]:
+        """Segment, region and variant names shown in ``lang`` (``[text.nl.names]``), only those
+        translated (the rest are shown as written)."""
+        texts = self.texts.get(_language(lang), {})
+        return {k.removeprefix("names."): v for k, v in texts.items() if k.startswith("names.")}
 
     def labels(self, lang: str | None = None) -> dict[str, str]:
         """Every role's display name in ``lang`` (English where there is no translation)."""
@@ -758,8 +765,37 @@ def _end_window(r: _Reader, weeks: int) -> tuple[int, int] | None:
     return (first, last)
 
 
-def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str]]:
-    """The ``[text.<lang>]`` tables: translated title, description, debrief and stage labels."""
+def _raw_names(data: dict[str, Any]) -> list[str]:
+    """The names of a scenario's segments, regions and product variants, as written (a table
+    without a name is refused where it is read)."""
+    product = data.get("product")
+    tables = [
+        data.get("segments"),
+        data.get("regions"),
+        product.get("variants") if isinstance(product, dict) else None,
+    ]
+    return [t["name"] for ts in tables if isinstance(ts, list) for t in ts if isinstance(t, dict) and "name" in t]
+
+
+def _text_names(where: str, value: Any, names: Sequence[str]) -> dict[str, str]:
+    """``[text.<lang>.names]``: segment, region and variant names = their display names."""
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where}.names: must be a table of name = display name")
+    out: dict[str, str] = {}
+    for name, shown in value.items():
+        if name not in names:
+            raise ScenarioError(
+                f"{where}.names.{name}: names no segment, region or variant (names: {', '.join(names) or 'none'})"
+            )
+        if not isinstance(shown, str) or not shown.strip():
+            raise ScenarioError(f"{where}.names.{name}: must be a non-empty string, got {shown!r}")
+        out[f"names.{name}"] = shown
+    return out
+
+
+def _texts(source: str, table: Any, roles: list[str], names: Sequence[str] = ()) -> dict[str, dict[str, str]]:
+    """The ``[text.<lang>]`` tables: translated title, description, debrief, stage labels and
+    the names of segments, regions and variants."""
     if not isinstance(table, dict):
         raise ScenarioError(f"{source}: text: must be a table of languages, e.g. [text.nl]")
     out: dict[str, dict[str, str]] = {}
@@ -782,6 +818,8 @@ def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str
                     if not isinstance(label, str) or not label.strip():
                         raise ScenarioError(f"{where}.labels.{role}: must be a non-empty string, got {label!r}")
                     texts[f"labels.{role}"] = label
+            elif key == "names":
+                texts.update(_text_names(where, value, names))
             elif key == "drivers":
                 if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
                     raise ScenarioError(f"{where}.drivers: must be a list of non-empty strings")
@@ -791,7 +829,7 @@ def _texts(source: str, table: Any, roles: list[str]) -> dict[str, dict[str, str
                     raise ScenarioError(f"{where}.{key}: must be a non-empty string, got {value!r}")
                 texts[key] = value
             else:
-                known = ", ".join((*TEXT_KEYS, "labels", "drivers"))
+                known = ", ".join((*TEXT_KEYS, "labels", "names", "drivers"))
                 raise ScenarioError(f"{where}.{key}: unknown key (known: {known})")
         out[lang] = texts
     return out
@@ -859,7 +897,7 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         customisation_stage=custom,
         review_weeks=r.ints("review_weeks", ()),
         debrief=r.get("debrief", "", str),
-        texts=_texts(source, r.get("text", {}), [s.role for s in stages]),
+        texts=_texts(source, r.get("text", {}), [s.role for s in stages], _raw_names(data)),
         product=_product(source, r.get("product"), [s.role for s in stages]) if "product" in data else Product(),
         regions=_named_shares(source, "regions", data["regions"], Region) if "regions" in data else (),
         mto_orders=r.get("mto_orders", "instant", str),

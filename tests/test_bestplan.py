@@ -17,7 +17,7 @@ from game.bestplan import (
     stored_rules,
 )
 from game.codp import apply_codp
-from game.engine import play_week
+from game.engine import all_bounds, play_week
 from game.plans import play
 from game.reference import replay, stored
 from game.scenario import list_presets, load_scenario
@@ -97,7 +97,8 @@ def test_what_if_weeks_play_the_same_game_without_totals_and_quotes(name: str) -
         full = new_game(scn, 2)
         lean = full.copy()
         while not full.done:
-            decisions = {r: rng.randint(0, 40) for r in scn.roles}
+            bounds = all_bounds(scn, full)  # within each role's limits (a capacity may be below 40)
+            decisions = {r: rng.randint(bounds[r][0], min(40, bounds[r][1])) for r in scn.roles}
             play_week(scn, full, decisions)
             money = [ev.get("revenue", 0.0) - ev["cost"] for ev in play_week(scn, lean, decisions, totals=False)]
             assert len(money) == scn.network.n

@@ -119,6 +119,22 @@ def test_labels_are_translated_per_role(tmp_path: Path) -> None:
     assert scn.labels("en")["retailer"] == "Retailer"
 
 
+def test_segment_region_and_variant_names_are_translated(tmp_path: Path) -> None:
+    scn = load_scenario("decoupling-point")
+    assert scn.names("nl")["now"] == "nu" and scn.names("nl")["north"] == "noord"
+    assert scn.names("en") == {}  # English: the names as written
+    product = load_scenario("product-leadership").names("nl")
+    assert product["red"] == "rood" and product["pre-order"] == "voorbestellers"
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_every_preset_names_its_segments_regions_and_variants_in_dutch(name: str) -> None:
+    scn = load_scenario(name)
+    groups = (scn.segments, scn.regions, scn.product.variants)  # one alone is the default, never shown
+    shown = {x.name for group in groups if len(group) > 1 for x in group}
+    assert shown <= set(scn.names("nl")), f"{name}: no Dutch name for {shown - set(scn.names('nl'))}"
+
+
 def test_texts_survive_a_codp_change() -> None:
     from game.codp import apply_codp
 
@@ -142,6 +158,8 @@ def test_texts_survive_a_codp_change() -> None:
         ('[text.nl]\nlabels = "Winkel"\n', "text.nl.labels", "role = label"),
         ('[text.nl.labels]\nshop = "Winkel"\n', "text.nl.labels.shop", "names no stage"),
         ("[text.nl.labels]\nretailer = 1\n", "text.nl.labels.retailer", "non-empty string"),
+        ('[text.nl]\nnames = "nu"\n', "text.nl.names", "name = display name"),
+        ('[text.nl.names]\nnow = "nu"\n', "text.nl.names.now", "names no segment, region or variant"),
     ],
 )
 def test_bad_texts_name_file_key_and_problem(tmp_path: Path, extra: str, key: str, problem: str) -> None:
@@ -216,7 +234,9 @@ def test_session_info_carries_texts_in_the_request_language(client: Any) -> None
     assert nl["texts"] == {
         "title": "E-commerce naast de winkelketen",
         "labels": load_scenario("ecommerce").labels("nl"),
+        "names": {"shoppers": "winkelaars", "planners": "planners"},
     }
+    assert en["texts"]["names"] == {}  # shown as written
     assert nl["texts"]["labels"]["ecommerce"] == "Webwinkel"
     assert en["texts"]["title"] == "E-commerce beside the retail chain"
     assert en["texts"]["labels"]["ecommerce"] == "Web shop"
@@ -229,7 +249,11 @@ def test_pages_with_a_code_hold_the_translated_title_and_labels(client: Any) -> 
     scn = load_scenario("segments")
     for path in (f"/join/{code}", f"/projector/{code}", f"/facilitate/{code}", f"/debrief/{code}"):
         page = client.get(path, headers=NL).get_data(as_text=True)
-        assert data_block(page, "scenario-texts") == {"title": "Klantsegmenten", "labels": scn.labels("nl")}, path
+        assert data_block(page, "scenario-texts") == {
+            "title": "Klantsegmenten",
+            "labels": scn.labels("nl"),
+            "names": {"standard-now": "standaard, nu", "customised": "aangepast"},
+        }, path
         english = client.get(path, headers=EN).get_data(as_text=True)
         assert data_block(english, "scenario-texts")["title"] == "Customer segments", path
     assert '<script id="scenario-texts"' not in client.get("/", headers=NL).get_data(as_text=True)

@@ -96,7 +96,7 @@ def session_info(code: str) -> Response:
     hub = _hub()
     meta = sessions.load_meta(hub.store, code)
     texts = scenario_texts(meta.base)
-    body = hub.public_session(meta, {"texts": {k: texts[k] for k in ("title", "labels")}})
+    body = hub.public_session(meta, {"texts": {k: texts[k] for k in ("title", "labels", "names")}})
     return current_app.response_class(body, mimetype="application/json")
 
 

@@ -11,6 +11,8 @@ them). After changing user-facing strings::
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,14 +46,16 @@ def current_language() -> str:
 
 
 def scenario_texts(scenario: Scenario) -> dict[str, Any]:
-    """A scenario's title, description, debrief and stage labels in the request's language
-    (English where the scenario has no translation)."""
+    """A scenario's title, description, debrief, stage labels and the display names of its
+    segments, regions and variants in the request's language (English, or the name as written,
+    where the scenario has no translation)."""
     lang = current_language()
     return {
         "title": scenario.text("title", lang),
         "description": scenario.text("description", lang),
         "debrief": scenario.text("debrief", lang),
         "labels": scenario.labels(lang),
+        "names": scenario.names(lang),
     }
 
 
@@ -370,6 +374,22 @@ JS_STRINGS = {
 }
 
 
-def js_catalogue() -> dict[str, str]:
-    """``JS_STRINGS`` rendered in the request's language."""
-    return {key: str(value) for key, value in JS_STRINGS.items()}
+def js_catalogue(keys: Iterable[str] | None = None) -> dict[str, str]:
+    """``JS_STRINGS`` (only ``keys`` when given) rendered in the request's language."""
+    wanted = JS_STRINGS.keys() if keys is None else keys
+    return {key: str(JS_STRINGS[key]) for key in wanted}
+
+
+_QUOTED = re.compile(r"[\"'`]([a-z][a-z0-9_-]*)")  # a string's first word: t("key"), t("err_" + code)
+_PROPERTY = re.compile(r"catalogue\.([a-z][a-z0-9_]*)")  # catalogue.detail_en
+
+
+def js_keys(scripts: Iterable[str]) -> frozenset[str]:
+    """The keys of ``JS_STRINGS`` the script texts ``scripts`` may ask for: every key they
+    quote or read from the catalogue, and every key that starts with a quoted stem ending in
+    ``_`` (``t("err_" + code)``). A page thus carries its own strings, not every page's."""
+    named: set[str] = set()
+    for text in scripts:
+        named.update(_QUOTED.findall(text), _PROPERTY.findall(text))
+    stems = tuple(n for n in named if n.endswith("_"))
+    return frozenset(k for k in JS_STRINGS if k in named or k.startswith(stems))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import re
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -18,7 +19,16 @@ from game.horizon import ending_at
 from game.reference import replay, stored
 from web.api import check_results_access
 from web.errors import GameError
-from web.i18n import COOKIE, COOKIE_MAX_AGE, LANGUAGES, current_language, init_i18n, js_catalogue, scenario_texts
+from web.i18n import (
+    COOKIE,
+    COOKIE_MAX_AGE,
+    LANGUAGES,
+    current_language,
+    init_i18n,
+    js_catalogue,
+    js_keys,
+    scenario_texts,
+)
 from web.links import request_join_base
 from web.scenarios import base_scenario, custom_base, team_scenario
 from web.sessions import load_meta
@@ -56,8 +66,23 @@ def _page(template: str, **context: Any) -> str:
     if context.get("code") and info is None:
         info = _scenario_info(str(context["code"]))
     # the session's title and stage labels in the page's language, for the scripts (common.js)
-    texts = {"title": info["title"], "labels": info["labels"]} if info else None
-    return render_template(template, js_strings=js_catalogue(), scenario_texts=texts, **context)
+    texts = {"title": info["title"], "labels": info["labels"], "names": info["names"]} if info else None
+    keys = _script_keys(template, current_app.static_folder or "")
+    return render_template(template, js_strings=js_catalogue(keys), scenario_texts=texts, **context)
+
+
+_SCRIPT = re.compile(r"filename='(js/[\w.-]+\.js)'")
+
+
+@lru_cache(maxsize=16)
+def _script_keys(template: str, static: str) -> frozenset[str]:
+    """The script strings ``template`` needs: those its own scripts (and the base page's) may
+    show (``web.i18n.js_keys``); the player page stays within its weight that way."""
+    env = current_app.jinja_env
+    assert env.loader is not None
+    pages = [env.loader.get_source(env, name)[0] for name in ("base.html", template)]
+    paths = [Path(static) / found for page in pages for found in _SCRIPT.findall(page)]
+    return js_keys(path.read_text(encoding="utf-8") for path in paths)
 
 
 @bp.get("/")
@@ -122,6 +147,7 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
         "title": texts["title"],
         "debrief": texts["debrief"],
         "labels": texts["labels"],
+        "names": texts["names"],
         "stages": [
             {
                 "role": st.role,

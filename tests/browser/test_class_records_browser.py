@@ -104,6 +104,7 @@ def test_a_late_student_shares_a_seat_and_decides_for_it(live_server: str, new_p
         page.click("#join-btn")
         expect(page.locator("#game")).to_be_visible()
         expect(page.locator("#seat-label")).to_have_text("Retailer")
+        expect(page.locator("#seat-name")).to_have_text("Ada & Eve")  # the seat's players, not only hers
         fac = facilitator(new_page, live_server, created)
         expect(fac.locator("#teams-body")).to_contain_text("Ada & Eve")
         fac.click("[data-action=start]")
@@ -174,7 +175,11 @@ def test_an_upload_after_an_edit_is_the_scenario_created(live_server: str, new_p
     fac.click("#create-btn")
     fac.wait_for_url(re.compile(r"/facilitate/[A-Z0-9]+$"))
     code = fac.url.rsplit("/", 1)[1]
-    info = requests.get(f"{live_server}/api/sessions/{code}", timeout=10).json()
+    # the public info names the last week only once it is revealed: the facilitator's results say
+    secret = fac.evaluate("(code) => JSON.parse(localStorage.getItem('beergame.fac.' + code)).secret", code)
+    info = requests.get(
+        f"{live_server}/api/sessions/{code}/results.json", headers={"X-Facilitator-Secret": secret}, timeout=10
+    ).json()
     assert info["scenario"] == "test-custom" and info["weeks"] == 16
     shot(fac, "upload-after-edit-laptop")
 
@@ -253,7 +258,7 @@ def test_a_finished_debrief_without_the_secret_says_how_to_open_it(live_server: 
 
 @pytest.mark.parametrize("size", SIZES)
 def test_the_debrief_marks_a_switch_and_labels_every_bar(live_server: str, new_page, size: str) -> None:
-    created = new_session(live_server, scenario="decoupling-point", teams=1, weeks=14,
+    created = new_session(live_server, scenario="decoupling-point", teams=1, weeks=14, end_window=[14, 14],
                           codp={"rule": "team", "position": "mts-local"})  # fmt: skip
     code = created["code"]
     ada = seat_students(live_server, code, ["Ada"])[0]
@@ -279,12 +284,31 @@ def test_the_debrief_marks_a_switch_and_labels_every_bar(live_server: str, new_p
     expect(page.locator("#team-strategy")).to_contain_text("At the review of week 13 the team moved from")
     expect(page.locator("#team-players")).to_contain_text("Ada")
     expect(page.locator("#compare-note")).not_to_have_text("Computing the best plans…", timeout=60_000)
-    page.wait_for_function("() => Chart.getChart(document.getElementById('c-compare')).data.labels.length > 6")
+    # one bar for the team, one per best plan, one per stored reference plan (none while they are stale)
+    bench = requests.get(
+        f"{live_server}/debrief/{code}/benchmark/1.json",
+        headers={"X-Facilitator-Secret": created["facilitator_secret"]},
+        timeout=60,
+    ).json()
+    bars = 2 + len(bench["by_position"]) + len((bench["reference"] or {}).get("by_position", {}))
+    assert bars >= 6
+    page.wait_for_function(
+        "(n) => Chart.getChart(document.getElementById('c-compare')).data.labels.length === n", arg=bars
+    )
     labels, ticks = page.evaluate(
         "() => { const c = Chart.getChart(document.getElementById('c-compare'));"
         " return [c.data.labels.length, c.scales.y.ticks.length]; }"
     )
     assert ticks == labels, f"{ticks} of {labels} bars labelled"
+    # and no label is cut at the chart's left edge: its widest line, right-aligned to the axis, starts
+    # inside the canvas (Chart.js caps the axis's width, and a longer label runs off the edge)
+    widest, room = page.evaluate(
+        "() => { const c = Chart.getChart(document.getElementById('c-compare')); const y = c.scales.y;"
+        " c.ctx.save(); c.ctx.font = Chart.helpers.toFont(y.options.ticks.font).string;"
+        " const w = Math.max(...c.data.labels.flat().map((s) => c.ctx.measureText(String(s)).width));"
+        " c.ctx.restore(); return [w, y.right - y.options.ticks.padding]; }"
+    )
+    assert widest + 2 <= room, f"a label of {widest:.1f} px where {room:.1f} px are left of the axis"
     page.locator("#c-compare").scroll_into_view_if_needed()
     shot(page, f"debrief-switch-{size}")
     assert axe_violations(page) == []

@@ -38,8 +38,12 @@ def qr_url(page: Page, selector: str) -> str:
     page.wait_for_function(f"() => document.querySelector({selector!r}).complete")
     assert page.evaluate("s => document.querySelector(s).naturalWidth", selector) > 0, "the QR code did not load"
     page.evaluate("s => document.querySelector(s).decode()", selector)
-    shot = Image.open(io.BytesIO(page.locator(selector).screenshot()))
-    codes = zxingcpp.read_barcodes(shot)
+    for _ in range(3):  # a picture taken while the page still lays itself out may catch it mid-move
+        shot = Image.open(io.BytesIO(page.locator(selector).screenshot()))
+        codes = zxingcpp.read_barcodes(shot)
+        if codes:
+            break
+        page.wait_for_timeout(500)
     assert len(codes) == 1, "no QR code found in the picture"
     return codes[0].text
 

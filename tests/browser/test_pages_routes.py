@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -31,6 +33,33 @@ def test_language_from_browser_then_cookie(client: Any) -> None:
     catalogue = page.split('<script id="i18n" type="application/json">')[1].split("</script>")[0]
     assert json.loads(catalogue)["connected"] == "Verbonden"
     assert client.get("/lang/fr").status_code == 404
+
+
+def page_catalogue(client: Any, url: str) -> dict[str, str]:
+    page = client.get(url).get_data(as_text=True)
+    return json.loads(page.split('<script id="i18n" type="application/json">')[1].split("</script>")[0])
+
+
+def test_each_page_carries_the_strings_of_its_own_scripts(client: Any) -> None:
+    """A page's catalogue holds every string its scripts ask for (by name, or by a stem such as
+    ``"err_" + code``), and no other page's: the player page gets none of the debrief's."""
+    code = create(client)["code"]
+    scripts = {
+        "/join/" + code: ("common", "spark", "chain", "play"),
+        "/facilitate/" + code: ("common", "scenario-editor", "facilitate"),
+        "/projector/" + code: ("common", "chain", "projector"),
+        "/debrief/" + code: ("common", "debrief"),
+    }
+    js = Path(__file__).resolve().parents[2] / "web" / "static" / "js"
+    for url, names in scripts.items():
+        have = page_catalogue(client, url)
+        texts = [(js / f"{n}.js").read_text(encoding="utf-8") for n in names]
+        asked = {k for text in texts for k in re.findall(r'\bt\("([\w-]+)"\s*[,)]', text)}
+        assert asked - set(have) == set(), url
+        assert {"err_not_running", "err_seat_taken", "codp_mto", "detail_en"} <= set(have), url
+    player = page_catalogue(client, "/join/" + code)
+    assert "compare_note" not in player and "seat_to_bot" not in player
+    assert "compare_note" in page_catalogue(client, "/debrief/" + code)
 
 
 @pytest.mark.parametrize("target", ["//evil.example/x", "https://evil.example/", "javascript:alert(1)", "evil"])

@@ -45,7 +45,7 @@ const Chain = (() => {
   function pointsOf(skus) {
     const names = Object.keys(skus || {});
     if (names.length < 2) return null;
-    return names.map((n) => ({ name: n.split("/").slice(1).join(" ") || n, on_hand: skus[n][0], backlog: skus[n][1] }));
+    return names.map((n) => ({ name: n.split("/").slice(1).map(BG.nameOf).join(" ") || n, on_hand: skus[n][0], backlog: skus[n][1] }));
   }
 
   function modeText(s) {
@@ -106,8 +106,8 @@ const Chain = (() => {
     if (s.moved) parts.push(el("div", { class: "ch-moved", text: t("chain_moved", { received: num(s.moved.received), shipped: num(s.moved.shipped) }) }));
     const kinds = [];
     if (s.finishes) kinds.push(t("chain_finishes"));
-    if (s.variants) kinds.push(t("chain_variants", { names: s.variants.join(", ") }));
-    if (s.regions) kinds.push(t("chain_regions", { names: s.regions.join(", ") }));
+    if (s.variants) kinds.push(t("chain_variants", { names: s.variants.map(BG.nameOf).join(", ") }));
+    if (s.regions) kinds.push(t("chain_regions", { names: s.regions.map(BG.nameOf).join(", ") }));
     if (s.points) {
       parts.push(el("div", { class: "ch-points" }, s.points.map((p) =>
         el("span", { class: "ch-pt" + (p.backlog > 0 && !p.on_hand ? " warn" : "") }, [p.name + " ", el("b", { text: num(p.on_hand) }), p.backlog ? " −" + num(p.backlog) : ""]))));
@@ -151,7 +151,7 @@ const Chain = (() => {
     const list = (xs) => (xs ? (xs.length ? xs.map(num).join(", ") : "0") : na);
     const rows = model.stages.map((s) => {
       const codp = marks.has(s.role) || marks.has("consumers:" + s.role);
-      const kinds = [s.variants ? t("chain_variants", { names: s.variants.join(", ") }) : "", s.regions ? t("chain_regions", { names: s.regions.join(", ") }) : ""].filter(Boolean);
+      const kinds = [s.variants ? t("chain_variants", { names: s.variants.map(BG.nameOf).join(", ") }) : "", s.regions ? t("chain_regions", { names: s.regions.map(BG.nameOf).join(", ") }) : ""].filter(Boolean);
       if (s.points) kinds.push(s.points.map((p) => p.name + ": " + t("inventory") + " " + num(p.on_hand) + ", " + t("backlog") + " " + num(p.backlog)).join("; "));
       const cells = [
         el("th", { scope: "row", text: BG.roleLabel(s.role, s.label) + (s.me ? " (" + t("you") + ")" : "") + (kinds.length ? "; " + kinds.join("; ") : "") }),

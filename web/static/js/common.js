@@ -141,7 +141,7 @@ const BG = (() => {
   /** Where a stock point (``"role/variant/region"``) stands: its variant and region, else
    * ``generic`` (default: the generic stock before the variant is made). */
   function stockPoint(name, generic) {
-    return name.split("/").slice(1).join(" · ") || (generic === undefined ? t("generic_stock") : generic);
+    return name.split("/").slice(1).map(nameOf).join(" · ") || (generic === undefined ? t("generic_stock") : generic);
   }
 
   /** "Week n of m", or "Week n" when the last week ``weeks`` is not told (absent). */
@@ -157,10 +157,12 @@ const BG = (() => {
   // The session's scenario title and stage labels in the page's language: from the page
   // (pages with a game code) or, on the join page, from GET /api/sessions/<code> (useTexts).
   const texts = JSON.parse((document.getElementById("scenario-texts") || {}).textContent || "null") || {};
-  /** Adopt translated scenario texts ({title, labels}) sent by the server. */
+  /** Adopt translated scenario texts ({title, labels, names}) sent by the server. */
   function useTexts(more) { if (more) Object.assign(texts, more); }
   /** A stage's display name in the page's language, else the label the server sent. */
   function roleLabel(role, label) { return (texts.labels || {})[role] || label || role || ""; }
+  /** A segment's, region's or variant's name in the page's language, else as written. */
+  function nameOf(name) { return (texts.names || {})[name] || name; }
   /** The scenario's title in the page's language, else the title the server sent. */
   function scenarioTitle(title) { return texts.title || title || ""; }
 
@@ -183,7 +185,7 @@ const BG = (() => {
     const segs = p.segments || [];
     if (segs.length > 1 || segs.some((g) => g.premium !== null)) {
       facts.push(t("codp_segments") + " " + segs.map((g) => {
-        const part = t("codp_segment", { name: g.name, share: pct.format(g.share), accept: pct.format(g.accept) });
+        const part = t("codp_segment", { name: nameOf(g.name), share: pct.format(g.share), accept: pct.format(g.accept) });
         return g.premium === null ? part : part + " (" + t(g.premium ? "codp_premium_yes" : "codp_premium_no") + ")";
       }).join("; "));
     }
@@ -193,13 +195,13 @@ const BG = (() => {
   /** A process per segment (a ``game.codp.describe_processes``): each process and the segments
    * it serves, and what the processes beyond the first cost a week. */
   function processFacts(p) {
-    const facts = p.processes.map((x) => t("codp_process", { position: codpTitle(x.position), segments: x.segments.join(", ") }));
+    const facts = p.processes.map((x) => t("codp_process", { position: codpTitle(x.position), segments: x.segments.map(nameOf).join(", ") }));
     if (p.cost) facts.push(t("codp_process_cost", { cost: money(p.cost) }));
     return facts;
   }
 
   return {
     t, $, $$, el, num, money, setText, store, api, connect, reroute, errorText, secondsLeft, teamName, codpTitle, strategyTitle, stockPoint, lang,
-    useTexts, roleLabel, scenarioTitle, codpFacts, weekText,
+    useTexts, roleLabel, scenarioTitle, nameOf, codpFacts, weekText,
   };
 })();

@@ -157,7 +157,7 @@
     const r = await fetchResults(kind);
     if (!r.ok) { setText("#db-error", t("no_results")); return; }
     const blob = await r.resp.blob();
-    const a = el("a", { href: URL.createObjectURL(blob), download: `beergame-${code}.${kind}` });
+    const a = el("a", { href: URL.createObjectURL(blob), download: `beergame-${code}.${kind}`, hidden: true, text: kind });
     document.body.append(a);
     a.click();
     setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
@@ -298,7 +298,7 @@
   /** Save a chart as a slide-size PNG with its title, named after the session, the view and the chart. */
   function savePng(c, what, title) {
     if (!c) return;
-    const a = el("a", { href: slideImage(c, title), download: `beergame-${code}-${what}.png` });
+    const a = el("a", { href: slideImage(c, title), download: `beergame-${code}-${what}.png`, hidden: true, text: title || what });
     document.body.append(a);
     a.click();
     a.remove();
@@ -550,7 +550,7 @@
     const rows = Object.entries(seg);
     $("#segments-card").hidden = rows.length < 2;
     $("#segments-table tbody").replaceChildren(...rows.map(([name, r]) => el("tr", {}, [
-      el("th", { scope: "row", text: name }),
+      el("th", { scope: "row", text: BG.nameOf(name) }),
       el("td", { text: num(r.demand) }),
       el("td", { text: num(r.lost) }),
       el("td", { text: r.demand ? pct(r.lost / r.demand) : "–" }),
@@ -579,10 +579,26 @@
   async function benchmark(tm) {
     if (!(tm.team in benchCache)) {
       const cred = credentials();
-      const resp = await fetch(`/debrief/${code}/benchmark/${tm.team}.json${cred ? cred.query : ""}`, { headers: cred ? cred.headers : {} });
-      benchCache[tm.team] = resp.ok ? await resp.json() : null;
+      try {
+        const resp = await fetch(`/debrief/${code}/benchmark/${tm.team}.json${cred ? cred.query : ""}`, { headers: cred ? cred.headers : {} });
+        benchCache[tm.team] = resp.ok ? await resp.json() : null;
+      } catch {
+        return null; // the server went away: the chart shows the team alone and says why (asked again later)
+      }
     }
     return benchCache[tm.team];
+  }
+
+  /** A bar's label in lines of at most ``max`` characters (broken at spaces): a phone's narrow
+   * axis then shows every word rather than cutting the start of a long position's name. */
+  function lines(text, max = 18) {
+    const out = [];
+    for (const word of String(text).split(" ")) {
+      const last = out.length ? out[out.length - 1] : null;
+      if (last !== null && (last + " " + word).length <= max) out[out.length - 1] = last + " " + word;
+      else out.push(word);
+    }
+    return out;
   }
 
   async function renderCompare(tm) {
@@ -591,17 +607,17 @@
     const bench = await benchmark(tm);
     const bars = [{ label: t("this_team"), value: s.score ?? 0, color: "#0b5cad" }];
     if (bench && bench.chosen) {
-      const own = bench.chosen.position ? [t("best_plan"), BG.codpTitle(bench.chosen.position)] : t("best_plan");
+      const own = bench.chosen.position ? [t("best_plan"), ...lines(BG.codpTitle(bench.chosen.position))] : t("best_plan");
       bars.push({ label: own, value: bench.chosen.profit, color: "#1b6e3a" });
       for (const [pos, plan] of Object.entries(bench.by_position || {})) {
-        bars.push({ label: [t("best_plan"), BG.codpTitle(pos)], value: plan.profit, color: "#7a4a00" });
+        bars.push({ label: [t("best_plan"), ...lines(BG.codpTitle(pos))], value: plan.profit, color: "#7a4a00" });
       }
     }
     const ref = bench && bench.reference;
     if (ref) {
       // the preset's reference plans (tuned on other demand histories), replayed on this team's demand
       for (const [pos, profit] of Object.entries(ref.by_position)) {
-        bars.push({ label: [t("reference_plan"), BG.codpTitle(pos)], value: profit, color: pos === ref.own ? "#5b2a86" : "#9b7fb8" });
+        bars.push({ label: [t("reference_plan"), ...lines(BG.codpTitle(pos))], value: profit, color: pos === ref.own ? "#5b2a86" : "#9b7fb8" });
       }
     }
     setText("#compare-note", bench ? t("compare_note") : t("no_compare"));
@@ -620,8 +636,9 @@
     const drivers = (bench && bench.drivers) || [];
     $("#drivers-box").hidden = !drivers.length;
     $("#drivers-list").replaceChildren(...drivers.map((d) => el("li", { text: d })));
-    // every bar keeps its label: the box grows with the bars (two lines each) rather than skipping some
-    $("#c-compare").closest(".chart-box").style.height = Math.max(320, 40 * bars.length + 90) + "px";
+    // every bar keeps its label: the box grows with the bars and their lines rather than skipping some
+    const rows = bars.reduce((n, b) => n + (Array.isArray(b.label) ? b.label.length : 1), 0);
+    $("#c-compare").closest(".chart-box").style.height = Math.max(320, 16 * rows + 24 * bars.length + 90) + "px";
     chart("c-compare", {
       type: "bar",
       data: { labels: bars.map((b) => b.label), datasets: [{ label: t("score"), data: bars.map((b) => b.value), backgroundColor: bars.map((b) => b.color) }] },

@@ -95,7 +95,8 @@
   function downloadToml() {
     const name = (checked ? checked.scenario.name : $("#scenario").value) + ".toml";
     const go = (text) => {
-      const a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "application/toml" })), download: name });
+      // hidden and named: the helper link is never seen, yet carries its file's name
+      const a = el("a", { href: URL.createObjectURL(new Blob([text], { type: "application/toml" })), download: name, hidden: true, text: name });
       document.body.append(a);
       a.click();
       setTimeout(() => { URL.revokeObjectURL(a.href); a.remove(); }, 1000);
@@ -366,6 +367,8 @@
     if (action === "reveal_end" && !window.confirm(t("confirm_reveal_end"))) return;
     const ack = await socket.request("control", Object.assign({ action }, extra || {}));
     setText("#control-status", ack.ok ? t("done_action") : t("control_failed", { message: BG.errorText(ack) }));
+    // a "Done." confirms the click; left standing it would read as news minutes later
+    if (ack.ok) setTimeout(() => { if ($("#control-status").textContent === t("done_action")) setText("#control-status", ""); }, 4000);
   }
 
   function startDashboard() {

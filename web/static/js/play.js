@@ -594,7 +594,7 @@
     if (card.hidden) return;
     const pct = (x) => Math.round(100 * x) + "%";
     $("#deal-terms").replaceChildren(...deal.terms.map((d) => el("li", { text: t("deal_terms", {
-      segment: d.segment, share: pct(d.share), horizon: d.horizon, lead_time: d.lead_time, discount: pct(d.discount),
+      segment: BG.nameOf(d.segment), share: pct(d.share), horizon: d.horizon, lead_time: d.lead_time, discount: pct(d.discount),
     }) })));
     setText("#deal-now", (deal.on ? t("deal_on") : t("deal_off")) + (deal.by ? " " + t("codp_by", { name: deal.by }) : ""));
     for (const r of card.querySelectorAll("input")) if (!card.contains(document.activeElement)) r.checked = r.value === (deal.on ? "1" : "0");

@@ -16,6 +16,7 @@
   let progress = new Map(); // team -> {team, week, done, decided, bots}
   let roles = [];
   let page = 0;
+  let gameOver = false; // the session is over: the strip says so rather than who is deciding
 
   function roleName(role) { return BG.roleLabel(role, labels[role] || role); }
 
@@ -25,6 +26,7 @@
     setText("#p-week", week ? BG.weekText(week, s.weeks) : "");
     const st = s.paused ? "paused" : s.status || "setup";
     setText("#p-status", "(" + (t("status_" + st) === "status_" + st ? st : t("status_" + st)) + ")");
+    if ((st === "over") !== gameOver) { gameOver = st === "over"; renderStrip(); }
     const rows = ranking.slice(0, TOP).map((r) => el("tr", { class: r.rank === 1 ? "top" : "" }, [
       el("td", { text: r.rank }),
       el("th", { scope: "row", text: BG.teamName(r.team, r.name) }),
@@ -114,7 +116,8 @@
     const playing = teams.filter((p) => !p.done && p.bots.length < roles.length);
     const ready = playing.filter((p) => roles.every((r) => p.bots.includes(r) || p.decided.includes(r)));
     const left = playing.reduce((n, p) => n + roles.filter((r) => !p.bots.includes(r) && !p.decided.includes(r)).length, 0);
-    setText("#strip-summary", playing.length ? t("decided_summary", { done: ready.length, n: playing.length, left }) : t("decided_none"));
+    const over = gameOver || (teams.length > 0 && teams.every((p) => p.done)); // no week waits for anyone
+    setText("#strip-summary", playing.length ? t("decided_summary", { done: ready.length, n: playing.length, left }) : over ? t("game_over") : t("decided_none"));
     const pages = Math.max(1, Math.ceil(teams.length / stripPage));
     page %= pages;
     const shown = teams.slice(page * stripPage, (page + 1) * stripPage);
