@@ -130,3 +130,20 @@ def seated_classic_team(app: Any, weeks: int, seed: int) -> dict[str, Any]:
         assert c.emit("join", {"code": s["code"], "name": role, "team": 1, "role": role}, callback=True)["ok"]
         players[role] = c
     return {"code": s["code"], "secret": s["facilitator_secret"], "fac": fac, "players": players, "http": http}
+
+
+def humans(store: Any, code: str, n: int = 1) -> set[str]:
+    """The roles a human plays in team ``n`` (as the store keeps them)."""
+    snap = store.team_snapshot(code, n)
+    return snap.humans if snap else set()
+
+
+def decisions(store: Any, code: str, n: int = 1) -> dict[str, int]:
+    """Team ``n``'s human decisions this week (as the store keeps them)."""
+    snap = store.team_snapshot(code, n)
+    return snap.dec if snap else {}
+
+
+def team_hash(store: Any, code: str, n: int = 1) -> dict[str, str]:
+    """Team ``n``'s hash as Redis holds it (tests check the stored form)."""
+    return store.r.hgetall(store.team_key(code, n))

@@ -143,7 +143,7 @@ def play(game: Game, weeks: int) -> dict[str, Client]:
 def test_exports_name_the_players_and_hold_money_in_cents(app: Any) -> None:
     game = Game(app, scenario="customer-intimacy", weeks=4)
     play(game, 4)
-    game.hub.store.set_team(game.code, 1, name="=SUM(A1)")  # a name a spreadsheet must not run
+    game.hub.store.rename_team(game.code, 1, "=SUM(A1)")  # a name a spreadsheet must not run
     text = results(game, "csv").text
     rows = list(csv.DictReader(io.StringIO(text)))
     assert {r["player"] for r in rows} == {"Supplier", "Manufacturer", "Wholesaler", "Retailer"}
@@ -161,7 +161,7 @@ def test_the_spreadsheet_export_holds_numbers_and_names(app: Any) -> None:
 
     game = Game(app, weeks=3)
     play(game, 3)
-    game.hub.store.set_team(game.code, 1, name="=1+1")
+    game.hub.store.rename_team(game.code, 1, "=1+1")
     r = results(game, "xlsx")
     assert r.headers["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
     assert f"beergame-{game.code}.xlsx" in r.headers["Content-Disposition"]

@@ -9,9 +9,11 @@ import pickle
 from typing import Any
 
 import pytest
+from support import humans
 from test_server_game import ROLES, Game, four
 
 from web import rounds, sessions, views, wire
+from web.store import Store
 from web.wire import Raw
 
 
@@ -92,19 +94,18 @@ def test_a_seat_taken_while_the_ticker_looks_for_drop_outs_stays_human(app: Any,
     monkeypatch.setattr(store, "presence", seen_then_someone_joins)
     app.clock.advance(1)
     rounds.tick(store, game.hub.cfg, app.clock(), {})
-    assert joined and "retailer" in store.humans(game.code, 1)
+    assert joined and "retailer" in humans(store, game.code, 1)
     monkeypatch.setattr(store, "presence", real_presence)
     app.clock.advance(11)  # past the grace period without a connection: now a bot plays it
     rounds.tick(store, game.hub.cfg, app.clock(), {})
-    assert "retailer" not in store.humans(game.code, 1)
+    assert "retailer" not in humans(store, game.code, 1)
 
 
 def _fresh_state(game: Game, role: str) -> dict[str, Any]:
     """The seat's state as a new connection gets it, read from the store with nothing kept."""
-    for cache in (views._STATES, views._SEATS, views._WEEKS, views._LINES, views._MONEY):
-        cache.clear()
-    meta = sessions.load_meta(game.hub.store, game.code)
-    return json.loads(wire.dumps(views.player_state(game.hub.store, meta, 1, role)))
+    store = Store(game.hub.store.r, game.hub.store.kind)  # a store and views of their own: nothing kept
+    meta = sessions.load_meta(store, game.code)
+    return json.loads(wire.dumps(views.Views(store).player_state(meta, 1, role)))
 
 
 def test_the_states_of_a_new_week_are_what_a_fresh_read_gives(app: Any) -> None:
@@ -126,7 +127,7 @@ def test_the_states_of_a_new_week_are_what_a_fresh_read_gives(app: Any) -> None:
 def test_the_team_a_week_hands_on_is_the_team_as_stored(app: Any) -> None:
     """``Changes.fresh`` spares the broadcaster a read of the team it just wrote: it holds
     what a read right after the commit gives (a bot's memory, the round timer, the bounds
-    gone after the last week), and the week's record."""
+    empty after the last week), and the week's record."""
     game = Game(app, teams=1, weeks=2, round_seconds=60)
     humans = ROLES[:3]  # the fourth seat is a bot's: its memory moves on every week
     for role in humans:
@@ -138,7 +139,7 @@ def test_the_team_a_week_hands_on_is_the_team_as_stored(app: Any) -> None:
             changes = rounds.submit(store, cfg, game.code, 1, role, {"week": week, "value": 5}, game.hub.clock())
         fresh = changes.fresh[(game.code, 1)]
         stored = store.team_snapshot(game.code, 1)
-        assert fresh["team"] == stored["team"], week
-        assert fresh["seats"] == stored["seats"] and fresh["humans"] == stored["humans"] and fresh["dec"] == {}
-        assert fresh["weeks_count"] == week
-    assert stored["team"]["done"] == "1" and "bounds" not in stored["team"]
+        assert stored is not None and fresh.team == stored.team, week
+        assert fresh.seats == stored.seats and fresh.humans == stored.humans and fresh.dec == {}
+        assert fresh.weeks_count == week
+    assert stored.team.done and stored.team.bounds == {}

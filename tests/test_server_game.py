@@ -10,6 +10,7 @@ import json
 from typing import Any
 
 import pytest
+from support import decisions, humans, team_hash
 
 from game.scenario import load_scenario
 from game.simulate import simulate
@@ -86,7 +87,7 @@ class Game:
         return self.fac.call("control", body)
 
     def team(self, n: int = 1) -> dict[str, str]:
-        return self.hub.store.team(self.code, n)
+        return team_hash(self.hub.store, self.code, n)
 
     def week(self, n: int = 1) -> int:
         return int(self.team(n)["week"])
@@ -124,7 +125,7 @@ def test_full_game_four_players_matches_the_engine(app: Any) -> None:
         assert mine["bots"] == []
     bots = simulate(load_scenario("classic"), seed=7, policy="sterman", weeks=8)
     assert [w["roles"] for w in game.records(2)] == json.loads(json.dumps([w["roles"] for w in bots.weeks]))
-    assert game.hub.store.session(game.code)["status"] == "over"
+    assert game.hub.store.session(game.code).status == "over"
     for c in players.values():
         assert c.last("state")["team"]["done"] is True
         over = c.last("game_over")
@@ -252,10 +253,10 @@ def test_a_dropout_is_played_by_a_bot_and_reclaimed(app: Any) -> None:
     game.control(action="start")
     players["retailer"].disconnect()
     game.hub.tick()
-    assert "retailer" in game.hub.store.humans(game.code, 1)  # still within the grace period
+    assert "retailer" in humans(game.hub.store, game.code, 1)  # still within the grace period
     app.clock.advance(11)
     game.hub.tick()
-    assert "retailer" not in game.hub.store.humans(game.code, 1)
+    assert "retailer" not in humans(game.hub.store, game.code, 1)
     seat = next(s for s in game.fac.board()["teams"][0]["seats"] if s["role"] == "retailer")
     assert seat["bot"] is True and seat["taken"] is True
     for role in ROLES[1:]:
@@ -330,7 +331,7 @@ def test_facilitator_controls(app: Any) -> None:
         players[role].call("submit", {"week": 3, "value": 4})
     assert game.week() == 3
     assert game.control(action="end")["ok"]
-    assert game.hub.store.session(game.code)["status"] == "over"
+    assert game.hub.store.session(game.code).status == "over"
     assert p.last("game_over")["code"] == game.code
     assert game.control(action="resume")["error"]["code"] == "not_running"
 
@@ -343,7 +344,7 @@ def test_only_the_facilitator_controls(app: Any) -> None:
     intruder = Client(app)
     assert intruder.call("facilitate", {"code": game.code, "secret": "x" * 32})["error"]["code"] == "forbidden"
     assert intruder.call("control", {"action": "end"})["error"]["code"] == "forbidden"
-    assert game.hub.store.session(game.code)["status"] == "setup"
+    assert game.hub.store.session(game.code).status == "setup"
 
 
 def test_a_team_of_bots_keeps_pace_with_the_leading_team(app: Any) -> None:
@@ -440,7 +441,7 @@ def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
     assert state["team"]["codp_by"] == "Wim"  # the teammate sees at once who chose
     assert game.team()["codp"] == "mto" and state["view"]["codp"] == "mto"
     assert state["view"]["me"]["decision"] == "capacity"
-    assert state["decided"] is False and game.hub.store.decisions(game.code, 1) == {}  # decide again
+    assert state["decided"] is False and decisions(game.hub.store, game.code, 1) == {}  # decide again
     assert c.call("choose_codp", {"position": "nowhere"})["error"]["code"] == "bad_request"
     assert c.call("submit", {"week": 13, "value": 12})["ok"]
     assert w.call("submit", {"week": 13, "value": 9})["ok"]
@@ -520,7 +521,7 @@ def test_a_decision_can_be_changed_until_the_week_closes(app: Any) -> None:
     assert p.call("submit", {"week": 1, "value": 4}) == {"ok": True, "week": 1, "value": 4, "previous": None}
     assert p.call("submit", {"week": 1, "value": 40}) == {"ok": True, "week": 1, "value": 40, "previous": 4}
     assert p.call("submit", {"week": 1, "value": 7})["previous"] == 40
-    assert game.hub.store.decisions(game.code, 1) == {"retailer": 7}
+    assert decisions(game.hub.store, game.code, 1) == {"retailer": 7}
     assert p.last("decision") == {"week": 1, "value": 7, "previous": 40}
     assert other_tab.call("resume", {"token": game.tokens["retailer"]})["ok"]
     assert other_tab.last("state")["decision"] == 7 and other_tab.last("state")["decided"] is True

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 import redis
-from support import free_port, start_redis
+from support import decisions, free_port, humans, start_redis
 from test_server_game import ROLES, Client, Game, four
 
 from web import rounds
@@ -34,7 +34,7 @@ def test_a_week_every_human_decided_advances_at_the_next_tick_without_a_timer(ap
     players = four(game)
     game.control(action="start")
     _decide_in_store_only(game, 1)
-    assert game.hub.store.decisions(game.code, 1) == dict.fromkeys(ROLES, 5)
+    assert decisions(game.hub.store, game.code, 1) == dict.fromkeys(ROLES, 5)
     assert game.week() == 1
     game.hub.tick()
     assert game.week() == 2
@@ -75,7 +75,7 @@ def test_the_store_going_away_during_a_commit_answers_unavailable_and_the_week_c
     ack = players["factory"].call("submit", {"week": 1, "value": 4})
     assert ack["error"]["code"] == "unavailable", ack
     assert players["factory"].last("error")["code"] == "unavailable"
-    assert store.decisions(game.code, 1)["factory"] == 4  # recorded before the store went away
+    assert decisions(store, game.code, 1)["factory"] == 4  # recorded before the store went away
     monkeypatch.setattr(store, "commit", real)
     game.hub.tick()
     assert game.week() == 2
@@ -128,7 +128,7 @@ def test_a_client_cannot_fake_its_own_disconnect(app: Any, event: str) -> None:
     assert p.last("error")["event"] == event
     app.clock.advance(11)  # past the grace period: the seat is still held
     game.hub.tick()
-    assert "retailer" in game.hub.store.humans(game.code, 1)
+    assert "retailer" in humans(game.hub.store, game.code, 1)
     seat = next(s for s in game.fac.board()["teams"][0]["seats"] if s["role"] == "retailer")
     assert seat["connected"] is True and seat["bot"] is False
 

@@ -54,7 +54,7 @@ def test_players_and_the_projector_are_not_told_the_last_week(app: Any) -> None:
         game.hub.tick()
     game.hub.broadcaster.flush()
     assert [w["week"] for w in game.records(1)] == list(range(1, end + 1))
-    assert game.hub.store.session(game.code)["status"] == "over"
+    assert game.hub.store.session(game.code).status == "over"
     for name in ("leaderboard",):
         for payload in proj.all(name):
             _no_last_week(payload, end)

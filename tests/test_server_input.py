@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from support import ROOT, seated_classic_team
 
-from web import wire
+from web import events, payloads, rounds, wire
 from web.app import socketio_of
 from web.events import Connections
 
@@ -413,3 +413,17 @@ def test_players_get_results_once_the_game_is_over(app: Any) -> None:
     r = http.get(url)
     assert r.status_code == 200 and r.mimetype == "text/csv"
     assert http.get(f"/api/sessions/{s['code']}/results.csv?token=wrongtoken").status_code == 403
+
+
+def test_every_event_and_every_action_has_one_handler() -> None:
+    """The handler table and the control table name exactly what the payload shapes name."""
+    assert set(events.HANDLERS) == set(payloads.EVENTS)
+    assert set(rounds.CONTROLS) == set(payloads.ACTIONS)
+
+
+def test_the_shape_of_a_control_is_checked_with_its_action() -> None:
+    assert payloads.check_event({"action": "force_round", "week": 3}, "control") == {"action": "force_round", "week": 3}
+    for body in ({"action": "bogus"}, {"action": "start", "week": 3}, {"action": "force_round"}):
+        with pytest.raises(Exception) as err:
+            payloads.check_event(body, "control")
+        assert getattr(err.value, "code", None) == "bad_request", body

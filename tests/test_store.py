@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -13,6 +14,7 @@ import redis as redis_lib
 
 from web import rounds, sessions
 from web.config import load_config
+from web.records import Committed, Team
 from web.store import DEADLINES, SESSIONS, Store
 
 NOW = 1_700_000_000.0
@@ -27,6 +29,22 @@ def store(request: pytest.FixtureRequest) -> Store:
 
 def _sub(got: Any) -> tuple[str, bool]:
     return got.status, got.complete
+
+
+def team(store: Store, code: str, n: int = 1) -> Team:
+    t = store.team(code, n)
+    assert t is not None
+    return t
+
+
+def commit(store: Store, code: str, week: int, dec_rev: int = 0, seconds: float | None = None) -> Committed:
+    """Write week ``week + 1`` of team 1 (the state as it is, under the next week's number) if
+    the team is on ``week`` with ``dec_rev``."""
+    snap = store.team_snapshot(code, 1)
+    assert snap is not None and snap.team.state is not None
+    before = replace(snap, team=replace(snap.team, week=week, dec_rev=dec_rev))
+    new = replace(snap.team, week=week + 1, state=replace(snap.team.state, week=week + 1))
+    return store.commit(code, 1, before, new, {"week": week, "roles": {}, "bots": []}, seconds, NOW)
 
 
 def cfg(**over: Any) -> dict[str, Any]:
@@ -49,12 +67,12 @@ def test_create_writes_the_documented_keys(store: Store) -> None:
     code = s["code"]
     assert code in store.r.smembers(SESSIONS)
     meta = store.session(code)
-    assert meta["status"] == "setup"
-    assert s["facilitator_secret"] not in json.dumps(meta)  # only the hash is stored
-    assert json.loads(meta["config"])["teams"] == 2
+    assert meta is not None and meta.status == "setup"
+    assert s["facilitator_secret"] not in json.dumps(store.r.hgetall(store.session_key(code)))  # only the hash
+    assert meta.config["teams"] == 2
     for n in (1, 2):
-        t = store.team(code, n)
-        assert t["week"] == "1" and json.loads(t["state"])["week"] == 1
+        t = team(store, code, n)
+        assert t.week == 1 and t.state is not None and t.state.week == 1 and t.bounds
     assert store.r.ttl(store.session_key(code)) > 0
 
 
@@ -77,21 +95,18 @@ def test_submit_script_checks_status_week_seat_and_changes(store: Store) -> None
     first = store.submit(code, 1, 1, "retailer", 4)
     assert (_sub(first), first.previous) == (("ok", False), None)
     changed = store.submit(code, 1, 1, "retailer", 9)  # a change replaces the earlier decision
-    assert (_sub(changed), changed.previous, changed.decided) == (("ok", False), 4, ["retailer"])
-    assert store.decisions(code, 1) == {"retailer": 9}
-    assert store.team(code, 1)["dec_rev"] == "2"
+    assert (_sub(changed), changed.previous, changed.decided) == (("ok", False), 4, {"retailer"})
+    assert store.team_snapshot(code, 1).dec == {"retailer": 9}  # type: ignore[union-attr]
+    assert team(store, code).dec_rev == 2
     assert _sub(store.submit(code, 1, 1, "factory", 5)) == ("ok", True)
 
 
 def test_commit_is_a_compare_and_set_on_the_week(store: Store) -> None:
     code = new_session(store)["code"]
     store.set_session(code, status="running")
-    state = json.loads(store.team(code, 1)["state"])
-    new = dict(state, week=2)
-    record = {"week": 1, "roles": {}, "bots": []}
-    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW).result == 1
-    assert store.commit(code, 1, 1, 0, new, record, {}, False, None, NOW).result == 0
-    assert store.team(code, 1)["week"] == "2"
+    assert commit(store, code, 1).result == 1
+    assert commit(store, code, 1).result == 0
+    assert team(store, code).week == 2
     assert len(store.weeks(code, 1)) == 1
 
 
@@ -99,11 +114,10 @@ def test_commit_refuses_when_a_decision_arrived_meanwhile(store: Store) -> None:
     code = new_session(store)["code"]
     fill(store, code, roles=("retailer",))
     store.set_session(code, status="running")
-    state = json.loads(store.team(code, 1)["state"])
     assert store.submit(code, 1, 1, "retailer", 7).status == "ok"
-    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, None, NOW).result == -1
-    assert store.team(code, 1)["week"] == "1"
-    assert store.decisions(code, 1) == {"retailer": 7}
+    assert commit(store, code, 1).result == -1
+    assert team(store, code).week == 1
+    assert store.team_snapshot(code, 1).dec == {"retailer": 7}  # type: ignore[union-attr]
 
 
 def test_commit_refuses_when_a_decision_changed_meanwhile(store: Store) -> None:
@@ -111,29 +125,24 @@ def test_commit_refuses_when_a_decision_changed_meanwhile(store: Store) -> None:
     code = new_session(store)["code"]
     fill(store, code, roles=("retailer",))
     store.set_session(code, status="running")
-    state = json.loads(store.team(code, 1)["state"])
     assert store.submit(code, 1, 1, "retailer", 7).complete
-    read = int(store.team(code, 1)["dec_rev"])
+    read = team(store, code).dec_rev
     assert store.submit(code, 1, 1, "retailer", 8).previous == 7
-    record = {"week": 1, "roles": {}}
-    assert store.commit(code, 1, 1, read, dict(state, week=2), record, {}, False, None, NOW).result == -1
-    assert store.commit(code, 1, 1, read + 1, dict(state, week=2), record, {}, False, None, NOW).result == 1
-    assert store.team(code, 1)["week"] == "2"
+    assert commit(store, code, 1, read).result == -1
+    assert commit(store, code, 1, read + 1).result == 1
+    assert team(store, code).week == 2
 
 
 def test_commit_sets_the_next_deadline_and_refuses_unless_running(store: Store) -> None:
     code = new_session(store)["code"]
-    state = json.loads(store.team(code, 1)["state"])
     store.set_session(code, status="running")
-    assert store.commit(code, 1, 1, 0, dict(state, week=2), {"week": 1, "roles": {}}, {}, False, 30, NOW).result == 1
-    assert float(store.team(code, 1)["deadline"]) == pytest.approx(NOW + 30)
+    assert commit(store, code, 1, seconds=30).result == 1
+    assert team(store, code).deadline == pytest.approx(NOW + 30)
     assert store.due(NOW + 31) == [(code, 1)]
     for status in ("paused", "over", "setup"):
         store.set_session(code, status=status)
-        assert (
-            store.commit(code, 1, 2, 0, dict(state, week=3), {"week": 2, "roles": {}}, {}, False, 30, NOW).result == 0
-        )
-        assert store.team(code, 1)["week"] == "2"
+        assert commit(store, code, 2, seconds=30).result == 0
+        assert team(store, code).week == 2
     assert store.r.zscore(DEADLINES, f"{code}:1") == pytest.approx(NOW + 30)
 
 
@@ -201,7 +210,7 @@ def test_racing_last_submissions_advance_once(store: Store) -> None:
     assert [w["week"] for w in weeks] == [1]
     assert weeks[0]["roles"]["factory"]["decision"] == 6
     assert weeks[0]["bots"] == []
-    assert store.team(code, 1)["week"] == "2"
+    assert team(store, code).week == 2
 
 
 def test_finished_games_expire(store: Store) -> None:
@@ -212,7 +221,7 @@ def test_finished_games_expire(store: Store) -> None:
     assert store.r.ttl(store.session_key(code)) > 1000
     for _ in range(2):
         rounds.advance(store, c, code, 1, NOW, "force")
-    assert store.session(code)["status"] == "over"
+    assert store.session(code).status == "over"  # type: ignore[union-attr]
     for key in (store.session_key(code), store.team_key(code, 1), store.team_key(code, 1, "weeks")):
         assert 0 < store.r.ttl(key) <= 120
     assert 0 < store.r.ttl(store.token_key(sessions.digest(seat["token"]))) <= 120
@@ -221,7 +230,7 @@ def test_finished_games_expire(store: Store) -> None:
 
 def test_same_seed_same_demand_for_every_team(store: Store) -> None:
     code = new_session(store, teams=3, seed=42)["code"]
-    demands = [json.loads(store.team(code, n)["state"])["demand"] for n in (1, 2, 3)]
+    demands = [team(store, code, n).state.demand for n in (1, 2, 3)]  # type: ignore[union-attr]
     assert demands[0] == demands[1] == demands[2]
 
 
@@ -250,7 +259,7 @@ def test_redis_conf_is_durable_and_loads(tmp_path: Any) -> None:
         assert client.config_get("maxmemory-policy")["maxmemory-policy"] == "noeviction"
         store = Store(client)
         code = sessions.create_session(store, cfg(), {"weeks": 3}, NOW)["code"]
-        assert store.session(code)["status"] == "setup"
+        assert store.session(code).status == "setup"  # type: ignore[union-attr]
     finally:
         proc.terminate()
         proc.wait(timeout=10)
@@ -292,88 +301,67 @@ def test_many_concurrent_callers_wait_for_a_connection(redis_url: str) -> None:
     assert errors == []
 
 
-def test_replace_state_swaps_within_the_week_only(store: Store) -> None:
+def test_replace_state_swaps_within_the_week_only_and_writes_the_bounds(store: Store) -> None:
     code = new_session(store)["code"]
     fill(store, code, roles=("retailer", "factory"))
     store.set_session(code, status="running")
     store.submit(code, 1, 1, "retailer", 4)
-    state = json.loads(store.team(code, 1)["state"])
-    assert store.replace_state(code, 1, 2, dict(state, codp="mto"), "mto") is False
-    assert store.decisions(code, 1) == {"retailer": 4}
-    assert store.replace_state(code, 1, 1, dict(state, codp="mto"), "mto") is True
-    t = store.team(code, 1)
-    assert t["codp"] == "mto" and json.loads(t["state"])["codp"] == "mto"
-    assert store.decisions(code, 1) == {}
+    t = team(store, code)
+    assert t.state is not None
+    new = replace(t, codp="mto", state=replace(t.state, codp="mto"), bounds={"retailer": (0, 7), "factory": (0, 7)})
+    assert store.replace_state(code, 1, 2, new) is False
+    assert store.team_snapshot(code, 1).dec == {"retailer": 4}  # type: ignore[union-attr]
+    assert store.replace_state(code, 1, 1, new, by="Ada") is True
+    t = team(store, code)
+    assert t.codp == "mto" and t.state is not None and t.state.codp == "mto" and t.codp_by == "Ada"
+    assert store.team_snapshot(code, 1).dec == {}  # type: ignore[union-attr]
+    assert t.bounds == {"retailer": (0, 7), "factory": (0, 7)}  # written with the state
+    got = store.submit(code, 1, 1, "retailer", 8)
+    assert (got.status, got.bounds) == ("out_of_bounds", (0, 7))
 
 
 def test_submit_checks_the_bounds_stored_with_the_state(store: Store) -> None:
     code = new_session(store)["code"]
     fill(store, code, roles=("retailer",))
     store.set_session(code, status="running")
-    bounds = json.loads(store.team(code, 1)["bounds"])
-    lo, hi = bounds["retailer"]
+    lo, hi = team(store, code).bounds["retailer"]
     got = store.submit(code, 1, 1, "retailer", hi + 1)
     assert (got.status, got.bounds) == ("out_of_bounds", (lo, hi))
     assert _sub(store.submit(code, 1, 1, "retailer", lo - 1)) == ("out_of_bounds", False)
-    assert store.decisions(code, 1) == {}
+    assert store.team_snapshot(code, 1).dec == {}  # type: ignore[union-attr]
     got = store.submit(code, 1, 1, "retailer", hi)
-    assert (got.status, got.week, got.decided) == ("ok", 1, ["retailer"])
+    assert (got.status, got.week, got.decided) == ("ok", 1, {"retailer"})
 
 
-def test_bounds_given_by_the_caller_count_only_for_the_state_they_were_computed_from(store: Store) -> None:
-    code = new_session(store)["code"]
-    fill(store, code, roles=("retailer",))
-    store.set_session(code, status="running")
-    text = store.team(code, 1)["state"]
-    bounds = {r: tuple(b) for r, b in json.loads(store.team(code, 1)["bounds"]).items()}
-    store.set_team(code, 1, state=text)  # a state written without bounds drops the stored ones
-    assert "bounds" not in store.team(code, 1)
-    assert store.submit(code, 1, 1, "retailer", 4).status == "bounds"
-    other = json.dumps(dict(json.loads(text), week=2))
-    assert store.submit(code, 1, 1, "retailer", 4, bounds=bounds, state=other).status == "bounds"
-    assert store.decisions(code, 1) == {}
-    assert store.submit(code, 1, 1, "retailer", 4, bounds=bounds, state=text).status == "ok"
-    assert json.loads(store.team(code, 1)["bounds"]) == {r: list(b) for r, b in bounds.items()}  # kept for the next
-
-
-def test_a_submission_computes_the_bounds_of_a_state_written_without_them(store: Store) -> None:
-    code = new_session(store)["code"]
+def test_a_strategy_review_writes_the_new_state_with_its_bounds(store: Store) -> None:
+    code = new_session(store, codp={"rule": "team"})["code"]
     fill(store, code, roles=("retailer", "factory"))
-    store.set_session(code, status="running")
-    state = json.loads(store.team(code, 1)["state"])
-    assert store.replace_state(code, 1, 1, state, "") is True  # as a strategy review writes it
-    assert "bounds" not in store.team(code, 1)
-    with pytest.raises(rounds.GameError) as err:
-        rounds.submit(store, cfg(), code, 1, "retailer", {"week": 1, "value": 10**9}, NOW)
-    assert err.value.code == "out_of_bounds"
-    assert rounds.submit(store, cfg(), code, 1, "retailer", {"week": 1, "value": 4}, NOW).decided == {
-        (code, 1): {"team": 1, "week": 1, "decided": ["retailer"]}
-    }
-    assert "bounds" in store.team(code, 1)
+    rounds.choose_codp(store, cfg(), code, 1, "mto", role="retailer")  # before the start: a new game
+    t = team(store, code)
+    assert t.codp == "mto" and t.codp_by == "retailer" and t.bounds
+    assert t.bounds == sessions.new_team(sessions.load_meta(store, code).scenario_for("mto"), 1, 1, "mto").bounds
 
 
-def test_the_last_submission_brings_the_team_and_the_commit_renews_its_expiry(store: Store) -> None:
+def test_the_last_submission_completes_the_week_and_the_commit_renews_its_expiry(store: Store) -> None:
     c = cfg(IDLE_TTL_SECONDS=5000)
     code = new_session(store)["code"]
     seats = fill(store, code, roles=("retailer",))
     store.set_session(code, status="running")
     got = store.submit(code, 1, 1, "retailer", 4)
-    assert got.complete and got.snapshot is not None and got.session is not None
-    assert got.snapshot == store.team_snapshot(code, 1)
-    assert json.loads(got.session["config"])["weeks"] == 6 and got.session["status"] == "running"
+    assert got.complete and got.humans == {"retailer"} and got.decided == {"retailer"}
     keys = [store.session_key(code), f"bg:s:{code}:seen", store.token_key(sessions.digest(seats[0]["token"]))]
     keys += [store.team_key(code, 1, p) for p in ("", "weeks", "seats", "humans")]
     store.mark_seen(code, [(1, "retailer")], NOW)
     for key in keys:
         store.r.expire(key.rstrip(":"), 100)
-    changes = rounds.advance(store, c, code, 1, NOW, "complete", week=1, snap=got.snapshot)
+    changes = rounds.advance(store, c, code, 1, NOW, "complete", week=1)
     assert changes.advanced == {(code, 1)}
     for key in keys:
         assert 4000 < store.r.ttl(key.rstrip(":")) <= 5000, key
     fresh = changes.fresh[(code, 1)]
-    assert fresh["team"]["week"] == "2" and fresh["dec"] == {} and fresh["humans"] == {"retailer"}
-    assert fresh["team"]["state"] == store.team(code, 1)["state"]
-    assert fresh["seats"] == store.seats(code, 1) and fresh["weeks_count"] == 1
+    assert fresh.team.week == 2 and fresh.dec == {} and fresh.humans == {"retailer"}
+    assert fresh.team == team(store, code)
+    assert fresh.seats == store.seats(code, 1) and fresh.weeks_count == 1
 
 
 def test_many_teams_are_read_in_one_call(store: Store) -> None:
@@ -381,11 +369,11 @@ def test_many_teams_are_read_in_one_call(store: Store) -> None:
     fill(store, code, team=2, roles=("retailer", "factory"))
     store.set_session(code, status="running")
     store.submit(code, 2, 1, "factory", 5)
-    rows = store.teams(code, [1, 2, 3], ("week", "done", "missing"), ("dec", "decided", "seats", "taken", "humans"))
-    assert [r["team"] for r in rows] == [{"week": "1", "done": "0", "missing": ""}] * 3
-    assert rows[1]["dec"] == {"factory": 5} and rows[1]["decided"] == {"factory"}
-    assert rows[1]["seats"] == store.seats(code, 2) and rows[1]["taken"] == {"retailer", "factory"}
-    assert rows[1]["humans"] == {"retailer", "factory"} and rows[0]["humans"] == set()
+    rows = store.teams(code, [1, 2, 3], ("week", "done", "name"), ("dec", "decided", "seats", "taken", "humans"))
+    assert [r.team for r in rows] == [Team(week=1, name=f"Team {n}") for n in (1, 2, 3)]
+    assert rows[1].dec == {"factory": 5} and rows[1].decided == {"factory"}
+    assert rows[1].seats == store.seats(code, 2) and rows[1].taken == {"retailer", "factory"}
+    assert rows[1].humans == {"retailer", "factory"} and rows[0].humans == set()
     assert store.teams(code, [], ("week",)) == []
 
 
@@ -418,4 +406,4 @@ def test_the_scripts_are_loaded_again_where_redis_lost_them(redis_url: str) -> N
     assert _sub(store.submit(code, 1, 1, "retailer", 4)) == ("ok", True)
     with pytest.raises(redis_lib.ResponseError):  # an error inside a script leaves the connection usable
         store._run(store._teams, [store.team_key(code, 1)], [])
-    assert store.teams(code, [1], ("week",))[0]["team"] == {"week": "1"}
+    assert store.teams(code, [1], ("week",))[0].team.week == 1

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from web import sessions
+from web import custom_scenarios, sessions
 from web.custom_scenarios import MAX_SCENARIO_CHARS
 from web.errors import GameError
 from web.i18n import scenario_texts
@@ -113,7 +114,7 @@ def check_results_access(code: str) -> sessions.SessionMeta:
     where = hub.store.token(digest(token)) if 8 <= len(token) <= 200 else None
     if not where or where["code"] != meta.code:
         raise GameError("forbidden", "send the facilitator secret, or a player token once the game is over")
-    if hub.store.session(meta.code).get("status") != "over":
+    if meta.status != "over":
         raise GameError("forbidden", "players see the results once the game is over")
     seat = hub.store.seats(meta.code, int(where["team"])).get(where["role"])
     if not holds_seat(seat, digest(token)):
@@ -153,4 +154,16 @@ def results_as_xlsx(code: str) -> Response:
         results_xlsx(data),
         mimetype=XLSX,
         headers={"Content-Disposition": f'attachment; filename="beergame-{data["code"]}.xlsx"'},
+    )
+
+
+@bp.get("/api/sessions/<code>/scenario.toml")
+def download(code: str) -> Response:
+    """The scenario the session plays, as a TOML file (same access as the results)."""
+    meta = check_results_access(code)
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", meta.scenario).strip("-")[:40] or "scenario"
+    return Response(
+        custom_scenarios.session_toml(meta.scenario, meta.custom),
+        mimetype="application/toml",
+        headers={"Content-Disposition": f'attachment; filename="{slug}-{meta.code}.toml"'},
     )

@@ -23,7 +23,7 @@ from web.config import load_config
 from web.errors import Outage
 from web.leader import Lease
 from web.publicinfo import PublicInfo
-from web.relay import LANES, Relay
+from web.relay import Local, Relay, Transport
 from web.sessions import SessionMeta
 from web.store import STORE_DOWN, Presence, Store
 
@@ -66,7 +66,8 @@ class StrictJSON(DefaultJSONProvider):
 
 class Hub:
     """Everything the handlers share: settings, store, Socket.IO, connections, clock;
-    with ``MESSAGE_QUEUE``, the relay to the other processes and the ticker lease."""
+    the transport to the other processes (``Local``: none; with ``MESSAGE_QUEUE`` the relay)
+    and then the ticker lease."""
 
     def __init__(self, cfg: dict[str, Any], store: Store, socketio: SocketIO, clock: Callable[[], float]) -> None:
         self.cfg = cfg
@@ -74,15 +75,16 @@ class Hub:
         self.socketio = socketio
         self.clock = clock
         self.connections = events.Connections()
+        self.views = views.Views(store)
         self.broadcaster = Broadcaster(self)
         tick = float(cfg["TICK_SECONDS"])
-        self.public = PublicInfo(lambda meta: views.public_session(store, meta), max_age=2 * tick)
-        self.relay: Relay | None = None
+        self.public = PublicInfo(self.views.public_session, max_age=2 * tick)
+        self.transport: Transport = Local()
         self.lease: Lease | None = None
         if cfg["MESSAGE_QUEUE"]:
             b = self.broadcaster
-            self.relay = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, b.deliver_event, socketio.sleep)
-            self.lease = Lease(store.r, seconds=max(LEASE_SECONDS, 4 * tick))
+            self.transport = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, b.deliver_event, socketio.sleep)
+            self.lease = Lease(store, seconds=max(LEASE_SECONDS, 4 * tick))
         self.outage = Outage(log)
         self._ticker_started = False
         self._stop = False
@@ -140,11 +142,7 @@ class Hub:
     def start_relay(self) -> None:
         """Announce this process's changes and listen to the others' in two background
         tasks (with ``MESSAGE_QUEUE``)."""
-        if self.relay is not None:
-            self.socketio.start_background_task(self.relay.listen)
-            self.socketio.start_background_task(self.relay.publish)
-            for lane in range(LANES):
-                self.socketio.start_background_task(self.relay.deliver_lane, lane)
+        self.transport.start(self.socketio.start_background_task)
 
     def start_ticker(self) -> None:
         """Run ``tick`` every ``TICK_SECONDS`` in a background task (once)."""
@@ -155,8 +153,7 @@ class Hub:
 
     def stop_ticker(self) -> None:
         self._stop = True
-        if self.relay is not None:
-            self.relay.stop()
+        self.transport.stop()
         if self.lease is not None:
             self.lease.release()
 

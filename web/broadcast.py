@@ -49,15 +49,14 @@ class Broadcaster:
         if not changes:
             return
         decided: dict[tuple[str, int], dict[str, Any]] = {}
-        if self.hub.relay is not None and keep_public:
+        if keep_public:
             # read who decided once, here, for every process (the announcement carries it)
             only = {(c, n) for c, n in changes.seats - changes.advanced if c not in changes.sessions | changes.over}
             decided = {
-                (c, n): changes.decided.get((c, n)) or views.team_decided(self.hub.store, c, n) for c, n in sorted(only)
+                (c, n): changes.decided.get((c, n)) or self.hub.views.team_decided(c, n) for c, n in sorted(only)
             }
         shipped = self.deliver(changes, keep_public, decided, origin=True)
-        if self.hub.relay is not None:
-            self.hub.relay.send(changes, keep_public, decided, shipped)
+        self.hub.transport.send(changes, keep_public, decided, shipped)
 
     def _meta(self, code: str, fresh: bool) -> sessions.SessionMeta | None:
         """The session's meta, read at most once per tick (``fresh``: read it now)."""
@@ -93,7 +92,6 @@ class Broadcaster:
         ``origin``: the change was made here; with other processes, the states of the
         team's other seats are built here too and sent to them. Returns those teams."""
         hub = self.hub
-        ship = origin and hub.relay is not None
         sent: set[tuple[str, int]] = set()
         teams_moved = changes.advanced if keep_public else changes.advanced | changes.seats
         moved = {c for c, _ in teams_moved} | changes.sessions | changes.over
@@ -111,38 +109,12 @@ class Broadcaster:
             m = meta(code)
             if m:
                 teams |= {(code, n) for n in range(1, m.teams + 1)}
-        manager = hub.socketio.server.manager
         for code, n in sorted(teams):
             m = meta(code)
-            if not m:
-                continue
-            rooms = {role: f"seat:{code}:{n}:{role}" for role in m.seats}
-            here = {role for role, room in rooms.items() if next(manager.get_participants("/", room), None)}
-            whole = code in renew
-            if (code, n) in decided and not whole:  # only a decision: the light update
-                if here:
-                    hub.socketio.emit(
-                        "decided",
-                        (decided_now or {}).get((code, n))
-                        or changes.decided.get((code, n))
-                        or views.team_decided(hub.store, code, n),
-                        to=[rooms[r] for r in sorted(here)],
-                    )
-                continue
-            if ship and not whole and hub.relay is not None:  # every seat's state, built once
-                states = views.player_states(hub.store, m, n, snap=changes.fresh.get((code, n)))
-                for role in sorted(here & set(states)):
-                    hub.socketio.emit("state", states[role], to=rooms[role])
-                others = {role: p.text for role, p in states.items() if role not in here}
-                if others:
-                    hub.relay.send_states(code, n, others)
-                    sent.add((code, n))
-                continue
-            if not here or ((code, n) in (shipped or ()) and not whole):
-                continue
-            fresh = None if whole else changes.fresh.get((code, n))
-            for role, payload in views.player_states(hub.store, m, n, here, snap=fresh).items():
-                hub.socketio.emit("state", payload, to=rooms[role])
+            if m and self._deliver_team(
+                changes, m, n, (code, n) in decided, code in renew, decided_now, shipped, origin
+            ):
+                sent.add((code, n))
         if not hub.leads():
             return sent
         advanced = {c for c, _ in changes.advanced}
@@ -156,9 +128,54 @@ class Broadcaster:
         for code in sorted(changes.over):
             m = meta(code)
             if m:
-                over = wire.Raw.safe({"code": code, "ranking": views.ranking(hub.store, m)})
+                over = wire.Raw.safe({"code": code, "ranking": hub.views.ranking(m)})
                 self._emit_room("game_over", over, f"s:{code}")
         return sent
+
+    def _deliver_team(
+        self,
+        changes: rounds.Changes,
+        m: sessions.SessionMeta,
+        n: int,
+        only_decided: bool,
+        whole: bool,
+        decided_now: dict[tuple[str, int], dict[str, Any]] | None,
+        shipped: set[tuple[str, int]] | None,
+        origin: bool,
+    ) -> bool:
+        """Team ``n``'s part of ``deliver``: ``decided`` (``only_decided``: a teammate's decision)
+        or every seat's ``state`` to its connections here; where the change was made here
+        (``origin``) every taken seat's state is built once and the ones of seats not held here
+        go to the transport (True when some did). ``whole``: the session changed, every state is
+        built afresh (by each process for its own seats)."""
+        hub, code = self.hub, m.code
+        manager = hub.socketio.server.manager
+        rooms = {role: f"seat:{code}:{n}:{role}" for role in m.seats}
+        here = {role for role, room in rooms.items() if next(manager.get_participants("/", room), None)}
+        if only_decided and not whole:  # only a decision: the light update
+            if here:
+                hub.socketio.emit(
+                    "decided",
+                    (decided_now or {}).get((code, n))
+                    or changes.decided.get((code, n))
+                    or hub.views.team_decided(code, n),
+                    to=[rooms[r] for r in sorted(here)],
+                )
+            return False
+        if origin and not whole:  # every seat's state, built once
+            states = hub.views.player_states(m, n, snap=changes.fresh.get((code, n)))
+            for role in sorted(here & set(states)):
+                hub.socketio.emit("state", states[role], to=rooms[role])
+            others = {role: p.text for role, p in states.items() if role not in here}
+            if others:
+                hub.transport.send_states(code, n, others)
+            return bool(others)
+        if not here or ((code, n) in (shipped or ()) and not whole):
+            return False
+        fresh = None if whole else changes.fresh.get((code, n))
+        for role, payload in hub.views.player_states(m, n, here, snap=fresh).items():
+            hub.socketio.emit("state", payload, to=rooms[role])
+        return False
 
     def deliver_states(self, code: str, n: int, states: dict[str, str]) -> None:
         """States another process built for team ``n``'s seats (role -> JSON text):
@@ -175,10 +192,9 @@ class Broadcaster:
 
     def _emit_room(self, event: str, payload: wire.Raw, room: str) -> None:
         """A session-wide ``event`` to every member of ``room``: the ones here, and through
-        the relay (its payload encoded once) the other processes' ones."""
+        the transport (its payload encoded once) the other processes' ones."""
         self.hub.socketio.emit(event, payload, to=room)
-        if self.hub.relay is not None:
-            self.hub.relay.send_event(room, event, payload.text)
+        self.hub.transport.send_event(room, event, payload.text)
 
     def deliver_event(self, room: str, event: str, text: str) -> None:
         """A session-wide event another process built (its payload as JSON text): sent
@@ -211,7 +227,7 @@ class Broadcaster:
         return {n for n, _ in before ^ online} if before is not None else set()
 
     def _emit_session(self, code: str, rows: set[int], board: bool, presence: Presence | None = None) -> None:
-        store = self.hub.store
+        hub, store = self.hub, self.hub.store
         m = self._meta(code, False)
         if m is None:
             return
@@ -220,8 +236,8 @@ class Broadcaster:
         rows = rows | self._online_now(code, presence, online_since)
         # session-wide payloads go out encoded (``wire.Raw``): python-socketio's walk for
         # binary parts sees one value, not every row
-        changed = views.dashboard_rows(store, m, sorted(rows), online_since, *presence)
-        self._emit_room("dashboard_update", views.dashboard_update(store, m, changed), f"f:{code}")
+        changed = hub.views.dashboard_rows(m, sorted(rows), online_since, *presence)
+        self._emit_room("dashboard_update", hub.views.dashboard_update(m, changed), f"f:{code}")
         if changed:  # the projector's strip of who decided (its own small event)
             self._emit_room("progress", views.progress(changed), f"w:{code}")
         now = time.monotonic()
@@ -235,8 +251,8 @@ class Broadcaster:
                 self._standings_due.discard(code)
                 self._standings[code] = now
         if standings:  # the table moves with every round: both at most every STANDINGS_TICKS
-            rows_ranked = views.ranking(store, m)
-            self._emit_room("leaderboard", views.leaderboard(store, m, rows_ranked), f"w:{code}")
+            rows_ranked = hub.views.ranking(m)
+            self._emit_room("leaderboard", hub.views.leaderboard(m, rows_ranked), f"w:{code}")
             self._emit_room("standings", views.standings(m, rows_ranked), f"p:{code}")
 
     def dashboard(self, code: str) -> None:

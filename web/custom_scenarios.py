@@ -126,17 +126,3 @@ def check() -> Response:
         raise bad('the body must be {"custom_scenario": ...}')
     scn, text = parse(body["custom_scenario"])
     return jsonify({"scenario": summary(scn, scenario_texts(scn)), "toml": text, "document": tomllib.loads(text)})
-
-
-@bp.get("/api/sessions/<code>/scenario.toml")
-def download(code: str) -> Response:
-    """The scenario the session plays, as a TOML file (same access as the results)."""
-    from web.api import check_results_access  # local: the API imports this module's limits
-
-    meta = check_results_access(code)
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", meta.scenario).strip("-")[:40] or "scenario"
-    return Response(
-        session_toml(meta.scenario, meta.custom),
-        mimetype="application/toml",
-        headers={"Content-Disposition": f'attachment; filename="{slug}-{meta.code}.toml"'},
-    )

@@ -20,7 +20,7 @@ import socketio
 from flask_socketio import SocketIO
 from socketio import packet as sio_packet
 
-from web import payloads, rounds, sessions, views, wire
+from web import payloads, rounds, sessions, wire
 from web.errors import GameError, bad
 from web.frames import MALFORMED, MAX_FRAME_BYTES, close_connection, over_limit
 from web.store import STORE_DOWN
@@ -226,179 +226,206 @@ def guard_frames(socketio: SocketIO) -> None:
     server.eio.on("disconnect", on_disconnect)
 
 
+Handler = Callable[["Hub", str, dict[str, Any]], dict[str, Any]]  # (hub, sid, checked payload) -> ack fields
+
+
+def _rooms(ident: Identity) -> list[str]:
+    """The rooms of a connection with identity ``ident``."""
+    out = [f"s:{ident.code}"]
+    if ident.kind == "player":
+        out += [f"p:{ident.code}", f"seat:{ident.code}:{ident.team}:{ident.role}"]
+    elif ident.kind == "facilitator":
+        out.append(f"f:{ident.code}")
+    else:
+        out.append(f"w:{ident.code}")
+    return out
+
+
+def _take(hub: Hub, sid: str, ident: Identity) -> None:
+    """Make ``ident`` this connection's one identity, in exactly its rooms."""
+    server = hub.socketio.server
+    old = hub.connections.set(sid, ident)
+    for room in _rooms(old) if old else []:
+        server.leave_room(sid, room)
+    for room in _rooms(ident):
+        server.enter_room(sid, room)
+
+
+def _player(hub: Hub, sid: str) -> Identity:
+    ident = hub.connections.get(sid)
+    if not ident or ident.kind != "player":
+        raise GameError("not_joined", "join or resume a seat first")
+    return ident
+
+
+def _facilitator(hub: Hub, sid: str) -> Identity:
+    ident = hub.connections.get(sid)
+    if not ident or ident.kind != "facilitator":
+        raise GameError("forbidden", "only the facilitator may do this (send facilitate first)")
+    return ident
+
+
+def _placed(hub: Hub, seat: dict[str, Any]) -> dict[str, Any]:
+    """A seat's ack: where it is, and with several processes the team's ``route``
+    (a client that connects again with ``?team=<route>`` is placed by the proxy on one
+    process with its teammates; see docs/DEPLOY.md)."""
+    ack = {"code": seat["code"], "team": seat["team"], "role": seat["role"]}
+    if hub.cfg["MESSAGE_QUEUE"]:
+        ack["route"] = f"{seat['code']}-{seat['team']}"
+    return ack
+
+
+def on_join(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    seat = sessions.join(hub.store, hub.cfg, data, hub.clock())
+    ident = Identity("player", seat["code"], seat["team"], seat["role"])
+    _take(hub, sid, ident)
+    hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))  # the seat's state, to this connection too
+    return {"token": seat["token"], **_placed(hub, seat), "shared": seat["shared"]}
+
+
+def on_resume(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    seat = sessions.resume(hub.store, hub.cfg, data, hub.clock())
+    ident = Identity("player", seat["code"], seat["team"], seat["role"])
+    _take(hub, sid, ident)
+    if seat["reclaimed"]:
+        hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))
+    else:
+        meta = sessions.load_meta(hub.store, ident.code)
+        hub.socketio.emit("state", hub.views.player_state(meta, ident.team, ident.role), to=sid)
+        hub.broadcaster.dashboard(ident.code)  # connected again
+    return _placed(hub, seat)
+
+
+def on_submit(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A decision: down the pipeline of ``web.rounds``, then to the clients."""
+    ident = _player(hub, sid)
+    changes = rounds.submit(hub.store, hub.cfg, ident.code, ident.team, ident.role, data, hub.clock())
+    hub.publish(changes, keep_public=True)
+    mine = changes.mine[(ident.code, ident.team, ident.role)]
+    hub.broadcaster.to_seat(ident.code, ident.team, ident.role, "decision", mine)  # the seat's other tabs
+    return dict(mine)
+
+
+def on_choose_codp(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    ident = _player(hub, sid)
+    hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"], role=ident.role))
+    return {}
+
+
+def on_choose_deal(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    ident = _player(hub, sid)
+    hub.publish(rounds.choose_deal(hub.store, ident.code, ident.team, data["deal"], role=ident.role))
+    return {}
+
+
+def on_choose_shop(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    ident = _player(hub, sid)
+    hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"], role=ident.role))
+    return {}
+
+
+def on_facilitate(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    meta = sessions.load_meta(hub.store, data["code"])
+    sessions.check_facilitator(meta, data["secret"])
+    _take(hub, sid, Identity("facilitator", meta.code))
+    hub.socketio.emit("dashboard", hub.views.dashboard(meta, online_since=hub.online_since()), to=sid)
+    return {"code": meta.code}
+
+
+def on_control(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    ident = _facilitator(hub, sid)
+    hub.publish(rounds.control(hub.store, hub.cfg, ident.code, data, hub.clock()))
+    return {}
+
+
+def on_inspect(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    ident = _facilitator(hub, sid)
+    meta = sessions.load_meta(hub.store, ident.code)
+    team = data["team"]
+    if not 1 <= team <= meta.teams:
+        raise bad(f"team must be a number from 1 to {meta.teams}")
+    return {"team": hub.views.team_detail(meta, team, online_since=hub.online_since())}
+
+
+def on_watch(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
+    meta = sessions.load_meta(hub.store, data["code"])
+    _take(hub, sid, Identity("watcher", meta.code))
+    hub.socketio.emit("leaderboard", hub.views.leaderboard(meta), to=sid)
+    return {"code": meta.code}
+
+
+# every event a client may send (``web.payloads.EVENTS`` has the same names and their payloads)
+HANDLERS: dict[str, Handler] = {
+    "join": on_join,
+    "resume": on_resume,
+    "submit": on_submit,
+    "choose_codp": on_choose_codp,
+    "choose_deal": on_choose_deal,
+    "choose_shop": on_choose_shop,
+    "facilitate": on_facilitate,
+    "control": on_control,
+    "inspect": on_inspect,
+    "watch": on_watch,
+}
+
+
+def _answer(hub: Hub, sid: str, event: str, err: dict[str, str]) -> dict[str, Any]:
+    """A refusal: the ``error`` event to the connection, and the ack."""
+    hub.socketio.emit("error", {**err, "event": event}, to=sid)
+    return {"ok": False, "error": err}
+
+
+def _checked(hub: Hub, event: str, handler: Handler) -> Callable[..., dict[str, Any]]:
+    """``handler`` as python-socketio calls it: rate limit, the one shape check of the payload
+    (``web.payloads``), errors to ack + ``error`` event."""
+    spec = payloads.EVENTS[event]
+
+    def run(sid: str, *args: Any) -> dict[str, Any]:
+        try:
+            if not hub.connections.allow(sid, time.monotonic(), int(hub.cfg["RATE_LIMIT_PER_SECOND"])):
+                raise GameError("rate_limited", "too many events, slow down")
+            if len(args) != 1 or args[0] is None:
+                raise bad(f"{event} takes one payload object: {payloads.shape(spec)}")
+            try:
+                size = len(json.dumps(args[0]))
+            except (TypeError, ValueError, RecursionError):
+                raise bad("the payload must be JSON") from None
+            if size > MAX_PAYLOAD_CHARS:
+                raise bad(f"the payload is too large (at most {MAX_PAYLOAD_CHARS} characters)")
+            return {"ok": True, **handler(hub, sid, payloads.check_event(args[0], event))}
+        except Exception as exc:  # never leak a traceback, never leave a client without an answer
+            return _answer(hub, sid, event, refusal(exc, event, hub))
+
+    run.__name__ = f"on_{event}"
+    return run
+
+
+def _on_disconnect(hub: Hub, sid: str) -> None:
+    ident = hub.connections.drop(sid)
+    if ident and ident.kind == "player":
+        seat = (ident.team, ident.role)
+        still = hub.connections.holds(ident.code, seat)  # another tab of this process holds it
+        try:
+            hub.store.mark_seen(ident.code, [seat], hub.clock(), closed=not still)
+            hub.broadcaster.dashboard(ident.code)
+        except STORE_DOWN as exc:
+            hub.outage.failed(exc)
+
+
+def _on_unknown(hub: Hub, event: Any, sid: str) -> dict[str, Any]:
+    name = str(event)[:40]
+    if not hub.connections.allow(sid, time.monotonic(), int(hub.cfg["RATE_LIMIT_PER_SECOND"])):
+        return _answer(hub, sid, name, GameError("rate_limited", "too many events, slow down").to_dict())
+    return _answer(hub, sid, name, bad(f"unknown event {name!r}; see the protocol for the events").to_dict())
+
+
 def register(socketio: SocketIO, hub: Hub) -> None:
-    """Attach every event handler to ``socketio``'s python-socketio server. The handlers
-    need no Flask request (they read nothing of one): registered there rather than
+    """Attach every handler of ``HANDLERS`` to ``socketio``'s python-socketio server. The
+    handlers need no Flask request (they read nothing of one): registered there rather than
     through Flask-SocketIO, an event costs no request context, URL match or session."""
-    conns = hub.connections
     server = socketio.server
     guard_frames(socketio)
-
-    def answer(sid: str, event: str, err: dict[str, str]) -> dict[str, Any]:
-        socketio.emit("error", {**err, "event": event}, to=sid)
-        return {"ok": False, "error": err}
-
-    def handler(event: str) -> Callable[[Callable[..., dict[str, Any]]], Callable[..., dict[str, Any]]]:
-        """Wrap a handler: rate limit, payload checks, errors to ack + ``error`` event."""
-        spec = payloads.EVENTS[event]
-
-        def wrap(fn: Callable[..., dict[str, Any]]) -> Callable[..., dict[str, Any]]:
-            def run(sid: str, *args: Any) -> dict[str, Any]:
-                try:
-                    if not conns.allow(sid, time.monotonic(), int(hub.cfg["RATE_LIMIT_PER_SECOND"])):
-                        raise GameError("rate_limited", "too many events, slow down")
-                    if len(args) != 1 or args[0] is None:
-                        raise bad(f"{event} takes one payload object: {payloads.shape(spec)}")
-                    try:
-                        size = len(json.dumps(args[0]))
-                    except (TypeError, ValueError, RecursionError):
-                        raise bad("the payload must be JSON") from None
-                    if size > MAX_PAYLOAD_CHARS:
-                        raise bad(f"the payload is too large (at most {MAX_PAYLOAD_CHARS} characters)")
-                    return {"ok": True, **fn(sid, payloads.check(args[0], spec, event))}
-                except Exception as exc:  # never leak a traceback, never leave a client without an answer
-                    return answer(sid, event, refusal(exc, event, hub))
-
-            run.__name__ = f"on_{event}"
-            server.on(event, run)
-            return fn
-
-        return wrap
-
-    def rooms(ident: Identity) -> list[str]:
-        out = [f"s:{ident.code}"]
-        if ident.kind == "player":
-            out += [f"p:{ident.code}", f"seat:{ident.code}:{ident.team}:{ident.role}"]
-        elif ident.kind == "facilitator":
-            out.append(f"f:{ident.code}")
-        else:
-            out.append(f"w:{ident.code}")
-        return out
-
-    def seat_rooms(sid: str, ident: Identity) -> None:
-        """Make ``ident`` this connection's one identity, in exactly its rooms."""
-        old = conns.set(sid, ident)
-        for room in rooms(old) if old else []:
-            server.leave_room(sid, room)
-        for room in rooms(ident):
-            server.enter_room(sid, room)
-
-    def player(sid: str) -> Identity:
-        ident = conns.get(sid)
-        if not ident or ident.kind != "player":
-            raise GameError("not_joined", "join or resume a seat first")
-        return ident
-
-    def send_state(sid: str, ident: Identity) -> None:
-        meta = sessions.load_meta(hub.store, ident.code)
-        socketio.emit("state", views.player_state(hub.store, meta, ident.team, ident.role), to=sid)
-
-    def placed(seat: dict[str, Any]) -> dict[str, Any]:
-        """A seat's ack: where it is, and with several processes the team's ``route``
-        (a client that connects again with ``?team=<route>`` is placed by the proxy on one
-        process with its teammates; see docs/DEPLOY.md)."""
-        ack = {"code": seat["code"], "team": seat["team"], "role": seat["role"]}
-        if hub.relay is not None:
-            ack["route"] = f"{seat['code']}-{seat['team']}"
-        return ack
-
-    @handler("join")
-    def on_join(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        seat = sessions.join(hub.store, hub.cfg, data, hub.clock())
-        ident = Identity("player", seat["code"], seat["team"], seat["role"])
-        seat_rooms(sid, ident)
-        hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))  # the seat's state, to this connection too
-        return {"token": seat["token"], **placed(seat), "shared": seat["shared"]}
-
-    @handler("resume")
-    def on_resume(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        seat = sessions.resume(hub.store, hub.cfg, data, hub.clock())
-        ident = Identity("player", seat["code"], seat["team"], seat["role"])
-        seat_rooms(sid, ident)
-        if seat["reclaimed"]:
-            hub.publish(rounds.Changes(seats={(ident.code, ident.team)}))
-        else:
-            send_state(sid, ident)
-            hub.broadcaster.dashboard(ident.code)  # connected again
-        return placed(seat)
-
-    @handler("submit")
-    def on_submit(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        ident = player(sid)
-        changes = rounds.submit(hub.store, hub.cfg, ident.code, ident.team, ident.role, data, hub.clock())
-        hub.publish(changes, keep_public=True)
-        mine = changes.mine[(ident.code, ident.team, ident.role)]
-        hub.broadcaster.to_seat(ident.code, ident.team, ident.role, "decision", mine)  # the seat's other tabs
-        return dict(mine)
-
-    @handler("choose_codp")
-    def on_choose_codp(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        ident = player(sid)
-        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"], role=ident.role))
-        return {}
-
-    @handler("choose_deal")
-    def on_choose_deal(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        ident = player(sid)
-        hub.publish(rounds.choose_deal(hub.store, ident.code, ident.team, data["deal"], role=ident.role))
-        return {}
-
-    @handler("choose_shop")
-    def on_choose_shop(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        ident = player(sid)
-        hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"], role=ident.role))
-        return {}
-
-    @handler("facilitate")
-    def on_facilitate(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        meta = sessions.load_meta(hub.store, data["code"])
-        sessions.check_facilitator(meta, data["secret"])
-        seat_rooms(sid, Identity("facilitator", meta.code))
-        socketio.emit("dashboard", views.dashboard(hub.store, meta, online_since=hub.online_since()), to=sid)
-        return {"code": meta.code}
-
-    @handler("control")
-    def on_control(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        ident = conns.get(sid)
-        if not ident or ident.kind != "facilitator":
-            raise GameError("forbidden", "only the facilitator may do this (send facilitate first)")
-        hub.publish(rounds.control(hub.store, hub.cfg, ident.code, data, hub.clock()))
-        return {}
-
-    @handler("inspect")
-    def on_inspect(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        ident = conns.get(sid)
-        if not ident or ident.kind != "facilitator":
-            raise GameError("forbidden", "only the facilitator may do this (send facilitate first)")
-        meta = sessions.load_meta(hub.store, ident.code)
-        team = data["team"]
-        if not 1 <= team <= meta.teams:
-            raise bad(f"team must be a number from 1 to {meta.teams}")
-        return {"team": views.team_detail(hub.store, meta, team, online_since=hub.online_since())}
-
-    @handler("watch")
-    def on_watch(sid: str, data: dict[str, Any]) -> dict[str, Any]:
-        meta = sessions.load_meta(hub.store, data["code"])
-        seat_rooms(sid, Identity("watcher", meta.code))
-        socketio.emit("leaderboard", views.leaderboard(hub.store, meta), to=sid)
-        return {"code": meta.code}
-
-    def on_disconnect(sid: str, *_: Any) -> None:
-        ident = conns.drop(sid)
-        if ident and ident.kind == "player":
-            seat = (ident.team, ident.role)
-            still = conns.holds(ident.code, seat)  # another tab of this process holds it
-            try:
-                hub.store.mark_seen(ident.code, [seat], hub.clock(), closed=not still)
-                hub.broadcaster.dashboard(ident.code)
-            except STORE_DOWN as exc:
-                hub.outage.failed(exc)
-
-    def on_unknown(event: Any, sid: str, *_: Any) -> dict[str, Any]:
-        name = str(event)[:40]
-        if not conns.allow(sid, time.monotonic(), int(hub.cfg["RATE_LIMIT_PER_SECOND"])):
-            return answer(sid, name, GameError("rate_limited", "too many events, slow down").to_dict())
-        return answer(sid, name, bad(f"unknown event {name!r}; see the protocol for the events").to_dict())
-
-    server.on("disconnect", on_disconnect)
-    server.on("*", on_unknown)
+    for event, handler in HANDLERS.items():
+        server.on(event, _checked(hub, event, handler))
+    server.on("disconnect", lambda sid, *_: _on_disconnect(hub, sid))
+    server.on("*", lambda event, sid, *_: _on_unknown(hub, event, sid))

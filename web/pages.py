@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -18,7 +17,6 @@ from game.bestplan import benchmark as benchmark_game
 from game.codp import shop_roles
 from game.horizon import ending_at
 from game.reference import replay, stored
-from game.state import GameState
 from web.api import check_results_access
 from web.errors import GameError
 from web.i18n import (
@@ -174,12 +172,14 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
         return jsonify({"error": {"code": "not_found", "message": f"no team {team} in this session"}}), 404
     store = current_app.extensions["beergame"].store
     raw = store.team(meta.code, team)
-    seed = GameState.from_dict(json.loads(raw["state"])).seed
+    if raw is None or raw.state is None:
+        return jsonify({"error": {"code": "not_found", "message": f"no team {team} in this session"}}), 404
+    seed = raw.state.seed
     played = len(store.weeks(meta.code, team)) or meta.end
-    codp = raw.get("codp") or meta.base.codp
+    codp = raw.codp or meta.base.codp
     horizon = (meta.weeks, meta.end_window, played)
     out = {
-        **_benchmark(meta.scenario, horizon, codp, seed, meta.custom, raw.get("shop") or None),
+        **_benchmark(meta.scenario, horizon, codp, seed, meta.custom, raw.shop),
         "reference": _reference(meta.scenario, horizon, codp, seed, meta.custom),
         "drivers": meta.base.driver_texts(current_language()),
     }

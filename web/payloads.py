@@ -111,6 +111,19 @@ def check(data: Any, spec: Spec, what: str) -> dict[str, Any]:
     return out
 
 
+def check_event(data: Any, event: str) -> dict[str, Any]:
+    """A Socket.IO event's payload checked against ``EVENTS[event]`` (and, for ``control``,
+    against its action's fields in ``ACTIONS``): the one shape check an event gets, made by
+    the handler wrapper (``web.events``) before the handler runs."""
+    out = check(data, EVENTS[event], event)
+    if event == "control":
+        action = out.pop("action")
+        if action not in ACTIONS:
+            raise bad(f"action must be one of {', '.join(ACTIONS)}")
+        out = {"action": action, **check(out, ACTIONS[action], action)}
+    return out
+
+
 def shape(spec: Spec) -> str:
     """``{"week", "value"}``-like text for messages (optional fields with ``?``)."""
     return "{" + ", ".join(f'"{k}"' + ("" if req else "?") for k, (_, req) in spec.items()) + "}"

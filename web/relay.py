@@ -14,7 +14,6 @@ encoded again on the way.
 
 from __future__ import annotations
 
-import contextlib
 import json
 import logging
 import queue
@@ -22,12 +21,10 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
-
-import redis
+from typing import Any, Protocol
 
 from web.rounds import Changes
-from web.store import Connection
+from web.store import STORE_FAILED, Channel
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +109,53 @@ def decode_states(text: str) -> tuple[str, int, dict[str, str]]:
     return code, int(n), dict(line.split("\t", 1) for line in lines)
 
 
+class Transport(Protocol):
+    """What crosses from this process to the others: the broadcaster's one interface to them.
+    ``Local`` (one process) sends nothing; ``Relay`` (``MESSAGE_QUEUE``) publishes on Redis."""
+
+    def send(
+        self, changes: Changes, keep_public: bool, decided: Decided | None = None, shipped: Teams | None = None
+    ) -> None:
+        """Announce ``changes`` (with the ``decided`` payloads read for them and the teams
+        whose states were ``shipped``)."""
+
+    def send_states(self, code: str, n: int, states: dict[str, str]) -> None:
+        """Team ``n``'s seat states (role -> JSON text) for the seats other processes hold."""
+
+    def send_event(self, room: str, event: str, text: str) -> None:
+        """A session-wide ``event`` (its payload as JSON text) for the members of ``room`` elsewhere."""
+
+    def start(self, spawn: Callable[..., Any]) -> None:
+        """Start the background tasks (``spawn(fn, *args)``)."""
+
+    def stop(self) -> None:
+        """Stop them."""
+
+
+class Local:
+    """The transport of a single process: it holds every connection, so nothing crosses."""
+
+    def send(
+        self, changes: Changes, keep_public: bool, decided: Decided | None = None, shipped: Teams | None = None
+    ) -> None:
+        pass
+
+    def send_states(self, code: str, n: int, states: dict[str, str]) -> None:
+        pass
+
+    def send_event(self, room: str, event: str, text: str) -> None:
+        pass
+
+    def start(self, spawn: Callable[..., Any]) -> None:
+        pass
+
+    def stop(self) -> None:
+        pass
+
+
 class Relay:
-    """Announces this process's changes to the others and hands theirs to ``deliver``."""
+    """The transport between processes (``MESSAGE_QUEUE``): announces this process's changes
+    to the others and hands theirs to ``deliver``."""
 
     def __init__(
         self,
@@ -129,14 +171,11 @@ class Relay:
         self._deliver = deliver
         self._deliver_states = deliver_states
         self._deliver_event = deliver_event
-        self._r = redis.Redis.from_url(
-            url, decode_responses=True, health_check_interval=30, connection_class=Connection
-        )
+        self._channel = Channel(url, CHANNEL)
         self._stop = False
         self._lock = threading.Lock()
         self._wake = threading.Event()
         self._published = 0.0  # when the last publication went out (monotonic)
-        self._pubsub: Any = None  # the listener's subscription
         self._outbox: list[tuple[Any, ...]] = []  # ("c", changes, keep, decided, shipped) | ("s" | "e", text)
         self._lanes: list[queue.Queue[tuple[Any, ...]]] = [queue.Queue() for _ in range(LANES)]
         self.received = 0  # announcements from other processes (for tests and the benchmark)
@@ -185,8 +224,8 @@ class Relay:
                 continue
             self._published = time.monotonic()
             try:  # the whole batch as one message: each process receives and reads it once
-                self._r.execute_command("PUBLISH", CHANNEL, self._prefix + SEPARATOR.join(texts))
-            except (redis.RedisError, OSError):
+                self._channel.publish(self._prefix + SEPARATOR.join(texts))
+            except STORE_FAILED:
                 log.warning("could not announce a change to the other processes", exc_info=True)
 
     def listen(self) -> None:
@@ -194,29 +233,18 @@ class Relay:
         it waits for the next message (``PubSub.listen``, no polling), then takes what else
         has arrived meanwhile, and delivers them together."""
         while not self._stop:
-            pubsub = self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
             try:
-                pubsub.subscribe(CHANNEL)
-                for msg in pubsub.listen():
-                    batch = [msg]
-                    while len(batch) < BATCH:
-                        more = pubsub.get_message(timeout=0)
-                        if more is None:
-                            break
-                        batch.append(more)
-                    self._handle([m["data"] for m in batch if m.get("type") == "message"])
+                for batch in self._channel.batches(BATCH):
+                    self._handle(batch)
                     if self._stop:
                         break
-            except (redis.RedisError, OSError):
+            except STORE_FAILED:
                 if self._stop:
                     break  # stop() closed the connection under the wait
                 log.warning("lost the change channel; subscribing again", exc_info=True)
                 self._sleep(1.0)
             except Exception:  # keep listening: one bad message must not cut the processes apart
                 log.exception("delivering another process's change failed")
-            finally:
-                with contextlib.suppress(Exception):  # closing a broken connection
-                    pubsub.close()
 
     def _handle(self, texts: list[str]) -> None:
         announced: list[tuple[Any, ...]] = []
@@ -295,8 +323,14 @@ class Relay:
             except Exception:  # keep delivering: one bad change must not stop the lane
                 log.exception("delivering another process's change failed")
 
+    def start(self, spawn: Callable[..., Any]) -> None:
+        """Listen, publish and deliver in background tasks."""
+        spawn(self.listen)
+        spawn(self.publish)
+        for lane in range(LANES):
+            spawn(self.deliver_lane, lane)
+
     def stop(self) -> None:
         self._stop = True
         self._wake.set()
-        with contextlib.suppress(Exception):  # wakes the listener waiting for a message
-            self._pubsub.connection.disconnect()
+        self._channel.close()  # wakes the listener waiting for a message

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,10 +18,11 @@ from game.engine import COST_PARTS, FLOW_FIELDS
 from game.jsonsafe import jsonsafe
 from game.scenario import Scenario
 from game.scoring import summary
-from game.state import GameState
+from web.errors import GameError
+from web.records import Team
 from web.sessions import load_meta
 from web.store import Store, seat_name, seat_players
-from web.views import ranking
+from web.views import Views
 
 CSV_FIELDS = (
     "team",
@@ -43,11 +43,11 @@ CSV_FIELDS = (
 )
 
 
-def week_strategy(team: dict[str, str], scn: Scenario) -> dict[str, Any]:
+def week_strategy(team: Team, scn: Scenario) -> dict[str, Any]:
     """What a week's record says of the team's strategy that week: its CODP position
-    (``codp``, from the team hash) and its web shop's mode (``shop``, null without one);
-    where a segment can co-make, ``deal``: whether the co-makership deal was in force."""
-    out: dict[str, Any] = {"codp": team.get("codp") or None, "shop": shop_mode(scn)}
+    (``codp``) and its web shop's mode (``shop``, null without one); where a segment can
+    co-make, ``deal``: whether the co-makership deal was in force."""
+    out: dict[str, Any] = {"codp": team.codp, "shop": shop_mode(scn)}
     if offered(scn):
         out["deal"] = in_force(scn)
     return out
@@ -66,9 +66,7 @@ def rounded(obj: Any, digits: int = 2) -> Any:
     return obj
 
 
-def _weeks(
-    weeks: list[dict[str, Any]], team: dict[str, str], scn: Scenario, names: dict[str, str]
-) -> list[dict[str, Any]]:
+def _weeks(weeks: list[dict[str, Any]], team: Team, scn: Scenario, names: dict[str, str]) -> list[dict[str, Any]]:
     """The team's week records with the strategy and players of each week (records written
     before they were kept get the team's present ones), money in cents."""
     now = week_strategy(team, scn)
@@ -85,10 +83,11 @@ def strategy_changes(weeks: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _store(store_or_app: Store | Flask) -> Store:
+def _views(store_or_app: Store | Flask) -> Views:
+    """The app's views (with what they keep), or views of a bare store."""
     if isinstance(store_or_app, Store):
-        return store_or_app
-    return store_or_app.extensions["beergame"].store
+        return Views(store_or_app)
+    return store_or_app.extensions["beergame"].views
 
 
 def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
@@ -101,29 +100,32 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     Money is rounded to cents, the score's ratios to four decimals.
 
     Raises ``web.errors.GameError`` (``unknown_session``) for an unknown code."""
-    store = _store(store_or_app)
+    views = _views(store_or_app)
+    store = views.store
     meta = load_meta(store, code)
     teams = []
     for n in range(1, meta.teams + 1):
         t = store.team(meta.code, n)
+        if t is None:
+            raise GameError("unknown_session", f"no session with code {meta.code}")
         scn = meta.team_scenario(t)
         seats = store.seats(meta.code, n)
         raw = store.weeks(meta.code, n)
         weeks = _weeks(raw, t, scn, {r: seat_name(s) for r, s in seats.items()})
-        state = json.loads(t["state"])
+        state = store.state_document(meta.code, n)
         score = summary(scn, raw, meta.visibility.get("pos_demand")) if raw else None
         teams.append(
             {
                 "team": n,
-                "name": t.get("name", f"Team {n}"),
-                "codp": t.get("codp") or None,
+                "name": t.name or f"Team {n}",
+                "codp": t.codp,
                 "shop": shop_mode(scn),
                 "strategy": strategy_changes(weeks),
                 "players": {r: [p["name"] for p in seat_players(seats[r])] for r in scn.roles if r in seats},
                 "weeks": weeks,
                 "state": state,
                 "score": rounded(score, 4),
-                "done": GameState.from_dict(state).done,
+                "done": t.done,
             }
         )
     return jsonsafe(
@@ -136,9 +138,9 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
             "weeks": meta.weeks,
             "seed": meta.seed,
             "visibility": dict(meta.visibility),
-            "status": store.session(meta.code).get("status"),
+            "status": meta.status,
             "roles": list(meta.base.roles),
-            "ranking": rounded(ranking(store, meta)),
+            "ranking": rounded(views.ranking(meta)),
             "teams": teams,
         }
     )

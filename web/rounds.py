@@ -1,31 +1,45 @@
-"""Rounds: submissions, advancing a team's week exactly once, timers, bots and drop-outs.
+"""Rounds: a decision's path, advancing a team's week exactly once, controls, the ticker.
 
-A team's week advances when every seat a human plays has decided, when its
-deadline passes, or when the facilitator forces it. The seats without a human
-decision are played by the session's bot policy. The new state is written by
-``commit.lua``, a compare-and-set on the week: the engine is pure and
-deterministic, so any number of racing callers may compute the step, and
-exactly one of them writes it (and only that one tells the clients).
+A decision goes down one pipeline, read top to bottom in this module:
+
+1. **shape**: the handler wrapper (``web.events``) checked the payload once (``web.payloads``);
+2. **store**: ``record`` keeps it atomically (``submit.lua``: session running, the team on that
+   week, the value within the bounds stored with the state, the seat a human's) and says
+   whether every human seat has now decided (``web.records.week_complete``, the one statement
+   of that rule);
+3. **engine**: when it has, ``advance`` reads the team (and whether its week is due,
+   ``is_due``), lets the bots decide the other seats and plays the week with the pure
+   ``game.engine.step`` (``play``);
+4. **store**: ``commit.lua`` writes the new week if nobody did meanwhile (a compare-and-set on
+   the week and the decisions' revision): any number of racing callers may compute the step,
+   exactly one writes it, and only that one reports it;
+5. **views**: the team as written comes back in ``Changes.fresh`` with the week's record, from
+   which ``web.views.Views`` builds the new states without reading the team again;
+6. **transport**: the caller hands the ``Changes`` to ``Hub.publish`` (``web.broadcast``), which
+   sends each client what changed for it, on this process and through the relay on others.
+
+A team's week also advances when its deadline passes, when the facilitator forces it,
+or when the ticker finds a week complete (after a crash between the last decision and
+its commit): each caller names the week it found due.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from game.bots import bot_decision
 from game.engine import all_bounds, step
 from game.policies import parse_policy
 from game.sales import SALES_SEAT, bot_promise
-from game.state import GameState
-from web import faults, payloads, views
+from web import faults
 from web.errors import GameError, bad
+from web.records import Submitted, Team, TeamSnapshot
 from web.results import week_strategy
-from web.sessions import SessionMeta, load_meta, meta_from, round_seconds
-from web.store import DEADLINES, STORE_DOWN, Presence, Store, seat_name
-from web.views import parsed_state
+from web.sessions import SessionMeta, load_meta, meta_from, new_team, round_seconds
+from web.store import STORE_DOWN, Presence, Store, seat_name
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +50,7 @@ class Changes:
     teams whose seats or decisions changed, sessions that ended. Where the call
     already holds what the clients are sent, it comes along: ``decided`` the
     ``decided`` payload of a team a decision changed, ``fresh`` the snapshot of a
-    team as its new week was written (``team_snapshot`` shape), ``mine`` the
+    team as its new week was written, ``mine`` the
     ``decision`` payload of a seat that decided (for its own connections)."""
 
     advanced: set[tuple[str, int]] = field(default_factory=set)
@@ -44,7 +58,7 @@ class Changes:
     over: set[str] = field(default_factory=set)
     sessions: set[str] = field(default_factory=set)
     decided: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
-    fresh: dict[tuple[str, int], dict[str, Any]] = field(default_factory=dict, compare=False)
+    fresh: dict[tuple[str, int], TeamSnapshot] = field(default_factory=dict, compare=False)
     mine: dict[tuple[str, int, str], dict[str, Any]] = field(default_factory=dict, compare=False)
 
     def merge(self, other: Changes) -> Changes:
@@ -64,19 +78,29 @@ class Changes:
         return bool(self.advanced or self.seats or self.over or self.sessions)
 
 
-def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, body: Any, now: float) -> Changes:
-    """Record a player's decision (``submit.lua`` checks everything, bounds included, in
-    one round trip); advance the team when it was the last one missing. A seat that
-    decided this week already changes its decision: the new value replaces the old one
-    (the week is played once, with the latest value). ``Changes.mine`` holds the seat's
-    ``decision`` payload: the week, the value and the one it replaced (None: none)."""
-    body = payloads.check(body, payloads.EVENTS["submit"], "submit")
+def submit(
+    store: Store, cfg: dict[str, Any], code: str, team: int, role: str, body: dict[str, Any], now: float
+) -> Changes:
+    """A player's decision down the pipeline (see the module's docstring): ``body`` is the checked
+    ``submit`` payload. A seat that decided this week already changes its decision: the new
+    value replaces the old one (the week is played once, with the latest value).
+    ``Changes.mine`` holds the seat's ``decision`` payload: the week, the value and the one it
+    replaced (None: none)."""
     week, value = body["week"], body["value"]
+    got = record(store, code, team, role, week, value)
+    faults.point("after_decision" if not got.complete else "last_decision")
+    changes = Changes(
+        seats={(code, team)}, decided={(code, team): {"team": team, "week": week, "decided": sorted(got.decided)}}
+    )
+    changes.mine[(code, team, role)] = {"week": week, "value": value, "previous": got.previous}
+    if got.complete:
+        changes.merge(advance(store, cfg, code, team, now, "complete", week=week))
+    return changes
+
+
+def record(store: Store, code: str, team: int, role: str, week: int, value: int) -> Submitted:
+    """Keep a seat's decision (one atomic step in the store), or say why not."""
     got = store.submit(code, team, week, role, value)
-    for _ in range(5):  # no bounds stored with this state yet: compute them from it
-        if got.status != "bounds":
-            break
-        got = _submit_with_bounds(store, code, team, week, role, value)
     if got.status == "not_running":
         if not got.session_status:
             raise GameError("unknown_session", f"no session with code {code}")
@@ -92,44 +116,20 @@ def submit(store: Store, cfg: dict[str, Any], code: str, team: int, role: str, b
         raise GameError("out_of_bounds", f"the value must be between {lo} and {hi}")
     if got.status == "forbidden":
         raise GameError("forbidden", "a bot plays this seat now")
-    if got.status != "ok":  # pragma: no cover - five states written in a row meanwhile
-        raise GameError("stale_week", "that week is over")
-    faults.point("after_decision" if not got.complete else "last_decision")
-    changes = Changes(
-        seats={(code, team)}, decided={(code, team): {"team": team, "week": week, "decided": got.decided}}
-    )
-    changes.mine[(code, team, role)] = {"week": week, "value": value, "previous": got.previous}
-    if got.complete and got.snapshot is not None and got.session is not None:
-        meta = meta_from(code, got.session)
-        changes.merge(advance(store, cfg, code, team, now, "complete", week=week, meta=meta, snap=got.snapshot))
-    return changes
-
-
-def _submit_with_bounds(store: Store, code: str, team: int, week: int, role: str, value: int) -> Any:
-    """``Store.submit`` with the bounds computed here from the team's state (one that was
-    written without them: by a strategy review, or before bounds were stored)."""
-    raw, t = store.session_and_team(code, team)
-    if "state" not in t:
-        return store.submit(code, team, week, role, value)  # the script says what is wrong
-    meta = meta_from(code, raw)
-    state = parsed_state(meta, team, t["state"])
-    scn = meta.team_scenario(t)
-    bounds = all_bounds(scn, state)
-    return store.submit(code, team, week, role, value, bounds=bounds, state=t["state"])
+    return got
 
 
 REASONS = ("complete", "deadline", "force")
 
 
-def _due(reason: str, snap: dict[str, Any], now: float) -> bool:
+def _due(reason: str, snap: TeamSnapshot, now: float) -> bool:
     """Whether the week in ``snap`` may be played now for ``reason``: ``complete``
     (every seat a human plays has decided), ``deadline`` (its round timer ran out),
     ``force`` (the facilitator or the bot pacing, for the week they name)."""
-    t, dec, humans = snap["team"], snap["dec"], snap["humans"]
     if reason == "complete":
-        return bool(humans) and humans <= set(dec)
+        return snap.complete
     if reason == "deadline":
-        return bool(t.get("deadline")) and float(t["deadline"]) <= now
+        return snap.team.deadline is not None and snap.team.deadline <= now
     return reason == "force"
 
 
@@ -142,78 +142,87 @@ def advance(
     reason: str,
     week: int | None = None,
     meta: SessionMeta | None = None,
-    snap: dict[str, Any] | None = None,
 ) -> Changes:
     """Play the team's current week if it is due for ``reason`` (see ``_due``) and,
     when ``week`` is given, if it is that week: a caller acts on the week it found
-    due and on no other, however many processes race it. ``snap``: the team as the
-    caller just read it (``team_snapshot`` shape), instead of reading it again.
+    due and on no other, however many processes race it.
 
     Bots decide for every seat without a human decision. Returns what changed, with
     the team as written (``Changes.fresh``); empty when another caller advanced the
     week first or it was not due."""
     if reason not in REASONS:
         raise ValueError(f"unknown reason {reason!r}")
-    meta = meta or load_meta(store, code)
-    changes = Changes()
     for _ in range(5):  # -1 from commit: a decision arrived or changed while we computed; read again
-        snap = snap or store.team_snapshot(code, team)
-        t, dec = snap["team"], snap["dec"]
-        if not t or t.get("done") == "1" or snap["status"] != "running":
-            return changes
-        if (week is not None and int(t["week"]) != week) or not _due(reason, snap, now):
-            return changes
-        scn = meta.team_scenario(t)
-        state = parsed_state(meta, team, t["state"])  # the engine and the bots never change their input
-        memory: dict[str, Any] = json.loads(t.get("memory") or "{}")
-        policy = parse_policy(meta.bot_policy)
-        decisions: dict[str, int] = {}
-        bots = []
-        for role in scn.roles:
-            if role in dec:
-                decisions[role] = dec[role]
-            else:
-                mem = memory.get(role, {})
-                decisions[role], memory[role] = bot_decision(policy, scn, state, role, mem, meta.visibility)
-                bots.append(role)
-        if scn.sales is not None:  # the sales seat: its player's promise, else the bots' (game.sales)
-            decisions[SALES_SEAT] = dec[SALES_SEAT] if SALES_SEAT in dec else bot_promise(scn, state)
-            bots += [] if SALES_SEAT in dec else [SALES_SEAT]
-        new, events = step(scn, state, decisions)
-        record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
-                  **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap["seats"].items()}}  # fmt: skip
-        seconds = None if new.done else float(snap["round_seconds"]) or None  # the round timer, else none
-        bounds = None if new.done else all_bounds(scn, new)
-        ttl = None if new.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL
+        snap = store.team_snapshot(code, team, session=meta is None)  # the session too, when not known
+        meta = meta or meta_from(code, snap.session if snap is not None else None)
+        if snap is None or not is_due(snap, now, reason, week):
+            return Changes()
+        after, week_record = play(meta, snap)
+        seconds = None if after.done else float(snap.round_seconds) or None  # the round timer, else none
+        ttl = None if after.done else int(cfg["IDLE_TTL_SECONDS"])  # a game that goes on stays for the idle TTL
         faults.point("before_commit")
-        got = store.commit(
-            code, team, state.week, int(t.get("dec_rev") or 0), new.to_dict(), record, memory, new.done, seconds, now,
-            bounds=bounds, ttl=ttl, seats=snap["seats"],
-        )  # fmt: skip
+        got = store.commit(code, team, snap, after, week_record, seconds, now, ttl=ttl)
         if got.result == 0:
-            return changes
-        if got.result == 1:
+            return Changes()
+        if got.result == 1 and got.snapshot is not None:
             faults.point("after_commit")
-            changes.advanced.add((code, team))
-            fresh = {**snap, "team": got.team(t), "dec": {}, "seats": got.seats, "humans": got.humans}
-            changes.fresh[(code, team)] = views.written(meta, team, fresh, got.record_text)
-            if new.done:
+            changes = Changes(advanced={(code, team)})
+            changes.fresh[(code, team)] = got.snapshot
+            if after.done:
                 changes.merge(_maybe_over(store, cfg, meta))
             return changes
-        snap = None
-    return changes  # pragma: no cover - five decisions racing one commit
+    return Changes()  # pragma: no cover - five decisions racing one commit
+
+
+def is_due(snap: TeamSnapshot, now: float, reason: str, week: int | None) -> bool:
+    """Whether the team's week in ``snap`` is due for ``reason`` (and is ``week``, when given)
+    in a running session."""
+    if snap.team.done or snap.status != "running":
+        return False
+    return (week is None or snap.team.week == week) and _due(reason, snap, now)
+
+
+def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, dict[str, Any]]:
+    """The week in ``snap`` played: bots decide the seats without a human decision, the pure
+    engine steps. Returns the team's next state (with its bounds and the bots' memory) and
+    the week's record (``GameResult.weeks`` shape, with the strategy and players of the week)."""
+    t = snap.team
+    assert t.state is not None
+    scn = meta.team_scenario(t)
+    state = t.state  # the engine and the bots never change their input
+    memory: dict[str, Any] = dict(t.memory)
+    policy = parse_policy(meta.bot_policy)
+    decisions: dict[str, int] = {}
+    bots = []
+    for role in scn.roles:
+        if role in snap.dec:
+            decisions[role] = snap.dec[role]
+        else:
+            decisions[role], memory[role] = bot_decision(
+                policy, scn, state, role, memory.get(role, {}), meta.visibility
+            )
+            bots.append(role)
+    if scn.sales is not None:  # the sales seat: its player's promise, else the bots' (game.sales)
+        decisions[SALES_SEAT] = snap.dec[SALES_SEAT] if SALES_SEAT in snap.dec else bot_promise(scn, state)
+        bots += [] if SALES_SEAT in snap.dec else [SALES_SEAT]
+    new, events = step(scn, state, decisions)
+    week_record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
+                   **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap.seats.items()}}  # fmt: skip
+    bounds = {} if new.done else all_bounds(scn, new)
+    return replace(t, week=new.week, done=new.done, state=new, memory=memory, bounds=bounds), week_record
 
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
     """End the session when every team has played its last week."""
-    if all(t["team"]["done"] == "1" for t in store.teams(meta.code, range(1, meta.teams + 1), ("done",))):
+    if all(t.team.done for t in store.teams(meta.code, range(1, meta.teams + 1), ("done",))):
         return end(store, cfg, meta)
     return Changes()
 
 
 def end(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
     """Mark the session over; it expires ``GAME_TTL_SECONDS`` later."""
-    if store.session(meta.code).get("status") == "over":
+    session = store.session(meta.code)
+    if session is None or session.status == "over":
         return Changes()
     store.set_session(meta.code, status="over")
     store.drop_deadlines(meta.code, meta.teams)
@@ -224,14 +233,14 @@ def end(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
 # -- facilitator controls ---------------------------------------------------------------
 
 
-def _not_on_week(team: int | None, week: int, found: tuple[str | None, str | None] | None) -> str:
+def _not_on_week(team: int | None, week: int, found: Team | None) -> str:
     """Why ``force_round`` of ``week`` ends nothing: where ``team`` is (``found``: its week and
     done flag as stored), or that no team is on that week."""
     if not team or found is None:
         return f"no team is deciding week {week} now"
-    if found[1] == "1":
+    if found.done:
         return f"team {team} has played its last week"
-    return f"team {team} is deciding week {found[0]} now, not week {week}"
+    return f"team {team} is deciding week {found.week} now, not week {week}"
 
 
 def _team_arg(meta: SessionMeta, team: int | None) -> int | None:
@@ -246,91 +255,152 @@ def _role_arg(meta: SessionMeta, role: str) -> str:
     return role
 
 
-def control(store: Store, cfg: dict[str, Any], code: str, body: Any, now: float) -> Changes:
-    """Apply one facilitator action (the caller has been checked)."""
-    body = payloads.check(body, payloads.EVENTS["control"], "control")
-    action = body.pop("action")
-    if action not in payloads.ACTIONS:
-        raise bad(f"action must be one of {', '.join(payloads.ACTIONS)}")
-    body = payloads.check(body, payloads.ACTIONS[action], action)
+@dataclass(frozen=True)
+class Control:
+    """One facilitator action on its way: the session, the checked payload (its fields
+    besides ``action``) and the time."""
+
+    store: Store
+    cfg: dict[str, Any]
+    meta: SessionMeta
+    body: dict[str, Any]
+    now: float
+
+    @property
+    def teams(self) -> range:
+        return range(1, self.meta.teams + 1)
+
+    def every_team(self) -> Changes:
+        """Every team's seats changed (their clients get new states), and the session."""
+        return Changes(sessions={self.meta.code}, seats={(self.meta.code, n) for n in self.teams})
+
+
+def control(store: Store, cfg: dict[str, Any], code: str, body: dict[str, Any], now: float) -> Changes:
+    """Apply one facilitator action (``body``: the checked ``control`` payload; the caller has
+    been checked): the action's function in ``CONTROLS``."""
     meta = load_meta(store, code)
     if meta.status == "over":
         raise GameError("not_running", "the game is over")
-    changes = Changes(sessions={code})
-    ttl = int(cfg["IDLE_TTL_SECONDS"])
-    teams = range(1, meta.teams + 1)
-    if action == "start":
-        if meta.status != "setup":
-            raise GameError("not_running", "the game has already started")
-        store.set_session(code, status="running", started=f"{now:.3f}")
-        for n in teams:
-            store.set_team(code, n, advanced_at=f"{now:.3f}")
-            store.set_deadline(code, n, now + meta.round_seconds if meta.round_seconds else None)
-        changes.seats |= {(code, n) for n in teams}
-    elif action == "pause":
-        if meta.status != "running":
-            raise GameError("not_running", "the game is not running")
-        store.set_session(code, status="paused")
-        for n in teams:
-            d = store.team(code, n).get("deadline")
-            if d:
-                store.set_deadline(code, n, None, max(0.0, float(d) - now))
-        changes.seats |= {(code, n) for n in teams}
-    elif action == "resume":
-        if meta.status != "paused":
-            raise GameError("not_running", "the game is not paused")
-        store.set_session(code, status="running")
-        for n in teams:
-            t = store.team(code, n)
-            if t.get("remaining") and t.get("done") != "1":
-                store.set_deadline(code, n, now + float(t["remaining"]))
-            store.set_team(code, n, advanced_at=f"{now:.3f}")
-        changes.seats |= {(code, n) for n in teams}
-    elif action == "set_timer":
-        seconds = round_seconds(body.get("seconds"))
-        store.set_session(code, round_seconds=seconds)
-        for n in teams:
-            if store.team(code, n).get("done") == "1":
-                continue
-            if meta.status == "running":
-                store.set_deadline(code, n, now + seconds if seconds else None)
-            elif meta.status == "paused":
-                store.set_deadline(code, n, None, float(seconds) if seconds else None)
-        changes.seats |= {(code, n) for n in teams}
-    elif action == "force_round":
-        if meta.status != "running":
-            raise GameError("not_running", "start or resume the game first")
-        team, week = _team_arg(meta, body.get("team")), body["week"]
-        chosen = [team] if team else list(teams)
-        pipe = store.r.pipeline(transaction=False)
-        for n in chosen:
-            pipe.hmget(store.team_key(code, n), "week", "done")
-        found = list(zip(chosen, pipe.execute(), strict=True))
-        on_week = [n for n, (w, done) in found if w == str(week) and done != "1"]
-        if not on_week:
-            raise GameError("stale_week", _not_on_week(team, week, found[0][1] if team else None))
-        for n in on_week:
-            changes.merge(advance(store, cfg, code, n, now, "force", week=week, meta=meta))
-    elif action == "reveal_end":  # the players are told the last week from now on
-        store.set_session(code, end_revealed="1")
-        changes.seats |= {(code, n) for n in teams}
-    elif action in ("seat_to_bot", "seat_to_human"):
-        team = _team_arg(meta, body["team"])
-        role = _role_arg(meta, body["role"])
-        if action == "seat_to_bot":
-            store.set_forced(code, team, role, True, ttl)
-            store.set_human(code, team, role, False, ttl)
-        else:
-            store.set_forced(code, team, role, False, ttl)
-            seen = store.seen(code).get((team, role), 0.0)
-            if role in store.seats(code, team) and now - seen <= float(cfg["DISCONNECT_GRACE_SECONDS"]):
-                store.set_human(code, team, role, True, ttl)
-        changes.seats.add((code, team))
-        if meta.status == "running":
-            changes.merge(advance(store, cfg, code, team, now, "complete", meta=meta))
-    elif action == "end":
-        changes.merge(end(store, cfg, meta))
+    fields = {k: v for k, v in body.items() if k != "action"}
+    return Changes(sessions={code}).merge(CONTROLS[body["action"]](Control(store, cfg, meta, fields, now)))
+
+
+def _start(c: Control) -> Changes:
+    """``setup`` -> ``running``: every team's round timer starts."""
+    if c.meta.status != "setup":
+        raise GameError("not_running", "the game has already started")
+    code, seconds = c.meta.code, c.meta.round_seconds
+    c.store.set_session(code, status="running", started=c.now)
+    for n in c.teams:
+        c.store.set_advanced_at(code, n, c.now)
+        c.store.set_deadline(code, n, c.now + seconds if seconds else None)
+    return c.every_team()
+
+
+def _pause(c: Control) -> Changes:
+    """Timers freeze, keeping the time left."""
+    if c.meta.status != "running":
+        raise GameError("not_running", "the game is not running")
+    c.store.set_session(c.meta.code, status="paused")
+    for n, snap in enumerate(c.store.teams(c.meta.code, c.teams, ("deadline",)), 1):
+        if snap.team.deadline is not None:
+            c.store.set_deadline(c.meta.code, n, None, max(0.0, snap.team.deadline - c.now))
+    return c.every_team()
+
+
+def _resume(c: Control) -> Changes:
+    """Timers run on from the time left."""
+    if c.meta.status != "paused":
+        raise GameError("not_running", "the game is not paused")
+    c.store.set_session(c.meta.code, status="running")
+    for n, snap in enumerate(c.store.teams(c.meta.code, c.teams, ("remaining", "done")), 1):
+        if snap.team.remaining and not snap.team.done:
+            c.store.set_deadline(c.meta.code, n, c.now + snap.team.remaining)
+        c.store.set_advanced_at(c.meta.code, n, c.now)
+    return c.every_team()
+
+
+def _set_timer(c: Control) -> Changes:
+    """A new round length, which also restarts the current round's timer."""
+    seconds = round_seconds(c.body.get("seconds"))
+    c.store.set_session(c.meta.code, round_seconds=seconds)
+    for n, snap in enumerate(c.store.teams(c.meta.code, c.teams, ("done",)), 1):
+        if snap.team.done:
+            continue
+        if c.meta.status == "running":
+            c.store.set_deadline(c.meta.code, n, c.now + seconds if seconds else None)
+        elif c.meta.status == "paused":
+            c.store.set_deadline(c.meta.code, n, None, float(seconds) if seconds else None)
+    return c.every_team()
+
+
+def _force_round(c: Control) -> Changes:
+    """End week ``week`` now for team ``team``, or for every team on that week."""
+    if c.meta.status != "running":
+        raise GameError("not_running", "start or resume the game first")
+    code, team, week = c.meta.code, _team_arg(c.meta, c.body.get("team")), c.body["week"]
+    chosen = [team] if team else list(c.teams)
+    found = [(n, snap.team) for n, snap in zip(chosen, c.store.teams(code, chosen, ("week", "done")), strict=True)]
+    on_week = [n for n, t in found if t.week == week and not t.done]
+    if not on_week:
+        raise GameError("stale_week", _not_on_week(team, week, found[0][1] if team else None))
+    changes = Changes()
+    for n in on_week:
+        changes.merge(advance(c.store, c.cfg, code, n, c.now, "force", week=week, meta=c.meta))
     return changes
+
+
+def _reveal_end(c: Control) -> Changes:
+    """The players are told the last week from now on."""
+    c.store.set_session(c.meta.code, end_revealed=True)
+    return c.every_team()
+
+
+def _seat_to_bot(c: Control) -> Changes:
+    """A bot plays the seat until ``seat_to_human``."""
+    team, role = _team_arg(c.meta, c.body["team"]), _role_arg(c.meta, c.body["role"])
+    ttl = int(c.cfg["IDLE_TTL_SECONDS"])
+    c.store.set_forced(c.meta.code, team, role, True, ttl)
+    c.store.set_human(c.meta.code, team, role, False, ttl)
+    return _seat_changed(c, team)
+
+
+def _seat_to_human(c: Control) -> Changes:
+    """The seat's player plays again if connected; an empty seat is free to join."""
+    code, team, role = c.meta.code, _team_arg(c.meta, c.body["team"]), _role_arg(c.meta, c.body["role"])
+    ttl = int(c.cfg["IDLE_TTL_SECONDS"])
+    c.store.set_forced(code, team, role, False, ttl)
+    seen = c.store.seen(code).get((team, role), 0.0)
+    if role in c.store.seats(code, team) and c.now - seen <= float(c.cfg["DISCONNECT_GRACE_SECONDS"]):
+        c.store.set_human(code, team, role, True, ttl)
+    return _seat_changed(c, team)
+
+
+def _seat_changed(c: Control, team: int) -> Changes:
+    """A seat of ``team`` changed hands: the week may now be complete."""
+    changes = Changes(seats={(c.meta.code, team)})
+    if c.meta.status == "running":
+        changes.merge(advance(c.store, c.cfg, c.meta.code, team, c.now, "complete", meta=c.meta))
+    return changes
+
+
+def _end(c: Control) -> Changes:
+    """The game is over for everyone."""
+    return end(c.store, c.cfg, c.meta)
+
+
+# every ``control`` action (``web.payloads.ACTIONS`` has the same names and their fields)
+CONTROLS: dict[str, Callable[[Control], Changes]] = {
+    "start": _start,
+    "pause": _pause,
+    "resume": _resume,
+    "end": _end,
+    "force_round": _force_round,
+    "set_timer": _set_timer,
+    "seat_to_bot": _seat_to_bot,
+    "seat_to_human": _seat_to_human,
+    "reveal_end": _reveal_end,
+}
 
 
 # -- the ticker ---------------------------------------------------------------------
@@ -362,7 +432,7 @@ def tick(
         try:
             changes.merge(advance(store, cfg, code, team, now, "deadline"))
         except GameError:
-            store.r.zrem(DEADLINES, f"{code}:{team}")
+            store.drop_deadline(code, team)
         except STORE_DOWN:
             raise
         except Exception:  # one broken game must not stop the others' timers
@@ -398,13 +468,12 @@ def _tick_session(
         presence[code] = seen_closed
     seen = seen_closed[0]
     for n, snap in enumerate(snaps, 1):
-        humans = snap["humans"]
-        for role in sorted(humans):
+        for role in sorted(snap.humans):
             if now - seen.get((n, role), 0.0) > grace:
                 store.set_human(code, n, role, False, ttl)
                 changes.seats.add((code, n))
-                humans.discard(role)
-        if meta.status == "running" and humans and humans <= snap["decided"]:
+                snap.humans.discard(role)
+        if meta.status == "running" and snap.complete:
             changes.merge(advance(store, cfg, code, n, now, "complete", meta=meta))
     if meta.status == "running":
         changes.merge(_pace_bots(store, cfg, meta, now, snaps, changes))
@@ -412,7 +481,7 @@ def _tick_session(
 
 
 def _pace_bots(
-    store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float, snaps: list[dict[str, Any]], done_now: Changes
+    store: Store, cfg: dict[str, Any], meta: SessionMeta, now: float, snaps: list[TeamSnapshot], done_now: Changes
 ) -> Changes:
     """Advance teams with no human seat: up to the leading team's week, or one
     week per ``BOT_ROUND_SECONDS`` when nobody in the session plays. ``snaps``: every
@@ -421,8 +490,8 @@ def _pace_bots(
     changes = Changes()
     teams = []
     for n, snap in enumerate(snaps, 1):
-        t = done_now.fresh.get((meta.code, n), snap)["team"]
-        teams.append((n, int(t["week"]), t["done"] == "1", float(t.get("advanced_at") or 0), len(snap["humans"])))
+        t = done_now.fresh.get((meta.code, n), snap).team
+        teams.append((n, t.week, t.done, t.advanced_at, len(snap.humans)))
     # progress = weeks played: the last week keeps its number and sets done
     played = [w - 1 + d for _, w, d, _, h in teams if h]
     lead = max(played) if played else None
@@ -451,15 +520,17 @@ def choose_deal(store: Store, code: str, team: int, deal: Any, role: str | None 
     if not isinstance(deal, bool):
         raise bad("deal must be true or false")
     t = store.team(code, team)
+    if t is None:
+        raise GameError("unknown_session", f"no team {team} in session {code}")
     by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
     if meta.status != "setup":
-        if meta.status not in ("running", "paused") or t.get("done") == "1":
+        if meta.status not in ("running", "paused") or t.done:
             raise GameError("not_running", "the game is over")
         scn = meta.team_scenario(t)
-        if not is_review_week(scn, int(t["week"])):
+        if not is_review_week(scn, t.week):
             weeks = ", ".join(str(w) for w in scn.review_weeks) or "none"
             raise GameError("not_running", f"the deal changes only before the start or at a review (weeks: {weeks})")
-    store.set_team(code, team, deal="1" if deal else "0", deal_by=by)
+    store.set_deal(code, team, deal, by=by)
     return Changes(seats={(code, team)})
 
 
@@ -489,7 +560,6 @@ def choose_codp(
         switch_codp,
         switch_processes,
     )
-    from web.sessions import team_fields
 
     meta = load_meta(store, code)
     if meta.codp_rule != "team":
@@ -512,34 +582,31 @@ def choose_codp(
         if not isinstance(shop, str) or shop not in SHOP_MODES:
             raise bad(f"mode must be one of {', '.join(SHOP_MODES)}")
     t = store.team(code, team)
-    position = position or t.get("codp") or meta.codp
-    shop = shop or t.get("shop") or None
+    if t is None:
+        raise GameError("unknown_session", f"no team {team} in session {code}")
+    position = position or t.codp or meta.codp
+    shop = shop or t.shop or None
     by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
     if meta.status == "setup":
-        like = {
-            "scenario": meta.scenario,
-            "weeks": meta.weeks,
-            "seed": meta.seed,
-            "custom": meta.custom,
-            "end_window": meta.end_window,
-        }
-        fields = team_fields(like, team, position, shop)
-        del fields["name"]
-        store.set_team(code, team, **fields, codp_by=by)
+        fresh = new_team(meta.scenario_for(position, shop), meta.seed, team, position, shop)
+        store.restart_team(code, team, fresh, by=by)
         return Changes(seats={(code, team)})
     if meta.status not in ("running", "paused"):
         raise GameError("not_running", "the game is over")
-    state = GameState.from_dict(json.loads(t["state"]))
+    assert t.state is not None
     try:
         scn = meta.team_scenario(t)
         if position in POSITIONS:
-            _, new = switch_codp(scn, state, position, shop=shop)
+            _, new = switch_codp(scn, t.state, position, shop=shop)
         else:  # a process per segment
-            _, new = switch_processes(scn, state, choice_processes(meta.base, position))
+            _, new = switch_processes(scn, t.state, choice_processes(meta.base, position))
     except CodpError as exc:
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"
         ) from None
-    if not store.replace_state(code, team, state.week, new.to_dict(), position, shop, by=by):
+    after = replace(
+        t, state=new, bounds=all_bounds(meta.scenario_for(position, shop, t.deal), new), codp=position, shop=shop
+    )
+    if not store.replace_state(code, team, t.week, after, by=by):
         raise GameError("stale_week", "the week changed meanwhile; look again and retry")
     return Changes(seats={(code, team)})

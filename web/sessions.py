@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hmac
-import json
 import secrets
 import unicodedata
 from dataclasses import dataclass
@@ -15,12 +14,13 @@ from game.horizon import end_of_game, window, with_length
 from game.policies import PolicyError, check_roles, parse_policy
 from game.sales import seats as sales_seats
 from game.scenario import MAX_WEEKS, VISIBILITY_KEYS, Scenario, ScenarioError
-from game.state import GameState, new_game
+from game.state import new_game
 from web import custom_scenarios, payloads
 from web.errors import GameError, bad
 from web.payloads import is_whole
+from web.records import SessionRecord, Team
 from web.scenarios import base_scenario, presets, team_scenario
-from web.store import MAX_SEAT_PLAYERS, Store, bounds_json, digest, holds_seat, seat_players
+from web.store import MAX_SEAT_PLAYERS, Store, digest, holds_seat, seat_players
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
@@ -80,17 +80,9 @@ class SessionMeta:
         told = self.base.end_known if self.end_told is None else self.end_told
         return told or self.end_revealed
 
-    def team_scenario(self, team: dict[str, Any]) -> Scenario:
-        """The scenario the team with hash fields ``team`` (its ``codp``, ``shop`` and ``deal``)
-        plays."""
-        return self.scenario_for(team.get("codp") or None, team.get("shop") or None, team_deal(team))
-
-
-def team_deal(team: dict[str, Any]) -> bool | None:
-    """The team's co-makership choice from its hash (``deal``: "1" offered, "0" not; absent or
-    empty: as the scenario has it)."""
-    value = team.get("deal") or ""
-    return None if not value else value == "1"
+    def team_scenario(self, team: Team) -> Scenario:
+        """The scenario ``team`` (with its ``codp``, ``shop`` and ``deal``) plays."""
+        return self.scenario_for(team.codp, team.shop, team.deal)
 
 
 def load_meta(store: Store, code: Any) -> SessionMeta:
@@ -101,11 +93,11 @@ def load_meta(store: Store, code: Any) -> SessionMeta:
     return meta_from(code, store.session(code))
 
 
-def meta_from(code: str, raw: dict[str, str]) -> SessionMeta:
-    """The session ``code`` from its hash ``raw``; ``unknown_session`` when empty."""
-    if not raw or "config" not in raw:
+def meta_from(code: str, raw: SessionRecord | None) -> SessionMeta:
+    """The session ``code`` from its record ``raw``; ``unknown_session`` when there is none."""
+    if raw is None:
         raise GameError("unknown_session", f"no session with code {code}")
-    cfg = json.loads(raw["config"])
+    cfg = raw.config
     return SessionMeta(
         code=code,
         scenario=cfg["scenario"],
@@ -116,14 +108,14 @@ def meta_from(code: str, raw: dict[str, str]) -> SessionMeta:
         codp=cfg["codp"]["position"],
         visibility=dict(cfg["visibility"]),
         bot_policy=cfg["bot_policy"],
-        status=raw.get("status", "setup"),
-        round_seconds=int(raw.get("round_seconds") or 0),
-        secret_hash=raw.get("secret", ""),
+        status=raw.status,
+        round_seconds=raw.round_seconds,
+        secret_hash=raw.secret,
         custom=cfg.get("custom"),
         # a session created before games ended in a window ends after its weeks, as its states do
         end_window=tuple(cfg.get("end_window") or (cfg["weeks"], cfg["weeks"])),  # type: ignore[arg-type]
         end_told=cfg.get("end_known"),
-        end_revealed=raw.get("end_revealed") == "1",
+        end_revealed=raw.end_revealed,
     )
 
 
@@ -242,42 +234,36 @@ def _end_window(raw: Any, scn: Scenario, weeks: int) -> list[int]:
     return list(raw)
 
 
-def team_fields(meta_like: dict[str, Any], n: int, codp: str | None, shop: str | None = None) -> dict[str, Any]:
-    """The initial hash of team ``n``: its game at week 1 (``shop``: its web shop's mode)."""
-    ends = tuple(meta_like["end_window"]) if meta_like.get("end_window") else None
-    scn = team_scenario(meta_like["scenario"], meta_like["weeks"], codp, meta_like.get("custom"), shop, ends)
-    state = new_game(scn, meta_like["seed"])
-    return {
-        "week": state.week,
-        "state": json.dumps(state.to_dict()),
-        "bounds": bounds_json(all_bounds(scn, state)),
-        "memory": "{}",
-        "done": "0",
-        "codp": codp or "",
-        "shop": shop or "",
-        "name": f"Team {n}",
-        "deadline": "",
-        "remaining": "",
-        "advanced_at": "",
-    }
+def new_team(scn: Scenario, seed: int, n: int, codp: str | None, shop: str | None = None) -> Team:
+    """Team ``n`` as it begins: its game at week 1 on ``scn`` (the scenario at its CODP position
+    ``codp`` and web shop mode ``shop``), with the decision bounds of that state."""
+    state = new_game(scn, seed)
+    return Team(
+        week=state.week,
+        codp=codp or None,
+        shop=shop or None,
+        name=f"Team {n}",
+        state=state,
+        bounds=all_bounds(scn, state),
+    )
 
 
 def create_session(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
     """Create a session from the API body; returns the answer of ``POST /api/sessions``."""
     settings = _settings(body, int(cfg["MAX_TEAMS"]))
     secret = secrets.token_urlsafe(24)
-    meta = {
-        "created": f"{now:.3f}",
-        "config": json.dumps({k: v for k, v in settings.items() if k != "round_seconds"}),
-        "secret": digest(secret),
-        "status": "setup",
-        "round_seconds": settings["round_seconds"],
-    }
+    record = SessionRecord(
+        config={k: v for k, v in settings.items() if k != "round_seconds"},
+        secret=digest(secret),
+        round_seconds=settings["round_seconds"],
+    )
     position = settings["codp"]["position"]
-    teams = [team_fields(settings, n, position) for n in range(1, settings["teams"] + 1)]
+    ends = tuple(settings["end_window"])
+    scn = team_scenario(settings["scenario"], settings["weeks"], position, settings.get("custom"), None, ends)
+    teams = [new_team(scn, settings["seed"], n, position) for n in range(1, settings["teams"] + 1)]
     for _ in range(20):
         code = new_code()
-        if store.create_session(code, meta, teams, int(cfg["IDLE_TTL_SECONDS"])):
+        if store.create_session(code, record, now, teams, int(cfg["IDLE_TTL_SECONDS"])):
             break
     else:  # pragma: no cover - 31^6 codes
         raise GameError("rate_limited", "could not find a free join code, try again")
@@ -291,11 +277,6 @@ def create_session(store: Store, cfg: dict[str, Any], body: Any, now: float) -> 
         "weeks": settings["weeks"],
         "seed": settings["seed"],
     }
-
-
-def team_state(store: Store, code: str, team: int) -> GameState:
-    """A team's engine state."""
-    return GameState.from_dict(json.loads(store.team(code, team)["state"]))
 
 
 # -- seats ----------------------------------------------------------------------
@@ -327,17 +308,16 @@ def _shared_seat(store: Store, meta: SessionMeta, team: int | None, role: str | 
     found = []
     for n, snap in zip(teams, store.teams(meta.code, teams, ("week",), ("seats", "forced")), strict=True):
         for i, r in enumerate(roles):
-            seat = snap["seats"].get(r)
-            if seat is not None and r not in snap["forced"] and len(seat_players(seat)) < MAX_SEAT_PLAYERS:
+            seat = snap.seats.get(r)
+            if seat is not None and r not in snap.forced and len(seat_players(seat)) < MAX_SEAT_PLAYERS:
                 found.append((len(seat_players(seat)), n, i, r))
     return [(n, r) for _, n, _, r in sorted(found)]
 
 
-def join(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
+def join(store: Store, cfg: dict[str, Any], body: dict[str, Any], now: float) -> dict[str, Any]:
     """Give a player a seat: ``{"token", "code", "team", "role", "shared"}``. A free seat first;
     with ``share``, when none is free (or the chosen one is taken), a taken seat the player
     then plays together with its player (``shared``: True)."""
-    body = payloads.check(body, payloads.EVENTS["join"], "join")
     meta = load_meta(store, body["code"])
     name = clean_name(body["name"])
     if meta.status == "over":
@@ -367,9 +347,9 @@ def join(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, 
     raise GameError("team_full", "no free seat" + (f" in team {team}" if team else " in this session"))
 
 
-def resume(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
+def resume(store: Store, cfg: dict[str, Any], body: dict[str, Any], now: float) -> dict[str, Any]:
     """Reclaim the seat a token belongs to: ``{"code", "team", "role", "reclaimed"}``."""
-    token = payloads.check(body, payloads.EVENTS["resume"], "resume")["token"]
+    token = body["token"]
     if not 8 <= len(token) <= 200:
         raise GameError("bad_token", "unknown seat token")
     h = digest(token)

@@ -23,19 +23,23 @@ Everything of a session expires ``IDLE_TTL_SECONDS`` after its last round and
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import hmac
 import json
 import logging
 import select
 import sys
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import redis
 from redis.commands.core import Script
+
+from game.state import GameState
+from web.records import Bounds, Committed, Seat, SessionRecord, Submitted, Team, TeamSnapshot
 
 log = logging.getLogger(__name__)
 
@@ -51,11 +55,28 @@ TEAM_PARTS = {
     "forced": ("m", "forced"),
 }
 DEADLINES = "bg:deadlines"
+LEADER = "bg:leader"  # with MESSAGE_QUEUE: the id of the process that runs the ticker (a lease)
+STATE_LIMIT = 1000  # parsed states kept (a class is at most MAX_TEAMS teams)
+# take the lease when it is free, keep it when we hold it
+_RENEW = """
+local holder = redis.call('GET', KEYS[1])
+if holder == false or holder == ARGV[1] then
+  redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+  return 1
+end
+return 0
+"""
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
 SEEN_BATCH = 1000  # seats marked seen per call of seen.lua
 # ``Store.presence``: when each seat was last held, and the seats whose last connection closed
 Presence = tuple[dict[tuple[int, str], float], set[tuple[int, str]]]
 # what an unreachable (or still loading) store raises: answered with ``unavailable``
 STORE_DOWN: tuple[type[BaseException], ...] = (redis.ConnectionError, redis.TimeoutError)
+# anything the store may raise when a call fails (down, or an error reply)
+STORE_FAILED: tuple[type[BaseException], ...] = (redis.RedisError, OSError)
 
 
 def digest(secret: str) -> str:
@@ -66,40 +87,6 @@ def digest(secret: str) -> str:
 def _pairs(flat: list[str]) -> dict[str, str]:
     """A Redis ``HGETALL`` reply inside a script's answer (a flat list) as a dict."""
     return dict(zip(flat[::2], flat[1::2], strict=True))
-
-
-def _snapshot(
-    team: dict[str, str],
-    dec: dict[str, str],
-    seats: dict[str, str],
-    humans: Iterable[str],
-    forced: Iterable[str],
-    round_seconds: str | None,
-    status: str | None,
-) -> dict[str, Any]:
-    """A team as ``Store.team_snapshot`` gives it, from the raw replies."""
-    return {
-        "team": team,
-        "dec": {k: int(v) for k, v in dec.items()},
-        "seats": {r: json.loads(v) for r, v in seats.items()},
-        "humans": set(humans),
-        "forced": set(forced),
-        "round_seconds": int(round_seconds or 0),
-        "status": status or "",
-    }
-
-
-_SEATS: dict[str, dict[str, Any]] = {}  # a seat's JSON text -> its value (a seat changes only when taken)
-
-
-def _seat(text: str) -> dict[str, Any]:
-    """A seat's value from its JSON text (parsed once: the dashboard reads every seat each tick)."""
-    hit = _SEATS.get(text)
-    if hit is None:
-        if len(_SEATS) > 20_000:
-            _SEATS.clear()
-        hit = _SEATS[text] = json.loads(text)
-    return hit
 
 
 MAX_SEAT_PLAYERS = 5  # players who may share one seat (the first and four who joined it later)
@@ -130,43 +117,82 @@ def bounds_json(bounds: dict[str, tuple[int, int]]) -> str:
     return json.dumps({role: [int(lo), int(hi)] for role, (lo, hi) in bounds.items()}, separators=(",", ":"))
 
 
-@dataclass
-class Submitted:
-    """What ``Store.submit`` found: ``status`` (``ok`` or why not) and whether the
-    decision completed the week, with what the caller needs next: the session's
-    status (``not_running``), the team's week (``stale_week``, ``ok``), the bounds
-    (``out_of_bounds``), the roles that decided and the value this seat had decided
-    before (``ok``; ``previous`` None: its first decision this week) and, when complete, the
-    team as ``team_snapshot`` gives it and the session's config and timer."""
-
-    status: str
-    complete: bool
-    session_status: str = ""
-    week: int = 0
-    bounds: tuple[int, int] = (0, 0)
-    decided: list[str] = field(default_factory=list)
-    previous: int | None = None
-    snapshot: dict[str, Any] | None = None
-    session: dict[str, str] | None = None
+def _flag(value: bool) -> str:
+    return "1" if value else "0"
 
 
-@dataclass
-class Committed:
-    """What ``Store.commit`` did: ``result`` (1 written, 0 already advanced, -1 read
-    again), the week record as stored and, when written, the fields of the team hash
-    it set (as Redis holds them: the state, the deadline among them) and the seats and
-    humans at that moment."""
+def _num(text: str | None) -> float | None:
+    """A time stored as text ('' or missing: none)."""
+    return float(text) if text else None
 
-    result: int
-    record_text: str = ""
-    fields: dict[str, str] = field(default_factory=dict)
-    seats: dict[str, dict[str, Any]] = field(default_factory=dict)
-    humans: set[str] = field(default_factory=set)
 
-    def team(self, before: dict[str, str]) -> dict[str, str]:
-        """The team hash after the commit, from ``before`` (as read before it): the fields
-        it set, and no ``bounds`` when it stored none (the game is over)."""
-        return {**{k: v for k, v in before.items() if k != "bounds"}, **self.fields}
+def _session(raw: dict[str, str]) -> SessionRecord | None:
+    """A session from its hash (None when it has no config: unknown or expired)."""
+    if not raw or "config" not in raw:
+        return None
+    return SessionRecord(
+        config=json.loads(raw["config"]),
+        status=raw.get("status", "setup"),
+        round_seconds=int(raw.get("round_seconds") or 0),
+        secret=raw.get("secret", ""),
+        end_revealed=raw.get("end_revealed") == "1",
+    )
+
+
+def _session_hash(session: SessionRecord) -> dict[str, str]:
+    return {
+        "config": json.dumps(session.config),
+        "secret": session.secret,
+        "status": session.status,
+        "round_seconds": str(int(session.round_seconds)),
+    }
+
+
+def _team(raw: dict[str, str], state: GameState | None) -> Team:
+    """A team from the fields of its hash that were read."""
+    memory = raw.get("memory")
+    return Team(
+        week=int(raw.get("week") or 0),
+        done=raw.get("done") == "1",
+        codp=raw.get("codp") or None,
+        shop=raw.get("shop") or None,
+        name=raw.get("name") or "",
+        deadline=_num(raw.get("deadline")),
+        remaining=_num(raw.get("remaining")),
+        advanced_at=float(raw.get("advanced_at") or 0),
+        dec_rev=int(raw.get("dec_rev") or 0),
+        codp_by=raw.get("codp_by") or None,
+        deal=None if not raw.get("deal") else raw["deal"] == "1",
+        deal_by=raw.get("deal_by") or None,
+        state=state,
+        memory=json.loads(memory) if memory else {},
+        bounds=_bounds(raw.get("bounds")),
+    )
+
+
+def _bounds(text: str | None) -> Bounds:
+    return {role: (lo, hi) for role, (lo, hi) in json.loads(text).items()} if text else {}
+
+
+def _state_fields(state: GameState, bounds: Bounds | None) -> dict[str, str]:
+    """A state as the team hash keeps it, always with its decision bounds (none once the game is over)."""
+    return {"week": str(state.week), "state": json.dumps(state.to_dict()), "bounds": bounds_json(bounds or {})}
+
+
+def _team_hash(team: Team) -> dict[str, str]:
+    """A new team's hash: its state with its bounds and every other field."""
+    assert team.state is not None
+    return {
+        **_state_fields(team.state, team.bounds),
+        "memory": json.dumps(team.memory),
+        "done": _flag(team.done),
+        "codp": team.codp or "",
+        "shop": team.shop or "",
+        "name": team.name,
+        "deadline": "" if team.deadline is None else f"{team.deadline:.3f}",
+        "remaining": "" if team.remaining is None else f"{team.remaining:.3f}",
+        "advanced_at": f"{team.advanced_at:.3f}" if team.advanced_at else "",
+    }
 
 
 def _os_poll() -> Any:
@@ -230,6 +256,45 @@ def connect(url: str | None, max_connections: int = 50) -> tuple[redis.Redis, st
     return fakeredis.FakeRedis(decode_responses=True), "memory"
 
 
+class Channel:
+    """A Redis pub/sub channel between the server processes (``MESSAGE_QUEUE``): what the
+    relay publishes and what it hears, as text. Raises ``STORE_FAILED`` as the store does."""
+
+    def __init__(self, url: str, name: str) -> None:
+        self.name = name
+        self._r = redis.Redis.from_url(
+            url, decode_responses=True, health_check_interval=30, connection_class=Connection
+        )
+        self._pubsub: Any = None
+
+    def publish(self, text: str) -> None:
+        """Send ``text`` to every subscriber (this process's too)."""
+        self._r.execute_command("PUBLISH", self.name, text)
+
+    def batches(self, most: int) -> Iterator[list[str]]:
+        """Subscribe, then wait for the next message (no polling) and yield it with what else
+        has arrived meanwhile (at most ``most``), until the connection fails or is closed."""
+        pubsub = self._pubsub = self._r.pubsub(ignore_subscribe_messages=True)
+        try:
+            pubsub.subscribe(self.name)
+            for msg in pubsub.listen():
+                batch = [msg]
+                while len(batch) < most:
+                    more = pubsub.get_message(timeout=0)
+                    if more is None:
+                        break
+                    batch.append(more)
+                yield [m["data"] for m in batch if m.get("type") == "message"]
+        finally:
+            with contextlib.suppress(Exception):  # closing a broken connection
+                pubsub.close()
+
+    def close(self) -> None:
+        """Wake a subscriber waiting for a message (its connection closes under it)."""
+        with contextlib.suppress(Exception):
+            self._pubsub.connection.disconnect()
+
+
 class Store:
     """Typed access to the key scheme above, plus the atomic Lua scripts."""
 
@@ -240,6 +305,10 @@ class Store:
         self._commit = client.register_script((LUA_DIR / "commit.lua").read_text())
         self._teams = client.register_script((LUA_DIR / "teams.lua").read_text())
         self._seen = client.register_script((LUA_DIR / "seen.lua").read_text())
+        self._renew = client.register_script(_RENEW)
+        self._release = client.register_script(_RELEASE)
+        self._states: dict[str, tuple[str, GameState]] = {}  # team key -> (state text, parsed)
+        self._seats: dict[str, Seat] = {}  # a seat's JSON text -> its value (a seat changes only when taken)
 
     def _run(self, script: Script, keys: list[str], args: list[Any]) -> Any:
         """Run one of the store's scripts: ``EVALSHA`` on a pooled connection, loading
@@ -303,15 +372,15 @@ class Store:
             return False
 
     # -- sessions ---------------------------------------------------------------
-    def create_session(self, code: str, meta: dict[str, Any], teams: list[dict[str, Any]], ttl: int) -> bool:
-        """Write a new session and its teams; False when the code is taken."""
+    def create_session(self, code: str, session: SessionRecord, created: float, teams: list[Team], ttl: int) -> bool:
+        """Write a new session and its teams (each with its state and bounds); False when the code is taken."""
         skey = self.session_key(code)
-        if not self.r.hsetnx(skey, "created", meta["created"]):
+        if not self.r.hsetnx(skey, "created", f"{created:.3f}"):
             return False
         pipe = self.r.pipeline(transaction=True)
-        pipe.hset(skey, mapping={k: v for k, v in meta.items() if k != "created"})
+        pipe.hset(skey, mapping=_session_hash(session))
         for n, team in enumerate(teams, 1):
-            pipe.hset(self.team_key(code, n), mapping=team)
+            pipe.hset(self.team_key(code, n), mapping=_team_hash(team))
         pipe.sadd(SESSIONS, code)
         for key in self.session_keys(code, len(teams)):
             pipe.expire(key, ttl)
@@ -320,12 +389,31 @@ class Store:
         # later copy the TTL of the team or session hash when they are written.
         return True
 
-    def session(self, code: str) -> dict[str, str]:
-        """The session hash (empty when unknown or expired)."""
-        return self.r.hgetall(self.session_key(code))
+    def session(self, code: str) -> SessionRecord | None:
+        """The session (None when unknown or expired)."""
+        return _session(self.r.hgetall(self.session_key(code)))
 
-    def set_session(self, code: str, **fields: Any) -> None:
-        self.r.hset(self.session_key(code), mapping={k: str(v) for k, v in fields.items()})
+    def set_session(
+        self,
+        code: str,
+        *,
+        status: str | None = None,
+        started: float | None = None,
+        round_seconds: int | None = None,
+        end_revealed: bool | None = None,
+    ) -> None:
+        """Change the given fields of a session (status, start time, round timer, the last week revealed)."""
+        fields: dict[str, str] = {}
+        if status is not None:
+            fields["status"] = status
+        if started is not None:
+            fields["started"] = f"{started:.3f}"
+        if round_seconds is not None:
+            fields["round_seconds"] = str(int(round_seconds))
+        if end_revealed is not None:
+            fields["end_revealed"] = "1" if end_revealed else "0"
+        if fields:
+            self.r.hset(self.session_key(code), mapping=fields)
 
     def codes(self) -> list[str]:
         """Codes of live sessions (drops the ones that expired)."""
@@ -353,63 +441,110 @@ class Store:
         pipe.execute()
 
     # -- teams ------------------------------------------------------------------
-    def team(self, code: str, team: int) -> dict[str, str]:
-        return self.r.hgetall(self.team_key(code, team))
+    def _team(self, key: str, raw: dict[str, str]) -> Team:
+        """A team from the fields of its hash that were read (the state parsed once per change)."""
+        text = raw.get("state")
+        return _team(raw, None if text is None else self._state(key, text))
 
-    def set_team(self, code: str, team: int, **fields: Any) -> None:
-        """Write fields of a team's hash; a new ``state`` without ``bounds`` drops the
-        stored bounds (the next submission computes them)."""
+    def _state(self, key: str, text: str) -> GameState:
+        """The ``GameState`` stored as ``text`` under ``key``, parsed once per change: the engine and
+        the views never change their input, so every reader of the same state shares one."""
+        hit = self._states.get(key)
+        if hit is not None and hit[0] == text:
+            return hit[1]
+        if len(self._states) > STATE_LIMIT:
+            self._states.clear()
+        state = GameState.from_dict(json.loads(text))
+        self._states[key] = (text, state)
+        return state
+
+    def _seat(self, text: str) -> Seat:
+        """A seat's value from its JSON text (parsed once: the dashboard reads every seat each tick)."""
+        hit = self._seats.get(text)
+        if hit is None:
+            if len(self._seats) > 20_000:
+                self._seats.clear()
+            hit = self._seats[text] = json.loads(text)
+        return hit
+
+    def team(self, code: str, team: int) -> Team | None:
+        """Everything of a team's hash (None when there is no such team)."""
         key = self.team_key(code, team)
-        if "state" in fields and "bounds" not in fields:
-            pipe = self.r.pipeline(transaction=True)
-            pipe.hset(key, mapping={k: str(v) for k, v in fields.items()})
-            pipe.hdel(key, "bounds")
-            pipe.execute()
-        else:
-            self.r.hset(key, mapping={k: str(v) for k, v in fields.items()})
+        raw = self.r.hgetall(key)
+        return self._team(key, raw) if raw else None
 
-    def decisions(self, code: str, team: int) -> dict[str, int]:
-        return {k: int(v) for k, v in self.r.hgetall(self.team_key(code, team, "dec")).items()}
+    def state_document(self, code: str, team: int) -> dict[str, Any]:
+        """A team's engine state as the results show it (the stored document, as it was written)."""
+        return json.loads(self.r.hget(self.team_key(code, team), "state") or "{}")
+
+    def set_advanced_at(self, code: str, team: int, at: float) -> None:
+        """When a team's week last advanced (or the game started or resumed): the bot pacing counts from it."""
+        self.r.hset(self.team_key(code, team), "advanced_at", f"{at:.3f}")
+
+    def set_deal(self, code: str, team: int, deal: bool, by: str = "") -> None:
+        """A team's co-makership deal (offered or not) and who chose it."""
+        self.r.hset(self.team_key(code, team), mapping={"deal": _flag(deal), "deal_by": by})
+
+    def rename_team(self, code: str, team: int, name: str) -> None:
+        """A team's name."""
+        self.r.hset(self.team_key(code, team), "name", name)
 
     def weeks(self, code: str, team: int, start: int = 0) -> list[dict[str, Any]]:
         """The team's week records from index ``start`` on."""
         return [json.loads(x) for x in self.r.lrange(self.team_key(code, team, "weeks"), start, -1)]
 
-    def seats(self, code: str, team: int) -> dict[str, dict[str, Any]]:
+    def seats(self, code: str, team: int) -> dict[str, Seat]:
         raw = self.r.hgetall(self.team_key(code, team, "seats"))
         return {role: json.loads(v) for role, v in raw.items()}
-
-    def humans(self, code: str, team: int) -> set[str]:
-        return set(self.r.smembers(self.team_key(code, team, "humans")))
 
     def forced(self, code: str, team: int) -> set[str]:
         return set(self.r.smembers(self.team_key(code, team, "forced")))
 
-    def team_snapshot(self, code: str, team: int, weeks_from: int | None = None) -> dict[str, Any]:
+    def team_snapshot(
+        self, code: str, team: int, weeks_from: int | None = None, session: bool = False
+    ) -> TeamSnapshot | None:
         """Team hash, decisions, seats, humans and forced roles in one round trip, with
-        the session's ``round_seconds`` and ``status``, and (``weeks_from``) the week records from that index."""
+        the session's ``round_seconds`` and ``status`` (``session``: the whole session record),
+        and (``weeks_from``) the week records from that index. None when there is no such team."""
+        key = self.team_key(code, team)
         pipe = self.r.pipeline(transaction=True)
-        pipe.hgetall(self.team_key(code, team))
+        pipe.hgetall(key)
         pipe.hgetall(self.team_key(code, team, "dec"))
         pipe.hgetall(self.team_key(code, team, "seats"))
         pipe.smembers(self.team_key(code, team, "humans"))
         pipe.smembers(self.team_key(code, team, "forced"))
-        pipe.hmget(self.session_key(code), "round_seconds", "status")
+        if session:
+            pipe.hgetall(self.session_key(code))
+        else:
+            pipe.hmget(self.session_key(code), "round_seconds", "status")
         if weeks_from is not None:
             pipe.lrange(self.team_key(code, team, "weeks"), weeks_from, -1)
-        t, dec, seats, humans, forced, (rs, status), *weeks = pipe.execute()
-        out = _snapshot(t, dec, seats, humans, forced, rs, status)
-        if weeks_from is not None:
-            out["weeks"] = [json.loads(x) for x in weeks[0]]
-        return out
+        t, dec, seats, humans, forced, sess, *weeks = pipe.execute()
+        if not t:
+            return None
+        rs, status = (sess.get("round_seconds"), sess.get("status")) if session else sess
+        decisions = {k: int(v) for k, v in dec.items()}
+        return TeamSnapshot(
+            self._team(key, t),
+            dec=decisions,
+            decided=set(decisions),
+            seats={r: json.loads(v) for r, v in seats.items()},
+            taken=set(seats),
+            humans=set(humans),
+            forced=set(forced),
+            round_seconds=int(rs or 0),
+            status=status or "",
+            weeks=[json.loads(x) for x in weeks[0]] if weeks_from is not None else None,
+            session=_session(sess) if session else None,
+        )
 
     def teams(
         self, code: str, teams: Iterable[int], fields: Sequence[str], parts: Sequence[str] = ()
-    ) -> list[dict[str, Any]]:
-        """The hash ``fields`` ('' when missing, under ``team``) and the ``parts`` of each
-        of ``teams`` (``TEAM_PARTS``: ``dec`` role -> decision, ``decided`` and ``taken``
-        the roles that decided and that have a seat, ``seats`` role -> seat, ``humans``,
-        ``forced``), in order, in one call (``teams.lua``): a class costs one round trip."""
+    ) -> list[TeamSnapshot]:
+        """The hash ``fields`` (the rest of ``team`` keeps its defaults) and the ``parts`` of each
+        of ``teams`` (``TEAM_PARTS``: ``dec`` the decisions, ``decided`` and ``taken`` the roles
+        that decided and that have a seat, ``seats``, ``humans``, ``forced``), in order, in one call
+        (``teams.lua``): a class costs one round trip."""
         letters = "".join(TEAM_PARTS[p][0] for p in parts)
         keys: list[str] = []
         for n in teams:
@@ -418,26 +553,21 @@ class Store:
         if not keys:
             return []
         out = []
-        for row in self._run(self._teams, keys, [letters, *fields]):
-            item: dict[str, Any] = {"team": {f: v or "" for f, v in zip(fields, row[0], strict=True)}}
+        per = len(parts) + 1
+        for i, row in enumerate(self._run(self._teams, keys, [letters, *fields])):
+            raw = {f: v for f, v in zip(fields, row[0], strict=True) if v is not None}
+            snap = TeamSnapshot(self._team(keys[i * per], raw))
             for part, reply in zip(parts, row[1:], strict=True):
                 if part == "dec":
-                    item[part] = {k: int(v) for k, v in _pairs(reply).items()}
+                    snap.dec = {k: int(v) for k, v in _pairs(reply).items()}
+                    snap.decided = set(snap.dec)
                 elif part == "seats":
-                    item[part] = {r: _seat(v) for r, v in _pairs(reply).items()}
+                    snap.seats = {r: self._seat(v) for r, v in _pairs(reply).items()}
+                    snap.taken = set(snap.seats)
                 else:
-                    item[part] = set(reply)
-            out.append(item)
+                    setattr(snap, part, set(reply))
+            out.append(snap)
         return out
-
-    def session_and_team(self, code: str, team: int) -> tuple[dict[str, str], dict[str, str]]:
-        """The session hash and a team's ``week``, ``done``, ``codp``, ``shop`` and ``state`` in one round trip."""
-        pipe = self.r.pipeline(transaction=True)
-        pipe.hgetall(self.session_key(code))
-        names = ("week", "done", "codp", "shop", "state")
-        pipe.hmget(self.team_key(code, team), *names)
-        raw, fields = pipe.execute()
-        return raw, {k: v for k, v in zip(names, fields, strict=True) if v is not None}
 
     # -- seats ------------------------------------------------------------------
     def claim_seat(self, code: str, team: int, role: str, seat: dict[str, Any], ttl: int) -> bool:
@@ -527,31 +657,17 @@ class Store:
         return seen, closed
 
     # -- rounds -----------------------------------------------------------------
-    def submit(
-        self,
-        code: str,
-        team: int,
-        week: int,
-        role: str,
-        value: int,
-        bounds: dict[str, tuple[int, int]] | None = None,
-        state: str = "",
-    ) -> Submitted:
-        """Run ``submit.lua`` (one round trip): check and record the decision. The bounds
-        are the ones stored with the team's state; where none are (a state written
-        without them), ``bounds`` computed by the caller from ``state`` (its JSON text)
-        if that is still the team's state, else the status is ``bounds``."""
+    def submit(self, code: str, team: int, week: int, role: str, value: int) -> Submitted:
+        """Run ``submit.lua`` (one round trip): check the decision against the bounds stored
+        with the team's state and record it."""
         keys = [
             self.session_key(code),
             self.team_key(code, team),
             self.team_key(code, team, "dec"),
             self.team_key(code, team, "humans"),
-            self.team_key(code, team, "seats"),
-            self.team_key(code, team, "forced"),
         ]
-        args = [week, role, value, bounds_json(bounds) if bounds else "", state if bounds else ""]
-        status, complete, *rest = self._run(self._submit, keys, args)
-        out = Submitted(str(status), bool(int(complete)))
+        status, *rest = self._run(self._submit, keys, [week, role, value])
+        out = Submitted(str(status))
         if out.status == "not_running":
             out.session_status = rest[0]
         elif out.status == "stale_week":
@@ -559,36 +675,26 @@ class Store:
         elif out.status == "out_of_bounds":
             out.bounds = (int(float(rest[0])), int(float(rest[1])))
         elif out.status == "ok":
-            out.week, out.decided = int(rest[0]), sorted(rest[1])
-            out.previous = int(rest[2]) if rest[2] else None
-            if out.complete:
-                t, dec, seats, humans, forced, (config, rs, st) = rest[3:]
-                out.snapshot = _snapshot(_pairs(t), _pairs(dec), _pairs(seats), humans, forced, rs, st)
-                out.session = {"config": config or "", "round_seconds": rs or "0", "status": st or ""}
+            out.week, out.decided, out.humans = int(rest[0]), set(rest[1]), set(rest[2])
+            out.previous = int(rest[3]) if rest[3] else None
         return out
 
     def commit(
         self,
         code: str,
         team: int,
-        week: int,
-        dec_rev: int,
-        state: dict[str, Any],
+        before: TeamSnapshot,
+        new: Team,
         record: dict[str, Any],
-        memory: dict[str, Any],
-        done: bool,
         next_round_seconds: float | None,
         now: float,
-        bounds: dict[str, tuple[int, int]] | None = None,
         ttl: int | None = None,
-        seats: dict[str, dict[str, Any]] | None = None,
     ) -> Committed:
-        """Run ``commit.lua``: ``result`` 1 written, 0 already advanced by another caller,
-        -1 read again (a decision was recorded or changed since ``dec_rev``, the team's
-        ``dec_rev`` as read with the decisions the week was computed from). ``bounds``: the
-        new state's decision bounds, stored with it.
-        ``ttl``: renew the expiry of the session hash and every key of the team, and of
-        the tokens of ``seats`` (as ``seats()`` gives them), in the same call."""
+        """Run ``commit.lua``: write ``new`` (the team's next state with its bounds, bot memory
+        and done flag) and the week's ``record``, if the team is still as ``before`` (the same
+        week, not done, and no decision recorded or changed since its ``dec_rev``). ``result``:
+        1 written, 0 already advanced by another caller, -1 read again. ``ttl``: renew the expiry
+        of the session hash and every key of the team, and of its seats' tokens, in the same call."""
         keys = [
             self.session_key(code),
             self.team_key(code, team),
@@ -600,43 +706,49 @@ class Store:
         ]
         if ttl is not None:
             keys += [f"bg:s:{code}:seen", self.team_key(code, team, "forced")]
-            keys += [self.token_key(token) for seat in (seats or {}).values() for token in seat_tokens(seat)]
-        state_text, record_text, memory_text = json.dumps(state), json.dumps(record), json.dumps(memory)
-        done_flag, at = "1" if done else "0", f"{now:.3f}"
-        bounds_text = bounds_json(bounds) if bounds else ""
+            keys += [self.token_key(token) for seat in before.seats.values() for token in seat_tokens(seat)]
+        assert new.state is not None
+        written = _state_fields(new.state, new.bounds)
+        record_text, memory_text, at = json.dumps(record), json.dumps(new.memory), f"{now:.3f}"
         args = [
-            week,
-            dec_rev,
-            state["week"],
-            state_text,
+            before.team.week,
+            before.team.dec_rev,
+            written["week"],
+            written["state"],
             record_text,
             memory_text,
-            done_flag,
+            _flag(new.done),
             "" if next_round_seconds is None else f"{next_round_seconds:.3f}",
             at,
             f"{code}:{team}",
-            bounds_text,
+            written["bounds"],
             "" if ttl is None else str(int(ttl)),
         ]
         result, *rest = self._run(self._commit, keys, args)
-        out = Committed(int(result), record_text=record_text)
+        out = Committed(int(result))
         if out.result == 1:
             deadline, raw_seats, humans = rest
-            # what commit.lua wrote into the team hash
-            out.fields = {"week": str(state["week"]), "state": state_text, "memory": memory_text, "done": done_flag,
-                          "deadline": deadline or "", "remaining": "", "advanced_at": at}  # fmt: skip
-            if bounds:
-                out.fields["bounds"] = bounds_text
-            out.seats = {r: json.loads(v) for r, v in _pairs(raw_seats).items()}
-            out.humans = set(humans)
+            after = replace(
+                new,
+                state=self._state(self.team_key(code, team), written["state"]),
+                deadline=_num(deadline),
+                remaining=None,
+                advanced_at=float(at),
+                dec_rev=before.team.dec_rev,
+            )
+            seats = {r: json.loads(v) for r, v in _pairs(raw_seats).items()}
+            out.record = json.loads(record_text)
+            out.snapshot = replace(before, team=after, dec={}, decided=set(), seats=seats, taken=set(seats),
+                                   humans=set(humans), weeks=None, weeks_count=out.record["week"],
+                                   last_record=out.record)  # fmt: skip
         return out
 
-    def replace_state(
-        self, code: str, team: int, week: int, state: dict[str, Any], codp: str, shop: str | None = None, by: str = ""
-    ) -> bool:
-        """Swap a team's state, CODP and web shop mode within its current week (a strategy review),
-        clearing the week's decisions; ``by``: who chose (``codp_by``). Optimistic: False when the week moved on or a
-        decision arrived meanwhile (WATCH on the team hash and its decisions)."""
+    def replace_state(self, code: str, team: int, week: int, new: Team, by: str = "") -> bool:
+        """Swap a team's state (with its bounds), CODP and web shop mode within its current week
+        (a strategy review), clearing the week's decisions; ``by``: who chose (``codp_by``).
+        Optimistic: False when the week moved on or a decision arrived meanwhile (WATCH on the
+        team hash and its decisions)."""
+        assert new.state is not None
         key, dec = self.team_key(code, team), self.team_key(code, team, "dec")
         with self.r.pipeline(transaction=True) as pipe:
             try:
@@ -645,14 +757,21 @@ class Store:
                 if week_now != str(week) or done == "1":
                     return False
                 pipe.multi()
-                pipe.hset(key, mapping={"state": json.dumps(state), "codp": codp, "shop": shop or "", "codp_by": by})
-                pipe.hdel(key, "bounds")  # of the old modes; the next submission computes them
+                fields = {**_state_fields(new.state, new.bounds), "codp": new.codp or "", "shop": new.shop or ""}
+                pipe.hset(key, mapping={**fields, "codp_by": by})
                 pipe.delete(dec)
                 pipe.hincrby(key, "dec_rev", 1)  # a week computed from the old state is not written
                 pipe.execute()
                 return True
             except redis.WatchError:
                 return False
+
+    def restart_team(self, code: str, team: int, new: Team, by: str = "") -> None:
+        """Give a team a new game before the start (its strategy chosen again; ``by``: who chose),
+        every field of its hash as a new team has it, the name kept."""
+        fields = _team_hash(new)
+        del fields["name"]
+        self.r.hset(self.team_key(code, team), mapping={**fields, "codp_by": by})
 
     def set_deadline(self, code: str, team: int, deadline: float | None, remaining: float | None = None) -> None:
         """Set (or clear) a team's round deadline and the time kept while paused."""
@@ -679,5 +798,18 @@ class Store:
             out.append((code, int(team)))
         return out
 
+    def drop_deadline(self, code: str, team: int) -> None:
+        """Forget a team's deadline (its session is gone)."""
+        self.r.zrem(DEADLINES, f"{code}:{team}")
+
     def drop_deadlines(self, code: str, teams: int) -> None:
         self.r.zrem(DEADLINES, *[f"{code}:{n}" for n in range(1, teams + 1)])
+
+    # -- the ticker's lease -------------------------------------------------------
+    def renew_lease(self, holder: str, ms: int) -> bool:
+        """Take the ticker lease when it is free, keep it when ``holder`` holds it; whether it does now."""
+        return bool(int(self._renew(keys=[LEADER], args=[holder, ms])))
+
+    def release_lease(self, holder: str) -> None:
+        """Give the lease up if ``holder`` holds it."""
+        self._release(keys=[LEADER], args=[holder])

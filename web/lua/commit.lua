@@ -6,7 +6,7 @@
 -- ARGV: 1 expected week, 2 the team's 'dec_rev' as read with the decisions ('' or '0': none yet), 3 new week, 4 state json,
 --       5 week record json, 6 memory json, 7 done '0'|'1', 8 seconds to the next
 --       deadline ('' for none), 9 now (epoch seconds), 10 deadlines member,
---       11 the new state's decision bounds json ('' for none), 12 seconds every key
+--       11 the new state's decision bounds json (written with every state), 12 seconds every key
 --       of the team (and the session hash) now lives ('' to leave them)
 -- Returns {1, deadline, seats, humans} when written (the deadline as stored, '' for
 -- none; the seats hash and humans set as HGETALL and SMEMBERS give them), {0} when
@@ -26,13 +26,8 @@ local deadline = ''
 if ARGV[8] ~= '' and ARGV[7] == '0' then
   deadline = tostring(tonumber(ARGV[9]) + tonumber(ARGV[8]))
 end
-redis.call('HSET', KEYS[2], 'week', ARGV[3], 'state', ARGV[4], 'memory', ARGV[6], 'done', ARGV[7],
-  'deadline', deadline, 'remaining', '', 'advanced_at', ARGV[9])
-if ARGV[11] == '' then
-  redis.call('HDEL', KEYS[2], 'bounds')
-else
-  redis.call('HSET', KEYS[2], 'bounds', ARGV[11])
-end
+redis.call('HSET', KEYS[2], 'week', ARGV[3], 'state', ARGV[4], 'bounds', ARGV[11], 'memory', ARGV[6],
+  'done', ARGV[7], 'deadline', deadline, 'remaining', '', 'advanced_at', ARGV[9])
 redis.call('RPUSH', KEYS[4], ARGV[5])
 redis.call('DEL', KEYS[3])
 if deadline == '' then

@@ -1,0 +1,121 @@
+"""The typed records the store takes and returns: a session, a team, a team as a round
+reads it, a submitted decision and a written week. Redis's form of them (hashes of
+strings, ``"1"``/``"0"`` flags, JSON text) stays inside ``web.store``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from game.state import GameState
+
+Seat = dict[str, Any]  # {"name", "token" (SHA-256 of the seat token), "joined", "shared"?: [players]}
+Bounds = dict[str, tuple[int, int]]  # role -> the lowest and highest decision allowed
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    """A session as stored: its settings fixed at creation (``config``), its status, the
+    round timer (0: none), the facilitator secret's hash and whether the last week was revealed."""
+
+    config: dict[str, Any]
+    status: str = "setup"
+    round_seconds: int = 0
+    secret: str = ""
+    end_revealed: bool = False
+
+
+@dataclass(slots=True)
+class Team:
+    """A team's hash: the week being decided, whether its game is over, its strategy (CODP
+    position and web shop mode, None: the session's), its name, the round deadline (and the
+    time left while paused), when its week last advanced, the decision revision (bumped by
+    every decision recorded or changed), who chose the strategy last, its co-makership deal
+    (None: as the scenario has it) and who chose it, its engine state with
+    its decision bounds (role -> lowest and highest value; none once the game is over: a state
+    is always written with them) and its bots' memory. A field the store was not asked for
+    keeps its default."""
+
+    week: int = 0
+    done: bool = False
+    codp: str | None = None
+    shop: str | None = None
+    name: str = ""
+    deadline: float | None = None
+    remaining: float | None = None
+    advanced_at: float = 0.0
+    dec_rev: int = 0
+    codp_by: str | None = None
+    deal: bool | None = None
+    deal_by: str | None = None
+    state: GameState | None = None
+    memory: dict[str, Any] = field(default_factory=dict)
+    bounds: Bounds = field(default_factory=dict)
+
+
+def week_complete(humans: set[str], decided: set[str]) -> bool:
+    """Every seat a human plays has decided the week: the rule that closes a week before its
+    deadline (a team nobody plays waits for the bot pacing instead)."""
+    return bool(humans) and humans <= decided
+
+
+@dataclass(slots=True)
+class TeamSnapshot:
+    """A team with what hangs off it, read together: its hash (``team``), this week's human
+    decisions (``dec``: role -> value; ``decided``: their roles), the seats (role -> seat),
+    the roles a human plays (``humans``) and the facilitator gave to a bot (``forced``), the
+    session's ``round_seconds`` and ``status``, and where asked for the week records
+    (``weeks``, from some index); as a commit wrote it, how many records there are
+    (``weeks_count``) and the one it added (``last_record``); where asked for, the whole
+    ``session``."""
+
+    team: Team
+    dec: dict[str, int] = field(default_factory=dict)
+    decided: set[str] = field(default_factory=set)
+    seats: dict[str, Seat] = field(default_factory=dict)
+    taken: set[str] = field(default_factory=set)
+    humans: set[str] = field(default_factory=set)
+    forced: set[str] = field(default_factory=set)
+    round_seconds: int = 0
+    status: str = ""
+    weeks: list[dict[str, Any]] | None = None
+    weeks_count: int | None = None
+    last_record: dict[str, Any] | None = None
+    session: SessionRecord | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Every seat a human plays has decided the week (``week_complete``)."""
+        return week_complete(self.humans, self.decided)
+
+
+@dataclass(slots=True)
+class Submitted:
+    """What ``Store.submit`` found: ``status`` (``ok`` or why not) with what the caller needs
+    next: the session's status (``not_running``), the team's week (``stale_week``, ``ok``),
+    the bounds (``out_of_bounds``), and for ``ok`` the roles that decided, the roles a human
+    plays and the value this seat had decided before (None: its first decision this week)."""
+
+    status: str
+    session_status: str = ""
+    week: int = 0
+    bounds: tuple[int, int] = (0, 0)
+    decided: set[str] = field(default_factory=set)
+    humans: set[str] = field(default_factory=set)
+    previous: int | None = None
+
+    @property
+    def complete(self) -> bool:
+        """The decision completed the week (``week_complete``)."""
+        return week_complete(self.humans, self.decided)
+
+
+@dataclass(slots=True)
+class Committed:
+    """What ``Store.commit`` did: ``result`` (1 written, 0 already advanced, -1 read again)
+    and, when written, the team as it is now (``snapshot``, its decisions cleared) and the
+    week's record as stored."""
+
+    result: int
+    snapshot: TeamSnapshot | None = None
+    record: dict[str, Any] = field(default_factory=dict)
