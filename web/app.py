@@ -53,11 +53,13 @@ class CookieSessions(SecureCookieSessionInterface):
 
 
 class StrictJSON(DefaultJSONProvider):
-    """Flask's JSON answers as strict JSON: an infinite or NaN number is written as ``null``
-    (``game.jsonsafe``), never as ``Infinity`` or ``NaN``, which browsers and most readers refuse."""
+    """Flask's JSON answers and the pages' ``tojson`` data as strict, compact JSON: an infinite
+    or NaN number is written as ``null`` (``game.jsonsafe``), never as ``Infinity`` or ``NaN``,
+    which browsers and most readers refuse; no spaces after separators (the player page's weight)."""
 
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         kwargs["allow_nan"] = False
+        kwargs.setdefault("separators", (",", ":"))
         try:
             return super().dumps(obj, **kwargs)
         except ValueError:
