@@ -177,12 +177,18 @@ def test_player_page_weight(live_server: str, new_page) -> None:
         headers = sum(len(k) + len(v) + 4 for k, v in response.headers.items())
         sizes[response.url] = sizes.get(response.url, 0) + len(body) + headers
         wire[response.url] = wire.get(response.url, 0) + sent["responseBodySize"] + sent["responseHeadersSize"]
+    # Engine.IO's polling messages are the connection talking, not what the page is made of:
+    # under load their number varies (a slow upgrade keeps the poll loop going), so they are
+    # shown but not weighed; the Socket.IO client library is weighed like any script
+    chatter = {u: n for u, n in sizes.items() if "/socket.io/?" in u}
+    sizes = {u: n for u, n in sizes.items() if u not in chatter}
     total = sum(sizes.values())
     for url, size in sorted(sizes.items(), key=lambda kv: -kv[1]):
         print(f"{size:>8} {wire.get(url, 0):>8} {url.replace(live_server, '')}")
-    print(f"{total:>8} {sum(wire.values()):>8} total ({len(sizes)} responses; uncompressed, as transferred)")
+    print(f"{total:>8} {sum(wire[u] for u in sizes):>8} total ({len(sizes)} responses; uncompressed, as transferred)")
+    print(f"{sum(chatter.values()):>8} in {len(chatter)} polling messages, not weighed")
     # the server compresses pages, scripts and JSON
-    assert sum(wire.values()) < total / 2
+    assert sum(wire[u] for u in sizes) < total / 2
     assert any("socket.io-4.8.4.min.js" in u for u in sizes)
     assert not any("chart-" in u for u in sizes), "the player page must not load the chart library"
     assert total < PAGE_BUDGET_BYTES
