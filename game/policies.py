@@ -93,6 +93,23 @@ def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> flo
     return float(obs.get("demand", obs["incoming_order"]))
 
 
+#: Weeks of the initial rate the share of point-of-sale demand starts from (``pos_share``).
+SHARE_PRIOR = 4
+
+
+def pos_share(obs: Mapping[str, Any], memory: dict[str, Any], pos: float) -> float:
+    """The share of the shared point-of-sale demand that reaches the stage as its own
+    demand: what it was asked for so far over what the consumers it serves asked for
+    (both from ``SHARE_PRIOR`` weeks of the initial rate; kept in ``memory["asked"]``).
+    Consumers who walk away or are served elsewhere never reach it, so a stage that
+    forecast the whole point-of-sale demand would stock for them."""
+    asked = memory.get("asked", [SHARE_PRIOR * obs["initial_rate"]] * 2)
+    own = asked[0] + float(obs.get("demand", obs["incoming_order"]))
+    seen = asked[1] + pos
+    memory["asked"] = [own, seen]
+    return own / seen if seen > 0 else 1.0
+
+
 def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[float, int] | None:
     """``(echelon inventory position, weeks it must cover)`` of the stage when the view
     shares inventories and pipelines and the chain below it is serial and makes to
@@ -220,7 +237,8 @@ def _base_stock(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, v
     """Order up to a level: ``level``, or the newsvendor level of the demand seen over
     the forecast window (``safety_weeks``: the older rule, forecast x (lead time + 1 +
     safety_weeks)); on the echelon position when inventories and pipelines are shared."""
-    mean, sd = _window(signal, memory, obs, int(p.get("window", FORECAST_WINDOW)))
+    window = int(p.get("window", FORECAST_WINDOW))
+    mean, sd = _window(signal, memory, obs, window)
     position = obs["on_hand"] - obs["backlog"] + obs["supply_line"]
     if p.get("level") is not None:
         return p["level"] - position
@@ -230,7 +248,19 @@ def _base_stock(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, v
     ech = echelon(obs, view)
     if ech is not None:
         position, cover = ech
+    elif pos_signal(obs, view) is not None:
+        sd = _own_spread(obs, memory, window)
     return base_stock_level(mean, sd, cover, critical_fractile(obs, p), view) - position
+
+
+def _own_spread(obs: Mapping[str, Any], memory: dict[str, Any], p: int) -> float:
+    """Spread of the demand the stage itself saw over the last ``p`` weeks (kept in
+    ``memory["own"]``): with point-of-sale demand shared alone the stage forecasts the
+    level from the consumers but still fills the orders it receives on its own position,
+    so its safety stock covers the spread of those orders (Lee, So & Tang 2000)."""
+    own = [*memory.get("own", ()), float(obs.get("demand", obs["incoming_order"]))][-p:]
+    memory["own"] = own
+    return pstdev([float(obs["initial_rate"])] * (p - len(own)) + own)
 
 
 def _moving_average(obs: Mapping[str, Any], memory: dict[str, Any], signal: float, view: Any, p: Mapping) -> float:
@@ -284,6 +314,8 @@ class Policy:
             view = None
         theta = p.get("theta", _THETA.get(self.name, 1.0))
         signal = demand_signal(obs, view)
+        if obs["decision"] != "capacity" and echelon(obs, view) is None and pos_signal(obs, view) is not None:
+            signal = pos_share(obs, memory, signal) * signal
         forecast = _smooth(signal, memory, obs, theta)
         memory["forecast"] = forecast
         fixed = int(p.get("fixed_weeks", 0))

@@ -12,11 +12,13 @@ from game.engine import step
 from game.observe import initial_rate, observe
 from game.policies import (
     POLICIES,
+    SHARE_PRIOR,
     Policy,
     PolicyError,
     check_roles,
     echelon,
     parse_policy,
+    pos_share,
     pos_signal,
     served_channels,
 )
@@ -353,10 +355,24 @@ def test_shared_point_of_sale_demand_replaces_the_incoming_order_as_forecast_sig
     view = {"chain": CHAIN, "pos_demand": [{"week": 10, "demand": 9, "by_channel": {"retailer": 9}}]}
     pol = parse_policy("sterman:theta=1,alpha=0")
     assert pol.decide(obs(incoming_order=2))[0] == 2
-    assert pol.decide(obs(incoming_order=2), None, view)[0] == 9
+    # the level from the consumers, scaled by the share of them that reached the stage so far
+    share = (SHARE_PRIOR * 4 + 2) / (SHARE_PRIOR * 4 + 9)
+    assert pol.decide(obs(incoming_order=2), None, view)[0] == round(9 * share)
+    assert pol.decide(obs(incoming_order=2), {"asked": [10**6, 10**6]}, view)[0] == 9
     assert parse_policy("sterman:theta=1,alpha=0,shared=0").decide(obs(incoming_order=2), None, view)[0] == 2
     stale = {"chain": CHAIN, "pos_demand": [{"week": 9, "demand": 9, "by_channel": {"retailer": 9}}]}
     assert pol.decide(obs(incoming_order=2), None, stale)[0] == 2  # only this week's sale counts
+
+
+def test_the_share_of_point_of_sale_demand_a_stage_sees_is_learned():
+    """Half the consumers never reach the stage (they walk away or are served elsewhere):
+    the share falls from 1 towards a half, and the scaled signal follows."""
+    memory: dict = {}
+    shares = [pos_share(obs(incoming_order=5), memory, 10.0) for _ in range(200)]
+    assert shares[0] == pytest.approx((SHARE_PRIOR * 4 + 5) / (SHARE_PRIOR * 4 + 10))
+    assert shares == sorted(shares, reverse=True)
+    assert shares[-1] == pytest.approx(0.5, abs=0.01)
+    assert memory["asked"] == [SHARE_PRIOR * 4 + 200 * 5, SHARE_PRIOR * 4 + 200 * 10]
 
 
 def test_a_stage_forecasts_from_the_channels_it_serves():
