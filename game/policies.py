@@ -10,7 +10,8 @@ for a make-to-order one (``obs["decision"]`` says which).
 
 What the bots do with what they are shown (``docs/SCENARIOS.md``, "Information
 sharing"): with point-of-sale demand shared every policy forecasts from the
-consumer demand the stage serves instead of the orders it receives; with
+consumer demand the stage serves instead of the orders it receives (alone: scaled by the
+share of it that reached the stage, ``pos_share``, on the stage's own position); with
 inventories and pipelines shared too, the base-stock bot of a serial chain
 of make-to-stock stages orders on its echelon position (its own stock and supply
 line plus everything downstream of it, minus what consumers wait for) against a level that covers
