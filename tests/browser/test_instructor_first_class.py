@@ -90,6 +90,7 @@ def test_public_url_is_the_qr_codes_url(redis_server: str, tmp_path: Path, new_p
         page.goto(f"{base}/facilitate/{created['code']}#s={created['facilitator_secret']}")
         assert qr_url(page, "#qr") == f"https://beer.example.org/join/{created['code']}"
         expect(page.locator("#d-where")).to_have_attribute("data-source", "public_url")
+        page.close()  # before the server stops: a page still connected would report the lost connection
     finally:
         stop_server(proc)
     assert "Students join at https://beer.example.org (PUBLIC_URL)" in (tmp_path / "server.log").read_text()
