@@ -225,26 +225,30 @@ def validate_decisions(scenario: Scenario, state: GameState, decisions: Mapping[
     for role in scenario.roles + ((SALES_SEAT,) if seat and SALES_SEAT in decisions else ()):
         if role not in decisions:
             raise DecisionError(f"no decision for {role}")
-        value = decisions[role]
-        if isinstance(value, bool) or not isinstance(value, int):
-            if isinstance(value, float) and value.is_integer():
-                value = int(value)
-            else:
-                raise DecisionError(f"{role}: decision must be a whole number, got {value!r}")
-        lo, hi = decision_bounds(scenario, state, role)
-        if not lo <= value <= hi:
-            raise DecisionError(f"{role}: decision must be between {lo} and {hi}, got {value}")
-        out[role] = value
+        out[role] = _checked(scenario, state, role, decisions[role])
     return out
 
 
+def _checked(scenario: Scenario, state: GameState, role: str, value: Any) -> int:
+    """One decision as an int: a whole number within ``role``'s bounds. Raises ``DecisionError``."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        else:
+            raise DecisionError(f"{role}: decision must be a whole number, got {value!r}")
+    lo, hi = decision_bounds(scenario, state, role)
+    if not lo <= value <= hi:
+        raise DecisionError(f"{role}: decision must be between {lo} and {hi}, got {value}")
+    return value
+
+
 def _promise(scenario: Scenario, plan: _Plan, state: GameState, decisions: Mapping[str, Any]) -> int | None:
-    """The promise for the customers of the weeks to come: the sales seat's decision (checked
-    by ``validate_decisions``), else the promise in force (None: no sales seat)."""
+    """The promise for the customers of the weeks to come: the sales seat's decision (the
+    roles' are checked by ``_decision_list``), else the promise in force (None: no sales seat)."""
     if plan.sales is None:
         return None
     if SALES_SEAT in decisions:
-        return validate_decisions(scenario, state, decisions)[SALES_SEAT]
+        return _checked(scenario, state, SALES_SEAT, decisions[SALES_SEAT])
     return promise_in_force(scenario, state)
 
 
