@@ -356,7 +356,7 @@ def switch_codp(
         raise CodpError(f"unknown position {position!r} (known: {', '.join(POSITIONS)})")
     if position not in allowed:
         raise CodpError(f"position {position!r} is not offered (allowed: {', '.join(allowed)})")
-    _check_review(scenario, state, any_week)
+    check_review(scenario, state, any_week)
     if scenario.lanes:  # from a process per segment back to one for all
         return switch_processes(scenario, state, dict.fromkeys(processes(scenario), position), any_week=any_week)
     new_scenario = apply_codp(scenario, position)
@@ -371,14 +371,15 @@ def switch_codp(
     return new_scenario, new
 
 
-def _check_review(scenario: Scenario, state: GameState, any_week: bool) -> None:
-    """Raise ``CodpError`` when the game is over or (unless ``any_week``) ``state``'s week is
-    not a strategy review."""
+def check_review(scenario: Scenario, state: GameState, any_week: bool, error: type[CodpError] | None = None) -> None:
+    """Raise ``error`` (default ``CodpError``) when the game is over or (unless ``any_week``)
+    ``state``'s week is not a strategy review: a change of strategy is made there only."""
+    error = error or CodpError
     if state.done:
-        raise CodpError("the game is over")
+        raise error("the game is over")
     if not any_week and not is_review_week(scenario, state.week):
         weeks = ", ".join(str(w) for w in scenario.review_weeks) or "none"
-        raise CodpError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
+        raise error(f"week {state.week} is not a strategy review (review weeks: {weeks})")
 
 
 def _convert_modes(new_scenario: Scenario, new: GameState) -> None:
@@ -417,7 +418,7 @@ def switch_processes(
     point, which serves them from then on; what it had ordered and not received is
     cancelled at its decoupling stage. Raises ``CodpError`` as ``switch_codp`` does, or
     for a choice ``apply_processes`` refuses."""
-    _check_review(scenario, state, any_week)
+    check_review(scenario, state, any_week)
     try:
         new_scenario = apply_processes(scenario, choice)
     except ValueError as exc:

@@ -17,7 +17,7 @@ import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from game.codp import CodpError, is_review_week
+from game.codp import CodpError, check_review
 
 if TYPE_CHECKING:
     from game.reference import Reference
@@ -59,11 +59,7 @@ def switch_comaker(
     the segment's orders of the next ``horizon`` weeks are known (or no longer). Returns
     the new scenario and a copy of the state. Raises ``ComakerError`` outside the
     scenario's ``review_weeks`` (unless ``any_week``) or once the game is over."""
-    if state.done:
-        raise ComakerError("the game is over")
-    if not any_week and not is_review_week(scenario, state.week):
-        weeks = ", ".join(str(w) for w in scenario.review_weeks) or "none"
-        raise ComakerError(f"week {state.week} is not a strategy review (review weeks: {weeks})")
+    check_review(scenario, state, any_week, ComakerError)
     return apply_comaker(scenario, deal), state.copy()
 
 
