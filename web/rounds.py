@@ -506,7 +506,7 @@ def _pace_bots(
     return changes
 
 
-def choose_deal(store: Store, code: str, team: int, deal: Any, role: str | None = None) -> Changes:
+def choose_deal(store: Store, code: str, team: int, deal: bool, role: str | None = None) -> Changes:
     """A team offers its co-makership deal (``deal`` true) or ends it (false), where the
     scenario has a segment that can co-make (``game.comaker``): before the start, or at the
     decision point of one of the scenario's review weeks. Orders taken keep their terms; the
@@ -517,8 +517,6 @@ def choose_deal(store: Store, code: str, team: int, deal: Any, role: str | None 
     meta = load_meta(store, code)
     if not offered(meta.base):
         raise bad("this scenario has no co-makership deal to offer")
-    if not isinstance(deal, bool):
-        raise bad("deal must be true or false")
     t = store.team(code, team)
     if t is None:
         raise GameError("unknown_session", f"no team {team} in session {code}")
