@@ -59,7 +59,13 @@ def horizon(scenario: Scenario, state: GameState, known: bool | None = None) -> 
     ``{"end_known": False}``: no last week and nothing derived from it."""
     if known is None:
         known = scenario.end_known
-    return {"end_known": True, "weeks": last_week(scenario, state)} if known else {"end_known": False}
+    return told(last_week(scenario, state), known)
+
+
+def told(last: int, known: bool) -> dict[str, Any]:
+    """What a player's payload says of the end: ``{"end_known": True, "weeks": last}`` when
+    the players know the last week, else ``{"end_known": False}`` and nothing derived from it."""
+    return {"end_known": True, "weeks": last} if known else {"end_known": False}
 
 
 def with_length(scenario: Scenario, weeks: int, end_window: tuple[int, int] | None = None) -> Scenario:

@@ -7,7 +7,7 @@ from typing import Any
 
 from game.codp import describe_position, describe_processes, is_review_week, positions_for, process_options, shop_mode
 from game.comaker import in_force
-from game.horizon import window
+from game.horizon import told, window
 from game.jsonsafe import jsonsafe
 from game.sales import seat_label
 from game.sales import seats as sales_seats
@@ -33,8 +33,7 @@ def session_info(store: Store | None, meta: SessionMeta, team: Team | None = Non
         "scenario": meta.scenario,
         "status": meta.status,
         "paused": meta.status == "paused",
-        "end_known": meta.end_known,
-        **({"weeks": meta.end} if meta.end_known else {}),
+        **told(meta.end, meta.end_known),
         "round_seconds": meta.round_seconds or None,
         "codp_rule": meta.codp_rule,
     }
