@@ -89,8 +89,12 @@ def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> flo
     (those who walked away too: forecasting from the sales alone would shrink with every
     stock-out), the orders it received elsewhere."""
     pos = pos_signal(obs, view)
-    if pos is not None:
-        return float(pos)
+    return own_demand(obs) if pos is None else float(pos)
+
+
+def own_demand(obs: Mapping[str, Any]) -> float:
+    """The stage's own customers' demand this week: every consumer who came at a
+    consumer-facing stage, the orders it received elsewhere."""
     return float(obs.get("demand", obs["incoming_order"]))
 
 
@@ -105,7 +109,7 @@ def pos_share(obs: Mapping[str, Any], memory: dict[str, Any], pos: float) -> flo
     Consumers who walk away or are served elsewhere never reach it, so a stage that
     forecast the whole point-of-sale demand would stock for them."""
     asked = memory.get("asked", [SHARE_PRIOR * obs["initial_rate"]] * 2)
-    own = asked[0] + float(obs.get("demand", obs["incoming_order"]))
+    own = asked[0] + own_demand(obs)
     seen = asked[1] + pos
     memory["asked"] = [own, seen]
     return own / seen if seen > 0 else 1.0
@@ -259,7 +263,7 @@ def _own_spread(obs: Mapping[str, Any], memory: dict[str, Any], p: int) -> float
     ``memory["own"]``): with point-of-sale demand shared alone the stage forecasts the
     level from the consumers but still fills the orders it receives on its own position,
     so its safety stock covers the spread of those orders (Lee, So & Tang 2000)."""
-    own = [*memory.get("own", ()), float(obs.get("demand", obs["incoming_order"]))][-p:]
+    own = [*memory.get("own", ()), own_demand(obs)][-p:]
     memory["own"] = own
     return pstdev([float(obs["initial_rate"])] * (p - len(own)) + own)
 
