@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from a11y import axe_violations
 from playwright.sync_api import Page, expect
+from test_browser_pages import new_session
 
 from game.scenario import load_scenario
 
@@ -26,12 +26,6 @@ SIZES = {"phone": (390, 844), "laptop": (1366, 768)}
 def shot(page: Page, name: str, full: bool = False) -> None:
     SHOTS.mkdir(exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=full)
-
-
-def new_session(base: str, **body: Any) -> dict[str, Any]:
-    r = requests.post(f"{base}/api/sessions", json={"round_seconds": 0, **body}, timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 def states(frames: list[str]) -> list[dict[str, Any]]:

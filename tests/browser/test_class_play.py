@@ -10,9 +10,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import requests
 from a11y import axe_violations
 from playwright.sync_api import Page, expect
+from test_browser_pages import join_team_one
+from test_browser_pages import new_session as pages_session
 
 pytestmark = pytest.mark.browser
 
@@ -29,19 +30,11 @@ def shot(page: Page, name: str) -> None:
 
 
 def new_session(base: str, **body: Any) -> dict[str, Any]:
-    body = {"scenario": "decoupling-point", "round_seconds": 0, "teams": 1, **body}
-    r = requests.post(f"{base}/api/sessions", json=body, timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()
+    return pages_session(base, **{"scenario": "decoupling-point", "teams": 1, **body})
 
 
 def join(page: Page, base: str, code: str, name: str, role: str) -> None:
-    page.goto(f"{base}/join/{code}")
-    expect(page.locator("#team option[value='1']")).to_be_attached()
-    page.fill("#name", name)
-    page.select_option("#team", "1")
-    page.select_option("#role", role)
-    page.click("#join-btn")
+    join_team_one(page, base, code, name, role)
     expect(page.locator("#game")).to_be_visible()
 
 

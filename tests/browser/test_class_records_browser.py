@@ -16,6 +16,7 @@ import requests
 import socketio
 from a11y import axe_violations
 from playwright.sync_api import Page, expect
+from test_browser_pages import new_session
 
 pytestmark = pytest.mark.browser
 
@@ -36,12 +37,6 @@ def shot(page: Page, name: str) -> Path:
 def open_page(new_page: Any, size: str, **kw: Any) -> Page:
     width, height = SIZES[size]
     return new_page(width=width, height=height, mobile=size == "phone", **kw)
-
-
-def new_session(base: str, **body: Any) -> dict[str, Any]:
-    r = requests.post(f"{base}/api/sessions", json={"scenario": "classic", "round_seconds": 0, **body}, timeout=10)
-    assert r.status_code == 201, r.text
-    return r.json()
 
 
 def facilitator(new_page: Any, base: str, created: dict[str, Any]) -> Page:
