@@ -1,6 +1,6 @@
-"""What a change sends to whom (``web.broadcast``), the public session info cache
-(``web.publicinfo``), and several server processes on one Redis (``web.relay``,
-``web.leader``): two apps in this process stand in for two processes."""
+"""What a change sends to whom (``web.realtime.broadcast``), the public session info cache
+(``web.http.publicinfo``), and several server processes on one Redis (``web.realtime.relay``,
+``web.realtime.leader``): two apps in this process stand in for two processes."""
 
 from __future__ import annotations
 
@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 from test_server_game import ROLES, Client, Game, four
 
-from web import relay, rounds, wire
-from web.publicinfo import PublicInfo
+from web import wire
+from web.http.publicinfo import PublicInfo
+from web.play import rounds
+from web.realtime import relay
 
 
 @pytest.fixture

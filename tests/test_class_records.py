@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from test_server_game import ROLES, Client, Game, four
 
-from web.results import rounded, strategy_changes
+from web.http.results import rounded, strategy_changes
 
 
 @pytest.fixture

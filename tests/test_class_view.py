@@ -88,7 +88,7 @@ def test_each_team_choosing_its_position_leaves_the_projector_chain_without_mode
 
 
 def test_each_week_of_the_class_orders_is_worked_out_once(app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
-    from web import views
+    from web.play import views
 
     calls: list[int] = []
     real = views.order_spread

@@ -6,7 +6,7 @@ from __future__ import annotations
 import psutil
 import pytest
 
-from web import links
+from web.http import links
 
 
 def test_loopback_names() -> None:

@@ -6,7 +6,7 @@ object, a required field missing, an unknown field, a field of the wrong type or
 of range, huge, deep, any unicode. Each must be answered with an error (a malformed
 frame: an ``error`` event, or the documented silence), the stored state must stay
 byte for byte as it was, no answer may be a 5xx, and nothing may log a traceback.
-Also: long-polling bodies through the transport's door (``web.frames``: empty and unknown
+Also: long-polling bodies through the transport's door (``web.realtime.frames``: empty and unknown
 packets, multibyte frames at and over the byte limit, bytes that are not UTF-8), own
 scenarios deep, huge or not finite (TOML and JSON), JSON with a key twice or a number
 that is not finite, and bursts of events across the rate limit's second.
@@ -40,8 +40,8 @@ from game import ranges
 from web import payloads
 from web.app import socketio_of
 from web.errors import CODES
-from web.events import Connections
-from web.frames import MAX_FRAME_BYTES
+from web.realtime.events import Connections
+from web.realtime.frames import MAX_FRAME_BYTES
 
 CASES = {"events": 2000, "unknown": 600, "frames": 1500, "http": 2500, "polling": 2000, "bursts": 1500}
 

@@ -12,7 +12,8 @@ import pytest
 from support import humans
 from test_server_game import ROLES, Game, four
 
-from web import rounds, sessions, views, wire
+from web import wire
+from web.play import rounds, sessions, views
 from web.store import Store
 from web.wire import Raw
 

@@ -482,7 +482,7 @@ def test_the_web_shop_drop_ships_or_holds_stock_as_the_team_chooses(app: Any) ->
     game.control(action="force_round", week=13)
     assert game.records()[12]["roles"]["ecommerce"]["order"] == 7  # the decision was an order
     assert json.loads(game.team()["state"])["stages"][-1]["mode"] == "mts"
-    from web.results import session_results
+    from web.http.results import session_results
 
     assert session_results(game.hub.store, game.code)["teams"][0]["shop"] == "mts"
     classic = Game(app, codp={"rule": "team"})

@@ -15,7 +15,7 @@ import redis
 from support import decisions, free_port, humans, start_redis
 from test_server_game import ROLES, Client, Game, four
 
-from web import rounds
+from web.play import rounds
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from test_server_game import ROLES, Client, Game, four
 
 from game.horizon import end_of_game
-from web.scenarios import team_scenario
+from web.play.scenarios import team_scenario
 
 
 @pytest.fixture

@@ -9,9 +9,11 @@ from typing import Any
 import pytest
 from support import ROOT, seated_classic_team
 
-from web import events, payloads, rounds, wire
+from web import payloads, wire
 from web.app import socketio_of
-from web.events import Connections
+from web.play import rounds
+from web.realtime import events
+from web.realtime.events import Connections
 
 
 @pytest.fixture

@@ -12,10 +12,10 @@ from typing import Any
 import pytest
 import redis as redis_lib
 
-from web import rounds, sessions
 from web.config import load_config
-from web.records import Committed, Team
+from web.play import rounds, sessions
 from web.store import DEADLINES, SESSIONS, Store
+from web.store.records import Committed, Team
 
 NOW = 1_700_000_000.0
 

@@ -44,9 +44,9 @@ def test_long_functions_and_redis_outside_the_store(tmp_path: Path) -> None:
             "game/__init__.py": "",
             "game/long.py": f"def long():\n{body}\n\ndef short():\n    pass\n",
             "web/__init__.py": "",
-            "web/store.py": "import redis\nclient = redis.Redis()\n",
-            "web/rounds.py": "def f(store):\n    return store.r.get('k')\n",
+            "web/store/__init__.py": "import redis\nclient = redis.Redis()\n",
+            "web/play/rounds.py": "def f(store):\n    return store.r.get('k')\n",
         },
     )
     assert structure.long_functions(known) == [("game.long:1 long", 81)]
-    assert structure.redis_outside_store(known) == ["web.rounds:2"]
+    assert structure.redis_outside_store(known) == ["web.play.rounds:2"]

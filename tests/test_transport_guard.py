@@ -16,7 +16,7 @@ import requests
 import websocket
 from support import ROOT, free_port, server_env, start_server, stop_server
 
-from web.frames import MAX_FRAME_BYTES
+from web.realtime.frames import MAX_FRAME_BYTES
 
 pytestmark = [pytest.mark.slow, pytest.mark.redis]
 

@@ -125,7 +125,7 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     from web.app import create_app, socketio_of, tune_gc
     from web.config import load_config
-    from web.links import share_lines
+    from web.http.links import share_lines
 
     overrides: dict[str, object] = {"ASYNC_MODE": mode}
     if args.host:

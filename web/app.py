@@ -16,15 +16,18 @@ from flask_socketio import SocketIO
 from itsdangerous import URLSafeTimedSerializer
 
 from game.jsonsafe import jsonsafe
-from web import custom_scenarios, events, frames, pages, rounds, views, wire
-from web.api import bp as api_bp
-from web.broadcast import Broadcaster
+from web import wire
 from web.config import load_config
 from web.errors import Outage
-from web.leader import Lease
-from web.publicinfo import PublicInfo
-from web.relay import Local, Relay, Transport
-from web.sessions import SessionMeta
+from web.http import custom_scenarios, pages
+from web.http.api import bp as api_bp
+from web.http.publicinfo import PublicInfo
+from web.play import rounds, views
+from web.play.sessions import SessionMeta
+from web.realtime import events, frames
+from web.realtime.broadcast import Broadcaster
+from web.realtime.leader import Lease
+from web.realtime.relay import Local, Relay, Transport
 from web.store import STORE_DOWN, Presence, Store
 
 log = logging.getLogger(__name__)
@@ -104,7 +107,7 @@ class Hub:
 
     def public_session(self, meta: SessionMeta, extra: dict[str, Any]) -> str:
         """``views.public_session`` with ``extra`` fields (the texts in the reader's
-        language), as JSON text, from ``web.publicinfo``: kept for at most two ticks
+        language), as JSON text, from ``web.http.publicinfo``: kept for at most two ticks
         and until a change other than a submission, built once however many wait."""
         return self.public.get(meta, extra)
 
@@ -186,7 +189,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         store = Store.from_url(cfg["REDIS_URL"], int(cfg["REDIS_MAX_CONNECTIONS"]))
     if store.kind == "memory":
         log.warning(MEMORY_WARNING)
-    # with MESSAGE_QUEUE the processes reach each other's clients through web.relay:
+    # with MESSAGE_QUEUE the processes reach each other's clients through web.realtime.relay:
     # python-socketio's own manager stays in-process (each process sends to its own).
     # A connection's events are handled one after the other, where it reads them (no
     # task started per event; connections are served side by side as before).
@@ -194,7 +197,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         app,
         async_mode=cfg["ASYNC_MODE"],
         async_handlers=False,
-        max_http_buffer_size=frames.MAX_FRAME_BYTES,  # in characters: web.frames counts the bytes
+        max_http_buffer_size=frames.MAX_FRAME_BYTES,  # in characters: web.realtime.frames counts the bytes
         ping_interval=10,
         ping_timeout=20,
         json=wire,

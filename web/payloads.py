@@ -114,7 +114,7 @@ def check(data: Any, spec: Spec, what: str) -> dict[str, Any]:
 def check_event(data: Any, event: str) -> dict[str, Any]:
     """A Socket.IO event's payload checked against ``EVENTS[event]`` (and, for ``control``,
     against its action's fields in ``ACTIONS``): the one shape check an event gets, made by
-    the handler wrapper (``web.events``) before the handler runs."""
+    the handler wrapper (``web.realtime.events``) before the handler runs."""
     out = check(data, EVENTS[event], event)
     if event == "control":
         action = out.pop("action")

@@ -10,7 +10,7 @@ import requests
 from playwright.sync_api import expect
 
 from game.horizon import end_of_game
-from web.scenarios import team_scenario
+from web.play.scenarios import team_scenario
 
 pytestmark = pytest.mark.browser
 

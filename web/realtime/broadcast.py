@@ -2,7 +2,7 @@
 
 Players get their ``state`` at once, built by the process that holds their
 connection (``deliver`` runs for this process's changes and, through
-``web.relay``, for the other processes'). The session-wide payloads go out at
+``web.realtime.relay``, for the other processes'). The session-wide payloads go out at
 most once per ``TICK_SECONDS`` per session (the first change at once, later ones
 with the next ticker pass), built once by the ticker leader: the facilitators
 get ``dashboard_update`` with the rows of the teams that changed; the players
@@ -17,8 +17,9 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
-from web import rounds, sessions, views, wire
+from web import wire
 from web.errors import GameError
+from web.play import rounds, sessions, views
 from web.store import Presence
 
 META_LIMIT = 1000  # sessions whose meta is kept (a tick at most)

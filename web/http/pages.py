@@ -17,8 +17,9 @@ from game.bestplan import benchmark as benchmark_game
 from game.codp import shop_roles
 from game.horizon import ending_at
 from game.reference import replay, stored
-from web.api import check_results_access
 from web.errors import GameError
+from web.http.api import check_results_access
+from web.http.links import request_join_base
 from web.i18n import (
     COOKIE,
     COOKIE_MAX_AGE,
@@ -29,9 +30,8 @@ from web.i18n import (
     js_keys,
     scenario_texts,
 )
-from web.links import request_join_base
-from web.scenarios import base_scenario, custom_base, team_scenario
-from web.sessions import load_meta
+from web.play.scenarios import base_scenario, custom_base, team_scenario
+from web.play.sessions import load_meta
 
 bp = Blueprint("pages", __name__)
 

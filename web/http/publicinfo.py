@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from web import wire
-from web.sessions import SessionMeta
+from web.play.sessions import SessionMeta
 
 WAIT_SECONDS = 10.0  # a waiting request builds on its own after this (the builder failed or hangs)
 

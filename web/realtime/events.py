@@ -1,8 +1,8 @@
-"""Socket.IO events: validate, act through ``web.rounds``/``web.sessions``, tell the clients.
+"""Socket.IO events: validate, act through ``web.play.rounds``/``web.play.sessions``, tell the clients.
 
 Rooms: ``s:{code}`` everyone in a session, ``p:{code}`` its players, ``f:{code}`` its
 facilitators, ``w:{code}`` its projectors, ``seat:{code}:{n}:{role}`` the connections of one seat.
-The broadcaster (what a change sends to whom) is ``web.broadcast``.
+The broadcaster (what a change sends to whom) is ``web.realtime.broadcast``.
 """
 
 from __future__ import annotations
@@ -20,9 +20,10 @@ import socketio
 from flask_socketio import SocketIO
 from socketio import packet as sio_packet
 
-from web import payloads, rounds, sessions, wire
+from web import payloads, wire
 from web.errors import GameError, bad
-from web.frames import MALFORMED, MAX_FRAME_BYTES, close_connection, over_limit
+from web.play import rounds, sessions
+from web.realtime.frames import MALFORMED, MAX_FRAME_BYTES, close_connection, over_limit
 from web.store import STORE_DOWN
 
 if TYPE_CHECKING:
@@ -297,7 +298,7 @@ def on_resume(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
 
 
 def on_submit(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
-    """A decision: down the pipeline of ``web.rounds``, then to the clients."""
+    """A decision: down the pipeline of ``web.play.rounds``, then to the clients."""
     ident = _player(hub, sid)
     changes = rounds.submit(hub.store, hub.cfg, ident.code, ident.team, ident.role, data, hub.clock())
     hub.publish(changes, keep_public=True)

@@ -16,10 +16,10 @@ from game.state import GameState
 from game.visibility import facilitator_view, history_entry, order_spread, public_chain, public_view, view
 from web import wire
 from web.errors import GameError
-from web.records import Team, TeamSnapshot
-from web.scenarios import positions as scenario_positions
-from web.sessions import SessionMeta
+from web.play.scenarios import positions as scenario_positions
+from web.play.sessions import SessionMeta
 from web.store import Store, seat_name
+from web.store.records import Team, TeamSnapshot
 from web.wire import Raw
 
 

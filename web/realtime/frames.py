@@ -14,7 +14,7 @@ is handled here, a WSGI middleware in front of the Socket.IO server (docs/PROTOC
   client gets the ``error`` event and Engine.IO's close packet, and the connection closes.
 
 The byte limit of a WebSocket message (the library counts characters) is checked in
-``web.events.guard_frames``, where the message's text arrives.
+``web.realtime.events.guard_frames``, where the message's text arrives.
 """
 
 from __future__ import annotations

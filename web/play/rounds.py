@@ -2,10 +2,10 @@
 
 A decision goes down one pipeline, read top to bottom in this module:
 
-1. **shape**: the handler wrapper (``web.events``) checked the payload once (``web.payloads``);
+1. **shape**: the handler wrapper (``web.realtime.events``) checked the payload once (``web.payloads``);
 2. **store**: ``record`` keeps it atomically (``submit.lua``: session running, the team on that
    week, the value within the bounds stored with the state, the seat a human's) and says
-   whether every human seat has now decided (``web.records.week_complete``, the one statement
+   whether every human seat has now decided (``web.store.records.week_complete``, the one statement
    of that rule);
 3. **engine**: when it has, ``advance`` reads the team (and whether its week is due,
    ``is_due``), lets the bots decide the other seats and plays the week with the pure
@@ -14,8 +14,8 @@ A decision goes down one pipeline, read top to bottom in this module:
    the week and the decisions' revision): any number of racing callers may compute the step,
    exactly one writes it, and only that one reports it;
 5. **views**: the team as written comes back in ``Changes.fresh`` with the week's record, from
-   which ``web.views.Views`` builds the new states without reading the team again;
-6. **transport**: the caller hands the ``Changes`` to ``Hub.publish`` (``web.broadcast``), which
+   which ``web.play.views.Views`` builds the new states without reading the team again;
+6. **transport**: the caller hands the ``Changes`` to ``Hub.publish`` (``web.realtime.broadcast``), which
    sends each client what changed for it, on this process and through the relay on others.
 
 A team's week also advances when its deadline passes, when the facilitator forces it,
@@ -36,10 +36,10 @@ from game.policies import parse_policy
 from game.sales import SALES_SEAT, bot_promise
 from web import faults
 from web.errors import GameError, bad
-from web.records import Submitted, Team, TeamSnapshot
-from web.results import week_strategy
-from web.sessions import SessionMeta, load_meta, meta_from, new_team, round_seconds
+from web.http.results import week_strategy
+from web.play.sessions import SessionMeta, load_meta, meta_from, new_team, round_seconds
 from web.store import STORE_DOWN, Presence, Store, seat_name
+from web.store.records import Submitted, Team, TeamSnapshot
 
 log = logging.getLogger(__name__)
 

@@ -15,12 +15,13 @@ from game.policies import PolicyError, check_roles, parse_policy
 from game.sales import seats as sales_seats
 from game.scenario import MAX_WEEKS, VISIBILITY_KEYS, Scenario, ScenarioError
 from game.state import new_game
-from web import custom_scenarios, payloads
+from web import payloads
 from web.errors import GameError, bad
+from web.http import custom_scenarios
 from web.payloads import is_whole
-from web.records import SessionRecord, Team
-from web.scenarios import base_scenario, presets, team_scenario
+from web.play.scenarios import base_scenario, presets, team_scenario
 from web.store import MAX_SEAT_PLAYERS, Store, digest, holds_seat, seat_players
+from web.store.records import SessionRecord, Team
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
@@ -172,7 +173,7 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
     """Validate the body of ``POST /api/sessions``; the session's config."""
     body = payloads.check(body, payloads.SESSION, "the session")
     custom = None
-    if body.get("custom_scenario") is not None:  # the session's own scenario (web.custom_scenarios)
+    if body.get("custom_scenario") is not None:  # the session's own scenario (web.http.custom_scenarios)
         if "scenario" in body:
             raise bad("give scenario (a preset) or custom_scenario, not both")
         scn, custom = custom_scenarios.parse(body["custom_scenario"])

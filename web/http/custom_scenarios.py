@@ -21,7 +21,7 @@ from game.scenario import SCENARIO_DIR, Scenario, ScenarioError, scenario_from_t
 from web.errors import GameError, bad
 from web.i18n import scenario_texts
 from web.payloads import MAX_BODY_BYTES, json_body
-from web.scenarios import presets, summary
+from web.play.scenarios import presets, summary
 
 MAX_SCENARIO_CHARS = 32_000
 MAX_STAGES = 12

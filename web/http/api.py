@@ -9,14 +9,15 @@ from typing import Any
 from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
-from web import custom_scenarios, sessions
-from web.custom_scenarios import MAX_SCENARIO_CHARS
 from web.errors import GameError
+from web.http import custom_scenarios
+from web.http.custom_scenarios import MAX_SCENARIO_CHARS
+from web.http.links import request_join_base
+from web.http.results import results_csv, results_xlsx, session_results
 from web.i18n import scenario_texts
-from web.links import request_join_base
 from web.payloads import MAX_BODY_BYTES, json_body
-from web.results import results_csv, results_xlsx, session_results
-from web.scenarios import base_scenario, presets, summary
+from web.play import sessions
+from web.play.scenarios import base_scenario, presets, summary
 from web.store import STORE_DOWN, digest, holds_seat
 
 log = logging.getLogger(__name__)

@@ -39,7 +39,7 @@ import redis
 from redis.commands.core import Script
 
 from game.state import GameState
-from web.records import Bounds, Committed, Seat, SessionRecord, Submitted, Team, TeamSnapshot
+from web.store.records import Bounds, Committed, Seat, SessionRecord, Submitted, Team, TeamSnapshot
 
 log = logging.getLogger(__name__)
 

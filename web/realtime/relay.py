@@ -6,7 +6,7 @@ sessions changed, ``Relay``). The process where a team changed builds every seat
 encoded text; the others pass them on as they are, to the connections they hold.
 Session-level changes (start, pause, end) are rebuilt by each process. The
 session-wide payloads are built and encoded once, by the ticker leader
-(``web.leader``), and sent as text to the other processes, which pass them on to
+(``web.realtime.leader``), and sent as text to the other processes, which pass them on to
 their members of the room. So python-socketio keeps its in-process client manager:
 every process sends only to its own connections, and nothing is decoded and
 encoded again on the way.
@@ -23,7 +23,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from typing import Any, Protocol
 
-from web.rounds import Changes
+from web.play.rounds import Changes
 from web.store import STORE_FAILED, Channel
 
 log = logging.getLogger(__name__)

@@ -19,10 +19,10 @@ from game.jsonsafe import jsonsafe
 from game.scenario import Scenario
 from game.scoring import summary
 from web.errors import GameError
-from web.records import Team
-from web.sessions import load_meta
+from web.play.sessions import load_meta
+from web.play.views import Views
 from web.store import Store, seat_name, seat_players
-from web.views import Views
+from web.store.records import Team
 
 CSV_FIELDS = (
     "team",
