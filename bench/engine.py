@@ -36,7 +36,8 @@ from game.bestplan import play_plan
 from game.engine import run, step
 from game.scenario import Scenario, load_scenario
 from game.simulate import simulate
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 
 SINGLE_TARGET = 400_000
 

@@ -9,7 +9,8 @@ from game.observe import observe
 from game.policies import Policy, PolicyError, parse_policy
 from game.scenario import Scenario, ScenarioError, list_presets, load_scenario
 from game.simulate import GameResult, simulate
-from game.state import GameState, StageState, new_game
+from game.start import new_game
+from game.state import GameState, StageState
 
 __all__ = [
     "DecisionError",

@@ -26,7 +26,8 @@ from game.codp import apply_choice
 from game.plans import Objective, Rule, coordinates, mean_rate, pattern_search, play, rate_plan, rates, stationary
 from game.policies import Policy
 from game.scenario import Scenario
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 
 DEFAULT_BUDGET = 16  # games per position, from the rate-based start
 CHOSEN_BUDGET = 26  # games for the team's own position, from the rate-based start
@@ -229,8 +230,3 @@ def benchmark(
         if pos != chosen:
             result.by_position[pos] = best(pos, budget, REFERENCE_BUDGET, DEFAULT_BUDGET)
     return result
-
-
-def for_game(scenario: Scenario, state: GameState, **kwargs: Any) -> Benchmark:
-    """The benchmark for a team's game: its seed (so its demand) and its current CODP."""
-    return benchmark(scenario, state.seed, chosen=state.codp or scenario.codp, **kwargs)

@@ -20,18 +20,20 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
+from game import compare
 from game.codp import POSITIONS, apply_choice
+from game.comaker import offered
+from game.economics import economics_table
 from game.engine import DecisionError, decision_bounds, decision_kind
-from game.horizon import end_of_game, window
+from game.horizon import MAX_WEEKS, end_of_game, window
 from game.jsonsafe import jsonsafe
 from game.policies import POLICIES, Policy, PolicyError, check_roles, parse_policy
-from game.reference import BUDGET
+from game.reference import BUDGET, deal_reference, reference, save, write_reference
 from game.scenario import SALES_SEAT, Scenario, ScenarioError, list_presets, load_scenario
 from game.simulate import DEFAULT_POLICY, GameResult, simulate
-from game.state import new_game
+from game.start import new_game
 
 PROG = "beergame"
-MAX_WEEKS = 520
 EXIT_USAGE = 2
 FORMATS = ("table", "json", "csv")
 #: Positions the reference tunes at a time (processes): the machine's cores, at most two.
@@ -145,8 +147,6 @@ def _add_scenarios(sub: Any) -> None:
 
 
 def _add_compare(sub: Any) -> None:
-    from game import compare  # local: compare's ``main`` calls back into this module
-
     cmp = sub.add_parser(
         "compare",
         help="compare policies or decoupling points over many games",
@@ -373,8 +373,6 @@ def cmd_scenarios(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_economics(args: argparse.Namespace, out: TextIO) -> int:
     """``economics``: the unit economics table (docs/SCENARIOS.md, "Accounting")."""
-    from game.economics import economics_table
-
     if args.scenario:
         scenarios = [load_scenario(name) for name in args.scenario]
     else:
@@ -385,9 +383,6 @@ def cmd_economics(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
     """``reference``: the out-of-sample reference table of a scenario."""
-    from game.comaker import deal_reference, offered
-    from game.reference import reference, save, write_reference
-
     if args.train < 1 or args.test < 2:
         raise CliError(f"--train needs at least 1 seed and --test at least 2 (see {PROG} reference --help)")
     scenario = load_scenario(args.scenario)
@@ -404,8 +399,6 @@ def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
 
 def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
     """``compare``: ``game.compare.run``; its refusals get the same hint as a bad option."""
-    from game import compare
-
     try:
         return compare.run(args, out)
     except (ScenarioError, PolicyError):

@@ -13,14 +13,12 @@ through roles that work to order, the decoupling point (``known_orders``).
 
 from __future__ import annotations
 
-import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from game.codp import CodpError, check_review
+from game.review import CodpError, check_review
 
 if TYPE_CHECKING:
-    from game.reference import Reference
     from game.scenario import Scenario
     from game.state import GameState
 
@@ -119,45 +117,3 @@ def known_orders(scenario: Scenario, state: GameState, role: int, weeks: int) ->
 def comaking_share(scenario: Scenario) -> float:
     """The share of demand that comes from co-making segments."""
     return sum(seg.share for seg in scenario.segments if seg.comaking)
-
-
-def deal_reference(
-    scenario: Scenario, train: int = 20, test: int = 20, budget: int | None = None, offset: int = 0
-) -> Reference:
-    """The reference table of the deal: the expert's best plan (``game.plans``) without the deal
-    and with it (at every decoupling point the scenario offers, else as it stands), each tuned
-    on ``train`` seeds and scored on ``test`` other seeds (``game.reference``), best first. A
-    row's ``position`` names the choice: ``"no deal"``, ``"deal"``, or ``"mts-central, deal"``."""
-    from game.bestplan import Plan  # local: the plans import this module
-    from game.codp import apply_codp
-    from game.plans import play, tune
-    from game.reference import BUDGET, Reference, Row, seeds
-
-    tr, te = seeds(train, test, offset)
-    rows = []
-    for position in scenario.codp_positions or (None,):
-        scn = apply_codp(scenario, position) if position else scenario
-        for deal in (False, True):
-            played = apply_comaker(scn, deal)
-            rules, value, games = tune(played, tr, budget or BUDGET)
-            plan = Plan.of(played, rules, value, games)
-            profits = tuple(play(played, s, rules) for s in te)
-            label = "deal" if deal else "no deal"
-            name = f"{position}, {label}" if position else label
-            rows.append(Row(name, plan, value, profits, plan.rules_dict(played)))
-    rows.sort(key=lambda r: -r.mean)
-    return Reference(scenario.name, tuple(tr), tuple(te), rows)
-
-
-def paired_gain(ref: Reference, position: str | None = None) -> tuple[float, float]:
-    """The deal's mean gain per game over no deal in ``deal_reference``'s ``ref`` (at
-    ``position``, else the scenario as it stands or its one position) and its paired standard
-    error over the test seeds."""
-    by = {r.position.removeprefix(f"{position}, " if position else ""): r.profits for r in ref.rows}
-    if position is None and len(ref.rows) == 2:
-        by = {r.position.rpartition(", ")[2]: r.profits for r in ref.rows}
-    diffs = [a - b for a, b in zip(by["deal"], by["no deal"], strict=True)]
-    n = len(diffs)
-    mean = sum(diffs) / n
-    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
-    return mean, math.sqrt(var / n)

@@ -15,7 +15,6 @@ import argparse
 import csv
 import io
 import json
-import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, TextIO
@@ -201,12 +200,6 @@ def position_means(rows: Sequence[dict[str, Any]]) -> dict[str, float]:
     return {p: sum(v) / len(v) for p, v in sums.items()}
 
 
-def best_position(rows: Sequence[dict[str, Any]]) -> str:
-    """The winning position: the highest profit averaged over the bot policies compared."""
-    means = position_means(rows)
-    return max(means, key=lambda p: means[p])
-
-
 # ----------------------------------------------------------------------------
 # Output
 # ----------------------------------------------------------------------------
@@ -354,14 +347,3 @@ def _with_late_deliveries(
         )
         out += [{**r, "sharing": f"{r['sharing']}, {share:.0%} late"} for r in played]
     return out
-
-
-def main(argv: Sequence[str] | None = None) -> int:
-    """``python -m game compare``: print the table; bad input -> one line on stderr, exit 2."""
-    from game.cli import main as cli_main  # local: the command line imports this module
-
-    return cli_main(["compare", *(sys.argv[1:] if argv is None else argv)])
-
-
-if __name__ == "__main__":  # pragma: no cover
-    raise SystemExit(main())

@@ -5,9 +5,12 @@ from __future__ import annotations
 import math
 import random
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 from game.horizon import longest
-from game.scenario import Demand, Scenario
+
+if TYPE_CHECKING:
+    from game.scenario import Demand, Scenario
 
 #: Demand kinds that draw nothing from the RNG.
 DETERMINISTIC = frozenset(("step", "constant", "series"))

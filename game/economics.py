@@ -9,9 +9,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from game.codp import customisable
+from game.codp import customisable, lead_time
 from game.scenario import Demand, Scenario
-from game.state import new_game
+from game.start import new_game
 
 
 def mean_demand(demand: Demand, weeks: int) -> float:
@@ -66,23 +66,6 @@ def steady_state(scenario: Scenario) -> dict[str, Any]:
         "holding": holding,
         "margin": revenue - material - fulfilment - capacity - holding,
     }
-
-
-def lead_time(scenario: Scenario, role: str) -> float:
-    """The lead time a customer at consumer-facing ``role`` gets when the nearest make-to-stock
-    stage upstream has stock: the shipping (and, with ``mto_orders = "mail"``, ordering) delays
-    of the make-to-order stages between, the final step where the product is finished to order,
-    and parcel delivery."""
-    spec = scenario.stage(role)
-    weeks = spec.delivery_delay
-    diff = scenario.product.differentiation_stage
-    while spec.mode == "mto":
-        weeks += spec.ship_delay + (spec.order_delay if scenario.mto_orders == "mail" else 0)
-        weeks += scenario.product.finish_delay if spec.role == diff else 0
-        if spec.supplier is None:
-            return weeks
-        spec = scenario.stage(spec.supplier)
-    return weeks + (scenario.product.finish_delay if spec.role == diff else 0)
 
 
 ROW = "{:<24} {:<12} {:>5} {:<24} {:>6} {:>7} {:>6} {:>9} {:>9} {:>7} {:>7}"

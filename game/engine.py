@@ -164,7 +164,7 @@ def closing_loss(scenario: Scenario, spec: StageSpec) -> float:
 
 
 def _plan(scenario: Scenario) -> _Plan:
-    """The scenario's cached ``_Plan`` (stored like the cached ``topology``)."""
+    """The scenario's cached ``_Plan`` (kept in the scenario's ``__dict__``, built once)."""
     cache = scenario.__dict__
     plan = cache.get("_engine_plan")
     if plan is None:

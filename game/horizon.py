@@ -16,10 +16,11 @@ import random
 from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
-from game.scenario import MAX_WEEKS, Scenario
-
 if TYPE_CHECKING:
+    from game.scenario import Scenario
     from game.state import GameState
+
+MAX_WEEKS = 520  # the longest game, ``end_window`` included
 
 
 def window(scenario: Scenario) -> tuple[int, int]:

@@ -18,9 +18,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
 
+from game.codp import POSITIONS, apply_codp, customisable, retail_path
 from game.demand import split
-from game.scenario import INFINITE, Scenario, StageSpec
+
+if TYPE_CHECKING:
+    from game.scenario import Scenario, StageSpec
 
 #: Capacity that never binds (a finishing step or make-to-stock stage without a limit).
 UNLIMITED = 10**9
@@ -84,7 +88,7 @@ class Network:
         self.segment_order: list[int] = sorted(
             range(len(scenario.segments)), key=lambda k: (scenario.segments[k].thresholds[0][0], k)
         )
-        self.simple_market = all(seg.tolerance == INFINITE and not seg.patience for seg in scenario.segments) and all(
+        self.simple_market = all(seg.tolerance == math.inf and not seg.patience for seg in scenario.segments) and all(
             self.specs[i].delivery_delay == 0 for i in self.facing
         )
         # capacity pools: nodes that share one capacity (a role's decide nodes; its finishing nodes)
@@ -96,8 +100,6 @@ class Network:
                 self.pool_of[i] = k
         self.bills = [self.pools[self.pool_of[i]][0] == i for i in range(self.n)]
         self.shared = any(len(p) > 1 for p in self.pools)
-        # where the role's order goes to its supplier role's nodes: the role-level customer slots
-        topo = scenario.topology
         # a node whose customers are the role's customers one to one (its owed list is the role's)
         self.role_slot_identity = [
             all(c >= 0 and len(self.groups[self.role_of[c]]) == 1 for c in self.customers[i])
@@ -110,12 +112,10 @@ class Network:
         for i, nd in enumerate(nodes):
             if nd.process:
                 self.custom[i] = lane_customisable(scenario, nd.process)
-        self.role_slot = [
-            topo.customers[topo.supplier[self.role_of[j]]].index(self.role_of[j])
-            if topo.supplier[self.role_of[j]] >= 0
-            else -1
-            for j in range(self.n)
-        ]
+        #: the links between roles (one entry per role), read off the nodes
+        self.topology = Topology(self)
+        # where the role's order goes to its supplier role's nodes: the role-level customer slots
+        self.role_slot = [self.topology.slot[r] for r in self.role_of]
 
     def demand_at(self, row: list[list[int]], i: int) -> list[int]:
         """Consumer-facing node ``i``'s demand per segment in a week's ``row`` of the demand
@@ -127,11 +127,28 @@ class Network:
         return [d if k in serves else 0 for k, d in enumerate(demand)]
 
 
+class Topology:
+    """The links between roles by index (who supplies whom, in which order a role's customers
+    are served), read off a network's nodes: a role's first node links as the role does."""
+
+    def __init__(self, net: Network) -> None:
+        first = [group[0] for group in net.groups]
+        self.n = len(first)
+        self.supplier: list[int] = [-1 if net.supplier[i] < 0 else net.role_of[net.supplier[i]] for i in first]
+        self.facing: list[int] = [
+            r for r, group in enumerate(net.groups) if any(net.specs[i].consumer_facing for i in group)
+        ]
+        # customers[r]: downstream role indices, or [-1] for the consumer.
+        self.customers: list[list[int]] = [
+            [-1] if r in self.facing else [c for c in range(self.n) if self.supplier[c] == r] for r in range(self.n)
+        ]
+        # slot[r]: position of role r among its supplier's customers.
+        self.slot: list[int] = [-1 if s < 0 else self.customers[s].index(r) for r, s in enumerate(self.supplier)]
+
+
 def lane_customisable(scenario: Scenario, position: str) -> bool:
     """True when a process at ``position`` customises (``game.codp.customisable`` of the
     stage modes that position gives the chain, ``game.codp.apply_codp``)."""
-    from game.codp import apply_codp, customisable  # local: codp imports the scenario module
-
     return customisable(scenario, {s.role: s.mode for s in apply_codp(scenario, position).stages})
 
 
@@ -166,14 +183,13 @@ def _share_spec(spec: StageSpec, share: float, k: int, shares: list[float]) -> S
 
 def build_network(scenario: Scenario) -> Network:
     """The nodes of ``scenario`` (one per role unless it has variants or regions)."""
-    from game.codp import retail_path  # local: codp imports the scenario module
-
     stages = scenario.stages
     if not scenario.expanded:
+        roles = scenario.roles
         return Network(
             scenario,
             [Node(r, s, label=s.role) for r, s in enumerate(stages)],
-            list(scenario.topology.supplier),
+            [-1 if s.supplier is None else roles.index(s.supplier) for s in stages],
         )
     product = scenario.product
     diff = product.differentiation_stage
@@ -253,8 +269,6 @@ def _add_lanes(
     capacity limit, from the stock of the process's decoupling stage (its supplier), with the
     lead time of the stages between (their order and ship delays added up). The facing role's
     own node keeps the other segments' customers."""
-    from game.codp import POSITIONS, retail_path  # local: codp imports the scenario module
-
     path = retail_path(scenario)
     facing = where[(path[0], -1, -1)]
     served = {k for _, segs in scenario.lanes for k in segs}

@@ -38,7 +38,8 @@ from game.horizon import end_known, last_week
 from game.observe import initial_rate
 from game.sales import SALES_SEAT, bot_promise
 from game.scenario import Scenario
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 
 
 def horizon(scenario: Scenario, state: GameState) -> tuple[int, bool]:

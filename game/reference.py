@@ -26,10 +26,11 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from game.bestplan import Plan, stored_rules
-from game.codp import apply_choice, choices_for
+from game.codp import apply_choice, apply_codp, choices_for
+from game.comaker import apply_comaker
 from game.jsonsafe import jsonsafe
 from game.plans import play, tune
-from game.sales import pick_rule, rule_label, stored_rule
+from game.promises import pick_rule, rule_label, stored_rule
 from game.scenario import Scenario
 
 TRAIN_SEEDS = 20
@@ -127,7 +128,7 @@ def reference_row(
     scenario: Scenario, position: str, train: Sequence[int], test: Sequence[int], budget: int = BUDGET
 ) -> Row:
     """Tune a plan at ``position`` on ``train`` seeds and score it on ``test``; with a sales
-    seat, first its rule (``game.sales.pick_rule``), then the plan with that rule."""
+    seat, first its rule (``game.promises.pick_rule``), then the plan with that rule."""
     scn = apply_choice(scenario, position)
     if scn.sales is not None:
         scn = pick_rule(scn, train)
@@ -300,3 +301,40 @@ def verdict_line(scenario: Scenario, found: dict[str, Any] | None) -> str:
         f"reference winner: {found['winner']}{ahead} (expert plans tuned on {found['train_seeds']} seeds, "
         f"scored on {found['test_seeds']} others: python -m game reference)"
     )
+
+
+def deal_reference(
+    scenario: Scenario, train: int = 20, test: int = 20, budget: int | None = None, offset: int = 0
+) -> Reference:
+    """The reference table of the deal: the expert's best plan (``game.plans``) without the deal
+    and with it (at every decoupling point the scenario offers, else as it stands), each tuned
+    on ``train`` seeds and scored on ``test`` other seeds (``reference``), best first. A
+    row's ``position`` names the choice: ``"no deal"``, ``"deal"``, or ``"mts-central, deal"``."""
+    tr, te = seeds(train, test, offset)
+    rows = []
+    for position in scenario.codp_positions or (None,):
+        scn = apply_codp(scenario, position) if position else scenario
+        for deal in (False, True):
+            played = apply_comaker(scn, deal)
+            rules, value, games = tune(played, tr, budget or BUDGET)
+            plan = Plan.of(played, rules, value, games)
+            profits = tuple(play(played, s, rules) for s in te)
+            label = "deal" if deal else "no deal"
+            name = f"{position}, {label}" if position else label
+            rows.append(Row(name, plan, value, profits, plan.rules_dict(played)))
+    rows.sort(key=lambda r: -r.mean)
+    return Reference(scenario.name, tuple(tr), tuple(te), rows)
+
+
+def paired_gain(ref: Reference, position: str | None = None) -> tuple[float, float]:
+    """The deal's mean gain per game over no deal in ``deal_reference``'s ``ref`` (at
+    ``position``, else the scenario as it stands or its one position) and its paired standard
+    error over the test seeds."""
+    by = {r.position.removeprefix(f"{position}, " if position else ""): r.profits for r in ref.rows}
+    if position is None and len(ref.rows) == 2:
+        by = {r.position.rpartition(", ")[2]: r.profits for r in ref.rows}
+    diffs = [a - b for a, b in zip(by["deal"], by["no deal"], strict=True)]
+    n = len(diffs)
+    mean = sum(diffs) / n
+    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
+    return mean, math.sqrt(var / n)

@@ -12,7 +12,8 @@ best promise lengthens as the queue grows, with less capacity or more demand.
 
 This module holds what the engine does not: the bots' promise (the engine's own quote,
 ``game.engine.quote``, plus a margin), the seat's figures for a week and a game (the
-debrief), and the proof table of fixed promises (``promise_reference``).
+debrief). The reference's sales rule and the proof table of fixed promises are in
+``game.promises``.
 """
 
 from __future__ import annotations
@@ -157,97 +158,6 @@ def debrief(records: Sequence[Mapping[str, Any]]) -> dict[str, Any] | None:
     if not seat:
         return None
     return {"weeks": [w.to_dict() for w in seat], "summary": seat_summary(seat)}
-
-
-# ----------------------------------------------------------------------------
-# The reference's sales rule and the proof table
-# ----------------------------------------------------------------------------
-
-#: the margins (weeks over the chain's quote) the reference's sales rule tries
-MARGINS = (0, 1, 2, 3)
-#: the budget of the quick search that picks the sales rule (a stationary plan per rule)
-PICK_BUDGET = 40
-
-
-def rules_offered(scenario: Scenario) -> list[tuple[float, int]]:
-    """The sales rules the reference weighs, as (weight, margin): the chain's quote plus
-    each of ``MARGINS``, and every fixed promise from 1 week to ``max_promise``."""
-    sales = scenario.sales
-    assert sales is not None, "the scenario has no sales seat"
-    return [(1.0, k) for k in MARGINS] + [(0.0, p) for p in range(1, sales.max_promise + 1)]
-
-
-def rule_label(weight: float, margin: int) -> str:
-    """A sales rule for people: ``quote+1`` or ``promise 4``."""
-    return f"quote+{margin}" if weight else f"promise {margin}"
-
-
-def pick_rule(scenario: Scenario, train: Sequence[int], rules: Sequence[tuple[float, int]] | None = None) -> Scenario:
-    """``scenario`` with the sales rule that earns most on ``train`` seeds, each rule with its
-    own quickly tuned plan (``game.plans.tune`` with ``PICK_BUDGET``)."""
-    from game.plans import tune  # local: the plans import this module
-
-    best: tuple[float, Scenario] | None = None
-    for weight, margin in rules or rules_offered(scenario):
-        scn = with_rule(scenario, margin, weight)
-        value = tune(scn, list(train), PICK_BUDGET)[1]
-        if best is None or value > best[0]:
-            best = (value, scn)
-    assert best is not None
-    return best[1]
-
-
-def stored_rule(scenario: Scenario, row: Mapping[str, Any]) -> Scenario:
-    """``scenario`` with a stored reference row's sales rule (``sales``: weight and margin),
-    as it stands where the row has none."""
-    rule = row.get("sales")
-    if scenario.sales is None or not rule:
-        return scenario
-    return with_rule(scenario, int(rule["margin"]), float(rule["weight"]))
-
-
-@dataclass(frozen=True)
-class PromiseRow:
-    """A fixed promise, the plan tuned with it on the training seeds and what it earns there
-    (``train``) and on each test seed (``profits``)."""
-
-    promise: int
-    train: float
-    profits: tuple[float, ...]
-
-    @property
-    def mean(self) -> float:
-        """Mean test profit per game."""
-        return sum(self.profits) / len(self.profits)
-
-
-def promise_table(
-    scenario: Scenario, promises: Sequence[int], train: Sequence[int], test: Sequence[int], budget: int
-) -> list[PromiseRow]:
-    """Each fixed promise in ``promises`` with the plan tuned for it on ``train`` seeds
-    (``game.plans.tune``, ``budget`` plans) and scored on ``test`` seeds."""
-    from game.plans import play, tune  # local: the plans import this module
-
-    out = []
-    for p in promises:
-        scn = with_rule(scenario, p, 0.0)
-        rules, value, _ = tune(scn, list(train), budget)
-        out.append(PromiseRow(p, value, tuple(play(scn, s, rules) for s in test)))
-    return out
-
-
-def best_promise(rows: Sequence[PromiseRow]) -> PromiseRow:
-    """The row whose promise earns most on the training seeds (the test seeds stay unseen)."""
-    return max(rows, key=lambda r: r.train)
-
-
-def paired(a: PromiseRow, b: PromiseRow) -> tuple[float, float]:
-    """``a``'s mean gain per test game over ``b`` and its paired standard error."""
-    diffs = [x - y for x, y in zip(a.profits, b.profits, strict=True)]
-    n = len(diffs)
-    mean = sum(diffs) / n
-    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
-    return mean, math.sqrt(var / n)
 
 
 def seats(scenario: Scenario) -> tuple[str, ...]:

@@ -13,13 +13,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, fields, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from game.codp import POSITIONS, apply_codp
+from game.horizon import MAX_WEEKS
 from game.jsonsafe import depth
+from game.network import Network, Topology, build_network
 from game.ranges import limits
-
-if TYPE_CHECKING:
-    from game.network import Network
 
 SCENARIO_DIR = Path(__file__).resolve().parent.parent / "config" / "scenarios"
 
@@ -30,7 +30,6 @@ VISIBILITY_KEYS = ("pos_demand", "inventories", "pipelines")
 TEXT_LANGUAGES = ("nl",)  # translations in ``[text.<lang>]``; English is the top-level keys
 TEXT_KEYS = ("title", "description", "debrief")
 MAX_NESTING = 16  # tables and lists inside each other in a scenario file (the presets need five)
-MAX_WEEKS = 520  # the longest game, ``end_window`` included
 
 
 class ScenarioError(ValueError):
@@ -334,8 +333,6 @@ class Scenario:
     @cached_property
     def network(self) -> Network:
         """The stock points the engine plays (one per role, or per variant and region)."""
-        from game.network import build_network  # local: network imports this module
-
         return build_network(self)
 
     def text(self, key: str, lang: str | None = None) -> str:
@@ -384,10 +381,10 @@ class Scenario:
         """True when the scenario earns revenue (profit scoring), else cost only."""
         return any(seg.price > 0 for seg in self.segments)
 
-    @cached_property
+    @property
     def topology(self) -> Topology:
-        """Index-based links between stages, computed once per scenario."""
-        return Topology(self)
+        """The links between roles by index (``game.network.Topology``)."""
+        return self.network.topology
 
     def with_stages(self, stages: tuple[StageSpec, ...], **changes: Any) -> Scenario:
         """A copy with other stage specs (and other fields). The opening stock is kept only
@@ -395,32 +392,6 @@ class Scenario:
         if "opening" not in changes and [s.on_hand for s in stages] != [s.on_hand for s in self.stages]:
             changes["opening"] = ()
         return replace(self, stages=stages, **changes)
-
-
-class Topology:
-    """Stage links by index: who supplies whom, in which order customers are served."""
-
-    def __init__(self, scenario: Scenario) -> None:
-        roles = scenario.roles
-        self.n = len(roles)
-        self.supplier: list[int] = [-1 if s.supplier is None else roles.index(s.supplier) for s in scenario.stages]
-        # customers[i]: downstream stage indices, or [-1] for the consumer.
-        self.customers: list[list[int]] = [
-            [-1] if s.consumer_facing else [j for j in range(self.n) if self.supplier[j] == i]
-            for i, s in enumerate(scenario.stages)
-        ]
-        # slot[j]: position of stage j among its supplier's customers.
-        self.slot: list[int] = [
-            -1 if self.supplier[j] < 0 else self.customers[self.supplier[j]].index(j) for j in range(self.n)
-        ]
-        self.facing: list[int] = [i for i, s in enumerate(scenario.stages) if s.consumer_facing]
-        self.channel: list[int] = [self.facing.index(i) if i in self.facing else -1 for i in range(self.n)]
-        self.segment_order: list[int] = sorted(
-            range(len(scenario.segments)), key=lambda k: (scenario.segments[k].tolerance, k)
-        )
-        self.simple_market = all(seg.tolerance == INFINITE for seg in scenario.segments) and all(
-            scenario.stages[i].delivery_delay == 0 for i in self.facing
-        )
 
 
 def _language(lang: str | None) -> str:
@@ -837,8 +808,6 @@ def _texts(source: str, table: Any, roles: list[str], names: Sequence[str] = ())
 
 def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scenario:
     """Validate a parsed TOML mapping and build a ``Scenario``."""
-    from game.codp import POSITIONS  # local: codp imports this module
-
     if not isinstance(data, dict):
         raise ScenarioError(f"{source}: must be a table")
     r = _Reader(source, data, "")
@@ -920,8 +889,6 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         raise r.fail("max_processes", "a process per segment needs one consumer-facing stage, no variants or regions")
     r.check_unknown()
     if codp:
-        from game.codp import apply_codp
-
         try:
             scenario = apply_codp(scenario, codp)
         except ValueError as exc:

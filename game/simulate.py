@@ -11,7 +11,8 @@ from game.engine import play_week
 from game.policies import Policy, parse_policy
 from game.sales import SALES_SEAT, bot_promise
 from game.scenario import Scenario
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 
 DEFAULT_POLICY = "sterman"
 

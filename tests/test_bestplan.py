@@ -10,7 +10,6 @@ from game.bestplan import (
     REFERENCE_BUDGET,
     REFERENCE_CHOSEN_BUDGET,
     benchmark,
-    for_game,
     optimise,
     play_plan,
     reference_starts,
@@ -23,7 +22,7 @@ from game.reference import replay, stored
 from game.scenario import list_presets, load_scenario
 from game.scoring import team_score
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 
 
 def test_play_plan_is_the_same_game_as_the_policies() -> None:
@@ -70,15 +69,6 @@ def test_the_benchmark_depends_on_the_demand_faced() -> None:
     b = optimise(apply_codp(scn, "ato"), seed=9, budget=8)
     assert a.profit != b.profit
     assert a == optimise(apply_codp(scn, "ato"), seed=0, budget=8)
-
-
-def test_for_game_uses_the_teams_seed_and_position() -> None:
-    scn = load_scenario("customer-intimacy")
-    state = new_game(apply_codp(scn, "mto"), seed=6)
-    result = for_game(scn, state, budget=4, chosen_budget=4)
-    assert result.chosen.position == "mto"
-    assert "mto" not in result.by_position
-    assert result.chosen == optimise(apply_codp(scn, "mto"), 6, 4)
 
 
 QUOTE_KEYS = ("quoted_lead_time", "quoted_sum", "quoted_units")

@@ -1,13 +1,14 @@
-"""``game.codp.describe_position``: what each decoupling point means for a scenario."""
+"""``game.review.describe_position``: what each decoupling point means for a scenario."""
 
 from __future__ import annotations
 
 import pytest
 
-from game.codp import describe_position, positions_for
+from game.codp import positions_for
 from game.engine import quote
+from game.review import describe_position
 from game.scenario import load_scenario
-from game.state import new_game
+from game.start import new_game
 
 
 @pytest.mark.parametrize("name", ["decoupling-point", "customer-intimacy", "ecommerce", "classic"])
@@ -57,7 +58,7 @@ def test_impatient_customers_leave_when_nothing_waits_at_the_shop() -> None:
 
 
 def test_at_a_review_the_quote_is_the_engines_for_the_moved_game() -> None:
-    from game.codp import switch_codp
+    from game.review import switch_codp
 
     scn = load_scenario("decoupling-point")
     state = new_game(scn, 3)

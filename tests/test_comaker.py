@@ -11,23 +11,15 @@ from typing import Any
 
 import pytest
 
-from game.codp import CodpError
-from game.comaker import (
-    ComakerError,
-    apply_comaker,
-    deal_reference,
-    in_force,
-    known_orders,
-    offered,
-    paired_gain,
-    switch_comaker,
-)
+from game.comaker import ComakerError, apply_comaker, in_force, known_orders, offered, switch_comaker
 from game.engine import step
 from game.horizon import with_length
 from game.policies import ahead, parse_policy
+from game.reference import deal_reference, paired_gain
+from game.review import CodpError
 from game.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario, scenario_from_dict
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 from game.visibility import view
 
 DEAL = {"horizon": 2, "discount": 0.1, "lead_time": 2}

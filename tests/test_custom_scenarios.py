@@ -12,7 +12,7 @@ import pytest
 
 from game.scenario import SCENARIO_DIR, ScenarioError, load_scenario
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 from web.app import socketio_of
 
 HERE = Path(__file__).parent

@@ -11,7 +11,7 @@ import pytest
 
 from game.demand import centre, demand_table, truncated_mean, weekly_totals
 from game.scenario import load_scenario
-from game.state import new_game
+from game.start import new_game
 
 SEEDS = 200
 

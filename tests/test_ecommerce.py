@@ -11,7 +11,7 @@ from game.engine import step
 from game.scenario import Scenario, load_scenario
 from game.scoring import score_game
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 
 # ecommerce.toml: manufacturer -> wholesaler -> retailer (75% of consumers) and
 # manufacturer -> ecommerce (25%, parcels take 2 weeks, fulfilment 0.5 per unit).
@@ -126,7 +126,8 @@ def test_ecommerce_drop_ship_to_order_holds_no_stock(scn):
 
 
 def test_a_team_picks_the_web_shops_mode_beside_its_codp(scn):
-    from game.codp import CodpError, apply_codp, apply_shop, shop_mode, shop_roles, switch_codp
+    from game.codp import apply_codp, apply_shop, shop_mode, shop_roles
+    from game.review import CodpError, switch_codp
 
     assert shop_roles(scn) == ["ecommerce"] and shop_mode(scn) == "mts"
     assert shop_roles(load_scenario("classic")) == [] and shop_mode(load_scenario("classic")) is None

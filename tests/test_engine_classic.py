@@ -17,7 +17,7 @@ import pytest
 from game.engine import DecisionError, step
 from game.scenario import load_scenario
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 
 ROLES = ("factory", "distributor", "wholesaler", "retailer")
 STEADY = (4, 4, 4, 12, 0, 6.0)

@@ -19,7 +19,8 @@ from game.codp import apply_choice, apply_codp, positions_for, process_options
 from game.engine import decision_bounds, step
 from game.horizon import with_length
 from game.scenario import SCENARIO_DIR, Scenario, list_presets, load_scenario, scenario_from_dict
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 
 PRESETS = list_presets()
 MAX_WEEKS = 20

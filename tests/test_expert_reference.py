@@ -33,7 +33,8 @@ from game.observe import initial_rate, observe
 from game.plans import Rule, horizon, mean_rate
 from game.reference import reference, reference_row, replay, save, stored
 from game.scenario import Scenario, load_scenario
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 
 # ----------------------------------------------------------------------------
 # The reference's own plans: what a player sees, the stationary case, the stored form

@@ -13,7 +13,8 @@ from game.engine import _plan, step
 from game.horizon import end_known, end_of_game, ending_at, last_week, longest, window, with_length
 from game.scenario import Scenario, ScenarioError, load_scenario, scenario_from_toml
 from game.simulate import simulate
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 from game.visibility import facilitator_view, public_view, view
 
 SEEDS = range(60)

@@ -15,7 +15,8 @@ from game.engine import step
 from game.scenario import Scenario, load_scenario
 from game.scoring import score_game
 from game.simulate import simulate
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 
 HERE = Path(__file__).parent / "scenarios"
 

@@ -24,7 +24,7 @@ from game.policies import (
 )
 from game.scenario import load_scenario
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 
 
 def obs(**changes) -> dict:

@@ -15,20 +15,12 @@ import pytest
 
 from game.engine import DecisionError, decision_bounds, decision_kind, promise_in_force, quote, step
 from game.plans import tune
-from game.sales import (
-    best_promise,
-    bot_promise,
-    paired,
-    pick_rule,
-    promise_table,
-    seat_summary,
-    seat_week,
-    with_rule,
-)
+from game.promises import best_promise, paired, pick_rule, promise_table
+from game.sales import bot_promise, seat_summary, seat_week, with_rule
 from game.scenario import SALES_SEAT, ScenarioError, load_scenario, scenario_from_dict
 from game.scoring import score_game
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 
 # one plant making to order from an outside source (a week in the mail, a week on the road),
 # nothing in stock or on the way; 4 customers a week, half of whom wait at most 2 weeks (the

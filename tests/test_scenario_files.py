@@ -10,7 +10,7 @@ import pytest
 from game.horizon import end_of_game, window
 from game.scenario import SCENARIO_DIR, ScenarioError, list_presets, load_scenario
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 
 CLASSIC = (SCENARIO_DIR / "classic.toml").read_text(encoding="utf-8")
 

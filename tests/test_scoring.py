@@ -13,7 +13,7 @@ from game.engine import step
 from game.scenario import load_scenario
 from game.scoring import MONEY, rank_teams, score_game, summary, team_score, weeks_so_far
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 
 HERE = Path(__file__).parent / "scenarios"
 BENCHMARK = "sterman:theta=0,alpha=1,beta=1,target=28,target_factory=20,fixed_weeks=4"

@@ -10,11 +10,13 @@ from pathlib import Path
 import pytest
 
 from game.bestplan import benchmark, play_plan
-from game.codp import CodpError, apply_choice, apply_codp, apply_processes, processes, switch_codp, switch_processes
+from game.codp import apply_choice, apply_codp, apply_processes, processes
 from game.engine import inventory_position, run, step
 from game.observe import observe
+from game.review import CodpError, switch_codp, switch_processes
 from game.scenario import ScenarioError, load_scenario, scenario_from_toml
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 
 TINY = """
 name = "tiny-processes"

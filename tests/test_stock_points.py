@@ -15,7 +15,8 @@ from game.horizon import end_of_game
 from game.network import MIX_PRIOR_WEEKS, learn_mix, split_order
 from game.scenario import load_scenario, scenario_from_dict
 from game.simulate import simulate
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 
 SHOP: dict[str, Any] = {
     "name": "t",

@@ -16,7 +16,8 @@ from game.observe import observe
 from game.scenario import Scenario, load_scenario
 from game.scoring import score_game
 from game.simulate import simulate
-from game.state import GameState, new_game
+from game.start import new_game
+from game.state import GameState
 from game.visibility import facilitator_view, options, public_view, view
 
 ECOMMERCE = Path(__file__).parent / "scenarios" / "ecommerce.toml"

@@ -6,18 +6,11 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Any
 
-from game.codp import (
-    apply_choice,
-    apply_shop,
-    describe_position,
-    describe_processes,
-    positions_for,
-    process_options,
-    shop_mode,
-)
+from game.codp import apply_choice, apply_shop, describe_processes, positions_for, process_options, shop_mode
 from game.comaker import apply_comaker, offered
 from game.horizon import window, with_length
 from game.jsonsafe import jsonsafe
+from game.review import describe_position
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_toml
 
 
@@ -87,7 +80,7 @@ _POSITIONS: dict[int, tuple[Scenario, list[dict[str, Any]]]] = {}
 
 
 def positions(scn: Scenario) -> list[dict[str, Any]]:
-    """``game.codp.describe_position`` of each of the scenario's positions, as a game would
+    """``game.review.describe_position`` of each of the scenario's positions, as a game would
     begin there (computed once per scenario object: the presets are cached)."""
     hit = _POSITIONS.get(id(scn))
     if hit is not None and hit[0] is scn:

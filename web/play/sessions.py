@@ -14,7 +14,7 @@ from game.horizon import end_of_game, window, with_length
 from game.policies import PolicyError, check_roles, parse_policy
 from game.sales import seats as sales_seats
 from game.scenario import MAX_WEEKS, VISIBILITY_KEYS, Scenario, ScenarioError
-from game.state import new_game
+from game.start import new_game
 from web import payloads
 from web.errors import GameError, bad
 from web.http import custom_scenarios

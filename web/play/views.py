@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from game.codp import describe_position, describe_processes, is_review_week, positions_for, process_options, shop_mode
+from game.codp import describe_processes, positions_for, process_options, shop_mode
 from game.comaker import in_force
 from game.horizon import told, window
 from game.jsonsafe import jsonsafe
+from game.review import describe_position, is_review_week
 from game.sales import seat_label
 from game.sales import seats as sales_seats
 from game.scoring import rank_teams, team_score, weeks_so_far
@@ -324,7 +325,7 @@ class Views:
         )
 
     def _positions(self, meta: SessionMeta, n: int, t: Team, scn: Any) -> list[dict[str, Any]] | None:
-        """What each position the team may choose now would mean (``game.codp.describe_position``),
+        """What each position the team may choose now would mean (``game.review.describe_position``),
         while it may choose (before the start or at a review, ``codp.rule`` team), else None.
         Computed once per team state."""
         before = meta.status == "setup"
