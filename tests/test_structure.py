@@ -50,3 +50,8 @@ def test_long_functions_and_redis_outside_the_store(tmp_path: Path) -> None:
     )
     assert structure.long_functions(known) == [("game.long:1 long", 81)]
     assert structure.redis_outside_store(known) == ["web.play.rounds:2"]
+
+
+def test_the_code_has_no_import_circle() -> None:
+    """game/ and web/ import in one direction: no module imports itself round a loop."""
+    assert structure.circles(structure.modules()) == []
