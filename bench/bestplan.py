@@ -13,8 +13,8 @@ import statistics
 import time
 from pathlib import Path
 
-from game.bestplan import benchmark
-from game.reference import PLANS_DIR, stored
+from game.analysis.bestplan import benchmark
+from game.analysis.reference import PLANS_DIR, stored
 from game.scenario import load_scenario
 
 PRESETS = (

@@ -25,8 +25,8 @@ from pathlib import Path
 
 from perfdoc import write_section
 
-from game.cli import JOBS
-from game.reference import BUDGET, Reference, describe, reference, save
+from game.analysis.cli import JOBS
+from game.analysis.reference import BUDGET, Reference, describe, reference, save
 from game.scenario import Scenario, load_scenario
 
 SCENARIOS_DOC = Path(__file__).resolve().parent.parent / "docs" / "SCENARIOS.md"

@@ -40,7 +40,7 @@ def examples(text: str) -> list[Example]:
 
 def output(command: str) -> str:
     """What ``command`` (``python -m game ...``) prints, run in this process."""
-    from game.cli import main
+    from game.analysis.cli import main
 
     argv = shlex.split(command)[3:]
     out = io.StringIO()

@@ -32,7 +32,7 @@ from collections.abc import Callable
 import numpy as np
 from perfdoc import DOC, write_section
 
-from game.bestplan import play_plan
+from game.analysis.bestplan import play_plan
 from game.engine import run, step
 from game.scenario import Scenario, load_scenario
 from game.simulate import simulate

@@ -1,7 +1,7 @@
-"""``python -m game``: the command line (see ``game.cli``)."""
+"""``python -m game``: the command line (see ``game.analysis.cli``)."""
 
 import sys
 
-from game.cli import main
+from game.analysis.cli import main
 
 sys.exit(main())

@@ -13,7 +13,7 @@ best promise lengthens as the queue grows, with less capacity or more demand.
 This module holds what the engine does not: the bots' promise (the engine's own quote,
 ``game.engine.quote``, plus a margin), the seat's figures for a week and a game (the
 debrief). The reference's sales rule and the proof table of fixed promises are in
-``game.promises``.
+``game.analysis.promises``.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ def promise_rule(scenario: Scenario, state: GameState, margin: float, weight: fl
 
 
 def bot_promise(scenario: Scenario, state: GameState) -> int:
-    """What a bot (and the reference's plans, ``game.plans.play``) promises in the sales
+    """What a bot (and the reference's plans, ``game.analysis.plans.play``) promises in the sales
     seat: the chain's quote plus the scenario's margin (``Sales.weight`` x the quote)."""
     sales = scenario.sales
     assert sales is not None, "the scenario has no sales seat"

@@ -149,7 +149,7 @@ class Segment:
 
     def __repr__(self) -> str:
         """The dataclass repr, the co-makership fields only when set (so a scenario's
-        ``game.reference.fingerprint`` is the same as before they existed)."""
+        ``game.analysis.reference.fingerprint`` is the same as before they existed)."""
         parts = [
             f"{f.name}={getattr(self, f.name)!r}"
             for f in fields(self)

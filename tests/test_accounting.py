@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
+from game.analysis.economics import steady_state
 from game.codp import POSITIONS, apply_codp, opening_stock, positions_for
-from game.economics import steady_state
 from game.scenario import load_scenario, scenario_from_toml
 from game.scoring import score_game
 from game.simulate import simulate

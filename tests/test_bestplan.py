@@ -6,7 +6,7 @@ import random
 
 import pytest
 
-from game.bestplan import (
+from game.analysis.bestplan import (
     REFERENCE_BUDGET,
     REFERENCE_CHOSEN_BUDGET,
     benchmark,
@@ -15,10 +15,10 @@ from game.bestplan import (
     reference_starts,
     stored_rules,
 )
+from game.analysis.plans import play
+from game.analysis.reference import replay, stored
 from game.codp import apply_codp
 from game.engine import all_bounds, play_week
-from game.plans import play
-from game.reference import replay, stored
 from game.scenario import list_presets, load_scenario
 from game.scoring import team_score
 from game.simulate import simulate

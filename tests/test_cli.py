@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from game import cli
+from game.analysis import cli
 from game.scenario import SCENARIO_DIR, list_presets
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from game.reference import reference
+from game.analysis.reference import reference
 from game.scenario import Scenario, load_scenario
 
 

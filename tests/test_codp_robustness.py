@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from game.reference import reference
+from game.analysis.reference import reference
 from game.scenario import load_scenario
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "bench"))

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 
+from game.analysis.reference import deal_reference, paired_gain
 from game.comaker import ComakerError, apply_comaker, in_force, known_orders, offered, switch_comaker
 from game.engine import step
 from game.horizon import with_length
 from game.policies import ahead, parse_policy
-from game.reference import deal_reference, paired_gain
 from game.review import CodpError
 from game.scenario import SCENARIO_DIR, Scenario, ScenarioError, load_scenario, scenario_from_dict
 from game.simulate import simulate
@@ -228,7 +228,7 @@ def test_the_deal_pays_less_where_production_is_quick() -> None:
 
 
 def test_compare_and_reference_play_the_choice(capsys: pytest.CaptureFixture[str]) -> None:
-    from game.cli import main
+    from game.analysis.cli import main
 
     assert main(["compare", "--scenario", "co-makership", "--seeds", "2", "--policy", "base_stock"]) == 0
     rows = [line.split("  ")[0] for line in capsys.readouterr().out.splitlines()[3:5]]

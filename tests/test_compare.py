@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from game.cli import main as cli_main
+from game.analysis.cli import main as cli_main
+from game.analysis.compare import COLUMNS, columns, compare, parse_sharing, position_means
 from game.codp import apply_codp
-from game.compare import COLUMNS, columns, compare, parse_sharing, position_means
 from game.scenario import SCENARIO_DIR, load_scenario
 from game.scoring import summary, team_score
 from game.simulate import simulate

@@ -15,7 +15,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 
 from doc_examples import examples, output  # noqa: E402
 
-from game.reference import stored  # noqa: E402
+from game.analysis.reference import stored  # noqa: E402
 from game.scenario import load_scenario  # noqa: E402
 
 SCENARIOS = (ROOT / "docs" / "SCENARIOS.md").read_text(encoding="utf-8")

@@ -1,4 +1,4 @@
-"""The reference plan is an expert's (``game.plans``).
+"""The reference plan is an expert's (``game.analysis.plans``).
 
 Its plans use only what each player sees (played from ``game.observe`` they give the same
 game), phase out only where the end is known, hold the stationary plan as a special case and
@@ -25,13 +25,13 @@ from dataclasses import replace
 
 import pytest
 
-from game import plans
-from game.bestplan import Plan, optimise
+from game.analysis import plans
+from game.analysis.bestplan import Plan, optimise
+from game.analysis.plans import Rule, horizon, mean_rate
+from game.analysis.reference import reference, reference_row, replay, save, stored
 from game.codp import apply_codp
 from game.engine import inventory_position, play_week, step
 from game.observe import initial_rate, observe
-from game.plans import Rule, horizon, mean_rate
-from game.reference import reference, reference_row, replay, save, stored
 from game.scenario import Scenario, load_scenario
 from game.start import new_game
 from game.state import GameState

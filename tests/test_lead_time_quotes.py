@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import pytest
 
-from game.bestplan import Plan
+from game.analysis.bestplan import Plan
+from game.analysis.reference import stored
 from game.codp import apply_codp
 from game.horizon import last_week
-from game.reference import stored
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_dict
 from game.simulate import simulate
 from game.state import GameState

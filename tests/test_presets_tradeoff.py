@@ -8,7 +8,7 @@ import re
 
 import pytest
 
-from game.reference import BUDGET, reference
+from game.analysis.reference import BUDGET, reference
 from game.scenario import load_scenario
 
 # preset -> nothing: the winner comes from the reference, the claim from the debrief text
@@ -83,7 +83,7 @@ def test_the_trade_off_has_two_sides(references: dict) -> None:
 def test_stored_reference_plans_are_fresh_and_name_the_preset_winner(name: str) -> None:
     """The debrief replays ``config/reference/<preset>.json``: it must have been tuned on the
     preset's current rules (``python -m game reference --scenario NAME --save`` after a change)."""
-    from game.reference import stored
+    from game.analysis.reference import stored
 
     scn = load_scenario(name)
     data = stored(scn)

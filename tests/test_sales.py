@@ -13,9 +13,9 @@ from typing import Any
 
 import pytest
 
+from game.analysis.plans import tune
+from game.analysis.promises import best_promise, paired, pick_rule, promise_table
 from game.engine import DecisionError, decision_bounds, decision_kind, promise_in_force, quote, step
-from game.plans import tune
-from game.promises import best_promise, paired, pick_rule, promise_table
 from game.sales import bot_promise, seat_summary, seat_week, with_rule
 from game.scenario import SALES_SEAT, ScenarioError, load_scenario, scenario_from_dict
 from game.scoring import score_game
@@ -257,7 +257,7 @@ def test_the_reference_picks_its_sales_rule_on_training_seeds() -> None:
 
 def test_the_cli_scripts_the_sales_seat(tmp_path: Any) -> None:
     """``simulate --orders`` takes the seat's promises under ``sales`` (checked like any decision)."""
-    from game.cli import CliError, read_orders
+    from game.analysis.cli import CliError, read_orders
 
     scn = load_scenario("order-acceptance")
     path = tmp_path / "orders.json"

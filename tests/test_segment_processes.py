@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from game.bestplan import benchmark, play_plan
+from game.analysis.bestplan import benchmark, play_plan
 from game.codp import apply_choice, apply_codp, apply_processes, processes
 from game.engine import inventory_position, run, step
 from game.observe import observe
@@ -286,7 +286,7 @@ def test_a_process_that_works_to_order_below_the_customising_stage_earns_the_pre
 def test_a_forecasting_plan_sees_what_the_seat_sees() -> None:
     """The expert plans' forecast at the consumer-facing role reads its own stock point's
     customers, as the seat's observation does, not those of a segment's own process."""
-    from game.plans import _signal_rows
+    from game.analysis.plans import _signal_rows
 
     scn = _two()
     assert _signal_rows(scn)[1] == ([1], "demand")  # the retailer's stock point, not node 2 (the process)

@@ -9,9 +9,9 @@ from dataclasses import replace
 
 import pytest
 
+from game.analysis.compare import compare
+from game.analysis.reference import Reference, Row, reference_row, seeds
 from game.codp import POSITIONS, choices_for, process_options
-from game.compare import compare
-from game.reference import Reference, Row, reference_row, seeds
 from game.scenario import load_scenario
 
 TRAIN, TEST, BUDGET = 6, 20, 30

@@ -129,7 +129,7 @@ def test_pages_forbid_inline_and_foreign_code(client: Any) -> None:
 
 
 def test_benchmark_replays_the_stored_reference_plans_and_says_what_drives_the_choice(client: Any) -> None:
-    from game.reference import replay, stored
+    from game.analysis.reference import replay, stored
     from game.scenario import load_scenario
 
     created = create(client, teams=1, scenario="customer-intimacy")

@@ -13,10 +13,10 @@ import segno
 from flask import Blueprint, Flask, Response, abort, current_app, jsonify, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
-from game.bestplan import benchmark as benchmark_game
+from game.analysis.bestplan import benchmark as benchmark_game
+from game.analysis.reference import replay, stored
 from game.codp import shop_roles
 from game.horizon import ending_at
-from game.reference import replay, stored
 from web.errors import GameError
 from web.http.api import check_results_access
 from web.http.links import request_join_base
@@ -163,7 +163,7 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
 @bp.get("/debrief/<code>/benchmark/<int:team>.json")
 def benchmark(code: str, team: int) -> tuple[Response, int]:
     """The best plan of the reference's plan family on the team's own demand, at its decoupling
-    point and at every other one (``game.bestplan``). Same access rule as the results."""
+    point and at every other one (``game.analysis.bestplan``). Same access rule as the results."""
     try:
         meta = check_results_access(_code(code))
     except GameError as exc:

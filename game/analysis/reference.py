@@ -1,10 +1,10 @@
 """The reference plan per CODP position: what a well-played chain earns there.
 
 For each position a scenario offers, the best plan of an expert's plan family
-(``game.plans``: for every make-to-stock role an order-up-to level, for every make-to-order
+(``game.analysis.plans``: for every make-to-stock role an order-up-to level, for every make-to-order
 role a capacity, each following a smoothed forecast of what the stage sees or fixed, with a
 phase-out where the end of the game is known) is searched on *training* seeds with
-``game.plans.tune`` (several starts) and then scored on a disjoint set of *test* seeds, so
+``game.analysis.plans.tune`` (several starts) and then scored on a disjoint set of *test* seeds, so
 the figure is out of sample: mean profit per game and its standard error. The winner is the
 position with the highest test mean; its margin over the runner-up is given in standard
 errors of the paired per-seed differences (the positions play the same test demand).
@@ -25,12 +25,12 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, TextIO
 
-from game.bestplan import Plan, stored_rules
+from game.analysis.bestplan import Plan, stored_rules
+from game.analysis.plans import play, tune
+from game.analysis.promises import pick_rule, rule_label, stored_rule
 from game.codp import apply_choice, apply_codp, choices_for
 from game.comaker import apply_comaker
 from game.jsonsafe import jsonsafe
-from game.plans import play, tune
-from game.promises import pick_rule, rule_label, stored_rule
 from game.scenario import Scenario
 
 TRAIN_SEEDS = 20
@@ -128,7 +128,7 @@ def reference_row(
     scenario: Scenario, position: str, train: Sequence[int], test: Sequence[int], budget: int = BUDGET
 ) -> Row:
     """Tune a plan at ``position`` on ``train`` seeds and score it on ``test``; with a sales
-    seat, first its rule (``game.promises.pick_rule``), then the plan with that rule."""
+    seat, first its rule (``game.analysis.promises.pick_rule``), then the plan with that rule."""
     scn = apply_choice(scenario, position)
     if scn.sales is not None:
         scn = pick_rule(scn, train)
@@ -224,7 +224,7 @@ def write_reference(ref: Reference, fmt: str, out: TextIO) -> None:
 # Stored reference plans (for the debrief: replayed on a team's own demand)
 # ----------------------------------------------------------------------------
 
-PLANS_DIR = Path(__file__).resolve().parent.parent / "config" / "reference"
+PLANS_DIR = Path(__file__).resolve().parents[2] / "config" / "reference"
 
 
 def fingerprint(scenario: Scenario) -> str:
@@ -306,7 +306,7 @@ def verdict_line(scenario: Scenario, found: dict[str, Any] | None) -> str:
 def deal_reference(
     scenario: Scenario, train: int = 20, test: int = 20, budget: int | None = None, offset: int = 0
 ) -> Reference:
-    """The reference table of the deal: the expert's best plan (``game.plans``) without the deal
+    """The reference table of the deal: the expert's best plan (``game.analysis.plans``) without the deal
     and with it (at every decoupling point the scenario offers, else as it stands), each tuned
     on ``train`` seeds and scored on ``test`` other seeds (``reference``), best first. A
     row's ``position`` names the choice: ``"no deal"``, ``"deal"``, or ``"mts-central, deal"``."""

@@ -2,12 +2,12 @@
 
 Given the consumer demand a team actually faced (the scenario and its seed: the
 demand table is drawn from the seed), search for the best plan of the reference's plan
-family (``game.plans``: order-up-to levels and capacities that may follow a smoothed
+family (``game.analysis.plans``: order-up-to levels and capacities that may follow a smoothed
 forecast of what the stage sees, and a phase-out where the end is known) for a CODP
 position. Doing this for every position answers "what would the best plan have earned at
 our decoupling point" and "what would another decoupling point have earned".
 
-With the preset's stored reference plans (``game.reference``), a position's search starts
+With the preset's stored reference plans (``game.analysis.reference``), a position's search starts
 from its reference plan, as stored and scaled to the demand faced, whichever earns more,
 and moves its levels and phase-out on the team's demand (a small budget: the debrief waits
 for it). Without them it searches a stationary plan (a fixed level or capacity per role)
@@ -22,8 +22,18 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from game.analysis.plans import (
+    Objective,
+    Rule,
+    coordinates,
+    mean_rate,
+    pattern_search,
+    play,
+    rate_plan,
+    rates,
+    stationary,
+)
 from game.codp import apply_choice
-from game.plans import Objective, Rule, coordinates, mean_rate, pattern_search, play, rate_plan, rates, stationary
 from game.policies import Policy
 from game.scenario import Scenario
 from game.start import new_game
@@ -41,7 +51,7 @@ class Plan:
 
     ``levels`` and ``capacities`` are its order-up-to levels and capacities at the rate the
     chain was set up with (a stationary plan's fixed ones); ``rules`` the whole plan
-    (``game.plans.Rule`` per role), empty for a stationary plan."""
+    (``game.analysis.plans.Rule`` per role), empty for a stationary plan."""
 
     position: str | None
     levels: dict[str, int]  # make-to-stock stages: base-stock level
@@ -142,7 +152,7 @@ def optimise(
     """The best stationary plan found for ``scenario`` as it stands (its stage modes), on the
     demand of one seed or the mean over several (``profit`` is then the mean).
 
-    The search (``game.plans.pattern_search`` over the levels and capacities) starts from the
+    The search (``game.analysis.plans.pattern_search`` over the levels and capacities) starts from the
     best of the plans in ``start_from`` (a value per role), with first steps of a quarter of
     the weekly demand; without any, from a rate-based plan with steps of half the weekly
     demand."""
@@ -172,7 +182,7 @@ def improve(scenario: Scenario, seed: int, budget: int, starts: Sequence[Mapping
 
 
 def stored_rules(scenario: Scenario, row: Mapping[str, Any]) -> dict[str, Rule]:
-    """A stored reference row's plan (``game.reference``) as rules: its ``rules`` where it has
+    """A stored reference row's plan (``game.analysis.reference``) as rules: its ``rules`` where it has
     them, else its fixed levels and capacities."""
     if not row.get("rules"):
         return stationary({**row["levels"], **row["capacities"]})
@@ -181,7 +191,7 @@ def stored_rules(scenario: Scenario, row: Mapping[str, Any]) -> dict[str, Rule]:
 
 
 def reference_starts(scenario: Scenario, seed: int, reference: Mapping[str, Any]) -> dict[str, list[dict[str, Rule]]]:
-    """Per position of ``reference`` (``game.reference.stored``): its plan as stored, and scaled
+    """Per position of ``reference`` (``game.analysis.reference.stored``): its plan as stored, and scaled
     to the demand of ``seed`` (levels and capacities at the initial rate times its mean weekly
     demand over that of the reference's training seeds)."""
     cache = scenario.__dict__.setdefault("_train_rates", {})
@@ -209,7 +219,7 @@ def benchmark(
     """Best plans on the demand of ``seed``: at the team's ``chosen`` position (default:
     the scenario's) and at every other position offered.
 
-    With the scenario's stored ``reference`` (``game.reference.stored``), a position it
+    With the scenario's stored ``reference`` (``game.analysis.reference.stored``), a position it
     holds starts from its reference plan (``reference_starts``), so no plan found is below
     the reference plan's profit on this demand; budgets default to ``REFERENCE_BUDGET`` and
     ``REFERENCE_CHOSEN_BUDGET`` there, to ``DEFAULT_BUDGET`` and ``CHOSEN_BUDGET`` elsewhere."""

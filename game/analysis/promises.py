@@ -1,6 +1,6 @@
 """The sales seat weighed by the reference: the sales rule its plans play (``pick_rule``) and
 the proof table of fixed promises (``promise_table``), each promise with a plan tuned on
-training seeds (``game.plans.tune``) and scored on test seeds."""
+training seeds (``game.analysis.plans.tune``) and scored on test seeds."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from game.plans import play, tune
+from game.analysis.plans import play, tune
 from game.sales import with_rule
 from game.scenario import Scenario
 
@@ -34,7 +34,7 @@ def rule_label(weight: float, margin: int) -> str:
 
 def pick_rule(scenario: Scenario, train: Sequence[int], rules: Sequence[tuple[float, int]] | None = None) -> Scenario:
     """``scenario`` with the sales rule that earns most on ``train`` seeds, each rule with its
-    own quickly tuned plan (``game.plans.tune`` with ``PICK_BUDGET``)."""
+    own quickly tuned plan (``game.analysis.plans.tune`` with ``PICK_BUDGET``)."""
     best: tuple[float, Scenario] | None = None
     for weight, margin in rules or rules_offered(scenario):
         scn = with_rule(scenario, margin, weight)
@@ -73,7 +73,7 @@ def promise_table(
     scenario: Scenario, promises: Sequence[int], train: Sequence[int], test: Sequence[int], budget: int
 ) -> list[PromiseRow]:
     """Each fixed promise in ``promises`` with the plan tuned for it on ``train`` seeds
-    (``game.plans.tune``, ``budget`` plans) and scored on ``test`` seeds."""
+    (``game.analysis.plans.tune``, ``budget`` plans) and scored on ``test`` seeds."""
     out = []
     for p in promises:
         scn = with_rule(scenario, p, 0.0)

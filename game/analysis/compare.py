@@ -6,7 +6,7 @@ the money per game: holding, backlog, lost sales, capacity, fulfilment,
 write-off, revenue, total cost and profit, and each stage's bullwhip ratio.
 With ``sharing`` (``--visibility``) every row is played once with nothing
 shared and once per sharing variant. ``add_arguments`` and ``run`` are
-``python -m game compare`` (see ``game.cli``).
+``python -m game compare`` (see ``game.analysis.cli``).
 """
 
 from __future__ import annotations
@@ -19,11 +19,11 @@ from collections.abc import Sequence
 from dataclasses import replace
 from typing import Any, TextIO
 
+from game.analysis.reference import verdict, verdict_line
 from game.codp import POSITIONS, apply_choice, choices_for
 from game.comaker import apply_comaker, offered
 from game.jsonsafe import jsonsafe
 from game.policies import Policy, parse_policy
-from game.reference import verdict, verdict_line
 from game.scenario import VISIBILITY_KEYS, Jit, Scenario, load_scenario
 from game.scoring import summary
 from game.simulate import simulate
@@ -253,7 +253,7 @@ def format_csv(rows: Sequence[dict[str, Any]]) -> str:
 
 
 def add_arguments(p: argparse.ArgumentParser) -> None:
-    """The options of ``python -m game compare`` (the parser lives in ``game.cli``)."""
+    """The options of ``python -m game compare`` (the parser lives in ``game.analysis.cli``)."""
     p.add_argument("--scenario", required=True, metavar="NAME|PATH", help="preset name or path to a TOML file")
     p.add_argument("--seeds", type=int, default=5, metavar="N", help="games per row, seeds 0..N-1 (default 5)")
     p.add_argument("--policy", action="append", help="bot policy NAME[:k=v,...]; repeat for several (default: all)")

@@ -20,15 +20,15 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, NoReturn, TextIO
 
-from game import compare
+from game.analysis import compare
+from game.analysis.economics import economics_table
+from game.analysis.reference import BUDGET, deal_reference, reference, save, write_reference
 from game.codp import POSITIONS, apply_choice
 from game.comaker import offered
-from game.economics import economics_table
 from game.engine import DecisionError, decision_bounds, decision_kind
 from game.horizon import MAX_WEEKS, end_of_game, window
 from game.jsonsafe import jsonsafe
 from game.policies import POLICIES, Policy, PolicyError, check_roles, parse_policy
-from game.reference import BUDGET, deal_reference, reference, save, write_reference
 from game.scenario import SALES_SEAT, Scenario, ScenarioError, list_presets, load_scenario
 from game.simulate import DEFAULT_POLICY, GameResult, simulate
 from game.start import new_game
@@ -398,7 +398,7 @@ def cmd_reference(args: argparse.Namespace, out: TextIO) -> int:
 
 
 def cmd_compare(args: argparse.Namespace, out: TextIO) -> int:
-    """``compare``: ``game.compare.run``; its refusals get the same hint as a bad option."""
+    """``compare``: ``game.analysis.compare.run``; its refusals get the same hint as a bad option."""
     try:
         return compare.run(args, out)
     except (ScenarioError, PolicyError):
