@@ -15,7 +15,7 @@ import redis as redis_lib
 from web.config import load_config
 from web.play import rounds, sessions
 from web.store import DEADLINES, SESSIONS, Store
-from web.store.records import Committed, Team
+from web.store.records import Committed, SeatRef, Team
 
 NOW = 1_700_000_000.0
 
@@ -80,9 +80,10 @@ def test_tokens_are_stored_as_hashes(store: Store) -> None:
     code = new_session(store)["code"]
     seat = fill(store, code, roles=("retailer",))[0]
     dump = json.dumps({k: store.r.get(k) if store.r.type(k) == "string" else None for k in store.r.keys("*")})
-    dump += json.dumps(store.seats(code, 1))
+    dump += json.dumps(store.r.hgetall(store.team_key(code, 1, "seats")))
     assert seat["token"] not in dump
-    assert store.token(sessions.digest(seat["token"]))["role"] == "retailer"
+    assert store.token(sessions.digest(seat["token"])) == SeatRef(code, 1, "retailer")
+    assert store.seats(code, 1)["retailer"].holds(sessions.digest(seat["token"]))
 
 
 def test_submit_script_checks_status_week_seat_and_changes(store: Store) -> None:

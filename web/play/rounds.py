@@ -38,7 +38,7 @@ from web import faults
 from web.errors import GameError, bad
 from web.http.results import week_strategy
 from web.play.sessions import SessionMeta, load_meta, meta_from, new_team, round_seconds
-from web.store import STORE_DOWN, Presence, Store, seat_name
+from web.store import STORE_DOWN, Presence, Store
 from web.store.records import Submitted, Team, TeamSnapshot
 
 log = logging.getLogger(__name__)
@@ -207,7 +207,7 @@ def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, dict[str, Any]]:
         bots += [] if SALES_SEAT in snap.dec else [SALES_SEAT]
     new, events = step(scn, state, decisions)
     week_record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
-                   **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap.seats.items()}}  # fmt: skip
+                   **week_strategy(t, scn), "players": {r: s.name for r, s in snap.seats.items()}}  # fmt: skip
     bounds = {} if new.done else all_bounds(scn, new)
     return replace(t, week=new.week, done=new.done, state=new, memory=memory, bounds=bounds), week_record
 
@@ -506,6 +506,13 @@ def _pace_bots(
     return changes
 
 
+def _chooser(store: Store, code: str, team: int, role: str | None) -> str:
+    """Who chose a team's strategy or deal, as the team shows it: the first player on the seat
+    ``role`` (empty for the facilitator, or a seat nobody holds)."""
+    seat = store.seats(code, team).get(role) if role else None
+    return seat.players[0].name if seat else ""
+
+
 def choose_deal(store: Store, code: str, team: int, deal: bool, role: str | None = None) -> Changes:
     """A team offers its co-makership deal (``deal`` true) or ends it (false), where the
     scenario has a segment that can co-make (``game.comaker``): before the start, or at the
@@ -520,7 +527,7 @@ def choose_deal(store: Store, code: str, team: int, deal: bool, role: str | None
     t = store.team(code, team)
     if t is None:
         raise GameError("unknown_session", f"no team {team} in session {code}")
-    by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
+    by = _chooser(store, code, team, role)
     if meta.status != "setup":
         if meta.status not in ("running", "paused") or t.done:
             raise GameError("not_running", "the game is over")
@@ -584,7 +591,7 @@ def choose_codp(
         raise GameError("unknown_session", f"no team {team} in session {code}")
     position = position or t.codp or meta.codp
     shop = shop or t.shop or None
-    by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
+    by = _chooser(store, code, team, role)
     if meta.status == "setup":
         fresh = new_team(meta.scenario_for(position, shop), meta.seed, team, position, shop)
         store.restart_team(code, team, fresh, by=by)

@@ -20,8 +20,8 @@ from web.errors import GameError, bad
 from web.http import custom_scenarios
 from web.payloads import is_whole
 from web.play.scenarios import base_scenario, presets, team_scenario
-from web.store import MAX_SEAT_PLAYERS, Store, digest, holds_seat, seat_players
-from web.store.records import SessionRecord, Team
+from web.store import Store, digest
+from web.store.records import Player, SessionRecord, Team
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
@@ -310,8 +310,8 @@ def _shared_seat(store: Store, meta: SessionMeta, team: int | None, role: str | 
     for n, snap in zip(teams, store.teams(meta.code, teams, ("week",), ("seats", "forced")), strict=True):
         for i, r in enumerate(roles):
             seat = snap.seats.get(r)
-            if seat is not None and r not in snap.forced and len(seat_players(seat)) < MAX_SEAT_PLAYERS:
-                found.append((len(seat_players(seat)), n, i, r))
+            if seat is not None and r not in snap.forced and not seat.full:
+                found.append((len(seat.players), n, i, r))
     return [(n, r) for _, n, _, r in sorted(found)]
 
 
@@ -330,17 +330,17 @@ def join(store: Store, cfg: dict[str, Any], body: dict[str, Any], now: float) ->
     if role is not None and role not in meta.seats:
         raise bad(f"role must be one of {', '.join(meta.seats)}")
     token = secrets.token_urlsafe(24)
-    seat = {"name": name, "token": digest(token), "joined": round(now, 3)}
+    player = Player(name, digest(token), round(now, 3))
     ttl = int(cfg["IDLE_TTL_SECONDS"])
     placed = {"token": token, "code": meta.code}
     for n, r in _free_seat(store, meta, team, role):
-        if store.claim_seat(meta.code, n, r, seat, ttl):
+        if store.claim_seat(meta.code, n, r, player, ttl):
             store.mark_seen(meta.code, [(n, r)], now)
             store.set_human(meta.code, n, r, True, ttl)
             return {**placed, "team": n, "role": r, "shared": False}
     if body.get("share"):
         for n, r in _shared_seat(store, meta, team, role):
-            if store.share_seat(meta.code, n, r, seat, ttl):
+            if store.share_seat(meta.code, n, r, player, ttl):
                 store.mark_seen(meta.code, [(n, r)], now)
                 return {**placed, "team": n, "role": r, "shared": True}
     if role is not None:
@@ -357,10 +357,10 @@ def resume(store: Store, cfg: dict[str, Any], body: dict[str, Any], now: float) 
     where = store.token(h)
     if not where:
         raise GameError("bad_token", "unknown seat token")
-    meta = load_meta(store, where["code"])
-    team, role = int(where["team"]), where["role"]
+    meta = load_meta(store, where.code)
+    team, role = where.team, where.role
     seat = store.seats(meta.code, team).get(role)
-    if not holds_seat(seat, h):
+    if seat is None or not seat.holds(h):
         raise GameError("bad_token", "this token no longer holds a seat")
     store.mark_seen(meta.code, [(team, role)], now)
     reclaimed = False

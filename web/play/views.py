@@ -18,7 +18,7 @@ from web import wire
 from web.errors import GameError
 from web.play.scenarios import positions as scenario_positions
 from web.play.sessions import SessionMeta
-from web.store import Store, seat_name
+from web.store import Store
 from web.store.records import Team, TeamSnapshot
 from web.wire import Raw
 
@@ -299,7 +299,7 @@ class Views:
                     "team_name": t.name or f"Team {n}",
                     "role": role,
                     "label": seat_label(scn, role),
-                    "name": seat_name(snap.seats[role]) if role in snap.seats else None,
+                    "name": snap.seats[role].name if role in snap.seats else None,
                     "bot": role not in snap.humans,
                 },
                 "view": v,
@@ -378,7 +378,7 @@ class Views:
                     "role": role,
                     "label": seat_label(scn, role),
                     "taken": seat is not None,
-                    "name": seat_name(seat) if seat else None,
+                    "name": seat.name if seat else None,
                     "bot": role not in snap.humans,
                     "forced": role in snap.forced,
                     "decided": role in snap.dec,
