@@ -337,7 +337,7 @@ def test_submit_checks_the_bounds_stored_with_the_state(store: Store) -> None:
 def test_a_strategy_review_writes_the_new_state_with_its_bounds(store: Store) -> None:
     code = new_session(store, codp={"rule": "team"})["code"]
     fill(store, code, roles=("retailer", "factory"))
-    rounds.choose_codp(store, cfg(), code, 1, "mto", role="retailer")  # before the start: a new game
+    rounds.choose_codp(store, code, 1, "mto", role="retailer")  # before the start: a new game
     t = team(store, code)
     assert t.codp == "mto" and t.codp_by == "retailer" and t.bounds
     assert t.bounds == sessions.new_team(sessions.load_meta(store, code).scenario_for("mto"), 1, 1, "mto").bounds

@@ -541,7 +541,6 @@ def choose_deal(store: Store, code: str, team: int, deal: bool, role: str | None
 
 def choose_codp(
     store: Store,
-    cfg: dict[str, Any],
     code: str,
     team: int,
     position: Any = None,

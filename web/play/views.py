@@ -23,7 +23,7 @@ from web.store.records import Team, TeamSnapshot
 from web.wire import Raw
 
 
-def session_info(store: Store | None, meta: SessionMeta, team: Team | None = None) -> dict[str, Any]:
+def session_info(meta: SessionMeta, team: Team | None = None) -> dict[str, Any]:
     """The session part of every payload; ``deadline``/``paused`` of one team when given.
     Status and timer come from ``meta``, which the callers read fresh for each payload.
     ``weeks`` (the last week) only when the players know it (``end_known``)."""
@@ -44,11 +44,11 @@ def session_info(store: Store | None, meta: SessionMeta, team: Team | None = Non
     return out
 
 
-def facilitator_session(store: Store, meta: SessionMeta) -> dict[str, Any]:
+def facilitator_session(meta: SessionMeta) -> dict[str, Any]:
     """``session_info`` as the facilitator sees it: also the last week drawn (``weeks``), the
     weeks the game could end in (``end_window``) and the planned length (``planned_weeks``)."""
     return {
-        **session_info(store, meta),
+        **session_info(meta),
         "weeks": meta.end,
         "end_window": list(window(meta.base)),
         "planned_weeks": meta.weeks,
@@ -293,7 +293,7 @@ class Views:
         money = self._money(meta, n, t, scn, weeks)
         return wire.payload(
             {
-                "session": session_info(None, meta, t),
+                "session": session_info(meta, t),
                 "seat": {
                     "team": n,
                     "team_name": t.name or f"Team {n}",
@@ -425,7 +425,7 @@ class Views:
         snaps = self._snapshots(meta)
         return jsonsafe(
             {
-                "session": facilitator_session(self.store, meta),
+                "session": facilitator_session(meta),
                 "roles": list(meta.base.roles),
                 "teams": [
                     self.team_summary(meta, n, snap, online_since, seen, full, closed)
@@ -437,7 +437,7 @@ class Views:
     def dashboard_update(self, meta: SessionMeta, rows: list[dict[str, Any]]) -> Raw:
         """The facilitator's ``dashboard_update`` event, encoded: the session and ``rows`` (of the
         teams that changed, from ``dashboard_rows``)."""
-        return Raw.safe({"session": facilitator_session(self.store, meta), "teams": rows})
+        return Raw.safe({"session": facilitator_session(meta), "teams": rows})
 
     def dashboard_rows(
         self,
@@ -476,7 +476,7 @@ class Views:
         played = [int(p["week"]) if p["done"] else int(p["week"]) - 1 for p in progress]
         return Raw.safe(
             {
-                "session": session_info(self.store, meta),
+                "session": session_info(meta),
                 "ranking": self.ranking(meta) if rows is None else rows,
                 "progress": progress,
                 "chain": public_chain(meta.base, meta.codp_rule != "team"),
@@ -532,5 +532,5 @@ class Views:
                     ],
                 }
             )
-        info = session_info(self.store, meta)
+        info = session_info(meta)
         return jsonsafe({**info, "week": week, "roles": list(roles), "teams": teams})

@@ -37,6 +37,7 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
+from game.scoring import WeekRecord
 from game.state import GameState
 from web.store.records import (
     Bounds,
@@ -225,9 +226,9 @@ _POLL = _os_poll()
 class Connection(redis.Connection):
     """redis-py's connection, with the check the pool makes before lending it (is a reply
     left unread, or did the server close it?) first asked of the operating system
-    directly. redis-py asks through ``select.poll``, which under gevent starts watchers
-    and goes round the event loop: a third of the cost of a whole command. Only when
-    the socket has something to read does redis-py's own check run."""
+    directly (redis-py asks through ``select.poll``, which under gevent goes round the
+    event loop; see docs/PERFORMANCE.md). Only when the socket has something to read
+    does redis-py's own check run."""
 
     def can_read(self, timeout: float = 0) -> bool:
         reader = getattr(self._parser, "_reader", None)  # hiredis's buffer of what was read
@@ -322,8 +323,8 @@ class Store:
         """Run one of the store's scripts: ``EVALSHA`` on a pooled connection, loading
         the script first where Redis no longer has it (after a restart). Straight on
         the connection rather than through ``Script.__call__`` and redis-py's command
-        path (type checks, retry and metrics wrappers), which cost more than the round
-        trip itself; the in-process store takes the ordinary path."""
+        path (type checks, retry and metrics wrappers; see docs/PERFORMANCE.md); the
+        in-process store takes the ordinary path."""
         if self.kind != "redis":
             return script(keys=keys, args=args)
         pool = self.r.connection_pool
@@ -363,7 +364,7 @@ class Store:
     def token_key(token_hash: str) -> str:
         return f"bg:tok:{token_hash}"
 
-    def session_keys(self, code: str, teams: int) -> list[str]:
+    def _session_keys(self, code: str, teams: int) -> list[str]:
         """Every key of a session except the seat tokens."""
         keys = [self.session_key(code), f"bg:s:{code}:seen"]
         for n in range(1, teams + 1):
@@ -390,7 +391,7 @@ class Store:
         for n, team in enumerate(teams, 1):
             pipe.hset(self.team_key(code, n), mapping=_team_hash(team))
         pipe.sadd(SESSIONS, code)
-        for key in self.session_keys(code, len(teams)):
+        for key in self._session_keys(code, len(teams)):
             pipe.expire(key, ttl)
         pipe.execute()
         # expire() on keys that do not exist yet is a no-op: the keys created
@@ -440,7 +441,7 @@ class Store:
     def touch(self, code: str, teams: int, ttl: int) -> None:
         """Reset the expiry of every key of a session (and its seat tokens)."""
         pipe = self.r.pipeline(transaction=False)
-        for key in self.session_keys(code, teams):
+        for key in self._session_keys(code, teams):
             pipe.expire(key, ttl)
         for n in range(1, teams + 1):
             for seat in self.seats(code, n).values():
@@ -490,7 +491,7 @@ class Store:
         """A team's co-makership deal (offered or not) and who chose it."""
         self.r.hset(self.team_key(code, team), mapping={"deal": _flag(deal), "deal_by": by})
 
-    def weeks(self, code: str, team: int, start: int = 0) -> list[dict[str, Any]]:
+    def weeks(self, code: str, team: int, start: int = 0) -> list[WeekRecord]:
         """The team's week records from index ``start`` on."""
         return [json.loads(x) for x in self.r.lrange(self.team_key(code, team, "weeks"), start, -1)]
 
@@ -687,7 +688,7 @@ class Store:
         team: int,
         before: TeamSnapshot,
         new: Team,
-        record: dict[str, Any],
+        record: WeekRecord,
         next_round_seconds: float | None,
         now: float,
         ttl: int | None = None,

@@ -1,6 +1,7 @@
 """The typed records the store takes and returns: a session, a team, a seat and its
 players, where a seat token leads, a team as a round reads it, a submitted decision and a
-written week. Redis's form of them (hashes of strings, ``"1"``/``"0"`` flags, JSON text)
+written week (a week's record is the game's own document, ``game.scoring.WeekRecord``: the
+``GameResult.weeks`` shape). Redis's form of them (hashes of strings, ``"1"``/``"0"`` flags, JSON text)
 stays inside ``web.store``."""
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
+from game.scoring import WeekRecord
 from game.state import GameState
 
 Bounds = dict[str, tuple[int, int]]  # role -> the lowest and highest decision allowed
@@ -123,9 +125,9 @@ class TeamSnapshot:
     forced: set[str] = field(default_factory=set)
     round_seconds: int = 0
     status: str = ""
-    weeks: list[dict[str, Any]] | None = None
+    weeks: list[WeekRecord] | None = None
     weeks_count: int | None = None
-    last_record: dict[str, Any] | None = None
+    last_record: WeekRecord | None = None
     session: SessionRecord | None = None
 
     @property
@@ -163,4 +165,4 @@ class Committed:
 
     result: int
     snapshot: TeamSnapshot | None = None
-    record: dict[str, Any] = field(default_factory=dict)
+    record: WeekRecord = field(default_factory=dict)
