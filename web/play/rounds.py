@@ -31,13 +31,13 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from game.bots import bot_decision
-from game.engine import all_bounds, step
+from game.engine import step
 from game.policies import parse_policy
 from game.sales import SALES_SEAT, bot_promise
 from web import faults
 from web.errors import GameError, bad
 from web.http.results import week_strategy
-from web.play.sessions import SessionMeta, load_meta, meta_from, new_team, round_seconds
+from web.play.sessions import SessionMeta, at_state, load_meta, meta_from, new_team, round_seconds
 from web.store import STORE_DOWN, Presence, Store
 from web.store.records import Submitted, Team, TeamSnapshot
 
@@ -208,8 +208,7 @@ def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, dict[str, Any]]:
     new, events = step(scn, state, decisions)
     week_record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
                    **week_strategy(t, scn), "players": {r: s.name for r, s in snap.seats.items()}}  # fmt: skip
-    bounds = {} if new.done else all_bounds(scn, new)
-    return replace(t, week=new.week, done=new.done, state=new, memory=memory, bounds=bounds), week_record
+    return at_state(replace(t, memory=memory), scn, new), week_record
 
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
@@ -608,9 +607,7 @@ def choose_codp(
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"
         ) from None
-    after = replace(
-        t, state=new, bounds=all_bounds(meta.scenario_for(position, shop, t.deal), new), codp=position, shop=shop
-    )
+    after = at_state(replace(t, codp=position, shop=shop), meta.scenario_for(position, shop, t.deal), new)
     if not store.replace_state(code, team, t.week, after, by=by):
         raise GameError("stale_week", "the week changed meanwhile; look again and retry")
     return Changes(seats={(code, team)})

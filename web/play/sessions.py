@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from game.codp import positions_for
@@ -14,7 +14,7 @@ from game.horizon import end_of_game, window, with_length
 from game.policies import PolicyError, check_roles, parse_policy
 from game.sales import seats as sales_seats
 from game.scenario import MAX_WEEKS, VISIBILITY_KEYS, Scenario, ScenarioError
-from game.state import new_game
+from game.state import GameState, new_game
 from web import payloads
 from web.errors import GameError, bad
 from web.http import custom_scenarios
@@ -235,18 +235,17 @@ def _end_window(raw: Any, scn: Scenario, weeks: int) -> list[int]:
     return list(raw)
 
 
+def at_state(team: Team, scn: Scenario, state: GameState) -> Team:
+    """``team`` with its game at ``state`` on ``scn``: its week, whether it is over, and the
+    decision bounds the store writes with every state (none once the game is over)."""
+    bounds = {} if state.done else all_bounds(scn, state)
+    return replace(team, week=state.week, done=state.done, state=state, bounds=bounds)
+
+
 def new_team(scn: Scenario, seed: int, n: int, codp: str | None, shop: str | None = None) -> Team:
     """Team ``n`` as it begins: its game at week 1 on ``scn`` (the scenario at its CODP position
-    ``codp`` and web shop mode ``shop``), with the decision bounds of that state."""
-    state = new_game(scn, seed)
-    return Team(
-        week=state.week,
-        codp=codp or None,
-        shop=shop or None,
-        name=f"Team {n}",
-        state=state,
-        bounds=all_bounds(scn, state),
-    )
+    ``codp`` and web shop mode ``shop``)."""
+    return at_state(Team(codp=codp or None, shop=shop or None, name=f"Team {n}"), scn, new_game(scn, seed))
 
 
 def create_session(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
