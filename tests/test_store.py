@@ -111,6 +111,21 @@ def test_commit_is_a_compare_and_set_on_the_week(store: Store) -> None:
     assert len(store.weeks(code, 1)) == 1
 
 
+def test_a_state_is_never_written_without_its_bounds(store: Store) -> None:
+    """A state of a game that goes on is refused without its decision bounds, by a commit and
+    by a strategy review alike: nothing has to repair them afterwards."""
+    code = new_session(store)["code"]
+    store.set_session(code, status="running")
+    snap = store.team_snapshot(code, 1)
+    assert snap is not None
+    bare = replace(snap.team, bounds={})
+    with pytest.raises(ValueError, match="bounds"):
+        store.commit(code, 1, snap, bare, {"week": 1, "roles": {}, "bots": []}, None, NOW)
+    with pytest.raises(ValueError, match="bounds"):
+        store.replace_state(code, 1, 1, bare)
+    assert team(store, code).week == 1 and team(store, code).bounds == snap.team.bounds
+
+
 def test_commit_refuses_when_a_decision_arrived_meanwhile(store: Store) -> None:
     code = new_session(store)["code"]
     fill(store, code, roles=("retailer",))

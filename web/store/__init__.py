@@ -183,9 +183,12 @@ def _bounds(text: str | None) -> Bounds:
     return {role: (lo, hi) for role, (lo, hi) in json.loads(text).items()} if text else {}
 
 
-def _state_fields(state: GameState, bounds: Bounds | None) -> dict[str, str]:
-    """A state as the team hash keeps it, always with its decision bounds (none once the game is over)."""
-    return {"week": str(state.week), "state": json.dumps(state.to_dict()), "bounds": _bounds_json(bounds or {})}
+def _state_fields(state: GameState, bounds: Bounds) -> dict[str, str]:
+    """A state as the team hash keeps it, always with its decision bounds (none once the game is
+    over; ``web.play.sessions.at_state`` gives a team both)."""
+    if not bounds and not state.done:
+        raise ValueError("a state of a game that goes on is written with its decision bounds")
+    return {"week": str(state.week), "state": json.dumps(state.to_dict()), "bounds": _bounds_json(bounds)}
 
 
 def _team_hash(team: Team) -> dict[str, str]:
@@ -740,10 +743,10 @@ class Store:
                 dec_rev=before.team.dec_rev,
             )
             seats = {r: self._seat(v) for r, v in _pairs(raw_seats).items()}
-            out.record = json.loads(record_text)
+            stored = json.loads(record_text)
             out.snapshot = replace(before, team=after, dec={}, decided=set(), seats=seats, taken=set(seats),
-                                   humans=set(humans), weeks=None, weeks_count=out.record["week"],
-                                   last_record=out.record)  # fmt: skip
+                                   humans=set(humans), weeks=None, weeks_count=stored["week"],
+                                   last_record=stored)  # fmt: skip
         return out
 
     def replace_state(self, code: str, team: int, week: int, new: Team, by: str = "") -> bool:

@@ -160,9 +160,8 @@ class Submitted:
 @dataclass(slots=True)
 class Committed:
     """What ``Store.commit`` did: ``result`` (1 written, 0 already advanced, -1 read again)
-    and, when written, the team as it is now (``snapshot``, its decisions cleared) and the
-    week's record as stored."""
+    and, when written, the team as it is now (``snapshot``: its decisions cleared, the week's
+    record as stored in ``last_record``)."""
 
     result: int
     snapshot: TeamSnapshot | None = None
-    record: WeekRecord = field(default_factory=dict)
