@@ -1,8 +1,8 @@
 """The typed records the store takes and returns: a session, a team, a seat and its
 players, where a seat token leads, a team as a round reads it, a submitted decision and a
-written week (a week's record is the game's own document, ``game.scoring.WeekRecord``: the
-``GameResult.weeks`` shape). Redis's form of them (hashes of strings, ``"1"``/``"0"`` flags, JSON text)
-stays inside ``web.store``."""
+written week (a week's record is the game's own document, ``game.scoring.WeekRecord``, in
+the ``GameResult.weeks`` shape). Redis's form of them (hashes of strings, ``"1"``/``"0"``
+flags, JSON text) stays inside ``web.store``."""
 
 from __future__ import annotations
 
@@ -14,8 +14,6 @@ from game.scoring import WeekRecord
 from game.state import GameState
 
 Bounds = dict[str, tuple[int, int]]  # role -> the lowest and highest decision allowed
-
-
 MAX_SEAT_PLAYERS = 5  # players who may share one seat (the first and four who joined it later)
 
 
