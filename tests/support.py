@@ -142,8 +142,3 @@ def decisions(store: Any, code: str, n: int = 1) -> dict[str, int]:
     """Team ``n``'s human decisions this week (as the store keeps them)."""
     snap = store.team_snapshot(code, n)
     return snap.dec if snap else {}
-
-
-def team_hash(store: Any, code: str, n: int = 1) -> dict[str, str]:
-    """Team ``n``'s hash as Redis holds it (tests check the stored form)."""
-    return store.r.hgetall(store.team_key(code, n))

@@ -188,7 +188,9 @@ def test_a_team_choosing_its_decoupling_point_keeps_the_own_scenario(make_app) -
     player = socketio_of(app).test_client(app)
     assert player.emit("join", {"code": r.json["code"], "name": "Bo", "role": "retailer"}, callback=True)["ok"]
     assert player.emit("choose_codp", {"position": "mto"}, callback=True)["ok"]
-    state = app.extensions["beergame"].store.state_document(r.json["code"], 1)
+    t = app.extensions["beergame"].store.team(r.json["code"], 1)
+    assert t is not None and t.state is not None
+    state = t.state.to_dict()
     assert state["codp"] == "mto"
     assert json.dumps(state["demand"]) == json.dumps(
         new_game(load_scenario(HERE / "scenarios" / "custom.toml"), 3).demand

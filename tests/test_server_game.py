@@ -10,11 +10,12 @@ import json
 from typing import Any
 
 import pytest
-from support import decisions, humans, team_hash
+from support import decisions, humans
 
 from game.scenario import load_scenario
 from game.simulate import simulate
 from web.app import socketio_of
+from web.store.records import Team
 
 ROLES = ("retailer", "wholesaler", "distributor", "factory")
 
@@ -86,11 +87,19 @@ class Game:
     def control(self, **body: Any) -> dict[str, Any]:
         return self.fac.call("control", body)
 
-    def team(self, n: int = 1) -> dict[str, str]:
-        return team_hash(self.hub.store, self.code, n)
+    def team(self, n: int = 1) -> Team:
+        t = self.hub.store.team(self.code, n)
+        assert t is not None
+        return t
+
+    def state(self, n: int = 1) -> dict[str, Any]:
+        """Team ``n``'s engine state as the store holds it (``GameState.to_dict()``)."""
+        t = self.team(n)
+        assert t.state is not None
+        return t.state.to_dict()
 
     def week(self, n: int = 1) -> int:
-        return int(self.team(n)["week"])
+        return self.team(n).week
 
     def records(self, n: int = 1) -> list[dict[str, Any]]:
         return self.hub.store.weeks(self.code, n)
@@ -307,13 +316,13 @@ def test_facilitator_controls(app: Any) -> None:
     app.clock.advance(1000)
     game.hub.tick()
     assert game.week() == 1  # timers froze
-    assert float(game.team()["remaining"]) == pytest.approx(40)
+    assert game.team().remaining == pytest.approx(40)
     assert game.control(action="resume")["ok"]
-    assert float(game.team()["deadline"]) == pytest.approx(app.clock.now + 40)
+    assert game.team().deadline == pytest.approx(app.clock.now + 40)
     assert game.control(action="set_timer", seconds=90)["ok"]
-    assert float(game.team()["deadline"]) == pytest.approx(app.clock.now + 90)
+    assert game.team().deadline == pytest.approx(app.clock.now + 90)
     assert game.control(action="set_timer", seconds=None)["ok"]
-    assert game.team()["deadline"] == ""
+    assert game.team().deadline is None
     assert game.control(action="force_round", team=2, week=1)["ok"]
     assert (game.week(1), game.week(2)) == (1, 2)
     assert game.control(action="force_round", team=2, week=1)["error"]["code"] == "stale_week"
@@ -380,7 +389,7 @@ def test_teams_choose_their_decoupling_point_before_the_start(app: Any) -> None:
     assert mto["to_order"] == ["retailer", "wholesaler", "distributor"] and mto["stock_at"] == ["factory"]
     assert before["positions"][0]["from_stock"] is True and before["positions"][0]["to_order"] == []
     assert c.call("choose_codp", {"position": "mto"})["ok"]
-    assert game.team()["codp"] == "mto"
+    assert game.team().codp == "mto"
     state = c.last("state")
     assert state["team"]["codp_by"] == "Ada"
     assert state["view"]["me"]["decision"] == "capacity"
@@ -439,7 +448,7 @@ def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
     assert ack["ok"], ack
     state = c.last("state")
     assert state["team"]["codp_by"] == "Wim"  # the teammate sees at once who chose
-    assert game.team()["codp"] == "mto" and state["view"]["codp"] == "mto"
+    assert game.team().codp == "mto" and state["view"]["codp"] == "mto"
     assert state["view"]["me"]["decision"] == "capacity"
     assert state["decided"] is False and decisions(game.hub.store, game.code, 1) == {}  # decide again
     assert c.call("choose_codp", {"position": "nowhere"})["error"]["code"] == "bad_request"
@@ -447,7 +456,7 @@ def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
     assert w.call("submit", {"week": 13, "value": 9})["ok"]
     assert game.week() == 14
     assert game.records()[12]["roles"]["retailer"]["decision"] == 12
-    retailer = json.loads(game.team()["state"])["stages"][-1]
+    retailer = game.state()["stages"][-1]
     assert retailer["mode"] == "mto" and retailer["capacity"] == 12  # the decision was a capacity
     assert w.call("choose_codp", {"position": "ato"})["error"]["code"] == "not_running"
 
@@ -459,12 +468,12 @@ def test_the_web_shop_drop_ships_or_holds_stock_as_the_team_chooses(app: Any) ->
     assert shop.last("state")["team"]["shop"] == "mts"
     assert shop.last("state")["view"]["me"]["decision"] == "order"
     assert r.call("choose_shop", {"mode": "mto"})["ok"]  # any member of the team, before the start
-    assert game.team()["shop"] == "mto" and game.team()["codp"] == "mts-local"
+    assert game.team().shop == "mto" and game.team().codp == "mts-local"
     state = shop.last("state")
     assert state["team"]["shop"] == "mto" and state["view"]["me"]["decision"] == "capacity"
-    assert json.loads(game.team()["state"])["stages"][-1]["mode"] == "mto"
+    assert game.state()["stages"][-1]["mode"] == "mto"
     assert shop.call("choose_codp", {"position": "mto"})["ok"]  # the CODP keeps the shop's mode
-    assert game.team()["shop"] == "mto" and shop.last("state")["view"]["me"]["decision"] == "capacity"
+    assert game.team().shop == "mto" and shop.last("state")["view"]["me"]["decision"] == "capacity"
     assert shop.call("choose_shop", {"mode": "stock"})["error"]["code"] == "bad_request"
     assert shop.call("choose_shop", {})["error"]["code"] == "bad_request"
     game.control(action="start")
@@ -474,14 +483,14 @@ def test_the_web_shop_drop_ships_or_holds_stock_as_the_team_chooses(app: Any) ->
         game.control(action="force_round", week=week)
     assert game.week() == 13 and shop.last("state")["team"]["review"] is True
     assert shop.call("choose_shop", {"mode": "mts"})["ok"]
-    state = json.loads(game.team()["state"])
-    assert game.team()["shop"] == "mts" and state["stages"][-1]["mode"] == "mts"
+    state = game.state()
+    assert game.team().shop == "mts" and state["stages"][-1]["mode"] == "mts"
     assert state["codp"] == "mto" and state["stages"][-2]["mode"] == "mto"  # the CODP stays
     assert shop.last("state")["view"]["me"]["decision"] == "order"
     assert shop.call("submit", {"week": 13, "value": 7})["ok"]
     game.control(action="force_round", week=13)
     assert game.records()[12]["roles"]["ecommerce"]["order"] == 7  # the decision was an order
-    assert json.loads(game.team()["state"])["stages"][-1]["mode"] == "mts"
+    assert game.state()["stages"][-1]["mode"] == "mts"
     from web.http.results import session_results
 
     assert session_results(game.hub.store, game.code)["teams"][0]["shop"] == "mts"
@@ -491,7 +500,7 @@ def test_the_web_shop_drop_ships_or_holds_stock_as_the_team_chooses(app: Any) ->
     fixed = Game(app, scenario="ecommerce")
     f, _ = fixed.join("Cy")
     assert f.call("choose_shop", {"mode": "mto"})["error"]["code"] == "forbidden"
-    assert f.last("state")["team"]["shop"] == "mts" and fixed.team()["shop"] == ""
+    assert f.last("state")["team"]["shop"] == "mts" and fixed.team().shop is None
 
 
 def test_the_facilitator_inspects_a_team_players_cannot(app: Any) -> None:

@@ -100,7 +100,7 @@ def test_names_are_trimmed_and_stored_as_text(app: Any) -> None:
     ack = c.emit("join", {"code": s["code"].lower(), "name": "  <b>Zoë</b>  "}, callback=True)
     assert ack["ok"]
     seat = app.extensions["beergame"].store.seats(s["code"], 1)[ack["role"]]
-    assert seat["name"] == "<b>Zoë</b>"
+    assert seat.name == "<b>Zoë</b>"
 
 
 @pytest.mark.parametrize(

@@ -3,7 +3,6 @@ may send, and a game played with its processes."""
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -24,11 +23,11 @@ def test_a_team_chooses_its_processes_before_the_start(app: Any) -> None:
     assert [x["position"] for x in need["processes"]] == ["mts-local", "ato"] and need["cost"] == 4.0
     assert need["processes"][1]["segments"] == ["quick-tailored", "tailored", "bespoke"]
     assert c.call("choose_codp", {"position": "per-need"})["ok"]
-    assert game.team()["codp"] == "per-need" and c.last("state")["team"]["choice"] == "per-need"
-    assert len(json.loads(game.team()["state"])["nodes"]) == 5  # the four stages and the second process
+    assert game.team().codp == "per-need" and c.last("state")["team"]["choice"] == "per-need"
+    assert len(game.state()["nodes"]) == 5  # the four stages and the second process
     # a mapping of its own, stored with every segment in the scenario's order
     assert c.call("choose_codp", {"position": "bespoke=mto, walk-in=mts-local"})["ok"]
-    assert game.team()["codp"] == (
+    assert game.team().codp == (
         "walk-in=mts-local,counter=mts-local,trade=mts-local,quick-tailored=mts-local,tailored=mts-local,bespoke=mto"
     )
     for bad in ("nobody=ato", "walk-in=mts-local,bespoke=eto", "walk-in"):
@@ -40,7 +39,7 @@ def test_a_team_chooses_its_processes_before_the_start(app: Any) -> None:
         game.control(action="force_round", week=week)
     weeks = game.records()
     assert len(weeks) == 3
-    last = json.loads(game.team()["state"])
+    last = game.state()
     skus = last["events"][-1]["skus"]
     assert set(skus) == {"retailer", "retailer/ato"}
     # the debrief: the best plan and the stored reference, both for the team's processes
@@ -67,7 +66,7 @@ def test_a_team_opens_a_second_process_at_a_review(app: Any) -> None:
     assert game.week() == 13
     assert [p["position"] for p in c.last("state")["team"]["positions"]][-1] == "per-need"
     assert c.call("choose_codp", {"position": "per-need"})["ok"]
-    state = json.loads(game.team()["state"])
+    state = game.state()
     assert [n["mode"] for n in state["nodes"]][-1] == "mto" and len(state["nodes"]) == 5
     game.control(action="force_round", week=13)
     assert game.week() == 14

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import pytest
@@ -11,7 +10,6 @@ from test_server_game import Game
 
 from game.engine import quote
 from game.scenario import load_scenario
-from game.state import GameState
 
 
 @pytest.fixture
@@ -25,7 +23,7 @@ def test_the_bots_promise_in_an_empty_sales_seat(app: Any) -> None:
     scn = load_scenario("order-acceptance")
     promised = []
     for week in range(1, 8):
-        state = GameState.from_dict(json.loads(game.team()["state"]))
+        state = game.team().state
         promised.append(min(int(-(-quote(scn, state, "retailer") // 1)) + scn.sales.margin, scn.sales.max_promise))
         game.control(action="force_round", week=week)
     weeks = game.records()
@@ -45,7 +43,7 @@ def test_a_player_takes_the_sales_seat(app: Any) -> None:
     st = sales.last("state")
     assert st["seat"]["role"] == "sales" and st["seat"]["label"] == "Sales" and st["seat"]["bot"] is False
     me = st["view"]["me"]
-    state = GameState.from_dict(json.loads(game.team()["state"]))
+    state = game.team().state
     assert me["bounds"] == [0, scn.sales.max_promise] and me["promise"] == scn.sales.promise
     assert me["quote"] == pytest.approx(quote(scn, state, "retailer"), abs=0.01)
     assert set(me["capacity"]) == {"manufacturer", "wholesaler", "retailer"}

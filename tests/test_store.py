@@ -15,7 +15,7 @@ import redis as redis_lib
 from web.config import load_config
 from web.play import rounds, sessions
 from web.store import DEADLINES, SESSIONS, Store
-from web.store.records import Committed, Team
+from web.store.records import Committed, SeatRef, Team
 
 NOW = 1_700_000_000.0
 
@@ -80,9 +80,10 @@ def test_tokens_are_stored_as_hashes(store: Store) -> None:
     code = new_session(store)["code"]
     seat = fill(store, code, roles=("retailer",))[0]
     dump = json.dumps({k: store.r.get(k) if store.r.type(k) == "string" else None for k in store.r.keys("*")})
-    dump += json.dumps(store.seats(code, 1))
+    dump += json.dumps(store.r.hgetall(store.team_key(code, 1, "seats")))
     assert seat["token"] not in dump
-    assert store.token(sessions.digest(seat["token"]))["role"] == "retailer"
+    assert store.token(sessions.digest(seat["token"])) == SeatRef(code, 1, "retailer")
+    assert store.seats(code, 1)["retailer"].holds(sessions.digest(seat["token"]))
 
 
 def test_submit_script_checks_status_week_seat_and_changes(store: Store) -> None:
@@ -108,6 +109,21 @@ def test_commit_is_a_compare_and_set_on_the_week(store: Store) -> None:
     assert commit(store, code, 1).result == 0
     assert team(store, code).week == 2
     assert len(store.weeks(code, 1)) == 1
+
+
+def test_a_state_is_never_written_without_its_bounds(store: Store) -> None:
+    """A state of a game that goes on is refused without its decision bounds, by a commit and
+    by a strategy review alike: nothing has to repair them afterwards."""
+    code = new_session(store)["code"]
+    store.set_session(code, status="running")
+    snap = store.team_snapshot(code, 1)
+    assert snap is not None
+    bare = replace(snap.team, bounds={})
+    with pytest.raises(ValueError, match="bounds"):
+        store.commit(code, 1, snap, bare, {"week": 1, "roles": {}, "bots": []}, None, NOW)
+    with pytest.raises(ValueError, match="bounds"):
+        store.replace_state(code, 1, 1, bare)
+    assert team(store, code).week == 1 and team(store, code).bounds == snap.team.bounds
 
 
 def test_commit_refuses_when_a_decision_arrived_meanwhile(store: Store) -> None:
@@ -336,7 +352,7 @@ def test_submit_checks_the_bounds_stored_with_the_state(store: Store) -> None:
 def test_a_strategy_review_writes_the_new_state_with_its_bounds(store: Store) -> None:
     code = new_session(store, codp={"rule": "team"})["code"]
     fill(store, code, roles=("retailer", "factory"))
-    rounds.choose_codp(store, cfg(), code, 1, "mto", role="retailer")  # before the start: a new game
+    rounds.choose_codp(store, code, 1, "mto", role="retailer")  # before the start: a new game
     t = team(store, code)
     assert t.codp == "mto" and t.codp_by == "retailer" and t.bounds
     assert t.bounds == sessions.new_team(sessions.load_meta(store, code).scenario_for("mto"), 1, 1, "mto").bounds

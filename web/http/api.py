@@ -18,7 +18,7 @@ from web.i18n import scenario_texts
 from web.payloads import MAX_BODY_BYTES, json_body
 from web.play import sessions
 from web.play.scenarios import base_scenario, presets, summary
-from web.store import STORE_DOWN, digest, holds_seat
+from web.store import STORE_DOWN, digest
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__)
@@ -113,12 +113,12 @@ def check_results_access(code: str) -> sessions.SessionMeta:
         return meta
     token = request.args.get("token", "")
     where = hub.store.token(digest(token)) if 8 <= len(token) <= 200 else None
-    if not where or where["code"] != meta.code:
+    if not where or where.code != meta.code:
         raise GameError("forbidden", "send the facilitator secret, or a player token once the game is over")
     if meta.status != "over":
         raise GameError("forbidden", "players see the results once the game is over")
-    seat = hub.store.seats(meta.code, int(where["team"])).get(where["role"])
-    if not holds_seat(seat, digest(token)):
+    seat = hub.store.seats(meta.code, where.team).get(where.role)
+    if seat is None or not seat.holds(digest(token)):
         raise GameError("forbidden", "this token no longer holds a seat")
     return meta
 

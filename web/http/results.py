@@ -21,7 +21,7 @@ from game.scoring import summary
 from web.errors import GameError
 from web.play.sessions import load_meta
 from web.play.views import Views
-from web.store import Store, seat_name, seat_players
+from web.store import Store
 from web.store.records import Team
 
 CSV_FIELDS = (
@@ -111,8 +111,8 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
         scn = meta.team_scenario(t)
         seats = store.seats(meta.code, n)
         raw = store.weeks(meta.code, n)
-        weeks = _weeks(raw, t, scn, {r: seat_name(s) for r, s in seats.items()})
-        state = store.state_document(meta.code, n)
+        weeks = _weeks(raw, t, scn, {r: s.name for r, s in seats.items()})
+        state = t.state.to_dict() if t.state is not None else {}
         score = summary(scn, raw, meta.visibility.get("pos_demand")) if raw else None
         teams.append(
             {
@@ -121,7 +121,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
                 "codp": t.codp,
                 "shop": shop_mode(scn),
                 "strategy": strategy_changes(weeks),
-                "players": {r: [p["name"] for p in seat_players(seats[r])] for r in scn.roles if r in seats},
+                "players": {r: [p.name for p in seats[r].players] for r in scn.roles if r in seats},
                 "weeks": weeks,
                 "state": state,
                 "score": rounded(score, 4),

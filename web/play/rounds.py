@@ -31,14 +31,14 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from game.bots import bot_decision
-from game.engine import all_bounds, step
+from game.engine import step
 from game.policies import parse_policy
 from game.sales import SALES_SEAT, bot_promise
 from web import faults
 from web.errors import GameError, bad
 from web.http.results import week_strategy
-from web.play.sessions import SessionMeta, load_meta, meta_from, new_team, round_seconds
-from web.store import STORE_DOWN, Presence, Store, seat_name
+from web.play.sessions import SessionMeta, at_state, load_meta, meta_from, new_team, round_seconds
+from web.store import STORE_DOWN, Presence, Store
 from web.store.records import Submitted, Team, TeamSnapshot
 
 log = logging.getLogger(__name__)
@@ -207,9 +207,8 @@ def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, dict[str, Any]]:
         bots += [] if SALES_SEAT in snap.dec else [SALES_SEAT]
     new, events = step(scn, state, decisions)
     week_record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
-                   **week_strategy(t, scn), "players": {r: seat_name(s) for r, s in snap.seats.items()}}  # fmt: skip
-    bounds = {} if new.done else all_bounds(scn, new)
-    return replace(t, week=new.week, done=new.done, state=new, memory=memory, bounds=bounds), week_record
+                   **week_strategy(t, scn), "players": {r: s.name for r, s in snap.seats.items()}}  # fmt: skip
+    return at_state(replace(t, memory=memory), scn, new), week_record
 
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
@@ -506,6 +505,13 @@ def _pace_bots(
     return changes
 
 
+def _chooser(store: Store, code: str, team: int, role: str | None) -> str:
+    """Who chose a team's strategy or deal, as the team shows it: the first player on the seat
+    ``role`` (empty for the facilitator, or a seat nobody holds)."""
+    seat = store.seats(code, team).get(role) if role else None
+    return seat.players[0].name if seat else ""
+
+
 def choose_deal(store: Store, code: str, team: int, deal: bool, role: str | None = None) -> Changes:
     """A team offers its co-makership deal (``deal`` true) or ends it (false), where the
     scenario has a segment that can co-make (``game.comaker``): before the start, or at the
@@ -520,7 +526,7 @@ def choose_deal(store: Store, code: str, team: int, deal: bool, role: str | None
     t = store.team(code, team)
     if t is None:
         raise GameError("unknown_session", f"no team {team} in session {code}")
-    by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
+    by = _chooser(store, code, team, role)
     if meta.status != "setup":
         if meta.status not in ("running", "paused") or t.done:
             raise GameError("not_running", "the game is over")
@@ -534,7 +540,6 @@ def choose_deal(store: Store, code: str, team: int, deal: bool, role: str | None
 
 def choose_codp(
     store: Store,
-    cfg: dict[str, Any],
     code: str,
     team: int,
     position: Any = None,
@@ -575,7 +580,7 @@ def choose_codp(
         raise GameError("unknown_session", f"no team {team} in session {code}")
     position = position or t.codp or meta.codp
     shop = shop or t.shop or None
-    by = (store.seats(code, team).get(role) or {}).get("name") or "" if role else ""
+    by = _chooser(store, code, team, role)
     if meta.status == "setup":
         fresh = new_team(meta.scenario_for(position, shop), meta.seed, team, position, shop)
         store.restart_team(code, team, fresh, by=by)
@@ -593,9 +598,7 @@ def choose_codp(
         raise GameError(
             "not_running", f"the decoupling point moves only before the start or at a review: {exc}"
         ) from None
-    after = replace(
-        t, state=new, bounds=all_bounds(meta.scenario_for(position, shop, t.deal), new), codp=position, shop=shop
-    )
+    after = at_state(replace(t, codp=position, shop=shop), meta.scenario_for(position, shop, t.deal), new)
     if not store.replace_state(code, team, t.week, after, by=by):
         raise GameError("stale_week", "the week changed meanwhile; look again and retry")
     return Changes(seats={(code, team)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from game.codp import positions_for
@@ -15,13 +15,14 @@ from game.policies import PolicyError, check_roles, parse_policy
 from game.sales import seats as sales_seats
 from game.scenario import MAX_WEEKS, VISIBILITY_KEYS, Scenario, ScenarioError
 from game.start import new_game
+from game.state import GameState
 from web import payloads
 from web.errors import GameError, bad
 from web.http import custom_scenarios
 from web.payloads import is_whole
 from web.play.scenarios import base_scenario, presets, team_scenario
-from web.store import MAX_SEAT_PLAYERS, Store, digest, holds_seat, seat_players
-from web.store.records import SessionRecord, Team
+from web.store import Store, digest
+from web.store.records import Player, SessionRecord, Team
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
@@ -235,18 +236,17 @@ def _end_window(raw: Any, scn: Scenario, weeks: int) -> list[int]:
     return list(raw)
 
 
+def at_state(team: Team, scn: Scenario, state: GameState) -> Team:
+    """``team`` with its game at ``state`` on ``scn``: its week, whether it is over, and the
+    decision bounds the store writes with every state (none once the game is over)."""
+    bounds = {} if state.done else all_bounds(scn, state)
+    return replace(team, week=state.week, done=state.done, state=state, bounds=bounds)
+
+
 def new_team(scn: Scenario, seed: int, n: int, codp: str | None, shop: str | None = None) -> Team:
     """Team ``n`` as it begins: its game at week 1 on ``scn`` (the scenario at its CODP position
-    ``codp`` and web shop mode ``shop``), with the decision bounds of that state."""
-    state = new_game(scn, seed)
-    return Team(
-        week=state.week,
-        codp=codp or None,
-        shop=shop or None,
-        name=f"Team {n}",
-        state=state,
-        bounds=all_bounds(scn, state),
-    )
+    ``codp`` and web shop mode ``shop``)."""
+    return at_state(Team(codp=codp or None, shop=shop or None, name=f"Team {n}"), scn, new_game(scn, seed))
 
 
 def create_session(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
@@ -310,8 +310,8 @@ def _shared_seat(store: Store, meta: SessionMeta, team: int | None, role: str | 
     for n, snap in zip(teams, store.teams(meta.code, teams, ("week",), ("seats", "forced")), strict=True):
         for i, r in enumerate(roles):
             seat = snap.seats.get(r)
-            if seat is not None and r not in snap.forced and len(seat_players(seat)) < MAX_SEAT_PLAYERS:
-                found.append((len(seat_players(seat)), n, i, r))
+            if seat is not None and r not in snap.forced and not seat.full:
+                found.append((len(seat.players), n, i, r))
     return [(n, r) for _, n, _, r in sorted(found)]
 
 
@@ -330,17 +330,17 @@ def join(store: Store, cfg: dict[str, Any], body: dict[str, Any], now: float) ->
     if role is not None and role not in meta.seats:
         raise bad(f"role must be one of {', '.join(meta.seats)}")
     token = secrets.token_urlsafe(24)
-    seat = {"name": name, "token": digest(token), "joined": round(now, 3)}
+    player = Player(name, digest(token), round(now, 3))
     ttl = int(cfg["IDLE_TTL_SECONDS"])
     placed = {"token": token, "code": meta.code}
     for n, r in _free_seat(store, meta, team, role):
-        if store.claim_seat(meta.code, n, r, seat, ttl):
+        if store.claim_seat(meta.code, n, r, player, ttl):
             store.mark_seen(meta.code, [(n, r)], now)
             store.set_human(meta.code, n, r, True, ttl)
             return {**placed, "team": n, "role": r, "shared": False}
     if body.get("share"):
         for n, r in _shared_seat(store, meta, team, role):
-            if store.share_seat(meta.code, n, r, seat, ttl):
+            if store.share_seat(meta.code, n, r, player, ttl):
                 store.mark_seen(meta.code, [(n, r)], now)
                 return {**placed, "team": n, "role": r, "shared": True}
     if role is not None:
@@ -357,10 +357,10 @@ def resume(store: Store, cfg: dict[str, Any], body: dict[str, Any], now: float) 
     where = store.token(h)
     if not where:
         raise GameError("bad_token", "unknown seat token")
-    meta = load_meta(store, where["code"])
-    team, role = int(where["team"]), where["role"]
+    meta = load_meta(store, where.code)
+    team, role = where.team, where.role
     seat = store.seats(meta.code, team).get(role)
-    if not holds_seat(seat, h):
+    if seat is None or not seat.holds(h):
         raise GameError("bad_token", "this token no longer holds a seat")
     store.mark_seen(meta.code, [(team, role)], now)
     reclaimed = False

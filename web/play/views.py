@@ -19,12 +19,12 @@ from web import wire
 from web.errors import GameError
 from web.play.scenarios import positions as scenario_positions
 from web.play.sessions import SessionMeta
-from web.store import Store, seat_name
+from web.store import Store
 from web.store.records import Team, TeamSnapshot
 from web.wire import Raw
 
 
-def session_info(store: Store | None, meta: SessionMeta, team: Team | None = None) -> dict[str, Any]:
+def session_info(meta: SessionMeta, team: Team | None = None) -> dict[str, Any]:
     """The session part of every payload; ``deadline``/``paused`` of one team when given.
     Status and timer come from ``meta``, which the callers read fresh for each payload.
     ``weeks`` (the last week) only when the players know it (``end_known``)."""
@@ -45,11 +45,11 @@ def session_info(store: Store | None, meta: SessionMeta, team: Team | None = Non
     return out
 
 
-def facilitator_session(store: Store, meta: SessionMeta) -> dict[str, Any]:
+def facilitator_session(meta: SessionMeta) -> dict[str, Any]:
     """``session_info`` as the facilitator sees it: also the last week drawn (``weeks``), the
     weeks the game could end in (``end_window``) and the planned length (``planned_weeks``)."""
     return {
-        **session_info(store, meta),
+        **session_info(meta),
         "weeks": meta.end,
         "end_window": list(window(meta.base)),
         "planned_weeks": meta.weeks,
@@ -294,13 +294,13 @@ class Views:
         money = self._money(meta, n, t, scn, weeks)
         return wire.payload(
             {
-                "session": session_info(None, meta, t),
+                "session": session_info(meta, t),
                 "seat": {
                     "team": n,
                     "team_name": t.name or f"Team {n}",
                     "role": role,
                     "label": seat_label(scn, role),
-                    "name": seat_name(snap.seats[role]) if role in snap.seats else None,
+                    "name": snap.seats[role].name if role in snap.seats else None,
                     "bot": role not in snap.humans,
                 },
                 "view": v,
@@ -379,7 +379,7 @@ class Views:
                     "role": role,
                     "label": seat_label(scn, role),
                     "taken": seat is not None,
-                    "name": seat_name(seat) if seat else None,
+                    "name": seat.name if seat else None,
                     "bot": role not in snap.humans,
                     "forced": role in snap.forced,
                     "decided": role in snap.dec,
@@ -426,7 +426,7 @@ class Views:
         snaps = self._snapshots(meta)
         return jsonsafe(
             {
-                "session": facilitator_session(self.store, meta),
+                "session": facilitator_session(meta),
                 "roles": list(meta.base.roles),
                 "teams": [
                     self.team_summary(meta, n, snap, online_since, seen, full, closed)
@@ -438,7 +438,7 @@ class Views:
     def dashboard_update(self, meta: SessionMeta, rows: list[dict[str, Any]]) -> Raw:
         """The facilitator's ``dashboard_update`` event, encoded: the session and ``rows`` (of the
         teams that changed, from ``dashboard_rows``)."""
-        return Raw.safe({"session": facilitator_session(self.store, meta), "teams": rows})
+        return Raw.safe({"session": facilitator_session(meta), "teams": rows})
 
     def dashboard_rows(
         self,
@@ -477,7 +477,7 @@ class Views:
         played = [int(p["week"]) if p["done"] else int(p["week"]) - 1 for p in progress]
         return Raw.safe(
             {
-                "session": session_info(self.store, meta),
+                "session": session_info(meta),
                 "ranking": self.ranking(meta) if rows is None else rows,
                 "progress": progress,
                 "chain": public_chain(meta.base, meta.codp_rule != "team"),
@@ -533,5 +533,5 @@ class Views:
                     ],
                 }
             )
-        info = session_info(self.store, meta)
+        info = session_info(meta)
         return jsonsafe({**info, "week": week, "roles": list(roles), "teams": teams})

@@ -309,7 +309,7 @@ def on_submit(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def on_choose_codp(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
     ident = _player(hub, sid)
-    hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, data["position"], role=ident.role))
+    hub.publish(rounds.choose_codp(hub.store, ident.code, ident.team, data["position"], role=ident.role))
     return {}
 
 
@@ -321,7 +321,7 @@ def on_choose_deal(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
 
 def on_choose_shop(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
     ident = _player(hub, sid)
-    hub.publish(rounds.choose_codp(hub.store, hub.cfg, ident.code, ident.team, shop=data["mode"], role=ident.role))
+    hub.publish(rounds.choose_codp(hub.store, ident.code, ident.team, shop=data["mode"], role=ident.role))
     return {}
 
 

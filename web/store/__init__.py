@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-import hmac
 import json
 import logging
 import select
@@ -38,8 +37,19 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
+from game.scoring import WeekRecord
 from game.state import GameState
-from web.store.records import Bounds, Committed, Seat, SessionRecord, Submitted, Team, TeamSnapshot
+from web.store.records import (
+    Bounds,
+    Committed,
+    Player,
+    Seat,
+    SeatRef,
+    SessionRecord,
+    Submitted,
+    Team,
+    TeamSnapshot,
+)
 
 log = logging.getLogger(__name__)
 
@@ -89,30 +99,29 @@ def _pairs(flat: list[str]) -> dict[str, str]:
     return dict(zip(flat[::2], flat[1::2], strict=True))
 
 
-MAX_SEAT_PLAYERS = 5  # players who may share one seat (the first and four who joined it later)
+def _player(doc: dict[str, Any]) -> Player:
+    return Player(doc["name"], doc["token"], float(doc.get("joined") or 0))
 
 
-def seat_players(seat: dict[str, Any]) -> list[dict[str, Any]]:
-    """Everyone on a seat: its first player, then those who share it, in the order they joined."""
-    return [seat, *seat.get("shared", ())]
+def _player_doc(player: Player) -> dict[str, Any]:
+    return {"name": player.name, "token": player.token, "joined": player.joined}
 
 
-def seat_name(seat: dict[str, Any]) -> str:
-    """The names of a seat's players, as one text (``"Ada & Bo"``)."""
-    return " & ".join(p["name"] for p in seat_players(seat))
+def _seat_json(seat: Seat) -> str:
+    """A seat as its hash field keeps it: the first player's fields, and those who share it (``shared``)."""
+    first, *shared = seat.players
+    doc = _player_doc(first)
+    if shared:
+        doc["shared"] = [_player_doc(p) for p in shared]
+    return json.dumps(doc)
 
 
-def seat_tokens(seat: dict[str, Any]) -> list[str]:
-    """The token hashes of every player on a seat."""
-    return [p["token"] for p in seat_players(seat)]
+def _where_json(code: str, team: int, role: str) -> str:
+    """What a seat token's key holds: where it leads."""
+    return json.dumps({"code": code, "team": team, "role": role})
 
 
-def holds_seat(seat: dict[str, Any] | None, token_hash: str) -> bool:
-    """True when the token with hash ``token_hash`` is one of the seat's players'."""
-    return seat is not None and any(hmac.compare_digest(t, token_hash) for t in seat_tokens(seat))
-
-
-def bounds_json(bounds: dict[str, tuple[int, int]]) -> str:
+def _bounds_json(bounds: Bounds) -> str:
     """Decision bounds per role as the team hash keeps them (``bounds``)."""
     return json.dumps({role: [int(lo), int(hi)] for role, (lo, hi) in bounds.items()}, separators=(",", ":"))
 
@@ -174,9 +183,12 @@ def _bounds(text: str | None) -> Bounds:
     return {role: (lo, hi) for role, (lo, hi) in json.loads(text).items()} if text else {}
 
 
-def _state_fields(state: GameState, bounds: Bounds | None) -> dict[str, str]:
-    """A state as the team hash keeps it, always with its decision bounds (none once the game is over)."""
-    return {"week": str(state.week), "state": json.dumps(state.to_dict()), "bounds": bounds_json(bounds or {})}
+def _state_fields(state: GameState, bounds: Bounds) -> dict[str, str]:
+    """A state as the team hash keeps it, always with its decision bounds (none once the game is
+    over; ``web.play.sessions.at_state`` gives a team both)."""
+    if not bounds and not state.done:
+        raise ValueError("a state of a game that goes on is written with its decision bounds")
+    return {"week": str(state.week), "state": json.dumps(state.to_dict()), "bounds": _bounds_json(bounds)}
 
 
 def _team_hash(team: Team) -> dict[str, str]:
@@ -217,9 +229,9 @@ _POLL = _os_poll()
 class Connection(redis.Connection):
     """redis-py's connection, with the check the pool makes before lending it (is a reply
     left unread, or did the server close it?) first asked of the operating system
-    directly. redis-py asks through ``select.poll``, which under gevent starts watchers
-    and goes round the event loop: a third of the cost of a whole command. Only when
-    the socket has something to read does redis-py's own check run."""
+    directly (redis-py asks through ``select.poll``, which under gevent goes round the
+    event loop; see docs/PERFORMANCE.md). Only when the socket has something to read
+    does redis-py's own check run."""
 
     def can_read(self, timeout: float = 0) -> bool:
         reader = getattr(self._parser, "_reader", None)  # hiredis's buffer of what was read
@@ -314,8 +326,8 @@ class Store:
         """Run one of the store's scripts: ``EVALSHA`` on a pooled connection, loading
         the script first where Redis no longer has it (after a restart). Straight on
         the connection rather than through ``Script.__call__`` and redis-py's command
-        path (type checks, retry and metrics wrappers), which cost more than the round
-        trip itself; the in-process store takes the ordinary path."""
+        path (type checks, retry and metrics wrappers; see docs/PERFORMANCE.md); the
+        in-process store takes the ordinary path."""
         if self.kind != "redis":
             return script(keys=keys, args=args)
         pool = self.r.connection_pool
@@ -355,7 +367,7 @@ class Store:
     def token_key(token_hash: str) -> str:
         return f"bg:tok:{token_hash}"
 
-    def session_keys(self, code: str, teams: int) -> list[str]:
+    def _session_keys(self, code: str, teams: int) -> list[str]:
         """Every key of a session except the seat tokens."""
         keys = [self.session_key(code), f"bg:s:{code}:seen"]
         for n in range(1, teams + 1):
@@ -382,7 +394,7 @@ class Store:
         for n, team in enumerate(teams, 1):
             pipe.hset(self.team_key(code, n), mapping=_team_hash(team))
         pipe.sadd(SESSIONS, code)
-        for key in self.session_keys(code, len(teams)):
+        for key in self._session_keys(code, len(teams)):
             pipe.expire(key, ttl)
         pipe.execute()
         # expire() on keys that do not exist yet is a no-op: the keys created
@@ -432,12 +444,12 @@ class Store:
     def touch(self, code: str, teams: int, ttl: int) -> None:
         """Reset the expiry of every key of a session (and its seat tokens)."""
         pipe = self.r.pipeline(transaction=False)
-        for key in self.session_keys(code, teams):
+        for key in self._session_keys(code, teams):
             pipe.expire(key, ttl)
         for n in range(1, teams + 1):
             for seat in self.seats(code, n).values():
-                for token in seat_tokens(seat):
-                    pipe.expire(self.token_key(token), ttl)
+                for player in seat.players:
+                    pipe.expire(self.token_key(player.token), ttl)
         pipe.execute()
 
     # -- teams ------------------------------------------------------------------
@@ -459,12 +471,13 @@ class Store:
         return state
 
     def _seat(self, text: str) -> Seat:
-        """A seat's value from its JSON text (parsed once: the dashboard reads every seat each tick)."""
+        """A seat from its JSON text (parsed once: the dashboard reads every seat each tick)."""
         hit = self._seats.get(text)
         if hit is None:
             if len(self._seats) > 20_000:
                 self._seats.clear()
-            hit = self._seats[text] = json.loads(text)
+            doc = json.loads(text)
+            hit = self._seats[text] = Seat((_player(doc), *map(_player, doc.get("shared", ()))))
         return hit
 
     def team(self, code: str, team: int) -> Team | None:
@@ -472,10 +485,6 @@ class Store:
         key = self.team_key(code, team)
         raw = self.r.hgetall(key)
         return self._team(key, raw) if raw else None
-
-    def state_document(self, code: str, team: int) -> dict[str, Any]:
-        """A team's engine state as the results show it (the stored document, as it was written)."""
-        return json.loads(self.r.hget(self.team_key(code, team), "state") or "{}")
 
     def set_advanced_at(self, code: str, team: int, at: float) -> None:
         """When a team's week last advanced (or the game started or resumed): the bot pacing counts from it."""
@@ -485,17 +494,14 @@ class Store:
         """A team's co-makership deal (offered or not) and who chose it."""
         self.r.hset(self.team_key(code, team), mapping={"deal": _flag(deal), "deal_by": by})
 
-    def rename_team(self, code: str, team: int, name: str) -> None:
-        """A team's name."""
-        self.r.hset(self.team_key(code, team), "name", name)
-
-    def weeks(self, code: str, team: int, start: int = 0) -> list[dict[str, Any]]:
+    def weeks(self, code: str, team: int, start: int = 0) -> list[WeekRecord]:
         """The team's week records from index ``start`` on."""
         return [json.loads(x) for x in self.r.lrange(self.team_key(code, team, "weeks"), start, -1)]
 
     def seats(self, code: str, team: int) -> dict[str, Seat]:
+        """A team's taken seats: role -> seat."""
         raw = self.r.hgetall(self.team_key(code, team, "seats"))
-        return {role: json.loads(v) for role, v in raw.items()}
+        return {role: self._seat(v) for role, v in raw.items()}
 
     def forced(self, code: str, team: int) -> set[str]:
         return set(self.r.smembers(self.team_key(code, team, "forced")))
@@ -528,7 +534,7 @@ class Store:
             self._team(key, t),
             dec=decisions,
             decided=set(decisions),
-            seats={r: json.loads(v) for r, v in seats.items()},
+            seats={r: self._seat(v) for r, v in seats.items()},
             taken=set(seats),
             humans=set(humans),
             forced=set(forced),
@@ -570,36 +576,32 @@ class Store:
         return out
 
     # -- seats ------------------------------------------------------------------
-    def claim_seat(self, code: str, team: int, role: str, seat: dict[str, Any], ttl: int) -> bool:
-        """Take a free seat atomically; False when someone holds it."""
+    def claim_seat(self, code: str, team: int, role: str, player: Player, ttl: int) -> bool:
+        """Seat ``player`` on a free seat atomically; False when someone holds it."""
         key = self.team_key(code, team, "seats")
-        if not self.r.hsetnx(key, role, json.dumps(seat)):
+        if not self.r.hsetnx(key, role, _seat_json(Seat((player,)))):
             return False
         pipe = self.r.pipeline(transaction=True)
-        pipe.set(self.token_key(seat["token"]), json.dumps({"code": code, "team": team, "role": role}), ex=ttl)
+        pipe.set(self.token_key(player.token), _where_json(code, team, role), ex=ttl)
         pipe.expire(key, ttl)
         pipe.execute()
         return True
 
-    def share_seat(self, code: str, team: int, role: str, player: dict[str, Any], ttl: int) -> bool:
+    def share_seat(self, code: str, team: int, role: str, player: Player, ttl: int) -> bool:
         """Add ``player`` to a taken seat (they play it together, any of them decides);
-        False when the seat is free or already has ``MAX_SEAT_PLAYERS`` players."""
+        False when the seat is free or full (``Seat.full``)."""
         key = self.team_key(code, team, "seats")
         for _ in range(5):  # another player joined the seat meanwhile: read it again
             with self.r.pipeline(transaction=True) as pipe:
                 try:
                     pipe.watch(key)
                     raw = pipe.hget(key, role)
-                    if raw is None:
+                    if raw is None or self._seat(raw).full:
                         return False
-                    seat = json.loads(raw)
-                    if len(seat_players(seat)) >= MAX_SEAT_PLAYERS:
-                        return False
-                    seat["shared"] = [*seat.get("shared", ()), player]
-                    where = json.dumps({"code": code, "team": team, "role": role})
+                    seat = Seat((*self._seat(raw).players, player))
                     pipe.multi()
-                    pipe.hset(key, role, json.dumps(seat))
-                    pipe.set(self.token_key(player["token"]), where, ex=ttl)
+                    pipe.hset(key, role, _seat_json(seat))
+                    pipe.set(self.token_key(player.token), _where_json(code, team, role), ex=ttl)
                     pipe.expire(key, ttl)
                     pipe.execute()
                     return True
@@ -607,9 +609,13 @@ class Store:
                     continue
         return False
 
-    def token(self, token_hash: str) -> dict[str, Any] | None:
+    def token(self, token_hash: str) -> SeatRef | None:
+        """Where the seat token with hash ``token_hash`` leads (None: unknown or expired)."""
         raw = self.r.get(self.token_key(token_hash))
-        return json.loads(raw) if raw else None
+        if not raw:
+            return None
+        where = json.loads(raw)
+        return SeatRef(where["code"], int(where["team"]), where["role"])
 
     def set_human(self, code: str, team: int, role: str, human: bool, ttl: int) -> bool:
         """Add ``role`` to (or remove it from) the humans set; True when that changed it."""
@@ -685,7 +691,7 @@ class Store:
         team: int,
         before: TeamSnapshot,
         new: Team,
-        record: dict[str, Any],
+        record: WeekRecord,
         next_round_seconds: float | None,
         now: float,
         ttl: int | None = None,
@@ -706,7 +712,7 @@ class Store:
         ]
         if ttl is not None:
             keys += [f"bg:s:{code}:seen", self.team_key(code, team, "forced")]
-            keys += [self.token_key(token) for seat in before.seats.values() for token in seat_tokens(seat)]
+            keys += [self.token_key(p.token) for seat in before.seats.values() for p in seat.players]
         assert new.state is not None
         written = _state_fields(new.state, new.bounds)
         record_text, memory_text, at = json.dumps(record), json.dumps(new.memory), f"{now:.3f}"
@@ -736,11 +742,11 @@ class Store:
                 advanced_at=float(at),
                 dec_rev=before.team.dec_rev,
             )
-            seats = {r: json.loads(v) for r, v in _pairs(raw_seats).items()}
-            out.record = json.loads(record_text)
+            seats = {r: self._seat(v) for r, v in _pairs(raw_seats).items()}
+            stored = json.loads(record_text)
             out.snapshot = replace(before, team=after, dec={}, decided=set(), seats=seats, taken=set(seats),
-                                   humans=set(humans), weeks=None, weeks_count=out.record["week"],
-                                   last_record=out.record)  # fmt: skip
+                                   humans=set(humans), weeks=None, weeks_count=stored["week"],
+                                   last_record=stored)  # fmt: skip
         return out
 
     def replace_state(self, code: str, team: int, week: int, new: Team, by: str = "") -> bool:

@@ -1,16 +1,61 @@
-"""The typed records the store takes and returns: a session, a team, a team as a round
-reads it, a submitted decision and a written week. Redis's form of them (hashes of
-strings, ``"1"``/``"0"`` flags, JSON text) stays inside ``web.store``."""
+"""The typed records the store takes and returns: a session, a team, a seat and its
+players, where a seat token leads, a team as a round reads it, a submitted decision and a
+written week (a week's record is the game's own document, ``game.scoring.WeekRecord``, in
+the ``GameResult.weeks`` shape). Redis's form of them (hashes of strings, ``"1"``/``"0"``
+flags, JSON text) stays inside ``web.store``."""
 
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 from typing import Any
 
+from game.scoring import WeekRecord
 from game.state import GameState
 
-Seat = dict[str, Any]  # {"name", "token" (SHA-256 of the seat token), "joined", "shared"?: [players]}
 Bounds = dict[str, tuple[int, int]]  # role -> the lowest and highest decision allowed
+MAX_SEAT_PLAYERS = 5  # players who may share one seat (the first and four who joined it later)
+
+
+@dataclass(slots=True, frozen=True)
+class Player:
+    """One player on a seat: the name they chose, their seat token's SHA-256 (only hashes are
+    stored) and when they joined (epoch seconds)."""
+
+    name: str
+    token: str
+    joined: float = 0.0
+
+
+@dataclass(slots=True, frozen=True)
+class Seat:
+    """A taken seat: its players, the first one first, then those who joined it later (they
+    play it together; any of them decides), in the order they joined."""
+
+    players: tuple[Player, ...]
+
+    @property
+    def name(self) -> str:
+        """The players' names as one text (``"Ada & Bo"``)."""
+        return " & ".join(p.name for p in self.players)
+
+    @property
+    def full(self) -> bool:
+        """No one else may join the seat (``MAX_SEAT_PLAYERS``)."""
+        return len(self.players) >= MAX_SEAT_PLAYERS
+
+    def holds(self, token_hash: str) -> bool:
+        """The token with hash ``token_hash`` is one of the seat's players'."""
+        return any(hmac.compare_digest(p.token, token_hash) for p in self.players)
+
+
+@dataclass(slots=True, frozen=True)
+class SeatRef:
+    """Where a seat token leads: the session, the team and the role."""
+
+    code: str
+    team: int
+    role: str
 
 
 @dataclass(slots=True)
@@ -78,9 +123,9 @@ class TeamSnapshot:
     forced: set[str] = field(default_factory=set)
     round_seconds: int = 0
     status: str = ""
-    weeks: list[dict[str, Any]] | None = None
+    weeks: list[WeekRecord] | None = None
     weeks_count: int | None = None
-    last_record: dict[str, Any] | None = None
+    last_record: WeekRecord | None = None
     session: SessionRecord | None = None
 
     @property
@@ -113,9 +158,8 @@ class Submitted:
 @dataclass(slots=True)
 class Committed:
     """What ``Store.commit`` did: ``result`` (1 written, 0 already advanced, -1 read again)
-    and, when written, the team as it is now (``snapshot``, its decisions cleared) and the
-    week's record as stored."""
+    and, when written, the team as it is now (``snapshot``: its decisions cleared, the week's
+    record as stored in ``last_record``)."""
 
     result: int
     snapshot: TeamSnapshot | None = None
-    record: dict[str, Any] = field(default_factory=dict)
