@@ -10,13 +10,16 @@ for a make-to-order one (``obs["decision"]`` says which).
 
 What the bots do with what they are shown (``docs/SCENARIOS.md``, "Information
 sharing"): with point-of-sale demand shared every policy forecasts from the
-consumer demand the stage serves instead of the orders it receives (alone: scaled by the
-share of it that reached the stage, ``pos_share``, on the stage's own position); with
-inventories and pipelines shared too, the base-stock bot of a serial chain
+consumer demand the stage serves instead of the orders it receives, scaled by the share
+of it that reaches the stage (``shared_signal``: ``pos_share`` on the stage's own position;
+a stage with only make-to-order stages below it forecasts its own demand, which is the
+consumers' accepted orders, and the scaled point-of-sale demand in weeks it was short);
+with inventories and pipelines shared too, the base-stock bot of a serial chain
 of make-to-stock stages orders on its echelon position (its own stock and supply
 line plus everything downstream of it, minus what consumers wait for) against a level that covers
-the lead times down to the consumer. ``shared=0`` makes a bot ignore the view. Where co-makers' orders are known ahead
-(the view's ``advance_orders``), the base-stock and Sterman bots forecast the weeks
+the lead times down to the consumer, from the share that enters the echelon
+(``echelon_share``). ``shared=0`` makes a bot ignore the view. Where co-makers' orders
+are known ahead (the view's ``advance_orders``), the base-stock and Sterman bots forecast the weeks
 they cover as those orders plus the forecast of the rest of demand (``ahead``).
 
 Spec strings: ``NAME`` or ``NAME:key=value,key=value``; ``key_<role>=value``
