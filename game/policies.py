@@ -10,13 +10,16 @@ for a make-to-order one (``obs["decision"]`` says which).
 
 What the bots do with what they are shown (``docs/SCENARIOS.md``, "Information
 sharing"): with point-of-sale demand shared every policy forecasts from the
-consumer demand the stage serves instead of the orders it receives (alone: scaled by the
-share of it that reached the stage, ``pos_share``, on the stage's own position); with
-inventories and pipelines shared too, the base-stock bot of a serial chain
+consumer demand the stage serves instead of the orders it receives, scaled by the share
+of it that reaches the stage (``shared_signal``: ``pos_share`` on the stage's own position;
+a stage with only make-to-order stages below it forecasts its own demand, which is the
+consumers' accepted orders, and the scaled point-of-sale demand in weeks it was short);
+with inventories and pipelines shared too, the base-stock bot of a serial chain
 of make-to-stock stages orders on its echelon position (its own stock and supply
 line plus everything downstream of it, minus what consumers wait for) against a level that covers
-the lead times down to the consumer. ``shared=0`` makes a bot ignore the view. Where co-makers' orders are known ahead
-(the view's ``advance_orders``), the base-stock and Sterman bots forecast the weeks
+the lead times down to the consumer, from the share that enters the echelon
+(``echelon_share``). ``shared=0`` makes a bot ignore the view. Where co-makers' orders
+are known ahead (the view's ``advance_orders``), the base-stock and Sterman bots forecast the weeks
 they cover as those orders plus the forecast of the rest of demand (``ahead``).
 
 Spec strings: ``NAME`` or ``NAME:key=value,key=value``; ``key_<role>=value``
@@ -98,21 +101,79 @@ def own_demand(obs: Mapping[str, Any]) -> float:
     return float(obs.get("demand", obs["incoming_order"]))
 
 
-#: Weeks of the initial rate the share of point-of-sale demand starts from (``pos_share``).
+#: Weeks of the initial rate the share of point-of-sale demand starts from (``pos_share``)
+#: at a stage with a stock point between it and the consumers: its orders also move that
+#: stock (a customer draining its opening stock orders less for weeks), so it learns slowly.
 SHARE_PRIOR = 4
+#: The same where the consumers' orders reach the stage the week they are placed (only
+#: make-to-order stages between, ``direct``), and for the demand entering an echelon.
+DIRECT_PRIOR = 1
 
 
-def pos_share(obs: Mapping[str, Any], memory: dict[str, Any], pos: float) -> float:
+def direct(obs: Mapping[str, Any], view: Mapping[str, Any]) -> bool:
+    """True when no stock point stands between the stage and the consumer channels it
+    serves (each stage between works to order): its own demand is then the consumers'
+    orders that were accepted, passed on the same week."""
+    chain = {c["role"]: c for c in view.get("chain", ())}
+    for k in served_channels(view.get("chain", ()), obs["role"]):
+        while k != obs["role"]:
+            if chain[k].get("mode") != "mto":
+                return False
+            k = chain[k]["supplier"]
+    return True
+
+
+def short(obs: Mapping[str, Any]) -> bool:
+    """The stage could not fill all it was asked for (an empty shelf or a backlog): consumers
+    who then walked away say nothing of the share that reaches it when it has stock."""
+    return obs["backlog"] > 0 or obs["on_hand"] <= 0
+
+
+def pos_share(obs: Mapping[str, Any], memory: dict[str, Any], pos: float, direct: bool = False) -> float:
     """The share of the shared point-of-sale demand that reaches the stage as its own
     demand: what it was asked for so far over what the consumers it serves asked for
-    (both from ``SHARE_PRIOR`` weeks of the initial rate; kept in ``memory["asked"]``).
-    Consumers who walk away or are served elsewhere never reach it, so a stage that
-    forecast the whole point-of-sale demand would stock for them."""
-    asked = memory.get("asked", [SHARE_PRIOR * obs["initial_rate"]] * 2)
-    own = asked[0] + own_demand(obs)
-    seen = asked[1] + pos
-    memory["asked"] = [own, seen]
-    return own / seen if seen > 0 else 1.0
+    (both from ``SHARE_PRIOR`` weeks of the initial rate, ``DIRECT_PRIOR`` for a
+    ``direct`` stage, which also skips the weeks it was ``short``; kept in
+    ``memory["asked"]``). Consumers who walk away or are served elsewhere never reach it,
+    so a stage that forecast the whole point-of-sale demand would stock for them."""
+    prior = (DIRECT_PRIOR if direct else SHARE_PRIOR) * obs["initial_rate"]
+    asked = memory.get("asked", [prior, prior])
+    if not (direct and short(obs)):
+        asked = [asked[0] + own_demand(obs), asked[1] + pos]
+    memory["asked"] = asked
+    return asked[0] / asked[1] if asked[1] > 0 else 1.0
+
+
+def echelon_share(obs: Mapping[str, Any], memory: dict[str, Any], pos: float, position: float) -> float:
+    """The share of the shared point-of-sale demand that enters the stage's echelon (its
+    echelon demand, Clark & Scarf 1960): what left the echelon position since last week
+    (that position plus the order the stage then placed, ``memory["echelon_last"]``, minus
+    this week's) over the consumers' demand, both from ``DIRECT_PRIOR`` weeks of the initial
+    rate (kept in ``memory["entered"]``). Consumers who walk away from a make-to-order
+    stage's lead time never enter; the echelon's own stock moves do not count."""
+    prior = DIRECT_PRIOR * obs["initial_rate"]
+    entered = memory.get("entered", [prior, prior])
+    if "echelon_last" in memory:
+        entered = [entered[0] + memory["echelon_last"] - position, entered[1] + pos]
+    memory["entered"], memory["echelon_at"] = entered, position
+    return entered[0] / entered[1] if entered[1] > 0 else 1.0
+
+
+def shared_signal(obs: Mapping[str, Any], memory: dict[str, Any], view: Mapping[str, Any], name: str) -> float:
+    """What a make-to-stock stage forecasts from when point-of-sale demand ``pos`` is shared
+    (Chen et al. 2000; Lee, So & Tang 2000). The base-stock bot on its echelon position: the
+    share of it that enters the echelon (``echelon_share``); Chen et al.'s moving-average rule
+    there: all of it. Elsewhere the stage fills its own orders on its own position: a
+    ``direct`` stage forecasts its own demand (it is the consumers' accepted orders, the same
+    week) and, in a week it was ``short``, the share of the point-of-sale demand it sees when
+    it has stock; a stage with a stock point below, the share that reached it so far."""
+    pos = float(pos_signal(obs, view) or 0)
+    ech = echelon(obs, view) if name in ("base_stock", "moving_average") else None
+    if ech is not None:
+        return pos if name == "moving_average" else echelon_share(obs, memory, pos, ech[0]) * pos
+    straight = direct(obs, view)
+    share = pos_share(obs, memory, pos, straight)
+    return own_demand(obs) if straight and not short(obs) else share * pos
 
 
 def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[float, int] | None:
@@ -319,8 +380,8 @@ class Policy:
             view = None
         theta = p.get("theta", _THETA.get(self.name, 1.0))
         signal = demand_signal(obs, view)
-        if obs["decision"] != "capacity" and echelon(obs, view) is None and pos_signal(obs, view) is not None:
-            signal = pos_share(obs, memory, signal) * signal
+        if obs["decision"] != "capacity" and pos_signal(obs, view) is not None:
+            signal = shared_signal(obs, memory, view, self.name)
         forecast = _smooth(signal, memory, obs, theta)
         memory["forecast"] = forecast
         fixed = int(p.get("fixed_weeks", 0))
@@ -345,7 +406,10 @@ class Policy:
         else:  # pragma: no cover - guarded by parse_policy
             raise PolicyError(f"unknown policy {self.name!r}")
         lo, hi = obs["bounds"]
-        return min(max(decision, lo), hi), memory
+        decision = min(max(decision, lo), hi)
+        if "echelon_at" in memory:  # the echelon position once this order is placed
+            memory["echelon_last"] = memory.pop("echelon_at") + decision
+        return decision, memory
 
 
 _THETA = {"passthrough": 1.0, "base_stock": 0.3, "moving_average": 0.3, "sterman": 0.36}

@@ -39,14 +39,21 @@ def paired(xs: list[float]) -> tuple[float, float]:
 def sharing_gains(scn, policy: str, visibility: dict) -> tuple[list[float], list[float]]:
     """Per seed: the fall of the most upstream stage's bullwhip ratio and the rise of the
     team's profit when ``visibility`` is shared (the same consumers both times)."""
+    return gains_per_kind(scn, policy, [visibility])[0]
+
+
+def gains_per_kind(scn, policy: str, kinds: list[dict]) -> list[tuple[list[float], list[float]]]:
+    """``sharing_gains`` for each visibility in ``kinds``, the unshared games played once."""
     top = scn.roles[0]
-    bullwhip, profit = [], []
+    out: list[tuple[list[float], list[float]]] = [([], []) for _ in kinds]
     for seed in SEEDS:
         alone = simulate(scn, seed, policy).weeks
-        shared = simulate(scn, seed, policy, visibility=visibility).weeks
-        bullwhip.append(summary(scn, alone)["kpis"]["bullwhip"][top] - summary(scn, shared)["kpis"]["bullwhip"][top])
-        profit.append(team_score(scn, shared) - team_score(scn, alone))
-    return bullwhip, profit
+        base = summary(scn, alone)["kpis"]["bullwhip"][top], team_score(scn, alone)
+        for (bullwhip, profit), visibility in zip(out, kinds, strict=True):
+            shared = simulate(scn, seed, policy, visibility=visibility).weeks
+            bullwhip.append(base[0] - summary(scn, shared)["kpis"]["bullwhip"][top])
+            profit.append(team_score(scn, shared) - base[1])
+    return out
 
 
 @pytest.mark.parametrize(
@@ -106,9 +113,6 @@ def test_sharing_the_point_of_sale_alone_does_not_cost_money_where_stock_sits_do
             (name, None if name == "classic-random" else "mts-local", "sterman")
             for name in ("classic-random", *CODP_PRESETS)
         ],
-        ("decoupling-point", "mts-central", "base_stock"),
-        ("customer-intimacy", "mts-central", "base_stock"),
-        ("engineer-to-order", "mts-central", "base_stock"),
     ],
 )
 def test_the_point_of_sale_shared_alone_lowers_the_bullwhip_and_earns_at_least_as_much(
@@ -128,6 +132,46 @@ def test_the_point_of_sale_shared_alone_lowers_the_bullwhip_and_earns_at_least_a
     assert (mean + 2 * se if noisy else mean - 2 * se) >= 0, ("profit", mean, se)
     mean, se = paired(bullwhip)
     assert (mean + 2 * se if noisy else mean - 2 * se) > 0, ("bullwhip", mean, se)
+
+
+#: Sterman's bots at ``mts-central`` where sharing still costs them (paired on ``SEEDS``, the
+#: same with the point-of-sale demand alone and with everything shared: their rule reads no
+#: other stage's stock): the stages above the central stock learn the share of the consumers'
+#: demand that reaches them from orders that also drain that stock's opening goods
+#: (``game.policies.SHARE_PRIOR``), and Sterman's rule, which corrects only a share of its
+#: stock gap a week, follows that slow estimate.
+STERMAN_CENTRAL_OPEN = {
+    "operational-excellence": "loses 6 +- 1 a game and the supplier's bullwhip rises 0.18 +- 0.03",
+    "decoupling-point": "loses 127 +- 119 a game (suppliers short while the central stock drains)",
+    "segments": "earns 1 +- 3 a game: no loss, but not two standard errors clear",
+    "product-leadership": "loses 274 +- 309 a game over the life cycle",
+}
+
+
+@pytest.mark.parametrize("name", CODP_PRESETS)
+@pytest.mark.parametrize("policy", ["base_stock", "sterman"])
+def test_sharing_at_a_central_stock_lowers_the_bullwhip_and_does_not_cost_money(
+    name: str, policy: str, request: pytest.FixtureRequest
+) -> None:
+    """``mts-central``: the retailer works to order, the wholesaler holds the finished goods.
+    For the point-of-sale demand alone and for everything shared, the top stage's bullwhip
+    falls and the team earns at least as much (mean minus two standard errors). On
+    ``product-leadership`` the life cycle's rise and fall is most of the variance of demand,
+    so there the bullwhip must only not rise for sure (mean plus two standard errors), and
+    Sterman's profit, which swings by hundreds between seeds, must only not fall on average
+    and not for sure. The cases of ``STERMAN_CENTRAL_OPEN`` are expected to fail."""
+    if policy == "sterman" and name in STERMAN_CENTRAL_OPEN:
+        request.applymarker(pytest.mark.xfail(reason=STERMAN_CENTRAL_OPEN[name], strict=True))
+    scn = apply_codp(load_scenario(name), "mts-central")
+    cycle = scn.demand.life_cycle != "flat"
+    for kind, (bullwhip, profit) in zip(("pos", "all"), gains_per_kind(scn, policy, [POS, ALL]), strict=True):
+        mean, se = paired(profit)
+        if cycle and policy == "sterman":
+            assert mean >= 0 and mean + 2 * se >= 0, (kind, "profit", mean, se)
+        else:
+            assert mean - 2 * se >= 0, (kind, "profit", mean, se)
+        mean, se = paired(bullwhip)
+        assert (mean + 2 * se if cycle else mean - 2 * se) > 0, (kind, "bullwhip", mean, se)
 
 
 def test_a_bot_told_to_ignore_the_view_plays_as_if_nothing_were_shared() -> None:
