@@ -87,8 +87,7 @@ class Hub:
         self.transport: Transport = Local()
         self.lease: Lease | None = None
         if cfg["MESSAGE_QUEUE"]:
-            b = self.broadcaster
-            self.transport = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, b.deliver_event, socketio.sleep)
+            self.transport = Relay(cfg["MESSAGE_QUEUE"], self.broadcaster, socketio.sleep)
             self.lease = Lease(store, seconds=max(LEASE_SECONDS, 4 * tick))
         self.outage = Outage(log)
         self._ticker_started = False
