@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 from flask_socketio import SocketIO
 from itsdangerous import URLSafeTimedSerializer
+from socketio import packet as socketio_packet
 
 from game.jsonsafe import jsonsafe
 from web import wire
@@ -24,7 +25,7 @@ from web.http.api import bp as api_bp
 from web.http.publicinfo import PublicInfo
 from web.play import rounds, views
 from web.play.sessions import SessionMeta
-from web.realtime import events, frames
+from web.realtime import events, frames, internals
 from web.realtime.broadcast import Broadcaster
 from web.realtime.leader import Lease
 from web.realtime.relay import Local, Relay, Transport
@@ -200,8 +201,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=20,
         json=wire,
-        client_manager=events.Rooms(),
+        serializer=frames.Packet,  # refuses what the library would mishandle (web.realtime.frames)
+        client_manager=internals.Rooms(),
     )
+    # ``json`` is process-wide in python-socketio (the library sets it on the packet class): with
+    # ``serializer`` that class is frames.Packet, so the default one (clients made in this process,
+    # such as Flask-SocketIO's test client) is given it too, as it would be without ``serializer``
+    socketio_packet.Packet.json = wire
     app.wsgi_app = frames.FrameGuard(app.wsgi_app, socketio.server)  # type: ignore[method-assign]
     hub = Hub(cfg, store, socketio, clock)
     app.extensions["beergame"] = hub
