@@ -43,8 +43,7 @@ MEMORY_WARNING = (
 
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's cookie sessions, with the signing serializer made once per key rather than
-    once per request: every Socket.IO event runs in a request context, and building the
-    serializer (itsdangerous encodes a test value) was a twentieth of a busy worker."""
+    once per request (every Socket.IO event runs in a request context; docs/PERFORMANCE.md)."""
 
     def __init__(self) -> None:
         self._signer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
@@ -144,9 +143,8 @@ class Hub:
         self.outage.ok()
         return changes
 
-    def start_relay(self) -> None:
-        """Announce this process's changes and listen to the others' in two background
-        tasks (with ``MESSAGE_QUEUE``)."""
+    def start_transport(self) -> None:
+        """Start the transport's background tasks (the relay's, with ``MESSAGE_QUEUE``)."""
         self.transport.start(self.socketio.start_background_task)
 
     def start_ticker(self) -> None:
@@ -218,7 +216,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # gzip/brotli/zstd for pages, scripts and JSON (Flask's after_request: the
     # Socket.IO traffic is answered by the middleware before Flask and never touched)
     Compress(app)
-    hub.start_relay()
+    hub.start_transport()
     if cfg["TICKER"]:
         hub.start_ticker()
     return app
@@ -230,10 +228,8 @@ GC_THRESHOLDS = (10_000, 20, 10)  # Python's are (700, 10, 10)
 def tune_gc() -> None:
     """Garbage collection for a server process (the entry points call it once the app is
     built): what exists now (modules, scenarios, the app) is set aside for good, and the
-    young generation is collected every ``GC_THRESHOLDS[0]`` allocations rather than 700.
-    A class keeps over a hundred thousand objects alive (connections, parsed states,
-    week records): with the default settings a worker under ``bench/load.py`` (250 teams)
-    spent about a seventh of its time collecting, in pauses of up to a fifth of a second."""
+    young generation is collected every ``GC_THRESHOLDS[0]`` allocations rather than 700
+    (a class keeps over a hundred thousand objects alive; docs/PERFORMANCE.md)."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
 

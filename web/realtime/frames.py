@@ -80,10 +80,6 @@ class Once:
             self._seen.add(key)
             return True
 
-    def forget(self, key: str) -> None:
-        with self._lock:
-            self._seen.discard(key)
-
 
 def over_limit(data: Any) -> bool:
     """Whether the WebSocket message that carried an Engine.IO message packet with ``data``

@@ -194,7 +194,6 @@ class Relay:
         self._published = 0.0  # when the last publication went out (monotonic)
         self._outbox: list[Lane] = []
         self._lanes: list[queue.Queue[Lane]] = [queue.Queue() for _ in range(LANES)]
-        self.received = 0  # publications from other processes (for tests and the benchmark)
 
     def _queue(self, item: Lane) -> None:
         with self._lock:
@@ -271,7 +270,6 @@ class Relay:
             host, parts = decode(text)
             if host == self.host:
                 continue  # our own: delivered when it was made
-            self.received += 1
             for part in parts:
                 if part["kind"] == "changes":
                     announced.append(read_changes(part))
