@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 from typing import Any
@@ -144,17 +145,30 @@ def test_public_info_read_before_a_change_is_not_kept() -> None:
 
 def test_changes_cross_processes_as_a_few_bytes() -> None:
     changes = rounds.Changes(advanced={("ABC234", 3)}, seats={("ABC234", 3), ("XYZ789", 1)}, over={"XYZ789"})
-    text = relay.encode(changes, keep_public=False)
-    assert len(text) < 120
-    assert relay.decode(text) == (changes, False, {}, set())
+    plain = relay.Announcement(changes, False, {}, set())
+    text = relay.encode("h", [relay.changes_part(plain)])
+    assert len(text) < 200
+    host, parts = relay.decode(text)
+    assert host == "h" and relay.read_changes(parts[0]) == plain
     decided = {("XYZ789", 1): {"team": 1, "week": 4, "decided": ["factory"]}}
-    shipped = {("ABC234", 3)}
-    assert relay.decode(relay.encode(changes, True, decided, shipped)) == (changes, True, decided, shipped)
-    states = {"retailer": wire.dumps({"a": "line\nbreak\ttab"}), "factory": "[1,2]"}
-    assert relay.decode_states(relay.encode_states("ABC234", 3, states)) == ("ABC234", 3, states)
-    text = wire.dumps({"teams": 2, "top": [{"name": "tab\there"}]}, separators=(",", ":"))
-    assert relay.decode_event(relay.encode_event("p:ABC234", "standings", text)) == ("p:ABC234", "standings", text)
-    assert relay.SEPARATOR not in wire.dumps({"name": "a\x1eb"})  # JSON text never holds the separator
+    full = relay.Announcement(changes, True, decided, {("ABC234", 3)})
+    assert relay.read_changes(relay.decode(relay.encode("h", [relay.changes_part(full)]))[1][0]) == full
+
+
+def test_one_documented_format_carries_payload_texts_as_they_are() -> None:
+    """Every publication is one JSON object with readable keys; a payload's JSON text comes
+    out exactly as it went in (whatever it holds), so nobody encodes it again."""
+    state = wire.dumps({"a": "line\nbreak\ttab\x1e|", "b": [1.5, None]})
+    event = wire.dumps({"teams": 2, "top": [{"name": "tab\there \u00e9"}]}, separators=(",", ":"))
+    parts = [relay.states_part("ABC234", 3, {"retailer": state, "factory": "[1,2]"})]
+    parts.append(relay.event_part("p:ABC234", "standings", event))
+    text = relay.encode("host1", parts)
+    message = json.loads(text)
+    assert set(message) == {"host", "parts"} and message["host"] == "host1"
+    assert [p["kind"] for p in message["parts"]] == ["states", "event"]
+    assert message["parts"][0] == {"kind": "states", "code": "ABC234", "team": 3, "states": parts[0]["states"]}
+    assert message["parts"][1]["payload"] == event and message["parts"][0]["states"]["retailer"] == state
+    assert relay.decode(text) == ("host1", parts)
 
 
 def test_queued_announcements_merge_with_decisions_apart() -> None:
@@ -162,36 +176,59 @@ def test_queued_announcements_merge_with_decisions_apart() -> None:
     early = {a: {"team": 1, "week": 3, "decided": ["factory"]}}
     late = {a: {"team": 1, "week": 3, "decided": ["factory", "retailer"]}}
     items = [
-        ("c", rounds.Changes(seats={a}), True, early, set()),
-        ("c", rounds.Changes(advanced={b}, seats={b}), False, {}, {b}),
-        ("c", rounds.Changes(seats={a}), True, late, set()),
+        relay.Announcement(rounds.Changes(seats={a}), True, early, set()),
+        relay.Announcement(rounds.Changes(advanced={b}, seats={b}), False, {}, {b}),
+        relay.Announcement(rounds.Changes(seats={a}), True, late, set()),
     ]
     assert relay.merge_changes(items) == [
-        (True, rounds.Changes(seats={a}), late, set()),  # the later read wins
-        (False, rounds.Changes(advanced={b}, seats={b}), {}, {b}),
+        relay.Announcement(rounds.Changes(seats={a}), True, late, set()),  # the later read wins
+        relay.Announcement(rounds.Changes(advanced={b}, seats={b}), False, {}, {b}),
     ]
-    assert relay.merge_changes(items[1:2]) == [(False, rounds.Changes(advanced={b}, seats={b}), {}, {b})]
+    assert relay.merge_changes(items[1:2]) == [
+        relay.Announcement(rounds.Changes(advanced={b}, seats={b}), False, {}, {b})
+    ]
     assert relay.merge_changes([]) == []
 
 
+class Received:
+    """A receiver that writes down what the relay hands it."""
+
+    def __init__(self) -> None:
+        self.got: list[tuple[Any, ...]] = []
+
+    def deliver(self, changes: rounds.Changes, keep_public: bool, decided_now: Any, shipped: Any) -> None:
+        self.got.append(("changes", changes, keep_public, decided_now, shipped))
+
+    def deliver_states(self, code: str, n: int, states: dict[str, str]) -> None:
+        self.got.append(("states", code, n, states))
+
+    def deliver_event(self, room: str, event: str, text: str) -> None:
+        self.got.append(("event", room, event, text))
+
+
 def test_one_publication_carries_states_events_and_changes() -> None:
-    """What another process published in one message reaches the lanes part by part: a
-    team's states and events at once, its changes merged (decisions apart from the rest)."""
-    r = relay.Relay("redis://127.0.0.1:1/0", lambda *a: None, lambda *a: None, lambda *a: None, lambda s: None)
-    states = relay.encode_states("ABC234", 3, {"retailer": '{"a":1}'})
-    event = relay.encode_event("p:ABC234", "standings", '{"teams":3}')
+    """What another process published in one message reaches the receiver part by part: a
+    team's states and events as they are, its changes merged (decisions apart from the rest);
+    a publication of this process's own is skipped."""
+    receiver = Received()
+    r = relay.Relay("redis://127.0.0.1:1/0", receiver, lambda s: None)
+    states = relay.states_part("ABC234", 3, {"retailer": '{"a":1}'})
+    event = relay.event_part("p:ABC234", "standings", '{"teams":3}')
     decision = rounds.Changes(seats={("ABC234", 1)})
     decided = {("ABC234", 1): {"team": 1, "week": 2, "decided": ["factory"]}}
     week = rounds.Changes(advanced={("ABC234", 3)}, seats={("ABC234", 3)})
-    parts = [f"s|{states}", f"e|{event}", "c|" + relay.encode(decision, True, decided)]
-    parts.append("c|" + relay.encode(week, False))
-    r._handle(["another|" + relay.SEPARATOR.join(parts), r.host + "|c|" + relay.encode(week, False)])  # and our own
-    got = [item for lane in r._lanes for item in list(lane.queue)]
-    assert r.received == 1
-    assert ("s", states) in got and ("e", event) in got
-    changes = {item[2]: item for item in got if item[0] == "c"}
-    assert changes[True][1] == decision and changes[True][3] == decided
-    assert changes[False][1] == week and len(got) == 4
+    parts = [states, event, relay.changes_part(relay.Announcement(decision, True, decided, set()))]
+    parts.append(relay.changes_part(relay.Announcement(week, False, {}, set())))
+    mine = rounds.Changes(advanced={("XYZ789", 9)})
+    own = relay.encode(r.host, [relay.changes_part(relay.Announcement(mine, False, {}, set()))])
+    r._handle([relay.encode("another", parts), own])
+    for lane in r._lanes:
+        r._deliver_batch(list(lane.queue))
+    got = receiver.got
+    assert ("states", "ABC234", 3, {"retailer": '{"a":1}'}) in got
+    assert ("event", "p:ABC234", "standings", '{"teams":3}') in got
+    assert ("changes", decision, True, decided, set()) in got and ("changes", week, False, {}, set()) in got
+    assert len(got) == 4
 
 
 # -- two processes -----------------------------------------------------------------

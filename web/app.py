@@ -14,6 +14,7 @@ from flask.sessions import SecureCookieSessionInterface
 from flask_compress import Compress
 from flask_socketio import SocketIO
 from itsdangerous import URLSafeTimedSerializer
+from socketio import packet as socketio_packet
 
 from game.jsonsafe import jsonsafe
 from web import wire
@@ -24,7 +25,7 @@ from web.http.api import bp as api_bp
 from web.http.publicinfo import PublicInfo
 from web.play import rounds, views
 from web.play.sessions import SessionMeta
-from web.realtime import events, frames
+from web.realtime import events, frames, internals
 from web.realtime.broadcast import Broadcaster
 from web.realtime.leader import Lease
 from web.realtime.relay import Local, Relay, Transport
@@ -42,8 +43,7 @@ MEMORY_WARNING = (
 
 class CookieSessions(SecureCookieSessionInterface):
     """Flask's cookie sessions, with the signing serializer made once per key rather than
-    once per request: every Socket.IO event runs in a request context, and building the
-    serializer (itsdangerous encodes a test value) was a twentieth of a busy worker."""
+    once per request (every Socket.IO event runs in a request context; docs/PERFORMANCE.md)."""
 
     def __init__(self) -> None:
         self._signer: tuple[tuple[Any, ...], URLSafeTimedSerializer | None] | None = None
@@ -87,8 +87,7 @@ class Hub:
         self.transport: Transport = Local()
         self.lease: Lease | None = None
         if cfg["MESSAGE_QUEUE"]:
-            b = self.broadcaster
-            self.transport = Relay(cfg["MESSAGE_QUEUE"], b.deliver, b.deliver_states, b.deliver_event, socketio.sleep)
+            self.transport = Relay(cfg["MESSAGE_QUEUE"], self.broadcaster, socketio.sleep)
             self.lease = Lease(store, seconds=max(LEASE_SECONDS, 4 * tick))
         self.outage = Outage(log)
         self._ticker_started = False
@@ -144,9 +143,8 @@ class Hub:
         self.outage.ok()
         return changes
 
-    def start_relay(self) -> None:
-        """Announce this process's changes and listen to the others' in two background
-        tasks (with ``MESSAGE_QUEUE``)."""
+    def start_transport(self) -> None:
+        """Start the transport's background tasks (the relay's, with ``MESSAGE_QUEUE``)."""
         self.transport.start(self.socketio.start_background_task)
 
     def start_ticker(self) -> None:
@@ -201,8 +199,13 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
         ping_interval=10,
         ping_timeout=20,
         json=wire,
-        client_manager=events.Rooms(),
+        serializer=frames.Packet,  # refuses what the library would mishandle (web.realtime.frames)
+        client_manager=internals.Rooms(),
     )
+    # ``json`` is process-wide in python-socketio (the library sets it on the packet class): with
+    # ``serializer`` that class is frames.Packet, so the default one (clients made in this process,
+    # such as Flask-SocketIO's test client) is given it too, as it would be without ``serializer``
+    socketio_packet.Packet.json = wire
     app.wsgi_app = frames.FrameGuard(app.wsgi_app, socketio.server)  # type: ignore[method-assign]
     hub = Hub(cfg, store, socketio, clock)
     app.extensions["beergame"] = hub
@@ -213,7 +216,7 @@ def create_app(config: dict[str, Any] | None = None) -> Flask:
     # gzip/brotli/zstd for pages, scripts and JSON (Flask's after_request: the
     # Socket.IO traffic is answered by the middleware before Flask and never touched)
     Compress(app)
-    hub.start_relay()
+    hub.start_transport()
     if cfg["TICKER"]:
         hub.start_ticker()
     return app
@@ -225,10 +228,8 @@ GC_THRESHOLDS = (10_000, 20, 10)  # Python's are (700, 10, 10)
 def tune_gc() -> None:
     """Garbage collection for a server process (the entry points call it once the app is
     built): what exists now (modules, scenarios, the app) is set aside for good, and the
-    young generation is collected every ``GC_THRESHOLDS[0]`` allocations rather than 700.
-    A class keeps over a hundred thousand objects alive (connections, parsed states,
-    week records): with the default settings a worker under ``bench/load.py`` (250 teams)
-    spent about a seventh of its time collecting, in pauses of up to a fifth of a second."""
+    young generation is collected every ``GC_THRESHOLDS[0]`` allocations rather than 700
+    (a class keeps over a hundred thousand objects alive; docs/PERFORMANCE.md)."""
     gc.freeze()
     gc.set_threshold(*GC_THRESHOLDS)
 

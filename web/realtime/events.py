@@ -16,14 +16,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import socketio
 from flask_socketio import SocketIO
-from socketio import packet as sio_packet
 
-from web import payloads, wire
+from web import payloads
 from web.errors import GameError, bad
 from web.play import rounds, sessions
-from web.realtime.frames import MALFORMED, MAX_FRAME_BYTES, close_connection, over_limit
+from web.realtime import frames
 from web.store import STORE_DOWN
 
 if TYPE_CHECKING:
@@ -110,44 +108,6 @@ class Connections:
             return True
 
 
-class Rooms(socketio.Manager):
-    """python-socketio's in-process client manager, which also keeps the rooms of each
-    client: a disconnect leaves those rooms directly, where the library's looks through
-    every room of the process (each client has one of its own), so that a class of a
-    thousand leaving cost a million look-ups."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self._of: dict[tuple[str, str], set[Any]] = {}  # (namespace, sid) -> its rooms
-
-    def basic_enter_room(self, sid: str, namespace: str, room: Any, eio_sid: str | None = None) -> None:
-        super().basic_enter_room(sid, namespace, room, eio_sid=eio_sid)
-        self._of.setdefault((namespace, sid), set()).add(room)
-
-    def basic_leave_room(self, sid: str, namespace: str, room: Any) -> None:
-        super().basic_leave_room(sid, namespace, room)
-        rooms = self._of.get((namespace, sid))
-        if rooms is not None:
-            rooms.discard(room)
-
-    def basic_disconnect(self, sid: str, namespace: str, **kwargs: Any) -> None:
-        """The library's ``basic_disconnect``, over the client's own rooms."""
-        rooms = self._of.pop((namespace, sid), set())
-        if namespace not in self.rooms:
-            return
-        for room in rooms:
-            super().basic_leave_room(sid, namespace, room)
-        self.callbacks.pop(sid, None)
-        for pending in (self.pending_connect, self.pending_disconnect):
-            if sid in pending.get(namespace, ()):
-                pending[namespace].remove(sid)
-                if not pending[namespace]:
-                    del pending[namespace]
-
-
-RESERVED_EVENTS = ("connect", "disconnect", "*")  # the library's own names, never a client's
-
-
 def refusal(exc: BaseException, event: str, hub: Hub) -> dict[str, str]:
     """The error object an event that raised ``exc`` is answered with."""
     if isinstance(exc, GameError):
@@ -156,75 +116,6 @@ def refusal(exc: BaseException, event: str, hub: Hub) -> dict[str, str]:
         return hub.outage.failed(exc).to_dict()
     log.exception("event %s failed", event)  # a bug: the one traceback we want to see
     return GameError("internal", "the server could not handle this event").to_dict()
-
-
-def guard_frames(socketio: SocketIO) -> None:
-    """Refuse what python-socketio would mishandle before it reaches a handler.
-
-    - An event named ``connect``, ``disconnect`` or ``*`` from a client would run the
-      server's own handler of that name (a client could fake its own disconnect):
-      it is answered with ``bad_request`` (ack and ``error``) and goes no further.
-    - A frame the library cannot decode raises out of its message handler, which
-      engine.io logs as a multi-line traceback each time: it is answered with an
-      ``error`` event and logged in one line, once per connection.
-
-    This wraps the server's two entry points (also where the test client calls them)."""
-    server = socketio.server
-    original_message = server._handle_eio_message
-    original_event = server._handle_event
-    original_disconnect = server._handle_eio_disconnect
-    logged: set[str] = set()
-    lock = threading.Lock()
-
-    def on_event(eio_sid: str, namespace: str | None, ack_id: int | None, data: Any) -> None:
-        name = data[0] if isinstance(data, list) and data else None
-        if isinstance(name, str) and name not in RESERVED_EVENTS:
-            original_event(eio_sid, namespace, ack_id, data)
-            return
-        ns = namespace or "/"
-        sid = server.manager.sid_from_eio_sid(eio_sid, ns)
-        if not sid or not server.manager.is_connected(sid, ns):
-            return
-        shown = name if isinstance(name, str) else None
-        err = bad(f"{shown!r} is a reserved event name" if shown else "an event needs a name").to_dict()
-        server.emit("error", {**err, "event": shown}, to=sid, namespace=ns)
-        if ack_id is not None:
-            ack = [{"ok": False, "error": err}]
-            server._send_packet(eio_sid, server.packet_class(sio_packet.ACK, namespace=ns, id=ack_id, data=ack))
-
-    def on_message(eio_sid: str, data: Any) -> None:
-        if over_limit(data):
-            log.warning("a frame over %d bytes from %s; connection closed", MAX_FRAME_BYTES, eio_sid)
-            close_connection(server, eio_sid, error=False)
-            return
-        try:
-            original_message(eio_sid, data)
-        except Exception as exc:
-            with lock:
-                first = eio_sid not in logged
-                logged.add(eio_sid)
-            if first:
-                log.warning(
-                    "malformed Socket.IO frame from %s (%s: %.80s); later ones from it are not logged",
-                    eio_sid,
-                    type(exc).__name__,
-                    exc,
-                )
-            sid = server.manager.sid_from_eio_sid(eio_sid, "/")
-            if sid:
-                message = str(exc) if isinstance(exc, wire.Refused) else MALFORMED["message"]
-                server.emit("error", {**MALFORMED, "message": message}, to=sid)
-
-    def on_disconnect(eio_sid: str, *args: Any) -> None:
-        with lock:
-            logged.discard(eio_sid)
-        original_disconnect(eio_sid, *args)
-
-    server._handle_event = on_event  # type: ignore[method-assign]
-    server._handle_eio_message = on_message  # type: ignore[method-assign]
-    server._handle_eio_disconnect = on_disconnect  # type: ignore[method-assign]
-    server.eio.on("message", on_message)
-    server.eio.on("disconnect", on_disconnect)
 
 
 Handler = Callable[["Hub", str, dict[str, Any]], dict[str, Any]]  # (hub, sid, checked payload) -> ack fields
@@ -425,7 +316,7 @@ def register(socketio: SocketIO, hub: Hub) -> None:
     handlers need no Flask request (they read nothing of one): registered there rather than
     through Flask-SocketIO, an event costs no request context, URL match or session."""
     server = socketio.server
-    guard_frames(socketio)
+    frames.guard(server)
     for event, handler in HANDLERS.items():
         server.on(event, _checked(hub, event, handler))
     server.on("disconnect", lambda sid, *_: _on_disconnect(hub, sid))
