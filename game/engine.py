@@ -44,6 +44,13 @@ class _Plan:
     and region."""
 
     def __init__(self, scenario: Scenario) -> None:
+        self._chain(scenario)
+        self._mix()
+        self._costs(scenario)
+        self._market(scenario)
+
+    def _chain(self, scenario: Scenario) -> None:
+        """The nodes, their links and delays, and the decisions' bounds."""
         net = scenario.network
         specs = net.specs
         self.net = net
@@ -60,17 +67,28 @@ class _Plan:
         # binds a make-to-stock stage, or lead times are quoted
         self.inline = net.simple_market and net.identity and not any(self.bounded) and not scenario.jit.late_share
         self.ship_delay = [s.ship_delay for s in specs]
+        self.delivery_delay = [s.delivery_delay for s in specs]
         self.instant = scenario.mto_orders == "instant"
         role_specs = scenario.stages
         self.max_order = [s.max_order for s in role_specs]
         self.max_capacity = [s.max_capacity for s in role_specs]
-        self.wip_holding_cost = [s.wip_holding_cost for s in specs]
-        self.capacity_cost = [s.capacity_cost for s in specs]
-        self.capacity_change_cost = [s.capacity_change_cost for s in specs]
-        self.fulfilment_cost = [s.fulfilment_cost for s in specs]
+        # the decision bound when every stage has the same one whatever its mode, else 0
+        bounds = set(self.max_order) | set(self.max_capacity)
+        self.same_bound = bounds.pop() if len(bounds) == 1 else 0
         self.bills = net.bills
         self.pools = net.pools
         self.pool_of = net.pool_of
+        # customisable() per tuple of stage modes (modes change only at strategy reviews)
+        self.custom_cache: dict[tuple[str, ...], bool] = {}
+        self.heads = [g[0] for g in net.decide]  # a role's mode is its first decide node's
+        self.ids = range(self.n)
+        self.rev = range(self.n - 1, -1, -1)
+        self.zero_quotes = [0.0] * self.n
+        self.zero_counts = [0] * self.n
+
+    def _mix(self) -> None:
+        """How a role's order is shared over its stock points, and what its position counts."""
+        net = self.net
         # a node's share of its role's decide nodes (for sharing out a role's order)
         self.decide_share = [
             [net.nodes[i].share / (sum(net.nodes[j].share for j in g) or 1.0) for i in g] for g in net.decide
@@ -82,15 +100,19 @@ class _Plan:
         for g, shares in zip(net.decide, self.decide_share, strict=True):
             for i, share in zip(g, shares, strict=True):
                 self.start_mix[i] = share
-        # customisable() per tuple of stage modes (modes change only at strategy reviews)
-        self.custom_cache: dict[tuple[str, ...], bool] = {}
-        self.heads = [g[0] for g in net.decide]  # a role's mode is its first decide node's
-        self.ids = range(self.n)
-        self.rev = range(self.n - 1, -1, -1)
-        # the decision bound when every stage has the same one whatever its mode, else 0
-        bounds = set(self.max_order) | set(self.max_capacity)
-        self.same_bound = bounds.pop() if len(bounds) == 1 else 0
-        self.zero_quotes = [0.0] * self.n
+        # per role, for inventory_position: its nodes, its outlets and its decide nodes
+        # (a segment's own process is not the role's stock point: its stock and backlog are the process's)
+        own = [[i for i in g if i not in lanes] for g, lanes in zip(net.groups, net.lanes, strict=True)]
+        self.position_rows = list(zip(own, net.outlets, net.decide, strict=True))
+
+    def _costs(self, scenario: Scenario) -> None:
+        """Per node: its cost rates, and what a week's event starts from."""
+        net = self.net
+        specs = net.specs
+        self.wip_holding_cost = [s.wip_holding_cost for s in specs]
+        self.capacity_cost = [s.capacity_cost for s in specs]
+        self.capacity_change_cost = [s.capacity_change_cost for s in specs]
+        self.fulfilment_cost = [s.fulfilment_cost for s in specs]
         # per node: consumer-facing, buys from the outside source, customers, one customer only,
         # "plain" (no wip, capacity, fulfilment or material cost: see _advance), holding and backlog
         # cost rates, a plain week's event template with the initial capacity, and that capacity
@@ -119,19 +141,16 @@ class _Plan:
             for i, s in enumerate(specs)
         ]
         self.pool_rows = [(pool, self.bounded[pool[0]]) for pool in net.pools]
-        # per role, for inventory_position: its nodes, its outlets and its decide nodes
-        # (a segment's own process is not the role's stock point: its stock and backlog are the process's)
-        own = [[i for i in g if i not in lanes] for g, lanes in zip(net.groups, net.lanes, strict=True)]
-        self.position_rows = list(zip(own, net.outlets, net.decide, strict=True))
         self.fixed_cost = net.fixed_cost
         # per node, the cost of a change of capacity where it is billed (else None)
         self.change_rate = [s.capacity_change_cost if self.bills[i] else None for i, s in enumerate(specs)]
-        self.delivery_delay = [s.delivery_delay for s in specs]
-        # customers who cancel when their wait passes their patience, or cost more when late
-        self.waiting = any(seg.renege or seg.late_cost for seg in scenario.segments)
-        self.zero_counts = [0] * self.n
         # per node, what a unit left at the end of the game loses (see ``_close_books``)
         self.closing_loss = [closing_loss(scenario, s) for s in specs]
+
+    def _market(self, scenario: Scenario) -> None:
+        """The consumers: who waits, co-makers' terms, and the sales seat."""
+        # customers who cancel when their wait passes their patience, or cost more when late
+        self.waiting = any(seg.renege or seg.late_cost for seg in scenario.segments)
         # customers still waiting at the end are lost sales where there are sales (not in the
         # classic game, where the backlog is all a waiting customer costs)
         self.unserved_lost = scenario.has_prices
@@ -151,7 +170,7 @@ class _Plan:
                 k: scenario.segments[k].comaker.agreed(variants[max(nd.variant, 0)].name)  # type: ignore[union-attr]
                 for k in self.comaking
             }
-            for nd in net.nodes
+            for nd in self.net.nodes
         ]
 
 
