@@ -115,7 +115,8 @@ class _Plan:
         self.fulfilment_cost = [s.fulfilment_cost for s in specs]
         # per node: consumer-facing, buys from the outside source, customers, one customer only,
         # "plain" (no wip, capacity, fulfilment or material cost: see _advance), holding and backlog
-        # cost rates, a plain week's event template with the initial capacity, and that capacity
+        # cost rates, a plain week's event template with the initial capacity, that capacity, and
+        # whether a segment's own process can customise (None: not such a process)
         self.rows = [
             (
                 net.channel[i] >= 0,
@@ -130,6 +131,7 @@ class _Plan:
                 s.backlog_cost,
                 {**_PLAIN_EVENT, "capacity": s.mts_capacity or s.capacity}.copy,
                 s.mts_capacity or s.capacity,
+                net.custom[i],
             )
             for i, s in enumerate(specs)
         ]
@@ -621,115 +623,57 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
 
     Steps 2-3 run node by node from the consumer upstream: a node is only touched by
     itself and by its supplier, and a make-to-order node passes the orders it takes
-    to its supplier in the same week (``mto_orders = "instant"``). Step 1 runs for
-    every node first where capacity is shared or binds a make-to-stock stage, or lead
-    times are quoted (the quote reads the chain after receiving), else inside the
-    same loop. ``quotes=False`` leaves the quoted lead time out of the events (0.0;
-    nothing else depends on it), for what-if loops that read only money. ``promise``: the
-    sales seat's promise to this week's customers (its first promise when None)."""
-    week = new.week + 1
-    if plan.sales is not None and promise is None:
-        promise = plan.first_promise
-    st = new.stages if new.nodes is None else new.nodes
+    to its supplier in the same week (``mto_orders = "instant"``). Step 1 runs inside
+    the same loop where ``plan.inline``, else first (``_week_start``). ``quotes``,
+    ``promise``: see ``_week_start``."""
+    week, promise, st, got, done, quoted, custom_ok = _week_start(scenario, plan, new, quotes, promise)
     inline = plan.inline
-    got = done = plan.zero_counts
-    if inline:
-        quoted = plan.zero_quotes
-    else:
-        got, done = _receive_all(plan, st)
-        quoted = plan.zero_quotes
-        if quotes and not plan.simple_market:
-            quoted = [0.0] * plan.n
-            for i in plan.facing:
-                quoted[i] = _quote_node(plan, st, i)
-    custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
     instant = plan.instant
-
-    # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
-    unit_cost = scenario.unit_cost
     events: list[dict[str, Any]] = [_PLAIN_EVENT] * plan.n
     rows = plan.rows
-    custom = plan.net.custom
     for i in plan.rev:
         s = st[i]
-        facing, source, customers, single, plain, hc, bc, plain_event, capacity = rows[i]
+        facing, source, customers, single, plain, hc, bc, plain_event, capacity, custom = rows[i]
         mode = s.mode
-        # 1. receive (and process, for make-to-order); same as _receive_all
-        if inline:
+        # 1. receive (and process, for make-to-order)
+        if not inline:
+            r, p, on_hand = got[i], done[i], s.on_hand
+        elif mode == "mts":
             r = s.ship_q.pop(0)
-            if mode == "mts":
-                on_hand = s.on_hand + r
-                p = 0
-            else:
-                wip = s.wip + r
-                p = wip if wip < s.capacity else s.capacity
-                s.wip = wip - p
-                on_hand = s.on_hand + p
-            s.on_hand = on_hand
+            p = 0
+            on_hand = s.on_hand = s.on_hand + r
         else:
-            r = got[i]
-            p = done[i]
-            on_hand = s.on_hand
+            r, p, on_hand = _receive_mto(s)
+        # 2. the incoming orders, and shipping
         owed = s.owed
-        lean = plain and mode == "mts"
-        if facing:
-            # the market goes straight into the week's event (see below)
-            ok = custom_ok if custom[i] is None else custom[i]  # a segment's own process: its position's
+        m = None
+        excused = 0
+        if facing:  # the market goes straight into the week's event (see below)
+            ok = custom_ok if custom is None else custom  # a segment's own process: its position's
             m = _consumers(scenario, plan, new, s, i, week, quoted[i], ok, _FACING_EVENT.copy(), promise)
             inc = m["accepted"]
-            total = owed[0] + inc
-            ship = total if total <= on_hand else on_hand
-            on_hand -= ship
-            owed[0] = total - ship
-            s.on_hand = on_hand
-            _deliver(plan, s, i, ship, week, m)
-            excused = _within_agreed(plan, s, i, week) if plan.comaking else 0
+            ship = _deliver(plan, s, i, week, m)
+            on_hand = s.on_hand
+            if plan.comaking:
+                excused = _within_agreed(plan, s, i, week)
         else:
-            m = None
-            excused = 0
             if single:
                 c = st[customers[0]]
                 inc = c.order_q.pop(0)
                 total = owed[0] + inc
-                if total <= on_hand:
-                    ship = total
-                    owed[0] = 0
-                else:
-                    ship = on_hand
-                    owed[0] = total - ship
+                ship = total if total <= on_hand else on_hand
+                owed[0] = total - ship
                 c.ship_q.append(ship)
             else:
-                inc = 0
-                for k, j in enumerate(customers):
-                    o = st[j].order_q.pop(0)
-                    inc += o
-                    owed[k] += o
-                total = sum(owed)
-                if total <= on_hand:
-                    ship = total
-                    for k, j in enumerate(customers):
-                        st[j].ship_q.append(owed[k])
-                        owed[k] = 0
-                else:
-                    ship = on_hand
-                    parts = _ration(owed, ship)
-                    for k, j in enumerate(customers):
-                        st[j].ship_q.append(parts[k])
-                        owed[k] -= parts[k]
+                inc, ship = _ship_shared(st, owed, customers, on_hand)
             on_hand -= ship
             s.on_hand = on_hand
         backlog = owed[0] if single else sum(owed)
-        rush = None
-        if instant and mode == "mto":
-            # an order-driven node orders what it still needs at once (an electronic order)
-            need = backlog - on_hand - s.wip - _node_supply_line(plan, st, i)
-            rush = need if need > 0 else 0
-            if rush:
-                s.order_q[0] += rush
+        rush = _rush(plan, st, i, backlog) if instant and mode == "mto" else None
         if source:  # the outside source fills every order in full
             s.ship_q.append(s.order_q.pop(0))
-
-        if lean:
+        # 3. costs
+        if plain and mode == "mts":
             # no wip holding, capacity, fulfilment or material cost: fill in a
             # template (the terms left out are 0.0, so the sums are the same floats)
             holding = hc * on_hand
@@ -750,43 +694,138 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             ev["holding_cost"] = holding
             ev["backlog_cost"] = backlog_cost
         else:
-            whc, cc, bnd, fc = plan.cost_rows[i]
-            wip = s.wip
-            holding = hc * on_hand + whc * wip
-            backlog_cost = bc * (backlog - excused)
-            if m is not None and m["late_penalty"]:
-                backlog_cost += m["late_penalty"]
-            capacity_cost = plan.fixed_cost[i]  # a segment's own process: what running it costs
-            if cc is not None and (mode == "mto" or bnd) and s.capacity < UNLIMITED:
-                capacity_cost += cc * s.capacity
-            fulfilment = fc * ship if facing else 0.0
-            material = unit_cost * ship if facing else 0.0  # the cost of the goods sold
-            write_off = 0.0  # the last week's is booked when the game ends (``_close_books``)
-            ev = {
-                "received": r,
-                "incoming_order": inc,
-                "shipped": ship,
-                "inventory": on_hand,
-                "backlog": backlog,
-                "order": rush,
-                "decision": None,
-                "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off,
-                "mode": mode,
-                "capacity": s.capacity,
-                "processed": p,
-                "wip": wip,
-                "holding_cost": holding,
-                "backlog_cost": backlog_cost,
-                "capacity_cost": capacity_cost,
-                "fulfilment_cost": fulfilment,
-                "material_cost": material,
-                "write_off": write_off,
-            }
-            if m is not None:  # the market keys are in place already; the template has these first
-                m.update(ev)
-                m["cost"] += m["goodwill"]
-                ev = m
+            ev = _cost_event(scenario, plan, s, i, m, (r, inc, ship, on_hand, backlog, excused, rush, p))
         events[i] = ev
+    _week_end(plan, new, st, events, week)
+
+
+def _week_start(
+    scenario: Scenario, plan: _Plan, new: GameState, quotes: bool, promise: int | None
+) -> tuple[int, int | None, list[StageState], list[int], list[int], list[float], bool]:
+    """The new week's number, the promise to its customers, the nodes, and, where step 1 does
+    not run inside ``_advance``'s loop (capacity shared or binding a make-to-stock stage, or
+    lead times quoted: the quote reads the chain after receiving), step 1 for every node
+    (the units received and processed per node) and the lead times quoted at the
+    consumer-facing nodes; whether the customisation is on offer.
+
+    ``quotes=False`` leaves the quoted lead time out of the events (0.0; nothing else depends
+    on it), for what-if loops that read only money. ``promise``: the sales seat's promise to
+    this week's customers (its first promise when None)."""
+    week = new.week + 1
+    if plan.sales is not None and promise is None:
+        promise = plan.first_promise
+    st = new.stages if new.nodes is None else new.nodes
+    got = done = plan.zero_counts
+    quoted = plan.zero_quotes
+    if not plan.inline:
+        got, done = _receive_all(plan, st)
+        if quotes and not plan.simple_market:
+            quoted = [0.0] * plan.n
+            for i in plan.facing:
+                quoted[i] = _quote_node(plan, st, i)
+    custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
+    return week, promise, st, got, done, quoted, custom_ok
+
+
+def _receive_mto(s: StageState) -> tuple[int, int, int]:
+    """Step 1 at a make-to-order node that receives inside ``_advance``'s loop: what arrives
+    joins its work queue and it processes up to its capacity. Returns (units received,
+    processed, on hand)."""
+    r = s.ship_q.pop(0)
+    wip = s.wip + r
+    p = wip if wip < s.capacity else s.capacity
+    s.wip = wip - p
+    s.on_hand += p
+    return r, p, s.on_hand
+
+
+def _ship_shared(st: list[StageState], owed: list[int], customers: list[int], on_hand: int) -> tuple[int, int]:
+    """Step 2 at a node with several customers: read their orders, and ship what each is owed,
+    rationed by ``_ration`` when stock runs short. Returns (units ordered, units shipped)."""
+    inc = 0
+    for k, j in enumerate(customers):
+        o = st[j].order_q.pop(0)
+        inc += o
+        owed[k] += o
+    total = sum(owed)
+    if total <= on_hand:
+        for k, j in enumerate(customers):
+            st[j].ship_q.append(owed[k])
+            owed[k] = 0
+        return inc, total
+    parts = _ration(owed, on_hand)
+    for k, j in enumerate(customers):
+        st[j].ship_q.append(parts[k])
+        owed[k] -= parts[k]
+    return inc, on_hand
+
+
+def _rush(plan: _Plan, st: list[StageState], i: int, backlog: int) -> int:
+    """An order-driven node orders what it still needs at once (an electronic order, added to
+    the order it mails this week); returns it."""
+    s = st[i]
+    need = backlog - s.on_hand - s.wip - _node_supply_line(plan, st, i)
+    rush = need if need > 0 else 0
+    if rush:
+        s.order_q[0] += rush
+    return rush
+
+
+def _cost_event(
+    scenario: Scenario,
+    plan: _Plan,
+    s: StageState,
+    i: int,
+    m: dict[str, Any] | None,
+    flows: tuple[int, int, int, int, int, int, int | None, int],
+) -> dict[str, Any]:
+    """Step 3 at a node that is not plain (wip holding, capacity, fulfilment or material cost):
+    its week's event from ``flows`` (received, incoming order, shipped, on hand, backlog, the
+    backlog excused, the rush order, processed), merged into the market ``m`` where given."""
+    r, inc, ship, on_hand, backlog, excused, rush, p = flows
+    facing = m is not None
+    hc, bc = plan.rows[i][5:7]
+    whc, cc, bnd, fc = plan.cost_rows[i]
+    wip = s.wip
+    holding = hc * on_hand + whc * wip
+    backlog_cost = bc * (backlog - excused)
+    if m is not None and m["late_penalty"]:
+        backlog_cost += m["late_penalty"]
+    capacity_cost = plan.fixed_cost[i]  # a segment's own process: what running it costs
+    if cc is not None and (s.mode == "mto" or bnd) and s.capacity < UNLIMITED:
+        capacity_cost += cc * s.capacity
+    fulfilment = fc * ship if facing else 0.0
+    material = scenario.unit_cost * ship if facing else 0.0  # the cost of the goods sold
+    write_off = 0.0  # the last week's is booked when the game ends (``_close_books``)
+    ev = {
+        "received": r,
+        "incoming_order": inc,
+        "shipped": ship,
+        "inventory": on_hand,
+        "backlog": backlog,
+        "order": rush,
+        "decision": None,
+        "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off,
+        "mode": s.mode,
+        "capacity": s.capacity,
+        "processed": p,
+        "wip": wip,
+        "holding_cost": holding,
+        "backlog_cost": backlog_cost,
+        "capacity_cost": capacity_cost,
+        "fulfilment_cost": fulfilment,
+        "material_cost": material,
+        "write_off": write_off,
+    }
+    if m is None:
+        return ev
+    m.update(ev)  # the market keys are in place already; the template has these first
+    m["cost"] += m["goodwill"]
+    return m
+
+
+def _week_end(plan: _Plan, new: GameState, st: list[StageState], events: list[dict[str, Any]], week: int) -> None:
+    """Late deliveries (just in time), the new week number and events, and the demand mix learnt."""
     if new.late:  # just in time: this week's delivery to these stock points is a week late
         _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
     new.week = week
@@ -1305,9 +1344,17 @@ def _accepting(thresholds: tuple[tuple[float, float], ...], first: float, step: 
     return expect, promise
 
 
-def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
-    """Ship ``ship`` units to consumers, oldest orders first; book revenue, lead times and the
-    lead times that were promised to the customers served."""
+def _deliver(plan: _Plan, s: StageState, i: int, week: int, m: dict[str, Any]) -> int:
+    """Ship to consumers what the stock allows of what they are owed (the backlog and the
+    orders accepted this week, ``m["accepted"]``), oldest orders first; book revenue, lead
+    times and the lead times that were promised to the customers served. Returns the units
+    shipped."""
+    owed = s.owed
+    total = owed[0] + m["accepted"]
+    on_hand = s.on_hand
+    ship = total if total <= on_hand else on_hand
+    s.on_hand = on_hand - ship
+    owed[0] = total - ship
     delay = plan.delivery_delay[i]
     revenue = 0.0
     lt_sum = 0
@@ -1350,6 +1397,7 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
     m["promised_sold"] = promised_sold
     if "promise" in m:  # the sales seat: units delivered later than promised
         m["broken"] = broken
+    return ship
 
 
 def _ration(owed: list[int], available: int) -> list[int]:
