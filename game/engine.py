@@ -1109,7 +1109,6 @@ def _consumers(
     or dropped from ``_FACING_EVENT`` too (the sales seat's keys, ``promise``,
     ``promise_cost`` and ``broken``, are set only where there is one).
     """
-    segments = scenario.segments
     topo = plan.net
     demand = state.demand[week - 1][topo.channel[i]]
     if topo.serves[i] is not None:  # a segment served by its own process buys there
@@ -1121,10 +1120,9 @@ def _consumers(
     if promise is not None:  # the sales seat: its promise and what broken promises cost this week
         m["promise"] = promise
         m["promise_cost"] = late + goodwill
-    prices = [seg.standard_price(custom_ok) for seg in segments]
+    prices = [seg.standard_price(custom_ok) for seg in scenario.segments]
     refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
-    comaking = plan.comaking
-    simple = topo.simple_market and not comaking and promise is None
+    simple = topo.simple_market and not plan.comaking and promise is None
     if simple and len(demand) == 1 and not s.loyalty and not refused[0]:
         # the classic market: one patient segment, no parcels; everybody is accepted
         # (what the general rule below gives, without the bookkeeping)
@@ -1142,134 +1140,229 @@ def _consumers(
         m["quoted_sum"] = 0.0
         m["quoted_units"] = 0  # patient customers and no parcels: no lead time is quoted
         return m
-    delay = topo.specs[i].delivery_delay
-    loyalty = s.loyalty
-    if loyalty:  # customers lost for good no longer come
-        demand = [math.floor(d * share + 0.5) for d, share in zip(demand, loyalty, strict=True)]
+    if s.loyalty:  # customers lost for good no longer come
+        demand = [math.floor(d * share + 0.5) for d, share in zip(demand, s.loyalty, strict=True)]
         s.came.append(sum(demand))
         refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
-    # customers who want a tailored product the chain cannot make and refuse the standard one
-    want = [n - r for n, r in zip(demand, refused, strict=True)]
-    for k in comaking:  # co-makers are taken in on their own terms (below)
-        want[k] = 0
-    accepted = lost = 0
-    lost_by = [0] * len(demand)
-    # the lead time promised to each accepted customer: the parcel delay from stock, the quote
-    # for those who wait (customers waiting on a chain that cannot quote are not counted)
-    finite = quote_weeks != INFINITE
-    quoted_sum = 0.0
-    quoted_units = 0
+    book = _Takings(len(demand), lost_margin, goodwill)
     if simple and not any(refused):
         # every segment waits as long as it takes and there is no parcel delay: all are
-        # accepted (the general rule below gives the same, with nobody gone)
+        # accepted (the general rule gives the same, with nobody gone)
         for k in topo.segment_order:
             n = demand[k]
             if n:
                 s.open_orders.append([week, n, k, prices[k], None])
-                accepted += n
+                book.accepted += n
     else:
-        avail = s.on_hand - s.owed[0]
-        if avail < 0:
-            avail = 0
-        # those who accept the parcel delay buy from stock (the most impatient segments first);
-        # each of the rest is quoted the wait behind everyone accepted before them this week
-        # (from the first one's quote to the last one's, in proportion) and waits when that fits
-        # their patience: the segment's share who would, summed and rounded half up
-        nows: dict[int, int] = {}
-        for k in topo.segment_order:
-            if demand[k]:
-                n = want[k]
-                eligible = n if not delay else math.floor(n * segments[k].willing(delay) + 0.5)
-                now = nows[k] = eligible if eligible <= avail else avail
-                avail -= now
-        served = sum(nows.values())
-        waiting = sum(want[k] for k in nows) - served
-        first = last = step = 0.0
-        reach = 0  # how many of the queue, in turn, can be promised a delivery at all
-        if waiting and promise is not None:
-            # the sales seat promises every one of them the same lead time
-            first = last = float(promise)
-            reach = waiting
-        elif waiting:
-            st = state.stages if state.nodes is None else state.nodes
-            first = _wait(plan, st, i, served + 1) + delay
-            # the queue grows only by those who accept: judge its end by those who would at the first quote
-            ahead = sum((want[k] - now) * segments[k].willing(first) for k, now in nows.items())
-            ahead = round(ahead) if ahead >= 1.5 else 1
-            last = _wait(plan, st, i, served + ahead) + delay if ahead > 1 else first
-            reach = 0 if first == INFINITE else waiting
-            if first != INFINITE and last == INFINITE:
-                # the chain can deliver only so much (a capacity of 0 further up): find the last
-                # customer it can deliver to; those behind are quoted an endless wait
-                lo, hi = 1, ahead
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    if _wait(plan, st, i, served + mid) == INFINITE:
-                        hi = mid
-                    else:
-                        lo = mid
-                reach, ahead = lo, lo
-                last = _wait(plan, st, i, served + lo) + delay
-            step = (last - first) / (ahead - 1) if ahead > 1 and last != INFINITE else 0.0
-        queued = 0.0  # accepted to wait so far (expected)
-        for k, now in nows.items():
-            n = demand[k]
-            seg = segments[k]
-            rest = want[k] - now
-            quoted_sum += now * delay
-            quoted_units += now
-            expect = offered = endless = 0.0
-            fin = 0  # of the rest, those who can be promised a delivery
-            if rest:
-                fin = rest if reach >= queued + rest else min(rest, max(0, math.floor(reach - queued + 1e-9)))
-                if fin:
-                    expect, offered = _accepting(seg.thresholds, first + step * queued, step, fin)
-                if fin < rest:
-                    endless = _accepting(seg.thresholds, INFINITE, 0.0, rest - fin)[0]
-                queued += expect + endless
-            waits = fin if expect >= fin - 1e-9 else math.floor(expect + 0.5)
-            stays = rest - fin if endless >= rest - fin - 1e-9 else math.floor(endless + 0.5)  # promised nothing
-            promised = offered / expect if waits else 0.0  # per customer who waits
-            quoted_sum += promised * waits
-            quoted_units += waits
-            gone = rest - waits - stays + refused[k]
-            take = now + waits + stays
-            if take:
-                price = prices[k]
-                if now:
-                    s.open_orders.append([week, now, k, price, delay])
-                if waits:
-                    s.open_orders.append([week, waits, k, price, promised])
-                if stays:
-                    s.open_orders.append([week, stays, k, price, None])
-                accepted += take
-            if gone:
-                lost += gone
-                lost_by[k] = gone
-                lost_margin += gone * (seg.price - scenario.unit_cost)
-                goodwill += gone * seg.goodwill
-                if loyalty and seg.churn:
-                    loyalty[k] *= 1.0 - seg.churn * gone / n
-    for k in comaking:
+        _serve(scenario, plan, state, s, i, week, demand, refused, prices, promise, book)
+    _comakers(plan, s, i, week, demand, refused, prices, book)
+    book.write(m, demand, quote_weeks)
+    return m
+
+
+class _Takings:
+    """What a week's consumers at a node came to: units accepted (to buy now or to wait) and
+    lost, per segment, the margin and goodwill lost, and the lead times promised (their sum
+    and the units they were promised to; customers waiting on a chain that cannot quote are
+    not counted)."""
+
+    __slots__ = ("accepted", "goodwill", "lost", "lost_by", "lost_margin", "quoted_sum", "quoted_units")
+
+    def __init__(self, segments: int, lost_margin: float, goodwill: float) -> None:
+        self.accepted = 0
+        self.lost = 0
+        self.lost_by = [0] * segments
+        self.lost_margin = lost_margin
+        self.goodwill = goodwill
+        self.quoted_sum = 0.0
+        self.quoted_units = 0
+
+    def write(self, m: dict[str, Any], demand: list[int], quote_weeks: float) -> None:
+        """The market keys of the week's event, into ``m``."""
+        m["demand"] = sum(demand)
+        m["demand_by_segment"] = list(demand)
+        m["accepted"] = self.accepted
+        m["lost"] = self.lost
+        m["lost_by_segment"] = self.lost_by
+        m["lost_margin"] = self.lost_margin
+        m["goodwill"] = self.goodwill
+        # None: no lead time can be quoted
+        m["quoted_lead_time"] = quote_weeks if quote_weeks != INFINITE else None
+        m["quoted_sum"] = self.quoted_sum
+        m["quoted_units"] = self.quoted_units
+
+
+def _serve(
+    scenario: Scenario,
+    plan: _Plan,
+    state: GameState,
+    s: StageState,
+    i: int,
+    week: int,
+    demand: list[int],
+    refused: list[int],
+    prices: list[float | None],
+    promise: int | None,
+    book: _Takings,
+) -> None:
+    """The general rule: those who accept the parcel delay buy from stock (``_buy_now``); each
+    of the rest is quoted the wait behind everyone accepted before them this week
+    (``_queue_quotes``) and waits when that fits their patience (``_take_orders``). Customers
+    who want a tailored product the chain cannot make refuse the standard one, and co-makers
+    are taken in on their own terms (``_comakers``)."""
+    delay = plan.delivery_delay[i]
+    want = [n - r for n, r in zip(demand, refused, strict=True)]
+    for k in plan.comaking:
+        want[k] = 0
+    nows = _buy_now(scenario, plan, s, demand, want, delay)
+    served = sum(nows.values())
+    waiting = sum(want[k] for k in nows) - served
+    first, step, reach = _queue_quotes(scenario, plan, state, i, want, nows, waiting, delay, promise)
+    _take_orders(scenario, s, week, (demand, want, refused, prices), nows, delay, (first, step, reach), book)
+
+
+def _buy_now(
+    scenario: Scenario, plan: _Plan, s: StageState, demand: list[int], want: list[int], delay: int
+) -> dict[int, int]:
+    """Per segment with customers this week, how many buy from stock: those who accept the
+    parcel ``delay`` (the share who would, rounded half up), the most impatient segments
+    first, while the stock left after the backlog lasts."""
+    avail = s.on_hand - s.owed[0]
+    if avail < 0:
+        avail = 0
+    nows: dict[int, int] = {}
+    for k in plan.net.segment_order:
+        if demand[k]:
+            n = want[k]
+            eligible = n if not delay else math.floor(n * scenario.segments[k].willing(delay) + 0.5)
+            now = nows[k] = eligible if eligible <= avail else avail
+            avail -= now
+    return nows
+
+
+def _queue_quotes(
+    scenario: Scenario,
+    plan: _Plan,
+    state: GameState,
+    i: int,
+    want: list[int],
+    nows: dict[int, int],
+    waiting: int,
+    delay: int,
+    promise: int | None,
+) -> tuple[float, float, int]:
+    """The lead times quoted to the ``waiting`` customers who could not buy from stock, in
+    turn: the first one's quote, the step from one to the next (from the first one's quote
+    to the last one's, in proportion), and how many of the queue can be promised a delivery
+    at all. With a sales seat, its ``promise`` to every one of them."""
+    if not waiting:
+        return 0.0, 0.0, 0
+    if promise is not None:
+        return float(promise), 0.0, waiting
+    segments = scenario.segments
+    st = state.stages if state.nodes is None else state.nodes
+    served = sum(nows.values())
+    first = _wait(plan, st, i, served + 1) + delay
+    # the queue grows only by those who accept: judge its end by those who would at the first quote
+    ahead = sum((want[k] - now) * segments[k].willing(first) for k, now in nows.items())
+    ahead = round(ahead) if ahead >= 1.5 else 1
+    last = _wait(plan, st, i, served + ahead) + delay if ahead > 1 else first
+    reach = 0 if first == INFINITE else waiting
+    if first != INFINITE and last == INFINITE:
+        # the chain can deliver only so much (a capacity of 0 further up): find the last
+        # customer it can deliver to; those behind are quoted an endless wait
+        lo, hi = 1, ahead
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if _wait(plan, st, i, served + mid) == INFINITE:
+                hi = mid
+            else:
+                lo = mid
+        reach, ahead = lo, lo
+        last = _wait(plan, st, i, served + lo) + delay
+    step = (last - first) / (ahead - 1) if ahead > 1 and last != INFINITE else 0.0
+    return first, step, reach
+
+
+def _take_orders(
+    scenario: Scenario,
+    s: StageState,
+    week: int,
+    wants: tuple[list[int], list[int], list[int], list[float | None]],
+    nows: dict[int, int],
+    delay: int,
+    quotes: tuple[float, float, int],
+    book: _Takings,
+) -> None:
+    """Per segment: those who buy now, those who accept their quote and wait, and those
+    promised nothing who stay, become open orders; the rest are lost (with their goodwill,
+    and, where customers are loyal, some of the segment for good). ``wants``: the segments'
+    demand, want of the standard product, refusals and prices; ``quotes``: ``_queue_quotes``."""
+    demand, want, refused, prices = wants
+    first, step, reach = quotes
+    segments = scenario.segments
+    loyalty = s.loyalty
+    queued = 0.0  # accepted to wait so far (expected)
+    for k, now in nows.items():
+        n = demand[k]
+        seg = segments[k]
+        rest = want[k] - now
+        book.quoted_sum += now * delay
+        book.quoted_units += now
+        expect = offered = endless = 0.0
+        fin = 0  # of the rest, those who can be promised a delivery
+        if rest:
+            fin = rest if reach >= queued + rest else min(rest, max(0, math.floor(reach - queued + 1e-9)))
+            if fin:
+                expect, offered = _accepting(seg.thresholds, first + step * queued, step, fin)
+            if fin < rest:
+                endless = _accepting(seg.thresholds, INFINITE, 0.0, rest - fin)[0]
+            queued += expect + endless
+        waits = fin if expect >= fin - 1e-9 else math.floor(expect + 0.5)
+        stays = rest - fin if endless >= rest - fin - 1e-9 else math.floor(endless + 0.5)  # promised nothing
+        promised = offered / expect if waits else 0.0  # per customer who waits
+        book.quoted_sum += promised * waits
+        book.quoted_units += waits
+        gone = rest - waits - stays + refused[k]
+        take = now + waits + stays
+        if take:
+            price = prices[k]
+            if now:
+                s.open_orders.append([week, now, k, price, delay])
+            if waits:
+                s.open_orders.append([week, waits, k, price, promised])
+            if stays:
+                s.open_orders.append([week, stays, k, price, None])
+            book.accepted += take
+        if gone:
+            book.lost += gone
+            book.lost_by[k] = gone
+            book.lost_margin += gone * (seg.price - scenario.unit_cost)
+            book.goodwill += gone * seg.goodwill
+            if loyalty and seg.churn:
+                loyalty[k] *= 1.0 - seg.churn * gone / n
+
+
+def _comakers(
+    plan: _Plan,
+    s: StageState,
+    i: int,
+    week: int,
+    demand: list[int],
+    refused: list[int],
+    prices: list[float | None],
+    book: _Takings,
+) -> None:
+    """The co-makers are all taken in, at their discounted price and the lead time agreed."""
+    for k in plan.comaking:
         n = demand[k] - refused[k]
         if n:
             lead = plan.agreed[i][k]
             price = prices[k] * plan.comaker_price[k]  # type: ignore[operator]
             s.open_orders.append([week, n, k, price, lead])
-            accepted += n
-            quoted_sum += n * lead
-            quoted_units += n
-    m["demand"] = sum(demand)
-    m["demand_by_segment"] = list(demand)
-    m["accepted"] = accepted
-    m["lost"] = lost
-    m["lost_by_segment"] = lost_by
-    m["lost_margin"] = lost_margin
-    m["goodwill"] = goodwill
-    m["quoted_lead_time"] = quote_weeks if finite else None  # None: no lead time can be quoted
-    m["quoted_sum"] = quoted_sum
-    m["quoted_units"] = quoted_units
-    return m
+            book.accepted += n
+            book.quoted_sum += n * lead
+            book.quoted_units += n
 
 
 def _within_agreed(plan: _Plan, s: StageState, i: int, week: int) -> int:
