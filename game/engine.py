@@ -43,7 +43,9 @@ class _Plan:
     The loop plays the scenario's nodes (``game.network``): one per role, or per variant
     and region."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, fast: bool = True) -> None:
+        # False: no shortcut, every week by the general rules (see ``without_fast_paths``)
+        self.fast = fast
         self._chain(scenario)
         self._mix()
         self._costs(scenario)
@@ -65,7 +67,9 @@ class _Plan:
         self.bounded = [s.mts_capacity > 0 for s in specs]
         # receive inside the shipping loop (the classic path) unless capacity is shared or
         # binds a make-to-stock stage, or lead times are quoted
-        self.inline = net.simple_market and net.identity and not any(self.bounded) and not scenario.jit.late_share
+        self.inline = (
+            self.fast and net.simple_market and net.identity and not any(self.bounded) and not scenario.jit.late_share
+        )
         self.ship_delay = [s.ship_delay for s in specs]
         self.delivery_delay = [s.delivery_delay for s in specs]
         self.instant = scenario.mto_orders == "instant"
@@ -122,8 +126,9 @@ class _Plan:
                 net.channel[i] >= 0,
                 net.supplier[i] < 0,
                 net.customers[i],
-                len(net.customers[i]) == 1,
-                s.wip_holding_cost == 0
+                self.fast and len(net.customers[i]) == 1,
+                self.fast
+                and s.wip_holding_cost == 0
                 and not self.bounded[i]
                 and (s.fulfilment_cost == 0 or net.channel[i] < 0)
                 and (scenario.unit_cost == 0 or net.channel[i] < 0),
@@ -182,6 +187,16 @@ def closing_loss(scenario: Scenario, spec: StageSpec) -> float:
     the work done on it was paid as capacity in its week)."""
     loss = scenario.write_off_rate * spec.unit_value
     return loss if loss < scenario.unit_cost else scenario.unit_cost
+
+
+def without_fast_paths(scenario: Scenario) -> Scenario:
+    """A copy of ``scenario`` that the engine plays by its general rules only, without the
+    shortcuts it takes in common cases (plain in-bounds decisions, receiving inside the
+    shipping loop, a plain node's event, a node with one customer, the classic market).
+    The results are the same; for the tests that check they are."""
+    copy = scenario.with_stages(scenario.stages)
+    copy.__dict__["_engine_plan"] = _Plan(copy, fast=False)
+    return copy
 
 
 def _plan(scenario: Scenario) -> _Plan:
@@ -286,11 +301,11 @@ def promise_in_force(scenario: Scenario, state: GameState) -> int | None:
 
 
 def _decision_list(scenario: Scenario, plan: _Plan, state: GameState, decisions: Mapping[str, Any]) -> list[int]:
-    """The roles' decisions as a list in stage order; plain in-bounds ints take the fast path,
-    anything else goes through ``validate_decisions`` (same checks, same messages)."""
+    """The roles' decisions as a list in stage order: plain in-bounds ints as they are (a
+    shortcut), anything else through ``validate_decisions``."""
     if plan.sales is not None and SALES_SEAT in decisions:
         decisions = {r: v for r, v in decisions.items() if r != SALES_SEAT}
-    if len(decisions) == len(plan.roles):
+    if plan.fast and len(decisions) == len(plan.roles):
         get = decisions.get
         out = list(map(get, plan.roles))
         hi = plan.same_bound
@@ -604,7 +619,7 @@ _PLAIN_EVENT: dict[str, Any] = {
 
 
 # the same with room for the market keys, in the order ``_consumers`` and ``_deliver`` set them
-# (a key added there lands at the end of a plain week's event; keep this list in step)
+# (tests/test_engine_fast_paths.py checks that they set these keys in this order)
 _FACING_EVENT: dict[str, Any] = {
     **_PLAIN_EVENT,
     **dict.fromkeys(("reneged", "late_penalty")),
@@ -674,8 +689,8 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             s.ship_q.append(s.order_q.pop(0))
         # 3. costs
         if plain and mode == "mts":
-            # no wip holding, capacity, fulfilment or material cost: fill in a
-            # template (the terms left out are 0.0, so the sums are the same floats)
+            # no wip holding, capacity, fulfilment or material cost: fill in a template
+            # (the terms left out are 0.0; ``_cost_event`` is the general rule)
             holding = hc * on_hand
             backlog_cost = bc * (backlog - excused)
             if m is not None and m["late_penalty"]:
@@ -1105,9 +1120,8 @@ def _consumers(
     delivery); the rest wait when the segment tolerates the quoted lead time
     (the sales seat's ``promise`` where there is one), and are lost sales
     otherwise. The market keys go into ``out`` (default: a new dict), which is
-    returned; a key added or dropped here (or in ``_deliver``) must be added to
-    or dropped from ``_FACING_EVENT`` too (the sales seat's keys, ``promise``,
-    ``promise_cost`` and ``broken``, are set only where there is one).
+    returned; the keys are set in the order of ``_FACING_EVENT`` (the sales seat's
+    keys, ``promise``, ``promise_cost`` and ``broken``, only where there is one).
     """
     topo = plan.net
     demand = state.demand[week - 1][topo.channel[i]]
@@ -1123,9 +1137,9 @@ def _consumers(
     prices = [seg.standard_price(custom_ok) for seg in scenario.segments]
     refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
     simple = topo.simple_market and not plan.comaking and promise is None
-    if simple and len(demand) == 1 and not s.loyalty and not refused[0]:
+    if simple and plan.fast and len(demand) == 1 and not s.loyalty and not refused[0]:
         # the classic market: one patient segment, no parcels; everybody is accepted
-        # (what the general rule below gives, without the bookkeeping)
+        # (the case of one segment below, without the bookkeeping)
         n = demand[0]
         if n:
             s.open_orders.append([week, n, 0, prices[0], None])
@@ -1147,7 +1161,7 @@ def _consumers(
     book = _Takings(len(demand), lost_margin, goodwill)
     if simple and not any(refused):
         # every segment waits as long as it takes and there is no parcel delay: all are
-        # accepted (the general rule gives the same, with nobody gone)
+        # accepted, and promised nothing (no lead time is quoted)
         for k in topo.segment_order:
             n = demand[k]
             if n:
