@@ -84,6 +84,28 @@ def test_random_decisions_play_alike(name):
             assert repr(what_if_a) == repr(what_if_b)
 
 
+def outcome(scenario, state, decisions) -> str:
+    """What ``step`` makes of ``decisions``: the week's events, or the error's message."""
+    try:
+        return repr(step(scenario, state, decisions))
+    except DecisionError as exc:
+        return f"refused: {exc}"
+
+
+@pytest.mark.parametrize("name", PRESETS)
+def test_decisions_at_the_bounds_alike(name):
+    """Each role's decision just inside and just outside its bounds, the others in bounds."""
+    for scenario in variants(name):
+        general = without_fast_paths(scenario)
+        state, other = new_game(scenario, 0), new_game(general, 0)
+        bounds = all_bounds(scenario, state)
+        fine = {r: lo for r, (lo, _) in bounds.items()}
+        for role, (lo, hi) in bounds.items():
+            for v in (lo - 1, lo, hi, hi + 1):
+                decisions = {**fine, role: v}
+                assert outcome(scenario, state, decisions) == outcome(general, other, decisions), (role, v)
+
+
 @pytest.mark.parametrize(
     "decisions",
     [
