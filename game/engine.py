@@ -140,11 +140,18 @@ class _Plan:
             )
             for i, s in enumerate(specs)
         ]
-        # per node, for a week that is not plain: the wip holding cost rate, the capacity cost rate
-        # (None: not billed here, but at its pool's first node), throughput bounded while working
-        # to stock, and the fulfilment cost rate
+        # per node, for a week that is not plain: the holding, backlog and wip holding cost rates,
+        # the capacity cost rate (None: not billed here, but at its pool's first node), throughput
+        # bounded while working to stock, and the fulfilment cost rate
         self.cost_rows = [
-            (s.wip_holding_cost, s.capacity_cost if self.bills[i] else None, self.bounded[i], s.fulfilment_cost)
+            (
+                s.holding_cost,
+                s.backlog_cost,
+                s.wip_holding_cost,
+                s.capacity_cost if self.bills[i] else None,
+                self.bounded[i],
+                s.fulfilment_cost,
+            )
             for i, s in enumerate(specs)
         ]
         self.pool_rows = [(pool, self.bounded[pool[0]]) for pool in net.pools]
@@ -799,8 +806,7 @@ def _cost_event(
     backlog excused, the rush order, processed), merged into the market ``m`` where given."""
     r, inc, ship, on_hand, backlog, excused, rush, p = flows
     facing = m is not None
-    hc, bc = plan.rows[i][5:7]
-    whc, cc, bnd, fc = plan.cost_rows[i]
+    hc, bc, whc, cc, bnd, fc = plan.cost_rows[i]
     wip = s.wip
     holding = hc * on_hand + whc * wip
     backlog_cost = bc * (backlog - excused)
@@ -1158,52 +1164,44 @@ def _consumers(
         demand = [math.floor(d * share + 0.5) for d, share in zip(demand, s.loyalty, strict=True)]
         s.came.append(sum(demand))
         refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
-    book = _Takings(len(demand), lost_margin, goodwill)
     if simple and not any(refused):
         # every segment waits as long as it takes and there is no parcel delay: all are
         # accepted, and promised nothing (no lead time is quoted)
+        accepted = 0
         for k in topo.segment_order:
             n = demand[k]
             if n:
                 s.open_orders.append([week, n, k, prices[k], None])
-                book.accepted += n
+                accepted += n
+        takings: _Takings = (accepted, 0, [0] * len(demand), lost_margin, goodwill, 0.0, 0)
     else:
-        _serve(scenario, plan, state, s, i, week, demand, refused, prices, promise, book)
-    _comakers(plan, s, i, week, demand, refused, prices, book)
-    book.write(m, demand, quote_weeks)
+        takings = _serve(scenario, plan, state, s, i, week, (demand, refused, prices), promise, lost_margin, goodwill)
+    if plan.comaking:
+        takings = _comakers(plan, s, i, week, demand, refused, prices, takings)
+    _market_keys(m, demand, quote_weeks, takings)
     return m
 
 
-class _Takings:
-    """What a week's consumers at a node came to: units accepted (to buy now or to wait) and
-    lost, per segment, the margin and goodwill lost, and the lead times promised (their sum
-    and the units they were promised to; customers waiting on a chain that cannot quote are
-    not counted)."""
+#: What a week's consumers at a node came to: units accepted (to buy now or to wait), units
+#: lost and per segment, the margin and goodwill lost, and the lead times promised (their sum
+#: and the units they were promised to; customers waiting on a chain that cannot quote are
+#: not counted).
+_Takings = tuple[int, int, list[int], float, float, float, int]
 
-    __slots__ = ("accepted", "goodwill", "lost", "lost_by", "lost_margin", "quoted_sum", "quoted_units")
 
-    def __init__(self, segments: int, lost_margin: float, goodwill: float) -> None:
-        self.accepted = 0
-        self.lost = 0
-        self.lost_by = [0] * segments
-        self.lost_margin = lost_margin
-        self.goodwill = goodwill
-        self.quoted_sum = 0.0
-        self.quoted_units = 0
-
-    def write(self, m: dict[str, Any], demand: list[int], quote_weeks: float) -> None:
-        """The market keys of the week's event, into ``m``."""
-        m["demand"] = sum(demand)
-        m["demand_by_segment"] = list(demand)
-        m["accepted"] = self.accepted
-        m["lost"] = self.lost
-        m["lost_by_segment"] = self.lost_by
-        m["lost_margin"] = self.lost_margin
-        m["goodwill"] = self.goodwill
-        # None: no lead time can be quoted
-        m["quoted_lead_time"] = quote_weeks if quote_weeks != INFINITE else None
-        m["quoted_sum"] = self.quoted_sum
-        m["quoted_units"] = self.quoted_units
+def _market_keys(m: dict[str, Any], demand: list[int], quote_weeks: float, takings: _Takings) -> None:
+    """The market keys of the week's event, into ``m``."""
+    accepted, lost, lost_by, lost_margin, goodwill, quoted_sum, quoted_units = takings
+    m["demand"] = sum(demand)
+    m["demand_by_segment"] = list(demand)
+    m["accepted"] = accepted
+    m["lost"] = lost
+    m["lost_by_segment"] = lost_by
+    m["lost_margin"] = lost_margin
+    m["goodwill"] = goodwill
+    m["quoted_lead_time"] = quote_weeks if quote_weeks != INFINITE else None  # None: no lead time can be quoted
+    m["quoted_sum"] = quoted_sum
+    m["quoted_units"] = quoted_units
 
 
 def _serve(
@@ -1213,45 +1211,37 @@ def _serve(
     s: StageState,
     i: int,
     week: int,
-    demand: list[int],
-    refused: list[int],
-    prices: list[float | None],
+    wants: tuple[list[int], list[int], list[float | None]],
     promise: int | None,
-    book: _Takings,
-) -> None:
-    """The general rule: those who accept the parcel delay buy from stock (``_buy_now``); each
-    of the rest is quoted the wait behind everyone accepted before them this week
-    (``_queue_quotes``) and waits when that fits their patience (``_take_orders``). Customers
-    who want a tailored product the chain cannot make refuse the standard one, and co-makers
-    are taken in on their own terms (``_comakers``)."""
+    lost_margin: float,
+    goodwill: float,
+) -> _Takings:
+    """The general rule: those who accept the parcel delay buy from stock (the share who
+    would, rounded half up, the most impatient segments first, while the stock left after
+    the backlog lasts); each of the rest is quoted the wait behind everyone accepted before
+    them this week (``_queue_quotes``) and waits when that fits their patience
+    (``_take_orders``). Customers who want a tailored product the chain cannot make refuse
+    the standard one, and co-makers are taken in on their own terms (``_comakers``)."""
+    demand, refused, prices = wants
     delay = plan.delivery_delay[i]
     want = [n - r for n, r in zip(demand, refused, strict=True)]
     for k in plan.comaking:
         want[k] = 0
-    nows = _buy_now(scenario, plan, s, demand, want, delay)
-    served = sum(nows.values())
-    waiting = sum(want[k] for k in nows) - served
-    first, step, reach = _queue_quotes(scenario, plan, state, i, want, nows, waiting, delay, promise)
-    _take_orders(scenario, s, week, (demand, want, refused, prices), nows, delay, (first, step, reach), book)
-
-
-def _buy_now(
-    scenario: Scenario, plan: _Plan, s: StageState, demand: list[int], want: list[int], delay: int
-) -> dict[int, int]:
-    """Per segment with customers this week, how many buy from stock: those who accept the
-    parcel ``delay`` (the share who would, rounded half up), the most impatient segments
-    first, while the stock left after the backlog lasts."""
     avail = s.on_hand - s.owed[0]
     if avail < 0:
         avail = 0
-    nows: dict[int, int] = {}
+    nows: dict[int, int] = {}  # per segment with customers this week, those who buy from stock
     for k in plan.net.segment_order:
         if demand[k]:
             n = want[k]
             eligible = n if not delay else math.floor(n * scenario.segments[k].willing(delay) + 0.5)
             now = nows[k] = eligible if eligible <= avail else avail
             avail -= now
-    return nows
+    served = sum(nows.values())
+    waiting = sum(want[k] for k in nows) - served
+    first, step, reach = _queue_quotes(scenario, plan, state, i, want, nows, served, waiting, delay, promise)
+    quotes = (first, step, reach)
+    return _take_orders(scenario, s, week, (demand, want, refused, prices), nows, delay, quotes, lost_margin, goodwill)
 
 
 def _queue_quotes(
@@ -1261,6 +1251,7 @@ def _queue_quotes(
     i: int,
     want: list[int],
     nows: dict[int, int],
+    served: int,
     waiting: int,
     delay: int,
     promise: int | None,
@@ -1275,7 +1266,6 @@ def _queue_quotes(
         return float(promise), 0.0, waiting
     segments = scenario.segments
     st = state.stages if state.nodes is None else state.nodes
-    served = sum(nows.values())
     first = _wait(plan, st, i, served + 1) + delay
     # the queue grows only by those who accept: judge its end by those who would at the first quote
     ahead = sum((want[k] - now) * segments[k].willing(first) for k, now in nows.items())
@@ -1306,23 +1296,28 @@ def _take_orders(
     nows: dict[int, int],
     delay: int,
     quotes: tuple[float, float, int],
-    book: _Takings,
-) -> None:
+    lost_margin: float,
+    goodwill: float,
+) -> _Takings:
     """Per segment: those who buy now, those who accept their quote and wait, and those
     promised nothing who stay, become open orders; the rest are lost (with their goodwill,
     and, where customers are loyal, some of the segment for good). ``wants``: the segments'
-    demand, want of the standard product, refusals and prices; ``quotes``: ``_queue_quotes``."""
+    demand, want of the standard product, refusals and prices; ``quotes``: ``_queue_quotes``;
+    ``lost_margin`` and ``goodwill``: lost already this week (customers who cancelled)."""
     demand, want, refused, prices = wants
     first, step, reach = quotes
     segments = scenario.segments
     loyalty = s.loyalty
+    accepted = lost = quoted_units = 0
+    lost_by = [0] * len(demand)
+    quoted_sum = 0.0
     queued = 0.0  # accepted to wait so far (expected)
     for k, now in nows.items():
         n = demand[k]
         seg = segments[k]
         rest = want[k] - now
-        book.quoted_sum += now * delay
-        book.quoted_units += now
+        quoted_sum += now * delay
+        quoted_units += now
         expect = offered = endless = 0.0
         fin = 0  # of the rest, those who can be promised a delivery
         if rest:
@@ -1335,8 +1330,8 @@ def _take_orders(
         waits = fin if expect >= fin - 1e-9 else math.floor(expect + 0.5)
         stays = rest - fin if endless >= rest - fin - 1e-9 else math.floor(endless + 0.5)  # promised nothing
         promised = offered / expect if waits else 0.0  # per customer who waits
-        book.quoted_sum += promised * waits
-        book.quoted_units += waits
+        quoted_sum += promised * waits
+        quoted_units += waits
         gone = rest - waits - stays + refused[k]
         take = now + waits + stays
         if take:
@@ -1347,14 +1342,15 @@ def _take_orders(
                 s.open_orders.append([week, waits, k, price, promised])
             if stays:
                 s.open_orders.append([week, stays, k, price, None])
-            book.accepted += take
+            accepted += take
         if gone:
-            book.lost += gone
-            book.lost_by[k] = gone
-            book.lost_margin += gone * (seg.price - scenario.unit_cost)
-            book.goodwill += gone * seg.goodwill
+            lost += gone
+            lost_by[k] = gone
+            lost_margin += gone * (seg.price - scenario.unit_cost)
+            goodwill += gone * seg.goodwill
             if loyalty and seg.churn:
                 loyalty[k] *= 1.0 - seg.churn * gone / n
+    return accepted, lost, lost_by, lost_margin, goodwill, quoted_sum, quoted_units
 
 
 def _comakers(
@@ -1365,18 +1361,20 @@ def _comakers(
     demand: list[int],
     refused: list[int],
     prices: list[float | None],
-    book: _Takings,
-) -> None:
+    takings: _Takings,
+) -> _Takings:
     """The co-makers are all taken in, at their discounted price and the lead time agreed."""
+    accepted, lost, lost_by, lost_margin, goodwill, quoted_sum, quoted_units = takings
     for k in plan.comaking:
         n = demand[k] - refused[k]
         if n:
             lead = plan.agreed[i][k]
             price = prices[k] * plan.comaker_price[k]  # type: ignore[operator]
             s.open_orders.append([week, n, k, price, lead])
-            book.accepted += n
-            book.quoted_sum += n * lead
-            book.quoted_units += n
+            accepted += n
+            quoted_sum += n * lead
+            quoted_units += n
+    return accepted, lost, lost_by, lost_margin, goodwill, quoted_sum, quoted_units
 
 
 def _within_agreed(plan: _Plan, s: StageState, i: int, week: int) -> int:
