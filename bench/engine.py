@@ -227,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
                 "customisation check memoised per combination of stage modes. `engine.run` and `simulate`",
                 "copy the state once and play in place (`play_week`); `step()` returns a new state every",
                 "week and leaves its input untouched, which the server needs, so it pays for the copy.",
+                "These shortcuts restate the general rules; `tests/test_engine_fast_paths.py` plays every",
+                "preset both ways (`game.engine.without_fast_paths`) and checks the results are identical.",
                 "About a third of a single game's time goes into the 18-key event dicts (plus 13 market keys",
                 "at the consumer-facing stage) that the server, the scoring and the CSV read, and a fifth",
                 "into the consumer market and its order ledger.",

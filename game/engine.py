@@ -43,7 +43,16 @@ class _Plan:
     The loop plays the scenario's nodes (``game.network``): one per role, or per variant
     and region."""
 
-    def __init__(self, scenario: Scenario) -> None:
+    def __init__(self, scenario: Scenario, fast: bool = True) -> None:
+        # False: no shortcut, every week by the general rules (see ``without_fast_paths``)
+        self.fast = fast
+        self._chain(scenario)
+        self._mix()
+        self._costs(scenario)
+        self._market(scenario)
+
+    def _chain(self, scenario: Scenario) -> None:
+        """The nodes, their links and delays, and the decisions' bounds."""
         net = scenario.network
         specs = net.specs
         self.net = net
@@ -58,19 +67,32 @@ class _Plan:
         self.bounded = [s.mts_capacity > 0 for s in specs]
         # receive inside the shipping loop (the classic path) unless capacity is shared or
         # binds a make-to-stock stage, or lead times are quoted
-        self.inline = net.simple_market and net.identity and not any(self.bounded) and not scenario.jit.late_share
+        self.inline = (
+            self.fast and net.simple_market and net.identity and not any(self.bounded) and not scenario.jit.late_share
+        )
         self.ship_delay = [s.ship_delay for s in specs]
+        self.delivery_delay = [s.delivery_delay for s in specs]
         self.instant = scenario.mto_orders == "instant"
         role_specs = scenario.stages
         self.max_order = [s.max_order for s in role_specs]
         self.max_capacity = [s.max_capacity for s in role_specs]
-        self.wip_holding_cost = [s.wip_holding_cost for s in specs]
-        self.capacity_cost = [s.capacity_cost for s in specs]
-        self.capacity_change_cost = [s.capacity_change_cost for s in specs]
-        self.fulfilment_cost = [s.fulfilment_cost for s in specs]
+        # the decision bound when every stage has the same one whatever its mode, else 0
+        bounds = set(self.max_order) | set(self.max_capacity)
+        self.same_bound = bounds.pop() if len(bounds) == 1 else 0
         self.bills = net.bills
         self.pools = net.pools
         self.pool_of = net.pool_of
+        # customisable() per tuple of stage modes (modes change only at strategy reviews)
+        self.custom_cache: dict[tuple[str, ...], bool] = {}
+        self.heads = [g[0] for g in net.decide]  # a role's mode is its first decide node's
+        self.ids = range(self.n)
+        self.rev = range(self.n - 1, -1, -1)
+        self.zero_quotes = [0.0] * self.n
+        self.zero_counts = [0] * self.n
+
+    def _mix(self) -> None:
+        """How a role's order is shared over its stock points, and what its position counts."""
+        net = self.net
         # a node's share of its role's decide nodes (for sharing out a role's order)
         self.decide_share = [
             [net.nodes[i].share / (sum(net.nodes[j].share for j in g) or 1.0) for i in g] for g in net.decide
@@ -82,25 +104,31 @@ class _Plan:
         for g, shares in zip(net.decide, self.decide_share, strict=True):
             for i, share in zip(g, shares, strict=True):
                 self.start_mix[i] = share
-        # customisable() per tuple of stage modes (modes change only at strategy reviews)
-        self.custom_cache: dict[tuple[str, ...], bool] = {}
-        self.heads = [g[0] for g in net.decide]  # a role's mode is its first decide node's
-        self.ids = range(self.n)
-        self.rev = range(self.n - 1, -1, -1)
-        # the decision bound when every stage has the same one whatever its mode, else 0
-        bounds = set(self.max_order) | set(self.max_capacity)
-        self.same_bound = bounds.pop() if len(bounds) == 1 else 0
-        self.zero_quotes = [0.0] * self.n
+        # per role, for inventory_position: its nodes, its outlets and its decide nodes
+        # (a segment's own process is not the role's stock point: its stock and backlog are the process's)
+        own = [[i for i in g if i not in lanes] for g, lanes in zip(net.groups, net.lanes, strict=True)]
+        self.position_rows = list(zip(own, net.outlets, net.decide, strict=True))
+
+    def _costs(self, scenario: Scenario) -> None:
+        """Per node: its cost rates, and what a week's event starts from."""
+        net = self.net
+        specs = net.specs
+        self.wip_holding_cost = [s.wip_holding_cost for s in specs]
+        self.capacity_cost = [s.capacity_cost for s in specs]
+        self.capacity_change_cost = [s.capacity_change_cost for s in specs]
+        self.fulfilment_cost = [s.fulfilment_cost for s in specs]
         # per node: consumer-facing, buys from the outside source, customers, one customer only,
         # "plain" (no wip, capacity, fulfilment or material cost: see _advance), holding and backlog
-        # cost rates, a plain week's event template with the initial capacity, and that capacity
+        # cost rates, a plain week's event template with the initial capacity, that capacity, and
+        # whether a segment's own process can customise (None: not such a process)
         self.rows = [
             (
                 net.channel[i] >= 0,
                 net.supplier[i] < 0,
                 net.customers[i],
-                len(net.customers[i]) == 1,
-                s.wip_holding_cost == 0
+                self.fast and len(net.customers[i]) == 1,
+                self.fast
+                and s.wip_holding_cost == 0
                 and not self.bounded[i]
                 and (s.fulfilment_cost == 0 or net.channel[i] < 0)
                 and (scenario.unit_cost == 0 or net.channel[i] < 0),
@@ -108,30 +136,35 @@ class _Plan:
                 s.backlog_cost,
                 {**_PLAIN_EVENT, "capacity": s.mts_capacity or s.capacity}.copy,
                 s.mts_capacity or s.capacity,
+                net.custom[i],
             )
             for i, s in enumerate(specs)
         ]
-        # per node, for a week that is not plain: the wip holding cost rate, the capacity cost rate
-        # (None: not billed here, but at its pool's first node), throughput bounded while working
-        # to stock, and the fulfilment cost rate
+        # per node, for a week that is not plain: the holding, backlog and wip holding cost rates,
+        # the capacity cost rate (None: not billed here, but at its pool's first node), throughput
+        # bounded while working to stock, and the fulfilment cost rate
         self.cost_rows = [
-            (s.wip_holding_cost, s.capacity_cost if self.bills[i] else None, self.bounded[i], s.fulfilment_cost)
+            (
+                s.holding_cost,
+                s.backlog_cost,
+                s.wip_holding_cost,
+                s.capacity_cost if self.bills[i] else None,
+                self.bounded[i],
+                s.fulfilment_cost,
+            )
             for i, s in enumerate(specs)
         ]
         self.pool_rows = [(pool, self.bounded[pool[0]]) for pool in net.pools]
-        # per role, for inventory_position: its nodes, its outlets and its decide nodes
-        # (a segment's own process is not the role's stock point: its stock and backlog are the process's)
-        own = [[i for i in g if i not in lanes] for g, lanes in zip(net.groups, net.lanes, strict=True)]
-        self.position_rows = list(zip(own, net.outlets, net.decide, strict=True))
         self.fixed_cost = net.fixed_cost
         # per node, the cost of a change of capacity where it is billed (else None)
         self.change_rate = [s.capacity_change_cost if self.bills[i] else None for i, s in enumerate(specs)]
-        self.delivery_delay = [s.delivery_delay for s in specs]
-        # customers who cancel when their wait passes their patience, or cost more when late
-        self.waiting = any(seg.renege or seg.late_cost for seg in scenario.segments)
-        self.zero_counts = [0] * self.n
         # per node, what a unit left at the end of the game loses (see ``_close_books``)
         self.closing_loss = [closing_loss(scenario, s) for s in specs]
+
+    def _market(self, scenario: Scenario) -> None:
+        """The consumers: who waits, co-makers' terms, and the sales seat."""
+        # customers who cancel when their wait passes their patience, or cost more when late
+        self.waiting = any(seg.renege or seg.late_cost for seg in scenario.segments)
         # customers still waiting at the end are lost sales where there are sales (not in the
         # classic game, where the backlog is all a waiting customer costs)
         self.unserved_lost = scenario.has_prices
@@ -151,7 +184,7 @@ class _Plan:
                 k: scenario.segments[k].comaker.agreed(variants[max(nd.variant, 0)].name)  # type: ignore[union-attr]
                 for k in self.comaking
             }
-            for nd in net.nodes
+            for nd in self.net.nodes
         ]
 
 
@@ -161,6 +194,16 @@ def closing_loss(scenario: Scenario, spec: StageSpec) -> float:
     the work done on it was paid as capacity in its week)."""
     loss = scenario.write_off_rate * spec.unit_value
     return loss if loss < scenario.unit_cost else scenario.unit_cost
+
+
+def without_fast_paths(scenario: Scenario) -> Scenario:
+    """A copy of ``scenario`` that the engine plays by its general rules only, without the
+    shortcuts it takes in common cases (plain in-bounds decisions, receiving inside the
+    shipping loop, a plain node's event, a node with one customer, the classic market).
+    The results are the same; for the tests that check they are."""
+    copy = scenario.with_stages(scenario.stages)
+    copy.__dict__["_engine_plan"] = _Plan(copy, fast=False)
+    return copy
 
 
 def _plan(scenario: Scenario) -> _Plan:
@@ -265,11 +308,11 @@ def promise_in_force(scenario: Scenario, state: GameState) -> int | None:
 
 
 def _decision_list(scenario: Scenario, plan: _Plan, state: GameState, decisions: Mapping[str, Any]) -> list[int]:
-    """The roles' decisions as a list in stage order; plain in-bounds ints take the fast path,
-    anything else goes through ``validate_decisions`` (same checks, same messages)."""
+    """The roles' decisions as a list in stage order: plain in-bounds ints as they are (a
+    shortcut), anything else through ``validate_decisions``."""
     if plan.sales is not None and SALES_SEAT in decisions:
         decisions = {r: v for r, v in decisions.items() if r != SALES_SEAT}
-    if len(decisions) == len(plan.roles):
+    if plan.fast and len(decisions) == len(plan.roles):
         get = decisions.get
         out = list(map(get, plan.roles))
         hi = plan.same_bound
@@ -583,7 +626,7 @@ _PLAIN_EVENT: dict[str, Any] = {
 
 
 # the same with room for the market keys, in the order ``_consumers`` and ``_deliver`` set them
-# (a key added there lands at the end of a plain week's event; keep this list in step)
+# (tests/test_engine_fast_paths.py checks that they set these keys in this order)
 _FACING_EVENT: dict[str, Any] = {
     **_PLAIN_EVENT,
     **dict.fromkeys(("reneged", "late_penalty")),
@@ -602,117 +645,59 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
 
     Steps 2-3 run node by node from the consumer upstream: a node is only touched by
     itself and by its supplier, and a make-to-order node passes the orders it takes
-    to its supplier in the same week (``mto_orders = "instant"``). Step 1 runs for
-    every node first where capacity is shared or binds a make-to-stock stage, or lead
-    times are quoted (the quote reads the chain after receiving), else inside the
-    same loop. ``quotes=False`` leaves the quoted lead time out of the events (0.0;
-    nothing else depends on it), for what-if loops that read only money. ``promise``: the
-    sales seat's promise to this week's customers (its first promise when None)."""
-    week = new.week + 1
-    if plan.sales is not None and promise is None:
-        promise = plan.first_promise
-    st = new.stages if new.nodes is None else new.nodes
+    to its supplier in the same week (``mto_orders = "instant"``). Step 1 runs inside
+    the same loop where ``plan.inline``, else first (``_week_start``). ``quotes``,
+    ``promise``: see ``_week_start``."""
+    week, promise, st, got, done, quoted, custom_ok = _week_start(scenario, plan, new, quotes, promise)
     inline = plan.inline
-    got = done = plan.zero_counts
-    if inline:
-        quoted = plan.zero_quotes
-    else:
-        got, done = _receive_all(plan, st)
-        quoted = plan.zero_quotes
-        if quotes and not plan.simple_market:
-            quoted = [0.0] * plan.n
-            for i in plan.facing:
-                quoted[i] = _quote_node(plan, st, i)
-    custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
     instant = plan.instant
-
-    # 2. incoming orders and shipping, 3. costs (4: the order queues advance as they are read)
-    unit_cost = scenario.unit_cost
     events: list[dict[str, Any]] = [_PLAIN_EVENT] * plan.n
     rows = plan.rows
-    custom = plan.net.custom
     for i in plan.rev:
         s = st[i]
-        facing, source, customers, single, plain, hc, bc, plain_event, capacity = rows[i]
+        facing, source, customers, single, plain, hc, bc, plain_event, capacity, custom = rows[i]
         mode = s.mode
-        # 1. receive (and process, for make-to-order); same as _receive_all
-        if inline:
+        # 1. receive (and process, for make-to-order)
+        if not inline:
+            r, p, on_hand = got[i], done[i], s.on_hand
+        elif mode == "mts":
             r = s.ship_q.pop(0)
-            if mode == "mts":
-                on_hand = s.on_hand + r
-                p = 0
-            else:
-                wip = s.wip + r
-                p = wip if wip < s.capacity else s.capacity
-                s.wip = wip - p
-                on_hand = s.on_hand + p
-            s.on_hand = on_hand
+            p = 0
+            on_hand = s.on_hand = s.on_hand + r
         else:
-            r = got[i]
-            p = done[i]
-            on_hand = s.on_hand
+            r, p, on_hand = _receive_mto(s)
+        # 2. the incoming orders, and shipping
         owed = s.owed
-        lean = plain and mode == "mts"
-        if facing:
-            # the market goes straight into the week's event (see below)
-            ok = custom_ok if custom[i] is None else custom[i]  # a segment's own process: its position's
+        m = None
+        excused = 0
+        if facing:  # the market goes straight into the week's event (see below)
+            ok = custom_ok if custom is None else custom  # a segment's own process: its position's
             m = _consumers(scenario, plan, new, s, i, week, quoted[i], ok, _FACING_EVENT.copy(), promise)
             inc = m["accepted"]
-            total = owed[0] + inc
-            ship = total if total <= on_hand else on_hand
-            on_hand -= ship
-            owed[0] = total - ship
-            s.on_hand = on_hand
-            _deliver(plan, s, i, ship, week, m)
-            excused = _within_agreed(plan, s, i, week) if plan.comaking else 0
+            ship = _deliver(plan, s, i, week, m)
+            on_hand = s.on_hand
+            if plan.comaking:
+                excused = _within_agreed(plan, s, i, week)
         else:
-            m = None
-            excused = 0
             if single:
                 c = st[customers[0]]
                 inc = c.order_q.pop(0)
                 total = owed[0] + inc
-                if total <= on_hand:
-                    ship = total
-                    owed[0] = 0
-                else:
-                    ship = on_hand
-                    owed[0] = total - ship
+                ship = total if total <= on_hand else on_hand
+                owed[0] = total - ship
                 c.ship_q.append(ship)
             else:
-                inc = 0
-                for k, j in enumerate(customers):
-                    o = st[j].order_q.pop(0)
-                    inc += o
-                    owed[k] += o
-                total = sum(owed)
-                if total <= on_hand:
-                    ship = total
-                    for k, j in enumerate(customers):
-                        st[j].ship_q.append(owed[k])
-                        owed[k] = 0
-                else:
-                    ship = on_hand
-                    parts = _ration(owed, ship)
-                    for k, j in enumerate(customers):
-                        st[j].ship_q.append(parts[k])
-                        owed[k] -= parts[k]
+                inc, ship = _ship_shared(st, owed, customers, on_hand)
             on_hand -= ship
             s.on_hand = on_hand
         backlog = owed[0] if single else sum(owed)
-        rush = None
-        if instant and mode == "mto":
-            # an order-driven node orders what it still needs at once (an electronic order)
-            need = backlog - on_hand - s.wip - _node_supply_line(plan, st, i)
-            rush = need if need > 0 else 0
-            if rush:
-                s.order_q[0] += rush
+        rush = _rush(plan, st, i, backlog) if instant and mode == "mto" else None
         if source:  # the outside source fills every order in full
             s.ship_q.append(s.order_q.pop(0))
-
-        if lean:
-            # no wip holding, capacity, fulfilment or material cost: fill in a
-            # template (the terms left out are 0.0, so the sums are the same floats)
+        # 3. costs
+        if plain and mode == "mts":
+            # no wip holding, capacity, fulfilment or material cost: fill in a template
+            # (the terms left out are 0.0; ``_cost_event`` is the general rule)
             holding = hc * on_hand
             backlog_cost = bc * (backlog - excused)
             if m is not None and m["late_penalty"]:
@@ -731,43 +716,137 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             ev["holding_cost"] = holding
             ev["backlog_cost"] = backlog_cost
         else:
-            whc, cc, bnd, fc = plan.cost_rows[i]
-            wip = s.wip
-            holding = hc * on_hand + whc * wip
-            backlog_cost = bc * (backlog - excused)
-            if m is not None and m["late_penalty"]:
-                backlog_cost += m["late_penalty"]
-            capacity_cost = plan.fixed_cost[i]  # a segment's own process: what running it costs
-            if cc is not None and (mode == "mto" or bnd) and s.capacity < UNLIMITED:
-                capacity_cost += cc * s.capacity
-            fulfilment = fc * ship if facing else 0.0
-            material = unit_cost * ship if facing else 0.0  # the cost of the goods sold
-            write_off = 0.0  # the last week's is booked when the game ends (``_close_books``)
-            ev = {
-                "received": r,
-                "incoming_order": inc,
-                "shipped": ship,
-                "inventory": on_hand,
-                "backlog": backlog,
-                "order": rush,
-                "decision": None,
-                "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off,
-                "mode": mode,
-                "capacity": s.capacity,
-                "processed": p,
-                "wip": wip,
-                "holding_cost": holding,
-                "backlog_cost": backlog_cost,
-                "capacity_cost": capacity_cost,
-                "fulfilment_cost": fulfilment,
-                "material_cost": material,
-                "write_off": write_off,
-            }
-            if m is not None:  # the market keys are in place already; the template has these first
-                m.update(ev)
-                m["cost"] += m["goodwill"]
-                ev = m
+            ev = _cost_event(scenario, plan, s, i, m, (r, inc, ship, on_hand, backlog, excused, rush, p))
         events[i] = ev
+    _week_end(plan, new, st, events, week)
+
+
+def _week_start(
+    scenario: Scenario, plan: _Plan, new: GameState, quotes: bool, promise: int | None
+) -> tuple[int, int | None, list[StageState], list[int], list[int], list[float], bool]:
+    """The new week's number, the promise to its customers, the nodes, and, where step 1 does
+    not run inside ``_advance``'s loop (capacity shared or binding a make-to-stock stage, or
+    lead times quoted: the quote reads the chain after receiving), step 1 for every node
+    (the units received and processed per node) and the lead times quoted at the
+    consumer-facing nodes; whether the customisation is on offer.
+
+    ``quotes=False`` leaves the quoted lead time out of the events (0.0; nothing else depends
+    on it), for what-if loops that read only money. ``promise``: the sales seat's promise to
+    this week's customers (its first promise when None)."""
+    week = new.week + 1
+    if plan.sales is not None and promise is None:
+        promise = plan.first_promise
+    st = new.stages if new.nodes is None else new.nodes
+    got = done = plan.zero_counts
+    quoted = plan.zero_quotes
+    if not plan.inline:
+        got, done = _receive_all(plan, st)
+        if quotes and not plan.simple_market:
+            quoted = [0.0] * plan.n
+            for i in plan.facing:
+                quoted[i] = _quote_node(plan, st, i)
+    custom_ok = scenario.customisation_stage is not None and _custom_ok(scenario, plan, st)
+    return week, promise, st, got, done, quoted, custom_ok
+
+
+def _receive_mto(s: StageState) -> tuple[int, int, int]:
+    """Step 1 at a make-to-order node that receives inside ``_advance``'s loop: what arrives
+    joins its work queue and it processes up to its capacity. Returns (units received,
+    processed, on hand)."""
+    r = s.ship_q.pop(0)
+    wip = s.wip + r
+    p = wip if wip < s.capacity else s.capacity
+    s.wip = wip - p
+    s.on_hand += p
+    return r, p, s.on_hand
+
+
+def _ship_shared(st: list[StageState], owed: list[int], customers: list[int], on_hand: int) -> tuple[int, int]:
+    """Step 2 at a node with several customers: read their orders, and ship what each is owed,
+    rationed by ``_ration`` when stock runs short. Returns (units ordered, units shipped)."""
+    inc = 0
+    for k, j in enumerate(customers):
+        o = st[j].order_q.pop(0)
+        inc += o
+        owed[k] += o
+    total = sum(owed)
+    if total <= on_hand:
+        for k, j in enumerate(customers):
+            st[j].ship_q.append(owed[k])
+            owed[k] = 0
+        return inc, total
+    parts = _ration(owed, on_hand)
+    for k, j in enumerate(customers):
+        st[j].ship_q.append(parts[k])
+        owed[k] -= parts[k]
+    return inc, on_hand
+
+
+def _rush(plan: _Plan, st: list[StageState], i: int, backlog: int) -> int:
+    """An order-driven node orders what it still needs at once (an electronic order, added to
+    the order it mails this week); returns it."""
+    s = st[i]
+    need = backlog - s.on_hand - s.wip - _node_supply_line(plan, st, i)
+    rush = need if need > 0 else 0
+    if rush:
+        s.order_q[0] += rush
+    return rush
+
+
+def _cost_event(
+    scenario: Scenario,
+    plan: _Plan,
+    s: StageState,
+    i: int,
+    m: dict[str, Any] | None,
+    flows: tuple[int, int, int, int, int, int, int | None, int],
+) -> dict[str, Any]:
+    """Step 3 at a node that is not plain (wip holding, capacity, fulfilment or material cost):
+    its week's event from ``flows`` (received, incoming order, shipped, on hand, backlog, the
+    backlog excused, the rush order, processed), merged into the market ``m`` where given."""
+    r, inc, ship, on_hand, backlog, excused, rush, p = flows
+    facing = m is not None
+    hc, bc, whc, cc, bnd, fc = plan.cost_rows[i]
+    wip = s.wip
+    holding = hc * on_hand + whc * wip
+    backlog_cost = bc * (backlog - excused)
+    if m is not None and m["late_penalty"]:
+        backlog_cost += m["late_penalty"]
+    capacity_cost = plan.fixed_cost[i]  # a segment's own process: what running it costs
+    if cc is not None and (s.mode == "mto" or bnd) and s.capacity < UNLIMITED:
+        capacity_cost += cc * s.capacity
+    fulfilment = fc * ship if facing else 0.0
+    material = scenario.unit_cost * ship if facing else 0.0  # the cost of the goods sold
+    write_off = 0.0  # the last week's is booked when the game ends (``_close_books``)
+    ev = {
+        "received": r,
+        "incoming_order": inc,
+        "shipped": ship,
+        "inventory": on_hand,
+        "backlog": backlog,
+        "order": rush,
+        "decision": None,
+        "cost": holding + backlog_cost + capacity_cost + fulfilment + material + write_off,
+        "mode": s.mode,
+        "capacity": s.capacity,
+        "processed": p,
+        "wip": wip,
+        "holding_cost": holding,
+        "backlog_cost": backlog_cost,
+        "capacity_cost": capacity_cost,
+        "fulfilment_cost": fulfilment,
+        "material_cost": material,
+        "write_off": write_off,
+    }
+    if m is None:
+        return ev
+    m.update(ev)  # the market keys are in place already; the template has these first
+    m["cost"] += m["goodwill"]
+    return m
+
+
+def _week_end(plan: _Plan, new: GameState, st: list[StageState], events: list[dict[str, Any]], week: int) -> None:
+    """Late deliveries (just in time), the new week number and events, and the demand mix learnt."""
     if new.late:  # just in time: this week's delivery to these stock points is a week late
         _deliveries(plan, st, set(new.late[week - 1]) if week <= len(new.late) else set())
     new.week = week
@@ -1047,11 +1126,9 @@ def _consumers(
     delivery); the rest wait when the segment tolerates the quoted lead time
     (the sales seat's ``promise`` where there is one), and are lost sales
     otherwise. The market keys go into ``out`` (default: a new dict), which is
-    returned; a key added or dropped here (or in ``_deliver``) must be added to
-    or dropped from ``_FACING_EVENT`` too (the sales seat's keys, ``promise``,
-    ``promise_cost`` and ``broken``, are set only where there is one).
+    returned; the keys are set in the order of ``_FACING_EVENT`` (the sales seat's
+    keys, ``promise``, ``promise_cost`` and ``broken``, only where there is one).
     """
-    segments = scenario.segments
     topo = plan.net
     demand = state.demand[week - 1][topo.channel[i]]
     if topo.serves[i] is not None:  # a segment served by its own process buys there
@@ -1063,13 +1140,12 @@ def _consumers(
     if promise is not None:  # the sales seat: its promise and what broken promises cost this week
         m["promise"] = promise
         m["promise_cost"] = late + goodwill
-    prices = [seg.standard_price(custom_ok) for seg in segments]
+    prices = [seg.standard_price(custom_ok) for seg in scenario.segments]
     refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
-    comaking = plan.comaking
-    simple = topo.simple_market and not comaking and promise is None
-    if simple and len(demand) == 1 and not s.loyalty and not refused[0]:
+    simple = topo.simple_market and not plan.comaking and promise is None
+    if simple and plan.fast and len(demand) == 1 and not s.loyalty and not refused[0]:
         # the classic market: one patient segment, no parcels; everybody is accepted
-        # (what the general rule below gives, without the bookkeeping)
+        # (the case of one segment below, without the bookkeeping)
         n = demand[0]
         if n:
             s.open_orders.append([week, n, 0, prices[0], None])
@@ -1084,115 +1160,212 @@ def _consumers(
         m["quoted_sum"] = 0.0
         m["quoted_units"] = 0  # patient customers and no parcels: no lead time is quoted
         return m
-    delay = topo.specs[i].delivery_delay
-    loyalty = s.loyalty
-    if loyalty:  # customers lost for good no longer come
-        demand = [math.floor(d * share + 0.5) for d, share in zip(demand, loyalty, strict=True)]
+    if s.loyalty:  # customers lost for good no longer come
+        demand = [math.floor(d * share + 0.5) for d, share in zip(demand, s.loyalty, strict=True)]
         s.came.append(sum(demand))
         refused = [0 if p is not None else n for n, p in zip(demand, prices, strict=True)]
-    # customers who want a tailored product the chain cannot make and refuse the standard one
-    want = [n - r for n, r in zip(demand, refused, strict=True)]
-    for k in comaking:  # co-makers are taken in on their own terms (below)
-        want[k] = 0
-    accepted = lost = 0
-    lost_by = [0] * len(demand)
-    # the lead time promised to each accepted customer: the parcel delay from stock, the quote
-    # for those who wait (customers waiting on a chain that cannot quote are not counted)
-    finite = quote_weeks != INFINITE
-    quoted_sum = 0.0
-    quoted_units = 0
     if simple and not any(refused):
         # every segment waits as long as it takes and there is no parcel delay: all are
-        # accepted (the general rule below gives the same, with nobody gone)
+        # accepted, and promised nothing (no lead time is quoted)
+        accepted = 0
         for k in topo.segment_order:
             n = demand[k]
             if n:
                 s.open_orders.append([week, n, k, prices[k], None])
                 accepted += n
+        takings: _Takings = (accepted, 0, [0] * len(demand), lost_margin, goodwill, 0.0, 0)
     else:
-        avail = s.on_hand - s.owed[0]
-        if avail < 0:
-            avail = 0
-        # those who accept the parcel delay buy from stock (the most impatient segments first);
-        # each of the rest is quoted the wait behind everyone accepted before them this week
-        # (from the first one's quote to the last one's, in proportion) and waits when that fits
-        # their patience: the segment's share who would, summed and rounded half up
-        nows: dict[int, int] = {}
-        for k in topo.segment_order:
-            if demand[k]:
-                n = want[k]
-                eligible = n if not delay else math.floor(n * segments[k].willing(delay) + 0.5)
-                now = nows[k] = eligible if eligible <= avail else avail
-                avail -= now
-        served = sum(nows.values())
-        waiting = sum(want[k] for k in nows) - served
-        first = last = step = 0.0
-        reach = 0  # how many of the queue, in turn, can be promised a delivery at all
-        if waiting and promise is not None:
-            # the sales seat promises every one of them the same lead time
-            first = last = float(promise)
-            reach = waiting
-        elif waiting:
-            st = state.stages if state.nodes is None else state.nodes
-            first = _wait(plan, st, i, served + 1) + delay
-            # the queue grows only by those who accept: judge its end by those who would at the first quote
-            ahead = sum((want[k] - now) * segments[k].willing(first) for k, now in nows.items())
-            ahead = round(ahead) if ahead >= 1.5 else 1
-            last = _wait(plan, st, i, served + ahead) + delay if ahead > 1 else first
-            reach = 0 if first == INFINITE else waiting
-            if first != INFINITE and last == INFINITE:
-                # the chain can deliver only so much (a capacity of 0 further up): find the last
-                # customer it can deliver to; those behind are quoted an endless wait
-                lo, hi = 1, ahead
-                while hi - lo > 1:
-                    mid = (lo + hi) // 2
-                    if _wait(plan, st, i, served + mid) == INFINITE:
-                        hi = mid
-                    else:
-                        lo = mid
-                reach, ahead = lo, lo
-                last = _wait(plan, st, i, served + lo) + delay
-            step = (last - first) / (ahead - 1) if ahead > 1 and last != INFINITE else 0.0
-        queued = 0.0  # accepted to wait so far (expected)
-        for k, now in nows.items():
-            n = demand[k]
-            seg = segments[k]
-            rest = want[k] - now
-            quoted_sum += now * delay
-            quoted_units += now
-            expect = offered = endless = 0.0
-            fin = 0  # of the rest, those who can be promised a delivery
-            if rest:
-                fin = rest if reach >= queued + rest else min(rest, max(0, math.floor(reach - queued + 1e-9)))
-                if fin:
-                    expect, offered = _accepting(seg.thresholds, first + step * queued, step, fin)
-                if fin < rest:
-                    endless = _accepting(seg.thresholds, INFINITE, 0.0, rest - fin)[0]
-                queued += expect + endless
-            waits = fin if expect >= fin - 1e-9 else math.floor(expect + 0.5)
-            stays = rest - fin if endless >= rest - fin - 1e-9 else math.floor(endless + 0.5)  # promised nothing
-            promised = offered / expect if waits else 0.0  # per customer who waits
-            quoted_sum += promised * waits
-            quoted_units += waits
-            gone = rest - waits - stays + refused[k]
-            take = now + waits + stays
-            if take:
-                price = prices[k]
-                if now:
-                    s.open_orders.append([week, now, k, price, delay])
-                if waits:
-                    s.open_orders.append([week, waits, k, price, promised])
-                if stays:
-                    s.open_orders.append([week, stays, k, price, None])
-                accepted += take
-            if gone:
-                lost += gone
-                lost_by[k] = gone
-                lost_margin += gone * (seg.price - scenario.unit_cost)
-                goodwill += gone * seg.goodwill
-                if loyalty and seg.churn:
-                    loyalty[k] *= 1.0 - seg.churn * gone / n
-    for k in comaking:
+        takings = _serve(scenario, plan, state, s, i, week, (demand, refused, prices), promise, lost_margin, goodwill)
+    if plan.comaking:
+        takings = _comakers(plan, s, i, week, demand, refused, prices, takings)
+    _market_keys(m, demand, quote_weeks, takings)
+    return m
+
+
+#: What a week's consumers at a node came to: units accepted (to buy now or to wait), units
+#: lost and per segment, the margin and goodwill lost, and the lead times promised (their sum
+#: and the units they were promised to; customers waiting on a chain that cannot quote are
+#: not counted).
+_Takings = tuple[int, int, list[int], float, float, float, int]
+
+
+def _market_keys(m: dict[str, Any], demand: list[int], quote_weeks: float, takings: _Takings) -> None:
+    """The market keys of the week's event, into ``m``."""
+    accepted, lost, lost_by, lost_margin, goodwill, quoted_sum, quoted_units = takings
+    m["demand"] = sum(demand)
+    m["demand_by_segment"] = list(demand)
+    m["accepted"] = accepted
+    m["lost"] = lost
+    m["lost_by_segment"] = lost_by
+    m["lost_margin"] = lost_margin
+    m["goodwill"] = goodwill
+    m["quoted_lead_time"] = quote_weeks if quote_weeks != INFINITE else None  # None: no lead time can be quoted
+    m["quoted_sum"] = quoted_sum
+    m["quoted_units"] = quoted_units
+
+
+def _serve(
+    scenario: Scenario,
+    plan: _Plan,
+    state: GameState,
+    s: StageState,
+    i: int,
+    week: int,
+    wants: tuple[list[int], list[int], list[float | None]],
+    promise: int | None,
+    lost_margin: float,
+    goodwill: float,
+) -> _Takings:
+    """The general rule: those who accept the parcel delay buy from stock (the share who
+    would, rounded half up, the most impatient segments first, while the stock left after
+    the backlog lasts); each of the rest is quoted the wait behind everyone accepted before
+    them this week (``_queue_quotes``) and waits when that fits their patience
+    (``_take_orders``). Customers who want a tailored product the chain cannot make refuse
+    the standard one, and co-makers are taken in on their own terms (``_comakers``)."""
+    demand, refused, prices = wants
+    delay = plan.delivery_delay[i]
+    want = [n - r for n, r in zip(demand, refused, strict=True)]
+    for k in plan.comaking:
+        want[k] = 0
+    avail = s.on_hand - s.owed[0]
+    if avail < 0:
+        avail = 0
+    nows: dict[int, int] = {}  # per segment with customers this week, those who buy from stock
+    for k in plan.net.segment_order:
+        if demand[k]:
+            n = want[k]
+            eligible = n if not delay else math.floor(n * scenario.segments[k].willing(delay) + 0.5)
+            now = nows[k] = eligible if eligible <= avail else avail
+            avail -= now
+    served = sum(nows.values())
+    waiting = sum(want[k] for k in nows) - served
+    first, step, reach = _queue_quotes(scenario, plan, state, i, want, nows, served, waiting, delay, promise)
+    quotes = (first, step, reach)
+    return _take_orders(scenario, s, week, (demand, want, refused, prices), nows, delay, quotes, lost_margin, goodwill)
+
+
+def _queue_quotes(
+    scenario: Scenario,
+    plan: _Plan,
+    state: GameState,
+    i: int,
+    want: list[int],
+    nows: dict[int, int],
+    served: int,
+    waiting: int,
+    delay: int,
+    promise: int | None,
+) -> tuple[float, float, int]:
+    """The lead times quoted to the ``waiting`` customers who could not buy from stock, in
+    turn: the first one's quote, the step from one to the next (from the first one's quote
+    to the last one's, in proportion), and how many of the queue can be promised a delivery
+    at all. With a sales seat, its ``promise`` to every one of them."""
+    if not waiting:
+        return 0.0, 0.0, 0
+    if promise is not None:
+        return float(promise), 0.0, waiting
+    segments = scenario.segments
+    st = state.stages if state.nodes is None else state.nodes
+    first = _wait(plan, st, i, served + 1) + delay
+    # the queue grows only by those who accept: judge its end by those who would at the first quote
+    ahead = sum((want[k] - now) * segments[k].willing(first) for k, now in nows.items())
+    ahead = round(ahead) if ahead >= 1.5 else 1
+    last = _wait(plan, st, i, served + ahead) + delay if ahead > 1 else first
+    reach = 0 if first == INFINITE else waiting
+    if first != INFINITE and last == INFINITE:
+        # the chain can deliver only so much (a capacity of 0 further up): find the last
+        # customer it can deliver to; those behind are quoted an endless wait
+        lo, hi = 1, ahead
+        while hi - lo > 1:
+            mid = (lo + hi) // 2
+            if _wait(plan, st, i, served + mid) == INFINITE:
+                hi = mid
+            else:
+                lo = mid
+        reach, ahead = lo, lo
+        last = _wait(plan, st, i, served + lo) + delay
+    step = (last - first) / (ahead - 1) if ahead > 1 and last != INFINITE else 0.0
+    return first, step, reach
+
+
+def _take_orders(
+    scenario: Scenario,
+    s: StageState,
+    week: int,
+    wants: tuple[list[int], list[int], list[int], list[float | None]],
+    nows: dict[int, int],
+    delay: int,
+    quotes: tuple[float, float, int],
+    lost_margin: float,
+    goodwill: float,
+) -> _Takings:
+    """Per segment: those who buy now, those who accept their quote and wait, and those
+    promised nothing who stay, become open orders; the rest are lost (with their goodwill,
+    and, where customers are loyal, some of the segment for good). ``wants``: the segments'
+    demand, want of the standard product, refusals and prices; ``quotes``: ``_queue_quotes``;
+    ``lost_margin`` and ``goodwill``: lost already this week (customers who cancelled)."""
+    demand, want, refused, prices = wants
+    first, step, reach = quotes
+    segments = scenario.segments
+    loyalty = s.loyalty
+    accepted = lost = quoted_units = 0
+    lost_by = [0] * len(demand)
+    quoted_sum = 0.0
+    queued = 0.0  # accepted to wait so far (expected)
+    for k, now in nows.items():
+        n = demand[k]
+        seg = segments[k]
+        rest = want[k] - now
+        quoted_sum += now * delay
+        quoted_units += now
+        expect = offered = endless = 0.0
+        fin = 0  # of the rest, those who can be promised a delivery
+        if rest:
+            fin = rest if reach >= queued + rest else min(rest, max(0, math.floor(reach - queued + 1e-9)))
+            if fin:
+                expect, offered = _accepting(seg.thresholds, first + step * queued, step, fin)
+            if fin < rest:
+                endless = _accepting(seg.thresholds, INFINITE, 0.0, rest - fin)[0]
+            queued += expect + endless
+        waits = fin if expect >= fin - 1e-9 else math.floor(expect + 0.5)
+        stays = rest - fin if endless >= rest - fin - 1e-9 else math.floor(endless + 0.5)  # promised nothing
+        promised = offered / expect if waits else 0.0  # per customer who waits
+        quoted_sum += promised * waits
+        quoted_units += waits
+        gone = rest - waits - stays + refused[k]
+        take = now + waits + stays
+        if take:
+            price = prices[k]
+            if now:
+                s.open_orders.append([week, now, k, price, delay])
+            if waits:
+                s.open_orders.append([week, waits, k, price, promised])
+            if stays:
+                s.open_orders.append([week, stays, k, price, None])
+            accepted += take
+        if gone:
+            lost += gone
+            lost_by[k] = gone
+            lost_margin += gone * (seg.price - scenario.unit_cost)
+            goodwill += gone * seg.goodwill
+            if loyalty and seg.churn:
+                loyalty[k] *= 1.0 - seg.churn * gone / n
+    return accepted, lost, lost_by, lost_margin, goodwill, quoted_sum, quoted_units
+
+
+def _comakers(
+    plan: _Plan,
+    s: StageState,
+    i: int,
+    week: int,
+    demand: list[int],
+    refused: list[int],
+    prices: list[float | None],
+    takings: _Takings,
+) -> _Takings:
+    """The co-makers are all taken in, at their discounted price and the lead time agreed."""
+    accepted, lost, lost_by, lost_margin, goodwill, quoted_sum, quoted_units = takings
+    for k in plan.comaking:
         n = demand[k] - refused[k]
         if n:
             lead = plan.agreed[i][k]
@@ -1201,17 +1374,7 @@ def _consumers(
             accepted += n
             quoted_sum += n * lead
             quoted_units += n
-    m["demand"] = sum(demand)
-    m["demand_by_segment"] = list(demand)
-    m["accepted"] = accepted
-    m["lost"] = lost
-    m["lost_by_segment"] = lost_by
-    m["lost_margin"] = lost_margin
-    m["goodwill"] = goodwill
-    m["quoted_lead_time"] = quote_weeks if finite else None  # None: no lead time can be quoted
-    m["quoted_sum"] = quoted_sum
-    m["quoted_units"] = quoted_units
-    return m
+    return accepted, lost, lost_by, lost_margin, goodwill, quoted_sum, quoted_units
 
 
 def _within_agreed(plan: _Plan, s: StageState, i: int, week: int) -> int:
@@ -1286,9 +1449,17 @@ def _accepting(thresholds: tuple[tuple[float, float], ...], first: float, step: 
     return expect, promise
 
 
-def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[str, Any]) -> None:
-    """Ship ``ship`` units to consumers, oldest orders first; book revenue, lead times and the
-    lead times that were promised to the customers served."""
+def _deliver(plan: _Plan, s: StageState, i: int, week: int, m: dict[str, Any]) -> int:
+    """Ship to consumers what the stock allows of what they are owed (the backlog and the
+    orders accepted this week, ``m["accepted"]``), oldest orders first; book revenue, lead
+    times and the lead times that were promised to the customers served. Returns the units
+    shipped."""
+    owed = s.owed
+    total = owed[0] + m["accepted"]
+    on_hand = s.on_hand
+    ship = total if total <= on_hand else on_hand
+    s.on_hand = on_hand - ship
+    owed[0] = total - ship
     delay = plan.delivery_delay[i]
     revenue = 0.0
     lt_sum = 0
@@ -1331,6 +1502,7 @@ def _deliver(plan: _Plan, s: StageState, i: int, ship: int, week: int, m: dict[s
     m["promised_sold"] = promised_sold
     if "promise" in m:  # the sales seat: units delivered later than promised
         m["broken"] = broken
+    return ship
 
 
 def _ration(owed: list[int], available: int) -> list[int]:

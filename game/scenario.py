@@ -812,42 +812,17 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         raise ScenarioError(f"{source}: must be a table")
     r = _Reader(source, data, "")
     name = r.get("name", kind=str)
-    stages_raw = r.get("stages", kind=list)
-    if not stages_raw:
-        raise r.fail("stages", "must list at least one stage")
-    stages: list[StageSpec] = []
-    for i, t in enumerate(stages_raw):
-        stages.append(_stage(source, i, t, [s.role for s in stages]))
-    if not any(s.supplier is None for s in stages):
-        raise r.fail("stages", "no stage buys from the outside source (supplier omitted)")
-    facing = [s for s in stages if s.consumer_facing]
-    if not facing:
-        raise r.fail("stages", "no stage sells to consumers (market_share > 0)")
-    if abs(sum(s.market_share for s in facing) - 1.0) > 1e-6:
-        raise r.fail("stages", "market_share of the consumer-facing stages must add up to 1")
-    for s in facing:
-        if any(o.supplier == s.role for o in stages):
-            raise r.fail(f"stages.{s.role}", "a consumer-facing stage cannot also supply another stage")
-    segments_raw = r.get("segments", [{"name": "all", "share": 1.0}], list)
-    segments = tuple(_segment(source, i, t) for i, t in enumerate(segments_raw))
-    if not segments:
-        raise r.fail("segments", "must list at least one segment")
-    if abs(sum(s.share for s in segments) - 1.0) > 1e-6:
-        raise r.fail("segments", "shares must add up to 1")
-    vis_raw = r.get("visibility", {}, dict)
-    for k, v in vis_raw.items():
-        if k not in VISIBILITY_KEYS:
-            raise ScenarioError(f"{source}: visibility.{k}: unknown key (known: {', '.join(VISIBILITY_KEYS)})")
-        if not isinstance(v, bool):
-            raise ScenarioError(f"{source}: visibility.{k}: must be true or false, got {v!r}")
-    visibility = {k: bool(vis_raw.get(k, False)) for k in VISIBILITY_KEYS}
+    stages = _stages(r)
+    segments = _segments(r)
+    visibility = _visibility(r)
     codp = r.get("codp", None, str)
     positions = tuple(r.get("codp_positions", [], list))
     for p in positions + ((codp,) if codp else ()):
         if p not in POSITIONS:
             raise r.fail("codp", f"unknown position {p!r} (known: {', '.join(POSITIONS)})")
+    roles = [s.role for s in stages]
     custom = r.get("customisation_stage", None, str)
-    if custom is not None and custom != "engineering" and custom not in [s.role for s in stages]:
+    if custom is not None and custom != "engineering" and custom not in roles:
         raise r.fail("customisation_stage", f"names no stage: {custom!r}")
     weeks = r.int("weeks", 36)
     scenario = Scenario(
@@ -866,18 +841,74 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
         customisation_stage=custom,
         review_weeks=r.ints("review_weeks", ()),
         debrief=r.get("debrief", "", str),
-        texts=_texts(source, r.get("text", {}), [s.role for s in stages], _raw_names(data)),
-        product=_product(source, r.get("product"), [s.role for s in stages]) if "product" in data else Product(),
+        texts=_texts(source, r.get("text", {}), roles, _raw_names(data)),
+        product=_product(source, r.get("product"), roles) if "product" in data else Product(),
         regions=_named_shares(source, "regions", data["regions"], Region) if "regions" in data else (),
         mto_orders=r.get("mto_orders", "instant", str),
         drivers=tuple(r.get("drivers", [], list)),
-        jit=_jit(source, data["jit"], [s.role for s in stages]) if "jit" in data else Jit(),
+        jit=_jit(source, data["jit"], roles) if "jit" in data else Jit(),
         max_processes=r.int("max_processes", 1, hi=len(segments)),
         process_cost=r.num("process_cost", 0.0),
         end_window=_end_window(r, weeks),
         end_known=r.get("end_known", False, bool),
-        sales=_sales(source, data["sales"], [s.role for s in stages]) if "sales" in data else None,
+        sales=_sales(source, data["sales"], roles) if "sales" in data else None,
     )
+    _check_whole(r, scenario)
+    if codp:
+        try:
+            scenario = apply_codp(scenario, codp)
+        except ValueError as exc:
+            raise ScenarioError(f"{source}: codp: {exc}") from None
+    return scenario
+
+
+def _stages(r: _Reader) -> list[StageSpec]:
+    """The ``stages`` list: at least one buys from the outside source, some sell to consumers
+    (their market shares adding up to 1), and none of those supplies another stage."""
+    stages_raw = r.get("stages", kind=list)
+    if not stages_raw:
+        raise r.fail("stages", "must list at least one stage")
+    stages: list[StageSpec] = []
+    for i, t in enumerate(stages_raw):
+        stages.append(_stage(r.source, i, t, [s.role for s in stages]))
+    if not any(s.supplier is None for s in stages):
+        raise r.fail("stages", "no stage buys from the outside source (supplier omitted)")
+    facing = [s for s in stages if s.consumer_facing]
+    if not facing:
+        raise r.fail("stages", "no stage sells to consumers (market_share > 0)")
+    if abs(sum(s.market_share for s in facing) - 1.0) > 1e-6:
+        raise r.fail("stages", "market_share of the consumer-facing stages must add up to 1")
+    for s in facing:
+        if any(o.supplier == s.role for o in stages):
+            raise r.fail(f"stages.{s.role}", "a consumer-facing stage cannot also supply another stage")
+    return stages
+
+
+def _segments(r: _Reader) -> tuple[Segment, ...]:
+    """The ``segments`` list (one patient segment by default); their shares add up to 1."""
+    segments_raw = r.get("segments", [{"name": "all", "share": 1.0}], list)
+    segments = tuple(_segment(r.source, i, t) for i, t in enumerate(segments_raw))
+    if not segments:
+        raise r.fail("segments", "must list at least one segment")
+    if abs(sum(s.share for s in segments) - 1.0) > 1e-6:
+        raise r.fail("segments", "shares must add up to 1")
+    return segments
+
+
+def _visibility(r: _Reader) -> dict[str, bool]:
+    """The ``visibility`` table: every sharing option, true or false (default false)."""
+    vis_raw = r.get("visibility", {}, dict)
+    for k, v in vis_raw.items():
+        if k not in VISIBILITY_KEYS:
+            raise ScenarioError(f"{r.source}: visibility.{k}: unknown key (known: {', '.join(VISIBILITY_KEYS)})")
+        if not isinstance(v, bool):
+            raise ScenarioError(f"{r.source}: visibility.{k}: must be true or false, got {v!r}")
+    return {k: bool(vis_raw.get(k, False)) for k in VISIBILITY_KEYS}
+
+
+def _check_whole(r: _Reader, scenario: Scenario) -> None:
+    """The checks that need the whole scenario, then no key left unread."""
+    source = r.source
     r.used.update(("jit", "sales"))
     if not all(isinstance(d, str) and d.strip() for d in scenario.drivers):
         raise r.fail("drivers", "must be a list of non-empty strings")
@@ -885,15 +916,10 @@ def scenario_from_dict(data: dict[str, Any], source: str = "<scenario>") -> Scen
     _check_comaker_variants(source, scenario)
     if scenario.mto_orders not in ("instant", "mail"):
         raise r.fail("mto_orders", f"must be 'instant' or 'mail', got {scenario.mto_orders!r}")
+    facing = [s for s in scenario.stages if s.consumer_facing]
     if scenario.max_processes > 1 and (len(facing) > 1 or scenario.expanded):
         raise r.fail("max_processes", "a process per segment needs one consumer-facing stage, no variants or regions")
     r.check_unknown()
-    if codp:
-        try:
-            scenario = apply_codp(scenario, codp)
-        except ValueError as exc:
-            raise ScenarioError(f"{source}: codp: {exc}") from None
-    return scenario
 
 
 def _check_comaker_variants(source: str, scenario: Scenario) -> None:

@@ -231,198 +231,246 @@ def score_game(
     module docstring for the KPIs. With a sales seat, ``sales`` holds its debrief
     (``game.sales.debrief``: ``weeks`` only when ``weekly``, and ``summary``).
     """
-    roles = scenario.roles
-    facing = [roles[i] for i in scenario.topology.facing]
-    facing_set = set(facing)
-    serves = _downstream_facing(scenario)
-
-    zero: dict[str, float] = {k: (0 if k in UNITS else 0.0) for k in SUMMED}
-    stage_sum = {r: dict(zero) for r in roles}
-    inv_sum = dict.fromkeys(roles, 0)
-    backlog_sum = dict.fromkeys(roles, 0)
-    wip_sum = dict.fromkeys(roles, 0)
-    orders: dict[str, list[tuple[int, int]]] = {r: [] for r in roles}
-    demand_by_week: dict[str, list[int]] = {r: [] for r in facing}
-    filled = dict.fromkeys(facing, 0)
-    lt_sum = dict.fromkeys(facing, 0)
-    lt_max: dict[str, float | None] = dict.fromkeys(facing)
-    lost_by_segment = {r: [0] * len(scenario.segments) for r in facing}
-    demand_by_segment = {r: [0] * len(scenario.segments) for r in facing}
-    points: dict[str, list[Any]] = {}  # stock point label -> [role, inventory, backlog, stock-out weeks, demand, lost]
-    prev_backlog = {r: scenario.stage(r).backlog for r in facing}
-    chain_stock: list[int] = []
-    week_rows: list[dict[str, Any]] = []
-    last_mode: dict[str, str] = {r: scenario.stage(r).mode for r in roles}
-    last_capacity: dict[str, int] = {r: scenario.stage(r).capacity for r in roles}
-
+    tally = _Tally(scenario, weekly)
     for n, rec in enumerate(weeks):
-        evs = rec["roles"]
-        row_stages: dict[str, dict[str, Any]] = {}
-        row_tot = dict(zero)
-        stock = 0
-        for role in roles:
-            ev = evs[role]
-            acc = stage_sum[role]
-            rev = ev.get("revenue", 0.0) or 0.0
-            cost = ev["cost"]
-            wk: dict[str, Any] = {}
-            for key in SUMMED:
-                if key == "profit":
-                    v = rev - cost
-                elif key == "revenue":
-                    v = rev
-                else:
-                    v = ev.get(key) or 0
-                wk[key] = v
-                acc[key] += v
-                row_tot[key] += v
-            wk["inventory"] = ev["inventory"]
-            wk["backlog"] = ev["backlog"]
-            wk["wip"] = ev.get("wip", 0)
-            wk["mode"] = ev.get("mode", last_mode[role])
-            wk["capacity"] = ev.get("capacity", 0)
-            wk["order"] = ev.get("order")
-            row_stages[role] = wk
-            inv_sum[role] += ev["inventory"]
-            backlog_sum[role] += ev["backlog"]
-            wip_sum[role] += wk["wip"]
-            stock += ev["inventory"]
-            last_mode[role] = wk["mode"]
-            last_capacity[role] = wk["capacity"]
-            if ev.get("order") is not None:
-                orders[role].append((n, ev["order"]))
-            if role in facing_set:
-                demand_by_week[role].append(ev.get("demand", 0))
-                sold = ev.get("sold", ev["shipped"])
-                now = sold - (prev_backlog[role] - (ev.get("reneged") or 0))  # the old backlog still waiting
-                wk["filled"] = now if now > 0 else 0
-                filled[role] += wk["filled"]
-                prev_backlog[role] = ev["backlog"]
-                lt_sum[role] += ev.get("lead_time_sum", 0) or 0
-                m = ev.get("lead_time_max")
-                if m is not None and (lt_max[role] is None or m > lt_max[role]):
-                    lt_max[role] = m
-                for k, x in enumerate(ev.get("lost_by_segment") or ()):
-                    lost_by_segment[role][k] += x
-                for k, x in enumerate(ev.get("demand_by_segment") or ()):
-                    demand_by_segment[role][k] += x
-            skus = ev.get("skus")
-            if skus and len(skus) > 1:  # a role with several stock points (variants, regions)
-                for label, sku in skus.items():
-                    p = points.setdefault(label, [role, 0, 0, 0, 0, 0])
-                    p[1] += sku[0]
-                    p[2] += sku[1]
-                    p[3] += sku[0] == 0 and sku[1] > 0
-                    if len(sku) > 4:
-                        p[4] += sku[3]
-                        p[5] += sku[4]
-        chain_stock.append(stock)
-        if weekly:
-            week_rows.append(
-                {
-                    "week": rec["week"],
-                    "totals": {k: (_r(v) if isinstance(v, float) else v) for k, v in row_tot.items()},
-                    "stages": {
-                        r: {k: (_r(v) if isinstance(v, float) else v) for k, v in row_stages[r].items()} for r in roles
-                    },
-                }
-            )
-
-    n_weeks = len(chain_stock)
-    consumer_demand = [sum(demand_by_week[r][n] for r in facing) for n in range(n_weeks)]
-    consumer_demand_variance = _variance(consumer_demand)
-
-    bounds = bullwhip_bounds(scenario, pos_shared, window, last_mode)
-    stages_out: dict[str, dict[str, Any]] = {}
-    for role in roles:
-        acc = stage_sum[role]
-        out: dict[str, Any] = {k: (_r(v) if isinstance(v, float) else v) for k, v in acc.items()}
-        out["mode"] = last_mode[role]
-        out["capacity"] = last_capacity[role]
-        out["avg_inventory"] = _r(inv_sum[role] / n_weeks) if n_weeks else None
-        out["avg_backlog"] = _r(backlog_sum[role] / n_weeks) if n_weeks else None
-        out["avg_wip"] = _r(wip_sum[role] / n_weeks) if n_weeks else None
-        out["inventory_turns"] = _ratio(acc["shipped"] * n_weeks, inv_sum[role]) if n_weeks else None
-        idx = [n for n, _ in orders[role]]
-        ov = _variance([o for _, o in orders[role]])
-        dv = _variance([sum(demand_by_week[r][n] for r in serves[role]) for n in idx])
-        out["order_variance"] = None if ov is None else _r(ov)
-        out["demand_variance"] = None if dv is None else _r(dv)
-        out["bullwhip"] = _ratio(ov, dv) if ov is not None and dv else None
-        out["bullwhip_bound"] = bounds[role]
-        stages_out[role] = out
-
-    channels: dict[str, dict[str, Any]] = {}
-    total_sold = sum(stage_sum[r]["sold"] for r in facing)
-    for role in facing:
-        acc = stage_sum[role]
-        channels[role] = {
-            "demand": acc["demand"],
-            "accepted": acc["accepted"],
-            "sold": acc["sold"],
-            "filled": filled[role],
-            "lost": acc["lost"],
-            "reneged": acc["reneged"],
-            "unserved": acc["unserved"],
-            "lost_by_segment": dict(zip((s.name for s in scenario.segments), lost_by_segment[role], strict=True)),
-            "demand_by_segment": dict(zip((s.name for s in scenario.segments), demand_by_segment[role], strict=True)),
-            "revenue": _r(acc["revenue"]),
-            "fill_rate": _ratio(filled[role], acc["demand"]),
-            "avg_lead_time": _ratio(lt_sum[role], acc["sold"]),
-            "max_lead_time": lt_max[role],
-            "share_of_sales": _ratio(acc["sold"], total_sold),
-        }
-
-    totals = {k: _r(sum(stage_sum[r][k] for r in roles)) for k in (*MONEY, "lost_margin")}
-    demand = sum(stage_sum[r]["demand"] for r in facing)
-    sold = sum(stage_sum[r]["sold"] for r in facing)
-    lost = sum(stage_sum[r]["lost"] for r in facing)
-    reneged = sum(stage_sum[r]["reneged"] for r in facing)
-    accepted = sum(stage_sum[r]["accepted"] for r in facing)
-    unserved = sum(stage_sum[r]["unserved"] for r in facing)
-    totals.update(demand=demand, sold=sold, lost=lost, accepted=accepted, reneged=reneged, unserved=unserved)
-    worst = [lt_max[r] for r in facing if lt_max[r] is not None]
-    gone = lost + reneged + unserved  # walked away at once, cancelled while waiting, still waiting at the end
-    kpis = {
-        "fill_rate": _ratio(sum(filled.values()), demand),
-        "lost_share": _ratio(gone, demand),
-        "backorder_share": _ratio(demand - gone - sum(filled.values()), demand),
-        "avg_lead_time": _ratio(sum(lt_sum.values()), sold),
-        "max_lead_time": max(worst) if worst else None,
-        "bullwhip": {r: stages_out[r]["bullwhip"] for r in roles},
-        "bullwhip_bound": {
-            "window": window,
-            "pos_shared": bool(pos_shared if pos_shared is not None else scenario.visibility.get("pos_demand")),
-            "stages": bounds,
-        },
-        "inventory_turns": _ratio(sold * n_weeks, sum(chain_stock)) if n_weeks else None,
-        "consumer_demand_variance": _r(consumer_demand_variance) if consumer_demand_variance is not None else None,
-    }
+        tally.add_week(n, rec)
+    bounds = bullwhip_bounds(scenario, pos_shared, window, tally.last_mode)
+    stages_out = _stage_results(tally, bounds)
+    totals = _totals(tally)
+    shared = bool(pos_shared if pos_shared is not None else scenario.visibility.get("pos_demand"))
+    kpis = _kpis(tally, totals, stages_out, {"window": window, "pos_shared": shared, "stages": bounds})
     out = {
         "score": _r(totals["profit"]),
-        "weeks_played": n_weeks,
+        "weeks_played": len(tally.chain_stock),
         "totals": totals,
         "stages": stages_out,
-        "channels": channels,
+        "channels": _channel_results(tally),
         "kpis": kpis,
-        "stock_points": {
-            label: {
-                "role": p[0],
-                "avg_inventory": _r(p[1] / n_weeks),
-                "avg_backlog": _r(p[2] / n_weeks),
-                "stockout_weeks": p[3],
-                **({"demand": p[4], "lost": p[5]} if p[0] in facing_set else {}),
-            }
-            for label, p in points.items()
-        },
+        "stock_points": _stock_points(tally),
     }
     if scenario.sales is not None:  # the sales seat: promised against delivered lead time
         seat = sales_debrief(weeks)
         if seat is not None:
             out["sales"] = seat if weekly else {"summary": seat["summary"]}
     if weekly:
-        out["weeks"] = week_rows
+        out["weeks"] = tally.week_rows
     return out
+
+
+class _Tally:
+    """``score_game``'s running sums over the week records, per role, channel and stock point."""
+
+    def __init__(self, scenario: Scenario, weekly: bool) -> None:
+        self.scenario = scenario
+        self.weekly = weekly
+        roles = self.roles = scenario.roles
+        facing = self.facing = [roles[i] for i in scenario.topology.facing]
+        self.facing_set = set(facing)
+        self.zero: dict[str, float] = {k: (0 if k in UNITS else 0.0) for k in SUMMED}
+        self.stage_sum = {r: dict(self.zero) for r in roles}
+        self.inv_sum = dict.fromkeys(roles, 0)
+        self.backlog_sum = dict.fromkeys(roles, 0)
+        self.wip_sum = dict.fromkeys(roles, 0)
+        self.orders: dict[str, list[tuple[int, int]]] = {r: [] for r in roles}
+        self.demand_by_week: dict[str, list[int]] = {r: [] for r in facing}
+        self.filled = dict.fromkeys(facing, 0)
+        self.lt_sum = dict.fromkeys(facing, 0)
+        self.lt_max: dict[str, float | None] = dict.fromkeys(facing)
+        self.lost_by_segment = {r: [0] * len(scenario.segments) for r in facing}
+        self.demand_by_segment = {r: [0] * len(scenario.segments) for r in facing}
+        # stock point label -> [role, inventory, backlog, stock-out weeks, demand, lost]
+        self.points: dict[str, list[Any]] = {}
+        self.prev_backlog = {r: scenario.stage(r).backlog for r in facing}
+        self.chain_stock: list[int] = []
+        self.week_rows: list[dict[str, Any]] = []
+        self.last_mode: dict[str, str] = {r: scenario.stage(r).mode for r in roles}
+        self.last_capacity: dict[str, int] = {r: scenario.stage(r).capacity for r in roles}
+
+    def add_week(self, n: int, rec: WeekRecord) -> None:
+        """Add week record ``rec`` (the ``n``-th played) to the sums."""
+        evs = rec["roles"]
+        row_stages: dict[str, dict[str, Any]] = {}
+        row_tot = dict(self.zero)
+        stock = 0
+        for role in self.roles:
+            ev = evs[role]
+            wk = row_stages[role] = self._add_stage(n, role, ev, row_tot)
+            stock += ev["inventory"]
+            if role in self.facing_set:
+                self._add_channel(role, ev, wk)
+            skus = ev.get("skus")
+            if skus and len(skus) > 1:  # a role with several stock points (variants, regions)
+                self._add_points(role, skus)
+        self.chain_stock.append(stock)
+        if self.weekly:
+            self.week_rows.append(
+                {
+                    "week": rec["week"],
+                    "totals": {k: (_r(v) if isinstance(v, float) else v) for k, v in row_tot.items()},
+                    "stages": {
+                        r: {k: (_r(v) if isinstance(v, float) else v) for k, v in row_stages[r].items()}
+                        for r in self.roles
+                    },
+                }
+            )
+
+    def _add_stage(self, n: int, role: str, ev: dict[str, Any], row_tot: dict[str, float]) -> dict[str, Any]:
+        """Add ``role``'s event to its sums and the week's totals; return its row of the week."""
+        acc = self.stage_sum[role]
+        rev = ev.get("revenue", 0.0) or 0.0
+        cost = ev["cost"]
+        wk: dict[str, Any] = {}
+        for key in SUMMED:
+            if key == "profit":
+                v = rev - cost
+            elif key == "revenue":
+                v = rev
+            else:
+                v = ev.get(key) or 0
+            wk[key] = v
+            acc[key] += v
+            row_tot[key] += v
+        wk["inventory"] = ev["inventory"]
+        wk["backlog"] = ev["backlog"]
+        wk["wip"] = ev.get("wip", 0)
+        wk["mode"] = ev.get("mode", self.last_mode[role])
+        wk["capacity"] = ev.get("capacity", 0)
+        wk["order"] = ev.get("order")
+        self.inv_sum[role] += ev["inventory"]
+        self.backlog_sum[role] += ev["backlog"]
+        self.wip_sum[role] += wk["wip"]
+        self.last_mode[role] = wk["mode"]
+        self.last_capacity[role] = wk["capacity"]
+        if ev.get("order") is not None:
+            self.orders[role].append((n, ev["order"]))
+        return wk
+
+    def _add_channel(self, role: str, ev: dict[str, Any], wk: dict[str, Any]) -> None:
+        """Add consumer-facing ``role``'s market to its channel's sums (and ``filled`` to ``wk``)."""
+        self.demand_by_week[role].append(ev.get("demand", 0))
+        sold = ev.get("sold", ev["shipped"])
+        now = sold - (self.prev_backlog[role] - (ev.get("reneged") or 0))  # the old backlog still waiting
+        wk["filled"] = now if now > 0 else 0
+        self.filled[role] += wk["filled"]
+        self.prev_backlog[role] = ev["backlog"]
+        self.lt_sum[role] += ev.get("lead_time_sum", 0) or 0
+        m = ev.get("lead_time_max")
+        lt_max = self.lt_max[role]
+        if m is not None and (lt_max is None or m > lt_max):
+            self.lt_max[role] = m
+        for k, x in enumerate(ev.get("lost_by_segment") or ()):
+            self.lost_by_segment[role][k] += x
+        for k, x in enumerate(ev.get("demand_by_segment") or ()):
+            self.demand_by_segment[role][k] += x
+
+    def _add_points(self, role: str, skus: dict[str, list[int]]) -> None:
+        """Add the week of ``role``'s stock points (its ``skus``) to their sums."""
+        for label, sku in skus.items():
+            p = self.points.setdefault(label, [role, 0, 0, 0, 0, 0])
+            p[1] += sku[0]
+            p[2] += sku[1]
+            p[3] += sku[0] == 0 and sku[1] > 0
+            if len(sku) > 4:
+                p[4] += sku[3]
+                p[5] += sku[4]
+
+
+def _stage_results(t: _Tally, bounds: dict[str, float | None]) -> dict[str, dict[str, Any]]:
+    """Each role's sums, averages, turns and bullwhip (beside its ``bounds``)."""
+    n_weeks = len(t.chain_stock)
+    serves = _downstream_facing(t.scenario)
+    stages_out: dict[str, dict[str, Any]] = {}
+    for role in t.roles:
+        acc = t.stage_sum[role]
+        out: dict[str, Any] = {k: (_r(v) if isinstance(v, float) else v) for k, v in acc.items()}
+        out["mode"] = t.last_mode[role]
+        out["capacity"] = t.last_capacity[role]
+        out["avg_inventory"] = _r(t.inv_sum[role] / n_weeks) if n_weeks else None
+        out["avg_backlog"] = _r(t.backlog_sum[role] / n_weeks) if n_weeks else None
+        out["avg_wip"] = _r(t.wip_sum[role] / n_weeks) if n_weeks else None
+        out["inventory_turns"] = _ratio(acc["shipped"] * n_weeks, t.inv_sum[role]) if n_weeks else None
+        idx = [n for n, _ in t.orders[role]]
+        ov = _variance([o for _, o in t.orders[role]])
+        dv = _variance([sum(t.demand_by_week[r][n] for r in serves[role]) for n in idx])
+        out["order_variance"] = None if ov is None else _r(ov)
+        out["demand_variance"] = None if dv is None else _r(dv)
+        out["bullwhip"] = _ratio(ov, dv) if ov is not None and dv else None
+        out["bullwhip_bound"] = bounds[role]
+        stages_out[role] = out
+    return stages_out
+
+
+def _channel_results(t: _Tally) -> dict[str, dict[str, Any]]:
+    """Each consumer-facing role's market: demand, sales, losses, fill rate, lead times."""
+    names = [s.name for s in t.scenario.segments]
+    channels: dict[str, dict[str, Any]] = {}
+    total_sold = sum(t.stage_sum[r]["sold"] for r in t.facing)
+    for role in t.facing:
+        acc = t.stage_sum[role]
+        channels[role] = {
+            "demand": acc["demand"],
+            "accepted": acc["accepted"],
+            "sold": acc["sold"],
+            "filled": t.filled[role],
+            "lost": acc["lost"],
+            "reneged": acc["reneged"],
+            "unserved": acc["unserved"],
+            "lost_by_segment": dict(zip(names, t.lost_by_segment[role], strict=True)),
+            "demand_by_segment": dict(zip(names, t.demand_by_segment[role], strict=True)),
+            "revenue": _r(acc["revenue"]),
+            "fill_rate": _ratio(t.filled[role], acc["demand"]),
+            "avg_lead_time": _ratio(t.lt_sum[role], acc["sold"]),
+            "max_lead_time": t.lt_max[role],
+            "share_of_sales": _ratio(acc["sold"], total_sold),
+        }
+    return channels
+
+
+def _totals(t: _Tally) -> dict[str, Any]:
+    """The team's money over every role and its market over the consumer-facing ones."""
+    totals: dict[str, Any] = {k: _r(sum(t.stage_sum[r][k] for r in t.roles)) for k in (*MONEY, "lost_margin")}
+    for key in ("demand", "sold", "lost", "accepted", "reneged", "unserved"):
+        totals[key] = sum(t.stage_sum[r][key] for r in t.facing)
+    return totals
+
+
+def _kpis(
+    t: _Tally, totals: dict[str, Any], stages_out: dict[str, dict[str, Any]], bound: dict[str, Any]
+) -> dict[str, Any]:
+    """The team's KPIs (see the module docstring); ``bound``: the bullwhip bounds and their basis."""
+    n_weeks = len(t.chain_stock)
+    demand, sold = totals["demand"], totals["sold"]
+    consumer_demand = [sum(t.demand_by_week[r][n] for r in t.facing) for n in range(n_weeks)]
+    consumer_demand_variance = _variance(consumer_demand)
+    worst = [t.lt_max[r] for r in t.facing if t.lt_max[r] is not None]
+    # walked away at once, cancelled while waiting, still waiting at the end
+    gone = totals["lost"] + totals["reneged"] + totals["unserved"]
+    return {
+        "fill_rate": _ratio(sum(t.filled.values()), demand),
+        "lost_share": _ratio(gone, demand),
+        "backorder_share": _ratio(demand - gone - sum(t.filled.values()), demand),
+        "avg_lead_time": _ratio(sum(t.lt_sum.values()), sold),
+        "max_lead_time": max(worst) if worst else None,
+        "bullwhip": {r: stages_out[r]["bullwhip"] for r in t.roles},
+        "bullwhip_bound": bound,
+        "inventory_turns": _ratio(sold * n_weeks, sum(t.chain_stock)) if n_weeks else None,
+        "consumer_demand_variance": _r(consumer_demand_variance) if consumer_demand_variance is not None else None,
+    }
+
+
+def _stock_points(t: _Tally) -> dict[str, dict[str, Any]]:
+    """Averages per stock point of the roles that hold several (variants, regions)."""
+    n_weeks = len(t.chain_stock)
+    return {
+        label: {
+            "role": p[0],
+            "avg_inventory": _r(p[1] / n_weeks),
+            "avg_backlog": _r(p[2] / n_weeks),
+            "stockout_weeks": p[3],
+            **({"demand": p[4], "lost": p[5]} if p[0] in t.facing_set else {}),
+        }
+        for label, p in t.points.items()
+    }
 
 
 def summary(scenario: Scenario, weeks: Sequence[WeekRecord], pos_shared: bool | None = None) -> dict[str, Any]:
