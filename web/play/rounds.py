@@ -31,8 +31,11 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from game.bots import bot_decision
+from game.codp import POSITIONS, SHOP_MODES, choice_processes, positions_for, process_options, shop_roles
+from game.comaker import offered
 from game.engine import step
 from game.policies import parse_policy
+from game.review import CodpError, is_review_week, switch_codp, switch_processes
 from game.sales import SALES_SEAT, bot_promise
 from web import faults
 from web.errors import GameError, bad
@@ -517,8 +520,6 @@ def choose_deal(store: Store, code: str, team: int, deal: bool, role: str | None
     scenario has a segment that can co-make (``game.comaker``): before the start, or at the
     decision point of one of the scenario's review weeks. Orders taken keep their terms; the
     week's decisions stand. ``role``: the seat that chose; its player's name is kept as ``deal_by``."""
-    from game.comaker import offered
-    from game.review import is_review_week
 
     meta = load_meta(store, code)
     if not offered(meta.base):
@@ -552,8 +553,6 @@ def choose_codp(
     the start, or at the decision point of one of the scenario's review weeks (then
     the week's decisions so far are cleared: the team decides again in its new modes).
     ``role``: the seat that chose; its player's name is kept as ``codp_by``."""
-    from game.codp import POSITIONS, SHOP_MODES, choice_processes, positions_for, process_options, shop_roles
-    from game.review import CodpError, switch_codp, switch_processes
 
     meta = load_meta(store, code)
     if meta.codp_rule != "team":
