@@ -55,3 +55,29 @@ def test_long_functions_and_redis_outside_the_store(tmp_path: Path) -> None:
 def test_the_code_has_no_import_circle() -> None:
     """game/ and web/ import in one direction: no module imports itself round a loop."""
     assert structure.circles(structure.modules()) == []
+
+
+#: web's layers, top to bottom: a module imports only from its own layer or the ones under it
+LAYERS = (("web.realtime", "web.http"), ("web.play",), ("web.store",))
+
+
+def _layer(module: str) -> int | None:
+    for i, layer in enumerate(LAYERS):
+        if any(module == p or module.startswith(p + ".") for p in layer):
+            return i
+    return None
+
+
+def test_web_imports_only_downwards_through_its_layers() -> None:
+    """The store imports nothing of play, play nothing of realtime or http (docs/ARCHITECTURE.md);
+    the game imports nothing of web."""
+    known = structure.modules()
+    upward = []
+    for module, path in known.items():
+        for target in structure.imports_of(module, path, known):
+            here, there = _layer(module), _layer(target)
+            if (here is not None and there is not None and there < here) or (
+                module.startswith("game") and target.startswith("web")
+            ):
+                upward.append((module, target))
+    assert upward == []

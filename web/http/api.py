@@ -10,13 +10,12 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from werkzeug.exceptions import HTTPException
 
 from web.errors import GameError
-from web.http import custom_scenarios
-from web.http.custom_scenarios import MAX_SCENARIO_CHARS
 from web.http.links import request_join_base
 from web.http.results import results_csv, results_xlsx, session_results
 from web.i18n import scenario_texts
 from web.payloads import MAX_BODY_BYTES, json_body
-from web.play import sessions
+from web.play import own_scenario, sessions
+from web.play.own_scenario import MAX_SCENARIO_CHARS
 from web.play.scenarios import base_scenario, presets, summary
 from web.store import STORE_DOWN, digest
 
@@ -164,7 +163,7 @@ def download(code: str) -> Response:
     meta = check_results_access(code)
     slug = re.sub(r"[^A-Za-z0-9_-]+", "-", meta.scenario).strip("-")[:40] or "scenario"
     return Response(
-        custom_scenarios.session_toml(meta.scenario, meta.custom),
+        own_scenario.session_toml(meta.scenario, meta.custom),
         mimetype="application/toml",
         headers={"Content-Disposition": f'attachment; filename="{slug}-{meta.code}.toml"'},
     )

@@ -13,12 +13,12 @@ from typing import Any
 from flask import Flask
 
 from game.codp import shop_mode
-from game.comaker import in_force, offered
 from game.engine import COST_PARTS, FLOW_FIELDS
 from game.jsonsafe import jsonsafe
 from game.scenario import Scenario
 from game.scoring import summary
 from web.errors import GameError
+from web.play.scenarios import week_strategy
 from web.play.sessions import load_meta
 from web.play.views import Views
 from web.store import Store
@@ -41,16 +41,6 @@ CSV_FIELDS = (
     "lost",
     "revenue",
 )
-
-
-def week_strategy(team: Team, scn: Scenario) -> dict[str, Any]:
-    """What a week's record says of the team's strategy that week: its CODP position
-    (``codp``) and its web shop's mode (``shop``, null without one); where a segment can
-    co-make, ``deal``: whether the co-makership deal was in force."""
-    out: dict[str, Any] = {"codp": team.codp, "shop": shop_mode(scn)}
-    if offered(scn):
-        out["deal"] = in_force(scn)
-    return out
 
 
 def rounded(obj: Any, digits: int = 2) -> Any:

@@ -39,7 +39,7 @@ from game.review import CodpError, is_review_week, switch_codp, switch_processes
 from game.sales import SALES_SEAT, bot_promise
 from web import faults
 from web.errors import GameError, bad
-from web.http.results import week_strategy
+from web.play.scenarios import week_strategy
 from web.play.sessions import SessionMeta, at_state, load_meta, meta_from, new_team, round_seconds
 from web.store import STORE_DOWN, Presence, Store
 from web.store.records import Submitted, Team, TeamSnapshot

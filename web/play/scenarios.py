@@ -7,11 +7,12 @@ from functools import lru_cache
 from typing import Any
 
 from game.codp import apply_choice, apply_shop, describe_processes, positions_for, process_options, shop_mode
-from game.comaker import apply_comaker, offered
+from game.comaker import apply_comaker, in_force, offered
 from game.horizon import window, with_length
 from game.jsonsafe import jsonsafe
 from game.review import describe_position
 from game.scenario import Scenario, list_presets, load_scenario, scenario_from_toml
+from web.store.records import Team
 
 
 @lru_cache(maxsize=64)
@@ -90,4 +91,14 @@ def positions(scn: Scenario) -> list[dict[str, Any]]:
     if len(_POSITIONS) >= 64:
         _POSITIONS.clear()
     _POSITIONS[id(scn)] = (scn, out)  # the entry holds the scenario: its id is not reused meanwhile
+    return out
+
+
+def week_strategy(team: Team, scn: Scenario) -> dict[str, Any]:
+    """What a week's record says of the team's strategy that week: its CODP position
+    (``codp``) and its web shop's mode (``shop``, null without one); where a segment can
+    co-make, ``deal``: whether the co-makership deal was in force."""
+    out: dict[str, Any] = {"codp": team.codp, "shop": shop_mode(scn)}
+    if offered(scn):
+        out["deal"] = in_force(scn)
     return out

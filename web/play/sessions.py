@@ -18,8 +18,8 @@ from game.start import new_game
 from game.state import GameState
 from web import payloads
 from web.errors import GameError, bad
-from web.http import custom_scenarios
 from web.payloads import is_whole
+from web.play import own_scenario
 from web.play.scenarios import base_scenario, presets, team_scenario
 from web.store import Store, digest
 from web.store.records import Player, SessionRecord, Team
@@ -174,10 +174,10 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
     """Validate the body of ``POST /api/sessions``; the session's config."""
     body = payloads.check(body, payloads.SESSION, "the session")
     custom = None
-    if body.get("custom_scenario") is not None:  # the session's own scenario (web.http.custom_scenarios)
+    if body.get("custom_scenario") is not None:  # the session's own scenario (web.play.own_scenario)
         if "scenario" in body:
             raise bad("give scenario (a preset) or custom_scenario, not both")
-        scn, custom = custom_scenarios.parse(body["custom_scenario"])
+        scn, custom = own_scenario.parse(body["custom_scenario"])
         name = scn.name
     else:
         name = body.get("scenario", "classic")
