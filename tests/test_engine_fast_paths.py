@@ -20,7 +20,7 @@ from game.codp import apply_codp, positions_for
 from game.engine import DecisionError, all_bounds, play_week, step, without_fast_paths
 from game.scenario import list_presets, load_scenario
 from game.simulate import simulate
-from game.state import new_game
+from game.start import new_game
 
 PRESETS = list_presets()
 SALES_KEYS = ("promise", "promise_cost", "broken")
