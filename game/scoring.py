@@ -70,7 +70,7 @@ from game.engine import COST_PARTS
 from game.policies import FORECAST_WINDOW
 from game.sales import debrief as sales_debrief
 from game.scenario import Scenario
-from game.state import GameState
+from game.state import GameState, WeekRecord
 
 #: Money fields summed per stage and week, in display order.
 MONEY = ("revenue", *COST_PARTS, "goodwill", "cost", "profit")
@@ -92,9 +92,6 @@ UNITS = (
 SUMMED = (*MONEY, "lost_margin", *UNITS)
 
 _DIGITS = 9  # rounding of float sums, so equal games give equal numbers
-
-
-WeekRecord = Mapping[str, Any]
 
 
 def _r(x: float) -> float:

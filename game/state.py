@@ -3,10 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NotRequired, TypedDict
 
 if TYPE_CHECKING:
     from game.scenario import Scenario
+
+
+class WeekRecord(TypedDict):
+    """A played week as a game records it (``GameResult.weeks``): its number, each role's
+    events (``engine.step``'s, by role) and, where a server played it, which seats bots
+    played (``bots``); the server's records add the strategy and players of the week
+    (``web.store.records.WeekEntry``)."""
+
+    week: int
+    roles: dict[str, dict[str, Any]]
+    bots: NotRequired[list[str]]
 
 
 @dataclass(slots=True)

@@ -45,9 +45,7 @@ from game.observe import observe
 from game.sales import SALES_LABEL, SALES_SEAT, history_line, seat_observation
 from game.scenario import VISIBILITY_KEYS, Scenario
 from game.scoring import summary, weeks_so_far
-from game.state import GameState
-
-WeekRecord = Mapping[str, Any]
+from game.state import GameState, WeekRecord
 
 
 def options(scenario: Scenario, visibility: Mapping[str, Any] | None = None) -> dict[str, bool]:

@@ -42,7 +42,7 @@ from web.errors import GameError, bad
 from web.play.scenarios import week_strategy
 from web.play.sessions import SessionMeta, at_state, load_meta, meta_from, new_team, round_seconds
 from web.store import STORE_DOWN, Presence, Store
-from web.store.records import Submitted, Team, TeamSnapshot
+from web.store.records import Submitted, Team, TeamSnapshot, WeekEntry
 
 log = logging.getLogger(__name__)
 
@@ -185,7 +185,7 @@ def is_due(snap: TeamSnapshot, now: float, reason: str, week: int | None) -> boo
     return (week is None or snap.team.week == week) and _due(reason, snap, now)
 
 
-def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, dict[str, Any]]:
+def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, WeekEntry]:
     """The week in ``snap`` played: bots decide the seats without a human decision, the pure
     engine steps. Returns the team's next state (with its bounds and the bots' memory) and
     the week's record (``GameResult.weeks`` shape, with the strategy and players of the week)."""
@@ -209,7 +209,7 @@ def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, dict[str, Any]]:
         decisions[SALES_SEAT] = snap.dec[SALES_SEAT] if SALES_SEAT in snap.dec else bot_promise(scn, state)
         bots += [] if SALES_SEAT in snap.dec else [SALES_SEAT]
     new, events = step(scn, state, decisions)
-    week_record = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
+    week_record: WeekEntry = {"week": state.week, "roles": dict(zip(scn.roles, events, strict=True)), "bots": bots,
                    **week_strategy(t, scn), "players": {r: s.name for r, s in snap.seats.items()}}  # fmt: skip
     return at_state(replace(t, memory=memory), scn, new), week_record
 

@@ -37,7 +37,6 @@ from typing import Any
 import redis
 from redis.commands.core import Script
 
-from game.scoring import WeekRecord
 from game.state import GameState
 from web.store.records import (
     Bounds,
@@ -49,6 +48,7 @@ from web.store.records import (
     Submitted,
     Team,
     TeamSnapshot,
+    WeekEntry,
 )
 
 log = logging.getLogger(__name__)
@@ -494,7 +494,7 @@ class Store:
         """A team's co-makership deal (offered or not) and who chose it."""
         self.r.hset(self.team_key(code, team), mapping={"deal": _flag(deal), "deal_by": by})
 
-    def weeks(self, code: str, team: int, start: int = 0) -> list[WeekRecord]:
+    def weeks(self, code: str, team: int, start: int = 0) -> list[WeekEntry]:
         """The team's week records from index ``start`` on."""
         return [json.loads(x) for x in self.r.lrange(self.team_key(code, team, "weeks"), start, -1)]
 
@@ -691,7 +691,7 @@ class Store:
         team: int,
         before: TeamSnapshot,
         new: Team,
-        record: WeekRecord,
+        record: WeekEntry,
         next_round_seconds: float | None,
         now: float,
         ttl: int | None = None,

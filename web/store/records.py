@@ -1,20 +1,30 @@
 """The typed records the store takes and returns: a session, a team, a seat and its
 players, where a seat token leads, a team as a round reads it, a submitted decision and a
-written week (a week's record is the game's own document, ``game.scoring.WeekRecord``, in
-the ``GameResult.weeks`` shape). Redis's form of them (hashes of strings, ``"1"``/``"0"``
+written week (``WeekEntry``: the game's ``WeekRecord`` with the strategy and players of the
+week). Redis's form of them (hashes of strings, ``"1"``/``"0"``
 flags, JSON text) stays inside ``web.store``."""
 
 from __future__ import annotations
 
 import hmac
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NotRequired
 
-from game.scoring import WeekRecord
-from game.state import GameState
+from game.state import GameState, WeekRecord
 
 Bounds = dict[str, tuple[int, int]]  # role -> the lowest and highest decision allowed
 MAX_SEAT_PLAYERS = 5  # players who may share one seat (the first and four who joined it later)
+
+
+class WeekEntry(WeekRecord):
+    """A week as the server records it: the game's record (``game.state.WeekRecord``) with the
+    team's strategy that week (``codp``, ``shop``, and ``deal`` where a segment can co-make,
+    ``web.play.scenarios.week_strategy``) and who played each seat (``players``: role -> name)."""
+
+    codp: NotRequired[str | None]
+    shop: NotRequired[str | None]
+    deal: NotRequired[bool]
+    players: NotRequired[dict[str, str]]
 
 
 @dataclass(slots=True, frozen=True)
@@ -123,9 +133,9 @@ class TeamSnapshot:
     forced: set[str] = field(default_factory=set)
     round_seconds: int = 0
     status: str = ""
-    weeks: list[WeekRecord] | None = None
+    weeks: list[WeekEntry] | None = None
     weeks_count: int | None = None
-    last_record: WeekRecord | None = None
+    last_record: WeekEntry | None = None
     session: SessionRecord | None = None
 
     @property
