@@ -78,6 +78,7 @@ class Cluster:
     procs: list[subprocess.Popen[bytes]] = field(default_factory=list)
     workers: list[int] = field(default_factory=list)
     redis_proc: subprocess.Popen[bytes] | None = None
+    code: Path = ROOT  # the checkout whose server runs
 
     @property
     def urls(self) -> list[str]:
@@ -95,13 +96,13 @@ class Cluster:
         for k in range(self.servers):
             port = free_port()
             env = {k2: v for k2, v in os.environ.items() if k2 not in ("ASYNC_MODE", "MESSAGE_QUEUE")}
-            env.update(REDIS_URL=url, HOST="127.0.0.1", PORT=str(port), PYTHONUNBUFFERED="1")
+            env.update(REDIS_URL=url, HOST="127.0.0.1", PORT=str(port), PYTHONUNBUFFERED="1", PYTHONPATH=str(self.code))
             env["MAX_TEAMS"] = str(MAX_TEAMS)  # the server's default (300) is below this bench's largest class
             if self.queue or self.servers > 1:
                 env["MESSAGE_QUEUE"] = url
             log = open(Path(self.tmp) / f"server{k}.log", "wb")  # noqa: SIM115 - lives as long as the server
             self.procs.append(
-                subprocess.Popen(procfile_command(port), cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                subprocess.Popen(procfile_command(port), cwd=self.code, env=env, stdout=log, stderr=subprocess.STDOUT)
             )
             self.ports.append(port)
         for proc, base in zip(self.procs, self.urls, strict=True):
@@ -509,11 +510,20 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ratio", type=int, metavar="N", help="N pairs of runs, one process then this one: CPU ratio per team-week"
     )
+    parser.add_argument(
+        "--against",
+        metavar="DIR",
+        help="with --ratio: the first run of each pair serves the code checked out in DIR (another commit) "
+        "in this same configuration",
+    )
     args = parser.parse_args(argv)
     if not 1 <= args.teams <= MAX_TEAMS:
         parser.error(f"--teams must be 1 to {MAX_TEAMS}")
     command = "python bench/load.py " + " ".join(argv if argv is not None else sys.argv[1:])
     command = re.sub(r"\s*--(write|logs|profile) \S+", "", command).strip()
+    if args.against and not args.ratio:
+        parser.error("--against needs --ratio")
+    args.code = None
     if args.ratio:
         return compare_with_one(args)
     fig = play(args)
@@ -534,7 +544,7 @@ def main(argv: list[str] | None = None) -> int:
 def play(args: argparse.Namespace) -> dict[str, Any]:
     """One run: start the cluster, play, stop it; the figures."""
     with tempfile.TemporaryDirectory(prefix="bg-load-") as tmp:
-        cluster = Cluster(tmp, args.servers, args.queue)
+        cluster = Cluster(tmp, args.servers, args.queue, code=Path(args.code or ROOT).resolve())
         try:
             cluster.start()
             started = start_workers(cluster, args)
@@ -547,9 +557,13 @@ def play(args: argparse.Namespace) -> dict[str, Any]:
 
 def compare_with_one(args: argparse.Namespace) -> int:
     """``--ratio N``: N runs of this configuration, each right after a run of one process
-    without the queue on the same class, and the ratio of their server CPU per team-week
-    (on a shared machine one run's figure moves by 10-20 %; pairs cancel most of that)."""
-    one = argparse.Namespace(**{**vars(args), "servers": 1, "queue": False, "split": False})
+    without the queue on the same class (or, ``--against DIR``, of this configuration serving
+    the code in DIR), and the ratio of their server CPU per team-week (on a shared machine one
+    run's figure moves by 10-20 %; pairs cancel most of that)."""
+    if args.against:
+        one = argparse.Namespace(**{**vars(args), "code": args.against})
+    else:
+        one = argparse.Namespace(**{**vars(args), "servers": 1, "queue": False, "split": False})
     ratios, errors = [], 0
     for k in range(args.ratio):
         load = os.getloadavg()[0]
@@ -557,7 +571,8 @@ def compare_with_one(args: argparse.Namespace) -> int:
         errors += len(base["errors"]) + len(this["errors"])
         a, b = (f["cpu"] / f["team_weeks"] * 1000 for f in (base, this))
         ratios.append(b / a)
-        print(f"pair {k + 1}: one process {a:.2f} ms/team-week, this {b:.2f}, ratio {b / a:.2f} "
+        first = "that code" if args.against else "one process"
+        print(f"pair {k + 1}: {first} {a:.2f} ms/team-week, this {b:.2f}, ratio {b / a:.2f} "
               f"(load average {load:.2f} before)", flush=True)  # fmt: skip
     ratios.sort()
     print(f"ratio median {ratios[len(ratios) // 2]:.2f}, range {ratios[0]:.2f}-{ratios[-1]:.2f}; {machine()}")

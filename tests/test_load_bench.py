@@ -43,3 +43,22 @@ def test_ratio_pairs_a_split_class_with_one_process() -> None:
     one, this, ratio = map(float, pair.groups())
     assert one > 0 and this > 0 and ratio == pytest.approx(this / one, abs=0.01)
     assert "ratio median" in out
+
+
+def test_against_pairs_each_run_with_another_checkout(tmp_path) -> None:
+    """``--against DIR`` serves DIR's code in the first run of each pair: a copy of the
+    server whose health answer is broken makes that run fail, so the pair is not made."""
+    out = run_load("--ratio", "1", "--against", str(ROOT))
+    assert re.search(r"^pair 1: that code [\d.]+ ms/team-week, this [\d.]+, ratio [\d.]+", out, re.M), out
+    broken = tmp_path / "broken"
+    (broken / "web").mkdir(parents=True)
+    (broken / "web" / "__init__.py").write_text("raise SystemExit('not this server')\n")
+    proc = subprocess.run(
+        [sys.executable, "bench/load.py", *SMALL, "--ratio", "1", "--against", str(broken)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert proc.returncode != 0 and "pair 1" not in proc.stdout
