@@ -196,8 +196,8 @@ class Received:
     def __init__(self) -> None:
         self.got: list[tuple[Any, ...]] = []
 
-    def deliver(self, changes: rounds.Changes, keep_public: bool, decided_now: Any, shipped: Any) -> None:
-        self.got.append(("changes", changes, keep_public, decided_now, shipped))
+    def deliver(self, note: relay.Announcement) -> None:
+        self.got.append(("changes", *note))
 
     def deliver_states(self, code: str, n: int, states: dict[str, str]) -> None:
         self.got.append(("states", code, n, states))

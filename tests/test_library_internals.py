@@ -1,25 +1,29 @@
-"""What ``web.realtime.internals`` relies on in python-socketio and python-engineio beyond their
-documented API: the installed versions are within the ranges pinned in ``pyproject.toml`` (an
-upgrade past them fails here, to be checked against the library's source and pinned anew), and
-every name it uses is still there and does what it is used for."""
+"""What ``web.realtime.internals`` relies on in python-socketio and python-engineio, and
+``web.store.connection`` in redis-py, beyond their documented API: the installed versions are
+within the ranges pinned in ``pyproject.toml`` (an upgrade past them fails here, to be checked
+against the library's source and pinned anew), and every name used is still there and does what
+it is used for."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import inspect
+import time
 import tomllib
 from pathlib import Path
 from typing import Any
 
 import engineio
 import pytest
+import redis
 import socketio
 from packaging.requirements import Requirement
 
 from web.app import socketio_of
 from web.realtime import internals
+from web.store import connection
 
-PINNED = ("python-socketio", "python-engineio")
+PINNED = ("python-socketio", "python-engineio", "redis")
 
 
 def pins() -> dict[str, Requirement]:
@@ -71,3 +75,26 @@ def test_rooms_leaves_what_the_library_leaves() -> None:
     library, ours = left
     assert ours == library
     assert library[0] == {"/": {None: ["eio-b"], "b": ["eio-b"], "s:ABC234": ["eio-b"]}}
+
+
+@pytest.mark.redis
+def test_the_store_connection_reads_what_redis_py_has(redis_url: str) -> None:
+    """``web.store.connection.Connection`` reads redis-py's socket and hiredis's buffer: with
+    nothing waiting it answers from the operating system, and with a reply waiting it says so."""
+    client = redis.Redis.from_url(redis_url, connection_class=connection.Connection)
+    assert client.ping()
+    conn = client.connection_pool.get_connection()
+    try:
+        assert conn._sock is not None and hasattr(conn._parser, "_reader")
+        assert hasattr(conn._parser._reader, "has_data")
+        assert conn.can_read() is False
+        conn.send_command("PING")
+        deadline = time.monotonic() + 5
+        while not conn.can_read() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert conn.can_read() is True
+        assert conn.read_response() in (b"PONG", "PONG", True)
+        assert conn.can_read() is False
+    finally:
+        client.connection_pool.release(conn)
+        client.close()

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from web import wire
 from web.errors import GameError
 from web.play import rounds, sessions, views
+from web.realtime.relay import Announcement
 from web.store import Presence
 
 META_LIMIT = 1000  # sessions whose meta is kept (a tick at most)
@@ -56,8 +57,9 @@ class Broadcaster:
             decided = {
                 (c, n): changes.decided.get((c, n)) or self.hub.views.team_decided(c, n) for c, n in sorted(only)
             }
-        shipped = self.deliver(changes, keep_public, decided, origin=True)
-        self.hub.transport.send(changes, keep_public, decided, shipped)
+        note = Announcement(changes, keep_public, decided, set())
+        shipped = self.deliver(note, origin=True)
+        self.hub.transport.send(note._replace(shipped=shipped))
 
     def _meta(self, code: str, fresh: bool) -> sessions.SessionMeta | None:
         """The session's meta, read at most once per tick (``fresh``: read it now)."""
@@ -76,23 +78,15 @@ class Broadcaster:
                 self._metas[code] = hit
         return hit[1]
 
-    def deliver(
-        self,
-        changes: rounds.Changes,
-        keep_public: bool = False,
-        decided_now: dict[tuple[str, int], dict[str, Any]] | None = None,
-        shipped: set[tuple[str, int]] | None = None,
-        origin: bool = False,
-    ) -> set[tuple[str, int]]:
-        """``state`` (or, for a teammate's decision, ``decided``) to this process's
-        seats of the changed teams; the session-wide payloads when this process
-        leads; the public info dropped (by a submission, ``keep_public``, only when a
-        team's week moved on).
-        ``decided_now``: the ``decided`` payloads already read (by the announcing
-        process); ``shipped``: teams whose states the announcing process sent along.
-        ``origin``: the change was made here; with other processes, the states of the
-        team's other seats are built here too and sent to them. Returns those teams."""
-        hub = self.hub
+    def deliver(self, note: Announcement, origin: bool = False) -> set[tuple[str, int]]:
+        """``state`` (or, for a teammate's decision, ``decided``) to this process's seats of
+        the teams ``note`` names; the session-wide payloads when this process leads; the
+        public info dropped (after decisions only, ``note.decision``, only when a team's week
+        moved on). ``note.decided``: the ``decided`` payloads already read (by the announcing
+        process); ``note.shipped``: teams whose states it sent along. ``origin``: the change
+        was made here; with other processes, the states of the team's other seats are built
+        here too and sent to them. Returns those teams."""
+        hub, changes, keep_public = self.hub, note.changes, note.decision
         sent: set[tuple[str, int]] = set()
         teams_moved = changes.advanced if keep_public else changes.advanced | changes.seats
         moved = {c for c, _ in teams_moved} | changes.sessions | changes.over
@@ -112,9 +106,7 @@ class Broadcaster:
                 teams |= {(code, n) for n in range(1, m.teams + 1)}
         for code, n in sorted(teams):
             m = meta(code)
-            if m and self._deliver_team(
-                changes, m, n, (code, n) in decided, code in renew, decided_now, shipped, origin
-            ):
+            if m and self._deliver_team(note, m, n, (code, n) in decided, code in renew, origin):
                 sent.add((code, n))
         if not hub.leads():
             return sent
@@ -134,22 +126,14 @@ class Broadcaster:
         return sent
 
     def _deliver_team(
-        self,
-        changes: rounds.Changes,
-        m: sessions.SessionMeta,
-        n: int,
-        only_decided: bool,
-        whole: bool,
-        decided_now: dict[tuple[str, int], dict[str, Any]] | None,
-        shipped: set[tuple[str, int]] | None,
-        origin: bool,
+        self, note: Announcement, m: sessions.SessionMeta, n: int, only_decided: bool, whole: bool, origin: bool
     ) -> bool:
         """Team ``n``'s part of ``deliver``: ``decided`` (``only_decided``: a teammate's decision)
         or every seat's ``state`` to its connections here; where the change was made here
         (``origin``) every taken seat's state is built once and the ones of seats not held here
         go to the transport (True when some did). ``whole``: the session changed, every state is
         built afresh (by each process for its own seats)."""
-        hub, code = self.hub, m.code
+        hub, code, changes = self.hub, m.code, note.changes
         manager = hub.socketio.server.manager
         rooms = {role: f"seat:{code}:{n}:{role}" for role in m.seats}
         here = {role for role, room in rooms.items() if next(manager.get_participants("/", room), None)}
@@ -157,9 +141,7 @@ class Broadcaster:
             if here:
                 hub.socketio.emit(
                     "decided",
-                    (decided_now or {}).get((code, n))
-                    or changes.decided.get((code, n))
-                    or hub.views.team_decided(code, n),
+                    note.decided.get((code, n)) or changes.decided.get((code, n)) or hub.views.team_decided(code, n),
                     to=[rooms[r] for r in sorted(here)],
                 )
             return False
@@ -171,7 +153,7 @@ class Broadcaster:
             if others:
                 hub.transport.send_states(code, n, others)
             return bool(others)
-        if not here or ((code, n) in (shipped or ()) and not whole):
+        if not here or ((code, n) in note.shipped and not whole):
             return False
         fresh = None if whole else changes.fresh.get((code, n))
         for role, payload in hub.views.player_states(m, n, here, snap=fresh).items():

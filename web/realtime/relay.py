@@ -130,9 +130,8 @@ class Transport(Protocol):
     """What crosses from this process to the others: the broadcaster's one interface to them.
     ``Local`` (one process) sends nothing; ``Relay`` (``MESSAGE_QUEUE``) publishes on Redis."""
 
-    def send(self, changes: Changes, keep_public: bool, decided: Decided, shipped: Teams) -> None:
-        """Announce ``changes`` (with the ``decided`` payloads read for them and the teams
-        whose states were ``shipped``)."""
+    def send(self, note: Announcement) -> None:
+        """Announce what changed here (``note``)."""
 
     def send_states(self, code: str, n: int, states: dict[str, str]) -> None:
         """Team ``n``'s seat states (role -> JSON text) for the seats other processes hold."""
@@ -150,7 +149,7 @@ class Transport(Protocol):
 class Local:
     """The transport of a single process: it holds every connection, so nothing crosses."""
 
-    def send(self, changes: Changes, keep_public: bool, decided: Decided, shipped: Teams) -> None:
+    def send(self, note: Announcement) -> None:
         pass
 
     def send_states(self, code: str, n: int, states: dict[str, str]) -> None:
@@ -169,7 +168,7 @@ class Local:
 class Receiver(Protocol):
     """Where the other processes' parts go (the broadcaster)."""
 
-    def deliver(self, changes: Changes, keep_public: bool, decided_now: Decided, shipped: Teams) -> Any: ...
+    def deliver(self, note: Announcement) -> Any: ...
 
     def deliver_states(self, code: str, n: int, states: dict[str, str]) -> None: ...
 
@@ -200,10 +199,10 @@ class Relay:
             self._outbox.append(item)
         self._wake.set()
 
-    def send(self, changes: Changes, keep_public: bool, decided: Decided, shipped: Teams) -> None:
-        """Announce ``changes``: queued for the publishing task, which merges whatever
-        queued while it published last (under load many changes cost one message)."""
-        self._queue(Announcement(changes, keep_public, decided, shipped))
+    def send(self, note: Announcement) -> None:
+        """Announce ``note``: queued for the publishing task, which merges whatever queued
+        while it published last (under load many changes cost one message)."""
+        self._queue(note)
 
     def send_states(self, code: str, n: int, states: dict[str, str]) -> None:
         """Send team ``n``'s seat states (role -> JSON text) to the processes holding them."""
@@ -323,7 +322,7 @@ class Relay:
         """Deliver queued change announcements, merged (decisions apart from the rest)."""
         for a in merge_changes(items):
             try:
-                self._receiver.deliver(a.changes, a.decision, a.decided, a.shipped)
+                self._receiver.deliver(a)
             except Exception:  # keep delivering: one bad change must not stop the lane
                 log.exception("delivering another process's change failed")
 

@@ -27,8 +27,6 @@ import contextlib
 import hashlib
 import json
 import logging
-import select
-import sys
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
@@ -38,6 +36,7 @@ import redis
 from redis.commands.core import Script
 
 from game.state import GameState
+from web.store.connection import Connection
 from web.store.records import (
     Bounds,
     Committed,
@@ -205,45 +204,6 @@ def _team_hash(team: Team) -> dict[str, str]:
         "remaining": "" if team.remaining is None else f"{team.remaining:.3f}",
         "advanced_at": f"{team.advanced_at:.3f}" if team.advanced_at else "",
     }
-
-
-def _os_poll() -> Any:
-    """``select.poll`` as the operating system has it, also where gevent or eventlet
-    replaced it with one that waits through their event loop (None without poll)."""
-    try:
-        from gevent import monkey
-
-        if monkey.is_module_patched("select"):
-            return monkey.get_original("select", "poll")
-    except ImportError:  # pragma: no cover - gevent is a dependency
-        pass
-    patcher = sys.modules.get("eventlet.patcher")  # only where eventlet is in use
-    if patcher is not None and patcher.is_monkey_patched("select"):
-        return getattr(patcher.original("select"), "poll", None)
-    return getattr(select, "poll", None)
-
-
-_POLL = _os_poll()
-
-
-class Connection(redis.Connection):
-    """redis-py's connection, with the check the pool makes before lending it (is a reply
-    left unread, or did the server close it?) first asked of the operating system
-    directly (redis-py asks through ``select.poll``, which under gevent goes round the
-    event loop; see docs/PERFORMANCE.md). Only when the socket has something to read
-    does redis-py's own check run."""
-
-    def can_read(self, timeout: float = 0) -> bool:
-        reader = getattr(self._parser, "_reader", None)  # hiredis's buffer of what was read
-        if timeout == 0 and self._sock is not None and reader is not None and _POLL is not None:
-            if reader.has_data():
-                return True
-            poller = _POLL()
-            poller.register(self._sock.fileno(), select.POLLIN)
-            if not poller.poll(0):
-                return False  # the usual answer, in one system call
-        # something waits (a reply left over, or the server closed the connection): redis-py's own check tells which
-        return super().can_read(timeout)
 
 
 def connect(url: str | None, max_connections: int = 50) -> tuple[redis.Redis, str]:
