@@ -13,7 +13,8 @@ sharing"): with point-of-sale demand shared every policy forecasts from the
 consumer demand the stage serves instead of the orders it receives, scaled by the share
 of it that reaches the stage (``shared_signal``: ``pos_share`` on the stage's own position;
 a stage with only make-to-order stages below it forecasts its own demand, which is the
-consumers' accepted orders, and the scaled point-of-sale demand in weeks it was short);
+consumers' accepted orders, and the base-stock bot the scaled point-of-sale demand in weeks
+it was short);
 with inventories and pipelines shared too, the base-stock bot of a serial chain
 of make-to-stock stages orders on its echelon position (its own stock and supply
 line plus everything downstream of it, minus what consumers wait for) against a level that covers
@@ -165,13 +166,19 @@ def shared_signal(obs: Mapping[str, Any], memory: dict[str, Any], view: Mapping[
     share of it that enters the echelon (``echelon_share``); Chen et al.'s moving-average rule
     there: all of it. Elsewhere the stage fills its own orders on its own position: a
     ``direct`` stage forecasts its own demand (it is the consumers' accepted orders, the same
-    week) and, in a week it was ``short``, the share of the point-of-sale demand it sees when
-    it has stock; a stage with a stock point below, the share that reached it so far."""
+    week) and, for the base-stock bot in a week it was ``short``, the share of the
+    point-of-sale demand it sees when it has stock (its level must cover the consumers its
+    shortage turned away); Sterman's anchor is the orders the stage expects to fill, which
+    at a ``direct`` stage are its own demand, short or not (those who wait are in its
+    backlog, those who walked away order nothing). A stage with a stock point below: the
+    share that reached it so far."""
     pos = float(pos_signal(obs, view) or 0)
     ech = echelon(obs, view) if name in ("base_stock", "moving_average") else None
     if ech is not None:
         return pos if name == "moving_average" else echelon_share(obs, memory, pos, ech[0]) * pos
     straight = direct(obs, view)
+    if straight and name == "sterman":
+        return own_demand(obs)
     share = pos_share(obs, memory, pos, straight)
     return own_demand(obs) if straight and not short(obs) else share * pos
 
