@@ -13,7 +13,9 @@ sharing"): with point-of-sale demand shared every policy forecasts from the
 consumer demand the stage serves instead of the orders it receives, scaled by the share
 of it that reaches the stage (``shared_signal``: ``pos_share`` on the stage's own position;
 a stage with only make-to-order stages below it forecasts its own demand, which is the
-consumers' accepted orders, and the scaled point-of-sale demand in weeks it was short);
+consumers' accepted orders, and the base-stock bot the scaled point-of-sale demand in weeks
+it was short; Sterman's bot above a stock point behind make-to-order stages, where that share
+must be learned, combines the scaled forecast with its own orders' by their record, ``combine``);
 with inventories and pipelines shared too, the base-stock bot of a serial chain
 of make-to-stock stages orders on its echelon position (its own stock and supply
 line plus everything downstream of it, minus what consumers wait for) against a level that covers
@@ -165,15 +167,59 @@ def shared_signal(obs: Mapping[str, Any], memory: dict[str, Any], view: Mapping[
     share of it that enters the echelon (``echelon_share``); Chen et al.'s moving-average rule
     there: all of it. Elsewhere the stage fills its own orders on its own position: a
     ``direct`` stage forecasts its own demand (it is the consumers' accepted orders, the same
-    week) and, in a week it was ``short``, the share of the point-of-sale demand it sees when
-    it has stock; a stage with a stock point below, the share that reached it so far."""
+    week) and, for the base-stock bot in a week it was ``short``, the share of the
+    point-of-sale demand it sees when it has stock (its level must cover the consumers its
+    shortage turned away); Sterman's anchor is the orders the stage expects to fill, which
+    at a ``direct`` stage are its own demand, short or not (those who wait are in its
+    backlog, those who walked away order nothing). A stage with a stock point below: the
+    share that reached it so far."""
     pos = float(pos_signal(obs, view) or 0)
     ech = echelon(obs, view) if name in ("base_stock", "moving_average") else None
     if ech is not None:
         return pos if name == "moving_average" else echelon_share(obs, memory, pos, ech[0]) * pos
     straight = direct(obs, view)
+    if straight and name == "sterman":
+        return own_demand(obs)
     share = pos_share(obs, memory, pos, straight)
     return own_demand(obs) if straight and not short(obs) else share * pos
+
+
+def filtered(obs: Mapping[str, Any], view: Mapping[str, Any]) -> bool:
+    """True when a make-to-order stage stands between the stage and a consumer channel it
+    serves: consumers who will not wait for its lead time never become demand, so the share
+    of the point-of-sale demand that reaches the stage is not known and must be learned."""
+    chain = {c["role"]: c for c in view.get("chain", ())}
+    for k in served_channels(view.get("chain", ()), obs["role"]):
+        while k != obs["role"]:
+            if chain[k].get("mode") == "mto":
+                return True
+            k = chain[k]["supplier"]
+    return False
+
+
+#: Weight of the newest squared error in the errors ``combine`` weighs its forecasts by
+#: (exponential smoothing: a memory of about ten weeks).
+ERROR_WEIGHT = 0.1
+#: The shared forecast's error before it has a record, as a share of the initial rate.
+PRIOR_ERROR = 0.5
+
+
+def combine(obs: Mapping[str, Any], memory: dict[str, Any], shared: float, theta: float) -> float:
+    """Sterman's anchor where the share of point-of-sale demand reaching the stage must be
+    learned (``filtered``, above a stock point): the forecast combination of Bates & Granger
+    (1969) of its own smoothed orders and the ``shared`` forecast, each weighted by the
+    inverse of its smoothed squared error (``ERROR_WEIGHT``) at predicting the orders the
+    stage then received (kept in ``memory["combined"]``: last week's forecasts and errors).
+    The shared forecast starts without a record (an error of ``PRIOR_ERROR`` x the initial
+    rate), so the stage trusts its own orders until the shared signal has predicted them."""
+    own = own_demand(obs)
+    rate = float(obs["initial_rate"])
+    last, errors = memory.get("combined", ([rate, rate], [0.0, (PRIOR_ERROR * rate) ** 2]))
+    errors = [(1 - ERROR_WEIGHT) * e + ERROR_WEIGHT * (own - f) ** 2 for e, f in zip(errors, last, strict=True)]
+    mine = theta * own + (1 - theta) * last[0]
+    memory["combined"] = ([mine, shared], errors)
+    total = errors[0] + errors[1]
+    return mine if total <= 0 else (errors[1] * mine + errors[0] * shared) / total
 
 
 def echelon(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> tuple[float, int] | None:
@@ -396,6 +442,8 @@ class Policy:
         elif self.name == "moving_average":
             decision = _round(_moving_average(obs, memory, signal, view, p))
         elif self.name == "sterman":
+            if pos_signal(obs, view) is not None and filtered(obs, view) and not direct(obs, view):
+                forecast = combine(obs, memory, forecast, theta)
             stock = obs["on_hand"] - obs["backlog"]
             target = p.get("target", 17.0)
             adjust = p.get("alpha", 0.26) * (target - stock - p.get("beta", 0.34) * obs["supply_line"])

@@ -16,7 +16,9 @@ from game.policies import (
     Policy,
     PolicyError,
     check_roles,
+    combine,
     echelon,
+    filtered,
     parse_policy,
     pos_share,
     pos_signal,
@@ -373,6 +375,21 @@ def test_the_share_of_point_of_sale_demand_a_stage_sees_is_learned():
     assert shares == sorted(shares, reverse=True)
     assert shares[-1] == pytest.approx(0.5, abs=0.01)
     assert memory["asked"] == [SHARE_PRIOR * 4 + 200 * 5, SHARE_PRIOR * 4 + 200 * 10]
+
+
+def test_a_stage_above_a_make_to_order_stage_weighs_the_shared_forecast_by_its_record():
+    """Bates & Granger (1969): the stage starts from its own orders and shifts towards the
+    shared forecast as it predicts the orders the stage receives better than its own does."""
+    chain = [{**c, "mode": "mto" if c["role"] == "retailer" else "mts"} for c in CHAIN]
+    assert filtered(obs(role="factory"), {"chain": chain}) and not filtered(obs(role="factory"), {"chain": CHAIN})
+    memory: dict = {}
+    assert combine(obs(incoming_order=4), memory, 9.0, 0.5) == 4  # no record yet: its own orders
+    # the orders jump to 9 and stay: the shared forecast of 9 keeps predicting them, its own lags
+    anchors = [combine(obs(incoming_order=9), memory, 9.0, 0.5) for _ in range(6)]
+    assert anchors == sorted(anchors) and anchors[0] > 4 and anchors[-1] == pytest.approx(9, abs=0.1)
+    # the orders fall to 2 and the shared forecast stays at 9: the anchor leans on its own orders
+    anchors = [combine(obs(incoming_order=2), memory, 9.0, 0.5) for _ in range(8)]
+    assert anchors[-1] < 3
 
 
 def test_a_stage_forecasts_from_the_channels_it_serves():

@@ -137,14 +137,12 @@ def test_the_point_of_sale_shared_alone_lowers_the_bullwhip_and_earns_at_least_a
 #: Sterman's bots at ``mts-central`` where sharing still costs them (paired on ``SEEDS``, the
 #: same with the point-of-sale demand alone and with everything shared: their rule reads no
 #: other stage's stock): the stages above the central stock learn the share of the consumers'
-#: demand that reaches them from orders that also drain that stock's opening goods
-#: (``game.policies.SHARE_PRIOR``), and Sterman's rule, which corrects only a share of its
-#: stock gap a week, follows that slow estimate.
+#: demand that reaches them from orders that also drain that stock's opening goods, and weigh
+#: the scaled point-of-sale forecast by its record (``game.policies.combine``); after the drain
+#: that forecast is still low, so they lean on their own orders and, short like the unshared
+#: chain, gain nothing.
 STERMAN_CENTRAL_OPEN = {
-    "operational-excellence": "loses 6 +- 1 a game and the supplier's bullwhip rises 0.18 +- 0.03",
-    "decoupling-point": "loses 127 +- 119 a game (suppliers short while the central stock drains)",
-    "segments": "earns 1 +- 3 a game: no loss, but not two standard errors clear",
-    "product-leadership": "loses 274 +- 309 a game over the life cycle",
+    "decoupling-point": "loses 35 +- 60 a game (suppliers short while the central stock drains)",
 }
 
 
