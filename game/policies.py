@@ -112,17 +112,23 @@ SHARE_PRIOR = 4
 DIRECT_PRIOR = 1
 
 
+def modes_below(obs: Mapping[str, Any], view: Mapping[str, Any]) -> set[str]:
+    """The modes (``mts``, ``mto``) of the stages between the stage and the consumer channels
+    it serves (none when it faces the consumers itself)."""
+    chain = {c["role"]: c for c in view.get("chain", ())}
+    modes: set[str] = set()
+    for k in served_channels(view.get("chain", ()), obs["role"]):
+        while k != obs["role"]:
+            modes.add(chain[k].get("mode", "mts"))
+            k = chain[k]["supplier"]
+    return modes
+
+
 def direct(obs: Mapping[str, Any], view: Mapping[str, Any]) -> bool:
     """True when no stock point stands between the stage and the consumer channels it
     serves (each stage between works to order): its own demand is then the consumers'
     orders that were accepted, passed on the same week."""
-    chain = {c["role"]: c for c in view.get("chain", ())}
-    for k in served_channels(view.get("chain", ()), obs["role"]):
-        while k != obs["role"]:
-            if chain[k].get("mode") != "mto":
-                return False
-            k = chain[k]["supplier"]
-    return True
+    return modes_below(obs, view) <= {"mto"}
 
 
 def short(obs: Mapping[str, Any]) -> bool:
@@ -188,13 +194,7 @@ def filtered(obs: Mapping[str, Any], view: Mapping[str, Any]) -> bool:
     """True when a make-to-order stage stands between the stage and a consumer channel it
     serves: consumers who will not wait for its lead time never become demand, so the share
     of the point-of-sale demand that reaches the stage is not known and must be learned."""
-    chain = {c["role"]: c for c in view.get("chain", ())}
-    for k in served_channels(view.get("chain", ()), obs["role"]):
-        while k != obs["role"]:
-            if chain[k].get("mode") == "mto":
-                return True
-            k = chain[k]["supplier"]
-    return False
+    return "mto" in modes_below(obs, view)
 
 
 #: Weight of the newest squared error in the errors ``combine`` weighs its forecasts by
