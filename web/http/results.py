@@ -94,7 +94,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     store = views.store
     meta = load_meta(store, code)
     teams = []
-    for n in range(1, meta.settings.teams + 1):
+    for n in meta.team_numbers:
         t = store.team(meta.code, n)
         if t is None:
             raise GameError("unknown_session", f"no session with code {meta.code}")

@@ -216,7 +216,7 @@ def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, WeekEntry]:
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
     """End the session when every team has played its last week."""
-    if all(t.team.done for t in store.teams(meta.code, range(1, meta.settings.teams + 1), ("done",))):
+    if all(t.team.done for t in store.teams(meta.code, meta.team_numbers, ("done",))):
         return end(store, cfg, meta)
     return Changes()
 
@@ -270,7 +270,7 @@ class Control:
 
     @property
     def teams(self) -> range:
-        return range(1, self.meta.settings.teams + 1)
+        return self.meta.team_numbers
 
     def every_team(self) -> Changes:
         """Every team's seats changed (their clients get new states), and the session."""
@@ -464,7 +464,7 @@ def _tick_session(
     ttl = int(cfg["IDLE_TTL_SECONDS"])
     # humans before seen: join and resume mark a seat seen before adding it to humans,
     # so a seat that joins while this pass runs is never taken for a drop-out
-    snaps = store.teams(code, range(1, meta.settings.teams + 1), ("week", "done", "advanced_at"), ("humans", "decided"))
+    snaps = store.teams(code, meta.team_numbers, ("week", "done", "advanced_at"), ("humans", "decided"))
     seen_closed = store.presence(code)
     if presence is not None:
         presence[code] = seen_closed

@@ -56,6 +56,11 @@ class SessionMeta:
         return settings_scenario(self.settings, codp, shop, deal)
 
     @property
+    def team_numbers(self) -> range:
+        """The session's teams, numbered from 1."""
+        return range(1, self.settings.teams + 1)
+
+    @property
     def seats(self) -> tuple[str, ...]:
         """The seats players may take: the base scenario's roles and its sales seat, if any."""
         return sales_seats(self.base)
@@ -266,7 +271,7 @@ def _fill_order(meta: SessionMeta) -> list[str]:
 
 def _free_seat(store: Store, meta: SessionMeta, team: int | None, role: str | None) -> list[tuple[int, str]]:
     """Candidate seats for a join request, in fill order."""
-    teams = [team] if team is not None else list(range(1, meta.settings.teams + 1))
+    teams = [team] if team is not None else list(meta.team_numbers)
     out = []
     for n in teams:
         taken = set(store.seats(meta.code, n)) | store.forced(meta.code, n)
@@ -280,7 +285,7 @@ def _shared_seat(store: Store, meta: SessionMeta, team: int | None, role: str | 
     """Taken seats a late player may share, fewest players first (then team 1 first, consumer end first);
     a seat the facilitator gave to a bot is not offered."""
     roles = _fill_order(meta) if role is None else [role]
-    teams = [team] if team is not None else list(range(1, meta.settings.teams + 1))
+    teams = [team] if team is not None else list(meta.team_numbers)
     found = []
     for n, snap in zip(teams, store.teams(meta.code, teams, ("week",), ("seats", "forced")), strict=True):
         for i, r in enumerate(roles):

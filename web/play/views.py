@@ -353,7 +353,7 @@ class Views:
     def _snapshots(self, meta: SessionMeta, teams: list[int] | None = None) -> list[TeamSnapshot]:
         """The small fields, decisions, seats, humans and forced roles of ``teams`` (default:
         every team, in order) in one round trip."""
-        teams = list(range(1, meta.settings.teams + 1)) if teams is None else teams
+        teams = list(meta.team_numbers) if teams is None else teams
         fields = ("week", "done", "codp", "shop", "deal", "name", "deadline", "remaining")
         return self.store.teams(meta.code, teams, fields, ("dec", "seats", "humans", "forced"))
 
@@ -462,7 +462,7 @@ class Views:
         """Teams ranked by score (``game.scoring.team_score``: profit, or minus cost without prices)."""
         rows = {}
         fields = ("week", "done", "codp", "shop", "deal", "name")
-        for n, snap in enumerate(self.store.teams(meta.code, range(1, meta.settings.teams + 1), fields), 1):
+        for n, snap in enumerate(self.store.teams(meta.code, meta.team_numbers, fields), 1):
             t = snap.team
             money = self._cached_money(meta, n, t)
             rows[n] = {"name": t.name or f"Team {n}", "week": t.week, "done": t.done, **money}
@@ -472,7 +472,7 @@ class Views:
         """The public ``leaderboard`` event (the projector), encoded: the whole ``ranking`` (or
         ``rows``), who has decided in each team (``progress``), the chain's structure and the
         class's orders per stage week by week (``orders``, see ``class_orders``)."""
-        snaps = self.store.teams(meta.code, range(1, meta.settings.teams + 1), ("week", "done"), ("decided", "humans"))
+        snaps = self.store.teams(meta.code, meta.team_numbers, ("week", "done"), ("decided", "humans"))
         progress = [
             _progress(n, snap.team.week, snap.team.done, snap.decided, [r for r in meta.seats if r not in snap.humans])
             for n, snap in enumerate(snaps, 1)
@@ -498,7 +498,7 @@ class Views:
         if known is None or known["roles"] != roles:
             known = {"roles": roles, "played": [], "spread": {r: [] for r in roles}}
         if horizon > len(known["played"]):
-            records = [self._records(meta, n, horizon) for n in range(1, meta.settings.teams + 1)]
+            records = [self._records(meta, n, horizon) for n in meta.team_numbers]
             horizon = min(horizon, *(len(r) for r in records))  # a record not yet readable waits
             for week in range(len(known["played"]) + 1, horizon + 1):
                 spread = order_spread(roles, records, week)
@@ -519,7 +519,7 @@ class Views:
         """``GET /api/sessions/<code>``: status and which seats are taken (no names, no state)."""
         roles = meta.seats
         # every team in one round trip: each player page asks once
-        snaps = self.store.teams(meta.code, range(1, meta.settings.teams + 1), ("week", "name"), ("taken", "humans"))
+        snaps = self.store.teams(meta.code, meta.team_numbers, ("week", "name"), ("taken", "humans"))
         teams = []
         week = None
         for n, snap in enumerate(snaps, 1):
