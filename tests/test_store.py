@@ -15,7 +15,7 @@ import redis as redis_lib
 from web.config import load_config
 from web.play import rounds, sessions
 from web.store import DEADLINES, SESSIONS, Store
-from web.store.records import Committed, SeatRef, Team
+from web.store.records import Committed, SeatRef, SessionSettings, Team
 
 NOW = 1_700_000_000.0
 
@@ -69,11 +69,43 @@ def test_create_writes_the_documented_keys(store: Store) -> None:
     meta = store.session(code)
     assert meta is not None and meta.status == "setup"
     assert s["facilitator_secret"] not in json.dumps(store.r.hgetall(store.session_key(code)))  # only the hash
-    assert meta.config["teams"] == 2
+    assert meta.settings.teams == 2
     for n in (1, 2):
         t = team(store, code, n)
         assert t.week == 1 and t.state is not None and t.state.week == 1 and t.bounds
     assert store.r.ttl(store.session_key(code)) > 0
+
+
+# a session's settings as stored sessions keep them (JSON): one with an end window, a chosen
+# CODP rule and its own scenario, and one stored before games ended in a window
+STORED = (
+    '{"scenario": "mine", "custom": "name = \\"mine\\"\\n", "teams": 2, "weeks": 6, "end_window": [5, 8], '
+    '"end_known": true, "seed": 7, "codp": {"rule": "team", "position": "mto"}, '
+    '"visibility": {"pos_demand": true, "inventories": false, "pipelines": false}, "bot_policy": "sterman"}'
+)
+STORED_BEFORE_WINDOWS = (
+    '{"scenario": "classic", "teams": 1, "weeks": 20, "seed": 3, "codp": {"rule": "fixed", "position": null}, '
+    '"visibility": {"pos_demand": false}, "bot_policy": "naive"}'
+)
+
+
+def test_stored_settings_load_as_a_record_and_are_written_back_as_they_were(store: Store) -> None:
+    for code, config in (("OLD1", STORED), ("OLD2", STORED_BEFORE_WINDOWS)):
+        store.r.hset(store.session_key(code), mapping={"config": config, "secret": "h", "status": "running"})
+    old = store.session("OLD1")
+    assert old is not None and (old.status, old.round_seconds, old.secret) == ("running", 0, "h")
+    vis = {"pos_demand": True, "inventories": False, "pipelines": False}
+    assert old.settings == SessionSettings(
+        "mine", 2, 6, 7, "team", "mto", vis, "sterman", (5, 8), True, 'name = "mine"\n'
+    )
+    assert store.create_session("NEW1", old, NOW, [], 60)
+    assert store.r.hget(store.session_key("NEW1"), "config") == STORED
+    older = store.session("OLD2")
+    assert older is not None  # it ends after its weeks, and tells the last week as its scenario says
+    assert older.settings == SessionSettings(
+        "classic", 1, 20, 3, "fixed", None, {"pos_demand": False}, "naive", (20, 20)
+    )
+    assert sessions.meta_from("OLD2", older).end == 20
 
 
 def test_tokens_are_stored_as_hashes(store: Store) -> None:

@@ -161,9 +161,9 @@ def results_as_xlsx(code: str) -> Response:
 def download(code: str) -> Response:
     """The scenario the session plays, as a TOML file (same access as the results)."""
     meta = check_results_access(code)
-    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", meta.scenario).strip("-")[:40] or "scenario"
+    slug = re.sub(r"[^A-Za-z0-9_-]+", "-", meta.settings.scenario).strip("-")[:40] or "scenario"
     return Response(
-        own_scenario.session_toml(meta.scenario, meta.custom),
+        own_scenario.session_toml(meta.settings.scenario, meta.settings.custom),
         mimetype="application/toml",
         headers={"Content-Disposition": f'attachment; filename="{slug}-{meta.code}.toml"'},
     )

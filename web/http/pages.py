@@ -140,9 +140,9 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
     texts = scenario_texts(scn)
     return {
         "name": scn.name,
-        "custom": meta.custom is not None,
+        "custom": meta.settings.custom is not None,
         # which parts of the debrief apply: the decoupling point (a position set or chosen), a web shop
-        "has_codp": meta.codp is not None or meta.codp_rule == "team",
+        "has_codp": meta.settings.codp is not None or meta.settings.codp_rule == "team",
         "has_shop": bool(shop_roles(scn)),
         "title": texts["title"],
         "debrief": texts["debrief"],
@@ -168,7 +168,7 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
         meta = check_results_access(_code(code))
     except GameError as exc:
         return jsonify({"error": exc.to_dict()}), exc.status
-    if not 1 <= team <= meta.teams:
+    if not 1 <= team <= meta.settings.teams:
         return jsonify({"error": {"code": "not_found", "message": f"no team {team} in this session"}}), 404
     store = current_app.extensions["beergame"].store
     raw = store.team(meta.code, team)
@@ -177,10 +177,10 @@ def benchmark(code: str, team: int) -> tuple[Response, int]:
     seed = raw.state.seed
     played = len(store.weeks(meta.code, team)) or meta.end
     codp = raw.codp or meta.base.codp
-    horizon = (meta.weeks, meta.end_window, played)
+    horizon = (meta.settings.weeks, meta.settings.end_window, played)
     out = {
-        **_benchmark(meta.scenario, horizon, codp, seed, meta.custom, raw.shop),
-        "reference": _reference(meta.scenario, horizon, codp, seed, meta.custom),
+        **_benchmark(meta.settings.scenario, horizon, codp, seed, meta.settings.custom, raw.shop),
+        "reference": _reference(meta.settings.scenario, horizon, codp, seed, meta.settings.custom),
         "drivers": meta.base.driver_texts(current_language()),
     }
     return jsonify(out), 200

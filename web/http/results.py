@@ -94,7 +94,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     store = views.store
     meta = load_meta(store, code)
     teams = []
-    for n in range(1, meta.teams + 1):
+    for n in meta.team_numbers:
         t = store.team(meta.code, n)
         if t is None:
             raise GameError("unknown_session", f"no session with code {meta.code}")
@@ -103,7 +103,7 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
         raw = store.weeks(meta.code, n)
         weeks = _weeks(raw, t, scn, {r: s.name for r, s in seats.items()})
         state = t.state.to_dict() if t.state is not None else {}
-        score = summary(scn, raw, meta.visibility.get("pos_demand")) if raw else None
+        score = summary(scn, raw, meta.settings.visibility.get("pos_demand")) if raw else None
         teams.append(
             {
                 "team": n,
@@ -121,13 +121,13 @@ def session_results(store_or_app: Store | Flask, code: str) -> dict[str, Any]:
     return jsonsafe(
         {
             "code": meta.code,
-            "scenario": meta.scenario,
-            "custom": meta.custom is not None,
-            **({"scenario_toml": meta.custom} if meta.custom else {}),
+            "scenario": meta.settings.scenario,
+            "custom": meta.settings.custom is not None,
+            **({"scenario_toml": meta.settings.custom} if meta.settings.custom else {}),
             "title": meta.base.title,
-            "weeks": meta.weeks,
-            "seed": meta.seed,
-            "visibility": dict(meta.visibility),
+            "weeks": meta.settings.weeks,
+            "seed": meta.settings.seed,
+            "visibility": dict(meta.settings.visibility),
             "status": meta.status,
             "roles": list(meta.base.roles),
             "ranking": rounded(views.ranking(meta)),

@@ -194,7 +194,7 @@ def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, WeekEntry]:
     scn = meta.team_scenario(t)
     state = t.state  # the engine and the bots never change their input
     memory: dict[str, Any] = dict(t.memory)
-    policy = parse_policy(meta.bot_policy)
+    policy = parse_policy(meta.settings.bot_policy)
     decisions: dict[str, int] = {}
     bots = []
     for role in scn.roles:
@@ -202,7 +202,7 @@ def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, WeekEntry]:
             decisions[role] = snap.dec[role]
         else:
             decisions[role], memory[role] = bot_decision(
-                policy, scn, state, role, memory.get(role, {}), meta.visibility
+                policy, scn, state, role, memory.get(role, {}), meta.settings.visibility
             )
             bots.append(role)
     if scn.sales is not None:  # the sales seat: its player's promise, else the bots' (game.sales)
@@ -216,7 +216,7 @@ def play(meta: SessionMeta, snap: TeamSnapshot) -> tuple[Team, WeekEntry]:
 
 def _maybe_over(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
     """End the session when every team has played its last week."""
-    if all(t.team.done for t in store.teams(meta.code, range(1, meta.teams + 1), ("done",))):
+    if all(t.team.done for t in store.teams(meta.code, meta.team_numbers, ("done",))):
         return end(store, cfg, meta)
     return Changes()
 
@@ -227,8 +227,8 @@ def end(store: Store, cfg: dict[str, Any], meta: SessionMeta) -> Changes:
     if session is None or session.status == "over":
         return Changes()
     store.set_session(meta.code, status="over")
-    store.drop_deadlines(meta.code, meta.teams)
-    store.touch(meta.code, meta.teams, int(cfg["GAME_TTL_SECONDS"]))
+    store.drop_deadlines(meta.code, meta.settings.teams)
+    store.touch(meta.code, meta.settings.teams, int(cfg["GAME_TTL_SECONDS"]))
     return Changes(over={meta.code}, sessions={meta.code})
 
 
@@ -246,8 +246,8 @@ def _not_on_week(team: int | None, week: int, found: Team | None) -> str:
 
 
 def _team_arg(meta: SessionMeta, team: int | None) -> int | None:
-    if team is not None and not 1 <= team <= meta.teams:
-        raise bad(f"team must be a number from 1 to {meta.teams}")
+    if team is not None and not 1 <= team <= meta.settings.teams:
+        raise bad(f"team must be a number from 1 to {meta.settings.teams}")
     return team
 
 
@@ -270,7 +270,7 @@ class Control:
 
     @property
     def teams(self) -> range:
-        return range(1, self.meta.teams + 1)
+        return self.meta.team_numbers
 
     def every_team(self) -> Changes:
         """Every team's seats changed (their clients get new states), and the session."""
@@ -464,7 +464,7 @@ def _tick_session(
     ttl = int(cfg["IDLE_TTL_SECONDS"])
     # humans before seen: join and resume mark a seat seen before adding it to humans,
     # so a seat that joins while this pass runs is never taken for a drop-out
-    snaps = store.teams(code, range(1, meta.teams + 1), ("week", "done", "advanced_at"), ("humans", "decided"))
+    snaps = store.teams(code, meta.team_numbers, ("week", "done", "advanced_at"), ("humans", "decided"))
     seen_closed = store.presence(code)
     if presence is not None:
         presence[code] = seen_closed
@@ -555,7 +555,7 @@ def choose_codp(
     ``role``: the seat that chose; its player's name is kept as ``codp_by``."""
 
     meta = load_meta(store, code)
-    if meta.codp_rule != "team":
+    if meta.settings.codp_rule != "team":
         raise GameError("forbidden", "the facilitator fixed the decoupling point for this session")
     if position is not None:
         allowed = [*(meta.base.codp_positions or positions_for(meta.base)), *process_options(meta.base)]
@@ -577,11 +577,11 @@ def choose_codp(
     t = store.team(code, team)
     if t is None:
         raise GameError("unknown_session", f"no team {team} in session {code}")
-    position = position or t.codp or meta.codp
+    position = position or t.codp or meta.settings.codp
     shop = shop or t.shop or None
     by = _chooser(store, code, team, role)
     if meta.status == "setup":
-        fresh = new_team(meta.scenario_for(position, shop), meta.seed, team, position, shop)
+        fresh = new_team(meta.scenario_for(position, shop), meta.settings.seed, team, position, shop)
         store.restart_team(code, team, fresh, by=by)
         return Changes(seats={(code, team)})
     if meta.status not in ("running", "paused"):

@@ -22,7 +22,7 @@ from web.payloads import is_whole
 from web.play import own_scenario
 from web.play.scenarios import base_scenario, presets, team_scenario
 from web.store import Store, digest
-from web.store.records import Player, SessionRecord, Team
+from web.store.records import Player, SessionRecord, SessionSettings, Team
 
 CODE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L
 CODE_LENGTH = 6
@@ -32,38 +32,33 @@ MAX_ROUND_SECONDS = 3600
 MAX_SEED = 2**31 - 1
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SessionMeta:
-    """A session's settings and status, read from its hash."""
+    """A session as the rounds read it: its code, its settings (fixed at creation) and its
+    status, round timer (0: none), facilitator secret's hash and whether the facilitator
+    revealed the last week during the game."""
 
     code: str
-    scenario: str
-    teams: int
-    weeks: int
-    seed: int
-    codp_rule: str
-    codp: str | None
-    visibility: dict[str, bool]
-    bot_policy: str
+    settings: SessionSettings
     status: str
     round_seconds: int
     secret_hash: str
-    custom: str | None = None  # the TOML text of the session's own scenario (else a preset)
-    end_window: tuple[int, int] | None = None  # the weeks the game may end in (None: the scenario's)
-    end_told: bool | None = None  # the players are told the last week (None: as the scenario says)
-    end_revealed: bool = False  # the facilitator revealed the last week during the game
+    end_revealed: bool = False
 
     @property
     def base(self) -> Scenario:
         """The session's scenario with its weeks (no team CODP applied)."""
-        return team_scenario(self.scenario, self.weeks, self.codp, self.custom, None, self.end_window)
+        return settings_scenario(self.settings)
 
     def scenario_for(self, codp: str | None, shop: str | None = None, deal: bool | None = None) -> Scenario:
         """The scenario a team with CODP position ``codp`` (web shop mode ``shop``, co-makership
         ``deal``: None as the scenario has it) plays."""
-        return team_scenario(
-            self.scenario, self.weeks, codp or self.codp, self.custom, shop or None, self.end_window, deal
-        )
+        return settings_scenario(self.settings, codp, shop, deal)
+
+    @property
+    def team_numbers(self) -> range:
+        """The session's teams, numbered from 1."""
+        return range(1, self.settings.teams + 1)
 
     @property
     def seats(self) -> tuple[str, ...]:
@@ -73,18 +68,27 @@ class SessionMeta:
     @property
     def end(self) -> int:
         """The last week of every team's game (drawn from the session's seed)."""
-        return end_of_game(self.base, self.seed)
+        return end_of_game(self.base, self.settings.seed)
 
     @property
     def end_known(self) -> bool:
         """True when the players may see the last week: set so at creation (default: as the
         scenario says) or revealed by the facilitator since."""
-        told = self.base.end_known if self.end_told is None else self.end_told
+        told = self.base.end_known if self.settings.end_told is None else self.settings.end_told
         return told or self.end_revealed
 
     def team_scenario(self, team: Team) -> Scenario:
         """The scenario ``team`` (with its ``codp``, ``shop`` and ``deal``) plays."""
         return self.scenario_for(team.codp, team.shop, team.deal)
+
+
+def settings_scenario(
+    settings: SessionSettings, codp: str | None = None, shop: str | None = None, deal: bool | None = None
+) -> Scenario:
+    """The scenario a team of a session with ``settings`` plays at CODP position ``codp`` (None:
+    the session's), web shop mode ``shop`` and co-makership ``deal`` (None: as the scenario has it)."""
+    s = settings
+    return team_scenario(s.scenario, s.weeks, codp or s.codp, s.custom, shop or None, s.end_window, deal)
 
 
 def load_meta(store: Store, code: Any) -> SessionMeta:
@@ -99,26 +103,7 @@ def meta_from(code: str, raw: SessionRecord | None) -> SessionMeta:
     """The session ``code`` from its record ``raw``; ``unknown_session`` when there is none."""
     if raw is None:
         raise GameError("unknown_session", f"no session with code {code}")
-    cfg = raw.config
-    return SessionMeta(
-        code=code,
-        scenario=cfg["scenario"],
-        teams=int(cfg["teams"]),
-        weeks=int(cfg["weeks"]),
-        seed=int(cfg["seed"]),
-        codp_rule=cfg["codp"]["rule"],
-        codp=cfg["codp"]["position"],
-        visibility=dict(cfg["visibility"]),
-        bot_policy=cfg["bot_policy"],
-        status=raw.status,
-        round_seconds=raw.round_seconds,
-        secret_hash=raw.secret,
-        custom=cfg.get("custom"),
-        # a session created before games ended in a window ends after its weeks, as its states do
-        end_window=tuple(cfg.get("end_window") or (cfg["weeks"], cfg["weeks"])),  # type: ignore[arg-type]
-        end_told=cfg.get("end_known"),
-        end_revealed=raw.end_revealed,
-    )
+    return SessionMeta(code, raw.settings, raw.status, raw.round_seconds, raw.secret, raw.end_revealed)
 
 
 def check_facilitator(meta: SessionMeta, secret: Any) -> None:
@@ -170,8 +155,8 @@ def new_code() -> str:
     return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
 
 
-def _settings(body: Any, max_teams: int) -> dict[str, Any]:
-    """Validate the body of ``POST /api/sessions``; the session's config."""
+def _settings(body: Any, max_teams: int) -> tuple[SessionSettings, int]:
+    """Validate the body of ``POST /api/sessions``; the session's settings and round timer."""
     body = payloads.check(body, payloads.SESSION, "the session")
     custom = None
     if body.get("custom_scenario") is not None:  # the session's own scenario (web.play.own_scenario)
@@ -209,31 +194,32 @@ def _settings(body: Any, max_teams: int) -> dict[str, Any]:
         policy = check_roles(parse_policy(policy), scn.roles).spec
     except PolicyError as exc:
         raise bad(str(exc)) from None
-    return {
-        "scenario": name,
-        **({"custom": custom} if custom else {}),
-        "teams": teams,
-        "weeks": weeks,
-        "end_window": end_window,
-        "end_known": end_known,
-        "seed": seed,
-        "codp": {"rule": rule, "position": position},
-        "visibility": visibility,
-        "bot_policy": policy,
-        "round_seconds": round_seconds(body.get("round_seconds")),
-    }
+    settings = SessionSettings(
+        scenario=name,
+        teams=teams,
+        weeks=weeks,
+        seed=seed,
+        codp_rule=rule,
+        codp=position,
+        visibility=visibility,
+        bot_policy=policy,
+        end_window=end_window,
+        end_told=end_known,
+        custom=custom or None,
+    )
+    return settings, round_seconds(body.get("round_seconds"))
 
 
-def _end_window(raw: Any, scn: Scenario, weeks: int) -> list[int]:
-    """The session's ``end_window``: ``[first, last]`` with first <= ``weeks`` <= last, or by
+def _end_window(raw: Any, scn: Scenario, weeks: int) -> tuple[int, int]:
+    """The session's ``end_window``: first and last with first <= ``weeks`` <= last, or by
     default the scenario's own window moved along with ``weeks``."""
     if raw is None:
-        return list(window(with_length(scn, weeks)))
+        return window(with_length(scn, weeks))
     if not (isinstance(raw, list) and len(raw) == 2 and all(is_whole(v) for v in raw)):
         raise bad("end_window must be [first, last], two whole numbers of weeks")
     if not 1 <= raw[0] <= weeks <= raw[1] <= MAX_WEEKS:
         raise bad(f"end_window must hold 1 <= first <= weeks ({weeks}) <= last <= {MAX_WEEKS}")
-    return list(raw)
+    return raw[0], raw[1]
 
 
 def at_state(team: Team, scn: Scenario, state: GameState) -> Team:
@@ -251,17 +237,11 @@ def new_team(scn: Scenario, seed: int, n: int, codp: str | None, shop: str | Non
 
 def create_session(store: Store, cfg: dict[str, Any], body: Any, now: float) -> dict[str, Any]:
     """Create a session from the API body; returns the answer of ``POST /api/sessions``."""
-    settings = _settings(body, int(cfg["MAX_TEAMS"]))
+    settings, timer = _settings(body, int(cfg["MAX_TEAMS"]))
     secret = secrets.token_urlsafe(24)
-    record = SessionRecord(
-        config={k: v for k, v in settings.items() if k != "round_seconds"},
-        secret=digest(secret),
-        round_seconds=settings["round_seconds"],
-    )
-    position = settings["codp"]["position"]
-    ends = tuple(settings["end_window"])
-    scn = team_scenario(settings["scenario"], settings["weeks"], position, settings.get("custom"), None, ends)
-    teams = [new_team(scn, settings["seed"], n, position) for n in range(1, settings["teams"] + 1)]
+    record = SessionRecord(settings, secret=digest(secret), round_seconds=timer)
+    scn = settings_scenario(settings)
+    teams = [new_team(scn, settings.seed, n, settings.codp) for n in range(1, settings.teams + 1)]
     for _ in range(20):
         code = new_code()
         if store.create_session(code, record, now, teams, int(cfg["IDLE_TTL_SECONDS"])):
@@ -273,10 +253,10 @@ def create_session(store: Store, cfg: dict[str, Any], body: Any, now: float) -> 
         "code": code,
         "facilitator_secret": secret,
         "join_url": f"/play/{code}",
-        "scenario": settings["scenario"],
-        "teams": settings["teams"],
-        "weeks": settings["weeks"],
-        "seed": settings["seed"],
+        "scenario": settings.scenario,
+        "teams": settings.teams,
+        "weeks": settings.weeks,
+        "seed": settings.seed,
     }
 
 
@@ -291,7 +271,7 @@ def _fill_order(meta: SessionMeta) -> list[str]:
 
 def _free_seat(store: Store, meta: SessionMeta, team: int | None, role: str | None) -> list[tuple[int, str]]:
     """Candidate seats for a join request, in fill order."""
-    teams = [team] if team is not None else list(range(1, meta.teams + 1))
+    teams = [team] if team is not None else list(meta.team_numbers)
     out = []
     for n in teams:
         taken = set(store.seats(meta.code, n)) | store.forced(meta.code, n)
@@ -305,7 +285,7 @@ def _shared_seat(store: Store, meta: SessionMeta, team: int | None, role: str | 
     """Taken seats a late player may share, fewest players first (then team 1 first, consumer end first);
     a seat the facilitator gave to a bot is not offered."""
     roles = _fill_order(meta) if role is None else [role]
-    teams = [team] if team is not None else list(range(1, meta.teams + 1))
+    teams = [team] if team is not None else list(meta.team_numbers)
     found = []
     for n, snap in zip(teams, store.teams(meta.code, teams, ("week",), ("seats", "forced")), strict=True):
         for i, r in enumerate(roles):
@@ -324,8 +304,8 @@ def join(store: Store, cfg: dict[str, Any], body: dict[str, Any], now: float) ->
     if meta.status == "over":
         raise GameError("not_running", "this game is over")
     team = body.get("team")
-    if team is not None and not 1 <= team <= meta.teams:
-        raise bad(f"team must be a number from 1 to {meta.teams}")
+    if team is not None and not 1 <= team <= meta.settings.teams:
+        raise bad(f"team must be a number from 1 to {meta.settings.teams}")
     role = body.get("role")
     if role is not None and role not in meta.seats:
         raise bad(f"role must be one of {', '.join(meta.seats)}")

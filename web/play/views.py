@@ -31,12 +31,12 @@ def session_info(meta: SessionMeta, team: Team | None = None) -> dict[str, Any]:
     out = {
         "code": meta.code,
         "title": meta.base.title,
-        "scenario": meta.scenario,
+        "scenario": meta.settings.scenario,
         "status": meta.status,
         "paused": meta.status == "paused",
         **told(meta.end, meta.end_known),
         "round_seconds": meta.round_seconds or None,
-        "codp_rule": meta.codp_rule,
+        "codp_rule": meta.settings.codp_rule,
     }
     if team is not None:
         out["week"] = team.week
@@ -52,7 +52,7 @@ def facilitator_session(meta: SessionMeta) -> dict[str, Any]:
         **session_info(meta),
         "weeks": meta.end,
         "end_window": list(window(meta.base)),
-        "planned_weeks": meta.weeks,
+        "planned_weeks": meta.settings.weeks,
     }
 
 
@@ -60,7 +60,7 @@ _CACHE_LIMIT = 5000
 
 
 def _mkey(meta: SessionMeta, n: int, t: Team) -> tuple[Any, ...]:
-    return (meta.code, meta.seed, n, t.week, t.done, *_strategy_key(t))
+    return (meta.code, meta.settings.seed, n, t.week, t.done, *_strategy_key(t))
 
 
 def _strategy_key(t: Team) -> tuple[str, str, bool | None]:
@@ -98,7 +98,10 @@ def _review_open(meta: SessionMeta, scn: Any, t: Team) -> bool:
     """True when the team may change its CODP and web shop mode now: a session where teams
     choose, running or paused at the decision point of one of the scenario's review weeks."""
     return (
-        meta.codp_rule == "team" and meta.status in ("running", "paused") and not t.done and is_review_week(scn, t.week)
+        meta.settings.codp_rule == "team"
+        and meta.status in ("running", "paused")
+        and not t.done
+        and is_review_week(scn, t.week)
     )
 
 
@@ -124,10 +127,10 @@ STANDINGS_TOP = 5
 def standings(meta: SessionMeta, rows: list[dict[str, Any]]) -> Raw:
     """The players' ``standings`` event from a ``ranking``, encoded: every team's rank (a list in
     team order, a few bytes per team) and the top rows of the table."""
-    ranks = [0] * meta.teams
+    ranks = [0] * meta.settings.teams
     for r in rows:
         ranks[r["team"] - 1] = r["rank"]
-    return Raw.safe({"teams": meta.teams, "ranks": ranks, "top": rows[:STANDINGS_TOP]})
+    return Raw.safe({"teams": meta.settings.teams, "ranks": ranks, "top": rows[:STANDINGS_TOP]})
 
 
 class Views:
@@ -155,7 +158,7 @@ class Views:
     ) -> list[dict[str, Any]]:
         """Team ``n``'s week records; the list only grows, so only new records are read
         (or taken from ``new``, the records from index ``start`` read by the caller)."""
-        key = (meta.code, meta.seed, n)
+        key = (meta.code, meta.settings.seed, n)
         known = self._weeks.get(key, [])
         if new is None:
             new, start = self.store.weeks(meta.code, n, start=len(known)), len(known)
@@ -177,9 +180,9 @@ class Views:
             count = snap.weeks_count
             if snap.last_record is not None:
                 self._remember(meta, n, snap.last_record)
-            known = self._weeks.get((meta.code, meta.seed, n), [])
+            known = self._weeks.get((meta.code, meta.settings.seed, n), [])
             return snap, (known if len(known) == count else self.history(meta, n))[:count]
-        start = len(self._weeks.get((meta.code, meta.seed, n), []))
+        start = len(self._weeks.get((meta.code, meta.settings.seed, n), []))
         found = self.store.team_snapshot(meta.code, n, weeks_from=start)
         if found is None:
             raise GameError("unknown_session", f"no team {n} in session {meta.code}")
@@ -188,7 +191,7 @@ class Views:
     def _remember(self, meta: SessionMeta, n: int, record: dict[str, Any]) -> None:
         """The record of the week team ``n`` just wrote joins the known ones (when they are
         all the weeks before it)."""
-        key = (meta.code, meta.seed, n)
+        key = (meta.code, meta.settings.seed, n)
         known = self._weeks.get(key)
         if known is not None and len(known) == record["week"] - 1:
             self._weeks[key] = [*known, record]
@@ -227,14 +230,15 @@ class Views:
 
         Computed and encoded once per team state and week count: within a week only
         the decisions change, so teammates' submissions reuse both."""
-        key = (meta.code, meta.seed, n, role)
+        key = (meta.code, meta.settings.seed, n, role)
         state = t.state
         assert state is not None
         codp = (*_strategy_key(t), meta.end_known)
         hit = self._seats.get(key)
         if hit is not None and hit[0] is state and hit[1] == codp and hit[2] == len(weeks):
             return hit[3], hit[4]
-        v = view(scn, state, role, meta.visibility, [], meta.end_known)  # its history: the current week's line only
+        # its history: the current week's line only
+        v = view(scn, state, role, meta.settings.visibility, [], meta.end_known)
         own = self._own_history(key, role, state, weeks, v.pop("history"))  # sent once, at the top level
         v = Raw.safe(v)
         if len(self._seats) > 4 * _STATE_LIMIT:
@@ -329,11 +333,11 @@ class Views:
         while it may choose (before the start or at a review, ``codp.rule`` team), else None.
         Computed once per team state."""
         before = meta.status == "setup"
-        if meta.codp_rule != "team" or not (before or _review_open(meta, scn, t)):
+        if meta.settings.codp_rule != "team" or not (before or _review_open(meta, scn, t)):
             return None
         if before:  # as a game would begin at each position: the same for every team of that scenario
             return scenario_positions(scn)
-        key, state = (meta.code, meta.seed, n), t.state
+        key, state = (meta.code, meta.settings.seed, n), t.state
         assert state is not None
         hit = self._positions_cache.get(key)
         if hit is not None and hit[0] is state and hit[1:3] == (t.codp or "", t.shop or ""):
@@ -349,7 +353,7 @@ class Views:
     def _snapshots(self, meta: SessionMeta, teams: list[int] | None = None) -> list[TeamSnapshot]:
         """The small fields, decisions, seats, humans and forced roles of ``teams`` (default:
         every team, in order) in one round trip."""
-        teams = list(range(1, meta.teams + 1)) if teams is None else teams
+        teams = list(meta.team_numbers) if teams is None else teams
         fields = ("week", "done", "codp", "shop", "deal", "name", "deadline", "remaining")
         return self.store.teams(meta.code, teams, fields, ("dec", "seats", "humans", "forced"))
 
@@ -457,9 +461,8 @@ class Views:
     def ranking(self, meta: SessionMeta) -> list[dict[str, Any]]:
         """Teams ranked by score (``game.scoring.team_score``: profit, or minus cost without prices)."""
         rows = {}
-        for n, snap in enumerate(
-            self.store.teams(meta.code, range(1, meta.teams + 1), ("week", "done", "codp", "shop", "deal", "name")), 1
-        ):
+        fields = ("week", "done", "codp", "shop", "deal", "name")
+        for n, snap in enumerate(self.store.teams(meta.code, meta.team_numbers, fields), 1):
             t = snap.team
             money = self._cached_money(meta, n, t)
             rows[n] = {"name": t.name or f"Team {n}", "week": t.week, "done": t.done, **money}
@@ -469,7 +472,7 @@ class Views:
         """The public ``leaderboard`` event (the projector), encoded: the whole ``ranking`` (or
         ``rows``), who has decided in each team (``progress``), the chain's structure and the
         class's orders per stage week by week (``orders``, see ``class_orders``)."""
-        snaps = self.store.teams(meta.code, range(1, meta.teams + 1), ("week", "done"), ("decided", "humans"))
+        snaps = self.store.teams(meta.code, meta.team_numbers, ("week", "done"), ("decided", "humans"))
         progress = [
             _progress(n, snap.team.week, snap.team.done, snap.decided, [r for r in meta.seats if r not in snap.humans])
             for n, snap in enumerate(snaps, 1)
@@ -480,7 +483,7 @@ class Views:
                 "session": session_info(meta),
                 "ranking": self.ranking(meta) if rows is None else rows,
                 "progress": progress,
-                "chain": public_chain(meta.base, meta.codp_rule != "team"),
+                "chain": public_chain(meta.base, meta.settings.codp_rule != "team"),
                 "orders": self.class_orders(meta, min(played, default=0)),
             }
         )
@@ -490,12 +493,12 @@ class Views:
         ``{"roles", "played", "spread": {role: [[p10, median, p90] per week]}}``. A week's figures never
         change once every team played it, so each is worked out once (on the process that leads)."""
         roles = list(meta.base.roles)
-        key = (meta.code, meta.seed)
+        key = (meta.code, meta.settings.seed)
         known = self._orders.get(key)
         if known is None or known["roles"] != roles:
             known = {"roles": roles, "played": [], "spread": {r: [] for r in roles}}
         if horizon > len(known["played"]):
-            records = [self._records(meta, n, horizon) for n in range(1, meta.teams + 1)]
+            records = [self._records(meta, n, horizon) for n in meta.team_numbers]
             horizon = min(horizon, *(len(r) for r in records))  # a record not yet readable waits
             for week in range(len(known["played"]) + 1, horizon + 1):
                 spread = order_spread(roles, records, week)
@@ -509,14 +512,14 @@ class Views:
 
     def _records(self, meta: SessionMeta, n: int, weeks: int) -> list[dict[str, Any]]:
         """Team ``n``'s week records, at least ``weeks`` of them (from the cache when it holds them)."""
-        known = self._weeks.get((meta.code, meta.seed, n), [])
+        known = self._weeks.get((meta.code, meta.settings.seed, n), [])
         return known if len(known) >= weeks else self.history(meta, n)
 
     def public_session(self, meta: SessionMeta) -> dict[str, Any]:
         """``GET /api/sessions/<code>``: status and which seats are taken (no names, no state)."""
         roles = meta.seats
         # every team in one round trip: each player page asks once
-        snaps = self.store.teams(meta.code, range(1, meta.teams + 1), ("week", "name"), ("taken", "humans"))
+        snaps = self.store.teams(meta.code, meta.team_numbers, ("week", "name"), ("taken", "humans"))
         teams = []
         week = None
         for n, snap in enumerate(snaps, 1):

@@ -103,7 +103,7 @@ class Broadcaster:
         for code in changes.sessions | changes.over:
             m = meta(code)
             if m:
-                teams |= {(code, n) for n in range(1, m.teams + 1)}
+                teams |= {(code, n) for n in m.team_numbers}
         for code, n in sorted(teams):
             m = meta(code)
             if m and self._deliver_team(note, m, n, (code, n) in decided, code in renew, origin):

@@ -4,7 +4,8 @@ Key scheme (``{code}`` = join code, ``{n}`` = team number from 1; the full
 table with every field is in docs/ARCHITECTURE.md):
 
 - ``bg:sessions`` set of live codes; ``bg:deadlines`` zset ``"{code}:{n}"`` -> deadline
-- ``bg:s:{code}`` hash: config JSON, secret hash, status, round_seconds
+- ``bg:s:{code}`` hash: config (the settings as JSON), secret hash, status, round_seconds,
+  created, started, end_revealed
 - ``bg:s:{code}:t:{n}`` hash: week, state JSON, bot memory JSON, done, codp, name,
   deadline, remaining (while paused), advanced_at, dec_rev (bumped by every decision
   recorded or changed), codp_by (who chose the CODP last)
@@ -44,6 +45,7 @@ from web.store.records import (
     Seat,
     SeatRef,
     SessionRecord,
+    SessionSettings,
     Submitted,
     Team,
     TeamSnapshot,
@@ -139,7 +141,7 @@ def _session(raw: dict[str, str]) -> SessionRecord | None:
     if not raw or "config" not in raw:
         return None
     return SessionRecord(
-        config=json.loads(raw["config"]),
+        settings=_settings(json.loads(raw["config"])),
         status=raw.get("status", "setup"),
         round_seconds=int(raw.get("round_seconds") or 0),
         secret=raw.get("secret", ""),
@@ -147,9 +149,49 @@ def _session(raw: dict[str, str]) -> SessionRecord | None:
     )
 
 
+def _settings(doc: dict[str, Any]) -> SessionSettings:
+    """A session's settings from the JSON object its hash keeps (``config``). A session stored
+    before games ended in a window ends after its weeks, as its states do; one stored before
+    the players could be told the last week has ``end_told`` None (as the scenario says)."""
+    codp = doc["codp"]
+    weeks = int(doc["weeks"])
+    first, last = doc.get("end_window") or (weeks, weeks)
+    return SessionSettings(
+        scenario=doc["scenario"],
+        teams=int(doc["teams"]),
+        weeks=weeks,
+        seed=int(doc["seed"]),
+        codp_rule=codp["rule"],
+        codp=codp["position"],
+        visibility=dict(doc["visibility"]),
+        bot_policy=doc["bot_policy"],
+        end_window=(int(first), int(last)),
+        end_told=doc.get("end_known"),
+        custom=doc.get("custom"),
+    )
+
+
+def _settings_json(settings: SessionSettings) -> str:
+    """A session's settings as its hash keeps them (``config``): one JSON object, keys in this order."""
+    s = settings
+    doc = {
+        "scenario": s.scenario,
+        **({"custom": s.custom} if s.custom else {}),
+        "teams": s.teams,
+        "weeks": s.weeks,
+        "end_window": list(s.end_window),
+        "end_known": s.end_told,
+        "seed": s.seed,
+        "codp": {"rule": s.codp_rule, "position": s.codp},
+        "visibility": s.visibility,
+        "bot_policy": s.bot_policy,
+    }
+    return json.dumps(doc)
+
+
 def _session_hash(session: SessionRecord) -> dict[str, str]:
     return {
-        "config": json.dumps(session.config),
+        "config": _settings_json(session.settings),
         "secret": session.secret,
         "status": session.status,
         "round_seconds": str(int(session.round_seconds)),

@@ -1,8 +1,8 @@
-"""The typed records the store takes and returns: a session, a team, a seat and its
-players, where a seat token leads, a team as a round reads it, a submitted decision and a
-written week (``WeekEntry``: the game's ``WeekRecord`` with the strategy and players of the
-week). Redis's form of them (hashes of strings, ``"1"``/``"0"``
-flags, JSON text) stays inside ``web.store``."""
+"""The typed records the store takes and returns: a session and its settings, a team, a seat
+and its players, where a seat token leads, a team as a round reads it, a submitted decision
+and a written week (``WeekEntry``: the game's ``WeekRecord`` with the strategy and players of
+the week). Redis's form of them (hashes of strings, ``"1"``/``"0"`` flags, JSON text) stays
+inside ``web.store``."""
 
 from __future__ import annotations
 
@@ -68,12 +68,36 @@ class SeatRef:
     role: str
 
 
+@dataclass(slots=True, frozen=True)
+class SessionSettings:
+    """A session's settings, fixed when it is created: its scenario (a preset's name, or the
+    name of the session's own scenario, whose TOML text is ``custom``), the number of teams,
+    the planned weeks and the weeks the game may end in (``end_window``: first and last), the
+    seed every team's demand and last week are drawn from, the CODP rule (``fixed``: every team
+    plays at ``codp``; ``team``: each team chooses, starting there) and position (None: the
+    scenario has none), what the players see (``visibility``: option -> shown), the bots'
+    policy spec and whether the players are told the last week (``end_told``; None: as the
+    scenario says)."""
+
+    scenario: str
+    teams: int
+    weeks: int
+    seed: int
+    codp_rule: str
+    codp: str | None
+    visibility: dict[str, bool]
+    bot_policy: str
+    end_window: tuple[int, int]
+    end_told: bool | None = None
+    custom: str | None = None
+
+
 @dataclass(slots=True)
 class SessionRecord:
-    """A session as stored: its settings fixed at creation (``config``), its status, the
-    round timer (0: none), the facilitator secret's hash and whether the last week was revealed."""
+    """A session as stored: its settings fixed at creation, its status, the round timer
+    (0: none), the facilitator secret's hash and whether the last week was revealed."""
 
-    config: dict[str, Any]
+    settings: SessionSettings
     status: str = "setup"
     round_seconds: int = 0
     secret: str = ""
