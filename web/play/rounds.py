@@ -245,12 +245,6 @@ def _not_on_week(team: int | None, week: int, found: Team | None) -> str:
     return f"team {team} is deciding week {found.week} now, not week {week}"
 
 
-def _team_arg(meta: SessionMeta, team: int | None) -> int | None:
-    if team is not None and not 1 <= team <= meta.settings.teams:
-        raise bad(f"team must be a number from 1 to {meta.settings.teams}")
-    return team
-
-
 def _role_arg(meta: SessionMeta, role: str) -> str:
     if role not in meta.seats:
         raise bad(f"role must be one of {', '.join(meta.seats)}")
@@ -340,7 +334,7 @@ def _force_round(c: Control) -> Changes:
     """End week ``week`` now for team ``team``, or for every team on that week."""
     if c.meta.status != "running":
         raise GameError("not_running", "start or resume the game first")
-    code, team, week = c.meta.code, _team_arg(c.meta, c.body.get("team")), c.body["week"]
+    code, team, week = c.meta.code, c.meta.team_arg(c.body.get("team")), c.body["week"]
     chosen = [team] if team else list(c.teams)
     found = [(n, snap.team) for n, snap in zip(chosen, c.store.teams(code, chosen, ("week", "done")), strict=True)]
     on_week = [n for n, t in found if t.week == week and not t.done]
@@ -360,7 +354,7 @@ def _reveal_end(c: Control) -> Changes:
 
 def _seat_to_bot(c: Control) -> Changes:
     """A bot plays the seat until ``seat_to_human``."""
-    team, role = _team_arg(c.meta, c.body["team"]), _role_arg(c.meta, c.body["role"])
+    team, role = c.meta.team_arg(c.body["team"]), _role_arg(c.meta, c.body["role"])
     ttl = int(c.cfg["IDLE_TTL_SECONDS"])
     c.store.set_forced(c.meta.code, team, role, True, ttl)
     c.store.set_human(c.meta.code, team, role, False, ttl)
@@ -369,7 +363,7 @@ def _seat_to_bot(c: Control) -> Changes:
 
 def _seat_to_human(c: Control) -> Changes:
     """The seat's player plays again if connected; an empty seat is free to join."""
-    code, team, role = c.meta.code, _team_arg(c.meta, c.body["team"]), _role_arg(c.meta, c.body["role"])
+    code, team, role = c.meta.code, c.meta.team_arg(c.body["team"]), _role_arg(c.meta, c.body["role"])
     ttl = int(c.cfg["IDLE_TTL_SECONDS"])
     c.store.set_forced(code, team, role, False, ttl)
     seen = c.store.seen(code).get((team, role), 0.0)

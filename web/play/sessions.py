@@ -60,6 +60,12 @@ class SessionMeta:
         """The session's teams, numbered from 1."""
         return range(1, self.settings.teams + 1)
 
+    def team_arg(self, team: int | None) -> int | None:
+        """``team`` (None stays None) when the session has it; ``bad_request`` when not."""
+        if team is not None and team not in self.team_numbers:
+            raise bad(f"team must be a number from 1 to {self.settings.teams}")
+        return team
+
     @property
     def seats(self) -> tuple[str, ...]:
         """The seats players may take: the base scenario's roles and its sales seat, if any."""
@@ -303,9 +309,7 @@ def join(store: Store, cfg: dict[str, Any], body: dict[str, Any], now: float) ->
     name = clean_name(body["name"])
     if meta.status == "over":
         raise GameError("not_running", "this game is over")
-    team = body.get("team")
-    if team is not None and not 1 <= team <= meta.settings.teams:
-        raise bad(f"team must be a number from 1 to {meta.settings.teams}")
+    team = meta.team_arg(body.get("team"))
     role = body.get("role")
     if role is not None and role not in meta.seats:
         raise bad(f"role must be one of {', '.join(meta.seats)}")

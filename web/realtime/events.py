@@ -233,9 +233,7 @@ def on_control(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
 def on_inspect(hub: Hub, sid: str, data: dict[str, Any]) -> dict[str, Any]:
     ident = _facilitator(hub, sid)
     meta = sessions.load_meta(hub.store, ident.code)
-    team = data["team"]
-    if not 1 <= team <= meta.settings.teams:
-        raise bad(f"team must be a number from 1 to {meta.settings.teams}")
+    team = meta.team_arg(data["team"])
     return {"team": hub.views.team_detail(meta, team, online_since=hub.online_since())}
 
 
