@@ -4,12 +4,12 @@ training seeds (``game.analysis.plans.tune``) and scored on test seeds."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from game.analysis.plans import play, tune
+from game.analysis.stats import paired_difference
 from game.sales import with_rule
 from game.scenario import Scenario
 
@@ -89,8 +89,4 @@ def best_promise(rows: Sequence[PromiseRow]) -> PromiseRow:
 
 def paired(a: PromiseRow, b: PromiseRow) -> tuple[float, float]:
     """``a``'s mean gain per test game over ``b`` and its paired standard error."""
-    diffs = [x - y for x, y in zip(a.profits, b.profits, strict=True)]
-    n = len(diffs)
-    mean = sum(diffs) / n
-    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
-    return mean, math.sqrt(var / n)
+    return paired_difference(a.profits, b.profits)

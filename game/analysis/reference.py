@@ -28,6 +28,7 @@ from typing import Any, TextIO
 from game.analysis.bestplan import Plan, stored_rules
 from game.analysis.plans import play, tune
 from game.analysis.promises import pick_rule, rule_label, stored_rule
+from game.analysis.stats import paired_difference
 from game.codp import apply_choice, apply_codp, choices_for
 from game.comaker import apply_comaker
 from game.jsonsafe import jsonsafe
@@ -98,12 +99,7 @@ class Reference:
         (``inf`` when the difference never varies, 0 with one position)."""
         if len(self.rows) < 2:
             return 0.0
-        a, b = self.rows[0].profits, self.rows[1].profits
-        diffs = [x - y for x, y in zip(a, b, strict=True)]
-        n = len(diffs)
-        mean = sum(diffs) / n
-        var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
-        se = math.sqrt(var / n)
+        mean, se = paired_difference(self.rows[0].profits, self.rows[1].profits)
         return mean / se if se > 0 else math.inf
 
     def to_dict(self) -> dict[str, Any]:
@@ -333,8 +329,4 @@ def paired_gain(ref: Reference, position: str | None = None) -> tuple[float, flo
     by = {r.position.removeprefix(f"{position}, " if position else ""): r.profits for r in ref.rows}
     if position is None and len(ref.rows) == 2:
         by = {r.position.rpartition(", ")[2]: r.profits for r in ref.rows}
-    diffs = [a - b for a, b in zip(by["deal"], by["no deal"], strict=True)]
-    n = len(diffs)
-    mean = sum(diffs) / n
-    var = sum((d - mean) ** 2 for d in diffs) / (n - 1) if n > 1 else 0.0
-    return mean, math.sqrt(var / n)
+    return paired_difference(by["deal"], by["no deal"])
