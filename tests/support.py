@@ -142,3 +142,21 @@ def decisions(store: Any, code: str, n: int = 1) -> dict[str, int]:
     """Team ``n``'s human decisions this week (as the store keeps them)."""
     snap = store.team_snapshot(code, n)
     return snap.dec if snap else {}
+
+
+def shop_stage(**changes: Any) -> dict[str, Any]:
+    """The one stage of a hand-computed scenario: a shop that sells to every consumer and buys
+    from outside (a week in the mail, a week on the road), nothing on hand or on its way at the
+    start, holding 0.5 and backlog 1.0 a unit-week; ``changes`` override or add keys."""
+    return {
+        "role": "shop",
+        "order_delay": 1,
+        "ship_delay": 1,
+        "on_hand": 0,
+        "orders": [0],
+        "shipments": [0],
+        "holding_cost": 0.5,
+        "backlog_cost": 1.0,
+        "market_share": 1.0,
+        **changes,
+    }

@@ -91,8 +91,7 @@ def test_every_week_names_the_strategy_in_force_then(app: Any) -> None:
     game = Game(app, scenario="decoupling-point", weeks=14, codp={"rule": "team", "position": "mts-local"})
     c, _ = game.join("Ada", team=1, role="retailer")
     game.control(action="start")
-    for week in range(1, 13):
-        game.control(action="force_round", week=week)
+    game.force_to(13)
     assert c.call("choose_codp", {"position": "mto"})["ok"]
     game.control(action="force_round", week=13)
     records = game.records()

@@ -10,6 +10,7 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from support import shop_stage
 
 from game.analysis.reference import deal_reference, paired_gain
 from game.comaker import ComakerError, apply_comaker, in_force, known_orders, offered, switch_comaker
@@ -36,19 +37,7 @@ SHOP: dict[str, Any] = {
         {"name": "co", "share": 0.5, "tolerance": 0, "price": 10.0, "goodwill": 2.0, "comaker": DEAL},
         {"name": "walk", "share": 0.5, "tolerance": 0, "price": 10.0, "goodwill": 2.0},
     ],
-    "stages": [
-        {
-            "role": "shop",
-            "order_delay": 1,
-            "ship_delay": 1,
-            "on_hand": 0,
-            "orders": [0],
-            "shipments": [0],
-            "holding_cost": 0.5,
-            "backlog_cost": 1.0,
-            "market_share": 1.0,
-        }
-    ],
+    "stages": [shop_stage()],
 }
 
 

@@ -9,6 +9,7 @@ import copy
 from typing import Any
 
 import pytest
+from support import shop_stage
 
 from game.scenario import ScenarioError, scenario_from_dict
 from game.scoring import score_game
@@ -24,19 +25,7 @@ SHOP: dict[str, Any] = {
         {"name": "now", "share": 0.5, "tolerance": 0, "price": 10.0, "goodwill": 2.0},
         {"name": "tailored", "share": 0.5, "price": 10.0, "premium": 5.0, "customised": True, "goodwill": 3.0},
     ],
-    "stages": [
-        {
-            "role": "shop",
-            "order_delay": 1,
-            "ship_delay": 1,
-            "on_hand": 0,
-            "orders": [0],
-            "shipments": [0],
-            "holding_cost": 0.5,
-            "backlog_cost": 1.0,
-            "market_share": 1.0,
-        }
-    ],
+    "stages": [shop_stage()],
 }
 
 

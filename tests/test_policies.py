@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from statistics import NormalDist
+from typing import Any
 
 import pytest
 
@@ -404,18 +405,22 @@ def test_a_stage_forecasts_from_the_channels_it_serves():
     assert pos_signal(obs(role="shop"), view) == 4
 
 
+#: what the factory sees of the stages below it with inventories and pipelines shared
+ECHELON_VIEW: dict[str, Any] = {
+    "chain": CHAIN,
+    "inventories": {
+        "wholesaler": {"on_hand": 5, "backlog": 2, "wip": 0},
+        "retailer": {"on_hand": 3, "backlog": 4, "wip": 0},
+    },
+    "pipelines": {
+        "wholesaler": {"orders_in_mail": [4, 4], "on_the_way": [1, 2]},
+        "retailer": {"orders_in_mail": [9], "on_the_way": [6, 6, 6]},
+    },
+}
+
+
 def test_echelon_position_counts_everything_downstream():
-    view = {
-        "chain": CHAIN,
-        "inventories": {
-            "wholesaler": {"on_hand": 5, "backlog": 2, "wip": 0},
-            "retailer": {"on_hand": 3, "backlog": 4, "wip": 0},
-        },
-        "pipelines": {
-            "wholesaler": {"orders_in_mail": [4, 4], "on_the_way": [1, 2]},
-            "retailer": {"orders_in_mail": [9], "on_the_way": [6, 6, 6]},
-        },
-    }
+    view = ECHELON_VIEW
     o = obs(role="factory", on_hand=10, backlog=3, supply_line=7, lead_time=3)
     # own 10 + 7 (its backlog to the wholesaler stays inside); wholesaler 5 + 3 in transit;
     # retailer 3 + 18 in transit - 4 consumers waiting. Cover: 3 + 1, + 4, + 4.
@@ -426,17 +431,8 @@ def test_echelon_position_counts_everything_downstream():
 
 def test_echelon_position_passes_through_a_make_to_order_stage_without_adding_weeks():
     chain = [{**c, "mode": "mto" if c["role"] == "retailer" else "mts"} for c in CHAIN]
-    view = {
-        "chain": chain,
-        "inventories": {
-            "wholesaler": {"on_hand": 5, "backlog": 2, "wip": 0},
-            "retailer": {"on_hand": 3, "backlog": 4, "wip": 1},
-        },
-        "pipelines": {
-            "wholesaler": {"orders_in_mail": [4, 4], "on_the_way": [1, 2]},
-            "retailer": {"orders_in_mail": [9], "on_the_way": [6, 6, 6]},
-        },
-    }
+    inventories = {**ECHELON_VIEW["inventories"], "retailer": {"on_hand": 3, "backlog": 4, "wip": 1}}
+    view = {**ECHELON_VIEW, "chain": chain, "inventories": inventories}
     o = obs(role="factory", on_hand=10, backlog=3, supply_line=7, lead_time=3)
     # the retailer's goods and its waiting consumers count; its lead time is the customers' wait
     assert echelon(o, view) == (10 + 7 + 5 + 3 + 3 + 1 + 18 - 4, 3 + 1 + 4)

@@ -101,6 +101,11 @@ class Game:
     def week(self, n: int = 1) -> int:
         return self.team(n).week
 
+    def force_to(self, week: int) -> None:
+        """The facilitator forces every round before ``week`` (each with its week's number)."""
+        for w in range(1, week):
+            assert self.control(action="force_round", week=w)["ok"]
+
     def records(self, n: int = 1) -> list[dict[str, Any]]:
         return self.hub.store.weeks(self.code, n)
 
@@ -435,8 +440,7 @@ def test_teams_move_their_decoupling_point_at_a_review_week(app: Any) -> None:
     w, _ = game.join("Wim", team=1, role="wholesaler")
     game.control(action="start")
     assert c.last("state")["view"]["me"]["decision"] == "order"
-    for week in range(1, 12):
-        game.control(action="force_round", week=week)
+    game.force_to(12)
     assert game.week() == 12
     assert c.call("choose_codp", {"position": "mto"})["error"]["code"] == "not_running"  # not a review week
     game.control(action="force_round", week=12)
@@ -479,8 +483,7 @@ def test_the_web_shop_drop_ships_or_holds_stock_as_the_team_chooses(app: Any) ->
     game.control(action="start")
     assert shop.last("state")["team"]["review"] is False
     assert shop.call("choose_shop", {"mode": "mts"})["error"]["code"] == "not_running"  # not a review week
-    for week in range(1, 13):
-        game.control(action="force_round", week=week)
+    game.force_to(13)
     assert game.week() == 13 and shop.last("state")["team"]["review"] is True
     assert shop.call("choose_shop", {"mode": "mts"})["ok"]
     state = game.state()

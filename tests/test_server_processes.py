@@ -35,8 +35,7 @@ def test_a_team_chooses_its_processes_before_the_start(app: Any) -> None:
         assert ack["error"]["code"] == "bad_request", (bad, ack)
     assert c.call("choose_codp", {"position": "per-need"})["ok"]
     game.control(action="start")
-    for week in range(1, 4):
-        game.control(action="force_round", week=week)
+    game.force_to(4)
     weeks = game.records()
     assert len(weeks) == 3
     last = game.state()
@@ -61,8 +60,7 @@ def test_a_team_opens_a_second_process_at_a_review(app: Any) -> None:
     game = Game(app, scenario="standard-processes", weeks=20, codp={"rule": "team", "position": "mts-local"})
     c, _ = game.join("Ada", team=1, role="retailer")
     game.control(action="start")
-    for week in range(1, 13):
-        game.control(action="force_round", week=week)
+    game.force_to(13)
     assert game.week() == 13
     assert [p["position"] for p in c.last("state")["team"]["positions"]][-1] == "per-need"
     assert c.call("choose_codp", {"position": "per-need"})["ok"]

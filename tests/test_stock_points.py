@@ -8,6 +8,7 @@ import random
 from typing import Any
 
 import pytest
+from support import shop_stage
 
 from game.codp import apply_codp
 from game.engine import step
@@ -24,20 +25,7 @@ SHOP: dict[str, Any] = {
     "unit_cost": 1.0,
     "demand": {"kind": "constant", "base": 4},
     "segments": [{"name": "all", "share": 1.0, "price": 5.0}],
-    "stages": [
-        {
-            "role": "shop",
-            "order_delay": 1,
-            "ship_delay": 1,
-            "on_hand": 0,
-            "orders": [0],
-            "shipments": [0],
-            "holding_cost": 0.5,
-            "backlog_cost": 1.0,
-            "capacity_cost": 0.25,
-            "market_share": 1.0,
-        }
-    ],
+    "stages": [shop_stage(capacity_cost=0.25)],
 }
 
 
