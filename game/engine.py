@@ -674,6 +674,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
             ok = custom_ok if custom is None else custom  # a segment's own process: its position's
             m = _consumers(scenario, plan, new, s, i, week, quoted[i], ok, _FACING_EVENT.copy(), promise)
             inc = m["accepted"]
+            s.accepted.append(inc)
             ship = _deliver(plan, s, i, week, m)
             on_hand = s.on_hand
             if plan.comaking:
@@ -998,6 +999,7 @@ def role_totals(scenario: Scenario, state: GameState) -> None:
                 open_orders=[o for i in outlets for o in st[i].open_orders],
                 deliveries=[sum(x) for x in zip(*(st[i].deliveries for i in outlets), strict=True)],
                 came=[sum(x) for x in zip(*(st[i].came for i in outlets), strict=True)],
+                accepted=[sum(x) for x in zip(*(st[i].accepted for i in outlets), strict=True)],
             )
         )
     state.stages = stages

@@ -131,11 +131,12 @@ def _close_lane(lane: StageState, facing: StageState) -> None:
     """A closing process's customers and goods go to the consumer-facing stock point, in place:
     its waiting customers join the queue there in the order they came, and the units it holds,
     processes or has on the way are that point's stock at once (parcels already sent still
-    arrive when due)."""
+    arrive when due), and the orders it accepted count as the point's."""
     facing.open_orders = sorted([*facing.open_orders, *lane.open_orders], key=lambda o: o[0])
     facing.owed[0] += lane.owed[0]
     facing.on_hand += lane.on_hand + lane.wip + sum(lane.ship_q)
     facing.deliveries = [a + b for a, b in zip(facing.deliveries, lane.deliveries, strict=True)]
+    facing.accepted = [a + b for a, b in zip(facing.accepted, lane.accepted, strict=True)]
 
 
 def _zeroed(event: dict[str, Any] | None) -> dict[str, Any] | None:
@@ -180,6 +181,7 @@ def _renode(old: Scenario, scenario: Scenario, state: GameState) -> None:
                 capacity=UNLIMITED,
                 deliveries=[0] * spec.delivery_delay,
                 loyalty=facing.loyalty[:],
+                accepted=[0] * len(facing.accepted),  # it accepted nobody before it opened
             )
             event = _zeroed(by_label[net.nodes[net.markets[0]].label][1])
         out.append(point)

@@ -35,6 +35,9 @@ class StageState:
     the parcels on the way to consumers. Where segments churn, ``loyalty`` is the
     share of each segment's drawn demand that still comes to this stage and
     ``came`` the consumers who came in each week played (both empty otherwise).
+    ``accepted`` is, at a consumer-facing stage, the consumers' units it accepted (sold or
+    taken on to wait) in each week played, the latest last (empty elsewhere; a state
+    saved before it was kept has none for the weeks before).
     """
 
     on_hand: int
@@ -48,6 +51,7 @@ class StageState:
     deliveries: list[int] = field(default_factory=list)
     loyalty: list[float] = field(default_factory=list)
     came: list[int] = field(default_factory=list)
+    accepted: list[int] = field(default_factory=list)
 
     @property
     def backlog(self) -> int:
@@ -68,6 +72,7 @@ class StageState:
             self.deliveries[:],
             self.loyalty[:],
             self.came[:],
+            self.accepted[:],
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -84,6 +89,7 @@ class StageState:
             "deliveries": self.deliveries[:],
             "loyalty": self.loyalty[:],
             "came": self.came[:],
+            "accepted": self.accepted[:],
         }
 
     @classmethod
@@ -102,6 +108,7 @@ class StageState:
             [int(x) for x in d.get("deliveries", [])],
             [float(x) for x in d.get("loyalty", [])],
             [int(x) for x in d.get("came", [])],
+            [int(x) for x in d.get("accepted", [])],
         )
 
 

@@ -45,7 +45,7 @@ from game.observe import observe
 from game.sales import SALES_LABEL, SALES_SEAT, history_line, seat_observation
 from game.scenario import VISIBILITY_KEYS, Scenario
 from game.scoring import summary, weeks_so_far
-from game.state import GameState, WeekRecord
+from game.state import GameState, StageState, WeekRecord
 
 
 def options(scenario: Scenario, visibility: Mapping[str, Any] | None = None) -> dict[str, bool]:
@@ -101,22 +101,43 @@ def pos_demand(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
     ``demand`` is every consumer's demand (all regions, variants and channels), ``by_channel``
     the same per consumer-facing role, ``breakdown`` per stock point that sells to consumers
     (``"retailer/black/north"``; one entry per role without variants or regions). Where
-    segments churn, a stock point's demand is the consumers who still came."""
+    segments churn, a stock point's demand is the consumers who still came. ``accepted`` and
+    ``accepted_by_channel``: the units of it the consumer-facing roles accepted (sold at once
+    or took on to wait; the rest walked away), the sell-through a point of sale records."""
     net = scenario.network
     points = state.stages if state.nodes is None else state.nodes
     out = []
     for week in range(1, min(state.week, len(state.demand)) + 1):
         row = state.demand[week - 1]
         by_channel: dict[str, int] = {}
+        taken: dict[str, int] = {}
         breakdown: dict[str, int] = {}
         for i in net.facing:
             came = points[i].came
             n = came[week - 1] if len(came) >= week else sum(net.demand_at(row, i))
             role = scenario.roles[net.role_of[i]]
             by_channel[role] = by_channel.get(role, 0) + n
+            taken[role] = taken.get(role, 0) + _accepted(points[i], week, state.week, n)
             breakdown[net.nodes[i].label] = n
-        out.append({"week": week, "demand": sum(by_channel.values()), "by_channel": by_channel, "breakdown": breakdown})
+        out.append(
+            {
+                "week": week,
+                "demand": sum(by_channel.values()),
+                "by_channel": by_channel,
+                "breakdown": breakdown,
+                "accepted": sum(taken.values()),
+                "accepted_by_channel": taken,
+            }
+        )
     return out
+
+
+def _accepted(point: StageState, week: int, now: int, came: int) -> int:
+    """What ``point`` accepted in ``week`` (its record ends with the current week ``now``); a
+    week before its record began (a state saved before it was kept) counts every consumer who
+    ``came``."""
+    k = len(point.accepted) - 1 - (now - week)
+    return point.accepted[k] if k >= 0 else came
 
 
 def _inventory(state: GameState, i: int) -> dict[str, int]:

@@ -17,6 +17,7 @@ from game.review import CodpError, switch_codp, switch_processes
 from game.scenario import ScenarioError, load_scenario, scenario_from_toml
 from game.start import new_game
 from game.state import GameState
+from game.visibility import pos_demand
 
 TINY = """
 name = "tiny-processes"
@@ -290,3 +291,25 @@ def test_a_forecasting_plan_sees_what_the_seat_sees() -> None:
 
     scn = _two()
     assert _signal_rows(scn)[1] == ([1], "demand")  # the retailer's stock point, not node 2 (the process)
+
+
+def test_what_the_point_of_sale_accepted_stays_as_recorded_when_a_process_opens_or_closes() -> None:
+    """The shared demand and sell-through of weeks played (``game.visibility.pos_demand``) are
+    the same after a review that opens a process and after one that closes it; the weeks
+    after count the process's customers too."""
+
+    def sales(scn, state) -> list[tuple]:
+        return [(p["demand"], p["by_channel"], p["accepted"], p["accepted_by_channel"]) for p in pos_demand(scn, state)]
+
+    one = apply_codp(scenario_from_toml(TINY, "tiny.toml"), "mts-local")
+    decide = {"supplier": 10, "retailer": 3}
+    state, _ = step(one, new_game(one), decide)
+    before = sales(one, state)
+    two, opened = switch_processes(one, state, {"now": "mts-local", "patient": "mts-central"}, any_week=True)
+    assert sales(two, opened) == before
+    opened, _ = step(two, opened, decide)
+    rows = sales(two, opened)
+    assert rows[:-1] == before
+    assert rows[-1][2] == opened.events[1]["accepted"] < rows[-1][0]
+    back, closed = switch_processes(two, opened, {"now": "mts-local", "patient": "mts-local"}, any_week=True)
+    assert sales(back, closed) == rows

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from game.codp import apply_codp
 from game.engine import quote, step
 from game.observe import observe
 from game.scenario import Scenario, load_scenario
@@ -291,3 +292,33 @@ def test_pos_demand_per_channel_on_a_chain_that_sells_twice() -> None:
     for p in view(scn, state, "manufacturer", {"pos_demand": True})["pos_demand"]:
         row = state.demand[p["week"] - 1]
         assert p["by_channel"] == {"retailer": sum(row[0]), "ecommerce": sum(row[1])} == p["breakdown"]
+
+
+def test_pos_demand_shows_what_the_point_of_sale_accepted() -> None:
+    """Sell-through: per channel the units the consumer-facing roles accepted each week (their
+    events' ``accepted``: sold at once or taken on to wait), never more than came; behind a
+    make-to-order retailer short of capacity some consumers walk away."""
+    scn = apply_codp(load_scenario("decoupling-point"), "mts-central")
+    state, history = _play(scn, 12)
+    rows = view(scn, state, "supplier", {"pos_demand": True})["pos_demand"]
+    weeks = [w["roles"] for w in history] + [dict(zip(scn.roles, state.events, strict=True))]
+    assert [p["week"] for p in rows] == list(range(1, 14))
+    for p, events in zip(rows, weeks, strict=True):
+        assert p["accepted_by_channel"] == {"retailer": events["retailer"]["accepted"]}
+        assert p["accepted"] == sum(p["accepted_by_channel"].values()) <= p["demand"]
+    assert any(p["accepted"] < p["demand"] for p in rows)
+
+
+def test_a_state_saved_before_sell_through_was_kept_counts_everyone_who_came() -> None:
+    scn = apply_codp(load_scenario("decoupling-point"), "mts-central")
+    state, _ = _play(scn, 6)
+    old = state.to_dict()
+    for point in [*old["stages"], *(old.get("nodes") or [])]:
+        del point["accepted"]
+    loaded = GameState.from_dict(old)
+    rows = view(scn, loaded, "supplier", {"pos_demand": True})["pos_demand"]
+    assert all(p["accepted"] == p["demand"] for p in rows)
+    later, _ = step(scn, loaded, dict.fromkeys(scn.roles, 40))
+    rows = view(scn, later, "supplier", {"pos_demand": True})["pos_demand"]
+    assert rows[-1]["accepted"] == later.events[scn.index("retailer")]["accepted"]
+    assert all(p["accepted"] == p["demand"] for p in rows[:-1])
