@@ -15,7 +15,8 @@ of it that reaches the stage (``shared_signal``: ``pos_share`` on the stage's ow
 a stage with only make-to-order stages below it forecasts its own demand, which is the
 consumers' accepted orders, and the base-stock bot the scaled point-of-sale demand in weeks
 it was short; Sterman's bot above a stock point behind make-to-order stages, where that share
-must be learned, combines the scaled forecast with its own orders' by their record, ``combine``);
+must be learned, weighs the orders the point of sale accepted against the scaled forecast,
+``central_forecast``, and combines that with its own orders' forecast by their record, ``combine``);
 with inventories and pipelines shared too, the base-stock bot of a serial chain
 of make-to-stock stages orders on its echelon position (its own stock and supply
 line plus everything downstream of it, minus what consumers wait for) against a level that covers
@@ -86,6 +87,14 @@ def pos_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> int | 
         return None
     channels = served_channels(view.get("chain", ()), obs["role"])
     return sum(int(last["by_channel"].get(c, 0)) for c in channels)
+
+
+def accepted_signal(obs: Mapping[str, Any], view: Mapping[str, Any]) -> float:
+    """This week's consumers' units the channels the stage serves accepted (the point of sale's
+    ``accepted_by_channel``: sold at once or taken on to wait), when the view shares them."""
+    last = view["pos_demand"][-1]
+    channels = served_channels(view.get("chain", ()), obs["role"])
+    return float(sum(int(last.get("accepted_by_channel", {}).get(c, 0)) for c in channels))
 
 
 def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> float:
@@ -177,17 +186,36 @@ def shared_signal(obs: Mapping[str, Any], memory: dict[str, Any], view: Mapping[
     point-of-sale demand it sees when it has stock (its level must cover the consumers its
     shortage turned away); Sterman's anchor is the orders the stage expects to fill, which
     at a ``direct`` stage are its own demand, short or not (those who wait are in its
-    backlog, those who walked away order nothing). A stage with a stock point below: the
-    share that reached it so far."""
+    backlog, those who walked away order nothing), and above a central stock (``filtered``)
+    the orders the point of sale accepted (``central_forecast`` weighs them). A stage with a
+    stock point below: the share that reached it so far."""
     pos = float(pos_signal(obs, view) or 0)
     ech = echelon(obs, view) if name in ("base_stock", "moving_average") else None
     if ech is not None:
         return pos if name == "moving_average" else echelon_share(obs, memory, pos, ech[0]) * pos
     straight = direct(obs, view)
-    if straight and name == "sterman":
-        return own_demand(obs)
+    if name == "sterman" and (straight or filtered(obs, view)):
+        return own_demand(obs) if straight else accepted_signal(obs, view)
     share = pos_share(obs, memory, pos, straight)
     return own_demand(obs) if straight and not short(obs) else share * pos
+
+
+def central_forecast(
+    obs: Mapping[str, Any], memory: dict[str, Any], view: Mapping[str, Any], accepted: float, theta: float
+) -> float:
+    """Sterman's shared forecast above a central stock (``filtered``, not ``direct``): two
+    forecasts of the consumers' demand that reaches the stage, the smoothed orders the point
+    of sale ``accepted`` and the point-of-sale demand scaled by the share that reached the stage
+    so far (``pos_share``, smoothed by ``theta`` in ``memory["scaled"]``). The first is right
+    in the long run; the second lags while the central stock below draws its opening goods
+    down, and so runs low. A stage whose net stock would not fill another week like this one
+    takes the larger (running short turns consumers away), any other the smaller (what it
+    orders early waits in stock, and the central stock may still be drawing down)."""
+    pos = float(pos_signal(obs, view) or 0)
+    scaled = theta * pos_share(obs, memory, pos) * pos + (1 - theta) * memory.get("scaled", obs["initial_rate"])
+    memory["scaled"] = scaled
+    pick = max if obs["on_hand"] - obs["backlog"] < own_demand(obs) else min
+    return pick(accepted, scaled)
 
 
 def filtered(obs: Mapping[str, Any], view: Mapping[str, Any]) -> bool:
@@ -201,13 +229,13 @@ def filtered(obs: Mapping[str, Any], view: Mapping[str, Any]) -> bool:
 #: (exponential smoothing: a memory of about ten weeks).
 ERROR_WEIGHT = 0.1
 #: The shared forecast's error before it has a record, as a share of the initial rate.
-PRIOR_ERROR = 0.5
+PRIOR_ERROR = 1.0
 
 
 def combine(obs: Mapping[str, Any], memory: dict[str, Any], shared: float, theta: float) -> float:
     """Sterman's anchor where the share of point-of-sale demand reaching the stage must be
     learned (``filtered``, above a stock point): the forecast combination of Bates & Granger
-    (1969) of its own smoothed orders and the ``shared`` forecast, each weighted by the
+    (1969) of its own smoothed orders and the ``shared`` forecast (``central_forecast``), each weighted by the
     inverse of its smoothed squared error (``ERROR_WEIGHT``) at predicting the orders the
     stage then received (kept in ``memory["combined"]``: last week's forecasts and errors).
     The shared forecast starts without a record (an error of ``PRIOR_ERROR`` x the initial
@@ -443,7 +471,7 @@ class Policy:
             decision = _round(_moving_average(obs, memory, signal, view, p))
         elif self.name == "sterman":
             if pos_signal(obs, view) is not None and filtered(obs, view) and not direct(obs, view):
-                forecast = combine(obs, memory, forecast, theta)
+                forecast = combine(obs, memory, central_forecast(obs, memory, view, forecast, theta), theta)
             stock = obs["on_hand"] - obs["backlog"]
             target = p.get("target", 17.0)
             adjust = p.get("alpha", 0.26) * (target - stock - p.get("beta", 0.34) * obs["supply_line"])
