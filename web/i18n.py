@@ -3,8 +3,8 @@
 Catalogues live in ``web/translations/<lang>/LC_MESSAGES/messages.po`` (compiled ``.mo`` next to
 them). After changing user-facing strings::
 
-    pybabel extract -F babel.cfg -k _l --no-location --sort-output -o web/translations/messages.pot .
-    pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching
+    pybabel extract -F babel.cfg -k _l --no-location --sort-output --width 120 -o web/translations/messages.pot .
+    pybabel update -i web/translations/messages.pot -d web/translations --no-fuzzy-matching --width 120
     # translate the new entries in web/translations/nl/LC_MESSAGES/messages.po, then
     pybabel compile -d web/translations
 """
@@ -313,6 +313,7 @@ JS_STRINGS = {
     "no_compare": _l("No comparison is available for this game."),
     "copy_this": _l("Copy this link (it contains the facilitator secret):"),
     "demand_recent": _l("Consumer demand, last weeks"),
+    "accepted_recent": _l("Of which accepted (sold or waiting), last weeks"),
     "demand_breakdown": _l("Consumer demand this week, per stock point"),
     "deal_terms": _l(
         "%(segment)s (%(share)s of demand): orders known %(horizon)s weeks ahead, %(lead_time)s weeks' lead time"

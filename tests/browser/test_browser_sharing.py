@@ -90,3 +90,9 @@ def test_a_player_sees_every_consumer_s_demand_with_the_regions_beside_it(live_s
     expect(extra).to_contain_text(f"Consumer demand, last weeks: {total}")
     for name, region in zip(("north", "east", "south", "west"), row, strict=True):
         expect(extra).to_contain_text(f"{name} {sum(region)}")
+    points = state["teams"][0]["state"]["nodes"]
+    accepted = sum(p["accepted"][0] for p in points if p["accepted"])  # the four regional shops' week 1
+    assert accepted <= total
+    expect(page.locator("#accepted-recent")).to_have_text(
+        f"Of which accepted (sold or waiting), last weeks: {accepted}"
+    )

@@ -502,6 +502,10 @@
     if (Array.isArray(v.pos_demand) && v.pos_demand.length) {
       const last = v.pos_demand.slice(-6);
       extra.append(el("p", {}, [t("demand_recent") + ": ", el("strong", { text: last.map((d) => num(d.demand)).join(" · ") })]));
+      if (last.every((d) => typeof d.accepted === "number")) {
+        // the sell-through: who bought or waited; the rest walked away
+        extra.append(el("p", { id: "accepted-recent" }, [t("accepted_recent") + ": ", el("strong", { text: last.map((d) => num(d.accepted)).join(" · ") })]));
+      }
       // the latest week per stock point (region, variant, channel) where the total has parts
       const parts = Object.entries(last[last.length - 1].breakdown || {});
       if (parts.length > 1) {
