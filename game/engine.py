@@ -673,8 +673,7 @@ def _advance(scenario: Scenario, plan: _Plan, new: GameState, quotes: bool = Tru
         if facing:  # the market goes straight into the week's event (see below)
             ok = custom_ok if custom is None else custom  # a segment's own process: its position's
             m = _consumers(scenario, plan, new, s, i, week, quoted[i], ok, _FACING_EVENT.copy(), promise)
-            inc = m["accepted"]
-            s.accepted.append(inc)
+            s.accepted.append(inc := m["accepted"])
             ship = _deliver(plan, s, i, week, m)
             on_hand = s.on_hand
             if plan.comaking:
