@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
+from test_browser_pages import join_seat
 
 pytestmark = pytest.mark.browser
 
@@ -37,14 +38,7 @@ def create_session(page: Page, base: str, teams: int) -> str:
 
 
 def join(page: Page, base: str, code: str, name: str, role: str) -> None:
-    page.goto(f"{base}/join/{code}")
-    expect(page.locator("#code")).to_have_value(code)
-    expect(page.locator("#team option[value='1']")).to_be_attached()
-    page.fill("#name", name)
-    page.select_option("#team", "1")
-    page.select_option("#role", role)
-    page.click("#join-btn")
-    expect(page.locator("#game")).to_be_visible()
+    join_seat(page, base, code, name, role)
     expect(page.locator("#seat-label")).to_have_text(LABELS[role])
 
 

@@ -9,6 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 from support import wait_until
+from test_browser_pages import join_seat
 
 pytestmark = pytest.mark.browser
 
@@ -18,12 +19,7 @@ def test_a_team_offers_the_deal_and_plans_with_the_orders_known_ahead(live_serve
     created = requests.post(f"{live_server}/api/sessions", json=body, timeout=10).json()
     code = created["code"]
     page = new_page()
-    page.goto(f"{live_server}/join/{code}")
-    expect(page.locator("#team option[value='1']")).to_be_attached()
-    page.fill("#name", "Kim")
-    page.select_option("#team", "1")
-    page.select_option("#role", "plant")
-    page.click("#join-btn")
+    join_seat(page, live_server, code, "Kim", "plant")
     card = page.locator("#deal-card")
     expect(card).to_be_visible()
     expect(page.locator("#deal-terms li")).to_have_text(

@@ -8,6 +8,7 @@ import re
 import pytest
 import requests
 from playwright.sync_api import expect
+from test_browser_pages import join_seat
 
 from game.horizon import end_of_game
 from web.play.scenarios import team_scenario
@@ -24,11 +25,7 @@ def test_the_last_week_is_hidden_until_the_facilitator_reveals_it(live_server: s
     fac.goto(f"{live_server}/facilitate/{code}#s={created['facilitator_secret']}")
     expect(fac.locator("#d-end")).to_have_text(f"The game ends after week {end}. The players are not told.")
     player = new_page(width=390, height=844)
-    player.goto(f"{live_server}/join/{code}")
-    expect(player.locator("#role option[value=retailer]")).to_be_attached()
-    player.fill("#name", "Ada")
-    player.select_option("#role", "retailer")
-    player.click("#join-btn")
+    join_seat(player, live_server, code, "Ada", "retailer")
     expect(player.locator("#seat-label")).to_have_text("Retailer")
     proj = new_page(width=1366, height=768, mobile=False)
     proj.goto(f"{live_server}/projector/{code}")

@@ -36,14 +36,15 @@ def join_by_keyboard(page: Page, base: str, code: str, name: str) -> None:
     expect(page.locator("#game")).to_be_visible()
 
 
-def join_team_one(page: Page, base: str, code: str, name: str, role: str) -> None:
-    """Join team 1 in ``role`` from the join link's form."""
+def join_seat(page: Page, base: str, code: str, name: str, role: str, team: int = 1) -> None:
+    """Join ``team`` in ``role`` from the join link's form, and wait for the game screen."""
     page.goto(f"{base}/join/{code}")
-    expect(page.locator("#team option[value='1']")).to_be_attached()
+    expect(page.locator(f"#team option[value='{team}']")).to_be_attached()
     page.fill("#name", name)
-    page.select_option("#team", "1")
+    page.select_option("#team", str(team))
     page.select_option("#role", role)
     page.click("#join-btn")
+    expect(page.locator("#game")).to_be_visible()
 
 
 def test_language_follows_the_browser_and_the_switch(live_server: str, new_page) -> None:
@@ -197,7 +198,7 @@ def test_player_page_weight(live_server: str, new_page) -> None:
 def test_a_team_chooses_its_decoupling_point(live_server: str, new_page) -> None:
     created = new_session(live_server, teams=2, codp={"rule": "team"})
     page = new_page()
-    join_team_one(page, live_server, created["code"], "Lin", "retailer")
+    join_seat(page, live_server, created["code"], "Lin", "retailer")
     expect(page.locator("#codp-card")).to_be_visible()
     expect(page.locator("#decision-label")).to_have_text("Your order this week")
     page.get_by_label("Make to order").check()
@@ -215,7 +216,7 @@ def test_a_team_chooses_its_decoupling_point(live_server: str, new_page) -> None
 def test_a_team_picks_whether_its_web_shop_drop_ships(live_server: str, new_page) -> None:
     created = new_session(live_server, scenario="ecommerce", teams=1, codp={"rule": "team", "position": "mts-local"})
     page = new_page()
-    join_team_one(page, live_server, created["code"], "Sam", "ecommerce")
+    join_seat(page, live_server, created["code"], "Sam", "ecommerce")
     expect(page.locator("#shop-options")).to_be_visible()
     expect(page.get_by_label("Own warehouse (make to stock)")).to_be_checked()
     expect(page.locator("#decision-label")).to_have_text("Your order this week")

@@ -6,7 +6,8 @@ from __future__ import annotations
 import pytest
 import requests
 from playwright.sync_api import expect
-from test_class_play import PHONE, close_intro, join
+from test_browser_pages import join_seat
+from test_class_play import PHONE, close_intro
 
 pytestmark = pytest.mark.browser
 
@@ -17,7 +18,7 @@ def test_a_team_chooses_one_standard_process_per_real_need(live_server: str, new
     assert r.status_code == 201, r.text
     code = r.json()["code"]
     ada = new_page(**PHONE)
-    join(ada, live_server, code, "Ada", "retailer")
+    join_seat(ada, live_server, code, "Ada", "retailer")
     close_intro(ada)
     expect(ada.locator("#codp-options .codp-option")).to_have_count(7)
     need = ada.locator("label[for=codp-per-need]")
@@ -32,7 +33,7 @@ def test_a_team_chooses_one_standard_process_per_real_need(live_server: str, new
     )
     expect(ada.locator("#codp-per-need")).to_be_checked()
     nl = new_page(**PHONE, lang="nl-NL")
-    join(nl, live_server, code, "Wim", "wholesaler")
+    join_seat(nl, live_server, code, "Wim", "wholesaler")
     close_intro(nl)
     expect(nl.locator("label[for=codp-per-need]")).to_contain_text("Eén standaardproces per echte behoefte")
     expect(nl.locator("label[for=codp-per-need]")).to_contain_text("De processen na het eerste kosten 4 per week")
@@ -43,7 +44,7 @@ def test_the_debrief_names_the_teams_processes(live_server: str, new_page) -> No
     created = requests.post(f"{live_server}/api/sessions", json=body, timeout=10).json()
     code = created["code"]
     ada = new_page(**PHONE)
-    join(ada, live_server, code, "Ada", "retailer")
+    join_seat(ada, live_server, code, "Ada", "retailer")
     close_intro(ada)
     ada.check("#codp-per-need")
     ada.click("#codp-card button[type=submit]")

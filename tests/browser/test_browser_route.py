@@ -12,7 +12,7 @@ import pytest
 import socketio
 from playwright.sync_api import expect
 from support import free_port, server_env, start_server, stop_server, wait_until
-from test_browser_pages import join_team_one, new_session
+from test_browser_pages import join_seat, new_session
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +38,7 @@ def test_the_page_connects_again_with_its_team_route_and_plays_on(queued_server:
     page.on("request", lambda r: sockets.append(r.url) if "/socket.io/" in r.url else None)
     page.on("websocket", lambda ws: sockets.append(ws.url))
     route = f"team={code}-1"
-    join_team_one(page, base, code, "Ada", "retailer")
-    expect(page.locator("#game")).to_be_visible()
+    join_seat(page, base, code, "Ada", "retailer")
     assert sockets and route not in sockets[0], sockets[:1]  # the join form's connection has no seat yet
     wait_until(lambda: any(route in u for u in sockets), timeout=10)
     expect(page.locator("#conn")).to_have_text("Connected")

@@ -11,6 +11,7 @@ import pytest
 import requests
 from a11y import axe_violations
 from playwright.sync_api import Page, expect
+from test_browser_pages import join_seat
 
 pytestmark = pytest.mark.browser
 
@@ -18,13 +19,7 @@ SHOTS = Path(__file__).parent / "screenshots"
 
 
 def join_sales(page: Page, base: str, code: str, name: str, team: int) -> None:
-    page.goto(f"{base}/join/{code}")
-    expect(page.locator(f"#team option[value='{team}']")).to_be_attached()
-    page.fill("#name", name)
-    page.select_option("#team", str(team))
-    page.select_option("#role", "sales")
-    page.click("#join-btn")
-    expect(page.locator("#game")).to_be_visible()
+    join_seat(page, base, code, name, "sales", team)
     if page.locator("#intro").is_visible():
         page.click("#intro-close")
 

@@ -9,6 +9,7 @@ import pytest
 import requests
 from playwright.sync_api import expect
 from support import wait_until
+from test_browser_pages import join_seat
 
 pytestmark = pytest.mark.browser
 
@@ -69,12 +70,7 @@ def test_a_player_sees_every_consumer_s_demand_with_the_regions_beside_it(live_s
     )
     code = created.json()["code"]
     page = new_page(width=1000, mobile=False)
-    page.goto(f"{live_server}/join/{code}")
-    expect(page.locator("#team option[value='1']")).to_be_attached()
-    page.fill("#name", "Ada")
-    page.select_option("#team", "1")
-    page.select_option("#role", "manufacturer")
-    page.click("#join-btn")
+    join_seat(page, live_server, code, "Ada", "manufacturer")
     fac = new_page(width=1280, mobile=False)
     fac.goto(f"{live_server}/facilitate/{code}#s={created.json()['facilitator_secret']}")
     fac.click("[data-action=start]")

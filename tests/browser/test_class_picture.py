@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from a11y import axe_violations
 from playwright.sync_api import Page, expect
-from test_browser_pages import new_session
+from test_browser_pages import join_seat, new_session
 
 from game.scenario import load_scenario
 
@@ -50,16 +50,6 @@ def facilitator(new_page: Any, base: str, created: dict[str, Any]) -> Page:
     return fac
 
 
-def join(page: Page, base: str, code: str, role: str, team: int = 1, name: str = "Ada") -> None:
-    page.goto(f"{base}/join/{code}")
-    expect(page.locator(f"#team option[value='{team}']")).to_be_attached()
-    page.fill("#name", name)
-    page.select_option("#team", str(team))
-    page.select_option("#role", role)
-    page.click("#join-btn")
-    expect(page.locator("#game")).to_be_visible()
-
-
 def stage(page: Page, role: str) -> Any:
     return page.locator(f"#chain .ch-stage[data-role={role}]")
 
@@ -70,7 +60,7 @@ def test_the_chain_picture_shows_the_view_and_moves_with_the_week(live_server: s
     created = new_session(live_server, scenario="classic", teams=1, visibility={"inventories": False})
     page = new_page(width=width, height=height, mobile=size == "phone")
     frames = watch_frames(page)
-    join(page, live_server, created["code"], "wholesaler")
+    join_seat(page, live_server, created["code"], "Ada", "wholesaler")
     fac = facilitator(new_page, live_server, created)
     fac.click("[data-action=start]")
     expect(page.locator("#value")).to_be_enabled()
@@ -122,7 +112,7 @@ def test_the_chain_picture_marks_order_driven_stages_regions_and_shared_stock(li
     )
     page = new_page(width=390, height=844, mobile=True, lang="nl-NL")
     frames = watch_frames(page)
-    join(page, live_server, created["code"], "retailer")
+    join_seat(page, live_server, created["code"], "Ada", "retailer")
     expect(page.locator("#chain .ch-stage")).to_have_count(4)
     view = states(frames)[-1]["view"]
     # make to stock, central: the retailer works to order, the decoupling point sits above it
@@ -166,8 +156,8 @@ def test_the_projector_shows_the_class_deciding_and_its_orders_building_up(
     created = new_session(live_server, scenario="classic", teams=3)
     code = created["code"]
     ada, bo = new_page(), new_page()
-    join(ada, live_server, code, "retailer", name="Ada")
-    join(bo, live_server, code, "wholesaler", name="Bo")
+    join_seat(ada, live_server, code, "Ada", "retailer")
+    join_seat(bo, live_server, code, "Bo", "wholesaler")
     proj = new_page(width=width, height=height, mobile=size == "phone")
     frames = watch_frames(proj)
     proj.goto(f"{live_server}/projector/{code}")
@@ -243,7 +233,7 @@ def test_the_chain_picture_branches_where_a_stage_supplies_two_channels(live_ser
     created = new_session(live_server, scenario="ecommerce", teams=1)
     page = new_page(width=390, height=844, mobile=True)
     frames = watch_frames(page)
-    join(page, live_server, created["code"], "manufacturer")
+    join_seat(page, live_server, created["code"], "Ada", "manufacturer")
     expect(page.locator("#chain .ch-stage")).to_have_count(5)
     view = states(frames)[-1]["view"]
     # the manufacturer ships to the wholesaler and to its web shop: two links, each with what it shipped
@@ -261,7 +251,7 @@ def test_the_chain_picture_branches_where_a_stage_supplies_two_channels(live_ser
 def test_the_chain_picture_shows_where_the_product_gets_its_colour(live_server: str, new_page) -> None:
     created = new_session(live_server, scenario="product-leadership", teams=1)
     page = new_page(width=390, height=844, mobile=True)
-    join(page, live_server, created["code"], "wholesaler")
+    join_seat(page, live_server, created["code"], "Ada", "wholesaler")
     expect(page.locator("#chain .ch-stage")).to_have_count(4)
     # assemble to order: the manufacturer keeps generic stock and finishes each colour to order
     expect(stage(page, "manufacturer")).to_contain_text("generic stock, finished per variant")

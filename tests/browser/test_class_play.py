@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from a11y import axe_violations
 from playwright.sync_api import Page, expect
-from test_browser_pages import join_team_one
+from test_browser_pages import join_seat
 from test_browser_pages import new_session as pages_session
 
 pytestmark = pytest.mark.browser
@@ -31,11 +31,6 @@ def shot(page: Page, name: str) -> None:
 
 def new_session(base: str, **body: Any) -> dict[str, Any]:
     return pages_session(base, **{"scenario": "decoupling-point", "teams": 1, **body})
-
-
-def join(page: Page, base: str, code: str, name: str, role: str) -> None:
-    join_team_one(page, base, code, name, role)
-    expect(page.locator("#game")).to_be_visible()
 
 
 def close_intro(page: Page) -> None:
@@ -69,8 +64,8 @@ def test_the_decoupling_point_is_explained_and_the_team_sees_who_chose(live_serv
     created = new_session(live_server, codp={"rule": "team"})
     code = created["code"]
     ada, wim = new_page(**PHONE), new_page(**PHONE)
-    join(ada, live_server, code, "Ada", "retailer")
-    join(wim, live_server, code, "Wim", "wholesaler")
+    join_seat(ada, live_server, code, "Ada", "retailer")
+    join_seat(wim, live_server, code, "Wim", "wholesaler")
     close_intro(ada)
     close_intro(wim)
     options = ada.locator("#codp-options .codp-option")
@@ -99,7 +94,7 @@ def test_the_decoupling_point_is_explained_and_the_team_sees_who_chose(live_serv
     fac = new_page(**LAPTOP)
     fac.goto(f"{live_server}/facilitate/{code}#s={created['facilitator_secret']}")
     long = new_page(**PHONE)
-    join(long, live_server, code, LONG_NAME, "manufacturer")
+    join_seat(long, live_server, code, LONG_NAME, "manufacturer")
     row = fac.locator("#teams-body tr").first
     who = row.locator(".seat", has_text="Manufacturer").locator(".who")
     expect(who).to_have_text(LONG_NAME)
@@ -116,8 +111,8 @@ def test_a_decision_can_be_changed_checked_and_is_told_when_a_bot_made_it(live_s
     created = new_session(live_server, weeks=6, codp={"rule": "fixed", "position": "mto"})
     code = created["code"]
     ada, wim = new_page(**PHONE), new_page(**PHONE)
-    join(ada, live_server, code, "Ada", "retailer")
-    join(wim, live_server, code, "Wim", "wholesaler")
+    join_seat(ada, live_server, code, "Ada", "retailer")
+    join_seat(wim, live_server, code, "Wim", "wholesaler")
     # a make-to-order retailer is not told it makes cases: it handles and passes them on
     expect(ada.locator("#intro-list")).to_contain_text("how many cases you can handle and pass on per week")
     expect(ada.locator("#intro-list")).not_to_contain_text("make per week")
@@ -183,7 +178,7 @@ def test_the_end_shows_profit_rank_and_the_debrief_first(live_server: str, new_p
     created = new_session(live_server, scenario="classic", teams=2, weeks=3)
     code = created["code"]
     phone = new_page(**PHONE)
-    join(phone, live_server, code, "Ada", "retailer")
+    join_seat(phone, live_server, code, "Ada", "retailer")
     close_intro(phone)
     fac = new_page(**LAPTOP)
     fac.goto(f"{live_server}/facilitate/{code}#s={created['facilitator_secret']}")
@@ -219,8 +214,8 @@ def test_a_review_is_announced_and_its_card_is_not_pushed_down(live_server: str,
     created = new_session(live_server, weeks=14, codp={"rule": "team", "position": "mts-local"})
     code = created["code"]
     ada, wim = new_page(**PHONE), new_page(**PHONE)
-    join(ada, live_server, code, "Ada", "retailer")
-    join(wim, live_server, code, "Wim", "wholesaler")
+    join_seat(ada, live_server, code, "Ada", "retailer")
+    join_seat(wim, live_server, code, "Wim", "wholesaler")
     close_intro(wim)  # Ada never closes the how-to-play card
     fac = new_page(**LAPTOP)
     fac.goto(f"{live_server}/facilitate/{code}#s={created['facilitator_secret']}")

@@ -15,6 +15,7 @@ import pytest
 import requests
 from playwright.sync_api import Page, expect
 from support import free_port, server_env, start_server, stop_server
+from test_browser_pages import join_seat
 
 pytestmark = pytest.mark.browser
 
@@ -139,11 +140,7 @@ def test_an_uploaded_scenario_is_played_and_downloaded(live_server: str, new_pag
     fac.fill("#weeks", "3")
     code = create_from_form(fac)
     player = new_page()
-    player.goto(f"{live_server}/join/{code}")
-    expect(player.locator("#role option[value=retailer]")).to_be_attached()
-    player.fill("#name", "Ada")
-    player.select_option("#role", "retailer")
-    player.click("#join-btn")
+    join_seat(player, live_server, code, "Ada", "retailer")
     expect(player.locator("#seat-label")).to_have_text("Retailer")
     play_out(fac, player, 3)
     # downloadable from the dashboard: the file as uploaded
@@ -171,11 +168,7 @@ def test_a_preset_edited_in_the_dashboard_is_played_with_the_change(live_server:
     code = create_from_form(fac)
     expect(fac.locator("#d-title")).to_have_text("Expensive shelves")
     player = new_page()
-    player.goto(f"{live_server}/join/{code}")
-    expect(player.locator("#role option[value=retailer]")).to_be_attached()
-    player.fill("#name", "Bo")
-    player.select_option("#role", "retailer")
-    player.click("#join-btn")
+    join_seat(player, live_server, code, "Bo", "retailer")
     expect(player.locator("#rates")).to_contain_text("2.00 per unit in stock")
     with fac.expect_download() as dl:
         fac.click("#d-scenario")
@@ -236,11 +229,7 @@ def test_debrief_from_the_link_for_another_device_with_png_and_print(live_server
 def test_a_players_first_minute(live_server: str, new_page) -> None:
     created = new_session(live_server, teams=1)
     page = new_page()
-    page.goto(f"{live_server}/join/{created['code']}")
-    expect(page.locator("#role option[value=wholesaler]")).to_be_attached()
-    page.fill("#name", "Cy")
-    page.select_option("#role", "wholesaler")
-    page.click("#join-btn")
+    join_seat(page, live_server, created["code"], "Cy", "wholesaler")
     intro = page.locator("#intro")
     expect(intro).to_be_visible()
     expect(page.locator("#h-intro")).to_have_text("You are the Wholesaler")
@@ -259,11 +248,7 @@ def test_a_players_first_minute(live_server: str, new_page) -> None:
     expect(page.locator("#intro-open")).to_have_attribute("aria-expanded", "true")
     # in Dutch, for a new player
     nl = new_page(lang="nl-NL")
-    nl.goto(f"{live_server}/join/{created['code']}")
-    expect(nl.locator("#role option[value=retailer]")).to_be_attached()
-    nl.fill("#name", "Dirk")
-    nl.select_option("#role", "retailer")
-    nl.click("#join-btn")
+    join_seat(nl, live_server, created["code"], "Dirk", "retailer")
     expect(nl.locator("#h-intro")).to_have_text(re.compile(r"^U bent de "))
     expect(nl.locator("#intro-list li").nth(1)).to_contain_text("consumenten")
     expect(nl.locator("#intro-close")).to_have_text("Begrepen")
