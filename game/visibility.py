@@ -100,8 +100,10 @@ def pos_demand(scenario: Scenario, state: GameState) -> list[dict[str, Any]]:
 
     ``demand`` is every consumer's demand (all regions, variants and channels), ``by_channel``
     the same per consumer-facing role, ``breakdown`` per stock point that sells to consumers
-    (``"retailer/black/north"``; one entry per role without variants or regions). Where
-    segments churn, a stock point's demand is the consumers who still came. ``accepted`` and
+    (``"retailer/black/north"``; one entry per role without variants or regions), over the
+    stock points the team has now (after a review that opens or closes a process, the weeks
+    before are split as those points would have seen them). Where segments churn, a stock
+    point's demand is the consumers who still came. ``accepted`` and
     ``accepted_by_channel``: the units of it the consumer-facing roles accepted (sold at once
     or took on to wait; the rest walked away), the sell-through a point of sale records."""
     net = scenario.network
