@@ -274,3 +274,15 @@ def test_debrief_page_shows_the_dutch_debrief(client: Any) -> None:
     assert {s["role"]: s["label"] for s in info["stages"]} == scn.labels("nl")
     info = data_block(client.get(f"/debrief/{code}", headers=EN).get_data(as_text=True), "scenario-info")
     assert info["debrief"] == scn.debrief
+
+
+@pytest.mark.parametrize(("scenario", "shown"), [("product-leadership", True), ("decoupling-point", False)])
+def test_the_debrief_says_a_moving_demand_swells_the_bullwhip_ratio(client: Any, scenario: str, shown: bool) -> None:
+    """Under a life cycle (or a season) the ratio counts the swing of demand itself: the debrief
+    says so beside the chart, in the player's language, and only there."""
+    code = client.post("/api/sessions", json={"scenario": scenario, "teams": 1}).get_json()["code"]
+    english = client.get(f"/debrief/{code}", headers=EN).get_data(as_text=True)
+    dutch = client.get(f"/debrief/{code}", headers=NL).get_data(as_text=True)
+    assert ('id="bw-cycle"' in english) is shown
+    assert ("every ratio counts that swing too" in english) is shown
+    assert ("elke verhouding telt" in dutch.replace("\n", " ")) is shown

@@ -144,6 +144,8 @@ def _scenario_info(code: str) -> dict[str, Any] | None:
         # which parts of the debrief apply: the decoupling point (a position set or chosen), a web shop
         "has_codp": meta.settings.codp is not None or meta.settings.codp_rule == "team",
         "has_shop": bool(shop_roles(scn)),
+        # consumer demand rises and falls within a game: the bullwhip ratio counts that swing too
+        "demand_moves": bool(scn.demand.season or scn.demand.life_cycle != "flat"),
         "title": texts["title"],
         "debrief": texts["debrief"],
         "labels": texts["labels"],
