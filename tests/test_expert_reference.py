@@ -129,6 +129,8 @@ CASES = [
     ("customer-intimacy", "mto"),
     ("product-leadership", "ato"),
     ("product-leadership", "mts-local"),
+    ("product-leadership", "mts-central"),
+    ("customer-intimacy", "ato"),
 ]
 SAMPLES = 40  # random search
 STEPS = 80  # (1+1) evolution strategy

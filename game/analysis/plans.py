@@ -285,6 +285,36 @@ class Together:
         return out
 
 
+@dataclass
+class Shift:
+    """Stock moved between a make-to-stock role and its make-to-stock customer: the customer's
+    level up by a step, its supplier's down by the same (``sign`` -1: the other way). The two
+    levels are near substitutes (the stock of either serves the same consumers a little later
+    or sooner), so the best plans lie along a ridge that single moves cannot follow."""
+
+    supplier: Coordinate
+    customer: Coordinate
+    step: float
+    least: float = 1.0
+
+    def move(self, rules: Mapping[str, Rule], sign: int, step: float) -> dict[str, Rule] | None:
+        """``rules`` with ``step`` units moved to the customer (``sign`` 1) or back; None when
+        either level is at its bound."""
+        moved = self.customer.move(rules, sign, step)
+        return None if moved is None else self.supplier.move(moved, -sign, step)
+
+
+def shifts(scenario: Scenario, modes: Mapping[str, str], coords: list[Coordinate], step: float) -> list[Shift]:
+    """A ``Shift`` for every make-to-stock role whose supplier makes to stock too."""
+    level = {c.role: c for c in coords if c.name == "level"}
+    out = []
+    for spec in scenario.stages:
+        up = spec.supplier
+        if up in level and spec.role in level and modes[up] == modes[spec.role] == "mts":
+            out.append(Shift(level[up], level[spec.role], max(1.0, step)))
+    return out
+
+
 def together(coords: list[Coordinate]) -> list[Together]:
     """Group moves for the levels, stops and ramps among ``coords``."""
     out = []
@@ -328,7 +358,11 @@ class Objective:
 
 
 def pattern_search(
-    f: Objective, rules: dict[str, Rule], coords: Sequence[Coordinate | Together], budget: int, first: bool = True
+    f: Objective,
+    rules: dict[str, Rule],
+    coords: Sequence[Coordinate | Together | Shift],
+    budget: int,
+    first: bool = True,
 ) -> tuple[dict[str, Rule], float]:
     """Coordinate search from ``rules``: each coordinate in turn moves a step up or down,
     again while that improves the mean profit; a coordinate that improves neither way halves
@@ -368,11 +402,12 @@ def pattern_search(
 
 def coordinates(
     scenario: Scenario, modes: Mapping[str, str], names: tuple[str, ...], level_step: float, rate: float
-) -> list[Coordinate | Together]:
+) -> list[Coordinate | Together | Shift]:
     """The coordinates ``names`` of every role, grouped by name: a level moves by
     ``level_step`` first; a smoothing weight by 0.2; a cover by a week (make to stock) or a
     quarter (make to order), about the role's share of the mean weekly demand ``rate``; the
-    phase-out by two weeks. Then the group moves of those fields (``together``)."""
+    phase-out by two weeks. Then the group moves of those fields (``together``) and, with the
+    levels, stock moved between make-to-stock neighbours (``shifts``)."""
     half = float(scenario.weeks // 2)
     start = rates(scenario)
     out = []
@@ -390,14 +425,14 @@ def coordinates(
             }
             share = rate * spec.market_share if spec.consumer_facing else rate
             out.append(Coordinate(spec.role, name, *spans[name], pivot=share - start[spec.role]))
-    return [*out, *together(out)]
+    return [*out, *together(out), *shifts(scenario, modes, out, level_step)]
 
 
 #: Seeds of the training set the search explores on (the whole set picks and polishes).
 EXPLORE_SEEDS = 8
 #: Shares of the budget: the stationary plan, the scattered starts, the searches from the best
 #: starts (the rest: the polish on every training seed).
-SHARES = (0.2, 0.2, 0.5)
+SHARES = (0.15, 0.15, 0.6)
 #: Starts searched further.
 SEARCHES = 3
 #: The smallest budget that searches expert plans (a smaller one: the stationary plan only).
