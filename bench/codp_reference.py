@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import math
+import os
 import time
 from collections.abc import Callable
 from dataclasses import replace
@@ -222,7 +223,7 @@ def performance_section(args: argparse.Namespace, command: str, when: str, timin
         command + " --write",
         "```",
         "",
-        f"Measured {when}; other test suites and benchmarks were running on the two cores at the time.",
+        f"Measured {when} (the machine is shared: compare runs, not machines).",
     ]
     return "\n".join(perf)
 
@@ -245,6 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     if not parts <= set(PARTS):
         parser.error(f"--parts: choose from {', '.join(PARTS)}")
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
+    when += f", load average {os.getloadavg()[0]:.1f} at the start"
     command = f"python bench/codp_reference.py --train {args.train} --test {args.test} --budget {args.budget}"
     command += f" --jobs {args.jobs}"
 
