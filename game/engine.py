@@ -1150,16 +1150,8 @@ def _consumers(
         n = demand[0]
         if n:
             s.open_orders.append([week, n, 0, prices[0], None])
-        m["demand"] = n
-        m["demand_by_segment"] = [n]
-        m["accepted"] = n
-        m["lost"] = 0
-        m["lost_by_segment"] = [0]
-        m["lost_margin"] = lost_margin
-        m["goodwill"] = goodwill
-        m["quoted_lead_time"] = quote_weeks
-        m["quoted_sum"] = 0.0
-        m["quoted_units"] = 0  # patient customers and no parcels: no lead time is quoted
+        # patient customers and no parcels: no lead time is quoted
+        _market_keys(m, demand, quote_weeks, (n, 0, [0], lost_margin, goodwill, 0.0, 0))
         return m
     if s.loyalty:  # customers lost for good no longer come
         demand = [math.floor(d * share + 0.5) for d, share in zip(demand, s.loyalty, strict=True)]
