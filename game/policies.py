@@ -82,19 +82,22 @@ def pos_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> int | 
     shares it (``None`` otherwise)."""
     if not view or not view.get("pos_demand"):
         return None
-    last = view["pos_demand"][-1]
-    if last.get("week") != obs["week"]:
+    if view["pos_demand"][-1].get("week") != obs["week"]:
         return None
-    channels = served_channels(view.get("chain", ()), obs["role"])
-    return sum(int(last["by_channel"].get(c, 0)) for c in channels)
+    return _at_served(obs, view, "by_channel")
 
 
 def accepted_signal(obs: Mapping[str, Any], view: Mapping[str, Any]) -> float:
     """This week's consumers' units the channels the stage serves accepted (the point of sale's
     ``accepted_by_channel``: sold at once or taken on to wait), when the view shares them."""
-    last = view["pos_demand"][-1]
-    channels = served_channels(view.get("chain", ()), obs["role"])
-    return float(sum(int(last.get("accepted_by_channel", {}).get(c, 0)) for c in channels))
+    return float(_at_served(obs, view, "accepted_by_channel"))
+
+
+def _at_served(obs: Mapping[str, Any], view: Mapping[str, Any], key: str) -> int:
+    """The latest point-of-sale row's per-channel figure ``key`` summed over the channels the
+    stage serves."""
+    per_channel = view["pos_demand"][-1].get(key, {})
+    return sum(int(per_channel.get(c, 0)) for c in served_channels(view.get("chain", ()), obs["role"]))
 
 
 def demand_signal(obs: Mapping[str, Any], view: Mapping[str, Any] | None) -> float:
@@ -212,8 +215,7 @@ def central_forecast(
     takes the larger (running short turns consumers away), any other the smaller (what it
     orders early waits in stock, and the central stock may still be drawing down)."""
     pos = float(pos_signal(obs, view) or 0)
-    scaled = theta * pos_share(obs, memory, pos) * pos + (1 - theta) * memory.get("scaled", obs["initial_rate"])
-    memory["scaled"] = scaled
+    scaled = memory["scaled"] = _smooth(pos_share(obs, memory, pos) * pos, memory, obs, theta, "scaled")
     pick = max if obs["on_hand"] - obs["backlog"] < own_demand(obs) else min
     return pick(accepted, scaled)
 
@@ -312,9 +314,12 @@ def ahead(mean: float, sd: float, cover: int, view: Mapping[str, Any] | None) ->
 # ----------------------------------------------------------------------------
 
 
-def _smooth(signal: float, memory: dict[str, Any], obs: Mapping[str, Any], theta: float) -> float:
-    """Exponential smoothing: F = theta * signal + (1 - theta) * F, from the initial rate."""
-    previous = memory.get("forecast", obs["initial_rate"])
+def _smooth(
+    signal: float, memory: dict[str, Any], obs: Mapping[str, Any], theta: float, key: str = "forecast"
+) -> float:
+    """Exponential smoothing: F = theta * signal + (1 - theta) * F, from the initial rate (the
+    last F in ``memory[key]``)."""
+    previous = memory.get(key, obs["initial_rate"])
     return theta * signal + (1.0 - theta) * previous
 
 
